@@ -1,0 +1,96 @@
+//! `baocao submit`: send a report file to a gateway, retrying an unavailable gateway or
+//! broker with the same submission id (safe: the id is the idempotency key).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
+use baocao_proto::v1::{StatusReport, SubmitReportRequest, SubmitReportResponse};
+use tonic::metadata::MetadataValue;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+/// Flags of `baocao submit`.
+#[derive(clap::Args)]
+pub struct SubmitArgs {
+    /// Report file: `.toml` or `.json` (`baocao report template` writes one).
+    #[arg(long)]
+    file: PathBuf,
+    /// The unit's bearer token (`baocao token issue`).
+    #[arg(long, env = "BAOCAO_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Gateway address.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    gateway: String,
+    /// Retries when the gateway answers UNAVAILABLE or cannot be reached.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+}
+
+/// Reads a report from TOML or JSON (protobuf JSON mapping; snake_case names accepted).
+pub fn read_report_file(path: &Path) -> anyhow::Result<StatusReport> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let report = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => serde_json::from_str(&text).with_context(|| format!("{} is not a valid report", path.display()))?,
+        _ => toml::from_str(&text).with_context(|| format!("{} is not a valid report", path.display()))?,
+    };
+    Ok(report)
+}
+
+/// Submits once over gRPC with the bearer token.
+pub async fn submit_once(gateway: &str, token: &str, report: &StatusReport) -> Result<SubmitReportResponse, Status> {
+    let mut client = ReportingServiceClient::connect(gateway.to_string())
+        .await
+        .map_err(|err| Status::unavailable(format!("cannot reach gateway {gateway}: {err}")))?;
+    let mut request = tonic::Request::new(SubmitReportRequest {
+        report: Some(report.clone()),
+    });
+    request.set_timeout(Duration::from_secs(30));
+    let bearer: MetadataValue<_> = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| Status::invalid_argument("the token contains characters not allowed in metadata"))?;
+    request.metadata_mut().insert("authorization", bearer);
+    client.submit_report(request).await.map(tonic::Response::into_inner)
+}
+
+/// Prints a refusal with every field violation.
+pub fn print_refusal(status: &Status) {
+    eprintln!("refused: {:?}: {}", status.code(), status.message());
+    if let Some(bad_request) = status.get_details_bad_request() {
+        for violation in bad_request.field_violations {
+            eprintln!("  - {}: {}", violation.field, violation.description);
+        }
+    }
+}
+
+pub async fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
+    let mut report = read_report_file(&args.file)?;
+    if report.submission_id.is_empty() {
+        report.submission_id = uuid::Uuid::now_v7().to_string();
+        eprintln!(
+            "submission_id {} generated; to retry this exact report, put it in the file",
+            report.submission_id
+        );
+    }
+    let mut attempt = 0;
+    loop {
+        match submit_once(&args.gateway, &args.token, &report).await {
+            Ok(receipt) => {
+                println!("{}", serde_json::to_string_pretty(&receipt)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(status) if status.code() == Code::Unavailable && attempt < args.retries => {
+                attempt += 1;
+                let wait = Duration::from_secs(1 << attempt.min(5));
+                eprintln!("unavailable ({}); retry {attempt}/{} in {wait:?} with the same submission_id", status.message(), args.retries);
+                tokio::time::sleep(wait).await;
+            }
+            Err(status) => {
+                print_refusal(&status);
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+}

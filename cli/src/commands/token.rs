@@ -1,0 +1,56 @@
+//! `baocao token issue`: create a unit's bearer token; only its hash is stored.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use baocao_registry::Registry;
+
+use crate::config::{Config, Overrides};
+
+/// Token subcommands.
+#[derive(clap::Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token for a unit and print it once (store it securely: it is not kept).
+    Issue {
+        /// Unit code, e.g. 38.STTTT or 14758.
+        #[arg(long)]
+        unit: String,
+        /// Token file (overrides `gateway.tokens_file`).
+        #[arg(long)]
+        tokens_file: Option<PathBuf>,
+    },
+}
+
+impl TokenCommand {
+    pub fn overrides(&self) -> Overrides {
+        match self {
+            TokenCommand::Issue {
+                tokens_file: Some(path), ..
+            } => vec![("gateway.tokens_file", path.display().to_string().into())],
+            TokenCommand::Issue { .. } => Vec::new(),
+        }
+    }
+}
+
+pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Issue { unit, .. } => {
+            let registry = Registry::load(&config.data_dir)
+                .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+            let Some(found) = registry.unit(&unit) else {
+                anyhow::bail!("unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)");
+            };
+            let (token, record) = baocao_gateway::tokens::issue_token(&config.gateway.tokens_file, &found.code)?;
+            eprintln!(
+                "issued token {} for {} ({}); hash stored in {}",
+                record.id,
+                found.code,
+                found.name,
+                config.gateway.tokens_file.display()
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Layered configuration: defaults in code, then the TOML file (`--config`, default
+//! `baocao.toml` if present), then `BAOCAO_…` environment variables (`__` separates
+//! sections: `BAOCAO_KAFKA__BROKERS`), then command-line flags. Every key is documented
+//! in `config/baocao.example.toml`; an unknown key is an error, not a silent no-op.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use baocao_gateway::{GatewayConfig, KafkaConfig};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The embedded broker's settings (`[broker]`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrokerSection {
+    /// Address the embedded broker listens on.
+    pub listen: String,
+    /// Directory of its sqlite database.
+    pub data_dir: PathBuf,
+}
+
+impl Default for BrokerSection {
+    fn default() -> Self {
+        let defaults = baocao_broker::BrokerConfig::default();
+        BrokerSection {
+            listen: defaults.listen,
+            data_dir: defaults.data_dir,
+        }
+    }
+}
+
+/// Logging (`[log]`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+    /// Default filter when `RUST_LOG` is unset, e.g. `info` or `baocao_gateway=debug,info`.
+    pub filter: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            format: "text".to_string(),
+            filter: "info".to_string(),
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The registry data directory (admin_units.csv, unit_kinds.toml, units/, campaigns/).
+    pub data_dir: PathBuf,
+    /// Kafka connection and topic.
+    pub kafka: KafkaConfig,
+    /// Tier gateway.
+    pub gateway: GatewayConfig,
+    /// Embedded broker.
+    pub broker: BrokerSection,
+    /// Logging.
+    pub log: LogSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            kafka: KafkaConfig::default(),
+            gateway: GatewayConfig::default(),
+            broker: BrokerSection::default(),
+            log: LogSection::default(),
+        }
+    }
+}
+
+/// Flag values that override the file and the environment, as (dotted key, value).
+pub type Overrides = Vec<(&'static str, figment::value::Value)>;
+
+/// Loads the layered configuration. `explicit` is `--config`; without it `baocao.toml` in
+/// the working directory is used when it exists.
+pub fn load(explicit: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    match explicit {
+        Some(path) => {
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        None if Path::new("baocao.toml").exists() => figment = figment.merge(Toml::file_exact("baocao.toml")),
+        None => {}
+    }
+    figment = figment.merge(Env::prefixed("BAOCAO_").split("__").ignore(&["config"]));
+    for (key, value) in overrides {
+        figment = figment.merge(Serialized::default(key, value));
+    }
+    figment.extract().context("invalid configuration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_lists_every_key_with_its_default() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/baocao.example.toml");
+        let text = std::fs::read_to_string(&example).expect("example config");
+        let parsed: Config = toml::from_str(&text).expect("example parses with no unknown key");
+        assert_eq!(parsed, Config::default(), "the example documents the defaults");
+        // Every key of the defaults appears in the example (no undocumented knob).
+        let defaults = toml::to_string(&Config::default()).expect("serialize");
+        for line in defaults.lines().filter(|l| l.contains(" = ")) {
+            let key = line.split(" = ").next().unwrap_or_default();
+            assert!(text.contains(&format!("{key} =")), "key `{key}` is not documented in the example");
+        }
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("b.toml", "[kafka]\nbrokers = \"file:9092\"\nreports_topic = \"from-file\"\n")?;
+            jail.set_env("BAOCAO_KAFKA__REPORTS_TOPIC", "from-env");
+            jail.set_env("BAOCAO_GATEWAY__TIER", "district");
+            let config = load(
+                Some(Path::new("b.toml")),
+                vec![("gateway.tier", figment::value::Value::from("commune"))],
+            )
+            .map_err(|e| e.to_string())?;
+            assert_eq!(config.kafka.brokers, "file:9092");
+            assert_eq!(config.kafka.reports_topic, "from-env");
+            assert_eq!(config.gateway.tier, "commune");
+            jail.set_env("BAOCAO_KAFKA__NO_SUCH_KEY", "x");
+            let err = load(Some(Path::new("b.toml")), Vec::new()).expect_err("unknown key refused");
+            assert!(format!("{err:#}").contains("no_such_key"), "{err:#}");
+            Ok(())
+        });
+    }
+}

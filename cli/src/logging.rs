@@ -1,0 +1,17 @@
+//! Tracing setup: an `EnvFilter` (`RUST_LOG`, else `log.filter`) and text or JSON output
+//! on stderr, so stdout stays for command results.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogSection;
+
+/// Installs the global subscriber once.
+pub fn init(log: &LogSection) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,109 @@
+//! `baocao`: the one binary. Subcommands run the embedded broker, a tier gateway, token
+//! administration, the submit client and report templates; see `baocao --help`.
+
+mod commands;
+mod config;
+mod logging;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Overrides;
+
+/// baocao: Directive 23/CT-TTg status reports from every tier, durable in Kafka.
+#[derive(Parser)]
+#[command(name = "baocao", version, about, long_about = None)]
+struct Cli {
+    /// Config file (TOML); default `baocao.toml` in the working directory if present.
+    #[arg(long, global = true, env = "BAOCAO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Registry data directory (overrides `data_dir`).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Kafka bootstrap servers, e.g. `kafka1:9092,kafka2:9092` (overrides `kafka.brokers`).
+    #[arg(long, global = true)]
+    kafka_brokers: Option<String>,
+    /// Reports topic (overrides `kafka.reports_topic`).
+    #[arg(long, global = true)]
+    reports_topic: Option<String>,
+    /// Log format: text or json (overrides `log.format`).
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the embedded Kafka-protocol broker (Tansu on sqlite) until Ctrl-C.
+    Broker(commands::broker::BrokerArgs),
+    /// Serve the gRPC reporting service for one tier and jurisdiction.
+    Serve(commands::serve::ServeArgs),
+    /// Issue unit tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Submit a report file (TOML or JSON) to a gateway.
+    Submit(commands::submit::SubmitArgs),
+    /// Report files: print a commented template.
+    #[command(subcommand)]
+    Report(commands::report::ReportCommand),
+    /// Registry data: check it loads.
+    #[command(subcommand)]
+    Registry(commands::registry::RegistryCommand),
+}
+
+impl Cli {
+    fn overrides(&self) -> Overrides {
+        let mut out: Overrides = Vec::new();
+        if let Some(dir) = &self.data_dir {
+            out.push(("data_dir", dir.display().to_string().into()));
+        }
+        if let Some(brokers) = &self.kafka_brokers {
+            out.push(("kafka.brokers", brokers.clone().into()));
+        }
+        if let Some(topic) = &self.reports_topic {
+            out.push(("kafka.reports_topic", topic.clone().into()));
+        }
+        if let Some(format) = &self.log_format {
+            out.push(("log.format", format.clone().into()));
+        }
+        out
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut overrides = cli.overrides();
+    match &cli.command {
+        Command::Serve(args) => overrides.extend(args.overrides()),
+        Command::Broker(args) => overrides.extend(args.overrides()),
+        Command::Token(command) => overrides.extend(command.overrides()),
+        _ => {}
+    }
+    let config = match config::load(cli.config.as_deref(), overrides) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(&config.log);
+    let result = match cli.command {
+        Command::Broker(_) => commands::broker::run(&config).await,
+        Command::Serve(_) => commands::serve::run(&config).await,
+        Command::Token(command) => commands::token::run(&config, command),
+        Command::Submit(args) => commands::submit::run(args).await,
+        Command::Report(command) => commands::report::run(command),
+        Command::Registry(command) => commands::registry::run(&config, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

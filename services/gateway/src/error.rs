@@ -1,0 +1,34 @@
+//! The gateway crate's error type, and the one place errors become gRPC statuses.
+
+use std::path::PathBuf;
+
+/// Errors from the gateway: configuration, tokens, Kafka, serving.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The registry failed to load.
+    #[error(transparent)]
+    Registry(#[from] baocao_registry::Error),
+    /// The token file could not be read or written.
+    #[error("token file {path}: {reason}")]
+    Tokens {
+        /// The token file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A configuration value is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Kafka refused or did not confirm in time.
+    #[error("kafka: {0}")]
+    Kafka(String),
+    /// The gRPC server failed.
+    #[error("grpc server: {0}")]
+    Serve(#[from] tonic::transport::Error),
+    /// Binding or accepting on the listener failed.
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Result with the gateway's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! The tier gateway: a tonic gRPC service that authenticates reporting units by bearer
+//! token, checks that the unit belongs to this gateway's tier and jurisdiction, validates
+//! the report ([`validate`]) and writes it to Kafka ([`producer`]), answering OK only
+//! once the broker has acknowledged it (acks=all, idempotent producer).
+
+mod error;
+pub mod producer;
+mod server;
+mod service;
+pub mod status;
+pub mod tokens;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use producer::KafkaConfig;
+pub use server::{GatewayConfig, RunningGateway, start_gateway};
+pub use service::{GatewayParts, ReportingGateway};

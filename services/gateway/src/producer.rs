@@ -1,0 +1,144 @@
+//! Writes report envelopes to Kafka and waits for the broker's acknowledgement: this is
+//! where a report becomes durable. acks=all + idempotence + zstd; the only place baocao
+//! produces to the reports topic.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// How to reach Kafka and how the reports topic is laid out.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma separated (`host:port,host:port`).
+    pub brokers: String,
+    /// Topic accepted reports are written to.
+    pub reports_topic: String,
+    /// Partitions when baocao creates the topic.
+    pub topic_partitions: i32,
+    /// Replication factor when baocao creates the topic (3 on a production cluster).
+    pub topic_replication: i32,
+    /// Create the topic at start-up if missing (the embedded broker never auto-creates).
+    pub create_topic: bool,
+    /// How long a produce may take, retries included, before the submit fails with
+    /// UNAVAILABLE (librdkafka `message.timeout.ms`).
+    pub delivery_timeout_ms: u64,
+    /// Compression codec: zstd, lz4, gzip or none (snappy is refused: the embedded
+    /// broker cannot serve it back).
+    pub compression: String,
+    /// Extra librdkafka properties, e.g. `security.protocol`, `sasl.mechanisms`.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: "127.0.0.1:9092".to_string(),
+            reports_topic: baocao_proto::DEFAULT_REPORTS_TOPIC.to_string(),
+            topic_partitions: 6,
+            topic_replication: 1,
+            create_topic: true,
+            delivery_timeout_ms: 10_000,
+            compression: "zstd".to_string(),
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl KafkaConfig {
+    /// librdkafka client properties common to every client baocao makes.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        for (key, value) in &self.properties {
+            config.set(key, value);
+        }
+        config
+    }
+}
+
+/// The durable write path to the reports topic.
+pub struct ReportProducer {
+    producer: FutureProducer,
+    topic: String,
+    timeout: Duration,
+}
+
+impl ReportProducer {
+    /// Creates an idempotent, acks=all producer.
+    pub fn new(config: &KafkaConfig) -> Result<Self> {
+        let compression = match config.compression.as_str() {
+            c @ ("zstd" | "lz4" | "gzip" | "none") => c,
+            other => {
+                return Err(Error::Config(format!(
+                    "kafka.compression `{other}` is not supported (use zstd, lz4, gzip or none)"
+                )));
+            }
+        };
+        let producer: FutureProducer = config
+            .client_config()
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("compression.type", compression)
+            .set("linger.ms", "2")
+            .set("message.timeout.ms", config.delivery_timeout_ms.to_string())
+            .create()
+            .map_err(|err| Error::Kafka(format!("cannot create producer: {err}")))?;
+        Ok(ReportProducer {
+            producer,
+            topic: config.reports_topic.clone(),
+            timeout: Duration::from_millis(config.delivery_timeout_ms),
+        })
+    }
+
+    /// Sends one record and waits for the acknowledgement from all in-sync replicas.
+    /// Returns (partition, offset) of the durable record.
+    pub async fn send(&self, key: &str, payload: &[u8]) -> Result<(i32, i64)> {
+        let record = FutureRecord::to(&self.topic).key(key).payload(payload);
+        match self.producer.send(record, self.timeout).await {
+            Ok(delivery) => Ok((delivery.partition, delivery.offset)),
+            Err((err, _)) => Err(Error::Kafka(format!("not acknowledged: {err}"))),
+        }
+    }
+
+    /// Waits for in-flight records before shutdown.
+    pub fn flush(&self, timeout: Duration) {
+        if let Err(err) = self.producer.flush(timeout) {
+            tracing::warn!(error = %err, "producer flush incomplete at shutdown");
+        }
+    }
+}
+
+/// Creates `config.reports_topic` if it does not exist. An existing topic is left as is.
+pub async fn ensure_reports_topic(config: &KafkaConfig) -> Result<()> {
+    ensure_topic(config, &config.reports_topic, config.topic_partitions).await
+}
+
+/// Creates a topic with the configured replication if it does not exist.
+pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config
+        .client_config()
+        .create()
+        .map_err(|err| Error::Kafka(format!("cannot create admin client: {err}")))?;
+    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(config.topic_replication));
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .create_topics([&new_topic], &options)
+        .await
+        .map_err(|err| Error::Kafka(format!("create topic {topic}: {err}")))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => return Err(Error::Kafka(format!("create topic {name}: {code}"))),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Starting a gateway: open its parts, create the topic, bind, serve the reporting service
+//! with gRPC health and reflection, and stop gracefully.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baocao_proto::v1::reporting_service_server::ReportingServiceServer;
+use baocao_registry::{AdminLevel, Registry};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::producer::{KafkaConfig, ReportProducer, ensure_reports_topic};
+use crate::service::{GatewayParts, ReportingGateway};
+use crate::tokens::TokenStore;
+use crate::validate::ReportLimits;
+use crate::{Error, Result};
+
+/// A gateway's own settings (`[gateway]` in the config file).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Address to listen on, e.g. `127.0.0.1:50051`; port 0 picks a free port.
+    pub listen: String,
+    /// Tier of units served: province, district or commune.
+    pub tier: String,
+    /// Administrative code whose units (of `tier`) this gateway serves, e.g. `38`.
+    pub jurisdiction: String,
+    /// Identity written into envelopes; empty derives `<tier>-<jurisdiction>`.
+    pub gateway_id: String,
+    /// The token file (hashes only), shared with `baocao token issue`.
+    pub tokens_file: PathBuf,
+    /// Most camera systems in one report.
+    pub max_systems_per_report: usize,
+    /// Largest accepted report in bytes (larger gets INVALID_ARGUMENT naming `report`).
+    pub max_report_bytes: usize,
+    /// Longest free-text field in characters.
+    pub max_text_chars: usize,
+    /// Accepted submission ids remembered for repeat detection.
+    pub recent_submissions: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        let limits = ReportLimits::default();
+        GatewayConfig {
+            listen: "127.0.0.1:50051".to_string(),
+            tier: "province".to_string(),
+            jurisdiction: String::new(),
+            gateway_id: String::new(),
+            tokens_file: PathBuf::from("state/tokens.json"),
+            max_systems_per_report: limits.max_systems,
+            max_report_bytes: limits.max_report_bytes,
+            max_text_chars: limits.max_text_chars,
+            recent_submissions: 100_000,
+        }
+    }
+}
+
+/// A running gateway: its address and how to stop it.
+pub struct RunningGateway {
+    /// The bound address (useful with port 0).
+    pub local_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<()>>,
+    producer: Arc<ReportProducer>,
+}
+
+impl RunningGateway {
+    /// Stops accepting, finishes in-flight calls, flushes the producer.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let result = self.task.await.map_err(|err| Error::Config(format!("gateway task: {err}")))?;
+        self.producer.flush(Duration::from_secs(5));
+        result
+    }
+
+    /// Waits until the server ends (after a shutdown signal or an error).
+    pub async fn wait(mut self) -> Result<()> {
+        let result = (&mut self.task).await.map_err(|err| Error::Config(format!("gateway task: {err}")))?;
+        self.producer.flush(Duration::from_secs(5));
+        result
+    }
+
+    /// A handle that stops the gateway when sent to or dropped.
+    pub fn take_shutdown(&mut self) -> Option<oneshot::Sender<()>> {
+        self.shutdown.take()
+    }
+}
+
+/// Checks the config against the registry, creates the reports topic if asked, binds and
+/// starts serving in the background.
+pub async fn start_gateway(config: &GatewayConfig, kafka: &KafkaConfig, registry: Arc<Registry>) -> Result<RunningGateway> {
+    let tier = AdminLevel::parse(&config.tier)
+        .ok_or_else(|| Error::Config(format!("gateway.tier `{}` must be province, district or commune", config.tier)))?;
+    let Some(area) = registry.admin_unit(&config.jurisdiction) else {
+        return Err(Error::Config(format!(
+            "gateway.jurisdiction `{}` is not an administrative code in the register",
+            config.jurisdiction
+        )));
+    };
+    if area.level > tier {
+        return Err(Error::Config(format!(
+            "gateway.jurisdiction `{}` is a {}; it has no units of the {tier} tier",
+            area.code, area.level
+        )));
+    }
+    let gateway_id = if config.gateway_id.is_empty() {
+        format!("{tier}-{}", config.jurisdiction)
+    } else {
+        config.gateway_id.clone()
+    };
+    let limits = ReportLimits {
+        max_systems: config.max_systems_per_report,
+        max_report_bytes: config.max_report_bytes,
+        max_text_chars: config.max_text_chars,
+    };
+    if kafka.create_topic {
+        ensure_reports_topic(kafka).await?;
+    }
+    let producer = Arc::new(ReportProducer::new(kafka)?);
+    let gateway = ReportingGateway::new(GatewayParts {
+        registry,
+        tokens: Arc::new(TokenStore::open(&config.tokens_file)?),
+        producer: producer.clone(),
+        tier,
+        jurisdiction: config.jurisdiction.clone(),
+        gateway_id: gateway_id.clone(),
+        limits,
+        recent_capacity: config.recent_submissions,
+    });
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<ReportingServiceServer<ReportingGateway>>().await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(baocao_proto::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    // Both reflection versions: grpcurl and older tools still ask v1alpha.
+    let reflection_v1 = reflection()
+        .build_v1()
+        .map_err(|err| Error::Config(format!("reflection: {err}")))?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .map_err(|err| Error::Config(format!("reflection: {err}")))?;
+
+    // The transport refuses anything far above the validated limit before decoding it;
+    // reports between the two get a precise INVALID_ARGUMENT from validation.
+    let transport_limit = limits.max_report_bytes.saturating_mul(2).max(64 * 1024);
+    let service = ReportingServiceServer::new(gateway).max_decoding_message_size(transport_limit);
+
+    let listener = TcpListener::bind(&config.listen).await?;
+    let local_addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    tracing::info!(%local_addr, %tier, jurisdiction = %config.jurisdiction, %gateway_id, topic = %kafka.reports_topic, "gateway serving");
+    let task = tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(service)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = shutdown_rx.await;
+            })
+            .await
+            .map_err(Error::from)
+    });
+    Ok(RunningGateway {
+        local_addr,
+        shutdown: Some(shutdown_tx),
+        task,
+        producer,
+    })
+}

@@ -1,0 +1,169 @@
+//! Per-unit bearer tokens. A token is shown once when issued; only its SHA-256 is stored
+//! (in a JSON file), so a leaked token file does not let anyone submit.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// Prefix of every token, so a token is recognisable in a leak scan.
+pub const TOKEN_PREFIX: &str = "bcv1_";
+
+/// A stored token: who it belongs to, never the token itself.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Short public id of the token (first hex digits of its hash), for audit and revocation.
+    pub id: String,
+    /// The unit the token authenticates.
+    pub unit: String,
+    /// Hex SHA-256 of the whole token string.
+    pub sha256: String,
+    /// When it was issued (RFC 3339, UTC).
+    pub issued_at: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct TokenFile {
+    tokens: Vec<TokenRecord>,
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn read_file(path: &Path) -> Result<TokenFile> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|err| Error::Tokens {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
+        Err(err) => Err(Error::Tokens {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        }),
+    }
+}
+
+/// Issues a new token for `unit`, appends its hash to the file at `path` (created if
+/// missing, replaced atomically) and returns the token, which is not stored anywhere.
+pub fn issue_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|err| Error::Tokens {
+        path: path.to_path_buf(),
+        reason: format!("no randomness: {err}"),
+    })?;
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let digest = hash(&token);
+    let record = TokenRecord {
+        id: digest[..12].to_string(),
+        unit: unit.to_string(),
+        sha256: digest,
+        issued_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let mut file = read_file(path)?;
+    file.tokens.push(record.clone());
+    let io_err = |err: std::io::Error| Error::Tokens {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io_err)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    let json = serde_json::to_string_pretty(&file).map_err(|err| Error::Tokens {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    })?;
+    std::fs::write(&tmp, json).map_err(io_err)?;
+    std::fs::rename(&tmp, path).map_err(io_err)?;
+    Ok((token, record))
+}
+
+struct Loaded {
+    modified: Option<SystemTime>,
+    by_hash: HashMap<String, TokenRecord>,
+}
+
+/// The gateway's view of the token file. It re-reads the file when it changed, so a
+/// token issued while the gateway runs works without a restart.
+pub struct TokenStore {
+    path: PathBuf,
+    loaded: RwLock<Loaded>,
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl TokenStore {
+    /// Opens the token file (a missing file means no tokens yet).
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let loaded = Self::load(&path)?;
+        Ok(TokenStore {
+            path,
+            loaded: RwLock::new(loaded),
+        })
+    }
+
+    fn load(path: &Path) -> Result<Loaded> {
+        let modified = modified(path);
+        let file = read_file(path)?;
+        let by_hash = file.tokens.into_iter().map(|t| (t.sha256.clone(), t)).collect();
+        Ok(Loaded { modified, by_hash })
+    }
+
+    /// The record of `token`, or `None` if it is not a known token.
+    pub fn authenticate(&self, token: &str) -> Option<TokenRecord> {
+        let digest = hash(token);
+        if let Some(found) = self.lookup(&digest) {
+            return Some(found);
+        }
+        // Unknown: the file may have gained a token since we read it.
+        let current = modified(&self.path);
+        let stale = self.loaded.read().map(|l| l.modified != current).unwrap_or(true);
+        if stale {
+            match Self::load(&self.path) {
+                Ok(fresh) => {
+                    if let Ok(mut guard) = self.loaded.write() {
+                        *guard = fresh;
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "token file reload failed; keeping the tokens already loaded"),
+            }
+        }
+        self.lookup(&digest)
+    }
+
+    fn lookup(&self, digest: &str) -> Option<TokenRecord> {
+        self.loaded.read().ok()?.by_hash.get(digest).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_authenticate_and_only_hashes_are_stored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tokens.json");
+        let store = TokenStore::open(&path).expect("open");
+        let (token, record) = issue_token(&path, "38.STTTT").expect("issue");
+        assert!(token.starts_with(TOKEN_PREFIX));
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(!text.contains(&token[TOKEN_PREFIX.len()..]), "token must not be stored");
+        // Issued after the store was opened: picked up by the reload.
+        assert_eq!(store.authenticate(&token), Some(record));
+        assert_eq!(store.authenticate("bcv1_00"), None);
+        let (second, _) = issue_token(&path, "380").expect("issue");
+        assert_eq!(store.authenticate(&second).map(|r| r.unit), Some("380".to_string()));
+        assert_eq!(store.authenticate(&token).map(|r| r.unit), Some("38.STTTT".to_string()));
+    }
+}

@@ -1,0 +1,361 @@
+//! Report validation: pure rules over a `StatusReport`, the registry and today's date.
+//! Collects *every* problem at once as (field path, reason) pairs, so a unit fixes its
+//! report in one round trip. No I/O here: the gateway maps the result to
+//! `INVALID_ARGUMENT` with `google.rpc.BadRequest`.
+
+use std::collections::HashSet;
+
+use baocao_proto::v1::{
+    Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, StatusReport,
+};
+use baocao_registry::{Registry, ReportingUnit};
+use chrono::NaiveDate;
+
+/// One problem with one field; `field` is a path such as `report.systems[2].proposed_level`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Path of the offending field, in `.proto` field names.
+    pub field: String,
+    /// Why it is refused, in words the reporting officer can act on.
+    pub reason: String,
+}
+
+/// Limits that bound a report's size, from configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct ReportLimits {
+    /// Most camera systems one report may list.
+    pub max_systems: usize,
+    /// Largest encoded report, in bytes.
+    pub max_report_bytes: usize,
+    /// Longest free-text field, in characters.
+    pub max_text_chars: usize,
+}
+
+impl Default for ReportLimits {
+    fn default() -> Self {
+        ReportLimits {
+            max_systems: 500,
+            max_report_bytes: 1024 * 1024,
+            max_text_chars: 500,
+        }
+    }
+}
+
+/// What validation needs besides the report.
+pub struct ValidationContext<'a> {
+    /// The registry: campaigns, units, kinds.
+    pub registry: &'a Registry,
+    /// Today in Vietnam (UTC+7): later dates are "in the future".
+    pub today: NaiveDate,
+    /// Size limits.
+    pub limits: ReportLimits,
+    /// Encoded size of the report in bytes.
+    pub encoded_len: usize,
+}
+
+struct Collector {
+    violations: Vec<Violation>,
+}
+
+impl Collector {
+    fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.violations.push(Violation {
+            field: field.into(),
+            reason: reason.into(),
+        });
+    }
+
+    fn non_negative(&mut self, field: &str, value: i64) {
+        if value < 0 {
+            self.add(field, format!("must not be negative (got {value})"));
+        }
+    }
+
+    fn text(&mut self, field: &str, value: &str, required: bool, max_chars: usize) {
+        if required && value.trim().is_empty() {
+            self.add(field, "is required");
+        }
+        let chars = value.chars().count();
+        if chars > max_chars {
+            self.add(field, format!("is {chars} characters long; at most {max_chars} allowed"));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.add(field, "contains control characters");
+        }
+    }
+
+    /// Checks a date that must be a real calendar day and not after today.
+    fn date(&mut self, field: &str, date: Option<&Date>, required: bool, today: NaiveDate) -> Option<NaiveDate> {
+        let Some(date) = date else {
+            if required {
+                self.add(field, "is required");
+            }
+            return None;
+        };
+        match calendar_date(date) {
+            None => {
+                self.add(
+                    field,
+                    format!("{}/{}/{} is not a calendar date", date.day, date.month, date.year),
+                );
+                None
+            }
+            Some(day) if day > today => {
+                self.add(field, format!("{day} is in the future (today is {today})"));
+                None
+            }
+            Some(day) => Some(day),
+        }
+    }
+}
+
+/// The calendar day a proto `Date` names, if it is one (2023-02-30 is not).
+pub fn calendar_date(date: &Date) -> Option<NaiveDate> {
+    let month = u32::try_from(date.month).ok()?;
+    let day = u32::try_from(date.day).ok()?;
+    NaiveDate::from_ymd_opt(date.year, month, day)
+}
+
+/// Validates `report` submitted for `unit`. Returns every violation found; empty means valid.
+pub fn validate_report(report: &StatusReport, unit: &ReportingUnit, ctx: &ValidationContext<'_>) -> Vec<Violation> {
+    let mut c = Collector { violations: Vec::new() };
+    let max_text = ctx.limits.max_text_chars;
+
+    if ctx.encoded_len > ctx.limits.max_report_bytes {
+        c.add(
+            "report",
+            format!("is {} bytes; at most {} bytes allowed", ctx.encoded_len, ctx.limits.max_report_bytes),
+        );
+    }
+    if report.submission_id.trim().is_empty() {
+        c.add("report.submission_id", "is required (a client-generated UUID)");
+    } else if uuid::Uuid::parse_str(&report.submission_id).is_err() {
+        c.add("report.submission_id", "must be a UUID, e.g. 0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50");
+    }
+
+    check_campaign(&mut c, report, unit, ctx);
+    c.date("report.as_of", report.as_of.as_ref(), true, ctx.today);
+
+    match &report.reporter {
+        None => c.add("report.reporter", "is required (who is responsible for this report)"),
+        Some(r) => {
+            c.text("report.reporter.full_name", &r.full_name, true, max_text);
+            c.text("report.reporter.position", &r.position, false, max_text);
+            c.text("report.reporter.phone", &r.phone, false, 32);
+            c.text("report.reporter.email", &r.email, false, 254);
+            if r.phone.trim().is_empty() && r.email.trim().is_empty() {
+                c.add("report.reporter", "give a phone number or an email address");
+            }
+            if !r.email.is_empty() && !r.email.contains('@') {
+                c.add("report.reporter.email", "is not an email address");
+            }
+        }
+    }
+
+    if report.systems.is_empty() && !report.no_camera_systems {
+        c.add(
+            "report.systems",
+            "the report is empty: list the unit's camera systems, or set no_camera_systems if it has none",
+        );
+    }
+    if !report.systems.is_empty() && report.no_camera_systems {
+        c.add("report.no_camera_systems", "is set but the report lists camera systems");
+    }
+    if report.systems.len() > ctx.limits.max_systems {
+        c.add(
+            "report.systems",
+            format!("lists {} systems; at most {} per report", report.systems.len(), ctx.limits.max_systems),
+        );
+    }
+    let mut codes = HashSet::new();
+    for (i, system) in report.systems.iter().enumerate().take(ctx.limits.max_systems) {
+        let path = format!("report.systems[{i}]");
+        check_system(&mut c, &path, system, ctx.today, max_text);
+        if !system.system_code.is_empty() && !codes.insert(system.system_code.as_str()) {
+            c.add(
+                format!("{path}.system_code"),
+                format!("`{}` appears more than once in this report", system.system_code),
+            );
+        }
+    }
+
+    c.non_negative("report.budget_allocated_vnd", report.budget_allocated_vnd);
+    c.non_negative("report.incidents", report.incidents);
+    if let Some(reg) = &report.internal_regulation {
+        check_regulation(&mut c, reg, ctx.today);
+    }
+    check_indicators(&mut c, report, unit, ctx.registry);
+    c.text("report.notes", &report.notes, false, max_text * 8);
+    c.violations
+}
+
+fn check_campaign(c: &mut Collector, report: &StatusReport, unit: &ReportingUnit, ctx: &ValidationContext<'_>) {
+    if report.campaign_id.trim().is_empty() {
+        c.add("report.campaign_id", "is required");
+        return;
+    }
+    let Some(campaign) = ctx.registry.campaign(&report.campaign_id) else {
+        c.add("report.campaign_id", format!("unknown campaign `{}`", report.campaign_id));
+        return;
+    };
+    if !campaign.is_open_on(ctx.today) {
+        let window = match campaign.closes_on {
+            Some(close) => format!("{} to {close}", campaign.opens_on),
+            None => format!("from {}", campaign.opens_on),
+        };
+        c.add(
+            "report.campaign_id",
+            format!("campaign `{}` is closed: it accepts reports {window}", campaign.id),
+        );
+    }
+    if !ctx.registry.is_within(unit, &campaign.province) {
+        c.add(
+            "report.campaign_id",
+            format!("unit `{}` is not in province {} of campaign `{}`", unit.code, campaign.province, campaign.id),
+        );
+    }
+}
+
+fn check_system(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDate, max_text: usize) {
+    let code_ok = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
+    if s.system_code.is_empty() {
+        c.add(format!("{path}.system_code"), "is required (a stable code for this system within the unit)");
+    } else if s.system_code.len() > 64 || !s.system_code.chars().all(code_ok) {
+        c.add(
+            format!("{path}.system_code"),
+            "must be 1-64 characters of A-Z, a-z, 0-9, '-', '_' or '.'",
+        );
+    }
+    c.text(&format!("{path}.name"), &s.name, true, max_text);
+    c.text(&format!("{path}.location"), &s.location, false, max_text);
+    for (field, value) in [
+        ("camera_count", s.camera_count),
+        ("cameras_certified", s.cameras_certified),
+        ("cameras_on_warning_list", s.cameras_on_warning_list),
+        ("cameras_replaced_or_removed", s.cameras_replaced_or_removed),
+    ] {
+        c.non_negative(&format!("{path}.{field}"), value);
+    }
+    if s.cameras_certified >= 0
+        && s.cameras_on_warning_list >= 0
+        && s.cameras_certified.saturating_add(s.cameras_on_warning_list) > s.camera_count
+    {
+        c.add(
+            format!("{path}.cameras_certified"),
+            format!(
+                "certified ({}) + on a warning list ({}) exceeds camera_count ({})",
+                s.cameras_certified, s.cameras_on_warning_list, s.camera_count
+            ),
+        );
+    }
+    if !(1..=5).contains(&s.proposed_level) {
+        c.add(format!("{path}.proposed_level"), format!("must be a security level 1-5 (got {})", s.proposed_level));
+    }
+
+    let dossier = DossierStatus::try_from(s.dossier_status).ok();
+    match dossier {
+        None => c.add(format!("{path}.dossier_status"), format!("unknown value {}", s.dossier_status)),
+        Some(DossierStatus::Unspecified) => c.add(format!("{path}.dossier_status"), "is required"),
+        Some(_) => {}
+    }
+    match (dossier == Some(DossierStatus::Approved), &s.approval) {
+        (true, None) => c.add(
+            format!("{path}.approval"),
+            "is required when dossier_status is APPROVED (decision number, date, authority, level)",
+        ),
+        (false, Some(_)) => c.add(
+            format!("{path}.approval"),
+            "approval details are only allowed when dossier_status is APPROVED",
+        ),
+        (true, Some(a)) => check_approval(c, &format!("{path}.approval"), a, today, max_text),
+        (false, None) => {}
+    }
+
+    let plan = PlanStatus::try_from(s.plan_status).ok();
+    match plan {
+        None => c.add(format!("{path}.plan_status"), format!("unknown value {}", s.plan_status)),
+        Some(PlanStatus::Unspecified) => c.add(format!("{path}.plan_status"), "is required"),
+        Some(_) => {}
+    }
+    let implemented = plan == Some(PlanStatus::Implemented);
+    if !implemented && s.plan_implemented_on.is_some() {
+        c.add(format!("{path}.plan_implemented_on"), "is only allowed when plan_status is IMPLEMENTED");
+    } else {
+        c.date(&format!("{path}.plan_implemented_on"), s.plan_implemented_on.as_ref(), implemented, today);
+    }
+    c.date(
+        &format!("{path}.last_periodic_assessment_on"),
+        s.last_periodic_assessment_on.as_ref(),
+        false,
+        today,
+    );
+}
+
+fn check_approval(c: &mut Collector, path: &str, a: &Approval, today: NaiveDate, max_text: usize) {
+    c.text(&format!("{path}.decision_number"), &a.decision_number, true, 64);
+    c.text(&format!("{path}.approving_authority"), &a.approving_authority, true, max_text);
+    c.date(&format!("{path}.decision_date"), a.decision_date.as_ref(), true, today);
+    if !(1..=5).contains(&a.approved_level) {
+        c.add(format!("{path}.approved_level"), format!("must be a security level 1-5 (got {})", a.approved_level));
+    }
+}
+
+fn check_regulation(c: &mut Collector, reg: &InternalRegulation, today: NaiveDate) {
+    let path = "report.internal_regulation";
+    if reg.updated {
+        c.text(&format!("{path}.document_number"), &reg.document_number, true, 64);
+        c.date(&format!("{path}.document_date"), reg.document_date.as_ref(), true, today);
+    } else if !reg.document_number.is_empty() || reg.document_date.is_some() {
+        c.add(path, "document details are only allowed when updated is true");
+    }
+}
+
+fn check_block(c: &mut Collector, unit: &ReportingUnit, allowed: &[String], name: &str, counts: &[(&str, i64)]) {
+    if !allowed.iter().any(|b| b == name) {
+        c.add(
+            format!("report.{name}"),
+            format!("units of kind `{}` do not report {name} indicators", unit.kind),
+        );
+    }
+    for (field, value) in counts {
+        c.non_negative(&format!("report.{name}.{field}"), *value);
+    }
+}
+
+fn check_indicators(c: &mut Collector, report: &StatusReport, unit: &ReportingUnit, registry: &Registry) {
+    let allowed = registry
+        .kind(&unit.kind)
+        .map(|k| k.indicator_blocks.as_slice())
+        .unwrap_or_default();
+    if let Some(t) = &report.telecom {
+        check_block(
+            c,
+            unit,
+            allowed,
+            "telecom",
+            &[
+                ("cameras_checked", t.cameras_checked),
+                ("non_compliant_found", t.non_compliant_found),
+                ("users_notified", t.users_notified),
+                ("non_compliant_handled", t.non_compliant_handled),
+            ],
+        );
+        if t.non_compliant_found > t.cameras_checked {
+            c.add("report.telecom.non_compliant_found", "exceeds cameras_checked");
+        }
+        if t.non_compliant_handled > t.non_compliant_found {
+            c.add("report.telecom.non_compliant_handled", "exceeds non_compliant_found");
+        }
+    }
+    if let Some(p) = &report.police {
+        let counts = [("assessments_done", p.assessments_done), ("cases_handled", p.cases_handled)];
+        check_block(c, unit, allowed, "police", &counts);
+    }
+    if let Some(m) = &report.market {
+        let counts = [("inspections", m.inspections), ("violations", m.violations)];
+        check_block(c, unit, allowed, "market", &counts);
+    }
+    if let Some(m) = &report.media {
+        check_block(c, unit, allowed, "media", &[("items_broadcast", m.items_broadcast)]);
+    }
+}

@@ -1,0 +1,185 @@
+//! Campaigns and their milestones: who must report what by when, loaded from
+//! `campaigns/*.toml` so that deadlines are data, not code.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::load::{iso_date, line_of, read_to_string, toml_document};
+use crate::{Error, Result};
+
+/// What a milestone counts as done for a camera system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneMeasure {
+    /// The system's security level dossier is approved.
+    LevelsApproved,
+    /// The system's protection plan is fully implemented.
+    PlansImplemented,
+}
+
+impl MilestoneMeasure {
+    /// The snake_case name used in files and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MilestoneMeasure::LevelsApproved => "levels_approved",
+            MilestoneMeasure::PlansImplemented => "plans_implemented",
+        }
+    }
+}
+
+/// A deadline pair: units must report by `unit_deadline`, and the consolidating unit (the
+/// DIC) reports to the Chairman by `report_deadline`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Milestone {
+    /// Stable id within the campaign, e.g. `levels-approved`.
+    pub id: String,
+    /// Vietnamese name for reports.
+    pub name: String,
+    /// What is counted.
+    pub measure: MilestoneMeasure,
+    /// Last day (inclusive, Vietnam time) for units; later reports count as late.
+    pub unit_deadline: NaiveDate,
+    /// Last day for the consolidated report to the Chairman.
+    pub report_deadline: NaiveDate,
+}
+
+/// A reporting campaign of one province.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Campaign {
+    /// Stable id, e.g. `thanh-hoa-2023`.
+    pub id: String,
+    /// Vietnamese title.
+    pub name: String,
+    /// The legal documents it implements.
+    pub legal_basis: String,
+    /// Province code whose units report.
+    pub province: String,
+    /// The unit that consolidates (the DIC).
+    pub consolidating_unit: String,
+    /// First day submissions are accepted.
+    pub opens_on: NaiveDate,
+    /// Last day submissions are accepted, if the campaign closes.
+    pub closes_on: Option<NaiveDate>,
+    /// Kinds of units expected to report.
+    pub required_unit_kinds: Vec<String>,
+    /// Milestones in file order.
+    pub milestones: Vec<Milestone>,
+}
+
+impl Campaign {
+    /// Whether submissions are accepted on `day` (Vietnam calendar day).
+    pub fn is_open_on(&self, day: NaiveDate) -> bool {
+        day >= self.opens_on && self.closes_on.is_none_or(|close| day <= close)
+    }
+
+    /// The milestone with this id.
+    pub fn milestone(&self, id: &str) -> Option<&Milestone> {
+        self.milestones.iter().find(|m| m.id == id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignFile {
+    id: Spanned<String>,
+    name: String,
+    #[serde(default)]
+    legal_basis: String,
+    province: Spanned<String>,
+    consolidating_unit: Spanned<String>,
+    opens_on: Spanned<String>,
+    closes_on: Option<Spanned<String>>,
+    required_unit_kinds: Spanned<Vec<String>>,
+    #[serde(default)]
+    milestones: Vec<MilestoneFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MilestoneFile {
+    id: Spanned<String>,
+    name: String,
+    measure: MilestoneMeasure,
+    unit_deadline: Spanned<String>,
+    report_deadline: Spanned<String>,
+}
+
+/// A campaign as read, with the line numbers needed to report cross-reference errors.
+pub(crate) struct LoadedCampaign {
+    pub(crate) campaign: Campaign,
+    pub(crate) id_line: usize,
+    pub(crate) province_line: usize,
+    pub(crate) consolidating_unit_line: usize,
+    pub(crate) kinds_line: usize,
+}
+
+/// Parses one campaign file: dates must be real calendar dates, deadlines ordered,
+/// milestone ids unique.
+pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
+    let text = read_to_string(path)?;
+    let file: CampaignFile = toml_document(path, &text)?;
+    let date = |value: &Spanned<String>, field: &str| -> Result<NaiveDate> {
+        iso_date(value.get_ref())
+            .map_err(|reason| Error::data(path, line_of(&text, value.span().start), format!("{field}: {reason}")))
+    };
+    let opens_on = date(&file.opens_on, "opens_on")?;
+    let closes_on = file.closes_on.as_ref().map(|c| date(c, "closes_on")).transpose()?;
+    if let (Some(close), Some(spanned)) = (closes_on, &file.closes_on)
+        && close < opens_on
+    {
+        return Err(Error::data(
+            path,
+            line_of(&text, spanned.span().start),
+            format!("closes_on {close} is before opens_on {opens_on}"),
+        ));
+    }
+    let mut milestones: Vec<Milestone> = Vec::with_capacity(file.milestones.len());
+    for m in &file.milestones {
+        let line = line_of(&text, m.id.span().start);
+        let unit_deadline = date(&m.unit_deadline, "unit_deadline")?;
+        let report_deadline = date(&m.report_deadline, "report_deadline")?;
+        if report_deadline < unit_deadline {
+            return Err(Error::data(
+                path,
+                line_of(&text, m.report_deadline.span().start),
+                format!(
+                    "milestone `{}`: report_deadline {report_deadline} is before unit_deadline {unit_deadline}",
+                    m.id.get_ref()
+                ),
+            ));
+        }
+        if milestones.iter().any(|other| &other.id == m.id.get_ref()) {
+            return Err(Error::data(path, line, format!("duplicate milestone id `{}`", m.id.get_ref())));
+        }
+        milestones.push(Milestone {
+            id: m.id.get_ref().clone(),
+            name: m.name.clone(),
+            measure: m.measure,
+            unit_deadline,
+            report_deadline,
+        });
+    }
+    if file.id.get_ref().is_empty() {
+        return Err(Error::data(path, line_of(&text, file.id.span().start), "id must not be empty"));
+    }
+    Ok(LoadedCampaign {
+        id_line: line_of(&text, file.id.span().start),
+        province_line: line_of(&text, file.province.span().start),
+        consolidating_unit_line: line_of(&text, file.consolidating_unit.span().start),
+        kinds_line: line_of(&text, file.required_unit_kinds.span().start),
+        campaign: Campaign {
+            id: file.id.into_inner(),
+            name: file.name,
+            legal_basis: file.legal_basis,
+            province: file.province.into_inner(),
+            consolidating_unit: file.consolidating_unit.into_inner(),
+            opens_on,
+            closes_on,
+            required_unit_kinds: file.required_unit_kinds.into_inner(),
+            milestones,
+        },
+    })
+}

@@ -1,0 +1,28 @@
+//! The domain of baocao: administrative units, reporting units, campaigns and milestones.
+//!
+//! Everything that changes with policy (tiers, unit kinds, deadlines, which units must
+//! report) is loaded from data files under a data directory (see `docs/data.md`), never
+//! hard-coded. Loading fails with file, line and reason on an impossible date, an unknown
+//! parent or a duplicate code, so a bad edit is caught before a gateway serves it.
+
+mod admin;
+mod campaign;
+mod error;
+mod load;
+mod registry;
+mod units;
+
+pub use admin::{AdminLevel, AdminUnit};
+pub use campaign::{Campaign, Milestone, MilestoneMeasure};
+pub use error::{Error, Result};
+pub use registry::Registry;
+pub use units::{ReportingUnit, UnitKind};
+
+/// Vietnam's offset from UTC (UTC+7, no daylight saving): deadlines and "today" are
+/// Vietnamese calendar days.
+pub const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
+
+/// The Vietnamese calendar day of an instant.
+pub fn vietnam_date(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (instant + chrono::Duration::seconds(i64::from(VIETNAM_UTC_OFFSET_SECONDS))).date_naive()
+}

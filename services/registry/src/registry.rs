@@ -1,0 +1,196 @@
+//! The loaded registry: lookups along the unit tree that gateways (who may submit?) and
+//! pipelines (who was expected?) share.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::admin::load_admin_units;
+use crate::campaign::load_campaign;
+use crate::load::{csv_records, read_to_string};
+use crate::units::{PEOPLE_COMMITTEE, UnitRow, load_kinds};
+use crate::{AdminLevel, AdminUnit, Campaign, Error, ReportingUnit, Result, UnitKind};
+
+/// Administrative register, reporting units, unit kinds and campaigns, checked together.
+///
+/// Layout of the data directory (see `docs/data.md`): `admin_units.csv`,
+/// `unit_kinds.toml`, `units/*.csv`, `campaigns/*.toml`.
+#[derive(Debug)]
+pub struct Registry {
+    admin: HashMap<String, AdminUnit>,
+    units: HashMap<String, ReportingUnit>,
+    children: HashMap<String, Vec<String>>,
+    kinds: Vec<UnitKind>,
+    campaigns: Vec<Campaign>,
+}
+
+fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(Error::Io { path: dir.to_path_buf(), source }),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?.path();
+        if path.extension().is_some_and(|e| e == extension) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+impl Registry {
+    /// Loads and cross-checks every file of a data directory.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let admin = load_admin_units(&dir.join("admin_units.csv"))?;
+        let kinds = load_kinds(&dir.join("unit_kinds.toml"))?;
+
+        let mut units: HashMap<String, ReportingUnit> = admin
+            .values()
+            .map(|a| {
+                let unit = ReportingUnit {
+                    code: a.code.clone(),
+                    kind: PEOPLE_COMMITTEE.to_string(),
+                    name: format!("UBND {}", a.name_with_type),
+                    area_code: a.code.clone(),
+                    tier: a.level,
+                    parent_code: a.parent_code.clone(),
+                };
+                (a.code.clone(), unit)
+            })
+            .collect();
+        for path in sorted_files(&dir.join("units"), "csv")? {
+            let text = read_to_string(&path)?;
+            for (line, row) in csv_records::<UnitRow>(&path, &text)? {
+                let Some(area) = admin.get(&row.area_code) else {
+                    return Err(Error::data(&path, line, format!("unknown area_code `{}`", row.area_code)));
+                };
+                if row.code.is_empty() || row.code.chars().any(char::is_whitespace) {
+                    return Err(Error::data(&path, line, format!("code `{}` must be non-empty without spaces", row.code)));
+                }
+                if !kinds.iter().any(|k| k.code == row.kind) {
+                    return Err(Error::data(&path, line, format!("unknown kind `{}` (see unit_kinds.toml)", row.kind)));
+                }
+                if units.contains_key(&row.code) {
+                    return Err(Error::data(&path, line, format!("duplicate unit code `{}`", row.code)));
+                }
+                units.insert(
+                    row.code.clone(),
+                    ReportingUnit {
+                        code: row.code,
+                        kind: row.kind,
+                        name: row.name,
+                        area_code: area.code.clone(),
+                        tier: area.level,
+                        parent_code: area.code.clone(),
+                    },
+                );
+            }
+        }
+
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for unit in units.values() {
+            children.entry(unit.parent_code.clone()).or_default().push(unit.code.clone());
+        }
+        for list in children.values_mut() {
+            list.sort();
+        }
+
+        let mut campaigns: Vec<Campaign> = Vec::new();
+        for path in sorted_files(&dir.join("campaigns"), "toml")? {
+            let loaded = load_campaign(&path)?;
+            let c = &loaded.campaign;
+            if campaigns.iter().any(|other| other.id == c.id) {
+                return Err(Error::data(&path, loaded.id_line, format!("duplicate campaign id `{}`", c.id)));
+            }
+            if admin.get(&c.province).is_none_or(|a| a.level != AdminLevel::Province) {
+                return Err(Error::data(&path, loaded.province_line, format!("unknown province code `{}`", c.province)));
+            }
+            if !units.contains_key(&c.consolidating_unit) {
+                return Err(Error::data(
+                    &path,
+                    loaded.consolidating_unit_line,
+                    format!("unknown consolidating_unit `{}`", c.consolidating_unit),
+                ));
+            }
+            if let Some(kind) = c.required_unit_kinds.iter().find(|k| !kinds.iter().any(|known| &known.code == *k)) {
+                return Err(Error::data(&path, loaded.kinds_line, format!("unknown unit kind `{kind}`")));
+            }
+            campaigns.push(loaded.campaign);
+        }
+
+        Ok(Registry { admin, units, children, kinds, campaigns })
+    }
+
+    /// An administrative unit by code.
+    pub fn admin_unit(&self, code: &str) -> Option<&AdminUnit> {
+        self.admin.get(code)
+    }
+
+    /// A reporting unit by code.
+    pub fn unit(&self, code: &str) -> Option<&ReportingUnit> {
+        self.units.get(code)
+    }
+
+    /// All reporting units, in no particular order.
+    pub fn units(&self) -> impl Iterator<Item = &ReportingUnit> {
+        self.units.values()
+    }
+
+    /// Number of reporting units.
+    pub fn unit_count(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Codes of the units directly under `parent_code` in the reporting tree, sorted; an
+    /// empty parent lists the provinces' People's Committees.
+    pub fn children(&self, parent_code: &str) -> &[String] {
+        self.children.get(parent_code).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A unit kind by code.
+    pub fn kind(&self, code: &str) -> Option<&UnitKind> {
+        self.kinds.iter().find(|k| k.code == code)
+    }
+
+    /// All campaigns, in file-name order.
+    pub fn campaigns(&self) -> &[Campaign] {
+        &self.campaigns
+    }
+
+    /// A campaign by id.
+    pub fn campaign(&self, id: &str) -> Option<&Campaign> {
+        self.campaigns.iter().find(|c| c.id == id)
+    }
+
+    /// The administrative codes from `area_code` up to its province, starting with itself.
+    pub fn area_chain(&self, area_code: &str) -> Vec<&AdminUnit> {
+        let mut chain = Vec::new();
+        let mut next = self.admin.get(area_code);
+        while let Some(area) = next {
+            chain.push(area);
+            next = self.admin.get(&area.parent_code);
+        }
+        chain
+    }
+
+    /// The area of `unit` at `level`, if its chain has that tier (a register without
+    /// districts has none).
+    pub fn area_at(&self, unit: &ReportingUnit, level: AdminLevel) -> Option<&AdminUnit> {
+        self.area_chain(&unit.area_code).into_iter().find(|a| a.level == level)
+    }
+
+    /// Whether `unit` lies inside the administrative unit `jurisdiction` (or is it).
+    pub fn is_within(&self, unit: &ReportingUnit, jurisdiction: &str) -> bool {
+        self.area_chain(&unit.area_code).iter().any(|a| a.code == jurisdiction)
+    }
+
+    /// Units expected to report in `campaign`: inside its province and of a required kind.
+    pub fn expected_units<'a>(&'a self, campaign: &'a Campaign) -> impl Iterator<Item = &'a ReportingUnit> {
+        self.units.values().filter(move |u| {
+            campaign.required_unit_kinds.contains(&u.kind) && self.is_within(u, &campaign.province)
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! Loads the shipped data directory and broken copies of it: every data error must name
+//! the file, the line and the reason.
+
+use std::path::{Path, PathBuf};
+
+use baocao_registry::{AdminLevel, Error, Registry};
+
+fn shipped_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
+/// A minimal valid data directory: one province, one district, two communes, one school.
+fn small_data() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("units")).expect("mkdir");
+    std::fs::create_dir_all(p.join("campaigns")).expect("mkdir");
+    std::fs::write(
+        p.join("admin_units.csv"),
+        "# test register\ncode,level,name,name_with_type,type,parent_code\n\
+         38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,\n\
+         380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38\n\
+         14758,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380\n\
+         14761,commune,Đông Thọ,Phường Đông Thọ,phuong,380\n",
+    )
+    .expect("write");
+    std::fs::copy(shipped_data().join("unit_kinds.toml"), p.join("unit_kinds.toml")).expect("copy");
+    std::fs::write(
+        p.join("units/38.csv"),
+        "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n14758.TH,school,Trường Tiểu học Hàm Rồng,14758\n",
+    )
+    .expect("write");
+    std::fs::write(p.join("campaigns/c.toml"), campaign_toml("2023-03-20")).expect("write");
+    dir
+}
+
+fn campaign_toml(unit_deadline: &str) -> String {
+    format!(
+        "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\n\
+         opens_on = \"2023-01-01\"\nrequired_unit_kinds = [\"people_committee\", \"school\"]\n\
+         [[milestones]]\nid = \"levels\"\nname = \"L\"\nmeasure = \"levels_approved\"\n\
+         unit_deadline = \"{unit_deadline}\"\nreport_deadline = \"2023-03-22\"\n"
+    )
+}
+
+fn data_error(dir: &Path) -> (PathBuf, usize, String) {
+    match Registry::load(dir) {
+        Err(Error::Data { path, line, reason }) => (path, line, reason),
+        other => panic!("expected a data error, got {other:?}"),
+    }
+}
+
+#[test]
+fn shipped_register_has_the_2023_counts_and_both_provinces() {
+    let registry = Registry::load(shipped_data()).expect("shipped data loads");
+    let count = |level| {
+        registry
+            .units()
+            .filter(|u| u.kind == "people_committee" && u.tier == level)
+            .count()
+    };
+    assert_eq!(count(AdminLevel::Province), 63);
+    assert_eq!(count(AdminLevel::District), 705);
+    assert_eq!(count(AdminLevel::Commune), 10_599);
+    let thanh_hoa_districts = registry.children("38").iter().filter(|c| c.len() == 3).count();
+    assert_eq!(thanh_hoa_districts, 27);
+
+    let dic = registry.unit("38.STTTT").expect("Thanh Hóa DIC");
+    assert_eq!(dic.kind, "dic");
+    assert!(registry.unit("44.STTTT").is_some(), "Quảng Bình DIC");
+
+    let campaign = registry.campaign("thanh-hoa-2023").expect("campaign");
+    let levels = campaign.milestone("levels-approved").expect("milestone");
+    assert_eq!(levels.unit_deadline.to_string(), "2023-03-20");
+    assert_eq!(levels.report_deadline.to_string(), "2023-03-22");
+    let plans = campaign.milestone("plans-implemented").expect("milestone");
+    assert_eq!(plans.unit_deadline.to_string(), "2023-09-10");
+    assert_eq!(plans.report_deadline.to_string(), "2023-09-20");
+    let qb = registry.campaign("quang-binh-2023").expect("campaign");
+    assert_eq!(qb.milestones[1].report_deadline.to_string(), "2023-09-30");
+
+    // Expected units are inside the province only.
+    let expected: Vec<_> = registry.expected_units(campaign).collect();
+    assert!(expected.len() > 2_000, "{} expected units", expected.len());
+    assert!(expected.iter().all(|u| registry.is_within(u, "38")));
+}
+
+#[test]
+fn hierarchy_lookups_follow_the_area_chain() {
+    let dir = small_data();
+    let registry = Registry::load(dir.path()).expect("loads");
+    let school = registry.unit("14758.TH").expect("school");
+    assert_eq!(school.tier, AdminLevel::Commune);
+    assert_eq!(school.parent_code, "14758");
+    assert!(registry.is_within(school, "380"));
+    assert!(registry.is_within(school, "38"));
+    assert!(!registry.is_within(school, "14761"));
+    assert_eq!(registry.area_at(school, AdminLevel::District).map(|a| a.code.as_str()), Some("380"));
+    assert_eq!(registry.children("14758"), ["14758.TH".to_string()]);
+    assert_eq!(registry.children(""), ["38".to_string()]);
+    let campaign = registry.campaign("c").expect("campaign");
+    let mut expected: Vec<_> = registry.expected_units(campaign).map(|u| u.code.as_str()).collect();
+    expected.sort();
+    assert_eq!(expected, ["14758", "14758.TH", "14761", "38", "380"]);
+}
+
+#[test]
+fn impossible_date_is_refused_with_file_line_and_reason() {
+    let dir = small_data();
+    std::fs::write(dir.path().join("campaigns/c.toml"), campaign_toml("2023-02-30")).expect("write");
+    let (path, line, reason) = data_error(dir.path());
+    assert!(path.ends_with("campaigns/c.toml"), "{path:?}");
+    assert_eq!(line, 11);
+    assert!(reason.contains("unit_deadline") && reason.contains("2023-02-30"), "{reason}");
+}
+
+#[test]
+fn unknown_parent_is_refused_with_file_line_and_reason() {
+    let dir = small_data();
+    let register = dir.path().join("admin_units.csv");
+    let mut text = std::fs::read_to_string(&register).expect("read");
+    text.push_str("99999,commune,Ma,Xã Ma,xa,999\n");
+    std::fs::write(&register, text).expect("write");
+    let (path, line, reason) = data_error(dir.path());
+    assert!(path.ends_with("admin_units.csv"));
+    assert_eq!(line, 7);
+    assert!(reason.contains("unknown parent code `999`"), "{reason}");
+}
+
+#[test]
+fn duplicate_codes_are_refused_with_file_line_and_reason() {
+    let dir = small_data();
+    let register = dir.path().join("admin_units.csv");
+    let mut text = std::fs::read_to_string(&register).expect("read");
+    text.push_str("14761,commune,Đông Thọ,Phường Đông Thọ,phuong,380\n");
+    std::fs::write(&register, text).expect("write");
+    let (_, line, reason) = data_error(dir.path());
+    assert_eq!(line, 7);
+    assert!(reason.contains("duplicate code `14761` (first on line 6)"), "{reason}");
+
+    let dir = small_data();
+    std::fs::write(
+        dir.path().join("units/38.csv"),
+        "code,kind,name,area_code\n38.STTTT,dic,A,38\n38.STTTT,dic,B,38\n",
+    )
+    .expect("write");
+    let (path, line, reason) = data_error(dir.path());
+    assert!(path.ends_with("units/38.csv"));
+    assert_eq!(line, 3);
+    assert!(reason.contains("duplicate unit code `38.STTTT`"), "{reason}");
+}
+
+#[test]
+fn unknown_area_kind_and_campaign_references_are_refused() {
+    let dir = small_data();
+    std::fs::write(dir.path().join("units/38.csv"), "code,kind,name,area_code\n38.X,dic,X,77\n").expect("write");
+    let (_, line, reason) = data_error(dir.path());
+    assert_eq!((line, reason.as_str()), (2, "unknown area_code `77`"));
+
+    let dir = small_data();
+    std::fs::write(dir.path().join("units/38.csv"), "code,kind,name,area_code\n38.X,wizard,X,38\n").expect("write");
+    let (_, _, reason) = data_error(dir.path());
+    assert!(reason.contains("unknown kind `wizard`"), "{reason}");
+
+    let dir = small_data();
+    let text = campaign_toml("2023-03-20").replace("\"school\"", "\"wizards\"");
+    std::fs::write(dir.path().join("campaigns/c.toml"), text).expect("write");
+    let (_, line, reason) = data_error(dir.path());
+    assert_eq!((line, reason.as_str()), (6, "unknown unit kind `wizards`"));
+}
