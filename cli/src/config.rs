@@ -45,7 +45,7 @@ impl Default for LogSection {
     fn default() -> Self {
         LogSection {
             format: "text".to_string(),
-            filter: "info".to_string(),
+            filter: "info,tansu_storage=warn,tansu_broker=warn".to_string(),
         }
     }
 }
@@ -87,10 +87,16 @@ pub fn load(explicit: Option<&Path>, overrides: Overrides) -> anyhow::Result<Con
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     match explicit {
         Some(path) => {
-            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file_exact(path));
         }
-        None if Path::new("baocao.toml").exists() => figment = figment.merge(Toml::file_exact("baocao.toml")),
+        None if Path::new("baocao.toml").exists() => {
+            figment = figment.merge(Toml::file_exact("baocao.toml"))
+        }
         None => {}
     }
     figment = figment.merge(Env::prefixed("BAOCAO_").split("__").ignore(&["config"]));
@@ -109,19 +115,30 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/baocao.example.toml");
         let text = std::fs::read_to_string(&example).expect("example config");
         let parsed: Config = toml::from_str(&text).expect("example parses with no unknown key");
-        assert_eq!(parsed, Config::default(), "the example documents the defaults");
+        assert_eq!(
+            parsed,
+            Config::default(),
+            "the example documents the defaults"
+        );
         // Every key of the defaults appears in the example (no undocumented knob).
         let defaults = toml::to_string(&Config::default()).expect("serialize");
         for line in defaults.lines().filter(|l| l.contains(" = ")) {
             let key = line.split(" = ").next().unwrap_or_default();
-            assert!(text.contains(&format!("{key} =")), "key `{key}` is not documented in the example");
+            assert!(
+                text.contains(&format!("{key} =")),
+                "key `{key}` is not documented in the example"
+            );
         }
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
     fn layers_apply_in_order_file_env_flags() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("b.toml", "[kafka]\nbrokers = \"file:9092\"\nreports_topic = \"from-file\"\n")?;
+            jail.create_file(
+                "b.toml",
+                "[kafka]\nbrokers = \"file:9092\"\nreports_topic = \"from-file\"\n",
+            )?;
             jail.set_env("BAOCAO_KAFKA__REPORTS_TOPIC", "from-env");
             jail.set_env("BAOCAO_GATEWAY__TIER", "district");
             let config = load(

@@ -8,7 +8,9 @@ use crate::config::LogSection;
 /// Installs the global subscriber once.
 pub fn init(log: &LogSection) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if log.format == "json" {
         builder.json().try_init()
     } else {

@@ -33,7 +33,10 @@ pub fn run(config: &Config, command: RegistryCommand) -> anyhow::Result<ExitCode
             );
             for campaign in registry.campaigns() {
                 let expected = registry.expected_units(campaign).count();
-                println!("campaign {} ({}): {expected} units expected", campaign.id, campaign.name);
+                println!(
+                    "campaign {} ({}): {expected} units expected",
+                    campaign.id, campaign.name
+                );
                 for m in &campaign.milestones {
                     println!(
                         "  {}: units by {}, report to the Chairman by {}",

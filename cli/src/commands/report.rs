@@ -36,15 +36,26 @@ mod tests {
 
     #[test]
     fn template_parses_as_a_status_report() {
-        let report: baocao_proto::v1::StatusReport = toml::from_str(REPORT_TEMPLATE).expect("template parses");
+        let report: baocao_proto::v1::StatusReport =
+            toml::from_str(REPORT_TEMPLATE).expect("template parses");
         assert_eq!(report.unit_code, "38.STTTT");
         assert_eq!(report.systems.len(), 2);
-        assert_eq!(report.systems[0].dossier_status, baocao_proto::v1::DossierStatus::Approved as i32);
-        assert_eq!(report.systems[0].approval.as_ref().map(|a| a.approved_level), Some(2));
+        assert_eq!(
+            report.systems[0].dossier_status,
+            baocao_proto::v1::DossierStatus::Approved as i32
+        );
+        assert_eq!(
+            report.systems[0]
+                .approval
+                .as_ref()
+                .map(|a| a.approved_level),
+            Some(2)
+        );
         assert_eq!(report.budget_allocated_vnd, 150_000_000);
         // JSON round trip keeps everything.
         let json = serde_json::to_string(&report).expect("json");
-        let back: baocao_proto::v1::StatusReport = serde_json::from_str(&json).expect("json parses");
+        let back: baocao_proto::v1::StatusReport =
+            serde_json::from_str(&json).expect("json parses");
         assert_eq!(back, report);
     }
 }

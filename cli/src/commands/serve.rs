@@ -54,13 +54,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -77,10 +78,15 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     );
     let registry = Registry::load(&config.data_dir)
         .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
-    let mut gateway = baocao_gateway::start_gateway(&config.gateway, &config.kafka, Arc::new(registry)).await?;
+    let mut gateway =
+        baocao_gateway::start_gateway(&config.gateway, &config.kafka, Arc::new(registry)).await?;
     eprintln!(
         "gateway {} tier, jurisdiction {}, listening on {} → topic {} at {}",
-        config.gateway.tier, config.gateway.jurisdiction, gateway.local_addr, config.kafka.reports_topic, config.kafka.brokers
+        config.gateway.tier,
+        config.gateway.jurisdiction,
+        gateway.local_addr,
+        config.kafka.reports_topic,
+        config.kafka.brokers
     );
     let stop = gateway.take_shutdown();
     tokio::spawn(async move {

@@ -31,16 +31,23 @@ pub struct SubmitArgs {
 
 /// Reads a report from TOML or JSON (protobuf JSON mapping; snake_case names accepted).
 pub fn read_report_file(path: &Path) -> anyhow::Result<StatusReport> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let report = match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => serde_json::from_str(&text).with_context(|| format!("{} is not a valid report", path.display()))?,
-        _ => toml::from_str(&text).with_context(|| format!("{} is not a valid report", path.display()))?,
+        Some("json") => serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid report", path.display()))?,
+        _ => toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid report", path.display()))?,
     };
     Ok(report)
 }
 
 /// Submits once over gRPC with the bearer token.
-pub async fn submit_once(gateway: &str, token: &str, report: &StatusReport) -> Result<SubmitReportResponse, Status> {
+pub async fn submit_once(
+    gateway: &str,
+    token: &str,
+    report: &StatusReport,
+) -> Result<SubmitReportResponse, Status> {
     let mut client = ReportingServiceClient::connect(gateway.to_string())
         .await
         .map_err(|err| Status::unavailable(format!("cannot reach gateway {gateway}: {err}")))?;
@@ -48,11 +55,14 @@ pub async fn submit_once(gateway: &str, token: &str, report: &StatusReport) -> R
         report: Some(report.clone()),
     });
     request.set_timeout(Duration::from_secs(30));
-    let bearer: MetadataValue<_> = format!("Bearer {token}")
-        .parse()
-        .map_err(|_| Status::invalid_argument("the token contains characters not allowed in metadata"))?;
+    let bearer: MetadataValue<_> = format!("Bearer {token}").parse().map_err(|_| {
+        Status::invalid_argument("the token contains characters not allowed in metadata")
+    })?;
     request.metadata_mut().insert("authorization", bearer);
-    client.submit_report(request).await.map(tonic::Response::into_inner)
+    client
+        .submit_report(request)
+        .await
+        .map(tonic::Response::into_inner)
 }
 
 /// Prints a refusal with every field violation.
@@ -84,7 +94,11 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             Err(status) if status.code() == Code::Unavailable && attempt < args.retries => {
                 attempt += 1;
                 let wait = Duration::from_secs(1 << attempt.min(5));
-                eprintln!("unavailable ({}); retry {attempt}/{} in {wait:?} with the same submission_id", status.message(), args.retries);
+                eprintln!(
+                    "unavailable ({}); retry {attempt}/{} in {wait:?} with the same submission_id",
+                    status.message(),
+                    args.retries
+                );
                 tokio::time::sleep(wait).await;
             }
             Err(status) => {

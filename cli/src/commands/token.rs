@@ -26,7 +26,8 @@ impl TokenCommand {
     pub fn overrides(&self) -> Overrides {
         match self {
             TokenCommand::Issue {
-                tokens_file: Some(path), ..
+                tokens_file: Some(path),
+                ..
             } => vec![("gateway.tokens_file", path.display().to_string().into())],
             TokenCommand::Issue { .. } => Vec::new(),
         }
@@ -39,9 +40,12 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
             let registry = Registry::load(&config.data_dir)
                 .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
             let Some(found) = registry.unit(&unit) else {
-                anyhow::bail!("unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)");
+                anyhow::bail!(
+                    "unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)"
+                );
             };
-            let (token, record) = baocao_gateway::tokens::issue_token(&config.gateway.tokens_file, &found.code)?;
+            let (token, record) =
+                baocao_gateway::tokens::issue_token(&config.gateway.tokens_file, &found.code)?;
             eprintln!(
                 "issued token {} for {} ({}); hash stored in {}",
                 record.id,

@@ -3,6 +3,7 @@
 //! produces to the reports topic.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
@@ -66,52 +67,96 @@ impl KafkaConfig {
 }
 
 /// The durable write path to the reports topic.
+///
+/// After a failed delivery the underlying producer is replaced (once per failure wave): an
+/// idempotent producer whose message timed out may be left with producer-id/sequence state
+/// the broker no longer accepts (librdkafka then needs a new producer), and a fresh one
+/// costs a single InitProducerId. In-flight sends keep the old one alive until they finish.
 pub struct ReportProducer {
-    producer: FutureProducer,
+    config: KafkaConfig,
+    current: RwLock<(u64, Arc<FutureProducer>)>,
     topic: String,
     timeout: Duration,
+}
+
+fn create_producer(config: &KafkaConfig) -> Result<FutureProducer> {
+    let compression = match config.compression.as_str() {
+        c @ ("zstd" | "lz4" | "gzip" | "none") => c,
+        other => {
+            return Err(Error::Config(format!(
+                "kafka.compression `{other}` is not supported (use zstd, lz4, gzip or none)"
+            )));
+        }
+    };
+    config
+        .client_config()
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("compression.type", compression)
+        .set("linger.ms", "2")
+        .set("message.timeout.ms", config.delivery_timeout_ms.to_string())
+        .create()
+        .map_err(|err| Error::Kafka(format!("cannot create producer: {err}")))
 }
 
 impl ReportProducer {
     /// Creates an idempotent, acks=all producer.
     pub fn new(config: &KafkaConfig) -> Result<Self> {
-        let compression = match config.compression.as_str() {
-            c @ ("zstd" | "lz4" | "gzip" | "none") => c,
-            other => {
-                return Err(Error::Config(format!(
-                    "kafka.compression `{other}` is not supported (use zstd, lz4, gzip or none)"
-                )));
-            }
-        };
-        let producer: FutureProducer = config
-            .client_config()
-            .set("acks", "all")
-            .set("enable.idempotence", "true")
-            .set("compression.type", compression)
-            .set("linger.ms", "2")
-            .set("message.timeout.ms", config.delivery_timeout_ms.to_string())
-            .create()
-            .map_err(|err| Error::Kafka(format!("cannot create producer: {err}")))?;
+        let producer = create_producer(config)?;
         Ok(ReportProducer {
-            producer,
+            config: config.clone(),
+            current: RwLock::new((0, Arc::new(producer))),
             topic: config.reports_topic.clone(),
             timeout: Duration::from_millis(config.delivery_timeout_ms),
         })
     }
 
+    fn current(&self) -> Result<(u64, Arc<FutureProducer>)> {
+        self.current
+            .read()
+            .map(|guard| (guard.0, guard.1.clone()))
+            .map_err(|_| Error::Kafka("producer lock poisoned".to_string()))
+    }
+
+    /// Replaces the producer if it is still the one of generation `failed`.
+    fn replace(&self, failed: u64) {
+        let Ok(mut guard) = self.current.write() else {
+            return;
+        };
+        if guard.0 != failed {
+            return; // another failed send already replaced it
+        }
+        match create_producer(&self.config) {
+            Ok(fresh) => {
+                *guard = (failed + 1, Arc::new(fresh));
+                tracing::warn!(
+                    generation = failed + 1,
+                    "kafka producer replaced after a failed delivery"
+                );
+            }
+            Err(err) => tracing::error!(error = %err, "cannot replace kafka producer"),
+        }
+    }
+
     /// Sends one record and waits for the acknowledgement from all in-sync replicas.
     /// Returns (partition, offset) of the durable record.
     pub async fn send(&self, key: &str, payload: &[u8]) -> Result<(i32, i64)> {
+        let (generation, producer) = self.current()?;
         let record = FutureRecord::to(&self.topic).key(key).payload(payload);
-        match self.producer.send(record, self.timeout).await {
+        match producer.send(record, self.timeout).await {
             Ok(delivery) => Ok((delivery.partition, delivery.offset)),
-            Err((err, _)) => Err(Error::Kafka(format!("not acknowledged: {err}"))),
+            Err((err, _)) => {
+                self.replace(generation);
+                Err(Error::Kafka(format!("not acknowledged: {err}")))
+            }
         }
     }
 
     /// Waits for in-flight records before shutdown.
     pub fn flush(&self, timeout: Duration) {
-        if let Err(err) = self.producer.flush(timeout) {
+        if let Ok((_, producer)) = self.current()
+            && let Err(err) = producer.flush(timeout)
+        {
             tracing::warn!(error = %err, "producer flush incomplete at shutdown");
         }
     }
@@ -128,7 +173,11 @@ pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) ->
         .client_config()
         .create()
         .map_err(|err| Error::Kafka(format!("cannot create admin client: {err}")))?;
-    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(config.topic_replication));
+    let new_topic = NewTopic::new(
+        topic,
+        partitions,
+        TopicReplication::Fixed(config.topic_replication),
+    );
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin
         .create_topics([&new_topic], &options)

@@ -76,14 +76,19 @@ impl RunningGateway {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let result = self.task.await.map_err(|err| Error::Config(format!("gateway task: {err}")))?;
+        let result = self
+            .task
+            .await
+            .map_err(|err| Error::Config(format!("gateway task: {err}")))?;
         self.producer.flush(Duration::from_secs(5));
         result
     }
 
     /// Waits until the server ends (after a shutdown signal or an error).
     pub async fn wait(mut self) -> Result<()> {
-        let result = (&mut self.task).await.map_err(|err| Error::Config(format!("gateway task: {err}")))?;
+        let result = (&mut self.task)
+            .await
+            .map_err(|err| Error::Config(format!("gateway task: {err}")))?;
         self.producer.flush(Duration::from_secs(5));
         result
     }
@@ -96,9 +101,17 @@ impl RunningGateway {
 
 /// Checks the config against the registry, creates the reports topic if asked, binds and
 /// starts serving in the background.
-pub async fn start_gateway(config: &GatewayConfig, kafka: &KafkaConfig, registry: Arc<Registry>) -> Result<RunningGateway> {
-    let tier = AdminLevel::parse(&config.tier)
-        .ok_or_else(|| Error::Config(format!("gateway.tier `{}` must be province, district or commune", config.tier)))?;
+pub async fn start_gateway(
+    config: &GatewayConfig,
+    kafka: &KafkaConfig,
+    registry: Arc<Registry>,
+) -> Result<RunningGateway> {
+    let tier = AdminLevel::parse(&config.tier).ok_or_else(|| {
+        Error::Config(format!(
+            "gateway.tier `{}` must be province, district or commune",
+            config.tier
+        ))
+    })?;
     let Some(area) = registry.admin_unit(&config.jurisdiction) else {
         return Err(Error::Config(format!(
             "gateway.jurisdiction `{}` is not an administrative code in the register",
@@ -137,7 +150,9 @@ pub async fn start_gateway(config: &GatewayConfig, kafka: &KafkaConfig, registry
     });
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<ReportingServiceServer<ReportingGateway>>().await;
+    health
+        .set_serving::<ReportingServiceServer<ReportingGateway>>()
+        .await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(baocao_proto::v1::FILE_DESCRIPTOR_SET)

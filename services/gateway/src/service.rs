@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use baocao_proto::v1::reporting_service_server::ReportingService;
 use baocao_proto::v1::{
     Campaign as CampaignMessage, Date, GetUnitRequest, ListCampaignsRequest, ListCampaignsResponse,
-    ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, ReportEnvelope, SubmitReportRequest,
-    SubmitReportResponse, Unit,
+    ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, ReportEnvelope,
+    SubmitReportRequest, SubmitReportResponse, Unit,
 };
 use baocao_registry::{AdminLevel, Registry, ReportingUnit, vietnam_date};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -39,7 +39,11 @@ impl RecentSubmissions {
         if self.capacity == 0 {
             return;
         }
-        if self.by_id.insert(id.clone(), (digest, received_at)).is_none() {
+        if self
+            .by_id
+            .insert(id.clone(), (digest, received_at))
+            .is_none()
+        {
             self.order.push_back(id);
         }
         while self.order.len() > self.capacity {
@@ -103,12 +107,17 @@ impl ReportingGateway {
 
     fn authenticate<T>(&self, request: &Request<T>) -> Result<TokenRecord, Status> {
         let Some(value) = request.metadata().get("authorization") else {
-            return Err(unauthenticated("missing `authorization: Bearer <token>` metadata"));
+            return Err(unauthenticated(
+                "missing `authorization: Bearer <token>` metadata",
+            ));
         };
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or_else(|| unauthenticated("authorization metadata must be `Bearer <token>`"))?;
         self.tokens
@@ -163,7 +172,11 @@ impl ReportingService for ReportingGateway {
             return Err(field_error(Code::InvalidArgument, "report", "is required"));
         };
         if report.unit_code.is_empty() {
-            return Err(field_error(Code::InvalidArgument, "report.unit_code", "is required"));
+            return Err(field_error(
+                Code::InvalidArgument,
+                "report.unit_code",
+                "is required",
+            ));
         }
         if report.unit_code != caller.unit {
             return Err(permission_denied(format!(
@@ -226,7 +239,10 @@ impl ReportingService for ReportingGateway {
             authenticated_unit: caller.unit.clone(),
         };
         let started = std::time::Instant::now();
-        let (partition, offset) = self.producer.send(&caller.unit, &envelope.encode_to_vec()).await?;
+        let (partition, offset) = self
+            .producer
+            .send(&caller.unit, &envelope.encode_to_vec())
+            .await?;
         tracing::info!(
             unit = %caller.unit,
             submission_id = %submission_id,
@@ -255,11 +271,17 @@ impl ReportingService for ReportingGateway {
             .ok_or_else(|| Status::not_found(format!("unknown unit `{code}`")))
     }
 
-    async fn list_units(&self, request: Request<ListUnitsRequest>) -> Result<Response<ListUnitsResponse>, Status> {
+    async fn list_units(
+        &self,
+        request: Request<ListUnitsRequest>,
+    ) -> Result<Response<ListUnitsResponse>, Status> {
         self.authenticate(&request)?;
         let request = request.into_inner();
         if !request.parent_code.is_empty() && self.registry.unit(&request.parent_code).is_none() {
-            return Err(Status::not_found(format!("unknown unit `{}`", request.parent_code)));
+            return Err(Status::not_found(format!(
+                "unknown unit `{}`",
+                request.parent_code
+            )));
         }
         let page_size = match request.page_size {
             0 => 100,
@@ -275,10 +297,13 @@ impl ReportingService for ReportingGateway {
         let start = if request.page_token.is_empty() {
             0
         } else {
-            request
-                .page_token
-                .parse::<usize>()
-                .map_err(|_| field_error(Code::InvalidArgument, "page_token", "is not a token from a previous page"))?
+            request.page_token.parse::<usize>().map_err(|_| {
+                field_error(
+                    Code::InvalidArgument,
+                    "page_token",
+                    "is not a token from a previous page",
+                )
+            })?
         };
         let children = self.registry.children(&request.parent_code);
         let end = (start + page_size).min(children.len());
@@ -289,8 +314,15 @@ impl ReportingService for ReportingGateway {
             .filter_map(|code| self.registry.unit(code))
             .map(unit_message)
             .collect();
-        let next_page_token = if end < children.len() { end.to_string() } else { String::new() };
-        Ok(Response::new(ListUnitsResponse { units, next_page_token }))
+        let next_page_token = if end < children.len() {
+            end.to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(ListUnitsResponse {
+            units,
+            next_page_token,
+        }))
     }
 
     async fn list_campaigns(

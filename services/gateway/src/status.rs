@@ -20,7 +20,10 @@ pub fn invalid_report(violations: &[Violation]) -> Status {
         .collect();
     Status::with_error_details(
         Code::InvalidArgument,
-        format!("report refused ({} problem(s)): {summary}", violations.len()),
+        format!(
+            "report refused ({} problem(s)): {summary}",
+            violations.len()
+        ),
         ErrorDetails::with_bad_request(field_violations),
     )
 }

@@ -115,7 +115,11 @@ impl TokenStore {
     fn load(path: &Path) -> Result<Loaded> {
         let modified = modified(path);
         let file = read_file(path)?;
-        let by_hash = file.tokens.into_iter().map(|t| (t.sha256.clone(), t)).collect();
+        let by_hash = file
+            .tokens
+            .into_iter()
+            .map(|t| (t.sha256.clone(), t))
+            .collect();
         Ok(Loaded { modified, by_hash })
     }
 
@@ -127,7 +131,11 @@ impl TokenStore {
         }
         // Unknown: the file may have gained a token since we read it.
         let current = modified(&self.path);
-        let stale = self.loaded.read().map(|l| l.modified != current).unwrap_or(true);
+        let stale = self
+            .loaded
+            .read()
+            .map(|l| l.modified != current)
+            .unwrap_or(true);
         if stale {
             match Self::load(&self.path) {
                 Ok(fresh) => {
@@ -135,7 +143,9 @@ impl TokenStore {
                         *guard = fresh;
                     }
                 }
-                Err(err) => tracing::warn!(error = %err, "token file reload failed; keeping the tokens already loaded"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "token file reload failed; keeping the tokens already loaded")
+                }
             }
         }
         self.lookup(&digest)
@@ -158,12 +168,21 @@ mod tests {
         let (token, record) = issue_token(&path, "38.STTTT").expect("issue");
         assert!(token.starts_with(TOKEN_PREFIX));
         let text = std::fs::read_to_string(&path).expect("read");
-        assert!(!text.contains(&token[TOKEN_PREFIX.len()..]), "token must not be stored");
+        assert!(
+            !text.contains(&token[TOKEN_PREFIX.len()..]),
+            "token must not be stored"
+        );
         // Issued after the store was opened: picked up by the reload.
         assert_eq!(store.authenticate(&token), Some(record));
         assert_eq!(store.authenticate("bcv1_00"), None);
         let (second, _) = issue_token(&path, "380").expect("issue");
-        assert_eq!(store.authenticate(&second).map(|r| r.unit), Some("380".to_string()));
-        assert_eq!(store.authenticate(&token).map(|r| r.unit), Some("38.STTTT".to_string()));
+        assert_eq!(
+            store.authenticate(&second).map(|r| r.unit),
+            Some("380".to_string())
+        );
+        assert_eq!(
+            store.authenticate(&token).map(|r| r.unit),
+            Some("38.STTTT".to_string())
+        );
     }
 }

@@ -77,15 +77,27 @@ impl Collector {
         }
         let chars = value.chars().count();
         if chars > max_chars {
-            self.add(field, format!("is {chars} characters long; at most {max_chars} allowed"));
+            self.add(
+                field,
+                format!("is {chars} characters long; at most {max_chars} allowed"),
+            );
         }
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             self.add(field, "contains control characters");
         }
     }
 
     /// Checks a date that must be a real calendar day and not after today.
-    fn date(&mut self, field: &str, date: Option<&Date>, required: bool, today: NaiveDate) -> Option<NaiveDate> {
+    fn date(
+        &mut self,
+        field: &str,
+        date: Option<&Date>,
+        required: bool,
+        today: NaiveDate,
+    ) -> Option<NaiveDate> {
         let Some(date) = date else {
             if required {
                 self.add(field, "is required");
@@ -96,7 +108,10 @@ impl Collector {
             None => {
                 self.add(
                     field,
-                    format!("{}/{}/{} is not a calendar date", date.day, date.month, date.year),
+                    format!(
+                        "{}/{}/{} is not a calendar date",
+                        date.day, date.month, date.year
+                    ),
                 );
                 None
             }
@@ -117,27 +132,45 @@ pub fn calendar_date(date: &Date) -> Option<NaiveDate> {
 }
 
 /// Validates `report` submitted for `unit`. Returns every violation found; empty means valid.
-pub fn validate_report(report: &StatusReport, unit: &ReportingUnit, ctx: &ValidationContext<'_>) -> Vec<Violation> {
-    let mut c = Collector { violations: Vec::new() };
+pub fn validate_report(
+    report: &StatusReport,
+    unit: &ReportingUnit,
+    ctx: &ValidationContext<'_>,
+) -> Vec<Violation> {
+    let mut c = Collector {
+        violations: Vec::new(),
+    };
     let max_text = ctx.limits.max_text_chars;
 
     if ctx.encoded_len > ctx.limits.max_report_bytes {
         c.add(
             "report",
-            format!("is {} bytes; at most {} bytes allowed", ctx.encoded_len, ctx.limits.max_report_bytes),
+            format!(
+                "is {} bytes; at most {} bytes allowed",
+                ctx.encoded_len, ctx.limits.max_report_bytes
+            ),
         );
     }
     if report.submission_id.trim().is_empty() {
-        c.add("report.submission_id", "is required (a client-generated UUID)");
+        c.add(
+            "report.submission_id",
+            "is required (a client-generated UUID)",
+        );
     } else if uuid::Uuid::parse_str(&report.submission_id).is_err() {
-        c.add("report.submission_id", "must be a UUID, e.g. 0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50");
+        c.add(
+            "report.submission_id",
+            "must be a UUID, e.g. 0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50",
+        );
     }
 
     check_campaign(&mut c, report, unit, ctx);
     c.date("report.as_of", report.as_of.as_ref(), true, ctx.today);
 
     match &report.reporter {
-        None => c.add("report.reporter", "is required (who is responsible for this report)"),
+        None => c.add(
+            "report.reporter",
+            "is required (who is responsible for this report)",
+        ),
         Some(r) => {
             c.text("report.reporter.full_name", &r.full_name, true, max_text);
             c.text("report.reporter.position", &r.position, false, max_text);
@@ -159,22 +192,37 @@ pub fn validate_report(report: &StatusReport, unit: &ReportingUnit, ctx: &Valida
         );
     }
     if !report.systems.is_empty() && report.no_camera_systems {
-        c.add("report.no_camera_systems", "is set but the report lists camera systems");
+        c.add(
+            "report.no_camera_systems",
+            "is set but the report lists camera systems",
+        );
     }
     if report.systems.len() > ctx.limits.max_systems {
         c.add(
             "report.systems",
-            format!("lists {} systems; at most {} per report", report.systems.len(), ctx.limits.max_systems),
+            format!(
+                "lists {} systems; at most {} per report",
+                report.systems.len(),
+                ctx.limits.max_systems
+            ),
         );
     }
     let mut codes = HashSet::new();
-    for (i, system) in report.systems.iter().enumerate().take(ctx.limits.max_systems) {
+    for (i, system) in report
+        .systems
+        .iter()
+        .enumerate()
+        .take(ctx.limits.max_systems)
+    {
         let path = format!("report.systems[{i}]");
         check_system(&mut c, &path, system, ctx.today, max_text);
         if !system.system_code.is_empty() && !codes.insert(system.system_code.as_str()) {
             c.add(
                 format!("{path}.system_code"),
-                format!("`{}` appears more than once in this report", system.system_code),
+                format!(
+                    "`{}` appears more than once in this report",
+                    system.system_code
+                ),
             );
         }
     }
@@ -189,13 +237,21 @@ pub fn validate_report(report: &StatusReport, unit: &ReportingUnit, ctx: &Valida
     c.violations
 }
 
-fn check_campaign(c: &mut Collector, report: &StatusReport, unit: &ReportingUnit, ctx: &ValidationContext<'_>) {
+fn check_campaign(
+    c: &mut Collector,
+    report: &StatusReport,
+    unit: &ReportingUnit,
+    ctx: &ValidationContext<'_>,
+) {
     if report.campaign_id.trim().is_empty() {
         c.add("report.campaign_id", "is required");
         return;
     }
     let Some(campaign) = ctx.registry.campaign(&report.campaign_id) else {
-        c.add("report.campaign_id", format!("unknown campaign `{}`", report.campaign_id));
+        c.add(
+            "report.campaign_id",
+            format!("unknown campaign `{}`", report.campaign_id),
+        );
         return;
     };
     if !campaign.is_open_on(ctx.today) {
@@ -205,21 +261,36 @@ fn check_campaign(c: &mut Collector, report: &StatusReport, unit: &ReportingUnit
         };
         c.add(
             "report.campaign_id",
-            format!("campaign `{}` is closed: it accepts reports {window}", campaign.id),
+            format!(
+                "campaign `{}` is closed: it accepts reports {window}",
+                campaign.id
+            ),
         );
     }
     if !ctx.registry.is_within(unit, &campaign.province) {
         c.add(
             "report.campaign_id",
-            format!("unit `{}` is not in province {} of campaign `{}`", unit.code, campaign.province, campaign.id),
+            format!(
+                "unit `{}` is not in province {} of campaign `{}`",
+                unit.code, campaign.province, campaign.id
+            ),
         );
     }
 }
 
-fn check_system(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDate, max_text: usize) {
+fn check_system(
+    c: &mut Collector,
+    path: &str,
+    s: &CameraSystem,
+    today: NaiveDate,
+    max_text: usize,
+) {
     let code_ok = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
     if s.system_code.is_empty() {
-        c.add(format!("{path}.system_code"), "is required (a stable code for this system within the unit)");
+        c.add(
+            format!("{path}.system_code"),
+            "is required (a stable code for this system within the unit)",
+        );
     } else if s.system_code.len() > 64 || !s.system_code.chars().all(code_ok) {
         c.add(
             format!("{path}.system_code"),
@@ -236,9 +307,12 @@ fn check_system(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDat
     ] {
         c.non_negative(&format!("{path}.{field}"), value);
     }
-    if s.cameras_certified >= 0
+    if s.camera_count >= 0
+        && s.cameras_certified >= 0
         && s.cameras_on_warning_list >= 0
-        && s.cameras_certified.saturating_add(s.cameras_on_warning_list) > s.camera_count
+        && s.cameras_certified
+            .saturating_add(s.cameras_on_warning_list)
+            > s.camera_count
     {
         c.add(
             format!("{path}.cameras_certified"),
@@ -249,12 +323,18 @@ fn check_system(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDat
         );
     }
     if !(1..=5).contains(&s.proposed_level) {
-        c.add(format!("{path}.proposed_level"), format!("must be a security level 1-5 (got {})", s.proposed_level));
+        c.add(
+            format!("{path}.proposed_level"),
+            format!("must be a security level 1-5 (got {})", s.proposed_level),
+        );
     }
 
     let dossier = DossierStatus::try_from(s.dossier_status).ok();
     match dossier {
-        None => c.add(format!("{path}.dossier_status"), format!("unknown value {}", s.dossier_status)),
+        None => c.add(
+            format!("{path}.dossier_status"),
+            format!("unknown value {}", s.dossier_status),
+        ),
         Some(DossierStatus::Unspecified) => c.add(format!("{path}.dossier_status"), "is required"),
         Some(_) => {}
     }
@@ -273,15 +353,26 @@ fn check_system(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDat
 
     let plan = PlanStatus::try_from(s.plan_status).ok();
     match plan {
-        None => c.add(format!("{path}.plan_status"), format!("unknown value {}", s.plan_status)),
+        None => c.add(
+            format!("{path}.plan_status"),
+            format!("unknown value {}", s.plan_status),
+        ),
         Some(PlanStatus::Unspecified) => c.add(format!("{path}.plan_status"), "is required"),
         Some(_) => {}
     }
     let implemented = plan == Some(PlanStatus::Implemented);
     if !implemented && s.plan_implemented_on.is_some() {
-        c.add(format!("{path}.plan_implemented_on"), "is only allowed when plan_status is IMPLEMENTED");
+        c.add(
+            format!("{path}.plan_implemented_on"),
+            "is only allowed when plan_status is IMPLEMENTED",
+        );
     } else {
-        c.date(&format!("{path}.plan_implemented_on"), s.plan_implemented_on.as_ref(), implemented, today);
+        c.date(
+            &format!("{path}.plan_implemented_on"),
+            s.plan_implemented_on.as_ref(),
+            implemented,
+            today,
+        );
     }
     c.date(
         &format!("{path}.last_periodic_assessment_on"),
@@ -292,29 +383,69 @@ fn check_system(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDat
 }
 
 fn check_approval(c: &mut Collector, path: &str, a: &Approval, today: NaiveDate, max_text: usize) {
-    c.text(&format!("{path}.decision_number"), &a.decision_number, true, 64);
-    c.text(&format!("{path}.approving_authority"), &a.approving_authority, true, max_text);
-    c.date(&format!("{path}.decision_date"), a.decision_date.as_ref(), true, today);
+    c.text(
+        &format!("{path}.decision_number"),
+        &a.decision_number,
+        true,
+        64,
+    );
+    c.text(
+        &format!("{path}.approving_authority"),
+        &a.approving_authority,
+        true,
+        max_text,
+    );
+    c.date(
+        &format!("{path}.decision_date"),
+        a.decision_date.as_ref(),
+        true,
+        today,
+    );
     if !(1..=5).contains(&a.approved_level) {
-        c.add(format!("{path}.approved_level"), format!("must be a security level 1-5 (got {})", a.approved_level));
+        c.add(
+            format!("{path}.approved_level"),
+            format!("must be a security level 1-5 (got {})", a.approved_level),
+        );
     }
 }
 
 fn check_regulation(c: &mut Collector, reg: &InternalRegulation, today: NaiveDate) {
     let path = "report.internal_regulation";
     if reg.updated {
-        c.text(&format!("{path}.document_number"), &reg.document_number, true, 64);
-        c.date(&format!("{path}.document_date"), reg.document_date.as_ref(), true, today);
+        c.text(
+            &format!("{path}.document_number"),
+            &reg.document_number,
+            true,
+            64,
+        );
+        c.date(
+            &format!("{path}.document_date"),
+            reg.document_date.as_ref(),
+            true,
+            today,
+        );
     } else if !reg.document_number.is_empty() || reg.document_date.is_some() {
-        c.add(path, "document details are only allowed when updated is true");
+        c.add(
+            path,
+            "document details are only allowed when updated is true",
+        );
     }
 }
 
-fn check_block(c: &mut Collector, unit: &ReportingUnit, allowed: &[String], name: &str, counts: &[(&str, i64)]) {
+fn check_block(
+    c: &mut Collector,
+    unit: &ReportingUnit,
+    allowed: &[String],
+    name: &str,
+    counts: &[(&str, i64)],
+) {
     if !allowed.iter().any(|b| b == name) {
         c.add(
             format!("report.{name}"),
-            format!("units of kind `{}` do not report {name} indicators", unit.kind),
+            format!(
+                "units of kind `{}` do not report {name} indicators",
+                unit.kind
+            ),
         );
     }
     for (field, value) in counts {
@@ -322,7 +453,12 @@ fn check_block(c: &mut Collector, unit: &ReportingUnit, allowed: &[String], name
     }
 }
 
-fn check_indicators(c: &mut Collector, report: &StatusReport, unit: &ReportingUnit, registry: &Registry) {
+fn check_indicators(
+    c: &mut Collector,
+    report: &StatusReport,
+    unit: &ReportingUnit,
+    registry: &Registry,
+) {
     let allowed = registry
         .kind(&unit.kind)
         .map(|k| k.indicator_blocks.as_slice())
@@ -341,14 +477,23 @@ fn check_indicators(c: &mut Collector, report: &StatusReport, unit: &ReportingUn
             ],
         );
         if t.non_compliant_found > t.cameras_checked {
-            c.add("report.telecom.non_compliant_found", "exceeds cameras_checked");
+            c.add(
+                "report.telecom.non_compliant_found",
+                "exceeds cameras_checked",
+            );
         }
         if t.non_compliant_handled > t.non_compliant_found {
-            c.add("report.telecom.non_compliant_handled", "exceeds non_compliant_found");
+            c.add(
+                "report.telecom.non_compliant_handled",
+                "exceeds non_compliant_found",
+            );
         }
     }
     if let Some(p) = &report.police {
-        let counts = [("assessments_done", p.assessments_done), ("cases_handled", p.cases_handled)];
+        let counts = [
+            ("assessments_done", p.assessments_done),
+            ("cases_handled", p.cases_handled),
+        ];
         check_block(c, unit, allowed, "police", &counts);
     }
     if let Some(m) = &report.market {
@@ -356,6 +501,12 @@ fn check_indicators(c: &mut Collector, report: &StatusReport, unit: &ReportingUn
         check_block(c, unit, allowed, "market", &counts);
     }
     if let Some(m) = &report.media {
-        check_block(c, unit, allowed, "media", &[("items_broadcast", m.items_broadcast)]);
+        check_block(
+            c,
+            unit,
+            allowed,
+            "media",
+            &[("items_broadcast", m.items_broadcast)],
+        );
     }
 }

@@ -76,7 +76,11 @@ pub(crate) fn load_admin_units(path: &Path) -> Result<HashMap<String, AdminUnit>
     let mut units: HashMap<String, (usize, AdminUnit)> = HashMap::with_capacity(records.len());
     for (line, unit) in records {
         if unit.code.is_empty() || !unit.code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::data(path, line, format!("code `{}` must be digits", unit.code)));
+            return Err(Error::data(
+                path,
+                line,
+                format!("code `{}` must be digits", unit.code),
+            ));
         }
         if let Some((first, _)) = units.get(&unit.code) {
             return Err(Error::data(
@@ -94,7 +98,10 @@ pub(crate) fn load_admin_units(path: &Path) -> Result<HashMap<String, AdminUnit>
                 return Err(Error::data(
                     path,
                     *line,
-                    format!("province `{}` must not have a parent (has `{parent}`)", unit.code),
+                    format!(
+                        "province `{}` must not have a parent (has `{parent}`)",
+                        unit.code
+                    ),
                 ));
             }
             (_, "") => {
@@ -126,5 +133,8 @@ pub(crate) fn load_admin_units(path: &Path) -> Result<HashMap<String, AdminUnit>
             ));
         }
     }
-    Ok(units.into_iter().map(|(code, (_, unit))| (code, unit)).collect())
+    Ok(units
+        .into_iter()
+        .map(|(code, (_, unit))| (code, unit))
+        .collect())
 }

@@ -122,11 +122,20 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
     let text = read_to_string(path)?;
     let file: CampaignFile = toml_document(path, &text)?;
     let date = |value: &Spanned<String>, field: &str| -> Result<NaiveDate> {
-        iso_date(value.get_ref())
-            .map_err(|reason| Error::data(path, line_of(&text, value.span().start), format!("{field}: {reason}")))
+        iso_date(value.get_ref()).map_err(|reason| {
+            Error::data(
+                path,
+                line_of(&text, value.span().start),
+                format!("{field}: {reason}"),
+            )
+        })
     };
     let opens_on = date(&file.opens_on, "opens_on")?;
-    let closes_on = file.closes_on.as_ref().map(|c| date(c, "closes_on")).transpose()?;
+    let closes_on = file
+        .closes_on
+        .as_ref()
+        .map(|c| date(c, "closes_on"))
+        .transpose()?;
     if let (Some(close), Some(spanned)) = (closes_on, &file.closes_on)
         && close < opens_on
     {
@@ -152,7 +161,11 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             ));
         }
         if milestones.iter().any(|other| &other.id == m.id.get_ref()) {
-            return Err(Error::data(path, line, format!("duplicate milestone id `{}`", m.id.get_ref())));
+            return Err(Error::data(
+                path,
+                line,
+                format!("duplicate milestone id `{}`", m.id.get_ref()),
+            ));
         }
         milestones.push(Milestone {
             id: m.id.get_ref().clone(),
@@ -163,7 +176,11 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
         });
     }
     if file.id.get_ref().is_empty() {
-        return Err(Error::data(path, line_of(&text, file.id.span().start), "id must not be empty"));
+        return Err(Error::data(
+            path,
+            line_of(&text, file.id.span().start),
+            "id must not be empty",
+        ));
     }
     Ok(LoadedCampaign {
         id_line: line_of(&text, file.id.span().start),

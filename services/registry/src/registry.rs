@@ -27,11 +27,21 @@ fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(Error::Io { path: dir.to_path_buf(), source }),
+        Err(source) => {
+            return Err(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
     };
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?.path();
+        let path = entry
+            .map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .path();
         if path.extension().is_some_and(|e| e == extension) {
             files.push(path);
         }
@@ -65,16 +75,32 @@ impl Registry {
             let text = read_to_string(&path)?;
             for (line, row) in csv_records::<UnitRow>(&path, &text)? {
                 let Some(area) = admin.get(&row.area_code) else {
-                    return Err(Error::data(&path, line, format!("unknown area_code `{}`", row.area_code)));
+                    return Err(Error::data(
+                        &path,
+                        line,
+                        format!("unknown area_code `{}`", row.area_code),
+                    ));
                 };
                 if row.code.is_empty() || row.code.chars().any(char::is_whitespace) {
-                    return Err(Error::data(&path, line, format!("code `{}` must be non-empty without spaces", row.code)));
+                    return Err(Error::data(
+                        &path,
+                        line,
+                        format!("code `{}` must be non-empty without spaces", row.code),
+                    ));
                 }
                 if !kinds.iter().any(|k| k.code == row.kind) {
-                    return Err(Error::data(&path, line, format!("unknown kind `{}` (see unit_kinds.toml)", row.kind)));
+                    return Err(Error::data(
+                        &path,
+                        line,
+                        format!("unknown kind `{}` (see unit_kinds.toml)", row.kind),
+                    ));
                 }
                 if units.contains_key(&row.code) {
-                    return Err(Error::data(&path, line, format!("duplicate unit code `{}`", row.code)));
+                    return Err(Error::data(
+                        &path,
+                        line,
+                        format!("duplicate unit code `{}`", row.code),
+                    ));
                 }
                 units.insert(
                     row.code.clone(),
@@ -92,7 +118,10 @@ impl Registry {
 
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
         for unit in units.values() {
-            children.entry(unit.parent_code.clone()).or_default().push(unit.code.clone());
+            children
+                .entry(unit.parent_code.clone())
+                .or_default()
+                .push(unit.code.clone());
         }
         for list in children.values_mut() {
             list.sort();
@@ -103,10 +132,21 @@ impl Registry {
             let loaded = load_campaign(&path)?;
             let c = &loaded.campaign;
             if campaigns.iter().any(|other| other.id == c.id) {
-                return Err(Error::data(&path, loaded.id_line, format!("duplicate campaign id `{}`", c.id)));
+                return Err(Error::data(
+                    &path,
+                    loaded.id_line,
+                    format!("duplicate campaign id `{}`", c.id),
+                ));
             }
-            if admin.get(&c.province).is_none_or(|a| a.level != AdminLevel::Province) {
-                return Err(Error::data(&path, loaded.province_line, format!("unknown province code `{}`", c.province)));
+            if admin
+                .get(&c.province)
+                .is_none_or(|a| a.level != AdminLevel::Province)
+            {
+                return Err(Error::data(
+                    &path,
+                    loaded.province_line,
+                    format!("unknown province code `{}`", c.province),
+                ));
             }
             if !units.contains_key(&c.consolidating_unit) {
                 return Err(Error::data(
@@ -115,13 +155,27 @@ impl Registry {
                     format!("unknown consolidating_unit `{}`", c.consolidating_unit),
                 ));
             }
-            if let Some(kind) = c.required_unit_kinds.iter().find(|k| !kinds.iter().any(|known| &known.code == *k)) {
-                return Err(Error::data(&path, loaded.kinds_line, format!("unknown unit kind `{kind}`")));
+            if let Some(kind) = c
+                .required_unit_kinds
+                .iter()
+                .find(|k| !kinds.iter().any(|known| &known.code == *k))
+            {
+                return Err(Error::data(
+                    &path,
+                    loaded.kinds_line,
+                    format!("unknown unit kind `{kind}`"),
+                ));
             }
             campaigns.push(loaded.campaign);
         }
 
-        Ok(Registry { admin, units, children, kinds, campaigns })
+        Ok(Registry {
+            admin,
+            units,
+            children,
+            kinds,
+            campaigns,
+        })
     }
 
     /// An administrative unit by code.
@@ -147,7 +201,10 @@ impl Registry {
     /// Codes of the units directly under `parent_code` in the reporting tree, sorted; an
     /// empty parent lists the provinces' People's Committees.
     pub fn children(&self, parent_code: &str) -> &[String] {
-        self.children.get(parent_code).map(Vec::as_slice).unwrap_or(&[])
+        self.children
+            .get(parent_code)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// A unit kind by code.
@@ -179,16 +236,23 @@ impl Registry {
     /// The area of `unit` at `level`, if its chain has that tier (a register without
     /// districts has none).
     pub fn area_at(&self, unit: &ReportingUnit, level: AdminLevel) -> Option<&AdminUnit> {
-        self.area_chain(&unit.area_code).into_iter().find(|a| a.level == level)
+        self.area_chain(&unit.area_code)
+            .into_iter()
+            .find(|a| a.level == level)
     }
 
     /// Whether `unit` lies inside the administrative unit `jurisdiction` (or is it).
     pub fn is_within(&self, unit: &ReportingUnit, jurisdiction: &str) -> bool {
-        self.area_chain(&unit.area_code).iter().any(|a| a.code == jurisdiction)
+        self.area_chain(&unit.area_code)
+            .iter()
+            .any(|a| a.code == jurisdiction)
     }
 
     /// Units expected to report in `campaign`: inside its province and of a required kind.
-    pub fn expected_units<'a>(&'a self, campaign: &'a Campaign) -> impl Iterator<Item = &'a ReportingUnit> {
+    pub fn expected_units<'a>(
+        &'a self,
+        campaign: &'a Campaign,
+    ) -> impl Iterator<Item = &'a ReportingUnit> {
         self.units.values().filter(move |u| {
             campaign.required_unit_kinds.contains(&u.kind) && self.is_within(u, &campaign.province)
         })

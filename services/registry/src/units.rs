@@ -40,9 +40,14 @@ pub(crate) fn load_kinds(path: &Path) -> Result<Vec<UnitKind>> {
     let file: KindsFile = toml_document(path, &text)?;
     let mut seen = std::collections::HashSet::new();
     for kind in &file.kind {
-        let line = crate::load::line_of(&text, text.find(&format!("\"{}\"", kind.code)).unwrap_or(0));
+        let line =
+            crate::load::line_of(&text, text.find(&format!("\"{}\"", kind.code)).unwrap_or(0));
         if !seen.insert(kind.code.clone()) {
-            return Err(Error::data(path, line, format!("duplicate kind `{}`", kind.code)));
+            return Err(Error::data(
+                path,
+                line,
+                format!("duplicate kind `{}`", kind.code),
+            ));
         }
         if let Some(block) = kind
             .indicator_blocks
@@ -61,7 +66,11 @@ pub(crate) fn load_kinds(path: &Path) -> Result<Vec<UnitKind>> {
         }
     }
     if !seen.contains(PEOPLE_COMMITTEE) {
-        return Err(Error::data(path, 1, format!("kind `{PEOPLE_COMMITTEE}` must be defined")));
+        return Err(Error::data(
+            path,
+            1,
+            format!("kind `{PEOPLE_COMMITTEE}` must be defined"),
+        ));
     }
     Ok(file.kind)
 }

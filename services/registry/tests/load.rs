@@ -24,7 +24,11 @@ fn small_data() -> tempfile::TempDir {
          14761,commune,Đông Thọ,Phường Đông Thọ,phuong,380\n",
     )
     .expect("write");
-    std::fs::copy(shipped_data().join("unit_kinds.toml"), p.join("unit_kinds.toml")).expect("copy");
+    std::fs::copy(
+        shipped_data().join("unit_kinds.toml"),
+        p.join("unit_kinds.toml"),
+    )
+    .expect("copy");
     std::fs::write(
         p.join("units/38.csv"),
         "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n14758.TH,school,Trường Tiểu học Hàm Rồng,14758\n",
@@ -62,7 +66,11 @@ fn shipped_register_has_the_2023_counts_and_both_provinces() {
     assert_eq!(count(AdminLevel::Province), 63);
     assert_eq!(count(AdminLevel::District), 705);
     assert_eq!(count(AdminLevel::Commune), 10_599);
-    let thanh_hoa_districts = registry.children("38").iter().filter(|c| c.len() == 3).count();
+    let thanh_hoa_districts = registry
+        .children("38")
+        .iter()
+        .filter(|c| c.len() == 3)
+        .count();
     assert_eq!(thanh_hoa_districts, 27);
 
     let dic = registry.unit("38.STTTT").expect("Thanh Hóa DIC");
@@ -95,11 +103,19 @@ fn hierarchy_lookups_follow_the_area_chain() {
     assert!(registry.is_within(school, "380"));
     assert!(registry.is_within(school, "38"));
     assert!(!registry.is_within(school, "14761"));
-    assert_eq!(registry.area_at(school, AdminLevel::District).map(|a| a.code.as_str()), Some("380"));
+    assert_eq!(
+        registry
+            .area_at(school, AdminLevel::District)
+            .map(|a| a.code.as_str()),
+        Some("380")
+    );
     assert_eq!(registry.children("14758"), ["14758.TH".to_string()]);
     assert_eq!(registry.children(""), ["38".to_string()]);
     let campaign = registry.campaign("c").expect("campaign");
-    let mut expected: Vec<_> = registry.expected_units(campaign).map(|u| u.code.as_str()).collect();
+    let mut expected: Vec<_> = registry
+        .expected_units(campaign)
+        .map(|u| u.code.as_str())
+        .collect();
     expected.sort();
     assert_eq!(expected, ["14758", "14758.TH", "14761", "38", "380"]);
 }
@@ -107,11 +123,18 @@ fn hierarchy_lookups_follow_the_area_chain() {
 #[test]
 fn impossible_date_is_refused_with_file_line_and_reason() {
     let dir = small_data();
-    std::fs::write(dir.path().join("campaigns/c.toml"), campaign_toml("2023-02-30")).expect("write");
+    std::fs::write(
+        dir.path().join("campaigns/c.toml"),
+        campaign_toml("2023-02-30"),
+    )
+    .expect("write");
     let (path, line, reason) = data_error(dir.path());
     assert!(path.ends_with("campaigns/c.toml"), "{path:?}");
     assert_eq!(line, 11);
-    assert!(reason.contains("unit_deadline") && reason.contains("2023-02-30"), "{reason}");
+    assert!(
+        reason.contains("unit_deadline") && reason.contains("2023-02-30"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -136,7 +159,10 @@ fn duplicate_codes_are_refused_with_file_line_and_reason() {
     std::fs::write(&register, text).expect("write");
     let (_, line, reason) = data_error(dir.path());
     assert_eq!(line, 7);
-    assert!(reason.contains("duplicate code `14761` (first on line 6)"), "{reason}");
+    assert!(
+        reason.contains("duplicate code `14761` (first on line 6)"),
+        "{reason}"
+    );
 
     let dir = small_data();
     std::fs::write(
@@ -147,18 +173,29 @@ fn duplicate_codes_are_refused_with_file_line_and_reason() {
     let (path, line, reason) = data_error(dir.path());
     assert!(path.ends_with("units/38.csv"));
     assert_eq!(line, 3);
-    assert!(reason.contains("duplicate unit code `38.STTTT`"), "{reason}");
+    assert!(
+        reason.contains("duplicate unit code `38.STTTT`"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn unknown_area_kind_and_campaign_references_are_refused() {
     let dir = small_data();
-    std::fs::write(dir.path().join("units/38.csv"), "code,kind,name,area_code\n38.X,dic,X,77\n").expect("write");
+    std::fs::write(
+        dir.path().join("units/38.csv"),
+        "code,kind,name,area_code\n38.X,dic,X,77\n",
+    )
+    .expect("write");
     let (_, line, reason) = data_error(dir.path());
     assert_eq!((line, reason.as_str()), (2, "unknown area_code `77`"));
 
     let dir = small_data();
-    std::fs::write(dir.path().join("units/38.csv"), "code,kind,name,area_code\n38.X,wizard,X,38\n").expect("write");
+    std::fs::write(
+        dir.path().join("units/38.csv"),
+        "code,kind,name,area_code\n38.X,wizard,X,38\n",
+    )
+    .expect("write");
     let (_, _, reason) = data_error(dir.path());
     assert!(reason.contains("unknown kind `wizard`"), "{reason}");
 

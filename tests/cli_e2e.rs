@@ -1,0 +1,134 @@
+//! End-to-end through the binary as a user runs it: `baocao broker`, `baocao serve`,
+//! `baocao token issue`, `baocao report template`, `baocao submit`, each a real process.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{BIN, BrokerProcess, data_dir, free_port, wait_for_port};
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let broker = BrokerProcess::start(root.path())?;
+    let data = data_dir(root.path())?;
+    let tokens = root.path().join("tokens.json");
+    let gateway_addr = format!("127.0.0.1:{}", free_port());
+    let topic = format!("cli-{}", uuid::Uuid::new_v4().simple());
+    let baocao = || {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--kafka-brokers", &broker.addr, "--reports-topic", &topic])
+            .env("RUST_LOG", "warn")
+            .current_dir(root.path());
+        command
+    };
+
+    let issued = baocao()
+        .args(["token", "issue", "--unit", "38.CA", "--tokens-file"])
+        .arg(&tokens)
+        .output()?;
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let token = String::from_utf8(issued.stdout)?.trim().to_string();
+    assert!(token.starts_with("bcv1_"));
+
+    let _gateway = KillOnDrop(
+        baocao()
+            .args([
+                "serve",
+                "--tier",
+                "province",
+                "--jurisdiction",
+                "38",
+                "--listen",
+                &gateway_addr,
+                "--tokens-file",
+            ])
+            .arg(&tokens)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_port(&gateway_addr, Duration::from_secs(20))?;
+
+    // The template, adapted to this unit and the open test campaign.
+    let template = baocao().args(["report", "template"]).output()?;
+    assert!(template.status.success());
+    let today = common::today();
+    let report = String::from_utf8(template.stdout)?
+        .replace("38.STTTT", "38.CA")
+        .replace("thanh-hoa-2023", "th-open")
+        .replace(
+            "[media]\nitems_broadcast = 12",
+            "[police]\nassessments_done = 3\ncases_handled = 1",
+        )
+        .replace(
+            "submission_id = \"0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50\"\n",
+            "",
+        )
+        .replace(
+            "as_of = { year = 2023, month = 3, day = 15 }",
+            &format!(
+                "as_of = {{ year = {}, month = {}, day = {} }}",
+                today.format("%Y"),
+                today.format("%-m"),
+                today.format("%-d")
+            ),
+        );
+    let file = root.path().join("report.toml");
+    std::fs::write(&file, report)?;
+
+    let gateway_url = format!("http://{gateway_addr}");
+    let submitted = baocao()
+        .args(["submit", "--file"])
+        .arg(&file)
+        .args(["--token", &token, "--gateway", &gateway_url])
+        .output()?;
+    let stdout = String::from_utf8_lossy(&submitted.stdout);
+    assert!(
+        submitted.status.success(),
+        "{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    assert!(stdout.contains("\"submissionId\""), "{stdout}");
+
+    // A bad file: refused with exit code 2 and the field named on stderr.
+    let bad = root.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&file)?.replace("proposed_level = 2", "proposed_level = 0"),
+    )?;
+    let refused = baocao()
+        .args(["submit", "--file"])
+        .arg(&bad)
+        .args(["--token", &token, "--gateway", &gateway_url])
+        .output()?;
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("report.systems[0].proposed_level"),
+        "{stderr}"
+    );
+
+    let records = common::read_envelopes(&broker.addr, &topic, 6, 1)?;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].0, "38.CA");
+    Ok(())
+}

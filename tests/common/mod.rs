@@ -1,0 +1,323 @@
+//! Test harness shared by the end-to-end tests: a real embedded broker in its own
+//! process (the `baocao broker` binary), a data directory with campaigns open today, unit
+//! tokens, an in-process gateway on a real TCP port, and a Kafka consumer that reads a
+//! topic back. Every test owns its broker, topic and directories, so tests run in parallel.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baocao_gateway::{GatewayConfig, KafkaConfig, RunningGateway, start_gateway};
+use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
+use baocao_proto::v1::{
+    Approval, CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, Reporter, StatusReport,
+};
+use baocao_registry::Registry;
+use chrono::{Datelike, NaiveDate, Utc};
+use prost::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tonic::transport::Channel;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_baocao");
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The embedded broker as a child process: `baocao broker`.
+pub struct BrokerProcess {
+    pub addr: String,
+    pub dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl BrokerProcess {
+    pub fn start(dir: &Path) -> anyhow::Result<Self> {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut broker = BrokerProcess {
+            addr,
+            dir: dir.to_path_buf(),
+            child: None,
+        };
+        broker.spawn()?;
+        Ok(broker)
+    }
+
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::File::create(self.dir.join("broker.log"))?;
+        let child = Command::new(BIN)
+            .args(["broker", "--listen", &self.addr, "--storage-dir"])
+            .arg(self.dir.join("broker"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("spawning baocao broker")?;
+        self.child = Some(child);
+        wait_for_port(&self.addr, Duration::from_secs(20))
+    }
+
+    /// SIGKILL: the broker vanishes without a goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts again on the same address and data.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        self.spawn()
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn wait_for_port(addr: &str, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "nothing listening on {addr} after {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn today() -> NaiveDate {
+    baocao_registry::vietnam_date(Utc::now())
+}
+
+pub fn date(day: NaiveDate) -> Date {
+    Date {
+        year: day.year(),
+        month: day.month() as i32,
+        day: day.day() as i32,
+    }
+}
+
+/// A copy of the shipped data with two Thanh Hóa campaigns: `th-open` (open today) and
+/// `th-closed` (closed yesterday).
+pub fn data_dir(root: &Path) -> anyhow::Result<PathBuf> {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let dir = root.join("data");
+    std::fs::create_dir_all(dir.join("units"))?;
+    std::fs::create_dir_all(dir.join("campaigns"))?;
+    std::fs::copy(shipped.join("admin_units.csv"), dir.join("admin_units.csv"))?;
+    std::fs::copy(shipped.join("unit_kinds.toml"), dir.join("unit_kinds.toml"))?;
+    for unit_file in ["38.csv", "44.csv"] {
+        std::fs::copy(
+            shipped.join("units").join(unit_file),
+            dir.join("units").join(unit_file),
+        )?;
+    }
+    let today = today();
+    let campaign = |id: &str, opens: NaiveDate, closes: NaiveDate| {
+        format!(
+            "id = \"{id}\"\nname = \"Thử nghiệm\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\n\
+             opens_on = \"{opens}\"\ncloses_on = \"{closes}\"\n\
+             required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\", \"telecom\"]\n\
+             [[milestones]]\nid = \"levels-approved\"\nname = \"Cấp độ\"\nmeasure = \"levels_approved\"\n\
+             unit_deadline = \"{closes}\"\nreport_deadline = \"{closes}\"\n"
+        )
+    };
+    let day = chrono::Duration::days(1);
+    std::fs::write(
+        dir.join("campaigns/th-open.toml"),
+        campaign("th-open", today - day * 60, today + day * 60),
+    )?;
+    std::fs::write(
+        dir.join("campaigns/th-closed.toml"),
+        campaign("th-closed", today - day * 60, today - day),
+    )?;
+    Ok(dir)
+}
+
+/// A valid report for `unit` in campaign `th-open`: one approved level-2 system.
+pub fn valid_report(unit: &str) -> StatusReport {
+    let today = today();
+    StatusReport {
+        unit_code: unit.to_string(),
+        campaign_id: "th-open".to_string(),
+        as_of: Some(date(today)),
+        submission_id: uuid::Uuid::now_v7().to_string(),
+        reporter: Some(Reporter {
+            full_name: "Lê Thị Hoa".to_string(),
+            position: "Chuyên viên".to_string(),
+            phone: "0912 345 678".to_string(),
+            email: "hoa.lt@thanhhoa.gov.vn".to_string(),
+        }),
+        systems: vec![CameraSystem {
+            system_code: "CAM-01".to_string(),
+            name: "Camera trụ sở".to_string(),
+            location: "Trụ sở".to_string(),
+            camera_count: 10,
+            proposed_level: 2,
+            dossier_status: DossierStatus::Approved as i32,
+            approval: Some(Approval {
+                decision_number: "12/QĐ-UBND".to_string(),
+                decision_date: Some(date(today - chrono::Duration::days(3))),
+                approving_authority: "Chủ tịch UBND".to_string(),
+                approved_level: 2,
+            }),
+            plan_status: PlanStatus::InProgress as i32,
+            plan_implemented_on: None,
+            assessed_at_procurement: Some(true),
+            last_periodic_assessment_on: None,
+            cameras_certified: 8,
+            cameras_on_warning_list: 1,
+            cameras_replaced_or_removed: 0,
+        }],
+        budget_allocated_vnd: 20_000_000,
+        ..Default::default()
+    }
+}
+
+/// Broker + data + tokens + one gateway, all owned by one test.
+pub struct Stack {
+    pub root: tempfile::TempDir,
+    pub broker: BrokerProcess,
+    pub registry: Arc<Registry>,
+    pub kafka: KafkaConfig,
+    pub tokens_file: PathBuf,
+    pub gateway: Option<RunningGateway>,
+}
+
+impl Stack {
+    /// Starts a broker and a gateway of `tier` for `jurisdiction`.
+    pub async fn start(tier: &str, jurisdiction: &str) -> anyhow::Result<Self> {
+        Self::start_with(tier, jurisdiction, |_| {}).await
+    }
+
+    pub async fn start_with(
+        tier: &str,
+        jurisdiction: &str,
+        adjust: impl FnOnce(&mut GatewayConfig),
+    ) -> anyhow::Result<Self> {
+        let root = tempfile::tempdir()?;
+        let broker = BrokerProcess::start(root.path())?;
+        let data = data_dir(root.path())?;
+        let registry = Arc::new(Registry::load(&data)?);
+        let kafka = KafkaConfig {
+            brokers: broker.addr.clone(),
+            reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
+            topic_partitions: 3,
+            delivery_timeout_ms: 3_000,
+            ..KafkaConfig::default()
+        };
+        let tokens_file = root.path().join("tokens.json");
+        let mut config = GatewayConfig {
+            listen: "127.0.0.1:0".to_string(),
+            tier: tier.to_string(),
+            jurisdiction: jurisdiction.to_string(),
+            tokens_file: tokens_file.clone(),
+            ..GatewayConfig::default()
+        };
+        adjust(&mut config);
+        let gateway = start_gateway(&config, &kafka, registry.clone()).await?;
+        Ok(Stack {
+            root,
+            broker,
+            registry,
+            kafka,
+            tokens_file,
+            gateway: Some(gateway),
+        })
+    }
+
+    pub fn endpoint(&self) -> String {
+        let addr = self
+            .gateway
+            .as_ref()
+            .map(|g| g.local_addr)
+            .expect("gateway running");
+        format!("http://{addr}")
+    }
+
+    pub fn token(&self, unit: &str) -> String {
+        baocao_gateway::tokens::issue_token(&self.tokens_file, unit)
+            .expect("issue token")
+            .0
+    }
+
+    pub async fn client(&self) -> ReportingServiceClient<Channel> {
+        ReportingServiceClient::connect(self.endpoint())
+            .await
+            .expect("connect")
+    }
+
+    /// Every envelope on the reports topic, read from the beginning by a separate consumer.
+    pub fn read_topic(&self, expected: usize) -> anyhow::Result<Vec<(String, ReportEnvelope)>> {
+        read_envelopes(&self.kafka.brokers, &self.kafka.reports_topic, 3, expected)
+    }
+}
+
+/// Reads `topic` from the beginning until `expected` records are seen, then a little more to
+/// catch extras; returns (key, envelope) pairs.
+pub fn read_envelopes(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    expected: usize,
+) -> anyhow::Result<Vec<(String, ReportEnvelope)>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{}", uuid::Uuid::new_v4()))
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        assignment.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut quiet_until: Option<Instant> = None;
+    while Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(message)) => {
+                use rdkafka::Message as _;
+                let key = String::from_utf8(message.key().unwrap_or_default().to_vec())?;
+                let envelope = ReportEnvelope::decode(message.payload().unwrap_or_default())?;
+                out.push((key, envelope));
+            }
+            Some(Err(err)) => anyhow::bail!("consume: {err}"),
+            None => {}
+        }
+        if out.len() >= expected {
+            let until = *quiet_until.get_or_insert_with(|| Instant::now() + Duration::from_secs(1));
+            if Instant::now() >= until {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Adds `authorization: Bearer <token>` to a request.
+pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii token"),
+    );
+    request
+}

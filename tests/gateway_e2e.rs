@@ -1,0 +1,552 @@
+//! End-to-end: gRPC over TCP → gateway → the embedded broker (a real process) → read back
+//! by a separate Kafka consumer. Covers durability, every validation rule, auth and
+//! jurisdiction, broker outage, reflection, health and the read-only RPCs.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use baocao_proto::v1::{
+    CameraSystem, Date, DossierStatus, GetUnitRequest, ListCampaignsRequest, ListUnitsRequest,
+    StatusReport, SubmitReportRequest, TelecomIndicators,
+};
+use common::{Stack, authed, date, today, valid_report};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn submit(report: &StatusReport, token: &str) -> tonic::Request<SubmitReportRequest> {
+    authed(
+        SubmitReportRequest {
+            report: Some(report.clone()),
+        },
+        token,
+    )
+}
+
+/// The fields named in the BadRequest details of a refusal.
+fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_report_is_in_kafka_exactly_as_sent_and_retries_are_repeats() -> anyhow::Result<()>
+{
+    let stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+    let report = valid_report("38.STTTT");
+
+    let receipt = client
+        .submit_report(submit(&report, &token))
+        .await?
+        .into_inner();
+    assert_eq!(receipt.submission_id, report.submission_id);
+    assert!(!receipt.repeat);
+    assert_eq!(receipt.gateway_id, "province-38");
+
+    let records = stack.read_topic(1)?;
+    assert_eq!(records.len(), 1, "one accepted report, one record");
+    let (key, envelope) = &records[0];
+    assert_eq!(key, "38.STTTT");
+    assert_eq!(
+        envelope.report.as_ref(),
+        Some(&report),
+        "the envelope carries the report unchanged"
+    );
+    assert_eq!(
+        envelope.schema_version,
+        baocao_proto::ENVELOPE_SCHEMA_VERSION
+    );
+    assert_eq!(envelope.authenticated_unit, "38.STTTT");
+    assert_eq!(envelope.gateway_tier, "province");
+    assert_eq!(envelope.gateway_id, "province-38");
+    assert_eq!(envelope.received_at, receipt.received_at);
+
+    // The same submission again: answered as a repeat, nothing new written.
+    let again = client
+        .submit_report(submit(&report, &token))
+        .await?
+        .into_inner();
+    assert!(again.repeat);
+    assert_eq!(again.received_at, receipt.received_at);
+    // The same id with different content is refused, naming the field.
+    let mut changed = report.clone();
+    changed.budget_allocated_vnd += 1;
+    let status = client
+        .submit_report(submit(&changed, &token))
+        .await
+        .expect_err("reused id");
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(violated_fields(&status), ["report.submission_id"]);
+    // A correction (new id) is accepted.
+    changed.submission_id = uuid::Uuid::now_v7().to_string();
+    client.submit_report(submit(&changed, &token)).await?;
+
+    let records = stack.read_topic(2)?;
+    let ids: Vec<_> = records
+        .iter()
+        .filter_map(|(_, e)| e.report.as_ref().map(|r| r.submission_id.clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        [report.submission_id.clone(), changed.submission_id.clone()]
+    );
+    Ok(())
+}
+
+type Mutation = fn(&mut StatusReport);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_validation_rule_refuses_with_the_field_named() -> anyhow::Result<()> {
+    let stack = Stack::start_with("province", "38", |config| {
+        config.max_systems_per_report = 5;
+        config.max_report_bytes = 8 * 1024;
+    })
+    .await?;
+    let token = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+    let tomorrow = date(today() + chrono::Duration::days(1));
+
+    let cases: Vec<(&str, Mutation, &[&str])> = vec![
+        (
+            "unknown campaign",
+            |r| r.campaign_id = "no-such".into(),
+            &["report.campaign_id"],
+        ),
+        (
+            "closed campaign",
+            |r| r.campaign_id = "th-closed".into(),
+            &["report.campaign_id"],
+        ),
+        (
+            "level 0",
+            |r| r.systems[0].proposed_level = 0,
+            &["report.systems[0].proposed_level"],
+        ),
+        (
+            "level 6",
+            |r| r.systems[0].proposed_level = 6,
+            &["report.systems[0].proposed_level"],
+        ),
+        (
+            "approved level 7",
+            |r| {
+                if let Some(a) = r.systems[0].approval.as_mut() {
+                    a.approved_level = 7;
+                }
+            },
+            &["report.systems[0].approval.approved_level"],
+        ),
+        (
+            "approval without approved status",
+            |r| r.systems[0].dossier_status = DossierStatus::Submitted as i32,
+            &["report.systems[0].approval"],
+        ),
+        (
+            "approved without approval",
+            |r| r.systems[0].approval = None,
+            &["report.systems[0].approval"],
+        ),
+        (
+            "negative count",
+            |r| r.systems[0].cameras_on_warning_list = -1,
+            &["report.systems[0].cameras_on_warning_list"],
+        ),
+        (
+            "negative budget",
+            |r| r.budget_allocated_vnd = -5,
+            &["report.budget_allocated_vnd"],
+        ),
+        (
+            "certified + warned above count",
+            |r| {
+                r.systems[0].cameras_certified = 10;
+                r.systems[0].cameras_on_warning_list = 5;
+            },
+            &["report.systems[0].cameras_certified"],
+        ),
+        (
+            "impossible date 30/02",
+            |r| {
+                r.as_of = Some(Date {
+                    year: 2023,
+                    month: 2,
+                    day: 30,
+                })
+            },
+            &["report.as_of"],
+        ),
+        (
+            "month 13",
+            |r| {
+                r.systems[0].last_periodic_assessment_on = Some(Date {
+                    year: 2023,
+                    month: 13,
+                    day: 1,
+                })
+            },
+            &["report.systems[0].last_periodic_assessment_on"],
+        ),
+        (
+            "future as_of",
+            |r| r.as_of = Some(date(today() + chrono::Duration::days(1))),
+            &["report.as_of"],
+        ),
+        (
+            "duplicate system code",
+            |r| {
+                let copy = r.systems[0].clone();
+                r.systems.push(copy);
+            },
+            &["report.systems[1].system_code"],
+        ),
+        ("empty report", |r| r.systems.clear(), &["report.systems"]),
+        (
+            "no_camera_systems with systems",
+            |r| r.no_camera_systems = true,
+            &["report.no_camera_systems"],
+        ),
+        (
+            "too many systems",
+            |r| {
+                let template = r.systems[0].clone();
+                r.systems = (0..6)
+                    .map(|i| CameraSystem {
+                        system_code: format!("CAM-{i}"),
+                        ..template.clone()
+                    })
+                    .collect();
+            },
+            &["report.systems"],
+        ),
+        (
+            "oversize message",
+            |r| r.notes = "x".repeat(20_000),
+            &["report", "report.notes"],
+        ),
+        (
+            "submission id not a UUID",
+            |r| r.submission_id = "abc".into(),
+            &["report.submission_id"],
+        ),
+        (
+            "unknown enum value",
+            |r| r.systems[0].dossier_status = 42,
+            &[
+                "report.systems[0].dossier_status",
+                "report.systems[0].approval",
+            ],
+        ),
+        (
+            "missing reporter",
+            |r| r.reporter = None,
+            &["report.reporter"],
+        ),
+        (
+            "telecom block from the DIC",
+            |r| {
+                r.telecom = Some(TelecomIndicators {
+                    cameras_checked: 1,
+                    ..Default::default()
+                })
+            },
+            &["report.telecom"],
+        ),
+    ];
+    for (name, mutate, expected) in cases {
+        let mut report = valid_report("38.STTTT");
+        mutate(&mut report);
+        let status = client
+            .submit_report(submit(&report, &token))
+            .await
+            .expect_err(name);
+        assert_eq!(status.code(), Code::InvalidArgument, "{name}: {status:?}");
+        let mut fields = violated_fields(&status);
+        fields.sort();
+        let mut expected: Vec<String> = expected.iter().map(|f| f.to_string()).collect();
+        expected.sort();
+        assert_eq!(fields, expected, "{name}: {}", status.message());
+    }
+
+    // Several problems at once are all reported in one answer.
+    let mut report = valid_report("38.STTTT");
+    report.systems[0].proposed_level = 9;
+    report.budget_allocated_vnd = -1;
+    if let Some(approval) = report.systems[0].approval.as_mut() {
+        approval.decision_date = Some(tomorrow);
+    }
+    let status = client
+        .submit_report(submit(&report, &token))
+        .await
+        .expect_err("three problems");
+    let mut fields = violated_fields(&status);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "report.budget_allocated_vnd",
+            "report.systems[0].approval.decision_date",
+            "report.systems[0].proposed_level"
+        ]
+    );
+
+    // A report far above the limit is refused by the transport before decoding, and the
+    // service keeps serving.
+    let mut huge = valid_report("38.STTTT");
+    huge.notes = "y".repeat(200_000);
+    let status = client
+        .submit_report(submit(&huge, &token))
+        .await
+        .expect_err("huge");
+    assert_ne!(status.code(), Code::Ok);
+    client
+        .submit_report(submit(&valid_report("38.STTTT"), &token))
+        .await?;
+
+    // Nothing refused reached Kafka: only the last valid report is there.
+    assert_eq!(stack.read_topic(1)?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_tiers_and_jurisdictions_are_enforced() -> anyhow::Result<()> {
+    let stack = Stack::start("province", "38").await?;
+    let dic = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+
+    let no_token = tonic::Request::new(SubmitReportRequest {
+        report: Some(valid_report("38.STTTT")),
+    });
+    let status = client.submit_report(no_token).await.expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    let status = client
+        .submit_report(submit(&valid_report("38.STTTT"), "bcv1_0000"))
+        .await
+        .expect_err("unknown token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    // The DIC's token cannot submit for the provincial police.
+    let status = client
+        .submit_report(submit(&valid_report("38.CA"), &dic))
+        .await
+        .expect_err("other unit");
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // A district-tier unit at the province gateway, and a unit of another province.
+    for unit in ["380.CA", "44.STTTT"] {
+        let token = stack.token(unit);
+        let status = client
+            .submit_report(submit(&valid_report(unit), &token))
+            .await
+            .expect_err(unit);
+        assert_eq!(status.code(), Code::PermissionDenied, "{unit}: {status:?}");
+    }
+
+    // A commune gateway for Thành phố Thanh Hóa (380) on the same broker.
+    let commune_gateway = baocao_gateway::start_gateway(
+        &baocao_gateway::GatewayConfig {
+            listen: "127.0.0.1:0".into(),
+            tier: "commune".into(),
+            jurisdiction: "380".into(),
+            tokens_file: stack.tokens_file.clone(),
+            ..Default::default()
+        },
+        &stack.kafka,
+        stack.registry.clone(),
+    )
+    .await?;
+    let mut commune_client =
+        baocao_proto::v1::reporting_service_client::ReportingServiceClient::connect(format!(
+            "http://{}",
+            commune_gateway.local_addr
+        ))
+        .await?;
+    let inside = stack.token("14755.TH");
+    let receipt = commune_client
+        .submit_report(submit(&valid_report("14755.TH"), &inside))
+        .await?
+        .into_inner();
+    assert_eq!(receipt.gateway_id, "commune-380");
+    let outside = stack.token("14809");
+    let status = commune_client
+        .submit_report(submit(&valid_report("14809"), &outside))
+        .await
+        .expect_err("commune of another district");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    commune_gateway.stop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_down_gives_unavailable_and_a_retry_with_the_same_id_succeeds_once()
+-> anyhow::Result<()> {
+    let mut stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+    // Warm up: the producer has a connection and an idempotent producer id.
+    client
+        .submit_report(submit(&valid_report("38.STTTT"), &token))
+        .await?;
+
+    stack.broker.kill();
+    let report = valid_report("38.STTTT");
+    let started = Instant::now();
+    let status = client
+        .submit_report(submit(&report, &token))
+        .await
+        .expect_err("broker down");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "answered within the delivery timeout"
+    );
+
+    stack.broker.restart()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let receipt = loop {
+        match client.submit_report(submit(&report, &token)).await {
+            Ok(receipt) => break receipt.into_inner(),
+            Err(status) if status.code() == Code::Unavailable && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(status) => anyhow::bail!("retry failed: {status:?}"),
+        }
+    };
+    assert!(!receipt.repeat, "the first attempt was never accepted");
+
+    let records = stack.read_topic(2)?;
+    let copies = records
+        .iter()
+        .filter(|(_, e)| {
+            e.report
+                .as_ref()
+                .is_some_and(|r| r.submission_id == report.submission_id)
+        })
+        .count();
+    assert_eq!(copies, 1, "the retried report is in Kafka exactly once");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_health_and_read_only_rpcs() -> anyhow::Result<()> {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+
+    // Reflection lists the service (what `grpcurl -plaintext HOST:PORT list` asks).
+    let channel = tonic::transport::Channel::from_shared(stack.endpoint())?
+        .connect()
+        .await?;
+    let mut reflection = ServerReflectionClient::new(channel.clone());
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await?
+        .into_inner();
+    let response = responses.message().await?.expect("a reflection answer");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        anyhow::bail!("unexpected reflection answer");
+    };
+    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"baocao.v1.ReportingService".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_string()),
+        "{names:?}"
+    );
+
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let serving = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "baocao.v1.ReportingService".into(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(
+        serving.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+
+    let mut client = stack.client().await;
+    let unit = client
+        .get_unit(authed(
+            GetUnitRequest {
+                code: "38.STTTT".into(),
+            },
+            &token,
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(unit.name, "Sở Thông tin và Truyền thông Thanh Hóa");
+    assert_eq!(
+        (unit.tier.as_str(), unit.parent_code.as_str()),
+        ("province", "38")
+    );
+    let missing = client
+        .get_unit(authed(
+            GetUnitRequest {
+                code: "nope".into(),
+            },
+            &token,
+        ))
+        .await
+        .expect_err("unknown unit");
+    assert_eq!(missing.code(), Code::NotFound);
+    let unauthenticated = client
+        .get_unit(tonic::Request::new(GetUnitRequest { code: "38".into() }))
+        .await
+        .expect_err("no token");
+    assert_eq!(unauthenticated.code(), Code::Unauthenticated);
+
+    // Paging through the children of the province's People's Committee.
+    let mut listed = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_units(authed(
+                ListUnitsRequest {
+                    parent_code: "38".into(),
+                    page_size: 7,
+                    page_token: page_token.clone(),
+                },
+                &token,
+            ))
+            .await?
+            .into_inner();
+        assert!(page.units.len() <= 7);
+        listed.extend(page.units.into_iter().map(|u| u.code));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(listed, stack.registry.children("38"));
+    assert!(listed.len() > 27, "27 districts plus provincial units");
+
+    let campaigns = client
+        .list_campaigns(authed(ListCampaignsRequest {}, &token))
+        .await?
+        .into_inner()
+        .campaigns;
+    let open: Vec<_> = campaigns
+        .iter()
+        .filter(|c| c.open)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(open, ["th-open"]);
+    assert_eq!(campaigns.len(), 2);
+    Ok(())
+}
