@@ -31,6 +31,22 @@ impl Default for BrokerSection {
     }
 }
 
+/// Rollup outputs (`[rollup]`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollupSection {
+    /// Root of the summaries: `<out_dir>/<campaign>/<milestone>/`.
+    pub out_dir: PathBuf,
+}
+
+impl Default for RollupSection {
+    fn default() -> Self {
+        RollupSection {
+            out_dir: PathBuf::from("state/summaries"),
+        }
+    }
+}
+
 /// Logging (`[log]`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -62,6 +78,10 @@ pub struct Config {
     pub gateway: GatewayConfig,
     /// Embedded broker.
     pub broker: BrokerSection,
+    /// Landing (Kafka → raw Parquet).
+    pub landing: baocao_landing::LandingConfig,
+    /// Rollups.
+    pub rollup: RollupSection,
     /// Logging.
     pub log: LogSection,
 }
@@ -73,6 +93,8 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             gateway: GatewayConfig::default(),
             broker: BrokerSection::default(),
+            landing: baocao_landing::LandingConfig::default(),
+            rollup: RollupSection::default(),
             log: LogSection::default(),
         }
     }

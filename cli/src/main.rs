@@ -1,5 +1,6 @@
-//! `baocao`: the one binary. Subcommands run the embedded broker, a tier gateway, token
-//! administration, the submit client and report templates; see `baocao --help`.
+//! `baocao`: the one binary. Subcommands run the demo, the embedded broker, a tier
+//! gateway, landing, rollups, token administration, the submit client and report
+//! templates; see `baocao --help`.
 
 mod commands;
 mod config;
@@ -37,6 +38,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole job on embedded defaults: broker, gateways, simulated units, landing,
+    /// rollups and the Chairman's reports.
+    Demo(commands::demo::DemoArgs),
+    /// Land reports from Kafka into raw Parquet tables.
+    Land(commands::land::LandArgs),
+    /// Roll up one milestone: Parquet summaries and the Chairman's report.
+    Rollup(commands::rollup::RollupArgs),
     /// Run the embedded Kafka-protocol broker (Tansu on sqlite) until Ctrl-C.
     Broker(commands::broker::BrokerArgs),
     /// Serve the gRPC reporting service for one tier and jurisdiction.
@@ -81,6 +89,9 @@ async fn main() -> ExitCode {
         Command::Serve(args) => overrides.extend(args.overrides()),
         Command::Broker(args) => overrides.extend(args.overrides()),
         Command::Token(command) => overrides.extend(command.overrides()),
+        // The demo prints its own progress; library logs only when something is wrong
+        // (RUST_LOG still wins).
+        Command::Demo(_) => overrides.push(("log.filter", "warn".into())),
         _ => {}
     }
     let config = match config::load(cli.config.as_deref(), overrides) {
@@ -93,6 +104,9 @@ async fn main() -> ExitCode {
     logging::init(&config.log);
     let result = match cli.command {
         Command::Broker(_) => commands::broker::run(&config).await,
+        Command::Demo(args) => commands::demo::run(&config, args).await,
+        Command::Land(args) => commands::land::run(&config, args).await,
+        Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Serve(_) => commands::serve::run(&config).await,
         Command::Token(command) => commands::token::run(&config, command),
         Command::Submit(args) => commands::submit::run(args).await,

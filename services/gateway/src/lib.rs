@@ -13,5 +13,5 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub use producer::KafkaConfig;
-pub use server::{GatewayConfig, RunningGateway, start_gateway};
-pub use service::{GatewayParts, ReportingGateway};
+pub use server::{GatewayConfig, RunningGateway, start_gateway, start_gateway_with_clock};
+pub use service::{Clock, GatewayParts, ReportingGateway, SystemClock};

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::producer::{KafkaConfig, ReportProducer, ensure_reports_topic};
-use crate::service::{GatewayParts, ReportingGateway};
+use crate::service::{Clock, GatewayParts, ReportingGateway, SystemClock};
 use crate::tokens::TokenStore;
 use crate::validate::ReportLimits;
 use crate::{Error, Result};
@@ -106,6 +106,16 @@ pub async fn start_gateway(
     kafka: &KafkaConfig,
     registry: Arc<Registry>,
 ) -> Result<RunningGateway> {
+    start_gateway_with_clock(config, kafka, registry, Arc::new(SystemClock)).await
+}
+
+/// [`start_gateway`] with another time source (the demo's simulated campaign clock).
+pub async fn start_gateway_with_clock(
+    config: &GatewayConfig,
+    kafka: &KafkaConfig,
+    registry: Arc<Registry>,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningGateway> {
     let tier = AdminLevel::parse(&config.tier).ok_or_else(|| {
         Error::Config(format!(
             "gateway.tier `{}` must be province, district or commune",
@@ -147,6 +157,7 @@ pub async fn start_gateway(
         gateway_id: gateway_id.clone(),
         limits,
         recent_capacity: config.recent_submissions,
+        clock,
     });
 
     let (health, health_service) = tonic_health::server::health_reporter();

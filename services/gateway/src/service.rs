@@ -54,8 +54,26 @@ impl RecentSubmissions {
     }
 }
 
+/// Where a gateway reads the time: receipts, "today" for date checks and campaign windows.
+/// Production gateways use [`SystemClock`]; `baocao demo` replays a past campaign with a
+/// simulated clock so its deadlines fall inside the replay.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> chrono::DateTime<Utc>;
+}
+
+/// The machine's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+}
+
 /// One tier gateway: which units it serves and where it writes.
 pub struct ReportingGateway {
+    clock: Arc<dyn Clock>,
     registry: Arc<Registry>,
     tokens: Arc<TokenStore>,
     producer: Arc<ReportProducer>,
@@ -64,6 +82,9 @@ pub struct ReportingGateway {
     gateway_id: String,
     limits: ReportLimits,
     recent: Mutex<RecentSubmissions>,
+    /// Submission ids being written now: a concurrent retry of the same id waits for the
+    /// first attempt's outcome instead of writing a second copy.
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Everything a gateway needs, already opened.
@@ -84,12 +105,15 @@ pub struct GatewayParts {
     pub limits: ReportLimits,
     /// How many accepted submission ids to remember for repeat detection.
     pub recent_capacity: usize,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ReportingGateway {
     /// Builds the service from its parts.
     pub fn new(parts: GatewayParts) -> Self {
         ReportingGateway {
+            clock: parts.clock,
             registry: parts.registry,
             tokens: parts.tokens,
             producer: parts.producer,
@@ -102,6 +126,7 @@ impl ReportingGateway {
                 by_id: HashMap::new(),
                 order: VecDeque::new(),
             }),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -153,11 +178,90 @@ fn unit_message(unit: &ReportingUnit) -> Unit {
     }
 }
 
-fn now_timestamp() -> pbjson_types::Timestamp {
-    let now = Utc::now();
+fn timestamp(now: chrono::DateTime<Utc>) -> pbjson_types::Timestamp {
     pbjson_types::Timestamp {
         seconds: now.timestamp(),
         nanos: now.timestamp_subsec_nanos() as i32,
+    }
+}
+
+impl ReportingGateway {
+    /// Answers a valid report: a repeat of an accepted id, a refusal of a reused id, or a
+    /// durable write to Kafka. Called with the submission id's lock held, so concurrent
+    /// attempts with one id produce one record.
+    async fn accept(
+        &self,
+        report: baocao_proto::v1::StatusReport,
+        digest: [u8; 32],
+        caller: &TokenRecord,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Response<SubmitReportResponse>, Status> {
+        if let Some((known, received_at)) = self.recent_lookup(&report.submission_id) {
+            if known != digest {
+                return Err(field_error(
+                    Code::AlreadyExists,
+                    "report.submission_id",
+                    "this submission_id was already accepted with different content; a correction needs a new submission_id",
+                ));
+            }
+            return Ok(Response::new(SubmitReportResponse {
+                submission_id: report.submission_id,
+                received_at: Some(received_at),
+                repeat: true,
+                gateway_id: self.gateway_id.clone(),
+            }));
+        }
+
+        let received_at = timestamp(now);
+        let submission_id = report.submission_id.clone();
+        let envelope = ReportEnvelope {
+            schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
+            report: Some(report),
+            received_at: Some(received_at),
+            gateway_tier: self.tier.as_str().to_string(),
+            gateway_id: self.gateway_id.clone(),
+            authenticated_unit: caller.unit.clone(),
+        };
+        let started = std::time::Instant::now();
+        let (partition, offset) = self
+            .producer
+            .send(&caller.unit, &envelope.encode_to_vec())
+            .await?;
+        tracing::info!(
+            unit = %caller.unit,
+            submission_id = %submission_id,
+            partition,
+            offset,
+            produce_ms = started.elapsed().as_millis() as u64,
+            "report accepted"
+        );
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.insert(submission_id.clone(), digest, received_at);
+        }
+        Ok(Response::new(SubmitReportResponse {
+            submission_id,
+            received_at: Some(received_at),
+            repeat: false,
+            gateway_id: self.gateway_id.clone(),
+        }))
+    }
+
+    /// The lock serializing attempts with the same submission id.
+    fn id_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.in_flight.lock() {
+            Ok(mut map) => map.entry(id.to_string()).or_default().clone(),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Forgets the lock of `id` once no other attempt holds or waits for it.
+    fn release_id_lock(&self, id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        if let Ok(mut map) = self.in_flight.lock() {
+            // Two references: the map's and ours. More means another attempt is waiting.
+            if Arc::strong_count(&lock) <= 2 {
+                map.remove(id);
+            }
+        }
     }
 }
 
@@ -199,9 +303,10 @@ impl ReportingService for ReportingGateway {
         }
 
         let encoded = report.encode_to_vec();
+        let now = self.clock.now();
         let context = ValidationContext {
             registry: &self.registry,
-            today: vietnam_date(Utc::now()),
+            today: vietnam_date(now),
             limits: self.limits,
             encoded_len: encoded.len(),
         };
@@ -212,54 +317,14 @@ impl ReportingService for ReportingGateway {
         }
 
         let digest: [u8; 32] = Sha256::digest(&encoded).into();
-        if let Some((known, received_at)) = self.recent_lookup(&report.submission_id) {
-            if known != digest {
-                return Err(field_error(
-                    Code::AlreadyExists,
-                    "report.submission_id",
-                    "this submission_id was already accepted with different content; a correction needs a new submission_id",
-                ));
-            }
-            return Ok(Response::new(SubmitReportResponse {
-                submission_id: report.submission_id,
-                received_at: Some(received_at),
-                repeat: true,
-                gateway_id: self.gateway_id.clone(),
-            }));
-        }
-
-        let received_at = now_timestamp();
+        let id_lock = self.id_lock(&report.submission_id);
         let submission_id = report.submission_id.clone();
-        let envelope = ReportEnvelope {
-            schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
-            report: Some(report),
-            received_at: Some(received_at),
-            gateway_tier: self.tier.as_str().to_string(),
-            gateway_id: self.gateway_id.clone(),
-            authenticated_unit: caller.unit.clone(),
+        let outcome = {
+            let _attempt = id_lock.lock().await;
+            self.accept(report, digest, &caller, now).await
         };
-        let started = std::time::Instant::now();
-        let (partition, offset) = self
-            .producer
-            .send(&caller.unit, &envelope.encode_to_vec())
-            .await?;
-        tracing::info!(
-            unit = %caller.unit,
-            submission_id = %submission_id,
-            partition,
-            offset,
-            produce_ms = started.elapsed().as_millis() as u64,
-            "report accepted"
-        );
-        if let Ok(mut recent) = self.recent.lock() {
-            recent.insert(submission_id.clone(), digest, received_at);
-        }
-        Ok(Response::new(SubmitReportResponse {
-            submission_id,
-            received_at: Some(received_at),
-            repeat: false,
-            gateway_id: self.gateway_id.clone(),
-        }))
+        self.release_id_lock(&submission_id, id_lock);
+        outcome
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
@@ -330,7 +395,7 @@ impl ReportingService for ReportingGateway {
         request: Request<ListCampaignsRequest>,
     ) -> Result<Response<ListCampaignsResponse>, Status> {
         self.authenticate(&request)?;
-        let today = vietnam_date(Utc::now());
+        let today = vietnam_date(self.clock.now());
         let campaigns = self
             .registry
             .campaigns()

@@ -53,6 +53,14 @@ fn read_file(path: &Path) -> Result<TokenFile> {
 /// Issues a new token for `unit`, appends its hash to the file at `path` (created if
 /// missing, replaced atomically) and returns the token, which is not stored anywhere.
 pub fn issue_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
+    let mut issued = issue_tokens(path, &[unit])?;
+    issued.pop().ok_or_else(|| Error::Tokens {
+        path: path.to_path_buf(),
+        reason: "no token issued".to_string(),
+    })
+}
+
+fn new_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|err| Error::Tokens {
         path: path.to_path_buf(),
@@ -66,8 +74,19 @@ pub fn issue_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
         sha256: digest,
         issued_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
+    Ok((token, record))
+}
+
+/// Issues one token per unit in a single rewrite of the token file (provisioning a whole
+/// province at once). Returns (token, record) in the order of `units`.
+pub fn issue_tokens(path: &Path, units: &[&str]) -> Result<Vec<(String, TokenRecord)>> {
+    let issued = units
+        .iter()
+        .map(|unit| new_token(path, unit))
+        .collect::<Result<Vec<_>>>()?;
     let mut file = read_file(path)?;
-    file.tokens.push(record.clone());
+    file.tokens
+        .extend(issued.iter().map(|(_, record)| record.clone()));
     let io_err = |err: std::io::Error| Error::Tokens {
         path: path.to_path_buf(),
         reason: err.to_string(),
@@ -82,7 +101,7 @@ pub fn issue_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
     })?;
     std::fs::write(&tmp, json).map_err(io_err)?;
     std::fs::rename(&tmp, path).map_err(io_err)?;
-    Ok((token, record))
+    Ok(issued)
 }
 
 struct Loaded {

@@ -1,0 +1,308 @@
+//! `baocao demo`: the whole job on embedded defaults. Starts the embedded broker (a child
+//! `baocao broker` process), gateways of the three tiers for Thanh Hóa, replays the 2023
+//! campaign's submissions from its units over gRPC (on a simulated campaign clock), lands
+//! them, rolls up both milestones and writes the summaries and the Chairman's reports.
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baocao_gateway::{Clock, GatewayConfig, KafkaConfig, start_gateway_with_clock};
+use baocao_landing::{Lander, LandingConfig, RunMode};
+use baocao_registry::{AdminLevel, Registry};
+use baocao_workload::{PlannedSubmission, SubmissionKind, plan_campaign};
+use chrono::{DateTime, Utc};
+use tonic::Code;
+
+use crate::commands::rollup::{print_headline, rollup_and_report};
+use crate::commands::submit::submit_once;
+use crate::config::Config;
+
+/// Flags of `baocao demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Output directory (replaced if it holds an earlier demo).
+    #[arg(long, default_value = "demo-output")]
+    dir: PathBuf,
+    /// Campaign to replay.
+    #[arg(long, default_value = "thanh-hoa-2023")]
+    campaign: String,
+    /// Seed of the synthetic activity (same seed, same figures).
+    #[arg(long, default_value_t = 2023)]
+    seed: u64,
+}
+
+/// The campaign clock of the replay: gateways read it instead of the machine's clock.
+struct CampaignClock(AtomicI64);
+
+impl Clock for CampaignClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap_or_default()
+    }
+}
+
+const MARKER: &str = ".baocao-demo";
+
+fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        anyhow::ensure!(
+            dir.join(MARKER).exists() || std::fs::read_dir(dir)?.next().is_none(),
+            "{} exists and is not an earlier demo's output; choose another --dir",
+            dir.display()
+        );
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join(MARKER),
+        "output of `baocao demo`; safe to delete\n",
+    )?;
+    Ok(())
+}
+
+struct BrokerChild(std::process::Child);
+
+impl Drop for BrokerChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_broker(dir: &Path) -> anyhow::Result<(BrokerChild, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let log = std::fs::File::create(dir.join("broker.log"))?;
+    let child = std::process::Command::new(std::env::current_exe()?)
+        .args(["broker", "--listen", &addr, "--storage-dir"])
+        .arg(dir.join("broker"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .context("starting the embedded broker")?;
+    let child = BrokerChild(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "embedded broker did not start; see broker.log"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((child, addr))
+}
+
+#[derive(Default)]
+struct Tally {
+    accepted: usize,
+    repeats: usize,
+    refused: usize,
+}
+
+pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let dir = args.dir.clone();
+    prepare_dir(&dir)?;
+    let registry = Arc::new(
+        Registry::load(&config.data_dir)
+            .with_context(|| format!("loading registry from {}", config.data_dir.display()))?,
+    );
+    let campaign = registry
+        .campaign(&args.campaign)
+        .with_context(|| format!("unknown campaign `{}`", args.campaign))?
+        .clone();
+
+    println!("[1/6] embedded broker");
+    let (_broker, brokers) = start_broker(&dir)?;
+    println!(
+        "      Kafka protocol on {brokers} (data in {})",
+        dir.join("broker").display()
+    );
+
+    println!(
+        "[2/6] gateways for province {} (three tiers) and unit tokens",
+        campaign.province
+    );
+    let plan = plan_campaign(&registry, &campaign, args.seed);
+    let first_at = plan.first().map(|p| p.at).unwrap_or_else(Utc::now);
+    let clock = Arc::new(CampaignClock(AtomicI64::new(first_at.timestamp_millis())));
+    let kafka = KafkaConfig {
+        brokers: brokers.clone(),
+        ..config.kafka.clone()
+    };
+    let tokens_file = dir.join("tokens.json");
+    let mut gateways = Vec::new();
+    let mut endpoints = std::collections::HashMap::new();
+    for tier in [
+        AdminLevel::Province,
+        AdminLevel::District,
+        AdminLevel::Commune,
+    ] {
+        let gateway_config = GatewayConfig {
+            listen: "127.0.0.1:0".to_string(),
+            tier: tier.as_str().to_string(),
+            jurisdiction: campaign.province.clone(),
+            tokens_file: tokens_file.clone(),
+            ..config.gateway.clone()
+        };
+        let gateway =
+            start_gateway_with_clock(&gateway_config, &kafka, registry.clone(), clock.clone())
+                .await?;
+        println!("      {tier:<8} gateway on {}", gateway.local_addr);
+        endpoints.insert(tier, format!("http://{}", gateway.local_addr));
+        gateways.push(gateway);
+    }
+    let mut units: Vec<&str> = plan.iter().map(|p| p.unit_code.as_str()).collect();
+    units.sort_unstable();
+    units.dedup();
+    let issued = baocao_gateway::tokens::issue_tokens(&tokens_file, &units)?;
+    let tokens: std::collections::HashMap<String, String> = issued
+        .into_iter()
+        .map(|(token, record)| (record.unit, token))
+        .collect();
+    println!(
+        "      {} unit tokens issued (hashes in {})",
+        tokens.len(),
+        tokens_file.display()
+    );
+
+    println!(
+        "[3/6] {} units submit {} reports over gRPC, {} → {} (campaign clock)",
+        units.len(),
+        plan.len(),
+        first_at.date_naive(),
+        plan.last().map(|p| p.at.date_naive()).unwrap_or_default()
+    );
+    let tally = replay(&plan, &registry, &endpoints, &tokens, &clock).await?;
+    println!(
+        "      accepted {}, repeats answered without a second write {}, refused {}",
+        tally.accepted, tally.repeats, tally.refused
+    );
+
+    println!("[4/6] landing Kafka → raw Parquet");
+    let landing = LandingConfig {
+        dir: dir.join("landing"),
+        group_id: "baocao-demo-landing".to_string(),
+        ..config.landing.clone()
+    };
+    let mut lander = Lander::new(&kafka, &landing).await?;
+    let stats = lander
+        .run(RunMode::UntilCaughtUp, std::future::pending())
+        .await?;
+    println!(
+        "      {} records → {} submissions, {} system rows in {} files under {}",
+        stats.records,
+        stats.submissions,
+        stats.systems,
+        stats.files,
+        landing.dir.display()
+    );
+
+    println!("[5/6] rollups and the Chairman's reports");
+    let out_dir = dir.join("summaries");
+    let mut outputs = Vec::new();
+    for milestone in &campaign.milestones {
+        let (output, data, files) = rollup_and_report(
+            &registry,
+            &campaign,
+            milestone,
+            milestone.report_deadline,
+            &landing.dir,
+            &out_dir,
+        )
+        .await?;
+        outputs.push((output, data, files));
+    }
+    for gateway in gateways {
+        gateway.stop().await?;
+    }
+
+    println!("[6/6] done in {:.1} s", started.elapsed().as_secs_f64());
+    println!("\n{}", campaign.name);
+    for (output, data, files) in &outputs {
+        print_headline(data);
+        println!(
+            "    summaries: {}",
+            output.dir.join("summary.parquet").display()
+        );
+        println!(
+            "    late and missing units: {}",
+            output.dir.join("late_and_missing.parquet").display()
+        );
+        for file in files {
+            println!("    report: {}", file.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn replay(
+    plan: &[PlannedSubmission],
+    registry: &Registry,
+    endpoints: &std::collections::HashMap<AdminLevel, String>,
+    tokens: &std::collections::HashMap<String, String>,
+    clock: &CampaignClock,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::default();
+    let mut shown_refusals = 0;
+    let mut month = None;
+    // Submissions go in small concurrent batches; the clock is set to the batch's last
+    // instant, so no report is dated after "now".
+    for batch in plan.chunks(16) {
+        let Some(last) = batch.last() else { continue };
+        clock.0.store(last.at.timestamp_millis(), Ordering::SeqCst);
+        let calls = batch.iter().map(|submission| async move {
+            let tier = registry
+                .unit(&submission.unit_code)
+                .map(|u| u.tier)
+                .unwrap_or(AdminLevel::Province);
+            let endpoint = &endpoints[&tier];
+            let token = tokens
+                .get(&submission.unit_code)
+                .map(String::as_str)
+                .unwrap_or_default();
+            (
+                submission,
+                submit_once(endpoint, token, &submission.report).await,
+            )
+        });
+        for (submission, result) in futures::future::join_all(calls).await {
+            match (submission.kind, result) {
+                (_, Ok(receipt)) if receipt.repeat => tally.repeats += 1,
+                (_, Ok(_)) => tally.accepted += 1,
+                (SubmissionKind::Invalid(why), Err(status))
+                    if status.code() == Code::InvalidArgument =>
+                {
+                    tally.refused += 1;
+                    if shown_refusals < 3 {
+                        shown_refusals += 1;
+                        println!(
+                            "      refused as intended ({why}) from {}: {}",
+                            submission.unit_code,
+                            status.message()
+                        );
+                    }
+                }
+                (_, Err(status)) => anyhow::bail!(
+                    "submission of {} ({:?}) failed: {:?}: {}",
+                    submission.unit_code,
+                    submission.kind,
+                    status.code(),
+                    status.message()
+                ),
+            }
+        }
+        let current = last.at.format("%m/%Y").to_string();
+        if month.as_ref() != Some(&current) {
+            println!("      {current}: {} accepted so far", tally.accepted);
+            month = Some(current);
+        }
+    }
+    Ok(tally)
+}

@@ -1,0 +1,50 @@
+//! `baocao land`: Kafka → raw Parquet, continuously or until caught up.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use baocao_landing::{Lander, RunMode};
+
+use crate::config::Config;
+
+/// Flags of `baocao land`.
+#[derive(clap::Args)]
+pub struct LandArgs {
+    /// Land what the topic holds now, then exit (for scheduled runs and before a rollup).
+    #[arg(long)]
+    until_caught_up: bool,
+    /// Landing directory (overrides `landing.dir`).
+    #[arg(long)]
+    landing_dir: Option<PathBuf>,
+}
+
+pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {
+    let mut landing = config.landing.clone();
+    if let Some(dir) = args.landing_dir {
+        landing.dir = dir;
+    }
+    let mode = if args.until_caught_up {
+        RunMode::UntilCaughtUp
+    } else {
+        RunMode::Continuous
+    };
+    let mut lander = Lander::new(&config.kafka, &landing).await?;
+    eprintln!(
+        "landing {} from {} into {} ({})",
+        config.kafka.reports_topic,
+        config.kafka.brokers,
+        landing.dir.display(),
+        if args.until_caught_up {
+            "until caught up"
+        } else {
+            "continuous; Ctrl-C to stop"
+        }
+    );
+    let stats = lander
+        .run(mode, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&stats)?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,46 @@
+//! The landing crate's error type.
+
+use std::path::PathBuf;
+
+/// Errors from landing reports.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Kafka refused an operation (consume, commit, dead-letter produce).
+    #[error("kafka: {0}")]
+    Kafka(String),
+    /// Writing or syncing a Parquet file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Arrow or Parquet encoding failed.
+    #[error("parquet: {0}")]
+    Parquet(String),
+    /// Configuration is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Result with the landing [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<arrow::error::ArrowError> for Error {
+    fn from(err: arrow::error::ArrowError) -> Self {
+        Error::Parquet(err.to_string())
+    }
+}
+
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(err: parquet::errors::ParquetError) -> Self {
+        Error::Parquet(err.to_string())
+    }
+}
+
+impl From<rdkafka::error::KafkaError> for Error {
+    fn from(err: rdkafka::error::KafkaError) -> Self {
+        Error::Kafka(err.to_string())
+    }
+}

@@ -1,0 +1,381 @@
+//! The landing loop: consume report envelopes with a consumer group, append them to raw
+//! Parquet tables, and commit offsets only after the files are durable. A crash between
+//! writing and committing re-delivers records; they are landed again and the rollup
+//! deduplicates by submission id, so nothing is lost and nothing counts twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use baocao_gateway::KafkaConfig;
+use baocao_proto::v1::ReportEnvelope;
+use prost::Message as _;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+
+use crate::rows::{PartitionRows, check_envelope, received_at};
+use crate::writer::{remove_temporary_files, write_parquet_atomic};
+use crate::{Error, Result};
+
+/// Landing settings (`[landing]`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LandingConfig {
+    /// Root of the raw tables: `<dir>/submissions/…` and `<dir>/systems/…`.
+    pub dir: PathBuf,
+    /// Kafka consumer group; its committed offsets say what is landed.
+    pub group_id: String,
+    /// Write files once this many submissions are buffered (bounds memory).
+    pub flush_rows: usize,
+    /// … or once the oldest buffered record is this old.
+    pub flush_interval_ms: u64,
+    /// Undecodable records go here with the reason in header `baocao-dead-letter-reason`.
+    pub dead_letter_topic: String,
+}
+
+impl Default for LandingConfig {
+    fn default() -> Self {
+        LandingConfig {
+            dir: PathBuf::from("state/landing"),
+            group_id: "baocao-landing".to_string(),
+            flush_rows: 20_000,
+            flush_interval_ms: 2_000,
+            dead_letter_topic: format!("{}.dlq", baocao_proto::DEFAULT_REPORTS_TOPIC),
+        }
+    }
+}
+
+/// Whether to stop once everything that was in the topic at start is landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// Run until shut down.
+    Continuous,
+    /// Land what the topic holds now, then stop.
+    UntilCaughtUp,
+}
+
+/// What a landing run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LandingStats {
+    /// Records consumed (landed or dead-lettered).
+    pub records: u64,
+    /// Submission rows written.
+    pub submissions: u64,
+    /// Camera-system rows written.
+    pub systems: u64,
+    /// Records sent to the dead-letter topic.
+    pub dead_letters: u64,
+    /// Parquet files written.
+    pub files: u64,
+}
+
+/// Path of a raw table's partition directory.
+pub fn partition_dir(
+    root: &Path,
+    table: &str,
+    campaign: &str,
+    received_date: chrono::NaiveDate,
+) -> PathBuf {
+    root.join(table)
+        .join(format!("campaign={campaign}"))
+        .join(format!("received_date={received_date}"))
+}
+
+/// The consumer and what it holds between flushes.
+pub struct Lander {
+    consumer: StreamConsumer,
+    dead_letters: FutureProducer,
+    topic: String,
+    config: LandingConfig,
+    pending: BTreeMap<(String, chrono::NaiveDate), PartitionRows>,
+    pending_records: usize,
+    oldest_pending: Option<Instant>,
+    /// Next offset per partition of everything consumed (landed in `pending` or written).
+    consumed: HashMap<i32, i64>,
+    /// Next offset per partition of everything durable on disk, not yet committed.
+    uncommitted: HashMap<i32, i64>,
+    stats: LandingStats,
+}
+
+impl Lander {
+    /// Creates the consumer (group `config.group_id`, manual commits, earliest offset for a
+    /// new group), the dead-letter producer and topic, and subscribes.
+    pub async fn new(kafka: &KafkaConfig, config: &LandingConfig) -> Result<Self> {
+        if config.flush_rows == 0 {
+            return Err(Error::Config(
+                "landing.flush_rows must be at least 1".into(),
+            ));
+        }
+        let removed = remove_temporary_files(&config.dir)?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed partial files of an interrupted landing");
+        }
+        if kafka.create_topic {
+            baocao_gateway::producer::ensure_reports_topic(kafka)
+                .await
+                .map_err(|err| Error::Kafka(err.to_string()))?;
+            baocao_gateway::producer::ensure_topic(kafka, &config.dead_letter_topic, 1)
+                .await
+                .map_err(|err| Error::Kafka(err.to_string()))?;
+        }
+        let consumer: StreamConsumer = kafka
+            .client_config()
+            .set("group.id", &config.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false")
+            .create()?;
+        consumer.subscribe(&[kafka.reports_topic.as_str()])?;
+        let dead_letters: FutureProducer = kafka
+            .client_config()
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("message.timeout.ms", kafka.delivery_timeout_ms.to_string())
+            .create()?;
+        Ok(Lander {
+            consumer,
+            dead_letters,
+            topic: kafka.reports_topic.clone(),
+            config: config.clone(),
+            pending: BTreeMap::new(),
+            pending_records: 0,
+            oldest_pending: None,
+            consumed: HashMap::new(),
+            uncommitted: HashMap::new(),
+            stats: LandingStats::default(),
+        })
+    }
+
+    /// What this lander has done so far.
+    pub fn stats(&self) -> &LandingStats {
+        &self.stats
+    }
+
+    /// Waits up to `timeout` for one record and handles it. Returns false on timeout.
+    pub async fn poll_once(&mut self, timeout: Duration) -> Result<bool> {
+        let message = match tokio::time::timeout(timeout, self.consumer.recv()).await {
+            Err(_) => return Ok(false),
+            Ok(Err(err)) => return Err(err.into()),
+            Ok(Ok(message)) => message.detach(),
+        };
+        let partition = message.partition();
+        let offset = message.offset();
+        let payload = message.payload().unwrap_or_default();
+        let decoded = ReportEnvelope::decode(payload)
+            .map_err(|err| format!("not a baocao.v1.ReportEnvelope: {err}"))
+            .and_then(|envelope| check_envelope(&envelope).map(|()| envelope));
+        match decoded {
+            Ok(envelope) => {
+                let report = envelope
+                    .report
+                    .as_ref()
+                    .map(|r| r.campaign_id.clone())
+                    .unwrap_or_default();
+                let day = baocao_registry::vietnam_date(received_at(&envelope));
+                self.pending
+                    .entry((report, day))
+                    .or_default()
+                    .push(&envelope, partition, offset);
+                self.pending_records += 1;
+                self.oldest_pending.get_or_insert_with(Instant::now);
+            }
+            Err(reason) => {
+                self.dead_letter(&message, &reason).await?;
+            }
+        }
+        self.consumed.insert(partition, offset + 1);
+        self.stats.records += 1;
+        Ok(true)
+    }
+
+    async fn dead_letter(
+        &mut self,
+        message: &rdkafka::message::OwnedMessage,
+        reason: &str,
+    ) -> Result<()> {
+        tracing::warn!(
+            partition = message.partition(),
+            offset = message.offset(),
+            reason,
+            "record dead-lettered"
+        );
+        let source = format!(
+            "{}/{}/{}",
+            message.topic(),
+            message.partition(),
+            message.offset()
+        );
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "baocao-dead-letter-reason",
+                value: Some(reason),
+            })
+            .insert(Header {
+                key: "baocao-source",
+                value: Some(&source),
+            });
+        let key = message.key().unwrap_or_default();
+        let record = FutureRecord::to(&self.config.dead_letter_topic)
+            .key(key)
+            .payload(message.payload().unwrap_or_default())
+            .headers(headers);
+        self.dead_letters
+            .send(record, Duration::from_secs(30))
+            .await
+            .map_err(|(err, _)| Error::Kafka(format!("dead-letter produce: {err}")))?;
+        self.stats.dead_letters += 1;
+        Ok(())
+    }
+
+    /// Whether the buffer is full or old enough to write.
+    pub fn should_flush(&self) -> bool {
+        self.pending_records >= self.config.flush_rows
+            || self.oldest_pending.is_some_and(|t| {
+                t.elapsed() >= Duration::from_millis(self.config.flush_interval_ms)
+            })
+    }
+
+    /// Writes everything buffered to durable Parquet files. Does not commit offsets: call
+    /// [`Lander::commit`] after. Returns the number of files written.
+    pub fn write_pending(&mut self) -> Result<usize> {
+        let mut files = 0;
+        let batch_id = uuid::Uuid::now_v7();
+        for ((campaign, day), rows) in std::mem::take(&mut self.pending) {
+            let (submissions, systems) = rows.finish()?;
+            let name = format!("part-{batch_id}.parquet");
+            let sub_path =
+                partition_dir(&self.config.dir, "submissions", &campaign, day).join(&name);
+            // Systems first: a submission row is only visible once its systems are.
+            if systems.num_rows() > 0 {
+                let sys_path =
+                    partition_dir(&self.config.dir, "systems", &campaign, day).join(&name);
+                write_parquet_atomic(&sys_path, &systems)?;
+                files += 1;
+            }
+            write_parquet_atomic(&sub_path, &submissions)?;
+            files += 1;
+            self.stats.submissions += submissions.num_rows() as u64;
+            self.stats.systems += systems.num_rows() as u64;
+        }
+        self.stats.files += files as u64;
+        self.pending_records = 0;
+        self.oldest_pending = None;
+        self.uncommitted
+            .extend(self.consumed.iter().map(|(p, o)| (*p, *o)));
+        Ok(files)
+    }
+
+    /// Commits the offsets of everything written (synchronously).
+    pub fn commit(&mut self) -> Result<()> {
+        if self.uncommitted.is_empty() {
+            return Ok(());
+        }
+        let mut offsets = TopicPartitionList::new();
+        for (partition, next) in &self.uncommitted {
+            offsets
+                .add_partition_offset(&self.topic, *partition, Offset::Offset(*next))
+                .map_err(Error::from)?;
+        }
+        self.consumer.commit(&offsets, CommitMode::Sync)?;
+        self.uncommitted.clear();
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let files = self.write_pending()?;
+        self.commit()?;
+        if files > 0 {
+            tracing::info!(files, records = self.stats.records, "landed batch");
+        }
+        Ok(())
+    }
+
+    /// High watermark per partition now: the target of an until-caught-up run.
+    fn high_watermarks(&self) -> Result<HashMap<i32, i64>> {
+        let metadata = self
+            .consumer
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(10))?;
+        let mut targets = HashMap::new();
+        for topic in metadata.topics() {
+            for partition in topic.partitions() {
+                let (_, high) = self.consumer.fetch_watermarks(
+                    &self.topic,
+                    partition.id(),
+                    Duration::from_secs(10),
+                )?;
+                targets.insert(partition.id(), high);
+            }
+        }
+        Ok(targets)
+    }
+
+    /// Committed position per partition (the low watermark where the group has none).
+    fn start_positions(&self, partitions: &HashMap<i32, i64>) -> Result<HashMap<i32, i64>> {
+        let mut list = TopicPartitionList::new();
+        for partition in partitions.keys() {
+            list.add_partition(&self.topic, *partition);
+        }
+        let committed = self
+            .consumer
+            .committed_offsets(list, Duration::from_secs(10))?;
+        let mut positions = HashMap::new();
+        for element in committed.elements() {
+            let position = match element.offset() {
+                Offset::Offset(o) => o,
+                _ => {
+                    self.consumer
+                        .fetch_watermarks(
+                            &self.topic,
+                            element.partition(),
+                            Duration::from_secs(10),
+                        )?
+                        .0
+                }
+            };
+            positions.insert(element.partition(), position);
+        }
+        Ok(positions)
+    }
+
+    /// Runs until `shutdown` resolves or, in [`RunMode::UntilCaughtUp`], until every
+    /// record present at start is landed; always flushes and commits before returning.
+    pub async fn run(
+        &mut self,
+        mode: RunMode,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<LandingStats> {
+        let targets = match mode {
+            RunMode::UntilCaughtUp => Some(self.high_watermarks()?),
+            RunMode::Continuous => None,
+        };
+        let mut positions = match &targets {
+            Some(t) => self.start_positions(t)?,
+            None => HashMap::new(),
+        };
+        tokio::pin!(shutdown);
+        loop {
+            if let Some(targets) = &targets {
+                positions.extend(self.consumed.iter().map(|(p, o)| (*p, *o)));
+                let caught_up = targets
+                    .iter()
+                    .all(|(p, high)| positions.get(p).copied().unwrap_or(0) >= *high);
+                if caught_up {
+                    break;
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                polled = self.poll_once(Duration::from_millis(200)) => { polled?; }
+            }
+            if self.should_flush() {
+                self.flush()?;
+            }
+        }
+        self.flush()?;
+        Ok(self.stats.clone())
+    }
+}

@@ -1,0 +1,17 @@
+//! Rollups: DataFusion SQL over the raw landing tables and the registry computes each
+//! unit's state as of a cut-off (its latest accepted submission), completeness and
+//! timeliness against a milestone, and sums every indicator up the hierarchy (unit →
+//! commune → district → province). Results are Parquet summaries with a stable schema
+//! (`docs/schema.md`) and the Chairman's report ([`report`]).
+
+mod error;
+pub mod report;
+mod rollup;
+pub mod sql;
+mod units_table;
+
+pub use error::{Error, Result};
+pub use rollup::{
+    Lineage, RollupOutput, RollupRequest, end_of_vietnam_day_ms, run_rollup, session,
+};
+pub use units_table::units_batch;

@@ -1,0 +1,706 @@
+//! The Chairman's report for a milestone, in Vietnamese: headline figures for the
+//! province, a table per district, the late and missing units, the cut-off and the data
+//! lineage. [`ReportData::from_rollup`] extracts the figures (pure); the renderers write
+//! Markdown, HTML and XLSX from them.
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type};
+use baocao_registry::{Campaign, Milestone, MilestoneMeasure};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{Error, Lineage, Result, RollupOutput};
+
+/// The figures of one row of the summary (a province, district or group of units).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    /// Code of the province/district (empty for a synthetic group).
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// Units expected to report.
+    pub units_expected: i64,
+    /// Of those, units that reported by the cut-off.
+    pub units_reported: i64,
+    /// … on time.
+    pub units_on_time: i64,
+    /// … late.
+    pub units_late: i64,
+    /// Units that have not reported.
+    pub units_missing: i64,
+    /// Camera information systems.
+    pub systems: i64,
+    /// Cameras.
+    pub cameras: i64,
+    /// Systems by approved level 1-5.
+    pub approved_levels: [i64; 5],
+    /// Systems whose level is approved.
+    pub dossiers_approved: i64,
+    /// Dossiers submitted for approval (incl. approved and rejected).
+    pub dossiers_submitted: i64,
+    /// Systems whose protection plan is fully implemented.
+    pub plans_implemented: i64,
+    /// Cameras without CO/CQ certificates.
+    pub cameras_without_coq: i64,
+    /// Cameras on a warning list.
+    pub cameras_on_warning_list: i64,
+    /// Budget allocated, VND.
+    pub budget_vnd: i64,
+    /// Units with an updated internal regulation.
+    pub regulations_updated: i64,
+    /// Telecom: cameras checked / non-compliant found / users notified / handled.
+    pub telecom: [i64; 4],
+    /// Police: assessments done / cases handled.
+    pub police: [i64; 2],
+    /// Market management: inspections / violations.
+    pub market: [i64; 2],
+    /// Media: items broadcast.
+    pub media_items_broadcast: i64,
+}
+
+impl Figures {
+    fn add(&mut self, other: &Figures) {
+        self.units_expected += other.units_expected;
+        self.units_reported += other.units_reported;
+        self.units_on_time += other.units_on_time;
+        self.units_late += other.units_late;
+        self.units_missing += other.units_missing;
+        self.systems += other.systems;
+        self.cameras += other.cameras;
+        for i in 0..5 {
+            self.approved_levels[i] += other.approved_levels[i];
+        }
+        self.dossiers_approved += other.dossiers_approved;
+        self.dossiers_submitted += other.dossiers_submitted;
+        self.plans_implemented += other.plans_implemented;
+        self.cameras_without_coq += other.cameras_without_coq;
+        self.cameras_on_warning_list += other.cameras_on_warning_list;
+        self.budget_vnd += other.budget_vnd;
+        self.regulations_updated += other.regulations_updated;
+        for i in 0..4 {
+            self.telecom[i] += other.telecom[i];
+        }
+        for i in 0..2 {
+            self.police[i] += other.police[i];
+            self.market[i] += other.market[i];
+        }
+        self.media_items_broadcast += other.media_items_broadcast;
+    }
+
+    /// The milestone's measure: systems approved or implemented.
+    pub fn done(&self, measure: MilestoneMeasure) -> i64 {
+        match measure {
+            MilestoneMeasure::LevelsApproved => self.dossiers_approved,
+            MilestoneMeasure::PlansImplemented => self.plans_implemented,
+        }
+    }
+}
+
+/// A late or missing unit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LateUnit {
+    /// Unit code.
+    pub code: String,
+    /// Unit name.
+    pub name: String,
+    /// District name, or empty for a provincial unit.
+    pub district: String,
+    /// `late` or `missing`.
+    pub status: String,
+    /// When it first reported (late units).
+    pub first_received_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the report shows.
+#[derive(Clone, Debug)]
+pub struct ReportData {
+    /// Campaign title.
+    pub campaign_name: String,
+    /// Milestone title.
+    pub milestone_name: String,
+    /// What the milestone counts.
+    pub measure: MilestoneMeasure,
+    /// Units' deadline.
+    pub unit_deadline: NaiveDate,
+    /// Deadline of this report.
+    pub report_deadline: NaiveDate,
+    /// The province.
+    pub province: Figures,
+    /// Provincial units (departments, provincial police, enterprises...).
+    pub provincial_units: Figures,
+    /// Districts in code order.
+    pub districts: Vec<Figures>,
+    /// Late and missing units.
+    pub late_and_missing: Vec<LateUnit>,
+    /// Where the figures come from.
+    pub lineage: Lineage,
+}
+
+struct Columns<'a> {
+    batch: &'a RecordBatch,
+}
+
+impl Columns<'_> {
+    fn string(&self, name: &str, row: usize) -> String {
+        self.batch
+            .column_by_name(name)
+            .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
+            .and_then(|c| {
+                let strings = c.as_string::<i32>();
+                (!strings.is_null(row)).then(|| strings.value(row).to_string())
+            })
+            .unwrap_or_default()
+    }
+
+    fn int(&self, name: &str, row: usize) -> i64 {
+        self.batch
+            .column_by_name(name)
+            .and_then(|c| arrow::compute::cast(c, &DataType::Int64).ok())
+            .and_then(|c| {
+                let ints = c.as_primitive::<Int64Type>();
+                (!ints.is_null(row)).then(|| ints.value(row))
+            })
+            .unwrap_or(0)
+    }
+
+    fn timestamp_ms(&self, name: &str, row: usize) -> Option<DateTime<Utc>> {
+        let column = self.batch.column_by_name(name)?;
+        let ints = arrow::compute::cast(column, &DataType::Int64).ok()?;
+        let ints = ints.as_primitive::<Int64Type>();
+        if ints.is_null(row) {
+            return None;
+        }
+        DateTime::from_timestamp_millis(ints.value(row))
+    }
+
+    fn figures(&self, row: usize) -> Figures {
+        let i = |name: &str| self.int(name, row);
+        Figures {
+            code: self.string("code", row),
+            name: self.string("name", row),
+            units_expected: i("units_expected"),
+            units_reported: i("units_reported"),
+            units_on_time: i("units_on_time"),
+            units_late: i("units_late"),
+            units_missing: i("units_missing"),
+            systems: i("systems"),
+            cameras: i("cameras"),
+            approved_levels: [1, 2, 3, 4, 5].map(|l| i(&format!("approved_level_{l}"))),
+            dossiers_approved: i("dossiers_approved"),
+            dossiers_submitted: i("dossiers_submitted"),
+            plans_implemented: i("plans_implemented"),
+            cameras_without_coq: i("cameras_without_coq"),
+            cameras_on_warning_list: i("cameras_on_warning_list"),
+            budget_vnd: i("budget_vnd"),
+            regulations_updated: i("regulations_updated"),
+            telecom: [
+                i("telecom_cameras_checked"),
+                i("telecom_non_compliant_found"),
+                i("telecom_users_notified"),
+                i("telecom_non_compliant_handled"),
+            ],
+            police: [i("police_assessments_done"), i("police_cases_handled")],
+            market: [i("market_inspections"), i("market_violations")],
+            media_items_broadcast: i("media_items_broadcast"),
+        }
+    }
+}
+
+impl ReportData {
+    /// Extracts the report's figures from a rollup.
+    pub fn from_rollup(campaign: &Campaign, milestone: &Milestone, output: &RollupOutput) -> Self {
+        let summary = Columns {
+            batch: &output.summary,
+        };
+        let mut province = Figures::default();
+        let mut provincial_units = Figures {
+            name: "Các sở, ban, ngành và đơn vị cấp tỉnh".to_string(),
+            ..Figures::default()
+        };
+        let mut districts = Vec::new();
+        for row in 0..output.summary.num_rows() {
+            match summary.string("tier", row).as_str() {
+                "province" => province = summary.figures(row),
+                "district" => districts.push(summary.figures(row)),
+                "unit" if summary.string("district_code", row).is_empty() => {
+                    provincial_units.add(&summary.figures(row));
+                }
+                _ => {}
+            }
+        }
+        let late = Columns {
+            batch: &output.late_and_missing,
+        };
+        let late_and_missing = (0..output.late_and_missing.num_rows())
+            .map(|row| LateUnit {
+                code: late.string("unit_code", row),
+                name: late.string("unit_name", row),
+                district: late.string("district_name", row),
+                status: late.string("report_status", row),
+                first_received_at: late.timestamp_ms("first_received_at", row),
+            })
+            .collect();
+        ReportData {
+            campaign_name: campaign.name.clone(),
+            milestone_name: milestone.name.clone(),
+            measure: milestone.measure,
+            unit_deadline: milestone.unit_deadline,
+            report_deadline: milestone.report_deadline,
+            province,
+            provincial_units,
+            districts,
+            late_and_missing,
+            lineage: output.lineage.clone(),
+        }
+    }
+
+    fn measure_label(&self) -> &'static str {
+        match self.measure {
+            MilestoneMeasure::LevelsApproved => "Đã được phê duyệt cấp độ",
+            MilestoneMeasure::PlansImplemented => "Đã triển khai đầy đủ phương án",
+        }
+    }
+}
+
+/// `1234567` → `1.234.567` (Vietnamese digit grouping).
+pub fn vn_number(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if value < 0 { format!("-{out}") } else { out }
+}
+
+/// `part / whole` as a Vietnamese percentage with one decimal (`61,9%`), or `-`.
+pub fn vn_percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        return "-".to_string();
+    }
+    format!("{:.1}%", 100.0 * part as f64 / whole as f64).replace('.', ",")
+}
+
+/// `dd/mm/yyyy`.
+pub fn vn_date(day: NaiveDate) -> String {
+    day.format("%d/%m/%Y").to_string()
+}
+
+fn vn_time(instant: DateTime<Utc>) -> String {
+    let local =
+        instant + chrono::Duration::seconds(i64::from(baocao_registry::VIETNAM_UTC_OFFSET_SECONDS));
+    local.format("%H:%M %d/%m/%Y").to_string()
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "late" => "Trễ hạn",
+        "missing" => "Chưa báo cáo",
+        _ => "",
+    }
+}
+
+/// The table of districts (and provincial units): header and rows of cells.
+fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "Đơn vị",
+        "Phải báo cáo",
+        "Đã báo cáo",
+        "Đúng hạn",
+        "Trễ hạn",
+        "Chưa báo cáo",
+        "Số hệ thống",
+        "Số camera",
+        data.measure_label(),
+        "Tỷ lệ",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let row = |f: &Figures| {
+        vec![
+            f.name.clone(),
+            vn_number(f.units_expected),
+            vn_number(f.units_reported),
+            vn_number(f.units_on_time),
+            vn_number(f.units_late),
+            vn_number(f.units_missing),
+            vn_number(f.systems),
+            vn_number(f.cameras),
+            vn_number(f.done(data.measure)),
+            vn_percent(f.done(data.measure), f.systems),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = std::iter::once(&data.provincial_units)
+        .chain(&data.districts)
+        .map(row)
+        .collect();
+    let mut total = row(&data.province);
+    total[0] = "Toàn tỉnh".to_string();
+    rows.push(total);
+    (header, rows)
+}
+
+fn headline_lines(data: &ReportData) -> Vec<String> {
+    let p = &data.province;
+    let levels = p
+        .approved_levels
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("cấp độ {}: {}", i + 1, vn_number(*n)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    vec![
+        format!("Số đơn vị phải báo cáo: {}", vn_number(p.units_expected)),
+        format!(
+            "Đã báo cáo: {} ({}), trong đó đúng hạn {}, trễ hạn {}",
+            vn_number(p.units_reported),
+            vn_percent(p.units_reported, p.units_expected),
+            vn_number(p.units_on_time),
+            vn_number(p.units_late)
+        ),
+        format!("Chưa báo cáo: {}", vn_number(p.units_missing)),
+        format!(
+            "Số hệ thống thông tin có sử dụng camera giám sát: {} (tổng số camera: {})",
+            vn_number(p.systems),
+            vn_number(p.cameras)
+        ),
+        format!(
+            "Hồ sơ đề xuất cấp độ đã trình: {}; đã được phê duyệt cấp độ: {} ({}) — {levels}",
+            vn_number(p.dossiers_submitted),
+            vn_number(p.dossiers_approved),
+            vn_percent(p.dossiers_approved, p.systems)
+        ),
+        format!(
+            "Đã triển khai đầy đủ phương án bảo đảm an toàn theo cấp độ: {} ({})",
+            vn_number(p.plans_implemented),
+            vn_percent(p.plans_implemented, p.systems)
+        ),
+        format!(
+            "Camera không có chứng nhận CO/CQ: {}; camera thuộc danh sách cảnh báo: {}",
+            vn_number(p.cameras_without_coq),
+            vn_number(p.cameras_on_warning_list)
+        ),
+        format!(
+            "Kinh phí bố trí: {} đồng; số đơn vị đã cập nhật quy chế an toàn thông tin: {}",
+            vn_number(p.budget_vnd),
+            vn_number(p.regulations_updated)
+        ),
+        format!(
+            "Doanh nghiệp viễn thông: kiểm tra {} camera, phát hiện {} không bảo đảm an toàn, thông báo {} người dùng, xử lý {}",
+            vn_number(p.telecom[0]),
+            vn_number(p.telecom[1]),
+            vn_number(p.telecom[2]),
+            vn_number(p.telecom[3])
+        ),
+        format!(
+            "Công an: {} lượt đánh giá an ninh, xử lý {} vụ việc; quản lý thị trường: {} lượt kiểm tra, {} vi phạm; tuyên truyền: {} tin, bài",
+            vn_number(p.police[0]),
+            vn_number(p.police[1]),
+            vn_number(p.market[0]),
+            vn_number(p.market[1]),
+            vn_number(p.media_items_broadcast)
+        ),
+    ]
+}
+
+fn lineage_line(data: &ReportData) -> String {
+    let l = &data.lineage;
+    let last = l
+        .last_received_at
+        .map(vn_time)
+        .unwrap_or_else(|| "-".into());
+    format!(
+        "Số liệu tổng hợp từ {} báo cáo của {} đơn vị, tiếp nhận đến {}; tính đến hết ngày {} (giờ Việt Nam). Tạo lúc {}.",
+        vn_number(l.submissions),
+        vn_number(l.units),
+        last,
+        vn_date(l.cut_off_date),
+        vn_time(l.generated_at)
+    )
+}
+
+fn title(data: &ReportData) -> String {
+    format!("BÁO CÁO KẾT QUẢ: {}", data.milestone_name.to_uppercase())
+}
+
+/// The report as Markdown.
+pub fn render_markdown(data: &ReportData) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("# {}\n\n", title(data)));
+    out.push_str(&format!("**{}**\n\n", data.campaign_name));
+    out.push_str(&format!(
+        "Hạn đơn vị báo cáo: {}. Hạn báo cáo Chủ tịch UBND tỉnh: {}. Số liệu tính đến hết ngày {}.\n\n",
+        vn_date(data.unit_deadline),
+        vn_date(data.report_deadline),
+        vn_date(data.lineage.cut_off_date)
+    ));
+    out.push_str("## 1. Kết quả chung toàn tỉnh\n\n");
+    for line in headline_lines(data) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out.push_str("\n## 2. Chi tiết theo đơn vị hành chính cấp huyện\n\n");
+    let (header, rows) = district_table(data);
+    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
+    for row in rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out.push_str(&format!(
+        "\n## 3. Đơn vị trễ hạn, chưa báo cáo ({})\n\n",
+        vn_number(data.late_and_missing.len() as i64)
+    ));
+    if data.late_and_missing.is_empty() {
+        out.push_str("Không có.\n");
+    } else {
+        out.push_str(
+            "| Mã | Đơn vị | Huyện | Tình trạng | Báo cáo lần đầu |\n|---|---|---|---|---|\n",
+        );
+        for u in &data.late_and_missing {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                u.code,
+                u.name,
+                if u.district.is_empty() {
+                    "Cấp tỉnh"
+                } else {
+                    &u.district
+                },
+                status_label(&u.status),
+                u.first_received_at.map(vn_time).unwrap_or_default()
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n## 4. Nguồn số liệu\n\n{}\n",
+        lineage_line(data)
+    ));
+    out
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The report as a standalone HTML page.
+pub fn render_html(data: &ReportData) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Báo cáo</title>\n<style>\
+body{font-family:'Times New Roman',serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;width:100%}\
+td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-weight:bold}\
+</style></head><body>\n",
+    );
+    out.push_str(&format!("<h1>{}</h1>\n", html_escape(&title(data))));
+    out.push_str(&format!(
+        "<p><b>{}</b></p>\n",
+        html_escape(&data.campaign_name)
+    ));
+    out.push_str(&format!(
+        "<p>Hạn đơn vị báo cáo: {}. Hạn báo cáo Chủ tịch UBND tỉnh: {}. Số liệu tính đến hết ngày {}.</p>\n",
+        vn_date(data.unit_deadline),
+        vn_date(data.report_deadline),
+        vn_date(data.lineage.cut_off_date)
+    ));
+    out.push_str("<h2>1. Kết quả chung toàn tỉnh</h2>\n<ul>\n");
+    for line in headline_lines(data) {
+        out.push_str(&format!("<li>{}</li>\n", html_escape(&line)));
+    }
+    out.push_str("</ul>\n<h2>2. Chi tiết theo đơn vị hành chính cấp huyện</h2>\n<table>\n<tr>");
+    let (header, rows) = district_table(data);
+    for h in &header {
+        out.push_str(&format!("<th>{}</th>", html_escape(h)));
+    }
+    out.push_str("</tr>\n");
+    let last = rows.len().saturating_sub(1);
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(if i == last {
+            "<tr class=\"total\">"
+        } else {
+            "<tr>"
+        });
+        for (j, cell) in row.iter().enumerate() {
+            let class = if j == 0 { "" } else { " class=\"n\"" };
+            out.push_str(&format!("<td{class}>{}</td>", html_escape(cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str(&format!(
+        "</table>\n<h2>3. Đơn vị trễ hạn, chưa báo cáo ({})</h2>\n<table>\n<tr><th>Mã</th><th>Đơn vị</th><th>Huyện</th><th>Tình trạng</th><th>Báo cáo lần đầu</th></tr>\n",
+        vn_number(data.late_and_missing.len() as i64)
+    ));
+    for u in &data.late_and_missing {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            html_escape(&u.code),
+            html_escape(&u.name),
+            html_escape(if u.district.is_empty() {
+                "Cấp tỉnh"
+            } else {
+                &u.district
+            }),
+            status_label(&u.status),
+            u.first_received_at.map(vn_time).unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!(
+        "</table>\n<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
+        html_escape(&lineage_line(data))
+    ));
+    out
+}
+
+fn xlsx_error(path: &Path) -> impl Fn(rust_xlsxwriter::XlsxError) -> Error + '_ {
+    move |err| Error::Output {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    }
+}
+
+/// The report as an Excel workbook: Tổng hợp, Theo huyện, Trễ hạn - chưa báo cáo.
+pub fn write_xlsx(data: &ReportData, path: &Path) -> Result<()> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let e = xlsx_error(path);
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+
+    let sheet = workbook.add_worksheet().set_name("Tổng hợp").map_err(&e)?;
+    sheet
+        .write_with_format(0, 0, title(data), &bold)
+        .map_err(&e)?;
+    sheet.write(1, 0, &data.campaign_name).map_err(&e)?;
+    sheet
+        .write(
+            2,
+            0,
+            format!(
+                "Hạn đơn vị: {}; hạn báo cáo: {}; số liệu đến hết ngày {}",
+                vn_date(data.unit_deadline),
+                vn_date(data.report_deadline),
+                vn_date(data.lineage.cut_off_date)
+            ),
+        )
+        .map_err(&e)?;
+    for (i, line) in headline_lines(data).iter().enumerate() {
+        sheet.write(4 + i as u32, 0, line).map_err(&e)?;
+    }
+    sheet.write(16, 0, lineage_line(data)).map_err(&e)?;
+    sheet.set_column_width(0, 120).map_err(&e)?;
+
+    let sheet = workbook
+        .add_worksheet()
+        .set_name("Theo huyện")
+        .map_err(&e)?;
+    let (header, rows) = district_table(data);
+    for (j, h) in header.iter().enumerate() {
+        sheet.write_with_format(0, j as u16, h, &bold).map_err(&e)?;
+    }
+    let figures: Vec<&Figures> = std::iter::once(&data.provincial_units)
+        .chain(&data.districts)
+        .chain(std::iter::once(&data.province))
+        .collect();
+    for (i, (row, f)) in rows.iter().zip(figures).enumerate() {
+        let r = 1 + i as u32;
+        sheet.write(r, 0, &row[0]).map_err(&e)?;
+        let numbers = [
+            f.units_expected,
+            f.units_reported,
+            f.units_on_time,
+            f.units_late,
+            f.units_missing,
+            f.systems,
+            f.cameras,
+            f.done(data.measure),
+        ];
+        for (j, n) in numbers.iter().enumerate() {
+            sheet.write(r, 1 + j as u16, *n as f64).map_err(&e)?;
+        }
+        if f.systems > 0 {
+            sheet
+                .write(r, 9, f.done(data.measure) as f64 / f.systems as f64)
+                .map_err(&e)?;
+        }
+    }
+    sheet.set_column_width(0, 45).map_err(&e)?;
+
+    let sheet = workbook
+        .add_worksheet()
+        .set_name("Trễ hạn - chưa báo cáo")
+        .map_err(&e)?;
+    for (j, h) in ["Mã", "Đơn vị", "Huyện", "Tình trạng", "Báo cáo lần đầu"]
+        .iter()
+        .enumerate()
+    {
+        sheet
+            .write_with_format(0, j as u16, *h, &bold)
+            .map_err(&e)?;
+    }
+    for (i, u) in data.late_and_missing.iter().enumerate() {
+        let r = 1 + i as u32;
+        sheet.write(r, 0, &u.code).map_err(&e)?;
+        sheet.write(r, 1, &u.name).map_err(&e)?;
+        sheet
+            .write(
+                r,
+                2,
+                if u.district.is_empty() {
+                    "Cấp tỉnh"
+                } else {
+                    &u.district
+                },
+            )
+            .map_err(&e)?;
+        sheet.write(r, 3, status_label(&u.status)).map_err(&e)?;
+        sheet
+            .write(r, 4, u.first_received_at.map(vn_time).unwrap_or_default())
+            .map_err(&e)?;
+    }
+    sheet.set_column_width(1, 50).map_err(&e)?;
+    workbook.save(path).map_err(&e)?;
+    Ok(())
+}
+
+/// Writes `bao-cao.md`, `bao-cao.html` and `bao-cao.xlsx` into `dir`; returns their paths.
+pub fn write_reports(data: &ReportData, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|err| Error::Output {
+        path: dir.to_path_buf(),
+        reason: err.to_string(),
+    })?;
+    let write = |name: &str, text: String| -> Result<PathBuf> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|err| Error::Output {
+            path: path.clone(),
+            reason: err.to_string(),
+        })?;
+        Ok(path)
+    };
+    let markdown = write("bao-cao.md", render_markdown(data))?;
+    let html = write("bao-cao.html", render_html(data))?;
+    let xlsx = dir.join("bao-cao.xlsx");
+    write_xlsx(data, &xlsx)?;
+    Ok(vec![markdown, html, xlsx])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_number_and_percent_formats() {
+        assert_eq!(vn_number(0), "0");
+        assert_eq!(vn_number(999), "999");
+        assert_eq!(vn_number(1_000), "1.000");
+        assert_eq!(vn_number(150_000_000), "150.000.000");
+        assert_eq!(vn_number(-1_234), "-1.234");
+        assert_eq!(vn_percent(1913, 3090), "61,9%");
+        assert_eq!(vn_percent(1, 0), "-");
+        assert_eq!(
+            vn_date(NaiveDate::from_ymd_opt(2023, 3, 22).expect("date")),
+            "22/03/2023"
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! Running a rollup: register the raw tables of one campaign, the registry and the
+//! parameters in DataFusion, run the SQL of [`crate::sql`], and write the summaries under
+//! `<out>/<campaign>/<milestone>/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow::compute::concat_batches;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use baocao_landing::writer::write_parquet_atomic;
+use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
+use baocao_registry::{Campaign, Milestone, Registry};
+use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use serde::{Deserialize, Serialize};
+
+use crate::units_table::units_batch;
+use crate::{Error, Result, sql};
+
+/// What to roll up.
+pub struct RollupRequest<'a> {
+    /// The registry (units, hierarchy).
+    pub registry: &'a Registry,
+    /// The campaign.
+    pub campaign: &'a Campaign,
+    /// The milestone whose unit deadline decides on-time vs late.
+    pub milestone: &'a Milestone,
+    /// Last day (Vietnam time, inclusive) of submissions counted.
+    pub cut_off: NaiveDate,
+    /// Root of the raw landing tables.
+    pub landing_dir: &'a Path,
+    /// Root of the summaries.
+    pub out_dir: &'a Path,
+}
+
+/// Where the figures come from (written as `lineage.json`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Lineage {
+    /// Campaign id.
+    pub campaign_id: String,
+    /// Milestone id.
+    pub milestone_id: String,
+    /// Last day counted (inclusive, Vietnam time).
+    pub cut_off_date: NaiveDate,
+    /// The milestone's unit deadline.
+    pub unit_deadline: NaiveDate,
+    /// Distinct accepted submissions received before the cut-off.
+    pub submissions: i64,
+    /// Raw rows landed for them (more than `submissions` when records were re-delivered).
+    pub landed_rows: i64,
+    /// Units they came from.
+    pub units: i64,
+    /// First receipt counted.
+    pub first_received_at: Option<DateTime<Utc>>,
+    /// Last receipt counted.
+    pub last_received_at: Option<DateTime<Utc>>,
+    /// When the rollup ran.
+    pub generated_at: DateTime<Utc>,
+    /// The landing directory read.
+    pub landing_dir: String,
+}
+
+/// The rollup's results, also written to `dir`.
+pub struct RollupOutput {
+    /// `<out>/<campaign>/<milestone>/`.
+    pub dir: PathBuf,
+    /// The summary table (`summary.parquet`).
+    pub summary: RecordBatch,
+    /// Expected units late or missing (`late_and_missing.parquet`).
+    pub late_and_missing: RecordBatch,
+    /// Lineage (`lineage.json`).
+    pub lineage: Lineage,
+}
+
+/// The instant a Vietnam calendar day ends (next day 00:00 at UTC+7), in ms since epoch.
+pub fn end_of_vietnam_day_ms(day: NaiveDate) -> i64 {
+    let next = day
+        .succ_opt()
+        .unwrap_or(day)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    next.and_utc().timestamp_millis()
+        - i64::from(baocao_registry::VIETNAM_UTC_OFFSET_SECONDS) * 1000
+}
+
+fn has_parquet_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            has_parquet_files(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "parquet")
+        }
+    })
+}
+
+/// Registers a raw table from `dir` (recursively, `.parquet` only: unfinished `.tmp`
+/// files are never read) or an empty table when nothing is landed yet.
+async fn register_raw(
+    ctx: &SessionContext,
+    name: &str,
+    dir: &Path,
+    schema: &SchemaRef,
+) -> Result<()> {
+    if !has_parquet_files(dir) {
+        let empty = MemTable::try_new(schema.clone(), vec![vec![]])?;
+        ctx.register_table(name, Arc::new(empty))?;
+        return Ok(());
+    }
+    let absolute = dir.canonicalize().map_err(|err| Error::Output {
+        path: dir.to_path_buf(),
+        reason: err.to_string(),
+    })?;
+    let url = ListingTableUrl::parse(format!("{}/", absolute.display()))?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema.clone());
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+fn params_batch(
+    campaign_id: &str,
+    cut_off_ms: i64,
+    unit_deadline_end_ms: i64,
+) -> Result<RecordBatch> {
+    let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("campaign_id", DataType::Utf8, false),
+        Field::new("cut_off", ts.clone(), false),
+        Field::new("unit_deadline_end", ts, false),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec![campaign_id])),
+            Arc::new(TimestampMillisecondArray::from(vec![cut_off_ms]).with_timezone("UTC")),
+            Arc::new(
+                TimestampMillisecondArray::from(vec![unit_deadline_end_ms]).with_timezone("UTC"),
+            ),
+        ],
+    )?)
+}
+
+async fn query(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
+    let frame = ctx.sql(sql).await?;
+    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    Ok(concat_batches(&schema, &batches)?)
+}
+
+/// A session reading the landing tables of one campaign with the registry and parameters.
+pub async fn session(
+    registry: &Registry,
+    campaign: &Campaign,
+    milestone: &Milestone,
+    cut_off: NaiveDate,
+    landing_dir: &Path,
+) -> Result<SessionContext> {
+    let config = SessionConfig::new().set_bool(
+        "datafusion.execution.parquet.schema_force_view_types",
+        false,
+    );
+    let ctx = SessionContext::new_with_config(config);
+    let campaign_dir = |table: &str| {
+        landing_dir
+            .join(table)
+            .join(format!("campaign={}", campaign.id))
+    };
+    register_raw(
+        &ctx,
+        "submissions",
+        &campaign_dir("submissions"),
+        &SUBMISSIONS_SCHEMA,
+    )
+    .await?;
+    register_raw(&ctx, "systems", &campaign_dir("systems"), &SYSTEMS_SCHEMA).await?;
+    let units = units_batch(registry, campaign)?;
+    ctx.register_batch("units", units)?;
+    let params = params_batch(
+        &campaign.id,
+        end_of_vietnam_day_ms(cut_off),
+        end_of_vietnam_day_ms(milestone.unit_deadline),
+    )?;
+    ctx.register_batch("rollup_params", params)?;
+    Ok(ctx)
+}
+
+fn timestamp_at(batch: &RecordBatch, column: &str) -> Option<DateTime<Utc>> {
+    let array = batch
+        .column_by_name(column)?
+        .as_any()
+        .downcast_ref::<TimestampMillisecondArray>()?;
+    if array.is_empty() || array.is_null(0) {
+        return None;
+    }
+    DateTime::from_timestamp_millis(array.value(0))
+}
+
+fn int_at(batch: &RecordBatch, column: &str) -> i64 {
+    batch
+        .column_by_name(column)
+        .and_then(|c| arrow::compute::cast(c, &DataType::Int64).ok())
+        .and_then(|c| {
+            c.as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .map(|a| a.value(0))
+        })
+        .unwrap_or(0)
+}
+
+/// Rolls up one milestone of a campaign and writes `summary.parquet`,
+/// `late_and_missing.parquet` and `lineage.json`.
+pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
+    let RollupRequest {
+        registry,
+        campaign,
+        milestone,
+        cut_off,
+        landing_dir,
+        out_dir,
+    } = request;
+    if *cut_off < campaign.opens_on {
+        return Err(Error::Request(format!(
+            "cut-off {cut_off} is before campaign {} opens ({})",
+            campaign.id, campaign.opens_on
+        )));
+    }
+    let started = std::time::Instant::now();
+    let ctx = session(registry, campaign, milestone, *cut_off, landing_dir).await?;
+    let summary = query(&ctx, &sql::summary_sql()).await?;
+    let late_and_missing = query(&ctx, &sql::late_and_missing_sql()).await?;
+    let lineage_row = query(&ctx, &sql::lineage_sql()).await?;
+    let lineage = Lineage {
+        campaign_id: campaign.id.clone(),
+        milestone_id: milestone.id.clone(),
+        cut_off_date: *cut_off,
+        unit_deadline: milestone.unit_deadline,
+        submissions: int_at(&lineage_row, "submissions"),
+        landed_rows: int_at(&lineage_row, "landed_rows"),
+        units: int_at(&lineage_row, "units"),
+        first_received_at: timestamp_at(&lineage_row, "first_received_at"),
+        last_received_at: timestamp_at(&lineage_row, "last_received_at"),
+        generated_at: Utc::now(),
+        landing_dir: landing_dir.display().to_string(),
+    };
+
+    let dir = out_dir.join(&campaign.id).join(&milestone.id);
+    write_parquet_atomic(&dir.join("summary.parquet"), &summary)?;
+    write_parquet_atomic(&dir.join("late_and_missing.parquet"), &late_and_missing)?;
+    let lineage_path = dir.join("lineage.json");
+    let json = serde_json::to_string_pretty(&lineage).map_err(|err| Error::Output {
+        path: lineage_path.clone(),
+        reason: err.to_string(),
+    })?;
+    std::fs::write(&lineage_path, json).map_err(|err| Error::Output {
+        path: lineage_path.clone(),
+        reason: err.to_string(),
+    })?;
+    tracing::info!(
+        campaign = %campaign.id,
+        milestone = %milestone.id,
+        %cut_off,
+        rows = summary.num_rows(),
+        submissions = lineage.submissions,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "rollup written"
+    );
+    Ok(RollupOutput {
+        dir,
+        summary,
+        late_and_missing,
+        lineage,
+    })
+}

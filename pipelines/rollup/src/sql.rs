@@ -1,0 +1,308 @@
+//! The rollup SQL (pure text, no I/O): how a unit's state at the cut-off is chosen and how
+//! units roll up into communes, districts and the province. Tables it reads:
+//! `submissions`, `systems` (raw landing tables of one campaign), `units` (registry) and
+//! `rollup_params` (one row: campaign_id, cut_off, unit_deadline_end as UTC instants).
+
+/// Per-system measures summed per submission: (output column, SQL expression over `y`).
+const SYSTEM_MEASURES: &[(&str, &str)] = &[
+    ("systems", "1"),
+    ("cameras", "y.camera_count"),
+    (
+        "proposed_level_1",
+        "CASE WHEN y.proposed_level = 1 THEN 1 ELSE 0 END",
+    ),
+    (
+        "proposed_level_2",
+        "CASE WHEN y.proposed_level = 2 THEN 1 ELSE 0 END",
+    ),
+    (
+        "proposed_level_3",
+        "CASE WHEN y.proposed_level = 3 THEN 1 ELSE 0 END",
+    ),
+    (
+        "proposed_level_4",
+        "CASE WHEN y.proposed_level = 4 THEN 1 ELSE 0 END",
+    ),
+    (
+        "proposed_level_5",
+        "CASE WHEN y.proposed_level = 5 THEN 1 ELSE 0 END",
+    ),
+    (
+        "approved_level_1",
+        "CASE WHEN y.dossier_status = 'approved' AND y.approved_level = 1 THEN 1 ELSE 0 END",
+    ),
+    (
+        "approved_level_2",
+        "CASE WHEN y.dossier_status = 'approved' AND y.approved_level = 2 THEN 1 ELSE 0 END",
+    ),
+    (
+        "approved_level_3",
+        "CASE WHEN y.dossier_status = 'approved' AND y.approved_level = 3 THEN 1 ELSE 0 END",
+    ),
+    (
+        "approved_level_4",
+        "CASE WHEN y.dossier_status = 'approved' AND y.approved_level = 4 THEN 1 ELSE 0 END",
+    ),
+    (
+        "approved_level_5",
+        "CASE WHEN y.dossier_status = 'approved' AND y.approved_level = 5 THEN 1 ELSE 0 END",
+    ),
+    (
+        "dossiers_submitted",
+        "CASE WHEN y.dossier_status IN ('submitted', 'appraised', 'approved', 'rejected') THEN 1 ELSE 0 END",
+    ),
+    (
+        "dossiers_approved",
+        "CASE WHEN y.dossier_status = 'approved' THEN 1 ELSE 0 END",
+    ),
+    (
+        "plans_implemented",
+        "CASE WHEN y.plan_status = 'implemented' THEN 1 ELSE 0 END",
+    ),
+    (
+        "assessed_at_procurement",
+        "CASE WHEN y.assessed_at_procurement THEN 1 ELSE 0 END",
+    ),
+    (
+        "periodic_assessments",
+        "CASE WHEN y.last_periodic_assessment_on IS NOT NULL THEN 1 ELSE 0 END",
+    ),
+    (
+        "cameras_without_coq",
+        "y.camera_count - y.cameras_certified",
+    ),
+    ("cameras_on_warning_list", "y.cameras_on_warning_list"),
+    (
+        "cameras_replaced_or_removed",
+        "y.cameras_replaced_or_removed",
+    ),
+];
+
+/// Unit-level measures from the unit's latest submission: (output column, SQL over `l`).
+const UNIT_MEASURES: &[(&str, &str)] = &[
+    ("budget_vnd", "l.budget_allocated_vnd"),
+    (
+        "regulations_updated",
+        "CASE WHEN l.regulation_updated THEN 1 ELSE 0 END",
+    ),
+    (
+        "national_regulation_applied",
+        "CASE WHEN l.national_regulation_applied THEN 1 ELSE 0 END",
+    ),
+    ("incidents", "l.incidents"),
+    ("telecom_cameras_checked", "l.telecom_cameras_checked"),
+    (
+        "telecom_non_compliant_found",
+        "l.telecom_non_compliant_found",
+    ),
+    ("telecom_users_notified", "l.telecom_users_notified"),
+    (
+        "telecom_non_compliant_handled",
+        "l.telecom_non_compliant_handled",
+    ),
+    ("police_assessments_done", "l.police_assessments_done"),
+    ("police_cases_handled", "l.police_cases_handled"),
+    ("market_inspections", "l.market_inspections"),
+    ("market_violations", "l.market_violations"),
+    ("media_items_broadcast", "l.media_items_broadcast"),
+];
+
+/// Completeness counters per unit (0/1), summed by the rollup.
+const STATUS_MEASURES: &[(&str, &str)] = &[
+    ("units_expected", "CASE WHEN u.expected THEN 1 ELSE 0 END"),
+    (
+        "units_reported",
+        "CASE WHEN u.expected AND l.unit_code IS NOT NULL THEN 1 ELSE 0 END",
+    ),
+    (
+        "units_on_time",
+        "CASE WHEN u.expected AND l.first_received_at < p.unit_deadline_end THEN 1 ELSE 0 END",
+    ),
+    (
+        "units_late",
+        "CASE WHEN u.expected AND l.first_received_at >= p.unit_deadline_end THEN 1 ELSE 0 END",
+    ),
+    (
+        "units_missing",
+        "CASE WHEN u.expected AND l.unit_code IS NULL THEN 1 ELSE 0 END",
+    ),
+];
+
+/// Every summed measure column of the summary, in output order.
+pub fn measure_columns() -> impl Iterator<Item = &'static str> {
+    STATUS_MEASURES
+        .iter()
+        .chain(SYSTEM_MEASURES)
+        .chain(UNIT_MEASURES)
+        .map(|(name, _)| *name)
+}
+
+/// The shared CTEs: one accepted copy per submission id received before the cut-off,
+/// each unit's latest version, and the per-unit rows (`per_unit`).
+fn per_unit_ctes() -> String {
+    let system_sums = SYSTEM_MEASURES
+        .iter()
+        .map(|(name, expr)| format!("SUM({expr}) AS {name}"))
+        .collect::<Vec<_>>()
+        .join(",\n    ");
+    let per_unit_measures = STATUS_MEASURES
+        .iter()
+        .map(|(name, expr)| format!("{expr} AS {name}"))
+        .chain(
+            SYSTEM_MEASURES
+                .iter()
+                .map(|(name, _)| format!("COALESCE(s.{name}, 0) AS {name}")),
+        )
+        .chain(
+            UNIT_MEASURES
+                .iter()
+                .map(|(name, expr)| format!("COALESCE({expr}, 0) AS {name}")),
+        )
+        .collect::<Vec<_>>()
+        .join(",\n    ");
+    format!(
+        r#"WITH
+accepted AS (
+  -- A submission id is counted once, however many times it was delivered or landed:
+  -- the first acceptance (earliest received_at, then Kafka position) wins.
+  SELECT * FROM (
+    SELECT s.*, ROW_NUMBER() OVER (
+      PARTITION BY s.submission_id ORDER BY s.received_at, s.kafka_partition, s.kafka_offset) AS copy_rank
+    FROM submissions s CROSS JOIN rollup_params p
+    WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off
+  ) WHERE copy_rank = 1
+),
+versions AS (
+  -- A correction supersedes earlier reports: the latest accepted version counts; the
+  -- first one decides timeliness.
+  SELECT a.*,
+    ROW_NUMBER() OVER (PARTITION BY a.unit_code ORDER BY a.received_at DESC, a.submission_id DESC) AS version_rank,
+    MIN(a.received_at) OVER (PARTITION BY a.unit_code) AS first_received_at,
+    COUNT(*) OVER (PARTITION BY a.unit_code) AS version_count
+  FROM accepted a
+),
+latest AS (SELECT * FROM versions WHERE version_rank = 1),
+latest_systems AS (
+  SELECT * FROM (
+    SELECT y.*, ROW_NUMBER() OVER (
+      PARTITION BY y.submission_id, y.system_code ORDER BY y.kafka_partition, y.kafka_offset) AS copy_rank
+    FROM systems y JOIN latest l ON y.submission_id = l.submission_id
+  ) WHERE copy_rank = 1
+),
+system_sums AS (
+  SELECT y.submission_id,
+    {system_sums}
+  FROM latest_systems y
+  GROUP BY y.submission_id
+),
+per_unit AS (
+  SELECT u.unit_code, u.unit_name, u.unit_kind, u.unit_tier, u.expected,
+    u.province_code, u.province_name, u.district_code, u.district_name, u.commune_code, u.commune_name,
+    l.submission_id, l.first_received_at, l.received_at AS latest_received_at,
+    COALESCE(l.version_count, 0) AS versions,
+    CASE
+      WHEN l.unit_code IS NULL AND u.expected THEN 'missing'
+      WHEN l.unit_code IS NULL THEN 'not_required'
+      WHEN l.first_received_at < p.unit_deadline_end THEN 'on_time'
+      ELSE 'late'
+    END AS report_status,
+    {per_unit_measures}
+  FROM units u
+  CROSS JOIN rollup_params p
+  LEFT JOIN latest l ON u.unit_code = l.unit_code
+  LEFT JOIN system_sums s ON s.submission_id = l.submission_id
+)"#
+    )
+}
+
+/// The summary: one row per tier member (province, district, commune, unit), measures
+/// summed over the units beneath it. One scan with GROUPING SETS.
+pub fn summary_sql() -> String {
+    let sums = measure_columns()
+        .map(|name| format!("SUM({name}) AS {name}"))
+        .collect::<Vec<_>>()
+        .join(",\n    ");
+    let measures = measure_columns().collect::<Vec<_>>().join(", ");
+    format!(
+        r#"{ctes},
+grouped AS (
+  SELECT province_code, district_code, commune_code, unit_code,
+    grouping(district_code) AS by_province, grouping(commune_code) AS by_district,
+    grouping(unit_code) AS by_commune,
+    MAX(province_name) AS province_name, MAX(district_name) AS district_name,
+    MAX(commune_name) AS commune_name, MAX(unit_name) AS unit_name,
+    MAX(unit_kind) AS unit_kind, MAX(unit_tier) AS unit_tier, MAX(report_status) AS report_status,
+    MAX(submission_id) AS submission_id, MAX(first_received_at) AS first_received_at,
+    MAX(latest_received_at) AS latest_received_at, SUM(versions) AS versions,
+    {sums}
+  FROM per_unit
+  GROUP BY GROUPING SETS (
+    (province_code),
+    (province_code, district_code),
+    (province_code, district_code, commune_code),
+    (province_code, district_code, commune_code, unit_code))
+),
+tiered AS (
+  SELECT *,
+    CASE WHEN by_province = 1 THEN 'province' WHEN by_district = 1 THEN 'district'
+         WHEN by_commune = 1 THEN 'commune' ELSE 'unit' END AS tier
+  FROM grouped
+)
+SELECT
+  tier,
+  CASE tier WHEN 'province' THEN province_code WHEN 'district' THEN district_code
+            WHEN 'commune' THEN commune_code ELSE unit_code END AS code,
+  CASE tier WHEN 'province' THEN province_name WHEN 'district' THEN district_name
+            WHEN 'commune' THEN commune_name ELSE unit_name END AS name,
+  province_code,
+  CASE WHEN tier = 'province' THEN NULL ELSE district_code END AS district_code,
+  CASE WHEN tier IN ('province', 'district') THEN NULL ELSE commune_code END AS commune_code,
+  CASE WHEN tier = 'unit' THEN unit_kind END AS unit_kind,
+  CASE WHEN tier = 'unit' THEN unit_tier END AS unit_tier,
+  CASE WHEN tier = 'unit' THEN report_status END AS report_status,
+  CASE WHEN tier = 'unit' THEN submission_id END AS submission_id,
+  CASE WHEN tier = 'unit' THEN first_received_at END AS first_received_at,
+  CASE WHEN tier = 'unit' THEN latest_received_at END AS latest_received_at,
+  versions,
+  {measures},
+  CASE WHEN units_expected > 0 THEN 100.0 * units_reported / units_expected END AS completeness_pct,
+  CASE WHEN units_expected > 0 THEN 100.0 * units_on_time / units_expected END AS timeliness_pct,
+  CASE WHEN systems > 0 THEN 100.0 * dossiers_approved / systems END AS approved_pct,
+  CASE WHEN systems > 0 THEN 100.0 * plans_implemented / systems END AS implemented_pct
+FROM tiered
+-- A district group of units with no district (provincial units) or a commune group of
+-- units with no commune (district units) is not a real district or commune.
+WHERE NOT (tier = 'district' AND district_code IS NULL)
+  AND NOT (tier = 'commune' AND commune_code IS NULL)
+ORDER BY province_code, district_code NULLS FIRST, commune_code NULLS FIRST,
+  CASE tier WHEN 'province' THEN 0 WHEN 'district' THEN 1 WHEN 'commune' THEN 2 ELSE 3 END, code"#,
+        ctes = per_unit_ctes()
+    )
+}
+
+/// Expected units that reported late or not at all, by district and commune.
+pub fn late_and_missing_sql() -> String {
+    format!(
+        r#"{ctes}
+SELECT unit_code, unit_name, unit_kind, unit_tier, report_status,
+  district_code, district_name, commune_code, commune_name, first_received_at
+FROM per_unit
+WHERE expected AND report_status IN ('late', 'missing')
+ORDER BY district_code NULLS FIRST, commune_code NULLS FIRST, report_status, unit_code"#,
+        ctes = per_unit_ctes()
+    )
+}
+
+/// Data lineage: accepted submissions considered (after de-duplication), the units they
+/// came from, raw copies seen, and the last receipt before the cut-off.
+pub fn lineage_sql() -> String {
+    r#"SELECT
+  COUNT(DISTINCT s.submission_id) AS submissions,
+  COUNT(*) AS landed_rows,
+  COUNT(DISTINCT s.unit_code) AS units,
+  MIN(s.received_at) AS first_received_at,
+  MAX(s.received_at) AS last_received_at
+FROM submissions s CROSS JOIN rollup_params p
+WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off"#
+        .to_string()
+}

@@ -1,0 +1,76 @@
+//! The registry as an Arrow table for SQL: one row per reporting unit of a campaign's
+//! province, with its place in the hierarchy and whether the campaign expects it.
+
+use std::sync::Arc;
+
+use arrow::array::{BooleanBuilder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema};
+use baocao_registry::{AdminLevel, Campaign, Registry};
+
+use crate::Result;
+
+/// Builds the `units` table for `campaign`.
+pub fn units_batch(registry: &Registry, campaign: &Campaign) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("unit_code", DataType::Utf8, false),
+        Field::new("unit_name", DataType::Utf8, false),
+        Field::new("unit_kind", DataType::Utf8, false),
+        Field::new("unit_tier", DataType::Utf8, false),
+        Field::new("expected", DataType::Boolean, false),
+        Field::new("province_code", DataType::Utf8, false),
+        Field::new("province_name", DataType::Utf8, false),
+        Field::new("district_code", DataType::Utf8, true),
+        Field::new("district_name", DataType::Utf8, true),
+        Field::new("commune_code", DataType::Utf8, true),
+        Field::new("commune_name", DataType::Utf8, true),
+    ]));
+    let mut units: Vec<_> = registry
+        .units()
+        .filter(|u| registry.is_within(u, &campaign.province))
+        .collect();
+    units.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut code = StringBuilder::new();
+    let mut name = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut tier = StringBuilder::new();
+    let mut expected = BooleanBuilder::new();
+    let mut columns: [(StringBuilder, StringBuilder); 3] = Default::default();
+    for unit in units {
+        code.append_value(&unit.code);
+        name.append_value(&unit.name);
+        kind.append_value(&unit.kind);
+        tier.append_value(unit.tier.as_str());
+        expected.append_value(campaign.required_unit_kinds.contains(&unit.kind));
+        for (i, level) in [
+            AdminLevel::Province,
+            AdminLevel::District,
+            AdminLevel::Commune,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let area = registry.area_at(unit, level);
+            columns[i].0.append_option(area.map(|a| a.code.as_str()));
+            columns[i]
+                .1
+                .append_option(area.map(|a| a.name_with_type.as_str()));
+        }
+    }
+    let [(mut pc, mut pn), (mut dc, mut dn), (mut cc, mut cn)] = columns;
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(code.finish()),
+            Arc::new(name.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(tier.finish()),
+            Arc::new(expected.finish()),
+            Arc::new(pc.finish()),
+            Arc::new(pn.finish()),
+            Arc::new(dc.finish()),
+            Arc::new(dn.finish()),
+            Arc::new(cc.finish()),
+            Arc::new(cn.finish()),
+        ],
+    )?)
+}
