@@ -1,0 +1,470 @@
+//! Rollups over hand-built landing files whose figures were computed by hand: corrections,
+//! late and missing units, the deadline boundary, units at every tier, a report after the
+//! cut-off, a duplicate delivery and an empty campaign.
+
+use std::path::Path;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type};
+use baocao_landing::partition_dir;
+use baocao_landing::rows::PartitionRows;
+use baocao_landing::writer::write_parquet_atomic;
+use baocao_proto::v1::{
+    Approval, CameraSystem, Date, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators,
+    ReportEnvelope, StatusReport,
+};
+use baocao_registry::Registry;
+use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use chrono::NaiveDate;
+
+fn registry_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("units")).expect("mkdir");
+    std::fs::create_dir_all(p.join("campaigns")).expect("mkdir");
+    std::fs::write(
+        p.join("admin_units.csv"),
+        "code,level,name,name_with_type,type,parent_code\n\
+         38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,\n\
+         380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38\n\
+         381,district,Bỉm Sơn,Thị xã Bỉm Sơn,thi-xa,38\n\
+         14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380\n\
+         14761,commune,Nam Ngạn,Phường Nam Ngạn,phuong,380\n\
+         14809,commune,Bắc Sơn,Phường Bắc Sơn,phuong,381\n",
+    )
+    .expect("write");
+    let kinds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/unit_kinds.toml");
+    std::fs::copy(kinds, p.join("unit_kinds.toml")).expect("copy");
+    std::fs::write(
+        p.join("units/38.csv"),
+        "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n14755.TH,school,Trường TH Hàm Rồng,14755\n380.CA,police,Công an TP,380\n",
+    )
+    .expect("write");
+    std::fs::write(
+        p.join("campaigns/c.toml"),
+        "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+         required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\"]\n\
+         [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+         unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
+    )
+    .expect("write");
+    dir
+}
+
+fn date(y: i32, m: i32, d: i32) -> Date {
+    Date {
+        year: y,
+        month: m,
+        day: d,
+    }
+}
+
+fn system(
+    code: &str,
+    cameras: i64,
+    level: i32,
+    dossier: DossierStatus,
+    plan: PlanStatus,
+) -> CameraSystem {
+    CameraSystem {
+        system_code: code.into(),
+        name: code.into(),
+        camera_count: cameras,
+        proposed_level: level,
+        dossier_status: dossier as i32,
+        approval: (dossier == DossierStatus::Approved).then(|| Approval {
+            decision_number: "1/QĐ".into(),
+            decision_date: Some(date(2023, 3, 1)),
+            approving_authority: "UBND".into(),
+            approved_level: level,
+        }),
+        plan_status: plan as i32,
+        plan_implemented_on: (plan == PlanStatus::Implemented).then(|| date(2023, 3, 1)),
+        cameras_certified: cameras,
+        ..Default::default()
+    }
+}
+
+/// An envelope received at `hh:mm` Vietnam time on `day`.
+fn envelope(
+    id: &str,
+    unit: &str,
+    day: (i32, u32, u32),
+    hh: u32,
+    mm: u32,
+    systems: Vec<CameraSystem>,
+) -> ReportEnvelope {
+    let local = NaiveDate::from_ymd_opt(day.0, day.1, day.2)
+        .and_then(|d| d.and_hms_opt(hh, mm, 0))
+        .expect("valid time");
+    let utc = local.and_utc().timestamp() - 7 * 3600;
+    ReportEnvelope {
+        schema_version: 1,
+        report: Some(StatusReport {
+            unit_code: unit.into(),
+            campaign_id: "c".into(),
+            as_of: Some(date(day.0, day.1 as i32, day.2 as i32)),
+            submission_id: id.into(),
+            no_camera_systems: systems.is_empty(),
+            systems,
+            ..Default::default()
+        }),
+        received_at: Some(pbjson_types::Timestamp {
+            seconds: utc,
+            nanos: 0,
+        }),
+        gateway_tier: "province".into(),
+        gateway_id: "test".into(),
+        authenticated_unit: unit.into(),
+    }
+}
+
+/// Lands envelopes as the landing job would: one file per received date, Kafka offsets in order.
+fn land(root: &Path, envelopes: &[ReportEnvelope]) {
+    use std::collections::BTreeMap;
+    let mut by_day: BTreeMap<NaiveDate, PartitionRows> = BTreeMap::new();
+    for (offset, e) in envelopes.iter().enumerate() {
+        let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
+        by_day.entry(day).or_default().push(e, 0, offset as i64);
+    }
+    for (i, (day, rows)) in by_day.into_iter().enumerate() {
+        let (submissions, systems) = rows.finish().expect("batches");
+        let name = format!("part-{i}.parquet");
+        write_parquet_atomic(
+            &partition_dir(root, "submissions", "c", day).join(&name),
+            &submissions,
+        )
+        .expect("write");
+        if systems.num_rows() > 0 {
+            write_parquet_atomic(
+                &partition_dir(root, "systems", "c", day).join(&name),
+                &systems,
+            )
+            .expect("write");
+        }
+    }
+}
+
+fn fixture() -> Vec<ReportEnvelope> {
+    use DossierStatus::{Approved, Preparing, Submitted};
+    use PlanStatus::{Implemented, InProgress, NotStarted};
+    let mut dic = envelope(
+        "s6",
+        "38.STTTT",
+        (2023, 3, 1),
+        9,
+        0,
+        vec![system("A", 20, 2, Approved, InProgress)],
+    );
+    if let Some(r) = dic.report.as_mut() {
+        r.budget_allocated_vnd = 100_000_000;
+        r.media = Some(MediaIndicators { items_broadcast: 5 });
+    }
+    let mut police = envelope(
+        "s5",
+        "380.CA",
+        (2023, 3, 21),
+        0,
+        30,
+        vec![system("B", 50, 3, Submitted, NotStarted)],
+    );
+    if let Some(r) = police.report.as_mut() {
+        r.police = Some(PoliceIndicators {
+            assessments_done: 3,
+            cases_handled: 0,
+        });
+    }
+    vec![
+        dic.clone(),
+        envelope(
+            "s1",
+            "14755",
+            (2023, 3, 10),
+            10,
+            0,
+            vec![system("S1", 10, 2, Submitted, NotStarted)],
+        ),
+        envelope(
+            "s2",
+            "14755",
+            (2023, 3, 15),
+            10,
+            0,
+            vec![
+                system("S1", 10, 2, Approved, InProgress),
+                system("S2", 5, 1, Preparing, NotStarted),
+            ],
+        ),
+        envelope(
+            "s3",
+            "14755.TH",
+            (2023, 3, 21),
+            9,
+            0,
+            vec![system("T", 4, 1, Approved, Implemented)],
+        ),
+        envelope("s4", "380", (2023, 3, 20), 23, 30, vec![]),
+        police,
+        // The DIC's report delivered a second time (a crash before the offset commit).
+        dic,
+        envelope(
+            "s7",
+            "38.STTTT",
+            (2023, 3, 25),
+            9,
+            0,
+            vec![system("A", 99, 2, Approved, Implemented)],
+        ),
+        envelope(
+            "s8",
+            "14809",
+            (2023, 3, 25),
+            9,
+            0,
+            vec![system("X", 7, 1, Preparing, NotStarted)],
+        ),
+    ]
+}
+
+async fn rollup(
+    registry_dir: &Path,
+    landing: &Path,
+    out: &Path,
+    cut_off: NaiveDate,
+) -> RollupOutput {
+    let registry = Registry::load(registry_dir).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign").clone();
+    let milestone = campaign.milestone("levels").expect("milestone").clone();
+    run_rollup(&RollupRequest {
+        registry: &registry,
+        campaign: &campaign,
+        milestone: &milestone,
+        cut_off,
+        landing_dir: landing,
+        out_dir: out,
+    })
+    .await
+    .expect("rollup")
+}
+
+struct Summary<'a>(&'a RecordBatch);
+
+impl Summary<'_> {
+    fn row(&self, tier: &str, code: &str) -> usize {
+        let strings = |name: &str| {
+            arrow::compute::cast(self.0.column_by_name(name).expect(name), &DataType::Utf8)
+                .expect("cast")
+        };
+        let tiers = strings("tier");
+        let codes = strings("code");
+        (0..self.0.num_rows())
+            .find(|&i| {
+                tiers.as_string::<i32>().value(i) == tier
+                    && codes.as_string::<i32>().value(i) == code
+            })
+            .unwrap_or_else(|| panic!("no {tier} row {code}"))
+    }
+
+    fn int(&self, tier: &str, code: &str, column: &str) -> i64 {
+        let row = self.row(tier, code);
+        let values = arrow::compute::cast(
+            self.0.column_by_name(column).expect(column),
+            &DataType::Int64,
+        )
+        .expect("cast");
+        values.as_primitive::<Int64Type>().value(row)
+    }
+
+    fn text(&self, tier: &str, code: &str, column: &str) -> String {
+        let row = self.row(tier, code);
+        let values = arrow::compute::cast(
+            self.0.column_by_name(column).expect(column),
+            &DataType::Utf8,
+        )
+        .expect("cast");
+        values.as_string::<i32>().value(row).to_string()
+    }
+
+    /// (expected, reported, on_time, late, missing).
+    fn completeness(&self, tier: &str, code: &str) -> [i64; 5] {
+        [
+            "units_expected",
+            "units_reported",
+            "units_on_time",
+            "units_late",
+            "units_missing",
+        ]
+        .map(|c| self.int(tier, code, c))
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+#[tokio::test]
+async fn hand_computed_rollup_at_the_report_deadline() {
+    let registry = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    land(&landing, &fixture());
+    let output = rollup(
+        registry.path(),
+        &landing,
+        &root.path().join("out"),
+        day(2023, 3, 22),
+    )
+    .await;
+    let s = Summary(&output.summary);
+
+    // 1 province + 2 districts + 3 communes + 9 units.
+    assert_eq!(output.summary.num_rows(), 15);
+    assert_eq!(s.completeness("province", "38"), [9, 5, 3, 2, 4]);
+    assert_eq!(s.completeness("district", "380"), [5, 4, 2, 2, 1]);
+    assert_eq!(s.completeness("district", "381"), [2, 0, 0, 0, 2]);
+    assert_eq!(s.completeness("commune", "14755"), [2, 2, 1, 1, 0]);
+    assert_eq!(s.completeness("commune", "14761"), [1, 0, 0, 0, 1]);
+    assert_eq!(
+        s.completeness("commune", "14809"),
+        [1, 0, 0, 0, 1],
+        "reported after the cut-off"
+    );
+
+    // Unit states: the correction supersedes; the deadline ends at 24:00 Vietnam time.
+    assert_eq!(s.text("unit", "14755", "report_status"), "on_time");
+    assert_eq!(s.int("unit", "14755", "versions"), 2);
+    assert_eq!(s.text("unit", "14755", "submission_id"), "s2");
+    assert_eq!(
+        s.text("unit", "380", "report_status"),
+        "on_time",
+        "23:30 on the deadline day"
+    );
+    assert_eq!(
+        s.text("unit", "380.CA", "report_status"),
+        "late",
+        "00:30 the day after"
+    );
+    assert_eq!(s.text("unit", "14755.TH", "report_status"), "late");
+    assert_eq!(s.text("unit", "38.STTTT", "report_status"), "on_time");
+    assert_eq!(
+        s.text("unit", "38.STTTT", "submission_id"),
+        "s6",
+        "s7 is after the cut-off"
+    );
+    assert_eq!(s.text("unit", "14809", "report_status"), "missing");
+
+    // Measures, province: the duplicate delivery of s6 counts once.
+    assert_eq!(s.int("province", "38", "systems"), 5);
+    assert_eq!(s.int("province", "38", "cameras"), 89);
+    assert_eq!(s.int("province", "38", "dossiers_approved"), 3);
+    assert_eq!(s.int("province", "38", "approved_level_1"), 1);
+    assert_eq!(s.int("province", "38", "approved_level_2"), 2);
+    assert_eq!(s.int("province", "38", "proposed_level_3"), 1);
+    assert_eq!(s.int("province", "38", "dossiers_submitted"), 4);
+    assert_eq!(s.int("province", "38", "plans_implemented"), 1);
+    assert_eq!(s.int("province", "38", "budget_vnd"), 100_000_000);
+    assert_eq!(s.int("province", "38", "police_assessments_done"), 3);
+    assert_eq!(s.int("province", "38", "media_items_broadcast"), 5);
+    assert_eq!(s.int("district", "380", "systems"), 4);
+    assert_eq!(s.int("district", "380", "cameras"), 69);
+    assert_eq!(s.int("commune", "14755", "cameras"), 19);
+    assert_eq!(s.int("unit", "38.STTTT", "cameras"), 20);
+
+    // Late and missing list, lineage.
+    assert_eq!(output.late_and_missing.num_rows(), 6);
+    assert_eq!(output.lineage.submissions, 6);
+    assert_eq!(output.lineage.landed_rows, 7);
+    assert_eq!(output.lineage.units, 5);
+    assert!(output.dir.join("summary.parquet").exists());
+    assert!(output.dir.join("late_and_missing.parquet").exists());
+}
+
+#[tokio::test]
+async fn a_later_cut_off_takes_the_correction_and_the_late_unit() {
+    let registry = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    land(&landing, &fixture());
+    let output = rollup(
+        registry.path(),
+        &landing,
+        &root.path().join("out"),
+        day(2023, 3, 31),
+    )
+    .await;
+    let s = Summary(&output.summary);
+    assert_eq!(s.text("unit", "38.STTTT", "submission_id"), "s7");
+    assert_eq!(s.int("unit", "38.STTTT", "cameras"), 99);
+    assert_eq!(s.int("unit", "38.STTTT", "plans_implemented"), 1);
+    assert_eq!(
+        s.text("unit", "38.STTTT", "report_status"),
+        "on_time",
+        "timeliness is the first report"
+    );
+    assert_eq!(s.text("unit", "14809", "report_status"), "late");
+    assert_eq!(s.completeness("province", "38"), [9, 6, 3, 3, 3]);
+    assert_eq!(s.int("province", "38", "cameras"), 89 - 20 + 99 + 7);
+}
+
+#[tokio::test]
+async fn an_empty_campaign_rolls_up_to_every_unit_missing() {
+    let registry = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let output = rollup(
+        registry.path(),
+        &root.path().join("nothing-landed"),
+        &root.path().join("out"),
+        day(2023, 3, 22),
+    )
+    .await;
+    let s = Summary(&output.summary);
+    assert_eq!(output.summary.num_rows(), 15);
+    assert_eq!(s.completeness("province", "38"), [9, 0, 0, 0, 9]);
+    assert_eq!(s.int("province", "38", "systems"), 0);
+    assert_eq!(output.late_and_missing.num_rows(), 9);
+    assert_eq!(output.lineage.submissions, 0);
+    assert_eq!(output.lineage.last_received_at, None);
+}
+
+#[tokio::test]
+async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
+    let registry_path = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    land(&landing, &fixture());
+    let output = rollup(
+        registry_path.path(),
+        &landing,
+        &root.path().join("out"),
+        day(2023, 3, 22),
+    )
+    .await;
+    let registry = Registry::load(registry_path.path()).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign");
+    let milestone = campaign.milestone("levels").expect("milestone");
+    let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output);
+    assert_eq!(data.districts.len(), 2);
+    assert_eq!(
+        data.provincial_units.units_expected, 2,
+        "UBND tỉnh and the DIC"
+    );
+    let markdown = baocao_rollup::report::render_markdown(&data);
+    assert!(markdown.contains("Số đơn vị phải báo cáo: 9"), "{markdown}");
+    assert!(
+        markdown.contains("Đã báo cáo: 5 (55,6%), trong đó đúng hạn 3, trễ hạn 2"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("đã được phê duyệt cấp độ: 3 (60,0%)"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| Thành phố Thanh Hóa | 5 | 4 | 2 | 2 | 1 | 4 | 69 | 2 | 50,0% |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("Số liệu tính đến hết ngày 22/03/2023"));
+    let files = baocao_rollup::report::write_reports(&data, &output.dir).expect("reports");
+    assert_eq!(files.len(), 3);
+    let xlsx = std::fs::read(&files[2]).expect("xlsx");
+    assert_eq!(&xlsx[..2], b"PK", "an XLSX is a zip container");
+}
