@@ -510,3 +510,142 @@ fn check_indicators(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use baocao_proto::v1::{
+        Approval, CameraSystem, Date, DossierStatus, PlanStatus, Reporter, StatusReport,
+    };
+    use baocao_registry::Registry;
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn registry() -> Registry {
+        Registry::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"))
+            .expect("shipped data")
+    }
+
+    fn report() -> StatusReport {
+        StatusReport {
+            unit_code: "38.STTTT".into(),
+            campaign_id: "thanh-hoa-2023".into(),
+            as_of: Some(Date {
+                year: 2023,
+                month: 3,
+                day: 15,
+            }),
+            submission_id: "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50".into(),
+            reporter: Some(Reporter {
+                full_name: "Nguyễn Văn An".into(),
+                phone: "0237 3852 222".into(),
+                ..Default::default()
+            }),
+            systems: vec![CameraSystem {
+                system_code: "CAM-1".into(),
+                name: "Camera trụ sở".into(),
+                camera_count: 10,
+                proposed_level: 2,
+                dossier_status: DossierStatus::Approved as i32,
+                approval: Some(Approval {
+                    decision_number: "1/QĐ".into(),
+                    decision_date: Some(Date {
+                        year: 2023,
+                        month: 3,
+                        day: 10,
+                    }),
+                    approving_authority: "Giám đốc Sở".into(),
+                    approved_level: 2,
+                }),
+                plan_status: PlanStatus::Implemented as i32,
+                plan_implemented_on: Some(Date {
+                    year: 2023,
+                    month: 3,
+                    day: 12,
+                }),
+                cameras_certified: 9,
+                cameras_on_warning_list: 1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn check(report: &StatusReport, today: NaiveDate) -> Vec<String> {
+        let registry = registry();
+        let unit = registry.unit(&report.unit_code).expect("unit").clone();
+        let context = ValidationContext {
+            registry: &registry,
+            today,
+            limits: ReportLimits::default(),
+            encoded_len: 100,
+        };
+        validate_report(report, &unit, &context)
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn a_complete_report_in_the_campaign_window_is_valid() {
+        assert_eq!(check(&report(), day(2023, 3, 20)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_campaign_window_and_today_bound_every_date() {
+        // After the campaign closed: refused, naming the campaign.
+        assert_eq!(check(&report(), day(2024, 1, 1)), ["report.campaign_id"]);
+        // "Today" before the decision and implementation dates: both are in the future.
+        assert_eq!(
+            check(&report(), day(2023, 3, 11)),
+            ["report.as_of", "report.systems[0].plan_implemented_on"]
+        );
+    }
+
+    #[test]
+    fn status_dependent_fields_are_required_and_only_allowed_together() {
+        let mut r = report();
+        r.systems[0].plan_status = PlanStatus::InProgress as i32;
+        assert_eq!(
+            check(&r, day(2023, 3, 20)),
+            ["report.systems[0].plan_implemented_on"]
+        );
+        r.systems[0].plan_implemented_on = None;
+        r.systems[0].dossier_status = DossierStatus::Appraised as i32;
+        assert_eq!(check(&r, day(2023, 3, 20)), ["report.systems[0].approval"]);
+        r.systems[0].approval = None;
+        assert_eq!(check(&r, day(2023, 3, 20)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn calendar_dates_reject_impossible_days() {
+        assert_eq!(
+            calendar_date(&Date {
+                year: 2023,
+                month: 2,
+                day: 30
+            }),
+            None
+        );
+        assert_eq!(
+            calendar_date(&Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            }),
+            Some(day(2024, 2, 29))
+        );
+        assert_eq!(
+            calendar_date(&Date {
+                year: 2023,
+                month: -1,
+                day: 1
+            }),
+            None
+        );
+    }
+}
