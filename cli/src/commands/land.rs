@@ -37,14 +37,10 @@ pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {
         if args.until_caught_up {
             "until caught up"
         } else {
-            "continuous; Ctrl-C to stop"
+            "continuous; Ctrl-C or SIGTERM to stop"
         }
     );
-    let stats = lander
-        .run(mode, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let stats = lander.run(mode, crate::commands::shutdown_signal()).await?;
     println!("{}", serde_json::to_string_pretty(&stats)?);
     Ok(ExitCode::SUCCESS)
 }

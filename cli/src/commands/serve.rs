@@ -50,27 +50,6 @@ impl ServeArgs {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         !config.gateway.jurisdiction.is_empty(),
@@ -90,7 +69,7 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     );
     let stop = gateway.take_shutdown();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        crate::commands::shutdown_signal().await;
         tracing::info!("shutdown requested: finishing in-flight reports");
         if let Some(stop) = stop {
             let _ = stop.send(());
