@@ -130,5 +130,72 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     let records = common::read_envelopes(&broker.addr, &topic, 6, 1)?;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].0, "38.CA");
+
+    // The DIC's path: land what is there, roll up, ask a question in SQL.
+    let landing = root.path().join("landing");
+    let landed = baocao()
+        .args(["land", "--until-caught-up", "--landing-dir"])
+        .arg(&landing)
+        .output()?;
+    assert!(
+        landed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&landed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&landed.stdout).contains("\"submissions\": 1"));
+    let summaries = root.path().join("summaries");
+    let today = today.format("%Y-%m-%d").to_string();
+    let rolled = baocao()
+        .args([
+            "rollup",
+            "--campaign",
+            "th-open",
+            "--milestone",
+            "levels-approved",
+            "--as-of",
+            &today,
+            "--landing-dir",
+        ])
+        .arg(&landing)
+        .arg("--out")
+        .arg(&summaries)
+        .output()?;
+    assert!(
+        rolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rolled.stderr)
+    );
+    for file in [
+        "summary.parquet",
+        "late_and_missing.parquet",
+        "lineage.json",
+        "bao-cao.xlsx",
+        "bao-cao.md",
+        "bao-cao.html",
+    ] {
+        assert!(
+            summaries
+                .join("th-open/levels-approved")
+                .join(file)
+                .exists(),
+            "{file}"
+        );
+    }
+    let queried = baocao()
+        .args(["query", "--format", "csv", "--landing-dir"])
+        .arg(&landing)
+        .arg("--summaries-dir")
+        .arg(&summaries)
+        .arg("SELECT s.units_reported, s.units_on_time, u.unit_code FROM summaries s, unit_state u WHERE s.tier = 'province' AND s.campaign_id = 'th-open'")
+        .output()?;
+    assert!(
+        queried.status.success(),
+        "{}",
+        String::from_utf8_lossy(&queried.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(queried.stdout)?,
+        "units_reported,units_on_time,unit_code\n1,1,38.CA\n"
+    );
     Ok(())
 }

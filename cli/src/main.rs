@@ -43,6 +43,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Land reports from Kafka into raw Parquet tables.
     Land(commands::land::LandArgs),
+    /// SQL over the registry, the raw history and every summary (analysts).
+    Query(commands::query::QueryArgs),
     /// Roll up one milestone: Parquet summaries and the Chairman's report.
     Rollup(commands::rollup::RollupArgs),
     /// Run the embedded Kafka-protocol broker (Tansu on sqlite) until Ctrl-C.
@@ -107,6 +109,7 @@ async fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&config, args).await,
         Command::Land(args) => commands::land::run(&config, args).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
+        Command::Query(args) => commands::query::run(&config, args).await,
         Command::Serve(_) => commands::serve::run(&config).await,
         Command::Token(command) => commands::token::run(&config, command),
         Command::Submit(args) => commands::submit::run(args).await,

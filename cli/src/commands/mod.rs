@@ -3,6 +3,7 @@
 pub mod broker;
 pub mod demo;
 pub mod land;
+pub mod query;
 pub mod registry;
 pub mod report;
 pub mod rollup;

@@ -4,6 +4,7 @@
 //! commune → district → province). Results are Parquet summaries with a stable schema
 //! (`docs/schema.md`) and the Chairman's report ([`report`]).
 
+pub mod catalog;
 mod error;
 pub mod report;
 mod rollup;

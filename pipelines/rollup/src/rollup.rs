@@ -105,7 +105,7 @@ fn has_parquet_files(dir: &Path) -> bool {
 
 /// Registers a raw table from `dir` (recursively, `.parquet` only: unfinished `.tmp`
 /// files are never read) or an empty table when nothing is landed yet.
-async fn register_raw(
+pub(crate) async fn register_raw(
     ctx: &SessionContext,
     name: &str,
     dir: &Path,
@@ -186,7 +186,7 @@ pub async fn session(
     )
     .await?;
     register_raw(&ctx, "systems", &campaign_dir("systems"), &SYSTEMS_SCHEMA).await?;
-    let units = units_batch(registry, campaign)?;
+    let units = units_batch(registry, Some(campaign))?;
     ctx.register_batch("units", units)?;
     let params = params_batch(
         &campaign.id,

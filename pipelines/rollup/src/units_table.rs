@@ -1,5 +1,5 @@
-//! The registry as an Arrow table for SQL: one row per reporting unit of a campaign's
-//! province, with its place in the hierarchy and whether the campaign expects it.
+//! The registry as an Arrow table for SQL: one row per reporting unit with its place in
+//! the hierarchy and, for a campaign, whether the campaign expects it.
 
 use std::sync::Arc;
 
@@ -9,14 +9,15 @@ use baocao_registry::{AdminLevel, Campaign, Registry};
 
 use crate::Result;
 
-/// Builds the `units` table for `campaign`.
-pub fn units_batch(registry: &Registry, campaign: &Campaign) -> Result<RecordBatch> {
+/// Builds the `units` table for `campaign` (its province; `expected` per its rules), or
+/// for the whole registry when `campaign` is `None` (`expected` null).
+pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("unit_code", DataType::Utf8, false),
         Field::new("unit_name", DataType::Utf8, false),
         Field::new("unit_kind", DataType::Utf8, false),
         Field::new("unit_tier", DataType::Utf8, false),
-        Field::new("expected", DataType::Boolean, false),
+        Field::new("expected", DataType::Boolean, campaign.is_none()),
         Field::new("province_code", DataType::Utf8, false),
         Field::new("province_name", DataType::Utf8, false),
         Field::new("district_code", DataType::Utf8, true),
@@ -26,7 +27,7 @@ pub fn units_batch(registry: &Registry, campaign: &Campaign) -> Result<RecordBat
     ]));
     let mut units: Vec<_> = registry
         .units()
-        .filter(|u| registry.is_within(u, &campaign.province))
+        .filter(|u| campaign.is_none_or(|c| registry.is_within(u, &c.province)))
         .collect();
     units.sort_by(|a, b| a.code.cmp(&b.code));
     let mut code = StringBuilder::new();
@@ -40,7 +41,7 @@ pub fn units_batch(registry: &Registry, campaign: &Campaign) -> Result<RecordBat
         name.append_value(&unit.name);
         kind.append_value(&unit.kind);
         tier.append_value(unit.tier.as_str());
-        expected.append_value(campaign.required_unit_kinds.contains(&unit.kind));
+        expected.append_option(campaign.map(|c| c.required_unit_kinds.contains(&unit.kind)));
         for (i, level) in [
             AdminLevel::Province,
             AdminLevel::District,

@@ -468,3 +468,80 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let xlsx = std::fs::read(&files[2]).expect("xlsx");
     assert_eq!(&xlsx[..2], b"PK", "an XLSX is a zip container");
 }
+
+#[tokio::test]
+async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
+    use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+    let registry_path = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    let out = root.path().join("out");
+    land(&landing, &fixture());
+    rollup(registry_path.path(), &landing, &out, day(2023, 3, 22)).await;
+    let registry = Registry::load(registry_path.path()).expect("registry");
+    let count = |ctx: datafusion::prelude::SessionContext, sql: &'static str| async move {
+        let batches = run_query(&ctx, sql).await.expect(sql);
+        let column = arrow::compute::cast(batches[0].column(0), &DataType::Int64).expect("cast");
+        column.as_primitive::<Int64Type>().value(0)
+    };
+    let sources = |as_of| CatalogSources {
+        registry: &registry,
+        landing_dir: &landing,
+        summaries_dir: &out,
+        as_of,
+    };
+    let ctx = catalog_session(&sources(None)).await.expect("catalog");
+    assert_eq!(
+        count(ctx.clone(), "SELECT count(*) FROM submissions_raw").await,
+        9,
+        "the duplicate is in the raw history"
+    );
+    assert_eq!(
+        count(ctx.clone(), "SELECT count(*) FROM submissions").await,
+        8
+    );
+    assert_eq!(
+        count(ctx.clone(), "SELECT count(*) FROM unit_state").await,
+        6
+    );
+    assert_eq!(
+        count(
+            ctx.clone(),
+            "SELECT cast(sum(camera_count) AS BIGINT) FROM systems WHERE submission_id = 's7'"
+        )
+        .await,
+        99
+    );
+    assert_eq!(
+        count(
+            ctx.clone(),
+            "SELECT count(*) FROM summaries WHERE campaign_id = 'c' AND milestone_id = 'levels'"
+        )
+        .await,
+        15
+    );
+    assert_eq!(
+        count(
+            ctx.clone(),
+            "SELECT count(*) FROM units WHERE district_code = '380'"
+        )
+        .await,
+        5
+    );
+    // As of 22/3: s7 and s8 (25/3) did not exist yet.
+    let then = catalog_session(&sources(Some(day(2023, 3, 22))))
+        .await
+        .expect("catalog");
+    assert_eq!(
+        count(then.clone(), "SELECT count(*) FROM submissions").await,
+        6
+    );
+    assert_eq!(
+        count(
+            then,
+            "SELECT count(*) FROM unit_state WHERE unit_code = '38.STTTT' AND submission_id = 's6'"
+        )
+        .await,
+        1
+    );
+}

@@ -1,0 +1,167 @@
+//! `baocao query`: SQL over the catalog (registry, raw history, per-unit state, every
+//! summary) with output as a table, CSV, JSON or Parquet; an interactive prompt when no
+//! SQL is given.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use arrow::array::RecordBatch;
+use baocao_registry::Registry;
+use baocao_rollup::catalog::{CATALOG_TABLES, CatalogSources, catalog_session, run_query};
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+
+use crate::config::Config;
+
+/// Flags of `baocao query`.
+#[derive(clap::Args)]
+pub struct QueryArgs {
+    /// The SQL statement; without it, statements are read from standard input (a prompt
+    /// when it is a terminal), each ending with `;`.
+    sql: Option<String>,
+    /// Output: table, csv, json (one object per line) or parquet (needs --output).
+    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
+    format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Cut the history at the end of this day (YYYY-MM-DD, Vietnam time): every view of
+    /// submissions, systems and unit_state as it stood then.
+    #[arg(long)]
+    as_of: Option<NaiveDate>,
+    /// Landing directory (overrides `landing.dir`).
+    #[arg(long)]
+    landing_dir: Option<PathBuf>,
+    /// Summaries root (overrides `rollup.out_dir`).
+    #[arg(long)]
+    summaries_dir: Option<PathBuf>,
+}
+
+fn write_batches(batches: &[RecordBatch], format: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    match format {
+        "csv" => {
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
+            for batch in batches {
+                writer.write(batch)?;
+            }
+        }
+        "json" => {
+            let mut writer = arrow::json::LineDelimitedWriter::new(out);
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+        }
+        _ => writeln!(
+            out,
+            "{}",
+            arrow::util::pretty::pretty_format_batches(batches)?
+        )?,
+    }
+    Ok(())
+}
+
+async fn execute(ctx: &SessionContext, sql: &str, args: &QueryArgs) -> anyhow::Result<usize> {
+    let batches = run_query(ctx, sql).await?;
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    match (&args.output, args.format.as_str()) {
+        (Some(path), "parquet") => {
+            let schema = batches
+                .first()
+                .map(RecordBatch::schema)
+                .context("the query returned no batches to write")?;
+            let all = arrow::compute::concat_batches(&schema, &batches)?;
+            baocao_landing::writer::write_parquet_atomic(path, &all)?;
+        }
+        (None, "parquet") => anyhow::bail!("--format parquet needs --output FILE"),
+        (Some(path), format) => {
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            write_batches(&batches, format, &mut file)?;
+        }
+        (None, format) => write_batches(&batches, format, &mut std::io::stdout().lock())?,
+    }
+    Ok(rows)
+}
+
+pub async fn run(config: &Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
+    let registry = Registry::load(&config.data_dir)
+        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let landing_dir = args
+        .landing_dir
+        .clone()
+        .unwrap_or_else(|| config.landing.dir.clone());
+    let summaries_dir = args
+        .summaries_dir
+        .clone()
+        .unwrap_or_else(|| config.rollup.out_dir.clone());
+    let ctx = catalog_session(&CatalogSources {
+        registry: &registry,
+        landing_dir: &landing_dir,
+        summaries_dir: &summaries_dir,
+        as_of: args.as_of,
+    })
+    .await?;
+
+    if let Some(sql) = &args.sql {
+        execute(&ctx, sql, &args).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!(
+            "baocao SQL over {} and {}; statements end with ';', \\q quits.",
+            landing_dir.display(),
+            summaries_dir.display()
+        );
+        for (table, about) in CATALOG_TABLES {
+            eprintln!("  {table:<17} {about}");
+        }
+    }
+    let mut failed = false;
+    let mut statement = String::new();
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        if interactive {
+            eprint!(
+                "{}",
+                if statement.is_empty() {
+                    "baocao> "
+                } else {
+                    "   ...> "
+                }
+            );
+            std::io::stderr().flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        if statement.is_empty() && matches!(line.trim(), "\\q" | "quit" | "exit") {
+            break;
+        }
+        statement.push_str(&line);
+        statement.push('\n');
+        if !line.trim_end().ends_with(';') {
+            continue;
+        }
+        let sql = std::mem::take(&mut statement);
+        match execute(&ctx, sql.trim().trim_end_matches(';'), &args).await {
+            Ok(rows) if interactive => eprintln!("({rows} rows)"),
+            Ok(_) => {}
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed && !interactive {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
