@@ -104,6 +104,7 @@ pub async fn run(config: &Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
         landing_dir: &landing_dir,
         summaries_dir: &summaries_dir,
         as_of: args.as_of,
+        scope: None,
     })
     .await?;
 

@@ -6,13 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{BooleanArray, Date32Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Array, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use baocao_landing::rows::date32;
 use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::Registry;
 use chrono::NaiveDate;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, lit};
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContext, col, lit};
+use datafusion::scalar::ScalarValue;
 
 use crate::rollup::{end_of_vietnam_day_ms, register_raw};
 use crate::units_table::units_batch;
@@ -28,6 +30,9 @@ pub struct CatalogSources<'a> {
     pub summaries_dir: &'a Path,
     /// Cut the history at the end of this Vietnam day.
     pub as_of: Option<NaiveDate>,
+    /// Limit every table to the subtree of this administrative code (an analyst's
+    /// scope); `None` is everything.
+    pub scope: Option<&'a str>,
 }
 
 /// Tables and views of the catalog, with what each holds (also `SHOW TABLES`).
@@ -195,10 +200,10 @@ fn written_outputs(root: &Path, name: &str) -> Vec<(String, String, PathBuf)> {
     found
 }
 
-/// Registers `name` as the union of written output files, each with its campaign and
-/// milestone as leading columns. Nothing written yet: the table is not registered.
-async fn register_outputs(ctx: &SessionContext, root: &Path, file: &str, name: &str) -> Result<()> {
-    let mut union = None;
+/// The union of written output files, each with its campaign and milestone as leading
+/// columns; `None` when nothing is written yet.
+async fn written_frame(ctx: &SessionContext, root: &Path, file: &str) -> Result<Option<DataFrame>> {
+    let mut union: Option<DataFrame> = None;
     for (campaign, milestone, path) in written_outputs(root, file) {
         let frame = ctx
             .read_parquet(path.display().to_string(), ParquetReadOptions::default())
@@ -207,26 +212,30 @@ async fn register_outputs(ctx: &SessionContext, root: &Path, file: &str, name: &
             lit(campaign).alias("campaign_id"),
             lit(milestone).alias("milestone_id"),
         ];
-        columns.extend(
-            frame
-                .schema()
-                .columns()
-                .into_iter()
-                .map(datafusion::prelude::Expr::Column),
-        );
+        columns.extend(frame.schema().columns().into_iter().map(Expr::Column));
         let frame = frame.select(columns)?;
         union = Some(match union {
             None => frame,
             Some(previous) => frame.union(previous)?,
         });
     }
-    if let Some(frame) = union {
-        ctx.register_table(name, frame.into_view())?;
-    }
-    Ok(())
+    Ok(union)
 }
 
-/// A session with the whole catalog registered.
+/// A raw landing table as a DataFrame (empty when nothing is landed).
+async fn raw_frame(ctx: &SessionContext, dir: &Path, schema: &SchemaRef) -> Result<DataFrame> {
+    // Registered under a throw-away name only to get a DataFrame, then deregistered: the
+    // unfiltered table must not be reachable by name from a scoped session.
+    let name = "__raw";
+    register_raw(ctx, name, dir, schema).await?;
+    let frame = ctx.table(name).await?;
+    ctx.deregister_table(name)?;
+    Ok(frame)
+}
+
+/// A session with the whole catalog registered. With a scope, every table holding units
+/// is filtered to the units inside it before it is registered, and nothing unfiltered is
+/// reachable.
 pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .set_bool(
@@ -235,62 +244,108 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
         )
         .with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
-    ctx.register_batch("units", units_batch(sources.registry, None)?)?;
+    let units = units_batch(sources.registry, None)?;
+    let units = match sources.scope {
+        Some(scope) => {
+            let column = |name: &str| {
+                arrow::compute::cast(
+                    units.column_by_name(name).expect("units column"),
+                    &DataType::Utf8,
+                )
+            };
+            let (p, d, c) = (
+                column("province_code")?,
+                column("district_code")?,
+                column("commune_code")?,
+            );
+            let inside: BooleanArray = (0..units.num_rows())
+                .map(|i| {
+                    Some([&p, &d, &c].iter().any(|a| {
+                        let a = a.as_string::<i32>();
+                        !a.is_null(i) && a.value(i) == scope
+                    }))
+                })
+                .collect();
+            arrow::compute::filter_record_batch(&units, &inside)?
+        }
+        None => units,
+    };
+    let unit_codes: Vec<Expr> = {
+        let codes = units
+            .column_by_name("unit_code")
+            .expect("unit_code")
+            .as_string::<i32>();
+        (0..codes.len())
+            .map(|i| lit(codes.value(i).to_string()))
+            .collect()
+    };
+    ctx.register_batch("units", units)?;
     let (campaigns, milestones) = campaigns_batches(sources.registry)?;
     ctx.register_batch("campaigns", campaigns)?;
     ctx.register_batch("milestones", milestones)?;
 
-    register_raw(
+    let in_scope = |frame: DataFrame| -> Result<DataFrame> {
+        Ok(match sources.scope {
+            Some(_) => frame.filter(col("unit_code").in_list(unit_codes.clone(), false))?,
+            None => frame,
+        })
+    };
+    let cut = |frame: DataFrame| -> Result<DataFrame> {
+        Ok(match sources.as_of {
+            Some(day) => {
+                frame.filter(col("received_at").lt(lit(ScalarValue::TimestampMillisecond(
+                    Some(end_of_vietnam_day_ms(day)),
+                    Some("UTC".into()),
+                ))))?
+            }
+            None => frame,
+        })
+    };
+    let submissions = raw_frame(
         &ctx,
-        "landed_submissions",
         &sources.landing_dir.join("submissions"),
         &SUBMISSIONS_SCHEMA,
     )
     .await?;
-    register_raw(
-        &ctx,
-        "landed_systems",
-        &sources.landing_dir.join("systems"),
-        &SYSTEMS_SCHEMA,
-    )
-    .await?;
-    let cut = match sources.as_of {
-        Some(day) => format!(
-            "WHERE received_at < arrow_cast({}, 'Timestamp(ms, \"UTC\")')",
-            end_of_vietnam_day_ms(day)
-        ),
-        None => String::new(),
-    };
+    ctx.register_table("submissions_raw", in_scope(cut(submissions)?)?.into_view())?;
+    let systems = raw_frame(&ctx, &sources.landing_dir.join("systems"), &SYSTEMS_SCHEMA).await?;
+    ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
     let views = [
-        format!("CREATE VIEW submissions_raw AS SELECT * FROM landed_submissions {cut}"),
-        format!("CREATE VIEW systems_raw AS SELECT * FROM landed_systems {cut}"),
         "CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY submission_id
              ORDER BY received_at, kafka_partition, kafka_offset) AS copy_rank
-           FROM submissions_raw) WHERE copy_rank = 1"
-            .to_string(),
+           FROM submissions_raw) WHERE copy_rank = 1",
         "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY submission_id, system_code
              ORDER BY kafka_partition, kafka_offset) AS copy_rank
-           FROM systems_raw) WHERE copy_rank = 1"
-            .to_string(),
+           FROM systems_raw) WHERE copy_rank = 1",
         "CREATE VIEW unit_state AS SELECT * EXCLUDE (version_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code
              ORDER BY received_at DESC, submission_id DESC) AS version_rank
-           FROM submissions) WHERE version_rank = 1"
-            .to_string(),
+           FROM submissions) WHERE version_rank = 1",
     ];
     for view in views {
-        ctx.sql(&view).await?;
+        ctx.sql(view).await?;
     }
-    register_outputs(&ctx, sources.summaries_dir, "summary.parquet", "summaries").await?;
-    register_outputs(
-        &ctx,
-        sources.summaries_dir,
-        "late_and_missing.parquet",
-        "late_and_missing",
-    )
-    .await?;
+    if let Some(summaries) = written_frame(&ctx, sources.summaries_dir, "summary.parquet").await? {
+        // A summary row is inside the scope when its area is: the scope's own row and
+        // everything beneath it, never the aggregate above it.
+        let summaries = match sources.scope {
+            Some(scope) => summaries.filter(
+                col("province_code")
+                    .eq(lit(scope))
+                    .or(col("district_code").eq(lit(scope)))
+                    .or(col("commune_code").eq(lit(scope))),
+            )?,
+            None => summaries,
+        };
+        ctx.register_table("summaries", summaries.into_view())?;
+    }
+    if let Some(late) =
+        written_frame(&ctx, sources.summaries_dir, "late_and_missing.parquet").await?
+    {
+        ctx.register_table("late_and_missing", in_scope(late)?.into_view())?;
+    }
     Ok(ctx)
 }
 

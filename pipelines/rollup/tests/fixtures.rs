@@ -489,7 +489,47 @@ async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
         landing_dir: &landing,
         summaries_dir: &out,
         as_of,
+        scope: None,
     };
+    // An analyst of Thành phố Thanh Hóa (380) sees its units only.
+    let district = catalog_session(&CatalogSources {
+        scope: Some("380"),
+        ..sources(None)
+    })
+    .await
+    .expect("scoped catalog");
+    assert_eq!(
+        count(district.clone(), "SELECT count(*) FROM units").await,
+        5
+    );
+    assert_eq!(
+        count(district.clone(), "SELECT count(*) FROM summaries").await,
+        8,
+        "district 380, communes 14755 and 14761, its 5 units"
+    );
+    assert_eq!(
+        count(
+            district.clone(),
+            "SELECT count(*) FROM summaries WHERE tier = 'province'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(district.clone(), "SELECT count(*) FROM submissions WHERE unit_code NOT IN ('380', '380.CA', '14755', '14755.TH', '14761')").await,
+        0
+    );
+    assert_eq!(
+        count(district.clone(), "SELECT count(*) FROM submissions").await,
+        5,
+        "s1 s2 s3 s4 s5"
+    );
+    assert!(
+        run_query(&district, "SELECT count(*) FROM __raw")
+            .await
+            .is_err(),
+        "no unfiltered table is reachable"
+    );
     let ctx = catalog_session(&sources(None)).await.expect("catalog");
     assert_eq!(
         count(ctx.clone(), "SELECT count(*) FROM submissions_raw").await,

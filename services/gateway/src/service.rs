@@ -19,7 +19,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::producer::ReportProducer;
 use crate::status::{field_error, invalid_report, permission_denied, unauthenticated};
-use crate::tokens::{TokenRecord, TokenStore};
+use crate::tokens::{TokenRecord, TokenRole, TokenStore};
 use crate::validate::{ReportLimits, ValidationContext, validate_report};
 
 /// Submission ids this gateway accepted recently, with a digest of their content, so a
@@ -145,9 +145,17 @@ impl ReportingGateway {
             })
             .map(str::trim)
             .ok_or_else(|| unauthenticated("authorization metadata must be `Bearer <token>`"))?;
-        self.tokens
+        let record = self
+            .tokens
             .authenticate(token)
-            .ok_or_else(|| unauthenticated("unknown or revoked token"))
+            .ok_or_else(|| unauthenticated("unknown or revoked token"))?;
+        if record.role != TokenRole::Unit {
+            return Err(permission_denied(
+                "an analyst token cannot use the reporting service; use the SQL endpoint"
+                    .to_string(),
+            ));
+        }
+        Ok(record)
     }
 
     fn serves(&self, unit: &ReportingUnit) -> bool {

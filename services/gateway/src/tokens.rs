@@ -14,13 +14,30 @@ use crate::{Error, Result};
 /// Prefix of every token, so a token is recognisable in a leak scan.
 pub const TOKEN_PREFIX: &str = "bcv1_";
 
+/// What a token may do.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRole {
+    /// A reporting unit: submits its own reports, reads the registry.
+    #[default]
+    Unit,
+    /// An analyst: reads the rollups and the history (SQL), within `scope`; never submits.
+    Analyst,
+}
+
 /// A stored token: who it belongs to, never the token itself.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenRecord {
     /// Short public id of the token (first hex digits of its hash), for audit and revocation.
     pub id: String,
-    /// The unit the token authenticates.
+    /// The unit the token authenticates (empty for an analyst).
     pub unit: String,
+    /// What the token may do.
+    #[serde(default)]
+    pub role: TokenRole,
+    /// For an analyst: the administrative code whose subtree they may read (empty: all).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
     /// Hex SHA-256 of the whole token string.
     pub sha256: String,
     /// When it was issued (RFC 3339, UTC).
@@ -53,14 +70,35 @@ fn read_file(path: &Path) -> Result<TokenFile> {
 /// Issues a new token for `unit`, appends its hash to the file at `path` (created if
 /// missing, replaced atomically) and returns the token, which is not stored anywhere.
 pub fn issue_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
-    let mut issued = issue_tokens(path, &[unit])?;
+    let mut issued = issue_records(
+        path,
+        vec![(TokenRole::Unit, unit.to_string(), String::new())],
+    )?;
     issued.pop().ok_or_else(|| Error::Tokens {
         path: path.to_path_buf(),
         reason: "no token issued".to_string(),
     })
 }
 
-fn new_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
+/// Issues a read-only analyst token limited to the subtree of administrative code
+/// `scope` (empty: the whole country).
+pub fn issue_analyst_token(path: &Path, scope: &str) -> Result<(String, TokenRecord)> {
+    let mut issued = issue_records(
+        path,
+        vec![(TokenRole::Analyst, String::new(), scope.to_string())],
+    )?;
+    issued.pop().ok_or_else(|| Error::Tokens {
+        path: path.to_path_buf(),
+        reason: "no token issued".to_string(),
+    })
+}
+
+fn new_token(
+    path: &Path,
+    role: TokenRole,
+    unit: String,
+    scope: String,
+) -> Result<(String, TokenRecord)> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|err| Error::Tokens {
         path: path.to_path_buf(),
@@ -70,7 +108,9 @@ fn new_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
     let digest = hash(&token);
     let record = TokenRecord {
         id: digest[..12].to_string(),
-        unit: unit.to_string(),
+        unit,
+        role,
+        scope,
         sha256: digest,
         issued_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
@@ -80,9 +120,23 @@ fn new_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
 /// Issues one token per unit in a single rewrite of the token file (provisioning a whole
 /// province at once). Returns (token, record) in the order of `units`.
 pub fn issue_tokens(path: &Path, units: &[&str]) -> Result<Vec<(String, TokenRecord)>> {
-    let issued = units
-        .iter()
-        .map(|unit| new_token(path, unit))
+    issue_records(
+        path,
+        units
+            .iter()
+            .map(|unit| (TokenRole::Unit, unit.to_string(), String::new()))
+            .collect(),
+    )
+}
+
+/// Creates the tokens and appends their hashes to the file in one atomic rewrite.
+fn issue_records(
+    path: &Path,
+    wanted: Vec<(TokenRole, String, String)>,
+) -> Result<Vec<(String, TokenRecord)>> {
+    let issued = wanted
+        .into_iter()
+        .map(|(role, unit, scope)| new_token(path, role, unit, scope))
         .collect::<Result<Vec<_>>>()?;
     let mut file = read_file(path)?;
     file.tokens
