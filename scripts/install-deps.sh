@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs what building baocao needs on a fresh Debian machine, and nothing if it is
-# already there: a C toolchain and zlib headers (librdkafka is built from source by
-# rdkafka-sys), pkg-config, Python 3 (data scripts). protoc comes from the
-# protoc-bin-vendored crate and the Kafka-protocol broker is compiled into baocao, so
-# neither is downloaded. Rust itself (cargo, rustc) must already be installed.
+# Installs what building and testing baocao needs on a fresh Debian machine, and nothing
+# that is already there:
+# - a C toolchain, pkg-config and zlib headers: rdkafka-sys builds librdkafka from source;
+# - protobuf-compiler: datafusion-substrait (used by the Flight SQL server) runs protoc
+#   from the PATH (baocao's own protos use the vendored protoc of protoc-bin-vendored);
+# - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test.
+# The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
-packages=(build-essential pkg-config zlib1g-dev python3 python3-pip)
+packages=(build-essential pkg-config zlib1g-dev protobuf-compiler)
+command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,3 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+
+# Python ADBC, for the test that connects to the Flight SQL endpoint as analysts' Python does.
+if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow" 2>/dev/null; then
+  echo "installing Python packages: adbc-driver-flightsql pyarrow"
+  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow)
+  # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
+  "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
+fi

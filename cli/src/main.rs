@@ -45,6 +45,8 @@ enum Command {
     Land(commands::land::LandArgs),
     /// SQL over the registry, the raw history and every summary (analysts).
     Query(commands::query::QueryArgs),
+    /// Serve Arrow Flight SQL over the same tables (DBeaver, Python ADBC), analyst tokens only.
+    ServeSql(commands::serve_sql::ServeSqlArgs),
     /// Roll up one milestone: Parquet summaries and the Chairman's report.
     Rollup(commands::rollup::RollupArgs),
     /// Run the embedded Kafka-protocol broker (Tansu on sqlite) until Ctrl-C.
@@ -110,6 +112,7 @@ async fn main() -> ExitCode {
         Command::Land(args) => commands::land::run(&config, args).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,
+        Command::ServeSql(args) => commands::serve_sql::run(&config, args).await,
         Command::Serve(_) => commands::serve::run(&config).await,
         Command::Token(command) => commands::token::run(&config, command),
         Command::Submit(args) => commands::submit::run(args).await,

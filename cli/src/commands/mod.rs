@@ -8,6 +8,7 @@ pub mod registry;
 pub mod report;
 pub mod rollup;
 pub mod serve;
+pub mod serve_sql;
 pub mod submit;
 pub mod token;
 

@@ -323,6 +323,25 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code
              ORDER BY received_at DESC, submission_id DESC) AS version_rank
            FROM submissions) WHERE version_rank = 1",
+        // The state at the end of every week in which reports arrived (weeks start on
+        // Monday 00:00 UTC): each unit's latest report by then, its systems summed.
+        "CREATE VIEW weekly_trend AS
+         WITH weeks AS (
+           SELECT DISTINCT campaign_id, date_trunc('week', received_at) AS week_start FROM submissions),
+         state AS (
+           SELECT w.campaign_id, w.week_start, s.unit_code, s.submission_id,
+             ROW_NUMBER() OVER (PARTITION BY w.campaign_id, w.week_start, s.unit_code
+               ORDER BY s.received_at DESC, s.submission_id DESC) AS version_rank
+           FROM weeks w JOIN submissions s
+             ON s.campaign_id = w.campaign_id AND s.received_at < w.week_start + INTERVAL '7 days')
+         SELECT st.campaign_id, st.week_start,
+           count(DISTINCT st.unit_code) AS units_reported,
+           count(y.system_code) AS systems,
+           sum(CASE WHEN y.dossier_status = 'approved' THEN 1 ELSE 0 END) AS approved,
+           sum(CASE WHEN y.plan_status = 'implemented' THEN 1 ELSE 0 END) AS implemented
+         FROM state st LEFT JOIN systems y ON y.submission_id = st.submission_id
+         WHERE st.version_rank = 1
+         GROUP BY st.campaign_id, st.week_start",
     ];
     for view in views {
         ctx.sql(view).await?;

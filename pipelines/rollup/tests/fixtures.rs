@@ -568,6 +568,21 @@ async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
         .await,
         5
     );
+    // Weekly trend: weeks of 27/2, 6/3, 13/3, 20/3 (Monday starts).
+    assert_eq!(
+        count(ctx.clone(), "SELECT count(*) FROM weekly_trend").await,
+        4
+    );
+    assert_eq!(
+        count(ctx.clone(), "SELECT units_reported * 100 + approved * 10 + implemented FROM weekly_trend WHERE week_start = '2023-03-06T00:00:00Z'").await,
+        2 * 100 + 10,
+        "week of 6/3: 14755 (s1) and the DIC (s6, approved)"
+    );
+    assert_eq!(
+        count(ctx.clone(), "SELECT units_reported * 100 + approved * 10 + implemented FROM weekly_trend WHERE week_start = '2023-03-20T00:00:00Z'").await,
+        6 * 100 + 3 * 10 + 2,
+        "week of 20/3: six units; s2, s3, s7 approved; s3, s7 implemented"
+    );
     // As of 22/3: s7 and s8 (25/3) did not exist yet.
     let then = catalog_session(&sources(Some(day(2023, 3, 22))))
         .await

@@ -1,0 +1,66 @@
+//! `baocao serve-sql`: the Arrow Flight SQL endpoint for analysts' tools.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use baocao_registry::Registry;
+use baocao_sql::{SqlSources, start_sql_server};
+
+use crate::config::Config;
+
+/// Flags of `baocao serve-sql`.
+#[derive(clap::Args)]
+pub struct ServeSqlArgs {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:50061")]
+    listen: String,
+    /// Token file (overrides `gateway.tokens_file`); analyst tokens only are accepted.
+    #[arg(long)]
+    tokens_file: Option<PathBuf>,
+    /// Landing directory (overrides `landing.dir`).
+    #[arg(long)]
+    landing_dir: Option<PathBuf>,
+    /// Summaries root (overrides `rollup.out_dir`).
+    #[arg(long)]
+    summaries_dir: Option<PathBuf>,
+}
+
+pub async fn run(config: &Config, args: ServeSqlArgs) -> anyhow::Result<ExitCode> {
+    let registry = Registry::load(&config.data_dir)
+        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let sources = SqlSources {
+        landing_dir: args
+            .landing_dir
+            .unwrap_or_else(|| config.landing.dir.clone()),
+        summaries_dir: args
+            .summaries_dir
+            .unwrap_or_else(|| config.rollup.out_dir.clone()),
+    };
+    let tokens_file = args
+        .tokens_file
+        .unwrap_or_else(|| config.gateway.tokens_file.clone());
+    let mut server = start_sql_server(
+        &args.listen,
+        tokens_file,
+        Arc::new(registry),
+        sources.clone(),
+    )
+    .await?;
+    eprintln!(
+        "Flight SQL on {} over {} and {} (analyst tokens: baocao token issue --analyst --scope CODE)",
+        server.local_addr,
+        sources.landing_dir.display(),
+        sources.summaries_dir.display()
+    );
+    let stop = server.take_shutdown();
+    tokio::spawn(async move {
+        crate::commands::shutdown_signal().await;
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+    });
+    server.wait().await?;
+    Ok(ExitCode::SUCCESS)
+}
