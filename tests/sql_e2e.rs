@@ -157,8 +157,18 @@ async fn single_int(
     Ok(column.as_primitive::<Int64Type>().value(0))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn analysts_query_list_tables_and_stay_in_their_scope() -> anyhow::Result<()> {
+/// Prepared data, analyst tokens (national, district 380) and a unit token, and a
+/// running endpoint; the temporary directory lives as long as the fixture.
+struct Endpoint {
+    _root: tempfile::TempDir,
+    registry: Arc<Registry>,
+    server: baocao_sql::RunningSqlServer,
+    national: String,
+    district: String,
+    unit: String,
+}
+
+async fn endpoint() -> anyhow::Result<Endpoint> {
     let root = tempfile::tempdir()?;
     let registry = Arc::new(Registry::load(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
@@ -178,6 +188,26 @@ async fn analysts_query_list_tables_and_stay_in_their_scope() -> anyhow::Result<
         },
     )
     .await?;
+    Ok(Endpoint {
+        _root: root,
+        registry,
+        server,
+        national,
+        district,
+        unit,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_query_list_tables_and_stay_in_their_scope() -> anyhow::Result<()> {
+    let Endpoint {
+        _root,
+        registry,
+        server,
+        national,
+        district,
+        unit,
+    } = endpoint().await?;
     let addr = server.local_addr;
 
     let mut whole = client(addr, Some(&national)).await?;
@@ -318,24 +348,13 @@ async fn analysts_query_list_tables_and_stay_in_their_scope() -> anyhow::Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_adbc_connects_queries_lists_tables_and_is_scoped() -> anyhow::Result<()> {
-    let root = tempfile::tempdir()?;
-    let registry = Arc::new(Registry::load(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
-    )?);
-    prepare(root.path(), &registry).await?;
-    let tokens_file = root.path().join("tokens.json");
-    let (national, _) = baocao_gateway::tokens::issue_analyst_token(&tokens_file, "")?;
-    let (district, _) = baocao_gateway::tokens::issue_analyst_token(&tokens_file, "380")?;
-    let server = baocao_sql::start_sql_server(
-        "127.0.0.1:0",
-        tokens_file,
-        registry,
-        baocao_sql::SqlSources {
-            landing_dir: root.path().join("landing"),
-            summaries_dir: root.path().join("summaries"),
-        },
-    )
-    .await?;
+    let Endpoint {
+        _root,
+        server,
+        national,
+        district,
+        ..
+    } = endpoint().await?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/adbc_check.py");
     let uri = format!("grpc://{}", server.local_addr);
     let output = tokio::process::Command::new("python3")

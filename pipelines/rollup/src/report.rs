@@ -343,6 +343,32 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// The table of late and missing units: header and rows of cells (one place for all
+/// three renderers).
+fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = ["Mã", "Đơn vị", "Huyện", "Tình trạng", "Báo cáo lần đầu"]
+        .map(str::to_string)
+        .to_vec();
+    let rows = data
+        .late_and_missing
+        .iter()
+        .map(|u| {
+            vec![
+                u.code.clone(),
+                u.name.clone(),
+                if u.district.is_empty() {
+                    "Cấp tỉnh".to_string()
+                } else {
+                    u.district.clone()
+                },
+                status_label(&u.status).to_string(),
+                u.first_received_at.map(vn_time).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
 fn headline_lines(data: &ReportData) -> Vec<String> {
     let p = &data.province;
     let levels = p
@@ -455,22 +481,11 @@ pub fn render_markdown(data: &ReportData) -> String {
     if data.late_and_missing.is_empty() {
         out.push_str("Không có.\n");
     } else {
-        out.push_str(
-            "| Mã | Đơn vị | Huyện | Tình trạng | Báo cáo lần đầu |\n|---|---|---|---|---|\n",
-        );
-        for u in &data.late_and_missing {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
-                u.code,
-                u.name,
-                if u.district.is_empty() {
-                    "Cấp tỉnh"
-                } else {
-                    &u.district
-                },
-                status_label(&u.status),
-                u.first_received_at.map(vn_time).unwrap_or_default()
-            ));
+        let (header, rows) = late_table(data);
+        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
+        for row in rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
         }
     }
     out.push_str(&format!(
@@ -530,22 +545,20 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
         out.push_str("</tr>\n");
     }
     out.push_str(&format!(
-        "</table>\n<h2>3. Đơn vị trễ hạn, chưa báo cáo ({})</h2>\n<table>\n<tr><th>Mã</th><th>Đơn vị</th><th>Huyện</th><th>Tình trạng</th><th>Báo cáo lần đầu</th></tr>\n",
+        "</table>\n<h2>3. Đơn vị trễ hạn, chưa báo cáo ({})</h2>\n<table>\n<tr>",
         vn_number(data.late_and_missing.len() as i64)
     ));
-    for u in &data.late_and_missing {
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            html_escape(&u.code),
-            html_escape(&u.name),
-            html_escape(if u.district.is_empty() {
-                "Cấp tỉnh"
-            } else {
-                &u.district
-            }),
-            status_label(&u.status),
-            u.first_received_at.map(vn_time).unwrap_or_default()
-        ));
+    let (header, rows) = late_table(data);
+    for h in &header {
+        out.push_str(&format!("<th>{}</th>", html_escape(h)));
+    }
+    out.push_str("</tr>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            out.push_str(&format!("<td>{}</td>", html_escape(&cell)));
+        }
+        out.push_str("</tr>\n");
     }
     out.push_str(&format!(
         "</table>\n<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
@@ -631,33 +644,14 @@ pub fn write_xlsx(data: &ReportData, path: &Path) -> Result<()> {
         .add_worksheet()
         .set_name("Trễ hạn - chưa báo cáo")
         .map_err(&e)?;
-    for (j, h) in ["Mã", "Đơn vị", "Huyện", "Tình trạng", "Báo cáo lần đầu"]
-        .iter()
-        .enumerate()
-    {
-        sheet
-            .write_with_format(0, j as u16, *h, &bold)
-            .map_err(&e)?;
+    let (header, rows) = late_table(data);
+    for (j, h) in header.iter().enumerate() {
+        sheet.write_with_format(0, j as u16, h, &bold).map_err(&e)?;
     }
-    for (i, u) in data.late_and_missing.iter().enumerate() {
-        let r = 1 + i as u32;
-        sheet.write(r, 0, &u.code).map_err(&e)?;
-        sheet.write(r, 1, &u.name).map_err(&e)?;
-        sheet
-            .write(
-                r,
-                2,
-                if u.district.is_empty() {
-                    "Cấp tỉnh"
-                } else {
-                    &u.district
-                },
-            )
-            .map_err(&e)?;
-        sheet.write(r, 3, status_label(&u.status)).map_err(&e)?;
-        sheet
-            .write(r, 4, u.first_received_at.map(vn_time).unwrap_or_default())
-            .map_err(&e)?;
+    for (i, row) in rows.iter().enumerate() {
+        for (j, cell) in row.iter().enumerate() {
+            sheet.write(1 + i as u32, j as u16, cell).map_err(&e)?;
+        }
     }
     sheet.set_column_width(1, 50).map_err(&e)?;
     workbook.save(path).map_err(&e)?;

@@ -463,6 +463,19 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
         "{markdown}"
     );
     assert!(markdown.contains("Số liệu tính đến hết ngày 22/03/2023"));
+    assert!(
+        markdown
+            .contains("| 380.CA | Công an TP | Thành phố Thanh Hóa | Trễ hạn | 00:30 21/03/2023 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| 38 | UBND Tỉnh Thanh Hóa | Cấp tỉnh | Chưa báo cáo |  |"),
+        "{markdown}"
+    );
+    let html = baocao_rollup::report::render_html(&data);
+    assert!(html.contains(
+        "<td>380.CA</td><td>Công an TP</td><td>Thành phố Thanh Hóa</td><td>Trễ hạn</td>"
+    ));
     let files = baocao_rollup::report::write_reports(&data, &output.dir).expect("reports");
     assert_eq!(files.len(), 3);
     let xlsx = std::fs::read(&files[2]).expect("xlsx");
