@@ -97,6 +97,38 @@ async fn accepted_report_is_in_kafka_exactly_as_sent_and_retries_are_repeats() -
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_attempts_with_one_submission_id_write_once() -> anyhow::Result<()> {
+    let stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+    let report = valid_report("38.STTTT");
+    let attempts = (0..8).map(|_| {
+        let endpoint = stack.endpoint();
+        let request = submit(&report, &token);
+        async move {
+            let mut client =
+                baocao_proto::v1::reporting_service_client::ReportingServiceClient::connect(
+                    endpoint,
+                )
+                .await?;
+            anyhow::Ok(client.submit_report(request).await?.into_inner())
+        }
+    });
+    let receipts = futures::future::try_join_all(attempts).await?;
+    let written = receipts.iter().filter(|r| !r.repeat).count();
+    assert_eq!(
+        written, 1,
+        "one attempt writes, the others are answered as repeats"
+    );
+    assert!(
+        receipts
+            .iter()
+            .all(|r| r.received_at == receipts[0].received_at)
+    );
+    assert_eq!(stack.read_topic(1)?.len(), 1, "one record in Kafka");
+    Ok(())
+}
+
 type Mutation = fn(&mut StatusReport);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

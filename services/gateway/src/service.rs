@@ -261,13 +261,22 @@ impl ReportingGateway {
             Err(_) => Arc::new(tokio::sync::Mutex::new(())),
         }
     }
+}
 
-    /// Forgets the lock of `id` once no other attempt holds or waits for it.
-    fn release_id_lock(&self, id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
-        if let Ok(mut map) = self.in_flight.lock() {
+/// One attempt's hold on a submission id's lock; forgets the lock when no other attempt
+/// holds or waits for it.
+struct IdLock<'a> {
+    gateway: &'a ReportingGateway,
+    id: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for IdLock<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.gateway.in_flight.lock() {
             // Two references: the map's and ours. More means another attempt is waiting.
-            if Arc::strong_count(&lock) <= 2 {
-                map.remove(id);
+            if Arc::strong_count(&self.lock) <= 2 {
+                map.remove(&self.id);
             }
         }
     }
@@ -325,14 +334,14 @@ impl ReportingService for ReportingGateway {
         }
 
         let digest: [u8; 32] = Sha256::digest(&encoded).into();
-        let id_lock = self.id_lock(&report.submission_id);
-        let submission_id = report.submission_id.clone();
-        let outcome = {
-            let _attempt = id_lock.lock().await;
-            self.accept(report, digest, &caller, now).await
+        // Released on drop, so also when the client goes away mid-produce.
+        let id_lock = IdLock {
+            gateway: self,
+            id: report.submission_id.clone(),
+            lock: self.id_lock(&report.submission_id),
         };
-        self.release_id_lock(&submission_id, id_lock);
-        outcome
+        let _attempt = id_lock.lock.lock().await;
+        self.accept(report, digest, &caller, now).await
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
