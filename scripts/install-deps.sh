@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing baocao needs on a fresh Debian machine, and nothing
 # that is already there:
-# - a C toolchain, pkg-config and zlib headers: rdkafka-sys builds librdkafka from source;
+# - a C toolchain, pkg-config, zlib and OpenSSL headers: rdkafka-sys builds librdkafka
+#   from source, with TLS (and SASL over TLS) for real Kafka clusters;
 # - protobuf-compiler: datafusion-substrait (used by the Flight SQL server) runs protoc
 #   from the PATH (baocao's own protos use the vendored protoc of protoc-bin-vendored);
 # - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
-packages=(build-essential pkg-config zlib1g-dev protobuf-compiler)
+packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do

@@ -191,3 +191,36 @@ pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) ->
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secured_cluster_settings_are_accepted() {
+        // What a production cluster needs: TLS and SASL/SCRAM through `[kafka.properties]`.
+        // librdkafka validates these when the client is created (no connection is made).
+        let mut config = KafkaConfig::default();
+        for (key, value) in [
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanisms", "SCRAM-SHA-512"),
+            ("sasl.username", "baocao"),
+            ("sasl.password", "secret"),
+        ] {
+            config.properties.insert(key.to_string(), value.to_string());
+        }
+        assert!(ReportProducer::new(&config).is_ok());
+    }
+
+    #[test]
+    fn snappy_and_unknown_codecs_are_refused() {
+        let config = KafkaConfig {
+            compression: "snappy".to_string(),
+            ..KafkaConfig::default()
+        };
+        let Err(Error::Config(reason)) = ReportProducer::new(&config) else {
+            panic!("snappy must be refused");
+        };
+        assert!(reason.contains("snappy"), "{reason}");
+    }
+}
