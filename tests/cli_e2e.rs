@@ -197,5 +197,34 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         String::from_utf8(queried.stdout)?,
         "units_reported,units_on_time,unit_code\n1,1,38.CA\n"
     );
+
+    // Revoking the token: the running gateway refuses it on the next call.
+    let listed = baocao()
+        .args(["token", "list", "--tokens-file"])
+        .arg(&tokens)
+        .output()?;
+    let listing = String::from_utf8(listed.stdout)?;
+    let id = listing
+        .lines()
+        .find(|l| l.contains("38.CA"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("38.CA not in {listing}"))
+        .to_string();
+    let revoked = baocao()
+        .args(["token", "revoke", "--id", &id, "--tokens-file"])
+        .arg(&tokens)
+        .output()?;
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let after = baocao()
+        .args(["submit", "--file"])
+        .arg(&file)
+        .args(["--token", &token, "--gateway", &gateway_url])
+        .output()?;
+    assert_eq!(after.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&after.stderr).contains("Unauthenticated"));
     Ok(())
 }

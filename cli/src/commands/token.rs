@@ -1,9 +1,10 @@
-//! `baocao token issue`: create a unit's bearer token; only its hash is stored.
+//! `baocao token`: issue, list and revoke bearer tokens; only their hashes are stored.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use baocao_gateway::tokens::{TokenRequest, TokenRole, issue, list_tokens, revoke_token};
 use baocao_registry::Registry;
 
 use crate::config::{Config, Overrides};
@@ -25,6 +26,24 @@ pub enum TokenCommand {
         /// without it the token reads everything.
         #[arg(long, requires = "analyst")]
         scope: Option<String>,
+        /// Days the token works; 0: until revoked.
+        #[arg(long, default_value_t = 400)]
+        valid_days: i64,
+        /// Token file (overrides `gateway.tokens_file`).
+        #[arg(long)]
+        tokens_file: Option<PathBuf>,
+    },
+    /// List tokens: id, role, unit or scope, issued, expires, revoked (never the tokens).
+    List {
+        /// Token file (overrides `gateway.tokens_file`).
+        #[arg(long)]
+        tokens_file: Option<PathBuf>,
+    },
+    /// Revoke a token by its id; running gateways and SQL endpoints refuse it at once.
+    Revoke {
+        /// The token's id (from `issue` or `list`).
+        #[arg(long)]
+        id: String,
         /// Token file (overrides `gateway.tokens_file`).
         #[arg(long)]
         tokens_file: Option<PathBuf>,
@@ -33,63 +52,109 @@ pub enum TokenCommand {
 
 impl TokenCommand {
     pub fn overrides(&self) -> Overrides {
-        match self {
-            TokenCommand::Issue {
-                tokens_file: Some(path),
-                ..
-            } => vec![("gateway.tokens_file", path.display().to_string().into())],
-            TokenCommand::Issue { .. } => Vec::new(),
+        let (TokenCommand::Issue { tokens_file, .. }
+        | TokenCommand::List { tokens_file }
+        | TokenCommand::Revoke { tokens_file, .. }) = self;
+        match tokens_file {
+            Some(path) => vec![("gateway.tokens_file", path.display().to_string().into())],
+            None => Vec::new(),
         }
     }
 }
 
 pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    let path = &config.gateway.tokens_file;
     match command {
         TokenCommand::Issue {
-            unit: None, scope, ..
+            unit,
+            scope,
+            valid_days,
+            ..
         } => {
+            anyhow::ensure!(valid_days >= 0, "--valid-days must not be negative");
             let registry = Registry::load(&config.data_dir)
                 .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
-            let scope = scope.unwrap_or_default();
-            let area = if scope.is_empty() {
-                "the whole country".to_string()
-            } else {
-                let area = registry
-                    .admin_unit(&scope)
-                    .with_context(|| format!("--scope `{scope}` is not an administrative code"))?;
-                area.name_with_type.clone()
+            let valid_for = (valid_days > 0).then(|| chrono::Duration::days(valid_days));
+            let (request, holder) = match unit {
+                Some(unit) => {
+                    let Some(found) = registry.unit(&unit) else {
+                        anyhow::bail!(
+                            "unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)"
+                        );
+                    };
+                    let request = TokenRequest {
+                        role: TokenRole::Unit,
+                        unit: found.code.clone(),
+                        scope: String::new(),
+                        valid_for,
+                    };
+                    (request, format!("unit {} ({})", found.code, found.name))
+                }
+                None => {
+                    let scope = scope.unwrap_or_default();
+                    let area = if scope.is_empty() {
+                        "the whole country".to_string()
+                    } else {
+                        registry
+                            .admin_unit(&scope)
+                            .with_context(|| {
+                                format!("--scope `{scope}` is not an administrative code")
+                            })?
+                            .name_with_type
+                            .clone()
+                    };
+                    let request = TokenRequest {
+                        role: TokenRole::Analyst,
+                        unit: String::new(),
+                        scope,
+                        valid_for,
+                    };
+                    (request, format!("an analyst reading {area}"))
+                }
             };
-            let (token, record) =
-                baocao_gateway::tokens::issue_analyst_token(&config.gateway.tokens_file, &scope)?;
+            let (token, record) = issue(path, request)?;
             eprintln!(
-                "issued analyst token {} reading {area}; hash stored in {}",
+                "issued token {} for {holder}, expires {}; hash stored in {}",
                 record.id,
-                config.gateway.tokens_file.display()
+                record.expires_at.as_deref().unwrap_or("never"),
+                path.display()
             );
             println!("{token}");
-            Ok(ExitCode::SUCCESS)
         }
-        TokenCommand::Issue {
-            unit: Some(unit), ..
-        } => {
-            let registry = Registry::load(&config.data_dir)
-                .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
-            let Some(found) = registry.unit(&unit) else {
-                anyhow::bail!(
-                    "unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)"
-                );
-            };
-            let (token, record) =
-                baocao_gateway::tokens::issue_token(&config.gateway.tokens_file, &found.code)?;
-            eprintln!(
-                "issued token {} for {} ({}); hash stored in {}",
-                record.id,
-                found.code,
-                found.name,
-                config.gateway.tokens_file.display()
+        TokenCommand::List { .. } => {
+            println!(
+                "{:<13} {:<8} {:<14} {:<21} {:<21} revoked",
+                "id", "role", "unit/scope", "issued", "expires"
             );
-            println!("{token}");
-            Ok(ExitCode::SUCCESS)
+            for t in list_tokens(path)? {
+                let role = match t.role {
+                    TokenRole::Unit => "unit",
+                    TokenRole::Analyst => "analyst",
+                };
+                let holder = if t.role == TokenRole::Unit {
+                    &t.unit
+                } else {
+                    &t.scope
+                };
+                println!(
+                    "{:<13} {:<8} {:<14} {:<21} {:<21} {}",
+                    t.id,
+                    role,
+                    if holder.is_empty() { "(all)" } else { holder },
+                    t.issued_at,
+                    t.expires_at.as_deref().unwrap_or("never"),
+                    t.revoked_at.as_deref().unwrap_or("")
+                );
+            }
+        }
+        TokenCommand::Revoke { id, .. } => {
+            let record = revoke_token(path, &id)?;
+            eprintln!(
+                "token {} revoked at {}",
+                record.id,
+                record.revoked_at.as_deref().unwrap_or_default()
+            );
         }
     }
+    Ok(ExitCode::SUCCESS)
 }

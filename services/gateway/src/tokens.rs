@@ -42,6 +42,39 @@ pub struct TokenRecord {
     pub sha256: String,
     /// When it was issued (RFC 3339, UTC).
     pub issued_at: String,
+    /// When it stops working (RFC 3339, UTC); none: it does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// When it was revoked (RFC 3339, UTC); a revoked token never works again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+impl TokenRecord {
+    /// Why the token does not work at `now`, if it does not.
+    pub fn refusal(&self, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+        if let Some(revoked) = &self.revoked_at {
+            return Some(format!("token {} was revoked at {revoked}", self.id));
+        }
+        let expires = self
+            .expires_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())?;
+        (expires <= now).then(|| format!("token {} expired at {expires}", self.id))
+    }
+}
+
+/// What to issue: see [`issue`].
+#[derive(Clone, Debug)]
+pub struct TokenRequest {
+    /// Unit or analyst.
+    pub role: TokenRole,
+    /// The unit (unit tokens).
+    pub unit: String,
+    /// The administrative subtree (analyst tokens; empty: all).
+    pub scope: String,
+    /// How long it works; none: until revoked.
+    pub valid_for: Option<chrono::Duration>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -70,35 +103,46 @@ fn read_file(path: &Path) -> Result<TokenFile> {
 /// Issues a new token for `unit`, appends its hash to the file at `path` (created if
 /// missing, replaced atomically) and returns the token, which is not stored anywhere.
 pub fn issue_token(path: &Path, unit: &str) -> Result<(String, TokenRecord)> {
-    let mut issued = issue_records(
-        path,
-        vec![(TokenRole::Unit, unit.to_string(), String::new())],
-    )?;
-    issued.pop().ok_or_else(|| Error::Tokens {
-        path: path.to_path_buf(),
-        reason: "no token issued".to_string(),
-    })
+    issue(path, unit_request(unit))
 }
 
 /// Issues a read-only analyst token limited to the subtree of administrative code
 /// `scope` (empty: the whole country).
 pub fn issue_analyst_token(path: &Path, scope: &str) -> Result<(String, TokenRecord)> {
-    let mut issued = issue_records(
+    issue(
         path,
-        vec![(TokenRole::Analyst, String::new(), scope.to_string())],
-    )?;
+        TokenRequest {
+            role: TokenRole::Analyst,
+            unit: String::new(),
+            scope: scope.to_string(),
+            valid_for: None,
+        },
+    )
+}
+
+fn unit_request(unit: &str) -> TokenRequest {
+    TokenRequest {
+        role: TokenRole::Unit,
+        unit: unit.to_string(),
+        scope: String::new(),
+        valid_for: None,
+    }
+}
+
+/// Issues one token as requested (see [`issue_token`]).
+pub fn issue(path: &Path, request: TokenRequest) -> Result<(String, TokenRecord)> {
+    let mut issued = issue_records(path, vec![request])?;
     issued.pop().ok_or_else(|| Error::Tokens {
         path: path.to_path_buf(),
         reason: "no token issued".to_string(),
     })
 }
 
-fn new_token(
-    path: &Path,
-    role: TokenRole,
-    unit: String,
-    scope: String,
-) -> Result<(String, TokenRecord)> {
+fn rfc3339(instant: chrono::DateTime<chrono::Utc>) -> String {
+    instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn new_token(path: &Path, request: TokenRequest) -> Result<(String, TokenRecord)> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|err| Error::Tokens {
         path: path.to_path_buf(),
@@ -108,11 +152,13 @@ fn new_token(
     let digest = hash(&token);
     let record = TokenRecord {
         id: digest[..12].to_string(),
-        unit,
-        role,
-        scope,
+        unit: request.unit,
+        role: request.role,
+        scope: request.scope,
         sha256: digest,
-        issued_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        issued_at: rfc3339(chrono::Utc::now()),
+        expires_at: request.valid_for.map(|d| rfc3339(chrono::Utc::now() + d)),
+        revoked_at: None,
     };
     Ok((token, record))
 }
@@ -120,27 +166,24 @@ fn new_token(
 /// Issues one token per unit in a single rewrite of the token file (provisioning a whole
 /// province at once). Returns (token, record) in the order of `units`.
 pub fn issue_tokens(path: &Path, units: &[&str]) -> Result<Vec<(String, TokenRecord)>> {
-    issue_records(
-        path,
-        units
-            .iter()
-            .map(|unit| (TokenRole::Unit, unit.to_string(), String::new()))
-            .collect(),
-    )
+    issue_records(path, units.iter().map(|unit| unit_request(unit)).collect())
 }
 
 /// Creates the tokens and appends their hashes to the file in one atomic rewrite.
-fn issue_records(
-    path: &Path,
-    wanted: Vec<(TokenRole, String, String)>,
-) -> Result<Vec<(String, TokenRecord)>> {
+fn issue_records(path: &Path, wanted: Vec<TokenRequest>) -> Result<Vec<(String, TokenRecord)>> {
     let issued = wanted
         .into_iter()
-        .map(|(role, unit, scope)| new_token(path, role, unit, scope))
+        .map(|request| new_token(path, request))
         .collect::<Result<Vec<_>>>()?;
     let mut file = read_file(path)?;
     file.tokens
         .extend(issued.iter().map(|(_, record)| record.clone()));
+    write_file(path, &file)?;
+    Ok(issued)
+}
+
+/// Replaces the token file atomically (temp file, then rename).
+fn write_file(path: &Path, file: &TokenFile) -> Result<()> {
     let io_err = |err: std::io::Error| Error::Tokens {
         path: path.to_path_buf(),
         reason: err.to_string(),
@@ -149,13 +192,39 @@ fn issue_records(
         std::fs::create_dir_all(parent).map_err(io_err)?;
     }
     let tmp = path.with_extension("json.tmp");
-    let json = serde_json::to_string_pretty(&file).map_err(|err| Error::Tokens {
+    let json = serde_json::to_string_pretty(file).map_err(|err| Error::Tokens {
         path: path.to_path_buf(),
         reason: err.to_string(),
     })?;
     std::fs::write(&tmp, json).map_err(io_err)?;
     std::fs::rename(&tmp, path).map_err(io_err)?;
-    Ok(issued)
+    Ok(())
+}
+
+/// Revokes the token with public id `id` (as printed by `baocao token issue`/`list`).
+/// Running gateways and SQL endpoints refuse it from their next call on.
+pub fn revoke_token(path: &Path, id: &str) -> Result<TokenRecord> {
+    let mut file = read_file(path)?;
+    let unknown = || Error::Tokens {
+        path: path.to_path_buf(),
+        reason: format!("no token with id `{id}`"),
+    };
+    let record = file
+        .tokens
+        .iter_mut()
+        .find(|t| t.id == id)
+        .ok_or_else(unknown)?;
+    if record.revoked_at.is_none() {
+        record.revoked_at = Some(rfc3339(chrono::Utc::now()));
+    }
+    let revoked = record.clone();
+    write_file(path, &file)?;
+    Ok(revoked)
+}
+
+/// Every token record of the file (never the tokens themselves).
+pub fn list_tokens(path: &Path) -> Result<Vec<TokenRecord>> {
+    Ok(read_file(path)?.tokens)
 }
 
 struct Loaded {
@@ -163,8 +232,8 @@ struct Loaded {
     by_hash: HashMap<String, TokenRecord>,
 }
 
-/// The gateway's view of the token file. It re-reads the file when it changed, so a
-/// token issued while the gateway runs works without a restart.
+/// A server's view of the token file. It re-reads the file when it changed, so a token
+/// issued or revoked while the server runs takes effect without a restart.
 pub struct TokenStore {
     path: PathBuf,
     loaded: RwLock<Loaded>,
@@ -196,13 +265,11 @@ impl TokenStore {
         Ok(Loaded { modified, by_hash })
     }
 
-    /// The record of `token`, or `None` if it is not a known token.
+    /// The record of `token` if it is known, not revoked and not expired.
+    ///
+    /// The file is re-read whenever it changed (one `stat` per call), so tokens issued
+    /// or revoked while a server runs take effect at once.
     pub fn authenticate(&self, token: &str) -> Option<TokenRecord> {
-        let digest = hash(token);
-        if let Some(found) = self.lookup(&digest) {
-            return Some(found);
-        }
-        // Unknown: the file may have gained a token since we read it.
         let current = modified(&self.path);
         let stale = self
             .loaded
@@ -221,7 +288,12 @@ impl TokenStore {
                 }
             }
         }
-        self.lookup(&digest)
+        let record = self.lookup(&hash(token))?;
+        if let Some(reason) = record.refusal(chrono::Utc::now()) {
+            tracing::warn!(token = %record.id, %reason, "token refused");
+            return None;
+        }
+        Some(record)
     }
 
     fn lookup(&self, digest: &str) -> Option<TokenRecord> {
@@ -257,5 +329,34 @@ mod tests {
             store.authenticate(&token).map(|r| r.unit),
             Some("38.STTTT".to_string())
         );
+    }
+
+    #[test]
+    fn revoked_and_expired_tokens_stop_working_without_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tokens.json");
+        let (token, record) = issue_token(&path, "380").expect("issue");
+        let store = TokenStore::open(&path).expect("open");
+        assert!(store.authenticate(&token).is_some());
+        let revoked = revoke_token(&path, &record.id).expect("revoke");
+        assert!(revoked.revoked_at.is_some());
+        assert_eq!(
+            store.authenticate(&token),
+            None,
+            "revocation seen by the running store"
+        );
+        assert!(revoke_token(&path, "nope").is_err());
+
+        let request = |valid_for| TokenRequest {
+            role: TokenRole::Unit,
+            unit: "381".into(),
+            scope: String::new(),
+            valid_for: Some(valid_for),
+        };
+        let (expired, _) = issue(&path, request(chrono::Duration::seconds(-1))).expect("issue");
+        assert_eq!(store.authenticate(&expired), None, "expired");
+        let (valid, _) = issue(&path, request(chrono::Duration::days(30))).expect("issue");
+        assert!(store.authenticate(&valid).is_some());
+        assert_eq!(list_tokens(&path).expect("list").len(), 3);
     }
 }
