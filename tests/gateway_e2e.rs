@@ -129,6 +129,43 @@ async fn concurrent_attempts_with_one_submission_id_write_once() -> anyhow::Resu
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_sending_too_fast_gets_resource_exhausted_with_a_retry_delay() -> anyhow::Result<()>
+{
+    let stack = Stack::start_with("province", "38", |config| {
+        config.max_reports_per_unit_per_minute = 3
+    })
+    .await?;
+    let token = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+    for _ in 0..3 {
+        client
+            .submit_report(submit(&valid_report("38.STTTT"), &token))
+            .await?;
+    }
+    let status = client
+        .submit_report(submit(&valid_report("38.STTTT"), &token))
+        .await
+        .expect_err("fourth report within the minute");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let retry = status
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("retry delay");
+    assert!(retry > Duration::from_secs(10), "{retry:?}");
+    // Another unit is not affected.
+    let police = stack.token("38.CA");
+    client
+        .submit_report(submit(&valid_report("38.CA"), &police))
+        .await?;
+    assert_eq!(
+        stack.read_topic(4)?.len(),
+        4,
+        "the refused report was not written"
+    );
+    Ok(())
+}
+
 type Mutation = fn(&mut StatusReport);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,6 +173,8 @@ async fn every_validation_rule_refuses_with_the_field_named() -> anyhow::Result<
     let stack = Stack::start_with("province", "38", |config| {
         config.max_systems_per_report = 5;
         config.max_report_bytes = 8 * 1024;
+        // Dozens of reports from one unit in seconds: not what the rate limit is for.
+        config.max_reports_per_unit_per_minute = 0;
     })
     .await?;
     let token = stack.token("38.STTTT");

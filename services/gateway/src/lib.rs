@@ -5,6 +5,7 @@
 
 mod error;
 pub mod producer;
+pub mod rate_limit;
 mod server;
 mod service;
 pub mod status;

@@ -42,6 +42,9 @@ pub struct GatewayConfig {
     pub max_text_chars: usize,
     /// Accepted submission ids remembered for repeat detection.
     pub recent_submissions: usize,
+    /// Reports a unit may send per minute (bursts up to this many); more get
+    /// RESOURCE_EXHAUSTED with a retry delay. 0: unlimited.
+    pub max_reports_per_unit_per_minute: u32,
 }
 
 impl Default for GatewayConfig {
@@ -57,6 +60,7 @@ impl Default for GatewayConfig {
             max_report_bytes: limits.max_report_bytes,
             max_text_chars: limits.max_text_chars,
             recent_submissions: 100_000,
+            max_reports_per_unit_per_minute: 30,
         }
     }
 }
@@ -157,6 +161,7 @@ pub async fn start_gateway_with_clock(
         gateway_id: gateway_id.clone(),
         limits,
         recent_capacity: config.recent_submissions,
+        rate_limit: config.max_reports_per_unit_per_minute,
         clock,
     });
 

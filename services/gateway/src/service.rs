@@ -18,7 +18,10 @@ use sha2::{Digest, Sha256};
 use tonic::{Code, Request, Response, Status};
 
 use crate::producer::ReportProducer;
-use crate::status::{field_error, invalid_report, permission_denied, unauthenticated};
+use crate::rate_limit::RateLimiter;
+use crate::status::{
+    field_error, invalid_report, permission_denied, rate_limited, unauthenticated,
+};
 use crate::tokens::{TokenRecord, TokenRole, TokenStore};
 use crate::validate::{ReportLimits, ValidationContext, validate_report};
 
@@ -82,6 +85,7 @@ pub struct ReportingGateway {
     gateway_id: String,
     limits: ReportLimits,
     recent: Mutex<RecentSubmissions>,
+    rate_limiter: RateLimiter,
     /// Submission ids being written now: a concurrent retry of the same id waits for the
     /// first attempt's outcome instead of writing a second copy.
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -105,6 +109,8 @@ pub struct GatewayParts {
     pub limits: ReportLimits,
     /// How many accepted submission ids to remember for repeat detection.
     pub recent_capacity: usize,
+    /// Reports per unit per minute (0: unlimited).
+    pub rate_limit: u32,
     /// The time source.
     pub clock: Arc<dyn Clock>,
 }
@@ -127,6 +133,7 @@ impl ReportingGateway {
                 order: VecDeque::new(),
             }),
             in_flight: Mutex::new(HashMap::new()),
+            rate_limiter: RateLimiter::new(parts.rate_limit),
         }
     }
 
@@ -304,6 +311,12 @@ impl ReportingService for ReportingGateway {
                 "the token of unit `{}` cannot submit for unit `{}`",
                 caller.unit, report.unit_code
             )));
+        }
+        if let Err(wait) = self
+            .rate_limiter
+            .check(&caller.unit, std::time::Instant::now())
+        {
+            return Err(rate_limited(&caller.unit, wait));
         }
         let Some(unit) = self.registry.unit(&report.unit_code) else {
             return Err(field_error(

@@ -37,6 +37,18 @@ pub fn field_error(code: Code, field: &str, reason: &str) -> Status {
     )
 }
 
+/// RESOURCE_EXHAUSTED with `google.rpc.RetryInfo`: the unit sends too fast.
+pub fn rate_limited(unit: &str, wait: std::time::Duration) -> Status {
+    Status::with_error_details(
+        Code::ResourceExhausted,
+        format!(
+            "unit `{unit}` is sending reports faster than allowed; retry in {} s",
+            wait.as_secs().max(1)
+        ),
+        ErrorDetails::with_retry_info(Some(wait)),
+    )
+}
+
 /// UNAUTHENTICATED without revealing whether a token exists.
 pub fn unauthenticated(reason: &str) -> Status {
     Status::unauthenticated(reason.to_string())
