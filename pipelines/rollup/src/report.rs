@@ -580,6 +580,7 @@ pub fn write_xlsx(data: &ReportData, path: &Path) -> Result<()> {
     let e = xlsx_error(path);
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
 
     let sheet = workbook.add_worksheet().set_name("Tổng hợp").map_err(&e)?;
     sheet
@@ -634,7 +635,12 @@ pub fn write_xlsx(data: &ReportData, path: &Path) -> Result<()> {
         }
         if f.systems > 0 {
             sheet
-                .write(r, 9, f.done(data.measure) as f64 / f.systems as f64)
+                .write_with_format(
+                    r,
+                    9,
+                    f.done(data.measure) as f64 / f.systems as f64,
+                    &percent,
+                )
                 .map_err(&e)?;
         }
     }
