@@ -43,6 +43,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Land reports from Kafka into raw Parquet tables.
     Land(commands::land::LandArgs),
+    /// A unit's audit trail: every accepted version, who sent it, what changed.
+    History(commands::history::HistoryArgs),
     /// SQL over the registry, the raw history and every summary (analysts).
     Query(commands::query::QueryArgs),
     /// Serve Arrow Flight SQL over the same tables (DBeaver, Python ADBC), analyst tokens only.
@@ -112,6 +114,7 @@ async fn main() -> ExitCode {
         Command::Land(args) => commands::land::run(&config, args).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,
+        Command::History(args) => commands::history::run(&config, args).await,
         Command::ServeSql(args) => commands::serve_sql::run(&config, args).await,
         Command::Serve(_) => commands::serve::run(&config).await,
         Command::Token(command) => commands::token::run(&config, command),

@@ -161,11 +161,22 @@ struct UnitProfile<'a> {
 impl UnitProfile<'_> {
     /// The unit's report as of `day`.
     fn report(&self, campaign: &Campaign, day: NaiveDate, submission: u64) -> StatusReport {
+        // Per report: the submission id, incidents. Per unit (same in every version):
+        // decision and document numbers, the reporter's phone.
         let mut rng = SmallRng::seed_from_u64(self.seed ^ submission);
+        let mut stable = SmallRng::seed_from_u64(self.seed);
+        let decision_numbers: Vec<u32> = self
+            .systems
+            .iter()
+            .map(|_| stable.random_range(10..900))
+            .collect();
+        let document_number = stable.random_range(1..200);
+        let phone = stable.random_range(0..100_000_000);
         let systems = self
             .systems
             .iter()
-            .map(|s| {
+            .zip(&decision_numbers)
+            .map(|(s, decision_number)| {
                 let approved = s.approved_on.filter(|d| *d <= day);
                 let implemented = s.implemented_on.filter(|d| *d <= day);
                 let dossier = if approved.is_some() {
@@ -192,7 +203,7 @@ impl UnitProfile<'_> {
                     proposed_level: s.level,
                     dossier_status: dossier as i32,
                     approval: approved.map(|d| Approval {
-                        decision_number: format!("{}/QĐ-{}", rng.random_range(10..900), d.year()),
+                        decision_number: format!("{decision_number}/QĐ-{}", d.year()),
                         decision_date: Some(proto_date(d)),
                         approving_authority: "Thủ trưởng cơ quan chủ quản".to_string(),
                         approved_level: s.level,
@@ -212,7 +223,7 @@ impl UnitProfile<'_> {
             .filter(|d| *d <= day)
             .map(|d| InternalRegulation {
                 updated: true,
-                document_number: format!("{}/QĐ-ATTT", rng.random_range(1..200)),
+                document_number: format!("{document_number}/QĐ-ATTT"),
                 document_date: Some(proto_date(d)),
             });
         let has = |block: &str| self.blocks.iter().any(|b| b == block);
@@ -227,7 +238,7 @@ impl UnitProfile<'_> {
             reporter: Some(Reporter {
                 full_name: "Cán bộ phụ trách công nghệ thông tin".to_string(),
                 position: "Chuyên viên".to_string(),
-                phone: format!("09{:08}", rng.random_range(0..100_000_000)),
+                phone: format!("09{phone:08}"),
                 email: String::new(),
             }),
             no_camera_systems: systems.is_empty(),

@@ -2,6 +2,7 @@
 
 pub mod broker;
 pub mod demo;
+pub mod history;
 pub mod land;
 pub mod query;
 pub mod registry;

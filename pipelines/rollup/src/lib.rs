@@ -6,6 +6,7 @@
 
 pub mod catalog;
 mod error;
+pub mod history;
 pub mod report;
 mod rollup;
 pub mod sql;

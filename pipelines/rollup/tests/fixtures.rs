@@ -613,3 +613,75 @@ async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_units_history_lists_versions_and_what_changed() {
+    use baocao_rollup::catalog::{CatalogSources, catalog_session};
+    use baocao_rollup::history::{Change, diff, unit_history};
+    let registry_path = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    land(&landing, &fixture());
+    let registry = Registry::load(registry_path.path()).expect("registry");
+    let ctx = catalog_session(&CatalogSources {
+        registry: &registry,
+        landing_dir: &landing,
+        summaries_dir: &root.path().join("none"),
+        as_of: None,
+        scope: None,
+    })
+    .await
+    .expect("catalog");
+    let versions = unit_history(&ctx, "14755", Some("c"))
+        .await
+        .expect("history");
+    let ids: Vec<_> = versions.iter().map(|v| v.submission_id.as_str()).collect();
+    assert_eq!(ids, ["s1", "s2"]);
+    assert_eq!(
+        versions[0]
+            .who
+            .get("authenticated_unit")
+            .map(String::as_str),
+        Some("14755")
+    );
+    let changes = diff(&versions[0], &versions[1]);
+    for expected in [
+        Change::Field("system_count".into(), "1".into(), "2".into()),
+        Change::SystemField(
+            "S1".into(),
+            "dossier_status".into(),
+            "submitted".into(),
+            "approved".into(),
+        ),
+        Change::SystemField(
+            "S1".into(),
+            "plan_status".into(),
+            "not_started".into(),
+            "in_progress".into(),
+        ),
+        Change::SystemField("S1".into(), "approved_level".into(), "∅".into(), "2".into()),
+        Change::SystemAdded("S2".into()),
+    ] {
+        assert!(changes.contains(&expected), "{expected} not in {changes:?}");
+    }
+    assert!(
+        !changes
+            .iter()
+            .any(|c| matches!(c, Change::SystemRemoved(_)))
+    );
+    // The DIC's report landed twice: one version, not two.
+    assert_eq!(
+        unit_history(&ctx, "38.STTTT", None)
+            .await
+            .expect("history")
+            .len(),
+        2,
+        "s6 once, then s7"
+    );
+    assert!(
+        unit_history(&ctx, "no-such-unit'; DROP", None)
+            .await
+            .expect("history")
+            .is_empty()
+    );
+}

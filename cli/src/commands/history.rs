@@ -1,0 +1,86 @@
+//! `baocao history`: who submitted what for a unit, when, and what changed between
+//! versions (the audit trail, read from the raw history).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use baocao_registry::Registry;
+use baocao_rollup::catalog::{CatalogSources, catalog_session};
+use baocao_rollup::history::{diff, unit_history};
+
+use crate::config::Config;
+
+/// Flags of `baocao history`.
+#[derive(clap::Args)]
+pub struct HistoryArgs {
+    /// The unit's code.
+    #[arg(long)]
+    unit: String,
+    /// Only this campaign.
+    #[arg(long)]
+    campaign: Option<String>,
+    /// Landing directory (overrides `landing.dir`).
+    #[arg(long)]
+    landing_dir: Option<PathBuf>,
+}
+
+pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode> {
+    let registry = Registry::load(&config.data_dir)
+        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let unit = registry
+        .unit(&args.unit)
+        .with_context(|| format!("unknown unit `{}`", args.unit))?;
+    let landing_dir = args
+        .landing_dir
+        .unwrap_or_else(|| config.landing.dir.clone());
+    let ctx = catalog_session(&CatalogSources {
+        registry: &registry,
+        landing_dir: &landing_dir,
+        summaries_dir: &config.rollup.out_dir,
+        as_of: None,
+        scope: None,
+    })
+    .await?;
+    let versions = unit_history(&ctx, &unit.code, args.campaign.as_deref()).await?;
+    println!(
+        "{} — {} ({} accepted versions)",
+        unit.code,
+        unit.name,
+        versions.len()
+    );
+    let mut previous: Option<&baocao_rollup::history::Version> = None;
+    for (i, version) in versions.iter().enumerate() {
+        let who = |k: &str| version.who.get(k).map(String::as_str).unwrap_or("");
+        println!(
+            "\nv{} {} received {} (as of {}) by {} via {}, reporter {} {} {}",
+            i + 1,
+            version.submission_id,
+            who("received_at"),
+            who("as_of"),
+            who("authenticated_unit"),
+            who("gateway_id"),
+            who("reporter_name"),
+            who("reporter_position"),
+            who("reporter_phone"),
+        );
+        match previous.filter(|p| p.campaign_id == version.campaign_id) {
+            None => println!(
+                "  first report for {}: {} systems",
+                version.campaign_id,
+                version.systems.len()
+            ),
+            Some(before) => {
+                let changes = diff(before, version);
+                if changes.is_empty() {
+                    println!("  no change");
+                }
+                for change in changes {
+                    println!("  {change}");
+                }
+            }
+        }
+        previous = Some(version);
+    }
+    Ok(ExitCode::SUCCESS)
+}
