@@ -442,6 +442,36 @@ async fn tokens_tiers_and_jurisdictions_are_enforced() -> anyhow::Result<()> {
         .await?
         .into_inner();
     assert_eq!(receipt.gateway_id, "commune-380");
+    // A district office submits on behalf of a commune unit of its district, recorded
+    // as such; not for a commune of another district, nor for a unit of its own tier.
+    let office = stack.token("380.PVHTT");
+    let on_behalf = valid_report("14755.MN");
+    commune_client
+        .submit_report(submit(&on_behalf, &office))
+        .await?;
+    let records = stack.read_topic(2)?;
+    let (key, envelope) = records
+        .iter()
+        .find(|(_, e)| {
+            e.report
+                .as_ref()
+                .is_some_and(|r| r.submission_id == on_behalf.submission_id)
+        })
+        .expect("the on-behalf report is in Kafka");
+    assert_eq!(
+        (key.as_str(), envelope.authenticated_unit.as_str()),
+        ("14755.MN", "380.PVHTT")
+    );
+    let status = commune_client
+        .submit_report(submit(&valid_report("14809.MN"), &office))
+        .await
+        .expect_err("commune of another district");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = client
+        .submit_report(submit(&valid_report("380.CA"), &office))
+        .await
+        .expect_err("a unit of the office's own tier");
+    assert_eq!(status.code(), Code::PermissionDenied);
     let outside = stack.token("14809");
     let status = commune_client
         .submit_report(submit(&valid_report("14809"), &outside))

@@ -229,6 +229,9 @@ impl ReportingGateway {
 
         let received_at = timestamp(now);
         let submission_id = report.submission_id.clone();
+        // Keyed by the unit reported on (its versions stay in order on one partition),
+        // which differs from the caller when an office submits on a commune's behalf.
+        let key = report.unit_code.clone();
         let envelope = ReportEnvelope {
             schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
             report: Some(report),
@@ -238,12 +241,10 @@ impl ReportingGateway {
             authenticated_unit: caller.unit.clone(),
         };
         let started = std::time::Instant::now();
-        let (partition, offset) = self
-            .producer
-            .send(&caller.unit, &envelope.encode_to_vec())
-            .await?;
+        let (partition, offset) = self.producer.send(&key, &envelope.encode_to_vec()).await?;
         tracing::info!(
-            unit = %caller.unit,
+            unit = %key,
+            submitted_by = %caller.unit,
             submission_id = %submission_id,
             partition,
             offset,
@@ -306,12 +307,7 @@ impl ReportingService for ReportingGateway {
                 "is required",
             ));
         }
-        if report.unit_code != caller.unit {
-            return Err(permission_denied(format!(
-                "the token of unit `{}` cannot submit for unit `{}`",
-                caller.unit, report.unit_code
-            )));
-        }
+
         if let Err(wait) = self
             .rate_limiter
             .check(&caller.unit, std::time::Instant::now())
@@ -325,6 +321,15 @@ impl ReportingService for ReportingGateway {
                 &format!("unknown unit `{}`", report.unit_code),
             ));
         };
+        // A unit submits for itself; a district office also for the communes of its
+        // district. The envelope's authenticated_unit records who actually submitted.
+        let submitter = self.registry.unit(&caller.unit);
+        if !submitter.is_some_and(|s| self.registry.may_submit_for(s, unit)) {
+            return Err(permission_denied(format!(
+                "the token of unit `{}` cannot submit for unit `{}`",
+                caller.unit, report.unit_code
+            )));
+        }
         if !self.serves(unit) {
             return Err(permission_denied(format!(
                 "unit `{}` ({} tier) is not served by this gateway ({} tier, jurisdiction {})",

@@ -248,6 +248,18 @@ impl Registry {
             .any(|a| a.code == jurisdiction)
     }
 
+    /// Whether `submitter` may submit for `unit`: itself, or — when its kind submits on
+    /// behalf — a unit of a lower tier inside the submitter's area.
+    pub fn may_submit_for(&self, submitter: &ReportingUnit, unit: &ReportingUnit) -> bool {
+        if submitter.code == unit.code {
+            return true;
+        }
+        self.kind(&submitter.kind)
+            .is_some_and(|k| k.submits_on_behalf)
+            && unit.tier > submitter.tier
+            && self.is_within(unit, &submitter.area_code)
+    }
+
     /// Units expected to report in `campaign`: inside its province and of a required kind.
     pub fn expected_units<'a>(
         &'a self,

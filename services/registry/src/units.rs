@@ -23,6 +23,11 @@ pub struct UnitKind {
     /// `media`. A block from a unit whose kind does not list it is refused.
     #[serde(default)]
     pub indicator_blocks: Vec<String>,
+    /// Units of this kind may submit *on behalf of* units of a lower tier inside their
+    /// area (a district office for the communes of its district); the envelope records
+    /// who actually submitted.
+    #[serde(default)]
+    pub submits_on_behalf: bool,
 }
 
 /// The indicator block names a kind may list.
