@@ -302,19 +302,49 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
 
+/// The fixture landed under a fresh directory, with its registry.
+struct Landed {
+    registry_dir: tempfile::TempDir,
+    root: tempfile::TempDir,
+}
+
+impl Landed {
+    fn new() -> Self {
+        let landed = Landed {
+            registry_dir: registry_dir(),
+            root: tempfile::tempdir().expect("tempdir"),
+        };
+        land(&landed.landing(), &fixture());
+        landed
+    }
+
+    fn landing(&self) -> std::path::PathBuf {
+        self.root.path().join("landing")
+    }
+
+    fn out(&self) -> std::path::PathBuf {
+        self.root.path().join("out")
+    }
+
+    fn registry(&self) -> Registry {
+        Registry::load(self.registry_dir.path()).expect("registry")
+    }
+
+    async fn rollup(&self, cut_off: NaiveDate) -> RollupOutput {
+        rollup(
+            self.registry_dir.path(),
+            &self.landing(),
+            &self.out(),
+            cut_off,
+        )
+        .await
+    }
+}
+
 #[tokio::test]
 async fn hand_computed_rollup_at_the_report_deadline() {
-    let registry = registry_dir();
-    let root = tempfile::tempdir().expect("tempdir");
-    let landing = root.path().join("landing");
-    land(&landing, &fixture());
-    let output = rollup(
-        registry.path(),
-        &landing,
-        &root.path().join("out"),
-        day(2023, 3, 22),
-    )
-    .await;
+    let landed = Landed::new();
+    let output = landed.rollup(day(2023, 3, 22)).await;
     let s = Summary(&output.summary);
 
     // 1 province + 2 districts + 3 communes + 9 units.
@@ -381,17 +411,8 @@ async fn hand_computed_rollup_at_the_report_deadline() {
 
 #[tokio::test]
 async fn a_later_cut_off_takes_the_correction_and_the_late_unit() {
-    let registry = registry_dir();
-    let root = tempfile::tempdir().expect("tempdir");
-    let landing = root.path().join("landing");
-    land(&landing, &fixture());
-    let output = rollup(
-        registry.path(),
-        &landing,
-        &root.path().join("out"),
-        day(2023, 3, 31),
-    )
-    .await;
+    let landed = Landed::new();
+    let output = landed.rollup(day(2023, 3, 31)).await;
     let s = Summary(&output.summary);
     assert_eq!(s.text("unit", "38.STTTT", "submission_id"), "s7");
     assert_eq!(s.int("unit", "38.STTTT", "cameras"), 99);
@@ -428,18 +449,9 @@ async fn an_empty_campaign_rolls_up_to_every_unit_missing() {
 
 #[tokio::test]
 async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
-    let registry_path = registry_dir();
-    let root = tempfile::tempdir().expect("tempdir");
-    let landing = root.path().join("landing");
-    land(&landing, &fixture());
-    let output = rollup(
-        registry_path.path(),
-        &landing,
-        &root.path().join("out"),
-        day(2023, 3, 22),
-    )
-    .await;
-    let registry = Registry::load(registry_path.path()).expect("registry");
+    let landed = Landed::new();
+    let output = landed.rollup(day(2023, 3, 22)).await;
+    let registry = landed.registry();
     let campaign = registry.campaign("c").expect("campaign");
     let milestone = campaign.milestone("levels").expect("milestone");
     let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output);
@@ -485,13 +497,9 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
 #[tokio::test]
 async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
     use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
-    let registry_path = registry_dir();
-    let root = tempfile::tempdir().expect("tempdir");
-    let landing = root.path().join("landing");
-    let out = root.path().join("out");
-    land(&landing, &fixture());
-    rollup(registry_path.path(), &landing, &out, day(2023, 3, 22)).await;
-    let registry = Registry::load(registry_path.path()).expect("registry");
+    let landed = Landed::new();
+    landed.rollup(day(2023, 3, 22)).await;
+    let (landing, out, registry) = (landed.landing(), landed.out(), landed.registry());
     let count = |ctx: datafusion::prelude::SessionContext, sql: &'static str| async move {
         let batches = run_query(&ctx, sql).await.expect(sql);
         let column = arrow::compute::cast(batches[0].column(0), &DataType::Int64).expect("cast");
@@ -618,15 +626,12 @@ async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
 async fn a_units_history_lists_versions_and_what_changed() {
     use baocao_rollup::catalog::{CatalogSources, catalog_session};
     use baocao_rollup::history::{Change, diff, unit_history};
-    let registry_path = registry_dir();
-    let root = tempfile::tempdir().expect("tempdir");
-    let landing = root.path().join("landing");
-    land(&landing, &fixture());
-    let registry = Registry::load(registry_path.path()).expect("registry");
+    let landed = Landed::new();
+    let registry = landed.registry();
     let ctx = catalog_session(&CatalogSources {
         registry: &registry,
-        landing_dir: &landing,
-        summaries_dir: &root.path().join("none"),
+        landing_dir: &landed.landing(),
+        summaries_dir: &landed.out(),
         as_of: None,
         scope: None,
     })
