@@ -533,6 +533,34 @@ async fn broker_down_gives_unavailable_and_a_retry_with_the_same_id_succeeds_onc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_deadline_is_honoured_and_never_answered_ok() -> anyhow::Result<()> {
+    let mut stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+    client
+        .submit_report(submit(&valid_report("38.STTTT"), &token))
+        .await?;
+    stack.broker.kill();
+    let mut request = submit(&valid_report("38.STTTT"), &token);
+    request.set_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let status = client
+        .submit_report(request)
+        .await
+        .expect_err("no broker, short deadline");
+    assert!(
+        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{status:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_health_and_read_only_rpcs() -> anyhow::Result<()> {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
