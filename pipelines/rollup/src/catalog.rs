@@ -16,7 +16,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
-use crate::rollup::{end_of_vietnam_day_ms, register_raw};
+use crate::rollup::{end_of_vietnam_day_ms, raw_table};
 use crate::units_table::units_batch;
 use crate::{Error, Result};
 
@@ -125,45 +125,32 @@ fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> 
         Field::new("report_deadline", DataType::Date32, false),
         Field::new("is_last", DataType::Boolean, false),
     ]));
+    type CampaignMilestone<'a> = (
+        &'a baocao_registry::Campaign,
+        &'a baocao_registry::Milestone,
+    );
+    let texts = |f: &dyn Fn(&CampaignMilestone) -> String| {
+        Arc::new(StringArray::from(
+            milestones.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
+    let dates = |f: &dyn Fn(&CampaignMilestone) -> NaiveDate| {
+        Arc::new(Date32Array::from(
+            milestones
+                .iter()
+                .map(|cm| date32(f(cm)))
+                .collect::<Vec<_>>(),
+        ))
+    };
     let milestone_batch = RecordBatch::try_new(
         milestone_schema,
         vec![
-            Arc::new(StringArray::from(
-                milestones
-                    .iter()
-                    .map(|(c, _)| c.id.clone())
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(StringArray::from(
-                milestones
-                    .iter()
-                    .map(|(_, m)| m.id.clone())
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(StringArray::from(
-                milestones
-                    .iter()
-                    .map(|(_, m)| m.name.clone())
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(StringArray::from(
-                milestones
-                    .iter()
-                    .map(|(_, m)| m.measure.as_str())
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(Date32Array::from(
-                milestones
-                    .iter()
-                    .map(|(_, m)| date32(m.unit_deadline))
-                    .collect::<Vec<_>>(),
-            )),
-            Arc::new(Date32Array::from(
-                milestones
-                    .iter()
-                    .map(|(_, m)| date32(m.report_deadline))
-                    .collect::<Vec<_>>(),
-            )),
+            texts(&|(c, _)| c.id.clone()),
+            texts(&|(_, m)| m.id.clone()),
+            texts(&|(_, m)| m.name.clone()),
+            texts(&|(_, m)| m.measure.as_str().to_string()),
+            dates(&|(_, m)| m.unit_deadline),
+            dates(&|(_, m)| m.report_deadline),
             Arc::new(BooleanArray::from(
                 milestones
                     .iter()
@@ -222,15 +209,10 @@ async fn written_frame(ctx: &SessionContext, root: &Path, file: &str) -> Result<
     Ok(union)
 }
 
-/// A raw landing table as a DataFrame (empty when nothing is landed).
-async fn raw_frame(ctx: &SessionContext, dir: &Path, schema: &SchemaRef) -> Result<DataFrame> {
-    // Registered under a throw-away name only to get a DataFrame, then deregistered: the
-    // unfiltered table must not be reachable by name from a scoped session.
-    let name = "__raw";
-    register_raw(ctx, name, dir, schema).await?;
-    let frame = ctx.table(name).await?;
-    ctx.deregister_table(name)?;
-    Ok(frame)
+/// A raw landing table as a DataFrame. It is never registered by name, so a scoped
+/// session cannot reach it unfiltered.
+fn raw_frame(ctx: &SessionContext, dir: &Path, schema: &SchemaRef) -> Result<DataFrame> {
+    Ok(ctx.read_table(raw_table(dir, schema)?)?)
 }
 
 /// A session with the whole catalog registered. With a scope, every table holding units
@@ -305,10 +287,9 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
         &ctx,
         &sources.landing_dir.join("submissions"),
         &SUBMISSIONS_SCHEMA,
-    )
-    .await?;
+    )?;
     ctx.register_table("submissions_raw", in_scope(cut(submissions)?)?.into_view())?;
-    let systems = raw_frame(&ctx, &sources.landing_dir.join("systems"), &SYSTEMS_SCHEMA).await?;
+    let systems = raw_frame(&ctx, &sources.landing_dir.join("systems"), &SYSTEMS_SCHEMA)?;
     ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
     let views = [
         "CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank) FROM (

@@ -12,11 +12,11 @@ use baocao_landing::writer::write_parquet_atomic;
 use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::{Campaign, Milestone, Registry};
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
@@ -103,18 +103,11 @@ fn has_parquet_files(dir: &Path) -> bool {
     })
 }
 
-/// Registers a raw table from `dir` (recursively, `.parquet` only: unfinished `.tmp`
-/// files are never read) or an empty table when nothing is landed yet.
-pub(crate) async fn register_raw(
-    ctx: &SessionContext,
-    name: &str,
-    dir: &Path,
-    schema: &SchemaRef,
-) -> Result<()> {
+/// A raw table read from `dir` (recursively, `.parquet` only: unfinished `.tmp` files
+/// are never read), or an empty table when nothing is landed yet.
+pub(crate) fn raw_table(dir: &Path, schema: &SchemaRef) -> Result<Arc<dyn TableProvider>> {
     if !has_parquet_files(dir) {
-        let empty = MemTable::try_new(schema.clone(), vec![vec![]])?;
-        ctx.register_table(name, Arc::new(empty))?;
-        return Ok(());
+        return Ok(Arc::new(MemTable::try_new(schema.clone(), vec![vec![]])?));
     }
     let absolute = dir.canonicalize().map_err(|err| Error::Output {
         path: dir.to_path_buf(),
@@ -126,8 +119,7 @@ pub(crate) async fn register_raw(
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema.clone());
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-    Ok(())
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 fn params_batch(
@@ -178,14 +170,14 @@ pub async fn session(
             .join(table)
             .join(format!("campaign={}", campaign.id))
     };
-    register_raw(
-        &ctx,
+    ctx.register_table(
         "submissions",
-        &campaign_dir("submissions"),
-        &SUBMISSIONS_SCHEMA,
-    )
-    .await?;
-    register_raw(&ctx, "systems", &campaign_dir("systems"), &SYSTEMS_SCHEMA).await?;
+        raw_table(&campaign_dir("submissions"), &SUBMISSIONS_SCHEMA)?,
+    )?;
+    ctx.register_table(
+        "systems",
+        raw_table(&campaign_dir("systems"), &SYSTEMS_SCHEMA)?,
+    )?;
     let units = units_batch(registry, Some(campaign))?;
     ctx.register_batch("units", units)?;
     let params = params_batch(
