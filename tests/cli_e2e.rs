@@ -17,6 +17,32 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The shipped template, made into a report of the provincial police (38.CA) for the
+/// open test campaign, dated today, without a submission id (the client makes one).
+fn police_report_from_template(template: &str) -> String {
+    let today = common::today();
+    template
+        .replace("38.STTTT", "38.CA")
+        .replace("thanh-hoa-2023", "th-open")
+        .replace(
+            "[media]\nitems_broadcast = 12",
+            "[police]\nassessments_done = 3\ncases_handled = 1",
+        )
+        .replace(
+            "submission_id = \"0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50\"\n",
+            "",
+        )
+        .replace(
+            "as_of = { year = 2023, month = 3, day = 15 }",
+            &format!(
+                "as_of = {{ year = {}, month = {}, day = {} }}",
+                today.format("%Y"),
+                today.format("%-m"),
+                today.format("%-d")
+            ),
+        )
+}
+
 #[test]
 fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
@@ -70,27 +96,7 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     // The template, adapted to this unit and the open test campaign.
     let template = baocao().args(["report", "template"]).output()?;
     assert!(template.status.success());
-    let today = common::today();
-    let report = String::from_utf8(template.stdout)?
-        .replace("38.STTTT", "38.CA")
-        .replace("thanh-hoa-2023", "th-open")
-        .replace(
-            "[media]\nitems_broadcast = 12",
-            "[police]\nassessments_done = 3\ncases_handled = 1",
-        )
-        .replace(
-            "submission_id = \"0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50\"\n",
-            "",
-        )
-        .replace(
-            "as_of = { year = 2023, month = 3, day = 15 }",
-            &format!(
-                "as_of = {{ year = {}, month = {}, day = {} }}",
-                today.format("%Y"),
-                today.format("%-m"),
-                today.format("%-d")
-            ),
-        );
+    let report = police_report_from_template(&String::from_utf8(template.stdout)?);
     let file = root.path().join("report.toml");
     std::fs::write(&file, report)?;
 
@@ -144,7 +150,7 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     );
     assert!(String::from_utf8_lossy(&landed.stdout).contains("\"submissions\": 1"));
     let summaries = root.path().join("summaries");
-    let today = today.format("%Y-%m-%d").to_string();
+    let today = common::today().format("%Y-%m-%d").to_string();
     let rolled = baocao()
         .args([
             "rollup",
@@ -226,5 +232,155 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         .output()?;
     assert_eq!(after.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&after.stderr).contains("Unauthenticated"));
+    Ok(())
+}
+
+/// TLS and mutual TLS with certificates made the documented way (`baocao tls dev-certs`),
+/// configured through the environment (`BAOCAO_GATEWAY__TLS__…`): only a client holding a
+/// certificate of the province's CA gets through; plaintext, a client without a
+/// certificate and a client with a certificate of another CA are all refused.
+#[test]
+fn mutual_tls_lets_in_only_enrolled_clients() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let broker = BrokerProcess::start(root.path())?;
+    let data = data_dir(root.path())?;
+    let tokens = root.path().join("tokens.json");
+    let gateway_addr = format!("127.0.0.1:{}", free_port());
+    let topic = format!("tls-{}", uuid::Uuid::new_v4().simple());
+    let baocao = || {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--kafka-brokers", &broker.addr, "--reports-topic", &topic])
+            .env("RUST_LOG", "warn")
+            .current_dir(root.path());
+        command
+    };
+    let run = |command: &mut Command| -> anyhow::Result<std::process::Output> {
+        let output = command.output()?;
+        Ok(output)
+    };
+    for (dir, client) in [("certs", "huyen-dong-son"), ("rogue", "intruder")] {
+        let made = run(baocao().args(["tls", "dev-certs", "--out", dir, "--client-name", client]))?;
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    let certs = root.path().join("certs");
+    let issued = run(baocao()
+        .args(["token", "issue", "--unit", "38.CA", "--tokens-file"])
+        .arg(&tokens))?;
+    let token = String::from_utf8(issued.stdout)?.trim().to_string();
+
+    let _gateway = KillOnDrop(
+        baocao()
+            .args(["serve", "--tier", "province", "--jurisdiction", "38"])
+            .args(["--listen", &gateway_addr, "--tokens-file"])
+            .arg(&tokens)
+            .env("BAOCAO_GATEWAY__TLS__CERT_FILE", certs.join("server.pem"))
+            .env("BAOCAO_GATEWAY__TLS__KEY_FILE", certs.join("server.key"))
+            .env("BAOCAO_GATEWAY__TLS__CLIENT_CA_FILE", certs.join("ca.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_port(&gateway_addr, Duration::from_secs(20))?;
+
+    let template = run(baocao().args(["report", "template"]))?;
+    let file = root.path().join("report.toml");
+    std::fs::write(
+        &file,
+        police_report_from_template(&String::from_utf8(template.stdout)?),
+    )?;
+    let submit = |url: &str, extra: &[&str]| -> anyhow::Result<std::process::Output> {
+        run(baocao()
+            .args(["submit", "--retries", "0", "--file"])
+            .arg(&file)
+            .args(["--token", &token, "--gateway", url])
+            .args(extra))
+    };
+    let https = format!(
+        "https://localhost:{}",
+        gateway_addr.rsplit(':').next().unwrap_or_default()
+    );
+    let ca = certs.join("ca.pem").display().to_string();
+    let client_cert = certs.join("client.pem").display().to_string();
+    let client_key = certs.join("client.key").display().to_string();
+    let rogue = root.path().join("rogue");
+    let rogue_cert = rogue.join("client.pem").display().to_string();
+    let rogue_key = rogue.join("client.key").display().to_string();
+
+    let refusals = [
+        ("plaintext", submit(&format!("http://{gateway_addr}"), &[])?),
+        (
+            "no client certificate",
+            submit(&https, &["--ca-cert", &ca])?,
+        ),
+        (
+            "a certificate of another CA",
+            submit(
+                &https,
+                &[
+                    "--ca-cert",
+                    &ca,
+                    "--client-cert",
+                    &rogue_cert,
+                    "--client-key",
+                    &rogue_key,
+                ],
+            )?,
+        ),
+        (
+            "a server certificate not trusted",
+            submit(
+                &https,
+                &[
+                    "--ca-cert",
+                    &rogue.join("ca.pem").display().to_string(),
+                    "--client-cert",
+                    &client_cert,
+                    "--client-key",
+                    &client_key,
+                ],
+            )?,
+        ),
+    ];
+    for (case, output) in &refusals {
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{case}: must not be accepted"
+        );
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("submissionId"),
+            "{case}: no receipt"
+        );
+    }
+
+    let accepted = submit(
+        &https,
+        &[
+            "--ca-cert",
+            &ca,
+            "--client-cert",
+            &client_cert,
+            "--client-key",
+            &client_key,
+        ],
+    )?;
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    let records = common::read_envelopes(&broker.addr, &topic, 6, 1)?;
+    assert_eq!(
+        records.len(),
+        1,
+        "only the enrolled client's report is in Kafka"
+    );
     Ok(())
 }

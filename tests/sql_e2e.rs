@@ -179,7 +179,10 @@ async fn endpoint() -> anyhow::Result<Endpoint> {
     let (district, _) = baocao_gateway::tokens::issue_analyst_token(&tokens_file, "380")?;
     let (unit, _) = baocao_gateway::tokens::issue_token(&tokens_file, "38.STTTT")?;
     let server = baocao_sql::start_sql_server(
-        "127.0.0.1:0",
+        &baocao_sql::SqlConfig {
+            listen: "127.0.0.1:0".to_string(),
+            ..Default::default()
+        },
         tokens_file,
         registry.clone(),
         baocao_sql::SqlSources {

@@ -78,6 +78,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     /// Embedded broker.
     pub broker: BrokerSection,
+    /// The analysts' Flight SQL endpoint (`baocao serve-sql`).
+    pub sql: baocao_sql::SqlConfig,
     /// Landing (Kafka → raw Parquet).
     pub landing: baocao_landing::LandingConfig,
     /// Rollups.
@@ -93,6 +95,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             gateway: GatewayConfig::default(),
             broker: BrokerSection::default(),
+            sql: baocao_sql::SqlConfig::default(),
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
             log: LogSection::default(),

@@ -60,6 +60,9 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Submit a report file (TOML or JSON) to a gateway.
     Submit(commands::submit::SubmitArgs),
+    /// TLS: make development certificates (a CA, a server and a client certificate).
+    #[command(subcommand)]
+    Tls(commands::tls::TlsCommand),
     /// Report files: print a commented template.
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
@@ -120,6 +123,7 @@ async fn main() -> ExitCode {
         Command::Token(command) => commands::token::run(&config, command),
         Command::Submit(args) => commands::submit::run(args).await,
         Command::Report(command) => commands::report::run(command),
+        Command::Tls(command) => commands::tls::run(command),
         Command::Registry(command) => commands::registry::run(&config, command),
     };
     match result {

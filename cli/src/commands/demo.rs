@@ -16,6 +16,7 @@ use baocao_registry::{AdminLevel, Registry};
 use baocao_workload::{PlannedSubmission, SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
 use tonic::Code;
+use tonic::transport::Endpoint;
 
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
@@ -155,7 +156,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             start_gateway_with_clock(&gateway_config, &kafka, registry.clone(), clock.clone())
                 .await?;
         println!("      {tier:<8} gateway on {}", gateway.local_addr);
-        endpoints.insert(tier, format!("http://{}", gateway.local_addr));
+        endpoints.insert(
+            tier,
+            Endpoint::from_shared(format!("http://{}", gateway.local_addr))?,
+        );
         gateways.push(gateway);
     }
     let mut units: Vec<&str> = plan.iter().map(|p| p.unit_code.as_str()).collect();
@@ -245,7 +249,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
 async fn replay(
     plan: &[PlannedSubmission],
     registry: &Registry,
-    endpoints: &std::collections::HashMap<AdminLevel, String>,
+    endpoints: &std::collections::HashMap<AdminLevel, Endpoint>,
     tokens: &std::collections::HashMap<String, String>,
     clock: &CampaignClock,
 ) -> anyhow::Result<Tally> {

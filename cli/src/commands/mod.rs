@@ -11,6 +11,7 @@ pub mod rollup;
 pub mod serve;
 pub mod serve_sql;
 pub mod submit;
+pub mod tls;
 pub mod token;
 
 /// Resolves on Ctrl-C or SIGTERM (what service managers and Kubernetes send), so

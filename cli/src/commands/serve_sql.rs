@@ -13,9 +13,9 @@ use crate::config::Config;
 /// Flags of `baocao serve-sql`.
 #[derive(clap::Args)]
 pub struct ServeSqlArgs {
-    /// Listen address.
-    #[arg(long, default_value = "127.0.0.1:50061")]
-    listen: String,
+    /// Listen address (overrides `sql.listen`).
+    #[arg(long)]
+    listen: Option<String>,
     /// Token file (overrides `gateway.tokens_file`); analyst tokens only are accepted.
     #[arg(long)]
     tokens_file: Option<PathBuf>,
@@ -41,16 +41,16 @@ pub async fn run(config: &Config, args: ServeSqlArgs) -> anyhow::Result<ExitCode
     let tokens_file = args
         .tokens_file
         .unwrap_or_else(|| config.gateway.tokens_file.clone());
-    let mut server = start_sql_server(
-        &args.listen,
-        tokens_file,
-        Arc::new(registry),
-        sources.clone(),
-    )
-    .await?;
+    let mut sql = config.sql.clone();
+    if let Some(listen) = args.listen {
+        sql.listen = listen;
+    }
+    let mut server =
+        start_sql_server(&sql, tokens_file, Arc::new(registry), sources.clone()).await?;
     eprintln!(
-        "Flight SQL on {} over {} and {} (analyst tokens: baocao token issue --analyst --scope CODE)",
+        "Flight SQL on {}{} over {} and {} (analyst tokens: baocao token issue --analyst --scope CODE)",
         server.local_addr,
+        if sql.tls.enabled() { " (TLS)" } else { "" },
         sources.landing_dir.display(),
         sources.summaries_dir.display()
     );

@@ -9,6 +9,7 @@ use anyhow::Context;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{StatusReport, SubmitReportRequest, SubmitReportResponse};
 use tonic::metadata::MetadataValue;
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -21,9 +22,18 @@ pub struct SubmitArgs {
     /// The unit's bearer token (`baocao token issue`).
     #[arg(long, env = "BAOCAO_TOKEN", hide_env_values = true)]
     token: String,
-    /// Gateway address.
+    /// Gateway address; `https://` for a gateway with TLS.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     gateway: String,
+    /// CA that signed the gateway's certificate (PEM); default: the system's roots.
+    #[arg(long)]
+    ca_cert: Option<PathBuf>,
+    /// This machine's client certificate (PEM), for a gateway with mutual TLS.
+    #[arg(long, requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, requires = "client_cert")]
+    client_key: Option<PathBuf>,
     /// Retries when the gateway answers UNAVAILABLE or cannot be reached.
     #[arg(long, default_value_t = 3)]
     retries: u32,
@@ -42,15 +52,47 @@ pub fn read_report_file(path: &Path) -> anyhow::Result<StatusReport> {
     Ok(report)
 }
 
+/// The gateway endpoint with TLS settings: plaintext for `http://`, TLS for `https://`
+/// (with the given CA, else the system roots), and a client certificate when given.
+pub fn gateway_endpoint(
+    url: &str,
+    ca_cert: Option<&Path>,
+    client_identity: Option<(&Path, &Path)>,
+) -> anyhow::Result<Endpoint> {
+    let endpoint =
+        Endpoint::from_shared(url.to_string()).with_context(|| format!("gateway `{url}`"))?;
+    if !url.starts_with("https://") {
+        anyhow::ensure!(
+            ca_cert.is_none() && client_identity.is_none(),
+            "--ca-cert/--client-cert need an https:// gateway address"
+        );
+        return Ok(endpoint);
+    }
+    baocao_gateway::tls::install_crypto_provider();
+    let mut tls = ClientTlsConfig::new().with_native_roots();
+    if let Some(ca) = ca_cert {
+        let pem = std::fs::read(ca).with_context(|| format!("--ca-cert {}", ca.display()))?;
+        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    }
+    if let Some((cert, key)) = client_identity {
+        let cert =
+            std::fs::read(cert).with_context(|| format!("--client-cert {}", cert.display()))?;
+        let key = std::fs::read(key).with_context(|| format!("--client-key {}", key.display()))?;
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    endpoint.tls_config(tls).context("TLS settings")
+}
+
 /// Submits once over gRPC with the bearer token.
 pub async fn submit_once(
-    gateway: &str,
+    gateway: &Endpoint,
     token: &str,
     report: &StatusReport,
 ) -> Result<SubmitReportResponse, Status> {
-    let mut client = ReportingServiceClient::connect(gateway.to_string())
-        .await
-        .map_err(|err| Status::unavailable(format!("cannot reach gateway {gateway}: {err}")))?;
+    let channel = gateway.connect().await.map_err(|err| {
+        Status::unavailable(format!("cannot reach gateway {}: {err:?}", gateway.uri()))
+    })?;
+    let mut client = ReportingServiceClient::new(channel);
     let mut request = tonic::Request::new(SubmitReportRequest {
         report: Some(report.clone()),
     });
@@ -84,9 +126,11 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             report.submission_id
         );
     }
+    let identity = args.client_cert.as_deref().zip(args.client_key.as_deref());
+    let gateway = gateway_endpoint(&args.gateway, args.ca_cert.as_deref(), identity)?;
     let mut attempt = 0;
     loop {
-        match submit_once(&args.gateway, &args.token, &report).await {
+        match submit_once(&gateway, &args.token, &report).await {
             Ok(receipt) => {
                 println!("{}", serde_json::to_string_pretty(&receipt)?);
                 return Ok(ExitCode::SUCCESS);

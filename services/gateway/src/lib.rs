@@ -9,6 +9,7 @@ pub mod rate_limit;
 mod server;
 mod service;
 pub mod status;
+pub mod tls;
 pub mod tokens;
 pub mod validate;
 
@@ -16,3 +17,4 @@ pub use error::{Error, Result};
 pub use producer::KafkaConfig;
 pub use server::{GatewayConfig, RunningGateway, start_gateway, start_gateway_with_clock};
 pub use service::{Clock, GatewayParts, ReportingGateway, SystemClock};
+pub use tls::TlsConfig;

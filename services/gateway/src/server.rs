@@ -16,6 +16,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::producer::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use crate::service::{Clock, GatewayParts, ReportingGateway, SystemClock};
+use crate::tls::TlsConfig;
 use crate::tokens::TokenStore;
 use crate::validate::ReportLimits;
 use crate::{Error, Result};
@@ -45,6 +46,8 @@ pub struct GatewayConfig {
     /// Reports a unit may send per minute (bursts up to this many); more get
     /// RESOURCE_EXHAUSTED with a retry delay. 0: unlimited.
     pub max_reports_per_unit_per_minute: u32,
+    /// TLS on the listener (and mutual TLS with a client CA); empty: plaintext.
+    pub tls: TlsConfig,
 }
 
 impl Default for GatewayConfig {
@@ -61,6 +64,7 @@ impl Default for GatewayConfig {
             max_text_chars: limits.max_text_chars,
             recent_submissions: 100_000,
             max_reports_per_unit_per_minute: 30,
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -148,6 +152,7 @@ pub async fn start_gateway_with_clock(
         max_report_bytes: config.max_report_bytes,
         max_text_chars: config.max_text_chars,
     };
+    let tls = config.tls.server_config("gateway.tls")?;
     if kafka.create_topic {
         ensure_reports_topic(kafka).await?;
     }
@@ -190,9 +195,14 @@ pub async fn start_gateway_with_clock(
     let listener = TcpListener::bind(&config.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-    tracing::info!(%local_addr, %tier, jurisdiction = %config.jurisdiction, %gateway_id, topic = %kafka.reports_topic, "gateway serving");
+    let mutual_tls = !config.tls.client_ca_file.as_os_str().is_empty();
+    tracing::info!(%local_addr, %tier, jurisdiction = %config.jurisdiction, %gateway_id, topic = %kafka.reports_topic, tls = tls.is_some(), mutual_tls, "gateway serving");
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
     let task = tokio::spawn(async move {
-        tonic::transport::Server::builder()
+        builder
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

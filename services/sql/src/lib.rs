@@ -11,12 +11,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
+use baocao_gateway::TlsConfig;
 use baocao_gateway::tokens::{TokenRole, TokenStore};
 use baocao_registry::Registry;
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use datafusion::execution::context::SessionState;
 use datafusion_flight_sql_server::service::FlightSqlService;
 use datafusion_flight_sql_server::session::SessionStateProvider;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -29,9 +31,9 @@ pub enum Error {
     /// Binding the listener failed.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
-    /// The token file could not be opened.
+    /// The token file could not be opened, or the TLS settings are wrong.
     #[error(transparent)]
-    Tokens(#[from] baocao_gateway::Error),
+    Gateway(#[from] baocao_gateway::Error),
     /// The server failed.
     #[error("flight sql server: {0}")]
     Serve(#[from] tonic::transport::Error),
@@ -153,9 +155,28 @@ impl RunningSqlServer {
     }
 }
 
-/// Binds `listen` and serves Flight SQL over the catalog in the background.
+/// The SQL endpoint's own settings (`[sql]` in the config file).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqlConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// TLS on the listener (and mutual TLS with a client CA); empty: plaintext.
+    pub tls: TlsConfig,
+}
+
+impl Default for SqlConfig {
+    fn default() -> Self {
+        SqlConfig {
+            listen: "127.0.0.1:50061".to_string(),
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+/// Binds `config.listen` and serves Flight SQL over the catalog in the background.
 pub async fn start_sql_server(
-    listen: &str,
+    config: &SqlConfig,
     tokens_file: PathBuf,
     registry: Arc<Registry>,
     sources: SqlSources,
@@ -167,12 +188,17 @@ pub async fn start_sql_server(
         catalog_default::WithDefaultCatalog(service),
         move |request| authenticate(&tokens, request),
     );
-    let listener = TcpListener::bind(listen).await?;
+    let tls = config.tls.server_config("sql.tls")?;
+    let listener = TcpListener::bind(&config.listen).await?;
     let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-    tracing::info!(%local_addr, "flight sql serving");
+    tracing::info!(%local_addr, tls = tls.is_some(), "flight sql serving");
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
     let task = tokio::spawn(async move {
-        tonic::transport::Server::builder()
+        builder
             .add_service(server)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                 let _ = shutdown_rx.await;
