@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(&descriptor_path)
         .compile_well_known_types(true)
+        .codec_path("crate::codec::StrictProstCodec")
         .extern_path(".google.protobuf", "::pbjson_types")
         .compile_with_config(config, &protos, &[root.clone(), well_known])?;
 

@@ -3,6 +3,8 @@
 //! messages serialize with serde in the protobuf JSON mapping (so report files in JSON or
 //! TOML use the same field names as the `.proto`).
 
+pub mod codec;
+
 /// Generated code for package `baocao.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod v1 {

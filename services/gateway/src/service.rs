@@ -23,7 +23,7 @@ use crate::status::{
     field_error, invalid_report, permission_denied, rate_limited, unauthenticated,
 };
 use crate::tokens::{TokenRecord, TokenRole, TokenStore};
-use crate::validate::{ReportLimits, ValidationContext, validate_report};
+use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
 
 /// Submission ids this gateway accepted recently, with a digest of their content, so a
 /// retry is answered without writing again and a reused id with other content is refused.
@@ -318,7 +318,7 @@ impl ReportingService for ReportingGateway {
             return Err(field_error(
                 Code::InvalidArgument,
                 "report.unit_code",
-                &format!("unknown unit `{}`", report.unit_code),
+                &format!("unknown unit `{}`", shown(&report.unit_code)),
             ));
         };
         // A unit submits for itself; a district office also for the communes of its
@@ -327,7 +327,8 @@ impl ReportingService for ReportingGateway {
         if !submitter.is_some_and(|s| self.registry.may_submit_for(s, unit)) {
             return Err(permission_denied(format!(
                 "the token of unit `{}` cannot submit for unit `{}`",
-                caller.unit, report.unit_code
+                caller.unit,
+                shown(&report.unit_code)
             )));
         }
         if !self.serves(unit) {

@@ -7,17 +7,39 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 use crate::Error;
 use crate::validate::Violation;
 
-/// INVALID_ARGUMENT with a `google.rpc.BadRequest` listing every violation.
+/// Most violations listed in one answer. A report with thousands of problems (a
+/// malicious or broken client) still gets an answer that fits in HTTP/2 trailers.
+const MAX_LISTED_VIOLATIONS: usize = 100;
+
+/// Violations repeated in the status message (all of them are in the details).
+const MAX_SUMMARIZED_VIOLATIONS: usize = 5;
+
+/// INVALID_ARGUMENT with a `google.rpc.BadRequest` listing the violations (the first
+/// [`MAX_LISTED_VIOLATIONS`], then one entry saying how many more).
 pub fn invalid_report(violations: &[Violation]) -> Status {
-    let summary = violations
+    let mut summary = violations
         .iter()
+        .take(MAX_SUMMARIZED_VIOLATIONS)
         .map(|v| format!("{}: {}", v.field, v.reason))
         .collect::<Vec<_>>()
         .join("; ");
-    let field_violations: Vec<FieldViolation> = violations
+    if violations.len() > MAX_SUMMARIZED_VIOLATIONS {
+        summary.push_str("; …");
+    }
+    let mut field_violations: Vec<FieldViolation> = violations
         .iter()
+        .take(MAX_LISTED_VIOLATIONS)
         .map(|v| FieldViolation::new(v.field.clone(), v.reason.clone()))
         .collect();
+    if violations.len() > MAX_LISTED_VIOLATIONS {
+        field_violations.push(FieldViolation::new(
+            "report",
+            format!(
+                "{} more problems not listed; fix the ones above and send again",
+                violations.len() - MAX_LISTED_VIOLATIONS
+            ),
+        ));
+    }
     Status::with_error_details(
         Code::InvalidArgument,
         format!(
@@ -68,5 +90,37 @@ impl From<Error> for Status {
             )),
             other => Status::internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_of_violations_are_capped_with_a_count_of_the_rest() {
+        let violations: Vec<Violation> = (0..5_000)
+            .map(|i| Violation {
+                field: format!("report.systems[{i}].name"),
+                reason: "is required".into(),
+            })
+            .collect();
+        let status = invalid_report(&violations);
+        let listed = status
+            .get_details_bad_request()
+            .map(|b| b.field_violations)
+            .unwrap_or_default();
+        assert_eq!(listed.len(), MAX_LISTED_VIOLATIONS + 1);
+        assert!(
+            listed[MAX_LISTED_VIOLATIONS]
+                .description
+                .starts_with("4900 more")
+        );
+        assert!(
+            status
+                .message()
+                .starts_with("report refused (5000 problem(s))")
+        );
+        assert!(status.message().len() < 1_000);
     }
 }

@@ -9,7 +9,7 @@ use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, StatusReport,
 };
 use baocao_registry::{Registry, ReportingUnit};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// One problem with one field; `field` is a path such as `report.systems[2].proposed_level`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +19,19 @@ pub struct Violation {
     /// Why it is refused, in words the reporting officer can act on.
     pub reason: String,
 }
+
+/// Largest count any one field of a report may carry (cameras of a system, incidents,
+/// checks by a telecom operator…): ten million, beyond any real unit, and small enough
+/// that the sums over a whole country can never overflow 64 bits.
+pub const MAX_COUNT: i64 = 10_000_000;
+
+/// Largest budget one unit may report, in VND (one million billion: far beyond any
+/// unit's camera-security budget, and safe to sum).
+pub const MAX_BUDGET_VND: i64 = 1_000_000_000_000_000;
+
+/// No date in a report may be earlier than this year (the camera and security-level
+/// rules date from 2016; a year 0 or 1900 is a typo or an attack, not history).
+pub const EARLIEST_YEAR: i32 = 2000;
 
 /// Limits that bound a report's size, from configuration.
 #[derive(Clone, Copy, Debug)]
@@ -65,9 +78,13 @@ impl Collector {
         });
     }
 
-    fn non_negative(&mut self, field: &str, value: i64) {
+    /// A count or an amount: not negative, and not beyond `max` (a figure no unit can
+    /// have, which would also overflow the province's sums).
+    fn quantity(&mut self, field: &str, value: i64, max: i64) {
         if value < 0 {
             self.add(field, format!("must not be negative (got {value})"));
+        } else if value > max {
+            self.add(field, format!("{value} is implausible; at most {max}"));
         }
     }
 
@@ -119,6 +136,13 @@ impl Collector {
                 self.add(field, format!("{day} is in the future (today is {today})"));
                 None
             }
+            Some(day) if day.year() < EARLIEST_YEAR => {
+                self.add(
+                    field,
+                    format!("{day} is before {EARLIEST_YEAR}: not a plausible date for a report"),
+                );
+                None
+            }
             Some(day) => Some(day),
         }
     }
@@ -164,7 +188,18 @@ pub fn validate_report(
     }
 
     check_campaign(&mut c, report, unit, ctx);
-    c.date("report.as_of", report.as_of.as_ref(), true, ctx.today);
+    let as_of = c.date("report.as_of", report.as_of.as_ref(), true, ctx.today);
+    if let (Some(as_of), Some(campaign)) = (as_of, ctx.registry.campaign(&report.campaign_id))
+        && as_of < campaign.opens_on
+    {
+        c.add(
+            "report.as_of",
+            format!(
+                "{as_of} is before campaign `{}` opened ({})",
+                campaign.id, campaign.opens_on
+            ),
+        );
+    }
 
     match &report.reporter {
         None => c.add(
@@ -221,14 +256,18 @@ pub fn validate_report(
                 format!("{path}.system_code"),
                 format!(
                     "`{}` appears more than once in this report",
-                    system.system_code
+                    shown(&system.system_code)
                 ),
             );
         }
     }
 
-    c.non_negative("report.budget_allocated_vnd", report.budget_allocated_vnd);
-    c.non_negative("report.incidents", report.incidents);
+    c.quantity(
+        "report.budget_allocated_vnd",
+        report.budget_allocated_vnd,
+        MAX_BUDGET_VND,
+    );
+    c.quantity("report.incidents", report.incidents, MAX_COUNT);
     if let Some(reg) = &report.internal_regulation {
         check_regulation(&mut c, reg, ctx.today);
     }
@@ -250,7 +289,7 @@ fn check_campaign(
     let Some(campaign) = ctx.registry.campaign(&report.campaign_id) else {
         c.add(
             "report.campaign_id",
-            format!("unknown campaign `{}`", report.campaign_id),
+            format!("unknown campaign `{}`", shown(&report.campaign_id)),
         );
         return;
     };
@@ -305,7 +344,7 @@ fn check_system(
         ("cameras_on_warning_list", s.cameras_on_warning_list),
         ("cameras_replaced_or_removed", s.cameras_replaced_or_removed),
     ] {
-        c.non_negative(&format!("{path}.{field}"), value);
+        c.quantity(&format!("{path}.{field}"), value, MAX_COUNT);
     }
     if s.camera_count >= 0
         && s.cameras_certified >= 0
@@ -449,7 +488,7 @@ fn check_block(
         );
     }
     for (field, value) in counts {
-        c.non_negative(&format!("report.{name}.{field}"), *value);
+        c.quantity(&format!("report.{name}.{field}"), *value, MAX_COUNT);
     }
 }
 
@@ -508,6 +547,16 @@ fn check_indicators(
             "media",
             &[("items_broadcast", m.items_broadcast)],
         );
+    }
+}
+
+/// A value from the request as echoed in an error: at most 64 characters, so a
+/// malicious megabyte-long code cannot blow up the status message.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        None => value.to_string(),
+        Some((end, _)) => format!("{}…", &value[..end]),
     }
 }
 
@@ -647,5 +696,49 @@ mod tests {
             }),
             None
         );
+    }
+
+    #[test]
+    fn dates_before_the_campaign_or_before_2000_are_refused() {
+        let today = day(2023, 3, 15);
+        // The Thanh Hóa campaign opens in 2023: a status "as of" 2022 is not for it.
+        let mut early = report();
+        early.as_of = Some(Date {
+            year: 2022,
+            month: 12,
+            day: 31,
+        });
+        assert_eq!(check(&early, today), ["report.as_of"]);
+        // Year 0 is a calendar date to chrono, not to a reporting officer.
+        let mut ancient = report();
+        if let Some(approval) = ancient.systems[0].approval.as_mut() {
+            approval.decision_date = Some(Date {
+                year: 0,
+                month: 1,
+                day: 1,
+            });
+        }
+        assert_eq!(
+            check(&ancient, today),
+            ["report.systems[0].approval.decision_date"]
+        );
+    }
+
+    #[test]
+    fn counts_beyond_any_unit_are_refused_and_cannot_overflow_sums() {
+        let today = day(2023, 3, 15);
+        let mut huge = report();
+        huge.systems[0].camera_count = MAX_COUNT + 1;
+        huge.budget_allocated_vnd = i64::MAX;
+        assert_eq!(
+            check(&huge, today),
+            [
+                "report.systems[0].camera_count",
+                "report.budget_allocated_vnd"
+            ]
+        );
+        // The largest accepted figures, summed over a country's worth of reports, fit.
+        assert!((MAX_COUNT as i128) * 10_000_000 < i64::MAX as i128);
+        assert!((MAX_BUDGET_VND as i128) * 1_000 < i64::MAX as i128);
     }
 }
