@@ -17,6 +17,24 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// `GET /metrics` over plain HTTP/1.0; the body.
+fn scrape(addr: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("not an HTTP response: {response}"))?;
+    anyhow::ensure!(
+        head.starts_with("HTTP/1.") && head.contains(" 200 "),
+        "{head}"
+    );
+    Ok(body.to_string())
+}
+
 /// The shipped template, made into a report of the provincial police (38.CA) for the
 /// open test campaign, dated today, without a submission id (the client makes one).
 fn police_report_from_template(template: &str) -> String {
@@ -74,6 +92,7 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     let token = String::from_utf8(issued.stdout)?.trim().to_string();
     assert!(token.starts_with("bcv1_"));
 
+    let gateway_metrics = format!("127.0.0.1:{}", free_port());
     let _gateway = KillOnDrop(
         baocao()
             .args([
@@ -87,6 +106,7 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
                 "--tokens-file",
             ])
             .arg(&tokens)
+            .env("BAOCAO_METRICS__LISTEN", &gateway_metrics)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?,
@@ -136,6 +156,49 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     let records = common::read_envelopes(&broker.addr, &topic, 6, 1)?;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].0, "38.CA");
+
+    // The gateway's Prometheus endpoint counts both outcomes and the produce latency.
+    let metrics = scrape(&gateway_metrics)?;
+    for line in [
+        "baocao_gateway_submissions_total{gateway=\"province-38\",outcome=\"accepted\"} 1",
+        "baocao_gateway_submissions_total{gateway=\"province-38\",outcome=\"invalid_argument\"} 1",
+        "baocao_gateway_produce_seconds_count{gateway=\"province-38\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "`{line}` in\n{metrics}");
+    }
+
+    // A continuous landing process exports rows landed and its consumer lag.
+    let landing_metrics = format!("127.0.0.1:{}", free_port());
+    let continuous = KillOnDrop(
+        baocao()
+            .args(["land", "--landing-dir"])
+            .arg(root.path().join("landing-continuous"))
+            .env("BAOCAO_LANDING__GROUP_ID", "continuous")
+            .env("BAOCAO_METRICS__LISTEN", &landing_metrics)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_port(&landing_metrics, Duration::from_secs(20))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = scrape(&landing_metrics)?;
+        let landed = metrics
+            .lines()
+            .any(|l| l == "baocao_landing_rows_total{table=\"submissions\"} 1");
+        let caught_up = metrics
+            .lines()
+            .any(|l| l == "baocao_landing_consumer_lag_records 0");
+        if landed && caught_up {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "landing metrics never showed the row:\n{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(continuous);
 
     // The DIC's path: land what is there, roll up, ask a question in SQL.
     let landing = root.path().join("landing");

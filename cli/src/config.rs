@@ -47,6 +47,15 @@ impl Default for RollupSection {
     }
 }
 
+/// The Prometheus endpoint (`[metrics]`) of long-running subcommands (serve, land,
+/// serve-sql, a scheduled rollup, broker).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Address of the `/metrics` HTTP endpoint, e.g. `0.0.0.0:9464`; empty: no endpoint.
+    pub listen: String,
+}
+
 /// Logging (`[log]`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -84,6 +93,8 @@ pub struct Config {
     pub landing: baocao_landing::LandingConfig,
     /// Rollups.
     pub rollup: RollupSection,
+    /// Prometheus metrics.
+    pub metrics: MetricsSection,
     /// Logging.
     pub log: LogSection,
 }
@@ -98,6 +109,7 @@ impl Default for Config {
             sql: baocao_sql::SqlConfig::default(),
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
+            metrics: MetricsSection::default(),
             log: LogSection::default(),
         }
     }

@@ -4,7 +4,10 @@
 
 mod commands;
 mod config;
+#[cfg(test)]
+mod deploy_check;
 mod logging;
+mod metrics;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,6 +114,15 @@ async fn main() -> ExitCode {
         }
     };
     logging::init(&config.log);
+    let long_running = match &cli.command {
+        Command::Serve(_) | Command::Land(_) | Command::ServeSql(_) | Command::Broker(_) => true,
+        Command::Rollup(args) => args.is_scheduled(),
+        _ => false,
+    };
+    if long_running && let Err(err) = metrics::install(&config.metrics) {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Broker(_) => commands::broker::run(&config).await,
         Command::Demo(args) => commands::demo::run(&config, args).await,

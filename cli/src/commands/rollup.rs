@@ -17,9 +17,9 @@ pub struct RollupArgs {
     /// Campaign id (see `baocao registry check`).
     #[arg(long)]
     campaign: String,
-    /// Milestone id, e.g. levels-approved.
+    /// Milestone id, e.g. levels-approved; default: every milestone of the campaign.
     #[arg(long)]
-    milestone: String,
+    milestone: Option<String>,
     /// Last day counted (YYYY-MM-DD, Vietnam time); default: the milestone's report
     /// deadline, or today if that is later than today.
     #[arg(long)]
@@ -30,6 +30,18 @@ pub struct RollupArgs {
     /// Output root (overrides `rollup.out_dir`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Run again every this many minutes until Ctrl-C or SIGTERM (a scheduled rollup in
+    /// a container; Kubernetes uses a CronJob instead). Each run cuts off at today or the
+    /// milestone's report deadline, whichever is earlier, unless --as-of is given.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    every_minutes: Option<u64>,
+}
+
+impl RollupArgs {
+    /// Whether this rollup repeats (a long-running process, with metrics).
+    pub fn is_scheduled(&self) -> bool {
+        self.every_minutes.is_some()
+    }
 }
 
 /// Rolls up, writes the Chairman's report next to the summaries, returns both.
@@ -94,34 +106,89 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
     let campaign = registry
         .campaign(&args.campaign)
         .with_context(|| format!("unknown campaign `{}`", args.campaign))?;
-    let milestone = campaign.milestone(&args.milestone).with_context(|| {
-        let known: Vec<_> = campaign.milestones.iter().map(|m| m.id.as_str()).collect();
-        format!(
-            "campaign `{}` has no milestone `{}` (has: {})",
-            campaign.id,
-            args.milestone,
-            known.join(", ")
-        )
-    })?;
-    let today = baocao_registry::vietnam_date(chrono::Utc::now());
-    let cut_off = args.as_of.unwrap_or(milestone.report_deadline.min(today));
+    let milestones: Vec<&Milestone> = match &args.milestone {
+        None => campaign.milestones.iter().collect(),
+        Some(id) => vec![campaign.milestone(id).with_context(|| {
+            let known: Vec<_> = campaign.milestones.iter().map(|m| m.id.as_str()).collect();
+            format!(
+                "campaign `{}` has no milestone `{id}` (has: {})",
+                campaign.id,
+                known.join(", ")
+            )
+        })?],
+    };
     let landing_dir = args
         .landing_dir
+        .clone()
         .unwrap_or_else(|| config.landing.dir.clone());
-    let out_dir = args.out.unwrap_or_else(|| config.rollup.out_dir.clone());
-    let (output, data, files) = rollup_and_report(
-        &registry,
-        campaign,
-        milestone,
-        cut_off,
-        &landing_dir,
-        &out_dir,
-    )
-    .await?;
-    println!("summaries in {}", output.dir.display());
-    for file in files {
-        println!("  {}", file.display());
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| config.rollup.out_dir.clone());
+    let Some(every) = args.every_minutes else {
+        roll_up_milestones(
+            &registry,
+            campaign,
+            &milestones,
+            &args,
+            &landing_dir,
+            &out_dir,
+        )
+        .await?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    // Scheduled: a failed run is logged and retried at the next tick, never fatal (the
+    // previous summaries stay in place, written atomically).
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every * 60));
+    let shutdown = crate::commands::shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
+            _ = tick.tick() => {}
+        }
+        if let Err(err) = roll_up_milestones(
+            &registry,
+            campaign,
+            &milestones,
+            &args,
+            &landing_dir,
+            &out_dir,
+        )
+        .await
+        {
+            metrics::counter!("baocao_rollup_failures_total").increment(1);
+            tracing::error!(error = %format!("{err:#}"), campaign = %campaign.id, "scheduled rollup failed");
+        }
     }
-    print_headline(&data);
-    Ok(ExitCode::SUCCESS)
+}
+
+/// One rollup of each milestone, cut off at `--as-of` or min(report deadline, today).
+async fn roll_up_milestones(
+    registry: &Registry,
+    campaign: &Campaign,
+    milestones: &[&Milestone],
+    args: &RollupArgs,
+    landing_dir: &Path,
+    out_dir: &Path,
+) -> anyhow::Result<()> {
+    let today = baocao_registry::vietnam_date(chrono::Utc::now());
+    for milestone in milestones {
+        let cut_off = args.as_of.unwrap_or(milestone.report_deadline.min(today));
+        if cut_off < campaign.opens_on {
+            println!(
+                "{}: nothing to roll up before the campaign opens ({})",
+                milestone.id, campaign.opens_on
+            );
+            continue;
+        }
+        let (output, data, files) =
+            rollup_and_report(registry, campaign, milestone, cut_off, landing_dir, out_dir).await?;
+        println!("summaries in {}", output.dir.display());
+        for file in files {
+            println!("  {}", file.display());
+        }
+        print_headline(&data);
+    }
+    Ok(())
 }

@@ -98,7 +98,12 @@ pub struct Lander {
     /// Next offset per partition of everything durable on disk, not yet committed.
     uncommitted: HashMap<i32, i64>,
     stats: LandingStats,
+    /// When the consumer lag was last measured (it costs a metadata round trip).
+    lag_measured: Option<Instant>,
 }
+
+/// How often the consumer-lag gauge is refreshed.
+const LAG_MEASURE_INTERVAL: Duration = Duration::from_secs(5);
 
 impl Lander {
     /// Creates the consumer (group `config.group_id`, manual commits, earliest offset for a
@@ -147,6 +152,7 @@ impl Lander {
             consumed: HashMap::new(),
             uncommitted: HashMap::new(),
             stats: LandingStats::default(),
+            lag_measured: None,
         })
     }
 
@@ -228,6 +234,7 @@ impl Lander {
             .await
             .map_err(|(err, _)| Error::Kafka(format!("dead-letter produce: {err}")))?;
         self.stats.dead_letters += 1;
+        metrics::counter!("baocao_landing_dead_letters_total").increment(1);
         Ok(())
     }
 
@@ -260,8 +267,13 @@ impl Lander {
             files += 1;
             self.stats.submissions += submissions.num_rows() as u64;
             self.stats.systems += systems.num_rows() as u64;
+            metrics::counter!("baocao_landing_rows_total", "table" => "submissions")
+                .increment(submissions.num_rows() as u64);
+            metrics::counter!("baocao_landing_rows_total", "table" => "systems")
+                .increment(systems.num_rows() as u64);
         }
         self.stats.files += files as u64;
+        metrics::counter!("baocao_landing_files_total").increment(files as u64);
         self.pending_records = 0;
         self.oldest_pending = None;
         self.uncommitted
@@ -291,7 +303,36 @@ impl Lander {
         if files > 0 {
             tracing::info!(files, records = self.stats.records, "landed batch");
         }
+        if self
+            .lag_measured
+            .is_none_or(|at| at.elapsed() >= LAG_MEASURE_INTERVAL)
+        {
+            self.lag_measured = Some(Instant::now());
+            match self.consumer_lag() {
+                Ok(lag) => metrics::gauge!("baocao_landing_consumer_lag_records").set(lag as f64),
+                Err(err) => tracing::warn!(%err, "consumer lag not measured"),
+            }
+        }
         Ok(())
+    }
+
+    /// Records on the topic not yet landed by this consumer: the sum over partitions of
+    /// high watermark − next offset to land (committed or consumed, whichever is later).
+    pub fn consumer_lag(&self) -> Result<i64> {
+        let highs = self.high_watermarks()?;
+        let positions = self.start_positions(&highs)?;
+        Ok(highs
+            .iter()
+            .map(|(partition, high)| {
+                let landed = self
+                    .consumed
+                    .get(partition)
+                    .copied()
+                    .max(positions.get(partition).copied())
+                    .unwrap_or(0);
+                (high - landed).max(0)
+            })
+            .sum())
     }
 
     /// High watermark per partition now: the target of an until-caught-up run.

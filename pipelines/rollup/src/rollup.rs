@@ -269,6 +269,15 @@ pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "rollup written"
     );
+    let labels = [
+        ("campaign", campaign.id.clone()),
+        ("milestone", milestone.id.clone()),
+    ];
+    metrics::histogram!("baocao_rollup_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    metrics::gauge!("baocao_rollup_last_success_timestamp_seconds", &labels)
+        .set(lineage.generated_at.timestamp() as f64);
+    metrics::gauge!("baocao_rollup_submissions", &labels).set(lineage.submissions as f64);
     Ok(RollupOutput {
         dir,
         summary,

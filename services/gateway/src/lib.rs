@@ -4,6 +4,7 @@
 //! once the broker has acknowledged it (acks=all, idempotent producer).
 
 mod error;
+pub mod metrics;
 pub mod producer;
 pub mod rate_limit;
 mod server;

@@ -242,6 +242,7 @@ impl ReportingGateway {
         };
         let started = std::time::Instant::now();
         let (partition, offset) = self.producer.send(&key, &envelope.encode_to_vec()).await?;
+        crate::metrics::record_produce_latency(&self.gateway_id, started.elapsed());
         tracing::info!(
             unit = %key,
             submitted_by = %caller.unit,
@@ -262,37 +263,9 @@ impl ReportingGateway {
         }))
     }
 
-    /// The lock serializing attempts with the same submission id.
-    fn id_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        match self.in_flight.lock() {
-            Ok(mut map) => map.entry(id.to_string()).or_default().clone(),
-            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
-        }
-    }
-}
-
-/// One attempt's hold on a submission id's lock; forgets the lock when no other attempt
-/// holds or waits for it.
-struct IdLock<'a> {
-    gateway: &'a ReportingGateway,
-    id: String,
-    lock: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Drop for IdLock<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut map) = self.gateway.in_flight.lock() {
-            // Two references: the map's and ours. More means another attempt is waiting.
-            if Arc::strong_count(&self.lock) <= 2 {
-                map.remove(&self.id);
-            }
-        }
-    }
-}
-
-#[tonic::async_trait]
-impl ReportingService for ReportingGateway {
-    async fn submit_report(
+    /// SubmitReport without the metrics: authenticate, check the unit, validate, then
+    /// [`ReportingGateway::accept`] under the submission id's lock.
+    async fn submit(
         &self,
         request: Request<SubmitReportRequest>,
     ) -> Result<Response<SubmitReportResponse>, Status> {
@@ -361,6 +334,45 @@ impl ReportingService for ReportingGateway {
         };
         let _attempt = id_lock.lock.lock().await;
         self.accept(report, digest, &caller, now).await
+    }
+
+    /// The lock serializing attempts with the same submission id.
+    fn id_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.in_flight.lock() {
+            Ok(mut map) => map.entry(id.to_string()).or_default().clone(),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+}
+
+/// One attempt's hold on a submission id's lock; forgets the lock when no other attempt
+/// holds or waits for it.
+struct IdLock<'a> {
+    gateway: &'a ReportingGateway,
+    id: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for IdLock<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.gateway.in_flight.lock() {
+            // Two references: the map's and ours. More means another attempt is waiting.
+            if Arc::strong_count(&self.lock) <= 2 {
+                map.remove(&self.id);
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl ReportingService for ReportingGateway {
+    async fn submit_report(
+        &self,
+        request: Request<SubmitReportRequest>,
+    ) -> Result<Response<SubmitReportResponse>, Status> {
+        let result = self.submit(request).await;
+        crate::metrics::record_submission(&self.gateway_id, &result);
+        result
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
