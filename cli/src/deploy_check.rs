@@ -196,3 +196,36 @@ fn deploy_check_catches_an_unknown_key() {
     assert!(!is_known_variable("BAOCAO_LANDIN__DIR", &defaults));
     assert!(Cli::try_parse_from(["baocao", "serve", "--no-such-flag"]).is_err());
 }
+
+#[test]
+fn dashboard_uses_only_metrics_the_code_records() {
+    let path = repo().join("deploy/grafana/baocao-dashboard.json");
+    let text = std::fs::read_to_string(&path).expect("dashboard");
+    let _: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let mut sources = Vec::new();
+    for dir in ["services", "pipelines", "cli/src"] {
+        files_under(&repo().join(dir), &["rs"], &mut sources);
+    }
+    let code: String = sources
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    let names = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("baocao_") && w.len() > "baocao_".len())
+            .map(|w| {
+                ["_bucket", "_count", "_sum"]
+                    .iter()
+                    .fold(w.to_string(), |n, s| n.strip_suffix(s).map(str::to_string).unwrap_or(n))
+            })
+            .collect()
+    };
+    let used = names(&text);
+    assert!(used.len() >= 6, "{used:?}");
+    for name in used {
+        assert!(
+            code.contains(&format!("\"{name}\"")),
+            "the dashboard queries `{name}`, which no code records"
+        );
+    }
+}
