@@ -216,7 +216,9 @@ fn dashboard_uses_only_metrics_the_code_records() {
             .map(|w| {
                 ["_bucket", "_count", "_sum"]
                     .iter()
-                    .fold(w.to_string(), |n, s| n.strip_suffix(s).map(str::to_string).unwrap_or(n))
+                    .fold(w.to_string(), |n, s| {
+                        n.strip_suffix(s).map(str::to_string).unwrap_or(n)
+                    })
             })
             .collect()
     };

@@ -44,6 +44,12 @@ enum Command {
     /// Run the whole job on embedded defaults: broker, gateways, simulated units, landing,
     /// rollups and the Chairman's reports.
     Demo(commands::demo::DemoArgs),
+    /// A national synthetic workload (registry + landed Parquet), and the landing path's
+    /// throughput without a broker.
+    Gen(commands::r#gen::GenArgs),
+    /// Benchmarks (print figures and the machine; never fail on a threshold).
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
     /// Land reports from Kafka into raw Parquet tables.
     Land(commands::land::LandArgs),
     /// A unit's audit trail: every accepted version, who sent it, what changed.
@@ -127,6 +133,8 @@ async fn main() -> ExitCode {
         Command::Broker(_) => commands::broker::run(&config).await,
         Command::Demo(args) => commands::demo::run(&config, args).await,
         Command::Land(args) => commands::land::run(&config, args).await,
+        Command::Gen(args) => commands::r#gen::run(args),
+        Command::Bench(command) => commands::bench::run(command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,
         Command::History(args) => commands::history::run(&config, args).await,

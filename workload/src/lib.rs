@@ -4,6 +4,8 @@
 //! invalid reports and client retries, and units that never report. Realistic shape
 //! (DOMAIN.md): levels mostly 1–2, approval and implementation rising towards deadlines.
 
+pub mod national;
+
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, MarketIndicators,
     MediaIndicators, PlanStatus, PoliceIndicators, Reporter, StatusReport, TelecomIndicators,

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod broker;
 pub mod demo;
+pub mod r#gen;
 pub mod history;
 pub mod land;
 pub mod query;

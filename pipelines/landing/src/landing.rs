@@ -3,21 +3,19 @@
 //! writing and committing re-delivers records; they are landed again and the rollup
 //! deduplicates by submission id, so nothing is lost and nothing counts twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use baocao_gateway::KafkaConfig;
-use baocao_proto::v1::ReportEnvelope;
-use prost::Message as _;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
-use crate::rows::{PartitionRows, check_envelope, received_at};
-use crate::writer::{remove_temporary_files, write_parquet_atomic};
+use crate::batch::{PendingBatch, decode_envelope};
+use crate::writer::remove_temporary_files;
 use crate::{Error, Result};
 
 /// Landing settings (`[landing]`).
@@ -90,9 +88,7 @@ pub struct Lander {
     dead_letters: FutureProducer,
     topic: String,
     config: LandingConfig,
-    pending: BTreeMap<(String, chrono::NaiveDate), PartitionRows>,
-    pending_records: usize,
-    oldest_pending: Option<Instant>,
+    pending: PendingBatch,
     /// Next offset per partition of everything consumed (landed in `pending` or written).
     consumed: HashMap<i32, i64>,
     /// Next offset per partition of everything durable on disk, not yet committed.
@@ -146,9 +142,7 @@ impl Lander {
             dead_letters,
             topic: kafka.reports_topic.clone(),
             config: config.clone(),
-            pending: BTreeMap::new(),
-            pending_records: 0,
-            oldest_pending: None,
+            pending: PendingBatch::default(),
             consumed: HashMap::new(),
             uncommitted: HashMap::new(),
             stats: LandingStats::default(),
@@ -171,24 +165,8 @@ impl Lander {
         let partition = message.partition();
         let offset = message.offset();
         let payload = message.payload().unwrap_or_default();
-        let decoded = ReportEnvelope::decode(payload)
-            .map_err(|err| format!("not a baocao.v1.ReportEnvelope: {err}"))
-            .and_then(|envelope| check_envelope(&envelope).map(|()| envelope));
-        match decoded {
-            Ok(envelope) => {
-                let report = envelope
-                    .report
-                    .as_ref()
-                    .map(|r| r.campaign_id.clone())
-                    .unwrap_or_default();
-                let day = baocao_registry::vietnam_date(received_at(&envelope));
-                self.pending
-                    .entry((report, day))
-                    .or_default()
-                    .push(&envelope, partition, offset);
-                self.pending_records += 1;
-                self.oldest_pending.get_or_insert_with(Instant::now);
-            }
+        match decode_envelope(payload) {
+            Ok(envelope) => self.pending.push(&envelope, partition, offset),
             Err(reason) => {
                 self.dead_letter(&message, &reason).await?;
             }
@@ -240,8 +218,8 @@ impl Lander {
 
     /// Whether the buffer is full or old enough to write.
     pub fn should_flush(&self) -> bool {
-        self.pending_records >= self.config.flush_rows
-            || self.oldest_pending.is_some_and(|t| {
+        self.pending.records() >= self.config.flush_rows
+            || self.pending.oldest().is_some_and(|t| {
                 t.elapsed() >= Duration::from_millis(self.config.flush_interval_ms)
             })
     }
@@ -249,33 +227,16 @@ impl Lander {
     /// Writes everything buffered to durable Parquet files. Does not commit offsets: call
     /// [`Lander::commit`] after. Returns the number of files written.
     pub fn write_pending(&mut self) -> Result<usize> {
-        let mut files = 0;
-        let batch_id = uuid::Uuid::now_v7();
-        for ((campaign, day), rows) in std::mem::take(&mut self.pending) {
-            let (submissions, systems) = rows.finish()?;
-            let name = format!("part-{batch_id}.parquet");
-            let sub_path =
-                partition_dir(&self.config.dir, "submissions", &campaign, day).join(&name);
-            // Systems first: a submission row is only visible once its systems are.
-            if systems.num_rows() > 0 {
-                let sys_path =
-                    partition_dir(&self.config.dir, "systems", &campaign, day).join(&name);
-                write_parquet_atomic(&sys_path, &systems)?;
-                files += 1;
-            }
-            write_parquet_atomic(&sub_path, &submissions)?;
-            files += 1;
-            self.stats.submissions += submissions.num_rows() as u64;
-            self.stats.systems += systems.num_rows() as u64;
-            metrics::counter!("baocao_landing_rows_total", "table" => "submissions")
-                .increment(submissions.num_rows() as u64);
-            metrics::counter!("baocao_landing_rows_total", "table" => "systems")
-                .increment(systems.num_rows() as u64);
-        }
-        self.stats.files += files as u64;
-        metrics::counter!("baocao_landing_files_total").increment(files as u64);
-        self.pending_records = 0;
-        self.oldest_pending = None;
+        let written = self.pending.write(&self.config.dir)?;
+        self.stats.submissions += written.submissions as u64;
+        self.stats.systems += written.systems as u64;
+        self.stats.files += written.files as u64;
+        metrics::counter!("baocao_landing_rows_total", "table" => "submissions")
+            .increment(written.submissions as u64);
+        metrics::counter!("baocao_landing_rows_total", "table" => "systems")
+            .increment(written.systems as u64);
+        metrics::counter!("baocao_landing_files_total").increment(written.files as u64);
+        let files = written.files;
         self.uncommitted
             .extend(self.consumed.iter().map(|(p, o)| (*p, *o)));
         Ok(files)

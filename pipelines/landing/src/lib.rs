@@ -3,6 +3,7 @@
 //! durable; records that cannot be decoded go to a dead-letter topic with the reason.
 //! The raw tables are the history every rollup and audit query reads (`docs/schema.md`).
 
+pub mod batch;
 mod error;
 mod landing;
 pub mod rows;

@@ -55,7 +55,7 @@ pub struct Campaign {
     pub name: String,
     /// The legal documents it implements.
     pub legal_basis: String,
-    /// Province code whose units report.
+    /// Province code whose units report; empty: a national campaign (the whole register).
     pub province: String,
     /// The unit that consolidates (the DIC).
     pub consolidating_unit: String,

@@ -138,9 +138,11 @@ impl Registry {
                     format!("duplicate campaign id `{}`", c.id),
                 ));
             }
-            if admin
-                .get(&c.province)
-                .is_none_or(|a| a.level != AdminLevel::Province)
+            // An empty province is a national campaign (the Ministry consolidates all).
+            if !c.province.is_empty()
+                && admin
+                    .get(&c.province)
+                    .is_none_or(|a| a.level != AdminLevel::Province)
             {
                 return Err(Error::data(
                     &path,
@@ -241,11 +243,14 @@ impl Registry {
             .find(|a| a.level == level)
     }
 
-    /// Whether `unit` lies inside the administrative unit `jurisdiction` (or is it).
+    /// Whether `unit` lies inside the administrative unit `jurisdiction` (or is it). The
+    /// empty jurisdiction is the whole country.
     pub fn is_within(&self, unit: &ReportingUnit, jurisdiction: &str) -> bool {
-        self.area_chain(&unit.area_code)
-            .iter()
-            .any(|a| a.code == jurisdiction)
+        jurisdiction.is_empty()
+            || self
+                .area_chain(&unit.area_code)
+                .iter()
+                .any(|a| a.code == jurisdiction)
     }
 
     /// Whether `submitter` may submit for `unit`: itself, or — when its kind submits on

@@ -1,0 +1,261 @@
+//! `baocao bench`: benchmarks that print figures and the machine they ran on; they never
+//! fail on a threshold. `bench rollup` times the national rollup of one milestone in
+//! DataFusion and the same SQL over the same Parquet in DuckDB (PyPI `duckdb`), and checks
+//! that both computed the same summary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::Context;
+use arrow::array::RecordBatch;
+use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use baocao_landing::writer::write_parquet_atomic;
+use baocao_registry::Registry;
+use baocao_rollup::{RollupRequest, run_rollup, session};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::commands::r#gen::NATIONAL_CAMPAIGN;
+
+/// `baocao bench …`
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// The national rollup of one milestone: DataFusion vs DuckDB on the same Parquet.
+    Rollup(RollupBenchArgs),
+}
+
+/// Flags of `baocao bench rollup`.
+#[derive(clap::Args)]
+pub struct RollupBenchArgs {
+    /// A directory made by `baocao gen`.
+    #[arg(long, default_value = "state/national")]
+    dir: PathBuf,
+    /// Milestone of the national campaign.
+    #[arg(long, default_value = "levels-approved")]
+    milestone: String,
+    /// Timed runs per engine (after one warm-up run).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Skip the DuckDB comparison.
+    #[arg(long)]
+    no_duckdb: bool,
+}
+
+/// "machine: N cores, M GiB" from /proc (what every benchmark prints).
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / (1024.0 * 1024.0))
+        .unwrap_or(0.0);
+    let build = if cfg!(debug_assertions) {
+        "debug build"
+    } else {
+        "release build"
+    };
+    format!("machine: {cores} cores, {memory_gib:.0} GiB, {build}")
+}
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// A summary sorted by (tier, code), every column cast to a common type, so that two
+/// engines' outputs compare cell by cell.
+async fn canonical(ctx: &SessionContext, table: &str) -> anyhow::Result<RecordBatch> {
+    let measures = baocao_rollup::sql::measure_columns()
+        .map(|m| format!("CAST({m} AS BIGINT) AS {m}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let frame = ctx
+        .sql(&format!(
+            "SELECT CAST(tier AS VARCHAR) AS tier, CAST(code AS VARCHAR) AS code, {measures} FROM {table}"
+        ))
+        .await?;
+    let batches = frame.collect().await?;
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .context("empty summary")?;
+    let batch = arrow::compute::concat_batches(&schema, &batches)?;
+    let indices = lexsort_to_indices(
+        &[
+            SortColumn {
+                values: batch.column(0).clone(),
+                options: None,
+            },
+            SortColumn {
+                values: batch.column(1).clone(),
+                options: None,
+            },
+        ],
+        None,
+    )?;
+    Ok(take_record_batch(&batch, &indices)?)
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    let BenchCommand::Rollup(args) = command;
+    let registry = Registry::load(args.dir.join("data"))
+        .with_context(|| format!("{} is not a `baocao gen` directory", args.dir.display()))?;
+    let campaign = registry
+        .campaign(NATIONAL_CAMPAIGN)
+        .context("national campaign")?;
+    let milestone = campaign
+        .milestone(&args.milestone)
+        .with_context(|| format!("no milestone `{}`", args.milestone))?;
+    let landing = args.dir.join("landing");
+    let bench = args.dir.join("bench");
+    let cut_off = milestone.report_deadline;
+    let request = RollupRequest {
+        registry: &registry,
+        campaign,
+        milestone,
+        cut_off,
+        landing_dir: &landing,
+        out_dir: &bench.join("datafusion"),
+    };
+
+    // DataFusion: the production path (run_rollup), one warm-up then timed runs.
+    let warm = run_rollup(&request).await?;
+    let mut datafusion_times = Vec::new();
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        run_rollup(&request).await?;
+        datafusion_times.push(started.elapsed().as_secs_f64());
+    }
+    let datafusion_median = median(&mut datafusion_times);
+    println!(
+        "baocao bench rollup: campaign {NATIONAL_CAMPAIGN}, milestone {}, cut-off {cut_off}",
+        milestone.id
+    );
+    println!(
+        "  input: {} landed submission rows ({} distinct submissions, {} units reporting), {} units expected",
+        warm.lineage.landed_rows,
+        warm.lineage.submissions,
+        warm.lineage.units,
+        registry.expected_units(campaign).count()
+    );
+    println!("  {}", machine());
+    println!(
+        "  DataFusion (baocao rollup: summary, late-and-missing, lineage): median {:.3} s of {} runs",
+        datafusion_median, args.runs
+    );
+    if args.no_duckdb {
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // DuckDB: the same summary SQL over the same files, with the same units and
+    // parameters (exported from the DataFusion session).
+    let ctx = session(&registry, campaign, milestone, cut_off, &landing).await?;
+    for table in ["units", "rollup_params"] {
+        let batches = ctx
+            .sql(&format!("SELECT * FROM {table}"))
+            .await?
+            .collect()
+            .await?;
+        let schema = batches.first().map(|b| b.schema()).context("empty table")?;
+        let batch = arrow::compute::concat_batches(&schema, &batches)?;
+        write_parquet_atomic(&bench.join(format!("{table}.parquet")), &batch)?;
+    }
+    std::fs::write(bench.join("summary.sql"), baocao_rollup::sql::summary_sql())?;
+    // The summary query alone in DataFusion, for a like-for-like time.
+    let mut summary_times = Vec::new();
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        ctx.sql(&baocao_rollup::sql::summary_sql())
+            .await?
+            .collect()
+            .await?;
+        summary_times.push(started.elapsed().as_secs_f64());
+    }
+    let summary_median = median(&mut summary_times);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/rollup_duckdb.py");
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg("--dir")
+        .arg(&args.dir)
+        .args(["--campaign", NATIONAL_CAMPAIGN, "--runs"])
+        .arg(args.runs.to_string())
+        .args(["--threads", &threads.to_string()])
+        .output()
+        .context("running python3 benches/rollup_duckdb.py (pip install duckdb)")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "DuckDB run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let duckdb_median = report["median_seconds"].as_f64().unwrap_or(f64::NAN);
+    let version = report["duckdb_version"].as_str().unwrap_or("?").to_string();
+
+    // Agreement: both summaries, canonicalized, cell by cell.
+    let compare = SessionContext::new();
+    compare
+        .register_parquet(
+            "df",
+            bench
+                .join("datafusion")
+                .join(&campaign.id)
+                .join(&milestone.id)
+                .join("summary.parquet")
+                .display()
+                .to_string(),
+            ParquetReadOptions::default(),
+        )
+        .await?;
+    compare
+        .register_parquet(
+            "duck",
+            bench.join("duckdb_summary.parquet").display().to_string(),
+            ParquetReadOptions::default(),
+        )
+        .await?;
+    let ours = canonical(&compare, "df").await?;
+    let theirs = canonical(&compare, "duck").await?;
+    // Cell by cell (schemas differ only in nullability flags between the writers).
+    let mismatch = (ours.num_rows() != theirs.num_rows())
+        .then(|| format!("{} rows vs {}", ours.num_rows(), theirs.num_rows()))
+        .or_else(|| {
+            ours.schema()
+                .fields()
+                .iter()
+                .zip(ours.columns().iter().zip(theirs.columns()))
+                .find(|(_, (a, b))| a.to_data() != b.to_data())
+                .map(|(field, _)| format!("column {}", field.name()))
+        });
+    let agree = mismatch.is_none();
+    println!(
+        "  summary query only, {threads} threads: DataFusion median {:.3} s; DuckDB {version} median {:.3} s; DataFusion/DuckDB = {:.2}",
+        summary_median,
+        duckdb_median,
+        summary_median / duckdb_median
+    );
+    println!(
+        "  agreement: {} ({} summary rows × {} columns compared)",
+        if agree {
+            "the two engines computed the same summary"
+        } else {
+            "DISAGREE"
+        },
+        ours.num_rows(),
+        ours.num_columns()
+    );
+    Ok(if agree {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,242 @@
+//! `baocao gen`: a national-scale synthetic workload, deterministic by seed. Writes a data
+//! directory (the 2023 administrative register, synthetic units of every kind for every
+//! province, a national campaign) and lands every planned submission into raw Parquet
+//! through the landing's own decode → Arrow → Parquet path (no broker), printing that
+//! path's throughput and peak memory: the landing benchmark without the broker's cost.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use baocao_landing::batch::{PendingBatch, decode_envelope};
+use baocao_proto::v1::ReportEnvelope;
+use baocao_registry::Registry;
+use baocao_workload::national::{AdminRow, national_units};
+use baocao_workload::{SubmissionKind, plan_campaign};
+use prost::Message;
+
+/// The national campaign's id in generated workloads.
+pub const NATIONAL_CAMPAIGN: &str = "national-2023";
+
+/// Flags of `baocao gen`.
+#[derive(clap::Args)]
+pub struct GenArgs {
+    /// Output directory: `data/` (registry) and `landing/` (raw Parquet) go inside.
+    #[arg(long, default_value = "state/national")]
+    out: PathBuf,
+    /// Copies of the commune-level units (1 ≈ 85,000 units; the scaling benchmark uses
+    /// 2, 4, 8).
+    #[arg(long, default_value_t = 1)]
+    copies: usize,
+    /// Only these provinces (comma-separated codes); default: all 63.
+    #[arg(long, value_delimiter = ',')]
+    provinces: Vec<String>,
+    /// Seed of the synthetic activity.
+    #[arg(long, default_value_t = 2023)]
+    seed: u64,
+    /// Submissions per Parquet write (as `landing.flush_rows`).
+    #[arg(long, default_value_t = 20_000)]
+    flush_rows: usize,
+}
+
+/// Reads the administrative register (`#` lines are comments).
+pub fn read_admin(path: &Path) -> anyhow::Result<Vec<AdminRow>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("parsing {}", path.display()))?;
+        let field = |i: usize| record.get(i).unwrap_or_default().to_string();
+        rows.push(AdminRow {
+            code: field(0),
+            level: field(1),
+            name: field(2),
+            name_with_type: field(3),
+            unit_type: field(4),
+            parent_code: field(5),
+        });
+    }
+    Ok(rows)
+}
+
+/// Writes the registry of the national workload into `data`.
+fn write_data_dir(shipped: &Path, data: &Path, args: &GenArgs) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(data.join("units"))?;
+    std::fs::create_dir_all(data.join("campaigns"))?;
+    for file in ["admin_units.csv", "unit_kinds.toml"] {
+        std::fs::copy(shipped.join(file), data.join(file))
+            .with_context(|| format!("copying {file}"))?;
+    }
+    let admin = read_admin(&shipped.join("admin_units.csv"))?;
+    let units = national_units(&admin, &args.provinces, args.copies);
+    let mut writer = csv::Writer::from_path(data.join("units/national.csv"))?;
+    writer.write_record(["code", "kind", "name", "area_code"])?;
+    for unit in &units {
+        writer.write_record([&unit.code, &unit.kind, &unit.name, &unit.area_code])?;
+    }
+    writer.flush()?;
+    let consolidating = units
+        .iter()
+        .find(|u| u.kind == "dic")
+        .map(|u| u.code.clone())
+        .context("no DIC among the generated units")?;
+    std::fs::write(
+        data.join(format!("campaigns/{NATIONAL_CAMPAIGN}.toml")),
+        format!(
+            "# Synthetic national campaign of `baocao gen` (Thanh Hóa's 2023 dates).\n\
+             id = \"{NATIONAL_CAMPAIGN}\"\n\
+             name = \"Bảo đảm an toàn thông tin cho camera giám sát - toàn quốc 2023\"\n\
+             legal_basis = \"Chỉ thị 23/CT-TTg ngày 26/12/2022\"\n\
+             province = \"\"\n\
+             consolidating_unit = \"{consolidating}\"\n\
+             opens_on = \"2023-01-01\"\n\
+             closes_on = \"2023-12-31\"\n\
+             required_unit_kinds = [\"people_committee\", \"department\", \"dic\", \"police\", \
+             \"market_management\", \"media\", \"telecom\", \"soe\", \"district_office\", \
+             \"public_service_unit\", \"school\"]\n\n\
+             [[milestones]]\nid = \"levels-approved\"\nname = \"Phê duyệt cấp độ\"\n\
+             measure = \"levels_approved\"\nunit_deadline = \"2023-03-20\"\n\
+             report_deadline = \"2023-03-22\"\n\n\
+             [[milestones]]\nid = \"plans-implemented\"\nname = \"Triển khai phương án\"\n\
+             measure = \"plans_implemented\"\nunit_deadline = \"2023-09-10\"\n\
+             report_deadline = \"2023-09-20\"\n"
+        ),
+    )?;
+    Ok(units.len())
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB; 0 where unknown.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Current resident memory (VmRSS), in MiB.
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
+    let shipped = Path::new("data");
+    anyhow::ensure!(
+        shipped.join("admin_units.csv").exists(),
+        "run from the repository root (data/admin_units.csv is read)"
+    );
+    let data = args.out.join("data");
+    let landing = args.out.join("landing");
+    if landing.exists() {
+        std::fs::remove_dir_all(&landing)
+            .with_context(|| format!("clearing {}", landing.display()))?;
+    }
+    let started = Instant::now();
+    let units = write_data_dir(shipped, &data, &args)?;
+    let registry = Registry::load(&data).context("loading the generated registry")?;
+    let campaign = registry
+        .campaign(NATIONAL_CAMPAIGN)
+        .context("national campaign")?;
+    let mut plan = plan_campaign(&registry, campaign, args.seed);
+    plan.retain(|p| !matches!(p.kind, SubmissionKind::Invalid(_)));
+    plan.sort_by_key(|p| p.at);
+    // What the gateways would have put on the topic: encoded envelopes, in arrival order.
+    let payloads: Vec<Vec<u8>> = plan
+        .iter()
+        .map(|p| {
+            ReportEnvelope {
+                schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
+                report: Some(p.report.clone()),
+                received_at: Some(pbjson_types::Timestamp {
+                    seconds: p.at.timestamp(),
+                    nanos: p.at.timestamp_subsec_nanos() as i32,
+                }),
+                gateway_tier: "province".into(),
+                gateway_id: "gen".into(),
+                authenticated_unit: p.unit_code.clone(),
+            }
+            .encode_to_vec()
+        })
+        .collect();
+    let systems_planned: usize = plan.iter().map(|p| p.report.systems.len()).sum::<usize>();
+    drop(plan);
+    let generated_in = started.elapsed();
+    let payload_mib = payloads.iter().map(Vec::len).sum::<usize>() as f64 / (1024.0 * 1024.0);
+    let rss_before = rss_mib();
+    // Reset the peak-RSS mark (Linux: `5` to clear_refs), so the peak below is the
+    // landing path's, not the generator's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+
+    // The landing path: decode → Arrow → Parquet, flushing every `flush_rows`.
+    let landing_started = Instant::now();
+    let mut batch = PendingBatch::default();
+    let (mut submissions, mut systems, mut files) = (0usize, 0usize, 0usize);
+    for (offset, payload) in payloads.iter().enumerate() {
+        let envelope = decode_envelope(payload).map_err(anyhow::Error::msg)?;
+        batch.push(&envelope, 0, offset as i64);
+        if batch.records() >= args.flush_rows {
+            let written = batch.write(&landing)?;
+            (submissions, systems, files) = (
+                submissions + written.submissions,
+                systems + written.systems,
+                files + written.files,
+            );
+        }
+    }
+    let written = batch.write(&landing)?;
+    submissions += written.submissions;
+    systems += written.systems;
+    files += written.files;
+    let landing_secs = landing_started.elapsed().as_secs_f64();
+
+    println!("baocao gen: national workload in {}", args.out.display());
+    println!(
+        "  registry: {} reporting units ({} + People's Committees), campaign {NATIONAL_CAMPAIGN}",
+        registry.unit_count(),
+        units
+    );
+    println!(
+        "  activity: {} submissions (corrections and retries included), {} camera-system rows planned; generated in {:.1} s",
+        payloads.len(),
+        systems_planned,
+        generated_in.as_secs_f64()
+    );
+    println!(
+        "  landing path (decode → Arrow → Parquet, flush every {} rows, no broker):",
+        args.flush_rows
+    );
+    println!(
+        "    {submissions} submission rows + {systems} system rows in {files} files, {:.2} s: {:.0} submissions/s, {:.0} rows/s",
+        landing_secs,
+        submissions as f64 / landing_secs,
+        (submissions + systems) as f64 / landing_secs
+    );
+    println!(
+        "    memory: {:.0} MiB resident before landing ({payload_mib:.0} MiB of envelopes held by the generator), peak {:.0} MiB",
+        rss_before,
+        peak_rss_mib()
+    );
+    println!("  {}", crate::commands::bench::machine());
+    Ok(ExitCode::SUCCESS)
+}
