@@ -231,8 +231,12 @@ pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     }
     let started = std::time::Instant::now();
     let ctx = session(registry, campaign, milestone, *cut_off, landing_dir).await?;
-    let summary = query(&ctx, &sql::summary_sql()).await?;
-    let late_and_missing = query(&ctx, &sql::late_and_missing_sql()).await?;
+    // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
+    // summary and the late-and-missing list both read it.
+    let per_unit = query(&ctx, &sql::per_unit_sql()).await?;
+    ctx.register_batch("per_unit", per_unit)?;
+    let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
+    let late_and_missing = query(&ctx, &sql::late_and_missing_over_per_unit_sql()).await?;
     let lineage_row = query(&ctx, &sql::lineage_sql()).await?;
     let lineage = Lineage {
         campaign_id: campaign.id.clone(),

@@ -215,17 +215,31 @@ per_unit AS (
     )
 }
 
+/// The per-unit rows alone (the shared CTEs), for computing them once per rollup.
+pub fn per_unit_sql() -> String {
+    format!("{}\nSELECT * FROM per_unit", per_unit_ctes())
+}
+
 /// The summary: one row per tier member (province, district, commune, unit), measures
-/// summed over the units beneath it. One scan with GROUPING SETS.
+/// summed over the units beneath it. One scan with GROUPING SETS. Self-contained (the
+/// benchmark runs this text in DuckDB).
 pub fn summary_sql() -> String {
+    format!("{},\n{}", per_unit_ctes(), summary_over_per_unit())
+}
+
+/// [`summary_sql`] over a `per_unit` table computed beforehand ([`per_unit_sql`]).
+pub fn summary_over_per_unit_sql() -> String {
+    format!("WITH {}", summary_over_per_unit())
+}
+
+fn summary_over_per_unit() -> String {
     let sums = measure_columns()
         .map(|name| format!("SUM({name}) AS {name}"))
         .collect::<Vec<_>>()
         .join(",\n    ");
     let measures = measure_columns().collect::<Vec<_>>().join(", ");
     format!(
-        r#"{ctes},
-grouped AS (
+        r#"grouped AS (
   SELECT province_code, district_code, commune_code, unit_code,
     grouping(district_code) AS by_province, grouping(commune_code) AS by_district,
     grouping(unit_code) AS by_commune,
@@ -275,22 +289,27 @@ FROM tiered
 WHERE NOT (tier = 'district' AND district_code IS NULL)
   AND NOT (tier = 'commune' AND commune_code IS NULL)
 ORDER BY province_code, district_code NULLS FIRST, commune_code NULLS FIRST,
-  CASE tier WHEN 'province' THEN 0 WHEN 'district' THEN 1 WHEN 'commune' THEN 2 ELSE 3 END, code"#,
-        ctes = per_unit_ctes()
+  CASE tier WHEN 'province' THEN 0 WHEN 'district' THEN 1 WHEN 'commune' THEN 2 ELSE 3 END, code"#
     )
 }
 
 /// Expected units that reported late or not at all, by district and commune.
 pub fn late_and_missing_sql() -> String {
     format!(
-        r#"{ctes}
-SELECT unit_code, unit_name, unit_kind, unit_tier, report_status,
+        "{}\n{}",
+        per_unit_ctes(),
+        late_and_missing_over_per_unit_sql()
+    )
+}
+
+/// [`late_and_missing_sql`] over a `per_unit` table computed beforehand.
+pub fn late_and_missing_over_per_unit_sql() -> String {
+    r#"SELECT unit_code, unit_name, unit_kind, unit_tier, report_status,
   district_code, district_name, commune_code, commune_name, first_received_at
 FROM per_unit
 WHERE expected AND report_status IN ('late', 'missing')
-ORDER BY district_code NULLS FIRST, commune_code NULLS FIRST, report_status, unit_code"#,
-        ctes = per_unit_ctes()
-    )
+ORDER BY district_code NULLS FIRST, commune_code NULLS FIRST, report_status, unit_code"#
+        .to_string()
 }
 
 /// Data lineage: accepted submissions considered (after de-duplication), the units they
