@@ -133,7 +133,7 @@ async fn main() -> ExitCode {
         Command::Broker(_) => commands::broker::run(&config).await,
         Command::Demo(args) => commands::demo::run(&config, args).await,
         Command::Land(args) => commands::land::run(&config, args).await,
-        Command::Gen(args) => commands::r#gen::run(args),
+        Command::Gen(args) => commands::r#gen::run(&config, args),
         Command::Bench(command) => commands::bench::run(command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,

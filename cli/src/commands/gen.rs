@@ -140,11 +140,14 @@ pub fn rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-pub fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
-    let shipped = Path::new("data");
+pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<ExitCode> {
+    // The administrative register and unit kinds come from the data directory
+    // (`--data-dir`, default `data`).
+    let shipped = config.data_dir.as_path();
     anyhow::ensure!(
         shipped.join("admin_units.csv").exists(),
-        "run from the repository root (data/admin_units.csv is read)"
+        "{} has no admin_units.csv (set --data-dir)",
+        shipped.display()
     );
     let data = args.out.join("data");
     let landing = args.out.join("landing");
