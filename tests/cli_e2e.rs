@@ -447,3 +447,47 @@ fn mutual_tls_lets_in_only_enrolled_clients() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The national workload generator and the rollup benchmark run end to end on one
+/// province (the DuckDB half needs PyPI duckdb and is skipped here).
+#[test]
+fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let out = root.path().join("national");
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let generated = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&shipped)
+        .args(["gen", "--provinces", "44", "--out"])
+        .arg(&out)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&generated.stdout);
+    assert!(
+        generated.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    assert!(stdout.contains("submission rows"), "{stdout}");
+    assert!(out.join("data/campaigns/national-2023.toml").exists());
+    assert!(
+        out.join("landing/submissions/campaign=national-2023")
+            .is_dir()
+    );
+
+    let bench = Command::new(BIN)
+        .args(["bench", "rollup", "--runs", "1", "--no-duckdb", "--dir"])
+        .arg(&out)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        bench.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    assert!(
+        stdout.contains("median") && stdout.contains("machine: "),
+        "{stdout}"
+    );
+    Ok(())
+}
