@@ -43,14 +43,22 @@ pub struct BrokerProcess {
 
 impl BrokerProcess {
     pub fn start(dir: &Path) -> anyhow::Result<Self> {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let mut broker = BrokerProcess {
-            addr,
-            dir: dir.to_path_buf(),
-            child: None,
-        };
-        broker.spawn()?;
-        Ok(broker)
+        // A free port can be taken by another test between our probe and the broker's
+        // bind; then the broker exits and another broker answers on "our" port. Retry on
+        // a new port when the child is not the one listening.
+        let mut last_error = None;
+        for _ in 0..3 {
+            let mut broker = BrokerProcess {
+                addr: format!("127.0.0.1:{}", free_port()),
+                dir: dir.to_path_buf(),
+                child: None,
+            };
+            match broker.spawn() {
+                Ok(()) => return Ok(broker),
+                Err(err) => last_error = Some(err),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("broker did not start")))
     }
 
     fn spawn(&mut self) -> anyhow::Result<()> {
@@ -64,7 +72,20 @@ impl BrokerProcess {
             .spawn()
             .context("spawning baocao broker")?;
         self.child = Some(child);
-        wait_for_port(&self.addr, Duration::from_secs(20))
+        wait_for_port(&self.addr, Duration::from_secs(20))?;
+        // Still running a moment later: it is our broker that listens (a failed bind
+        // exits at once).
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(child) = self.child.as_mut()
+            && let Some(status) = child.try_wait()?
+        {
+            self.child = None;
+            anyhow::bail!(
+                "broker on {} exited at start ({status}); port taken?",
+                self.addr
+            );
+        }
+        Ok(())
     }
 
     /// SIGKILL: the broker vanishes without a goodbye.
@@ -73,6 +94,21 @@ impl BrokerProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// What a supervisor does: if the broker process has exited (`baocao broker` exits
+    /// when a broker task panics), start it again on the same address and data. Returns
+    /// whether it had to.
+    pub fn supervise(&mut self) -> anyhow::Result<bool> {
+        let exited = match self.child.as_mut() {
+            Some(child) => child.try_wait()?.is_some(),
+            None => false,
+        };
+        if exited {
+            self.child = None;
+            self.spawn()?;
+        }
+        Ok(exited)
     }
 
     /// Starts again on the same address and data.

@@ -30,6 +30,16 @@ impl BrokerArgs {
 }
 
 pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    // A panic in any broker task (Tansu 0.6.0's sqlite storage panics in its idempotent
+    // producer check after an unclean restart) leaves a broker that accepts connections
+    // but fails every request. Exit instead, so the supervisor (systemd, Kubernetes, the
+    // test harness) starts a healthy one; producers then reconnect.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        eprintln!("baocao broker: a broker task panicked; exiting (status 70) to be restarted");
+        std::process::exit(70);
+    }));
     let broker = baocao_broker::BrokerConfig {
         listen: config.broker.listen.clone(),
         data_dir: config.broker.data_dir.clone(),

@@ -14,6 +14,8 @@ use baocao_proto::v1::ReportEnvelope;
 use baocao_registry::Registry;
 use baocao_workload::national::{AdminRow, national_units};
 use baocao_workload::{SubmissionKind, plan_campaign};
+
+use crate::commands::bench::proc_kib;
 use prost::Message;
 
 /// The national campaign's id in generated workloads.
@@ -112,32 +114,14 @@ fn write_data_dir(shipped: &Path, data: &Path, args: &GenArgs) -> anyhow::Result
     Ok(units.len())
 }
 
-/// Peak resident memory of this process so far (VmHWM), in MiB; 0 where unknown.
-pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+/// Peak resident memory of this process since the last reset (VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    proc_kib("/proc/self/status", "VmHWM:") / 1024.0
 }
 
 /// Current resident memory (VmRSS), in MiB.
-pub fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+fn rss_mib() -> f64 {
+    proc_kib("/proc/self/status", "VmRSS:") / 1024.0
 }
 
 pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<ExitCode> {
