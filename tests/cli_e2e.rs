@@ -17,6 +17,23 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// `baocao` run as a user would, in `root`, against this test's data, broker and topic.
+fn baocao_command(
+    root: &std::path::Path,
+    data: &std::path::Path,
+    brokers: &str,
+    topic: &str,
+) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--kafka-brokers", brokers, "--reports-topic", topic])
+        .env("RUST_LOG", "warn")
+        .current_dir(root);
+    command
+}
+
 /// `GET /metrics` over plain HTTP/1.0; the body.
 fn scrape(addr: &str) -> anyhow::Result<String> {
     use std::io::{Read, Write};
@@ -69,16 +86,7 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     let tokens = root.path().join("tokens.json");
     let gateway_addr = format!("127.0.0.1:{}", free_port());
     let topic = format!("cli-{}", uuid::Uuid::new_v4().simple());
-    let baocao = || {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--kafka-brokers", &broker.addr, "--reports-topic", &topic])
-            .env("RUST_LOG", "warn")
-            .current_dir(root.path());
-        command
-    };
+    let baocao = || baocao_command(root.path(), &data, &broker.addr, &topic);
 
     let issued = baocao()
         .args(["token", "issue", "--unit", "38.CA", "--tokens-file"])
@@ -310,16 +318,7 @@ fn mutual_tls_lets_in_only_enrolled_clients() -> anyhow::Result<()> {
     let tokens = root.path().join("tokens.json");
     let gateway_addr = format!("127.0.0.1:{}", free_port());
     let topic = format!("tls-{}", uuid::Uuid::new_v4().simple());
-    let baocao = || {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--kafka-brokers", &broker.addr, "--reports-topic", &topic])
-            .env("RUST_LOG", "warn")
-            .current_dir(root.path());
-        command
-    };
+    let baocao = || baocao_command(root.path(), &data, &broker.addr, &topic);
     let run = |command: &mut Command| -> anyhow::Result<std::process::Output> {
         let output = command.output()?;
         Ok(output)
