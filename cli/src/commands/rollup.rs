@@ -125,7 +125,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         .out
         .clone()
         .unwrap_or_else(|| config.rollup.out_dir.clone());
-    let Some(every) = args.every_minutes else {
+    let roll_up = || {
         roll_up_milestones(
             &registry,
             campaign,
@@ -134,7 +134,9 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
             &landing_dir,
             &out_dir,
         )
-        .await?;
+    };
+    let Some(every) = args.every_minutes else {
+        roll_up().await?;
         return Ok(ExitCode::SUCCESS);
     };
     // Scheduled: a failed run is logged and retried at the next tick, never fatal (the
@@ -147,16 +149,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
             _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
             _ = tick.tick() => {}
         }
-        if let Err(err) = roll_up_milestones(
-            &registry,
-            campaign,
-            &milestones,
-            &args,
-            &landing_dir,
-            &out_dir,
-        )
-        .await
-        {
+        if let Err(err) = roll_up().await {
             metrics::counter!("baocao_rollup_failures_total").increment(1);
             tracing::error!(error = %format!("{err:#}"), campaign = %campaign.id, "scheduled rollup failed");
         }
