@@ -22,7 +22,10 @@ use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{ReportEnvelope, StatusReport, SubmitReportRequest};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
-use common::{BIN, BrokerProcess, Stack, authed, free_port, today, valid_report, wait_for_port};
+use common::{
+    BIN, BrokerProcess, Stack, authed, free_port, roll_up_at_deadline, today, valid_report,
+    wait_for_port,
+};
 use prost::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -565,22 +568,22 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
     let campaign = registry.campaign("thanh-hoa-2023").context("campaign")?;
     // One milestone suffices: both read the same deduplicated history.
     for milestone in campaign.milestones.iter().take(1) {
-        let rollup = |landing: std::path::PathBuf, out: std::path::PathBuf| {
-            let registry = &registry;
-            async move {
-                run_rollup(&RollupRequest {
-                    registry,
-                    campaign,
-                    milestone,
-                    cut_off: milestone.report_deadline,
-                    landing_dir: &landing,
-                    out_dir: &out,
-                })
-                .await
-            }
-        };
-        let after_kills = rollup(killed_dir.clone(), root.path().join("out-killed")).await?;
-        let reference = rollup(clean_dir.clone(), root.path().join("out-clean")).await?;
+        let after_kills = roll_up_at_deadline(
+            &registry,
+            campaign,
+            milestone,
+            &killed_dir,
+            &root.path().join("out-killed"),
+        )
+        .await?;
+        let reference = roll_up_at_deadline(
+            &registry,
+            campaign,
+            milestone,
+            &clean_dir,
+            &root.path().join("out-clean"),
+        )
+        .await?;
         assert!(
             after_kills.lineage.landed_rows >= reference.lineage.landed_rows,
             "re-delivery after a kill may land rows twice, never fewer"

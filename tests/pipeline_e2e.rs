@@ -19,9 +19,9 @@ use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{DossierStatus, PlanStatus, StatusReport, SubmitReportRequest};
 use baocao_registry::{AdminLevel, Registry};
-use baocao_rollup::{RollupRequest, end_of_vietnam_day_ms, run_rollup};
+use baocao_rollup::end_of_vietnam_day_ms;
 use chrono::{DateTime, NaiveDate, Utc};
-use common::{BrokerProcess, authed};
+use common::{BrokerProcess, authed, roll_up_at_deadline};
 
 struct ReplayClock(AtomicI64);
 
@@ -344,24 +344,22 @@ async fn summaries_match_an_independent_computation_and_survive_a_landing_crash(
     let campaign = registry.campaign("thanh-hoa-2023").expect("campaign");
     for milestone in &campaign.milestones {
         let cut_off = milestone.report_deadline;
-        let rollup = |landing: std::path::PathBuf, out: std::path::PathBuf| {
-            let registry = registry.clone();
-            let campaign = campaign.clone();
-            let milestone = milestone.clone();
-            async move {
-                run_rollup(&RollupRequest {
-                    registry: &registry,
-                    campaign: &campaign,
-                    milestone: &milestone,
-                    cut_off,
-                    landing_dir: &landing,
-                    out_dir: &out,
-                })
-                .await
-            }
-        };
-        let after_crash = rollup(crashed_dir.clone(), root.path().join("out-crashed")).await?;
-        let clean = rollup(clean_dir.clone(), root.path().join("out-clean")).await?;
+        let after_crash = roll_up_at_deadline(
+            &registry,
+            campaign,
+            milestone,
+            &crashed_dir,
+            &root.path().join("out-crashed"),
+        )
+        .await?;
+        let clean = roll_up_at_deadline(
+            &registry,
+            campaign,
+            milestone,
+            &clean_dir,
+            &root.path().join("out-clean"),
+        )
+        .await?;
         assert!(
             after_crash.lineage.landed_rows > after_crash.lineage.submissions,
             "the crash left duplicate rows on disk ({} rows, {} submissions)",

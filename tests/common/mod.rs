@@ -348,6 +348,26 @@ pub fn read_envelopes(
     Ok(out)
 }
 
+/// Rolls up `milestone` at its report deadline from the landing tables under `landing`
+/// into `out` (the production `run_rollup`).
+pub async fn roll_up_at_deadline(
+    registry: &Registry,
+    campaign: &baocao_registry::Campaign,
+    milestone: &baocao_registry::Milestone,
+    landing: &Path,
+    out: &Path,
+) -> anyhow::Result<baocao_rollup::RollupOutput> {
+    Ok(baocao_rollup::run_rollup(&baocao_rollup::RollupRequest {
+        registry,
+        campaign,
+        milestone,
+        cut_off: milestone.report_deadline,
+        landing_dir: landing,
+        out_dir: out,
+    })
+    .await?)
+}
+
 /// Adds `authorization: Bearer <token>` to a request.
 pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
