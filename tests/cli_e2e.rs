@@ -182,6 +182,7 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
             .args(["land", "--landing-dir"])
             .arg(root.path().join("landing-continuous"))
             .env("BAOCAO_LANDING__GROUP_ID", "continuous")
+            .env("BAOCAO_LANDING__COMPACT_EVERY_SECONDS", "1")
             .env("BAOCAO_METRICS__LISTEN", &landing_metrics)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -197,12 +198,16 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         let caught_up = metrics
             .lines()
             .any(|l| l == "baocao_landing_consumer_lag_records 0");
-        if landed && caught_up {
+        // The compaction pass ran (one file per table: nothing to merge).
+        let compacted = metrics
+            .lines()
+            .any(|l| l == "baocao_landing_compacted_files_total 0");
+        if landed && caught_up && compacted {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "landing metrics never showed the row:\n{metrics}"
+            "landing metrics never showed the row and a compaction pass:\n{metrics}"
         );
         std::thread::sleep(Duration::from_millis(200));
     }

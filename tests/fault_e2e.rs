@@ -202,6 +202,7 @@ async fn land_and_roll_up(
         flush_rows: 50,
         flush_interval_ms: 500,
         dead_letter_topic: format!("dlq-{}", uuid::Uuid::new_v4().simple()),
+        ..LandingConfig::default()
     };
     let mut lander = Lander::new(kafka, &config).await?;
     lander
@@ -557,6 +558,7 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
             flush_rows: 1_000,
             flush_interval_ms: 1_000,
             dead_letter_topic: "dlq-clean".into(),
+            ..LandingConfig::default()
         },
     )
     .await?;

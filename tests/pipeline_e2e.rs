@@ -297,6 +297,7 @@ fn landing_config(dir: &Path, group: &str) -> LandingConfig {
         flush_rows: 25,
         flush_interval_ms: 500,
         dead_letter_topic: format!("dlq-{}", uuid::Uuid::new_v4().simple()),
+        ..LandingConfig::default()
     }
 }
 

@@ -52,6 +52,8 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// Land reports from Kafka into raw Parquet tables.
     Land(commands::land::LandArgs),
+    /// Merge the landing's small files into sorted segments (faster rollups).
+    Compact(commands::compact::CompactArgs),
     /// A unit's audit trail: every accepted version, who sent it, what changed.
     History(commands::history::HistoryArgs),
     /// SQL over the registry, the raw history and every summary (analysts).
@@ -133,6 +135,7 @@ async fn main() -> ExitCode {
         Command::Broker(_) => commands::broker::run(&config).await,
         Command::Demo(args) => commands::demo::run(&config, args).await,
         Command::Land(args) => commands::land::run(&config, args).await,
+        Command::Compact(args) => commands::compact::run(&config, args).await,
         Command::Gen(args) => commands::r#gen::run(&config, args),
         Command::Bench(command) => commands::bench::run(command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,

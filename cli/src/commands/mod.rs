@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod broker;
+pub mod compact;
 pub mod demo;
 pub mod r#gen;
 pub mod history;

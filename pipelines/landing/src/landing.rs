@@ -15,6 +15,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{PendingBatch, decode_envelope};
+use crate::compact::{CompactionConfig, compact_landing};
 use crate::writer::remove_temporary_files;
 use crate::{Error, Result};
 
@@ -32,6 +33,11 @@ pub struct LandingConfig {
     pub flush_interval_ms: u64,
     /// Undecodable records go here with the reason in header `baocao-dead-letter-reason`.
     pub dead_letter_topic: String,
+    /// In continuous mode, merge small files into sorted segments this often (seconds;
+    /// 0: never, run `baocao compact` instead).
+    pub compact_every_seconds: u64,
+    /// Rows per compacted segment.
+    pub compact_target_rows: usize,
 }
 
 impl Default for LandingConfig {
@@ -42,6 +48,8 @@ impl Default for LandingConfig {
             flush_rows: 20_000,
             flush_interval_ms: 2_000,
             dead_letter_topic: format!("{}.dlq", baocao_proto::DEFAULT_REPORTS_TOPIC),
+            compact_every_seconds: 3600,
+            compact_target_rows: CompactionConfig::default().target_rows,
         }
     }
 }
@@ -108,6 +116,11 @@ impl Lander {
         if config.flush_rows == 0 {
             return Err(Error::Config(
                 "landing.flush_rows must be at least 1".into(),
+            ));
+        }
+        if config.compact_target_rows == 0 {
+            return Err(Error::Config(
+                "landing.compact_target_rows must be at least 1".into(),
             ));
         }
         let removed = remove_temporary_files(&config.dir)?;
@@ -277,6 +290,35 @@ impl Lander {
         Ok(())
     }
 
+    /// Merges the landed small files into sorted segments ([`crate::compact`]). A
+    /// failure is logged and retried at the next interval: the files stay as they were.
+    async fn compact(&mut self) {
+        let dir = self.config.dir.clone();
+        let config = CompactionConfig {
+            target_rows: self.config.compact_target_rows,
+        };
+        let started = Instant::now();
+        match tokio::task::spawn_blocking(move || compact_landing(&dir, config)).await {
+            Ok(Ok(stats)) => {
+                metrics::counter!("baocao_landing_compacted_files_total")
+                    .increment(stats.files_merged as u64);
+                if stats.files_merged > 0 {
+                    tracing::info!(
+                        files = stats.files_merged,
+                        segments = stats.segments_written,
+                        rows = stats.rows,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "compacted landed files"
+                    );
+                }
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "compaction failed; landed files left as they were")
+            }
+            Err(err) => tracing::warn!(%err, "compaction task failed"),
+        }
+    }
+
     /// Records on the topic not yet landed by this consumer: the sum over partitions of
     /// high watermark − next offset to land (committed or consumed, whichever is later).
     pub fn consumer_lag(&self) -> Result<i64> {
@@ -359,6 +401,13 @@ impl Lander {
             None => HashMap::new(),
         };
         tokio::pin!(shutdown);
+        let compact_every = match mode {
+            RunMode::Continuous if self.config.compact_every_seconds > 0 => {
+                Some(Duration::from_secs(self.config.compact_every_seconds))
+            }
+            _ => None,
+        };
+        let mut last_compaction = Instant::now();
         loop {
             if let Some(targets) = &targets {
                 positions.extend(self.consumed.iter().map(|(p, o)| (*p, *o)));
@@ -375,6 +424,12 @@ impl Lander {
             }
             if self.should_flush() {
                 self.flush()?;
+            }
+            if let Some(every) = compact_every
+                && last_compaction.elapsed() >= every
+            {
+                self.compact().await;
+                last_compaction = Instant::now();
             }
         }
         self.flush()?;

@@ -4,6 +4,7 @@
 //! The raw tables are the history every rollup and audit query reads (`docs/schema.md`).
 
 pub mod batch;
+pub mod compact;
 mod error;
 mod landing;
 pub mod rows;

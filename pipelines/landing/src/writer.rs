@@ -6,10 +6,17 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use arrow::array::RecordBatch;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
+    compute_leaves,
+};
+use parquet::arrow::{ArrowSchemaConverter, add_encoded_arrow_schema_to_metadata};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{DEFAULT_MAX_ROW_GROUP_ROW_COUNT, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 
 use crate::{Error, Result};
 
@@ -31,9 +38,7 @@ pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<()> {
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
         .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
-    writer.write(batch)?;
-    let file = writer.into_inner()?;
+    let file = encode_parquet(file, batch, properties)?;
     file.sync_all().map_err(io(&tmp))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io(path))?;
@@ -41,6 +46,76 @@ pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(io(dir))?;
     Ok(())
+}
+
+/// Encodes `batch` as Parquet into `file` (what `ArrowWriter` writes, Arrow schema
+/// included), with the columns of each row group encoded in parallel on every core:
+/// encoding, not I/O, is most of the time of writing a wide summary.
+fn encode_parquet(file: File, batch: &RecordBatch, properties: WriterProperties) -> Result<File> {
+    let schema = batch.schema();
+    let mut properties = properties;
+    add_encoded_arrow_schema_to_metadata(&schema, &mut properties);
+    let parquet_schema = ArrowSchemaConverter::new()
+        .with_coerce_types(properties.coerce_types())
+        .convert(&schema)?;
+    let mut writer =
+        SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), Arc::new(properties))?;
+    let factory = ArrowRowGroupWriterFactory::new(&writer, schema.clone());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut offset = 0;
+    let mut row_group = 0;
+    while offset < batch.num_rows() {
+        let rows = DEFAULT_MAX_ROW_GROUP_ROW_COUNT.min(batch.num_rows() - offset);
+        let slice = batch.slice(offset, rows);
+        let mut jobs: Vec<Vec<(usize, ArrowColumnWriter, ArrowLeafColumn)>> =
+            (0..threads).map(|_| Vec::new()).collect();
+        let mut column_writers = factory.create_column_writers(row_group)?.into_iter();
+        let mut index = 0;
+        for (field, array) in schema.fields().iter().zip(slice.columns()) {
+            for leaf in compute_leaves(field, array)? {
+                let column_writer = column_writers.next().ok_or_else(|| {
+                    Error::Parquet("fewer column writers than leaf columns".into())
+                })?;
+                jobs[index % threads].push((index, column_writer, leaf));
+                index += 1;
+            }
+        }
+        let mut chunks: Vec<(usize, ArrowColumnChunk)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .into_iter()
+                .map(|jobs| {
+                    scope.spawn(move || {
+                        jobs.into_iter()
+                            .map(|(index, mut column_writer, leaf)| {
+                                column_writer.write(&leaf)?;
+                                Ok((index, column_writer.close()?))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .map_err(|_| Error::Parquet("a column encoder panicked".into()))?
+                })
+                .collect::<Result<Vec<_>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
+        chunks.sort_by_key(|(index, _)| *index);
+        let mut row_group_writer = writer.next_row_group()?;
+        for (_, chunk) in chunks {
+            chunk.append_to_row_group(&mut row_group_writer)?;
+        }
+        row_group_writer.close()?;
+        offset += rows;
+        row_group += 1;
+    }
+    Ok(writer.into_inner()?)
 }
 
 /// Removes `.parquet.tmp` leftovers of a crashed writer under `root`.

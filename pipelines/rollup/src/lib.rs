@@ -7,6 +7,7 @@
 pub mod catalog;
 mod error;
 pub mod history;
+pub mod latest;
 pub mod report;
 mod rollup;
 pub mod sql;

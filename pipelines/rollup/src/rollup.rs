@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow::array::{RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use baocao_landing::writer::write_parquet_atomic;
@@ -189,32 +189,31 @@ pub async fn session(
     Ok(ctx)
 }
 
-fn timestamp_at(batch: &RecordBatch, column: &str) -> Option<DateTime<Utc>> {
-    let array = batch
-        .column_by_name(column)?
-        .as_any()
-        .downcast_ref::<TimestampMillisecondArray>()?;
-    if array.is_empty() || array.is_null(0) {
-        return None;
-    }
-    DateTime::from_timestamp_millis(array.value(0))
-}
-
-fn int_at(batch: &RecordBatch, column: &str) -> i64 {
-    batch
-        .column_by_name(column)
-        .and_then(|c| arrow::compute::cast(c, &DataType::Int64).ok())
-        .and_then(|c| {
-            c.as_any()
-                .downcast_ref::<arrow::array::Int64Array>()
-                .map(|a| a.value(0))
-        })
-        .unwrap_or(0)
+/// Whether a failed rollup read a landed file that compaction removed between listing
+/// and opening it (the merged rows are in a new segment: running again sees them).
+fn is_vanished_file(err: &Error) -> bool {
+    let text = err.to_string();
+    matches!(err, Error::DataFusion(_))
+        && (text.contains("(os error 2)") || text.contains("not found"))
 }
 
 /// Rolls up one milestone of a campaign and writes `summary.parquet`,
-/// `late_and_missing.parquet` and `lineage.json`.
+/// `late_and_missing.parquet` and `lineage.json`. A run that loses a race with
+/// compaction (a file it listed was merged away) is run again, up to twice.
 pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
+    let mut attempt = 1;
+    loop {
+        match run_rollup_once(request).await {
+            Err(err) if attempt < 3 && is_vanished_file(&err) => {
+                tracing::warn!(%err, attempt, "a landed file was compacted away mid-rollup; running again");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     let RollupRequest {
         registry,
         campaign,
@@ -233,28 +232,40 @@ pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     let ctx = session(registry, campaign, milestone, *cut_off, landing_dir).await?;
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
-    let per_unit = query(&ctx, &sql::per_unit_sql()).await?;
+    let selection = crate::latest::register_latest(&ctx).await?;
+    let selected = started.elapsed();
+    let per_unit = query(&ctx, &sql::per_unit_over_latest_sql()).await?;
     ctx.register_batch("per_unit", per_unit)?;
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
+    let summarized = started.elapsed();
+    let dir = out_dir.join(&campaign.id).join(&milestone.id);
+    // The summary is encoded while the late-and-missing list is computed.
+    let summary_path = dir.join("summary.parquet");
+    let summary_for_writer = summary.clone();
+    let summary_written = tokio::task::spawn_blocking(move || {
+        write_parquet_atomic(&summary_path, &summary_for_writer)
+    });
     let late_and_missing = query(&ctx, &sql::late_and_missing_over_per_unit_sql()).await?;
-    let lineage_row = query(&ctx, &sql::lineage_sql()).await?;
+    let queried = started.elapsed();
+    let timestamp = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let lineage = Lineage {
         campaign_id: campaign.id.clone(),
         milestone_id: milestone.id.clone(),
         cut_off_date: *cut_off,
         unit_deadline: milestone.unit_deadline,
-        submissions: int_at(&lineage_row, "submissions"),
-        landed_rows: int_at(&lineage_row, "landed_rows"),
-        units: int_at(&lineage_row, "units"),
-        first_received_at: timestamp_at(&lineage_row, "first_received_at"),
-        last_received_at: timestamp_at(&lineage_row, "last_received_at"),
+        submissions: selection.submissions,
+        landed_rows: selection.landed_rows,
+        units: selection.units,
+        first_received_at: timestamp(selection.first_received_at),
+        last_received_at: timestamp(selection.last_received_at),
         generated_at: Utc::now(),
         landing_dir: landing_dir.display().to_string(),
     };
-
-    let dir = out_dir.join(&campaign.id).join(&milestone.id);
-    write_parquet_atomic(&dir.join("summary.parquet"), &summary)?;
     write_parquet_atomic(&dir.join("late_and_missing.parquet"), &late_and_missing)?;
+    summary_written.await.map_err(|err| Error::Output {
+        path: dir.join("summary.parquet"),
+        reason: err.to_string(),
+    })??;
     let lineage_path = dir.join("lineage.json");
     let json = serde_json::to_string_pretty(&lineage).map_err(|err| Error::Output {
         path: lineage_path.clone(),
@@ -270,6 +281,10 @@ pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         %cut_off,
         rows = summary.num_rows(),
         submissions = lineage.submissions,
+        select_ms = selected.as_millis() as u64,
+        summary_ms = (summarized - selected).as_millis() as u64,
+        late_and_missing_ms = (queried - summarized).as_millis() as u64,
+        write_ms = (started.elapsed() - queried).as_millis() as u64,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "rollup written"
     );

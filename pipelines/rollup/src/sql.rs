@@ -137,9 +137,85 @@ pub fn measure_columns() -> impl Iterator<Item = &'static str> {
         .map(|(name, _)| *name)
 }
 
-/// The shared CTEs: one accepted copy per submission id received before the cut-off,
-/// each unit's latest version, and the per-unit rows (`per_unit`).
+/// Raw `submissions` columns the unit-level measures read from a unit's latest version
+/// (what [`crate::latest`] keeps of it).
+pub const LATEST_UNIT_COLUMNS: &[&str] = &[
+    "budget_allocated_vnd",
+    "regulation_updated",
+    "national_regulation_applied",
+    "incidents",
+    "telecom_cameras_checked",
+    "telecom_non_compliant_found",
+    "telecom_users_notified",
+    "telecom_non_compliant_handled",
+    "police_assessments_done",
+    "police_cases_handled",
+    "market_inspections",
+    "market_violations",
+    "media_items_broadcast",
+];
+
+/// Raw `systems` columns the system measures read (what [`crate::latest`] keeps).
+pub const SYSTEM_COLUMNS: &[&str] = &[
+    "camera_count",
+    "proposed_level",
+    "dossier_status",
+    "approved_level",
+    "plan_status",
+    "assessed_at_procurement",
+    "last_periodic_assessment_on",
+    "cameras_certified",
+    "cameras_on_warning_list",
+    "cameras_replaced_or_removed",
+];
+
+/// The shared CTEs: the selection ([`selection_ctes`]) and the per-unit rows
+/// ([`per_unit_over_latest`]).
 fn per_unit_ctes() -> String {
+    format!("WITH\n{},\n{}", selection_ctes(), per_unit_over_latest())
+}
+
+/// The selection, in SQL: one accepted copy per submission id received before the
+/// cut-off (`accepted`), each unit's latest version (`latest`: its row plus
+/// `first_received_at` and `version_count`), and one copy of each of that version's
+/// systems (`latest_systems`). This text is the specification; the production rollup
+/// computes the same two tables with hash maps ([`crate::latest`]), and `baocao bench rollup`
+/// checks that DuckDB running this text gets the same summary.
+fn selection_ctes() -> String {
+    r#"accepted AS (
+  -- A submission id is counted once, however many times it was delivered or landed:
+  -- the first acceptance (earliest received_at, then Kafka position) wins.
+  SELECT * FROM (
+    SELECT s.*, ROW_NUMBER() OVER (
+      PARTITION BY s.submission_id ORDER BY s.received_at, s.kafka_partition, s.kafka_offset) AS copy_rank
+    FROM submissions s CROSS JOIN rollup_params p
+    WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off
+  ) WHERE copy_rank = 1
+),
+versions AS (
+  -- A correction supersedes earlier reports: the latest accepted version counts; the
+  -- first one decides timeliness.
+  SELECT a.*,
+    ROW_NUMBER() OVER (PARTITION BY a.unit_code ORDER BY a.received_at DESC, a.submission_id DESC) AS version_rank,
+    MIN(a.received_at) OVER (PARTITION BY a.unit_code) AS first_received_at,
+    COUNT(*) OVER (PARTITION BY a.unit_code) AS version_count
+  FROM accepted a
+),
+latest AS (SELECT * FROM versions WHERE version_rank = 1),
+latest_systems AS (
+  -- One copy of each system of a latest version: the first in Kafka order.
+  SELECT * FROM (
+    SELECT y.*, ROW_NUMBER() OVER (
+      PARTITION BY y.submission_id, y.system_code ORDER BY y.kafka_partition, y.kafka_offset) AS copy_rank
+    FROM systems y JOIN latest l ON y.submission_id = l.submission_id
+  ) WHERE copy_rank = 1
+)"#
+    .to_string()
+}
+
+/// The per-unit rows (`per_unit`) from tables or CTEs `latest` and `latest_systems`,
+/// `units` and `rollup_params`: every unit of the registry, its status and its measures.
+fn per_unit_over_latest() -> String {
     let system_sums = SYSTEM_MEASURES
         .iter()
         .map(|(name, expr)| format!("SUM({expr}) AS {name}"))
@@ -161,35 +237,7 @@ fn per_unit_ctes() -> String {
         .collect::<Vec<_>>()
         .join(",\n    ");
     format!(
-        r#"WITH
-accepted AS (
-  -- A submission id is counted once, however many times it was delivered or landed:
-  -- the first acceptance (earliest received_at, then Kafka position) wins.
-  SELECT * FROM (
-    SELECT s.*, ROW_NUMBER() OVER (
-      PARTITION BY s.submission_id ORDER BY s.received_at, s.kafka_partition, s.kafka_offset) AS copy_rank
-    FROM submissions s CROSS JOIN rollup_params p
-    WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off
-  ) WHERE copy_rank = 1
-),
-versions AS (
-  -- A correction supersedes earlier reports: the latest accepted version counts; the
-  -- first one decides timeliness.
-  SELECT a.*,
-    ROW_NUMBER() OVER (PARTITION BY a.unit_code ORDER BY a.received_at DESC, a.submission_id DESC) AS version_rank,
-    MIN(a.received_at) OVER (PARTITION BY a.unit_code) AS first_received_at,
-    COUNT(*) OVER (PARTITION BY a.unit_code) AS version_count
-  FROM accepted a
-),
-latest AS (SELECT * FROM versions WHERE version_rank = 1),
-latest_systems AS (
-  SELECT * FROM (
-    SELECT y.*, ROW_NUMBER() OVER (
-      PARTITION BY y.submission_id, y.system_code ORDER BY y.kafka_partition, y.kafka_offset) AS copy_rank
-    FROM systems y JOIN latest l ON y.submission_id = l.submission_id
-  ) WHERE copy_rank = 1
-),
-system_sums AS (
+        r#"system_sums AS (
   SELECT y.submission_id,
     {system_sums}
   FROM latest_systems y
@@ -220,6 +268,12 @@ pub fn per_unit_sql() -> String {
     format!("{}\nSELECT * FROM per_unit", per_unit_ctes())
 }
 
+/// The per-unit rows over tables `latest` and `latest_systems` computed beforehand
+/// ([`crate::latest`]).
+pub fn per_unit_over_latest_sql() -> String {
+    format!("WITH\n{}\nSELECT * FROM per_unit", per_unit_over_latest())
+}
+
 /// The summary: one row per tier member (province, district, commune, unit), measures
 /// summed over the units beneath it. One scan with GROUPING SETS. Self-contained (the
 /// benchmark runs this text in DuckDB).
@@ -238,56 +292,67 @@ fn summary_over_per_unit() -> String {
         .collect::<Vec<_>>()
         .join(",\n    ");
     let measures = measure_columns().collect::<Vec<_>>().join(", ");
+    let percentages = r#"CASE WHEN units_expected > 0 THEN 100.0 * units_reported / units_expected END AS completeness_pct,
+  CASE WHEN units_expected > 0 THEN 100.0 * units_on_time / units_expected END AS timeliness_pct,
+  CASE WHEN systems > 0 THEN 100.0 * dossiers_approved / systems END AS approved_pct,
+  CASE WHEN systems > 0 THEN 100.0 * plans_implemented / systems END AS implemented_pct"#;
+    // Unit rows are the per-unit rows themselves; only communes, districts and provinces
+    // are aggregated (aggregating the unit level too, with MAX() over its text columns,
+    // was most of this query's time).
     format!(
-        r#"grouped AS (
-  SELECT province_code, district_code, commune_code, unit_code,
+        r#"areas AS (
+  SELECT province_code, district_code, commune_code,
     grouping(district_code) AS by_province, grouping(commune_code) AS by_district,
-    grouping(unit_code) AS by_commune,
     MAX(province_name) AS province_name, MAX(district_name) AS district_name,
-    MAX(commune_name) AS commune_name, MAX(unit_name) AS unit_name,
-    MAX(unit_kind) AS unit_kind, MAX(unit_tier) AS unit_tier, MAX(report_status) AS report_status,
-    MAX(submission_id) AS submission_id, MAX(first_received_at) AS first_received_at,
-    MAX(latest_received_at) AS latest_received_at, SUM(versions) AS versions,
+    MAX(commune_name) AS commune_name, MIN(first_received_at) AS first_received_at,
+    SUM(versions) AS versions,
     {sums}
   FROM per_unit
   GROUP BY GROUPING SETS (
     (province_code),
     (province_code, district_code),
-    (province_code, district_code, commune_code),
-    (province_code, district_code, commune_code, unit_code))
+    (province_code, district_code, commune_code))
 ),
 tiered AS (
   SELECT *,
     CASE WHEN by_province = 1 THEN 'province' WHEN by_district = 1 THEN 'district'
-         WHEN by_commune = 1 THEN 'commune' ELSE 'unit' END AS tier
-  FROM grouped
+         ELSE 'commune' END AS tier
+  FROM areas
+),
+rows AS (
+  SELECT
+    tier,
+    CASE tier WHEN 'province' THEN province_code WHEN 'district' THEN district_code
+              ELSE commune_code END AS code,
+    CASE tier WHEN 'province' THEN province_name WHEN 'district' THEN district_name
+              ELSE commune_name END AS name,
+    province_code,
+    CASE WHEN tier = 'province' THEN NULL ELSE district_code END AS district_code,
+    CASE WHEN tier = 'commune' THEN commune_code END AS commune_code,
+    -- Typed NULLs (the unit rows' columns have these types).
+    CASE WHEN FALSE THEN province_name END AS unit_kind,
+    CASE WHEN FALSE THEN province_name END AS unit_tier,
+    CASE WHEN FALSE THEN province_name END AS report_status,
+    CASE WHEN FALSE THEN province_name END AS submission_id,
+    CASE WHEN FALSE THEN first_received_at END AS first_received_at,
+    CASE WHEN FALSE THEN first_received_at END AS latest_received_at,
+    versions,
+    {measures},
+    {percentages}
+  FROM tiered
+  -- A district group of units with no district (provincial units) or a commune group of
+  -- units with no commune (district units) is not a real district or commune.
+  WHERE NOT (tier = 'district' AND district_code IS NULL)
+    AND NOT (tier = 'commune' AND commune_code IS NULL)
+  UNION ALL
+  SELECT 'unit' AS tier, unit_code AS code, unit_name AS name, province_code, district_code,
+    commune_code, unit_kind, unit_tier, report_status, submission_id, first_received_at,
+    latest_received_at, versions,
+    {measures},
+    {percentages}
+  FROM per_unit
 )
-SELECT
-  tier,
-  CASE tier WHEN 'province' THEN province_code WHEN 'district' THEN district_code
-            WHEN 'commune' THEN commune_code ELSE unit_code END AS code,
-  CASE tier WHEN 'province' THEN province_name WHEN 'district' THEN district_name
-            WHEN 'commune' THEN commune_name ELSE unit_name END AS name,
-  province_code,
-  CASE WHEN tier = 'province' THEN NULL ELSE district_code END AS district_code,
-  CASE WHEN tier IN ('province', 'district') THEN NULL ELSE commune_code END AS commune_code,
-  CASE WHEN tier = 'unit' THEN unit_kind END AS unit_kind,
-  CASE WHEN tier = 'unit' THEN unit_tier END AS unit_tier,
-  CASE WHEN tier = 'unit' THEN report_status END AS report_status,
-  CASE WHEN tier = 'unit' THEN submission_id END AS submission_id,
-  CASE WHEN tier = 'unit' THEN first_received_at END AS first_received_at,
-  CASE WHEN tier = 'unit' THEN latest_received_at END AS latest_received_at,
-  versions,
-  {measures},
-  CASE WHEN units_expected > 0 THEN 100.0 * units_reported / units_expected END AS completeness_pct,
-  CASE WHEN units_expected > 0 THEN 100.0 * units_on_time / units_expected END AS timeliness_pct,
-  CASE WHEN systems > 0 THEN 100.0 * dossiers_approved / systems END AS approved_pct,
-  CASE WHEN systems > 0 THEN 100.0 * plans_implemented / systems END AS implemented_pct
-FROM tiered
--- A district group of units with no district (provincial units) or a commune group of
--- units with no commune (district units) is not a real district or commune.
-WHERE NOT (tier = 'district' AND district_code IS NULL)
-  AND NOT (tier = 'commune' AND commune_code IS NULL)
+SELECT * FROM rows
 ORDER BY province_code, district_code NULLS FIRST, commune_code NULLS FIRST,
   CASE tier WHEN 'province' THEN 0 WHEN 'district' THEN 1 WHEN 'commune' THEN 2 ELSE 3 END, code"#
     )
@@ -309,19 +374,5 @@ pub fn late_and_missing_over_per_unit_sql() -> String {
 FROM per_unit
 WHERE expected AND report_status IN ('late', 'missing')
 ORDER BY district_code NULLS FIRST, commune_code NULLS FIRST, report_status, unit_code"#
-        .to_string()
-}
-
-/// Data lineage: accepted submissions considered (after de-duplication), the units they
-/// came from, raw copies seen, and the last receipt before the cut-off.
-pub fn lineage_sql() -> String {
-    r#"SELECT
-  COUNT(DISTINCT s.submission_id) AS submissions,
-  COUNT(*) AS landed_rows,
-  COUNT(DISTINCT s.unit_code) AS units,
-  MIN(s.received_at) AS first_received_at,
-  MAX(s.received_at) AS last_received_at
-FROM submissions s CROSS JOIN rollup_params p
-WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off"#
         .to_string()
 }

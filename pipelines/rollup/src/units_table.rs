@@ -42,6 +42,7 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
         kind.append_value(&unit.kind);
         tier.append_value(unit.tier.as_str());
         expected.append_option(campaign.map(|c| c.required_unit_kinds.contains(&unit.kind)));
+        let chain = registry.area_chain(&unit.area_code);
         for (i, level) in [
             AdminLevel::Province,
             AdminLevel::District,
@@ -50,7 +51,7 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
         .into_iter()
         .enumerate()
         {
-            let area = registry.area_at(unit, level);
+            let area = chain.iter().find(|a| a.level == level);
             columns[i].0.append_option(area.map(|a| a.code.as_str()));
             columns[i]
                 .1

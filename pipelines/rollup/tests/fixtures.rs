@@ -690,3 +690,147 @@ async fn a_units_history_lists_versions_and_what_changed() {
             .is_empty()
     );
 }
+
+/// Every landed `.parquet` file under `dir`.
+fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(parquet_files(&path));
+        } else if path.extension().is_some_and(|x| x == "parquet") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Lands `envelopes` again beside what `root` holds, in files named `<tag>-…`.
+fn land_again(root: &Path, envelopes: &[ReportEnvelope], tag: &str) {
+    let staging = tempfile::tempdir().expect("tempdir");
+    land(staging.path(), envelopes);
+    for file in parquet_files(staging.path()) {
+        let relative = file.strip_prefix(staging.path()).expect("under staging");
+        let name = format!(
+            "{tag}-{}",
+            relative.file_name().expect("name").to_string_lossy()
+        );
+        let to = root.join(relative).with_file_name(name);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::rename(&file, &to).expect("move");
+    }
+}
+
+#[tokio::test]
+async fn compaction_merges_files_and_changes_no_figure() {
+    use baocao_landing::compact::{CompactionConfig, compact_landing};
+    let landed = Landed::new();
+    // A re-delivered copy of the whole fixture in files of its own: the rollup counts
+    // each submission once before and after compaction.
+    land_again(&landed.landing(), &fixture(), "copy");
+    let before = landed.rollup(day(2023, 3, 22)).await;
+    let files_before = parquet_files(&landed.landing()).len();
+
+    // Segments of 3 rows: several segments, the last one partial.
+    let small = CompactionConfig { target_rows: 3 };
+    let first = compact_landing(&landed.landing(), small).expect("compact");
+    assert_eq!(first.files_merged, files_before);
+    let after_first = parquet_files(&landed.landing());
+    assert!(
+        after_first
+            .iter()
+            .all(|p| p.to_string_lossy().contains("segment=compacted")),
+        "only segments are left: {after_first:?}"
+    );
+    let once = landed.rollup(day(2023, 3, 22)).await;
+    assert_eq!(once.summary, before.summary);
+    assert_eq!(once.late_and_missing, before.late_and_missing);
+    assert_eq!(once.lineage.submissions, before.lineage.submissions);
+    assert_eq!(once.lineage.landed_rows, before.lineage.landed_rows);
+
+    // New files landed after compaction are merged with the partial segments only; full
+    // segments are never rewritten.
+    let full_segments: Vec<_> = after_first
+        .iter()
+        .filter(|p| {
+            let file = std::fs::File::open(p).expect("open");
+            let reader = parquet::file::reader::SerializedFileReader::new(file).expect("parquet");
+            parquet::file::reader::FileReader::metadata(&reader)
+                .file_metadata()
+                .num_rows()
+                >= 3
+        })
+        .cloned()
+        .collect();
+    assert!(!full_segments.is_empty());
+    land_again(&landed.landing(), &fixture()[..2], "late");
+    let second = compact_landing(&landed.landing(), small).expect("compact again");
+    assert!(second.files_merged > 0);
+    for segment in &full_segments {
+        assert!(segment.exists(), "{} was rewritten", segment.display());
+    }
+    // Nothing left to merge: a third run does nothing.
+    let third = compact_landing(&landed.landing(), CompactionConfig { target_rows: 3 })
+        .expect("compact a third time");
+    assert_eq!(third.files_merged, 0, "{third:?}");
+    let twice = landed.rollup(day(2023, 3, 22)).await;
+    assert_eq!(twice.summary, before.summary);
+}
+
+#[tokio::test]
+async fn the_production_selection_matches_the_sql_specification() {
+    let landed = Landed::new();
+    // A re-delivered copy of part of the fixture, so that the de-duplication is exercised.
+    land_again(&landed.landing(), &fixture()[..3], "copy");
+    let registry = landed.registry();
+    let campaign = registry.campaign("c").expect("campaign");
+    let milestone = campaign.milestone("levels").expect("milestone");
+    for cut_off in [day(2023, 3, 1), day(2023, 3, 22), day(2023, 4, 30)] {
+        let sorted_per_unit =
+            |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
+        let spec =
+            baocao_rollup::session(&registry, campaign, milestone, cut_off, &landed.landing())
+                .await
+                .expect("session");
+        let expected = spec
+            .sql(&sorted_per_unit(baocao_rollup::sql::per_unit_sql()))
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("spec per_unit");
+        let production =
+            baocao_rollup::session(&registry, campaign, milestone, cut_off, &landed.landing())
+                .await
+                .expect("session");
+        baocao_rollup::latest::register_latest(&production)
+            .await
+            .expect("selection");
+        let actual = production
+            .sql(&sorted_per_unit(
+                baocao_rollup::sql::per_unit_over_latest_sql(),
+            ))
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("production per_unit");
+        let expected =
+            arrow::compute::concat_batches(&expected[0].schema(), &expected).expect("concat");
+        let actual = arrow::compute::concat_batches(&actual[0].schema(), &actual).expect("concat");
+        assert_eq!(expected.num_rows(), actual.num_rows(), "cut-off {cut_off}");
+        for (field, (e, a)) in expected
+            .schema()
+            .fields()
+            .iter()
+            .zip(expected.columns().iter().zip(actual.columns()))
+        {
+            assert_eq!(
+                e.to_data(),
+                a.to_data(),
+                "column {} at cut-off {cut_off}",
+                field.name()
+            );
+        }
+    }
+}
