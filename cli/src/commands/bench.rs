@@ -71,6 +71,25 @@ pub fn proc_kib(file: &str, key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Parquet files under `dir` (what a rollup opens; compaction lowers it).
+fn count_parquet_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        count_parquet_files(&path)
+                    } else {
+                        usize::from(path.extension().is_some_and(|x| x == "parquet"))
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 fn median(times: &mut [f64]) -> f64 {
     times.sort_by(f64::total_cmp);
     times.get(times.len() / 2).copied().unwrap_or(0.0)
@@ -203,11 +222,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         milestone.id
     );
     println!(
-        "  input: {} landed submission rows ({} distinct submissions, {} units reporting), {} units expected",
+        "  input: {} landed submission rows ({} distinct submissions, {} units reporting), {} units expected; {} landed files",
         warm.lineage.landed_rows,
         warm.lineage.submissions,
         warm.lineage.units,
-        registry.expected_units(campaign).count()
+        registry.expected_units(campaign).count(),
+        count_parquet_files(&landing)
     );
     println!("  {}", machine());
     println!(
