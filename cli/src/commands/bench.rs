@@ -10,9 +10,10 @@ use std::time::Instant;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use baocao_landing::compact::parquet_files;
 use baocao_landing::writer::write_parquet_atomic;
 use baocao_registry::Registry;
-use baocao_rollup::{RollupRequest, run_rollup, session};
+use baocao_rollup::{RollupRequest, register_per_unit, run_rollup, session};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::commands::r#gen::NATIONAL_CAMPAIGN;
@@ -71,25 +72,6 @@ pub fn proc_kib(file: &str, key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Parquet files under `dir` (what a rollup opens; compaction lowers it).
-fn count_parquet_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|entry| {
-                    let path = entry.path();
-                    if path.is_dir() {
-                        count_parquet_files(&path)
-                    } else {
-                        usize::from(path.extension().is_some_and(|x| x == "parquet"))
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn median(times: &mut [f64]) -> f64 {
     times.sort_by(f64::total_cmp);
     times.get(times.len() / 2).copied().unwrap_or(0.0)
@@ -144,20 +126,7 @@ async fn explain_rollup(
         landing,
     )
     .await?;
-    baocao_rollup::latest::register_latest(&ctx).await?;
-    let per_unit = ctx
-        .sql(&baocao_rollup::sql::per_unit_over_latest_sql())
-        .await?
-        .collect()
-        .await?;
-    let schema = per_unit
-        .first()
-        .map(|b| b.schema())
-        .context("empty per_unit")?;
-    ctx.register_batch(
-        "per_unit",
-        arrow::compute::concat_batches(&schema, &per_unit)?,
-    )?;
+    register_per_unit(&ctx).await?;
     for (name, sql) in [
         (
             "per_unit over latest",
@@ -227,7 +196,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         warm.lineage.submissions,
         warm.lineage.units,
         registry.expected_units(campaign).count(),
-        count_parquet_files(&landing)
+        parquet_files(&landing)?.len()
     );
     println!("  {}", machine());
     println!(
@@ -258,20 +227,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     for _ in 0..args.runs {
         let started = Instant::now();
         let ctx = session(&registry, campaign, milestone, cut_off, &landing).await?;
-        baocao_rollup::latest::register_latest(&ctx).await?;
-        let per_unit = ctx
-            .sql(&baocao_rollup::sql::per_unit_over_latest_sql())
-            .await?
-            .collect()
-            .await?;
-        let schema = per_unit
-            .first()
-            .map(|b| b.schema())
-            .context("empty per_unit")?;
-        ctx.register_batch(
-            "per_unit",
-            arrow::compute::concat_batches(&schema, &per_unit)?,
-        )?;
+        register_per_unit(&ctx).await?;
         ctx.sql(&baocao_rollup::sql::summary_over_per_unit_sql())
             .await?
             .collect()

@@ -102,8 +102,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Every `.parquet` file under `dir`, sorted by path (unfinished `.tmp` files excluded).
-fn parquet_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+/// Every `.parquet` file under `dir` (recursively), sorted by path; unfinished `.tmp`
+/// files are not listed, and a missing `dir` has none.
+pub fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    collect_parquet_files(dir, &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+fn collect_parquet_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -112,12 +120,11 @@ fn parquet_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     for entry in entries {
         let path = entry.map_err(io(dir))?.path();
         if path.is_dir() {
-            parquet_files(&path, found)?;
+            collect_parquet_files(&path, found)?;
         } else if path.extension().is_some_and(|x| x == "parquet") {
             found.push(path);
         }
     }
-    found.sort();
     Ok(())
 }
 
@@ -169,8 +176,7 @@ fn compact_campaign(
     campaign_dir: &Path,
     config: CompactionConfig,
 ) -> Result<CompactionStats> {
-    let mut files = Vec::new();
-    parquet_files(campaign_dir, &mut files)?;
+    let files = parquet_files(campaign_dir)?;
     let compacted_dir = campaign_dir.join(COMPACTED_DIR);
     let mut inputs = Vec::new();
     for path in files {

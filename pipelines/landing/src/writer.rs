@@ -51,9 +51,12 @@ pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<()> {
 /// Encodes `batch` as Parquet into `file` (what `ArrowWriter` writes, Arrow schema
 /// included), with the columns of each row group encoded in parallel on every core:
 /// encoding, not I/O, is most of the time of writing a wide summary.
-fn encode_parquet(file: File, batch: &RecordBatch, properties: WriterProperties) -> Result<File> {
+fn encode_parquet(
+    file: File,
+    batch: &RecordBatch,
+    mut properties: WriterProperties,
+) -> Result<File> {
     let schema = batch.schema();
-    let mut properties = properties;
     add_encoded_arrow_schema_to_metadata(&schema, &mut properties);
     let parquet_schema = ArrowSchemaConverter::new()
         .with_coerce_types(properties.coerce_types())

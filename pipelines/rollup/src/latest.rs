@@ -17,19 +17,13 @@ use arrow::array::{
     Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
     UInt32Array,
 };
-use arrow::compute::{concat_batches, take};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::compute::take;
+use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 
+use crate::rollup::query;
 use crate::sql::{LATEST_UNIT_COLUMNS, SYSTEM_COLUMNS};
 use crate::{Error, Result};
-
-async fn collect(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
-    let frame = ctx.sql(sql).await?;
-    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-    let batches = frame.collect().await?;
-    Ok(concat_batches(&schema, &batches)?)
-}
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
     batch
@@ -78,7 +72,7 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
         .map(|c| format!("s.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let in_scope = collect(
+    let in_scope = query(
         ctx,
         &format!(
             "SELECT s.submission_id, s.unit_code, s.received_at, s.kafka_partition, s.kafka_offset, {columns}
@@ -194,7 +188,7 @@ async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<Re
         .map(|c| format!("y.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows = collect(
+    let rows = query(
         ctx,
         &format!(
             "SELECT y.submission_id, y.system_code, y.kafka_partition, y.kafka_offset, {columns}

@@ -15,6 +15,7 @@ mod units_table;
 
 pub use error::{Error, Result};
 pub use rollup::{
-    Lineage, RollupOutput, RollupRequest, end_of_vietnam_day_ms, run_rollup, session,
+    Lineage, RollupOutput, RollupRequest, end_of_vietnam_day_ms, register_per_unit, run_rollup,
+    session,
 };
 pub use units_table::units_batch;

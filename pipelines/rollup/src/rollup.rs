@@ -20,6 +20,7 @@ use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
+use crate::latest::{Selection, register_latest};
 use crate::units_table::units_batch;
 use crate::{Error, Result, sql};
 
@@ -145,11 +146,23 @@ fn params_batch(
     )?)
 }
 
-async fn query(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
+/// Runs `sql` and returns its result as one batch (empty, with the result's schema, when
+/// there are no rows).
+pub(crate) async fn query(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
     let frame = ctx.sql(sql).await?;
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;
     Ok(concat_batches(&schema, &batches)?)
+}
+
+/// Registers in a [`session`] the tables every output of a rollup reads: `latest` and
+/// `latest_systems` ([`crate::latest`]), and `per_unit`, every unit of the registry with
+/// its status and measures. Returns what the selection read (the lineage's counts).
+pub async fn register_per_unit(ctx: &SessionContext) -> Result<Selection> {
+    let selection = register_latest(ctx).await?;
+    let per_unit = query(ctx, &sql::per_unit_over_latest_sql()).await?;
+    ctx.register_batch("per_unit", per_unit)?;
+    Ok(selection)
 }
 
 /// A session reading the landing tables of one campaign with the registry and parameters.
@@ -232,10 +245,8 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     let ctx = session(registry, campaign, milestone, *cut_off, landing_dir).await?;
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
-    let selection = crate::latest::register_latest(&ctx).await?;
+    let selection = register_per_unit(&ctx).await?;
     let selected = started.elapsed();
-    let per_unit = query(&ctx, &sql::per_unit_over_latest_sql()).await?;
-    ctx.register_batch("per_unit", per_unit)?;
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
     let summarized = started.elapsed();
     let dir = out_dir.join(&campaign.id).join(&milestone.id);

@@ -693,16 +693,7 @@ async fn a_units_history_lists_versions_and_what_changed() {
 
 /// Every landed `.parquet` file under `dir`.
 fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(parquet_files(&path));
-        } else if path.extension().is_some_and(|x| x == "parquet") {
-            found.push(path);
-        }
-    }
-    found
+    baocao_landing::compact::parquet_files(dir).expect("list landed files")
 }
 
 /// Lands `envelopes` again beside what `root` holds, in files named `<tag>-…`.
