@@ -211,6 +211,63 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // A following rollup (`rollup --follow`) over the continuous landing writes the
+    // summaries once the row is landed, and does not run again while nothing changes.
+    let follow_metrics = format!("127.0.0.1:{}", free_port());
+    let followed = root.path().join("summaries-followed");
+    let today = common::today().format("%Y-%m-%d").to_string();
+    let _follow = KillOnDrop(
+        baocao()
+            .args([
+                "rollup",
+                "--campaign",
+                "th-open",
+                "--milestone",
+                "levels-approved",
+                "--as-of",
+                &today,
+                "--follow",
+                "--follow-poll-ms",
+                "100",
+                "--landing-dir",
+            ])
+            .arg(root.path().join("landing-continuous"))
+            .arg("--out")
+            .arg(&followed)
+            .env("BAOCAO_METRICS__LISTEN", &follow_metrics)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_port(&follow_metrics, Duration::from_secs(20))?;
+    let runs_line =
+        "baocao_rollup_duration_seconds_count{campaign=\"th-open\",milestone=\"levels-approved\"}";
+    let rollup_runs = |metrics: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(runs_line))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+    };
+    let lineage = followed.join("th-open/levels-approved/lineage.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !lineage.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the following rollup never wrote {}",
+            lineage.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&lineage)?)?;
+    assert_eq!(written["submissions"], 1, "{written}");
+    let runs = rollup_runs(&scrape(&follow_metrics)?);
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert_eq!(
+        rollup_runs(&scrape(&follow_metrics)?),
+        runs,
+        "the following rollup ran again with no new landed file"
+    );
+    assert_eq!(runs, Some(1));
     drop(continuous);
 
     // The DIC's path: land what is there, roll up, ask a question in SQL.

@@ -112,6 +112,9 @@ async fn main() -> ExitCode {
         // The demo prints its own progress; library logs only when something is wrong
         // (RUST_LOG still wins).
         Command::Demo(_) => overrides.push(("log.filter", "warn".into())),
+        // Benchmarks print a table; the gateway's line per accepted report would bury it
+        // (RUST_LOG=info measures with it: docs/benchmarks.md).
+        Command::Bench(_) => overrides.push(("log.filter", "warn".into())),
         _ => {}
     }
     let config = match config::load(cli.config.as_deref(), overrides) {
@@ -137,7 +140,7 @@ async fn main() -> ExitCode {
         Command::Land(args) => commands::land::run(&config, args).await,
         Command::Compact(args) => commands::compact::run(&config, args).await,
         Command::Gen(args) => commands::r#gen::run(&config, args),
-        Command::Bench(command) => commands::bench::run(command).await,
+        Command::Bench(command) => commands::bench::run(&config, command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,
         Command::History(args) => commands::history::run(&config, args).await,

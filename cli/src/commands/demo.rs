@@ -3,21 +3,21 @@
 //! campaign's submissions from its units over gRPC (on a simulated campaign clock), lands
 //! them, rolls up both milestones and writes the summaries and the Chairman's reports.
 
-use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use baocao_gateway::{Clock, GatewayConfig, KafkaConfig, start_gateway_with_clock};
+use baocao_gateway::{GatewayConfig, KafkaConfig, start_gateway_with_clock};
 use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_workload::{PlannedSubmission, SubmissionKind, plan_campaign};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tonic::Code;
 use tonic::transport::Endpoint;
 
+use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, start_broker};
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
 use crate::config::Config;
@@ -36,69 +36,6 @@ pub struct DemoArgs {
     seed: u64,
 }
 
-/// The campaign clock of the replay: gateways read it instead of the machine's clock.
-struct CampaignClock(AtomicI64);
-
-impl Clock for CampaignClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap_or_default()
-    }
-}
-
-const MARKER: &str = ".baocao-demo";
-
-fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.exists() {
-        anyhow::ensure!(
-            dir.join(MARKER).exists() || std::fs::read_dir(dir)?.next().is_none(),
-            "{} exists and is not an earlier demo's output; choose another --dir",
-            dir.display()
-        );
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join(MARKER),
-        "output of `baocao demo`; safe to delete\n",
-    )?;
-    Ok(())
-}
-
-struct BrokerChild(std::process::Child);
-
-impl Drop for BrokerChild {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_broker(dir: &Path) -> anyhow::Result<(BrokerChild, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let log = std::fs::File::create(dir.join("broker.log"))?;
-    let child = std::process::Command::new(std::env::current_exe()?)
-        .args(["broker", "--listen", &addr, "--storage-dir"])
-        .arg(dir.join("broker"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .context("starting the embedded broker")?;
-    let child = BrokerChild(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "embedded broker did not start; see broker.log"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok((child, addr))
-}
-
 #[derive(Default)]
 struct Tally {
     accepted: usize,
@@ -109,7 +46,7 @@ struct Tally {
 pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let dir = args.dir.clone();
-    prepare_dir(&dir)?;
+    prepare_scratch_dir(&dir, "demo")?;
     let registry = Arc::new(
         Registry::load(&config.data_dir)
             .with_context(|| format!("loading registry from {}", config.data_dir.display()))?,
@@ -132,7 +69,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let plan = plan_campaign(&registry, &campaign, args.seed);
     let first_at = plan.first().map(|p| p.at).unwrap_or_else(Utc::now);
-    let clock = Arc::new(CampaignClock(AtomicI64::new(first_at.timestamp_millis())));
+    let clock = Arc::new(CampaignClock::standing_at(first_at));
     let kafka = KafkaConfig {
         brokers: brokers.clone(),
         ..config.kafka.clone()
@@ -260,7 +197,7 @@ async fn replay(
     // instant, so no report is dated after "now".
     for batch in plan.chunks(16) {
         let Some(last) = batch.last() else { continue };
-        clock.0.store(last.at.timestamp_millis(), Ordering::SeqCst);
+        clock.set(last.at);
         let calls = batch.iter().map(|submission| async move {
             let tier = registry
                 .unit(&submission.unit_code)

@@ -124,6 +124,90 @@ fn rss_mib() -> f64 {
     proc_kib("/proc/self/status", "VmRSS:") / 1024.0
 }
 
+/// One record as a gateway would have put it on the topic: key and encoded envelope.
+pub struct TopicRecord {
+    /// The unit reported on (the partition key).
+    pub key: String,
+    /// The encoded `ReportEnvelope`.
+    pub payload: Vec<u8>,
+}
+
+/// The national campaign's planned submissions (invalid ones left out: a gateway refuses
+/// them) as topic records in arrival order, and the number of system rows they carry.
+pub fn national_envelopes(
+    registry: &Registry,
+    campaign: &baocao_registry::Campaign,
+    seed: u64,
+) -> (Vec<TopicRecord>, usize) {
+    let mut plan = plan_campaign(registry, campaign, seed);
+    plan.retain(|p| !matches!(p.kind, SubmissionKind::Invalid(_)));
+    plan.sort_by_key(|p| p.at);
+    let systems = plan.iter().map(|p| p.report.systems.len()).sum::<usize>();
+    let records = plan
+        .into_iter()
+        .map(|p| TopicRecord {
+            payload: ReportEnvelope {
+                schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
+                received_at: Some(pbjson_types::Timestamp {
+                    seconds: p.at.timestamp(),
+                    nanos: p.at.timestamp_subsec_nanos() as i32,
+                }),
+                gateway_tier: "province".into(),
+                gateway_id: "gen".into(),
+                authenticated_unit: p.unit_code.clone(),
+                report: Some(p.report),
+            }
+            .encode_to_vec(),
+            key: p.unit_code,
+        })
+        .collect();
+    (records, systems)
+}
+
+/// What [`land_without_broker`] wrote and how long it took.
+pub struct LandedWithoutBroker {
+    /// Submission rows.
+    pub submissions: usize,
+    /// System rows.
+    pub systems: usize,
+    /// Parquet files.
+    pub files: usize,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// The landing's own path without a broker: decode → Arrow → Parquet into `landing`,
+/// flushing every `flush_rows` (records numbered as offsets of partition 0).
+pub fn land_without_broker(
+    records: &[TopicRecord],
+    landing: &Path,
+    flush_rows: usize,
+) -> anyhow::Result<LandedWithoutBroker> {
+    let started = Instant::now();
+    let mut batch = PendingBatch::default();
+    let mut landed = LandedWithoutBroker {
+        submissions: 0,
+        systems: 0,
+        files: 0,
+        seconds: 0.0,
+    };
+    let mut add = |written: baocao_landing::batch::WrittenBatch| {
+        landed.submissions += written.submissions;
+        landed.systems += written.systems;
+        landed.files += written.files;
+    };
+    for (offset, record) in records.iter().enumerate() {
+        let envelope = decode_envelope(&record.payload).map_err(anyhow::Error::msg)?;
+        batch.push(&envelope, 0, offset as i64);
+        if batch.records() >= flush_rows {
+            add(batch.write(landing)?);
+        }
+    }
+    add(batch.write(landing)?);
+    landed.seconds = started.elapsed().as_secs_f64();
+    Ok(landed)
+}
+
 pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<ExitCode> {
     // The administrative register and unit kinds come from the data directory
     // (`--data-dir`, default `data`).
@@ -145,57 +229,18 @@ pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<Exit
     let campaign = registry
         .campaign(NATIONAL_CAMPAIGN)
         .context("national campaign")?;
-    let mut plan = plan_campaign(&registry, campaign, args.seed);
-    plan.retain(|p| !matches!(p.kind, SubmissionKind::Invalid(_)));
-    plan.sort_by_key(|p| p.at);
-    // What the gateways would have put on the topic: encoded envelopes, in arrival order.
-    let payloads: Vec<Vec<u8>> = plan
-        .iter()
-        .map(|p| {
-            ReportEnvelope {
-                schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
-                report: Some(p.report.clone()),
-                received_at: Some(pbjson_types::Timestamp {
-                    seconds: p.at.timestamp(),
-                    nanos: p.at.timestamp_subsec_nanos() as i32,
-                }),
-                gateway_tier: "province".into(),
-                gateway_id: "gen".into(),
-                authenticated_unit: p.unit_code.clone(),
-            }
-            .encode_to_vec()
-        })
-        .collect();
-    let systems_planned: usize = plan.iter().map(|p| p.report.systems.len()).sum::<usize>();
-    drop(plan);
+    let (records, systems_planned) = national_envelopes(&registry, campaign, args.seed);
     let generated_in = started.elapsed();
-    let payload_mib = payloads.iter().map(Vec::len).sum::<usize>() as f64 / (1024.0 * 1024.0);
+    let payload_mib =
+        records.iter().map(|r| r.payload.len()).sum::<usize>() as f64 / (1024.0 * 1024.0);
     let rss_before = rss_mib();
     // Reset the peak-RSS mark (Linux: `5` to clear_refs), so the peak below is the
     // landing path's, not the generator's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 
-    // The landing path: decode → Arrow → Parquet, flushing every `flush_rows`.
-    let landing_started = Instant::now();
-    let mut batch = PendingBatch::default();
-    let (mut submissions, mut systems, mut files) = (0usize, 0usize, 0usize);
-    for (offset, payload) in payloads.iter().enumerate() {
-        let envelope = decode_envelope(payload).map_err(anyhow::Error::msg)?;
-        batch.push(&envelope, 0, offset as i64);
-        if batch.records() >= args.flush_rows {
-            let written = batch.write(&landing)?;
-            (submissions, systems, files) = (
-                submissions + written.submissions,
-                systems + written.systems,
-                files + written.files,
-            );
-        }
-    }
-    let written = batch.write(&landing)?;
-    submissions += written.submissions;
-    systems += written.systems;
-    files += written.files;
-    let landing_secs = landing_started.elapsed().as_secs_f64();
+    let landed = land_without_broker(&records, &landing, args.flush_rows)?;
+    let (submissions, systems, files) = (landed.submissions, landed.systems, landed.files);
+    let landing_secs = landed.seconds;
 
     println!("baocao gen: national workload in {}", args.out.display());
     println!(
@@ -205,7 +250,7 @@ pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<Exit
     );
     println!(
         "  activity: {} submissions (corrections and retries included), {} camera-system rows planned; generated in {:.1} s",
-        payloads.len(),
+        records.len(),
         systems_planned,
         generated_in.as_secs_f64()
     );

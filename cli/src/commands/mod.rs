@@ -4,6 +4,7 @@ pub mod bench;
 pub mod broker;
 pub mod compact;
 pub mod demo;
+pub mod embedded;
 pub mod r#gen;
 pub mod history;
 pub mod land;

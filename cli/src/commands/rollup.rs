@@ -35,12 +35,79 @@ pub struct RollupArgs {
     /// milestone's report deadline, whichever is earlier, unless --as-of is given.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     every_minutes: Option<u64>,
+    /// Roll up again whenever the landed files change, until Ctrl-C or SIGTERM: summaries
+    /// that follow continuous landing within seconds (for the last days before a
+    /// deadline). Each run cuts off as with --every-minutes.
+    #[arg(long, conflicts_with = "every_minutes")]
+    follow: bool,
+    /// With --follow: how often to look at the landing directory, in milliseconds.
+    #[arg(long, default_value_t = 500, requires = "follow")]
+    follow_poll_ms: u64,
 }
 
 impl RollupArgs {
     /// Whether this rollup repeats (a long-running process, with metrics).
     pub fn is_scheduled(&self) -> bool {
-        self.every_minutes.is_some()
+        self.every_minutes.is_some() || self.follow
+    }
+}
+
+/// What a repeated rollup rolls up, and where it reads and writes.
+struct RollupTarget<'a> {
+    /// The registry.
+    registry: &'a Registry,
+    /// The campaign.
+    campaign: &'a Campaign,
+    /// Its milestones to roll up.
+    milestones: Vec<&'a Milestone>,
+    /// Fixed cut-off; `None`: min(report deadline, today) at each run.
+    as_of: Option<NaiveDate>,
+    /// Landing root.
+    landing_dir: &'a Path,
+    /// Output root.
+    out_dir: &'a Path,
+}
+
+/// The landed files' names, sizes and modification times: it changes whenever landing
+/// or compaction adds, replaces or removes a file.
+fn landing_fingerprint(
+    landing_dir: &Path,
+) -> anyhow::Result<Vec<(PathBuf, u64, std::time::SystemTime)>> {
+    let mut fingerprint = Vec::new();
+    for path in baocao_landing::compact::parquet_files(landing_dir)? {
+        // A file removed between the listing and here is a change the next look sees.
+        if let Ok(meta) = std::fs::metadata(&path) {
+            fingerprint.push((path, meta.len(), meta.modified()?));
+        }
+    }
+    Ok(fingerprint)
+}
+
+/// Rolls up every milestone of `target` each time the landed files change (looking every
+/// `poll`), until `shutdown`. A failed run is logged and counted, never fatal: the
+/// previous summaries stay in place (written atomically) and the next change retries.
+async fn follow_landing(
+    target: &RollupTarget<'_>,
+    poll: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    tokio::pin!(shutdown);
+    let mut rolled_up = None;
+    loop {
+        let fingerprint = landing_fingerprint(target.landing_dir)?;
+        if !fingerprint.is_empty() && rolled_up.as_ref() != Some(&fingerprint) {
+            match roll_up_milestones(target, false).await {
+                Ok(()) => rolled_up = Some(fingerprint),
+                Err(err) => {
+                    metrics::counter!("baocao_rollup_failures_total").increment(1);
+                    tracing::error!(error = %format!("{err:#}"), campaign = %target.campaign.id, "following rollup failed");
+                }
+            }
+        }
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            _ = tokio::time::sleep(poll) => {}
+        }
     }
 }
 
@@ -125,18 +192,25 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         .out
         .clone()
         .unwrap_or_else(|| config.rollup.out_dir.clone());
-    let roll_up = || {
-        roll_up_milestones(
-            &registry,
-            campaign,
-            &milestones,
-            &args,
-            &landing_dir,
-            &out_dir,
-        )
+    let target = RollupTarget {
+        registry: &registry,
+        campaign,
+        milestones,
+        as_of: args.as_of,
+        landing_dir: &landing_dir,
+        out_dir: &out_dir,
     };
+    if args.follow {
+        follow_landing(
+            &target,
+            std::time::Duration::from_millis(args.follow_poll_ms.max(10)),
+            crate::commands::shutdown_signal(),
+        )
+        .await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(every) = args.every_minutes else {
-        roll_up().await?;
+        roll_up_milestones(&target, true).await?;
         return Ok(ExitCode::SUCCESS);
     };
     // Scheduled: a failed run is logged and retried at the next tick, never fatal (the
@@ -149,34 +223,41 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
             _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
             _ = tick.tick() => {}
         }
-        if let Err(err) = roll_up().await {
+        if let Err(err) = roll_up_milestones(&target, true).await {
             metrics::counter!("baocao_rollup_failures_total").increment(1);
             tracing::error!(error = %format!("{err:#}"), campaign = %campaign.id, "scheduled rollup failed");
         }
     }
 }
 
-/// One rollup of each milestone, cut off at `--as-of` or min(report deadline, today).
-async fn roll_up_milestones(
-    registry: &Registry,
-    campaign: &Campaign,
-    milestones: &[&Milestone],
-    args: &RollupArgs,
-    landing_dir: &Path,
-    out_dir: &Path,
-) -> anyhow::Result<()> {
+/// One rollup of each milestone, cut off at `as_of` or min(report deadline, today);
+/// `announce` prints the files and headline figures (a following rollup only logs).
+async fn roll_up_milestones(target: &RollupTarget<'_>, announce: bool) -> anyhow::Result<()> {
     let today = baocao_registry::vietnam_date(chrono::Utc::now());
-    for milestone in milestones {
-        let cut_off = args.as_of.unwrap_or(milestone.report_deadline.min(today));
-        if cut_off < campaign.opens_on {
-            println!(
-                "{}: nothing to roll up before the campaign opens ({})",
-                milestone.id, campaign.opens_on
-            );
+    for milestone in &target.milestones {
+        let cut_off = target.as_of.unwrap_or(milestone.report_deadline.min(today));
+        if cut_off < target.campaign.opens_on {
+            if announce {
+                println!(
+                    "{}: nothing to roll up before the campaign opens ({})",
+                    milestone.id, target.campaign.opens_on
+                );
+            }
             continue;
         }
-        let (output, data, files) =
-            rollup_and_report(registry, campaign, milestone, cut_off, landing_dir, out_dir).await?;
+        let (output, data, files) = rollup_and_report(
+            target.registry,
+            target.campaign,
+            milestone,
+            cut_off,
+            target.landing_dir,
+            target.out_dir,
+        )
+        .await?;
+        if !announce {
+            tracing::info!(milestone = %milestone.id, %cut_off, submissions = data.lineage.submissions, dir = %output.dir.display(), "summaries updated");
+            continue;
+        }
         println!("summaries in {}", output.dir.display());
         for file in files {
             println!("  {}", file.display());

@@ -9,7 +9,7 @@ use anyhow::Context;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{StatusReport, SubmitReportRequest, SubmitReportResponse};
 use tonic::metadata::MetadataValue;
-use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -92,9 +92,22 @@ pub async fn submit_once(
     let channel = gateway.connect().await.map_err(|err| {
         Status::unavailable(format!("cannot reach gateway {}: {err:?}", gateway.uri()))
     })?;
-    let mut client = ReportingServiceClient::new(channel);
+    submit_on(
+        &mut ReportingServiceClient::new(channel),
+        token,
+        report.clone(),
+    )
+    .await
+}
+
+/// One SubmitReport call with the unit's bearer token on an open connection.
+pub async fn submit_on(
+    client: &mut ReportingServiceClient<Channel>,
+    token: &str,
+    report: StatusReport,
+) -> Result<SubmitReportResponse, Status> {
     let mut request = tonic::Request::new(SubmitReportRequest {
-        report: Some(report.clone()),
+        report: Some(report),
     });
     request.set_timeout(Duration::from_secs(30));
     let bearer: MetadataValue<_> = format!("Bearer {token}").parse().map_err(|_| {

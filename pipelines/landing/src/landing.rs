@@ -109,6 +109,15 @@ pub struct Lander {
 /// How often the consumer-lag gauge is refreshed.
 const LAG_MEASURE_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The longest a poll waits for a record before the loop looks at flushing and shutdown.
+const MAX_POLL_WAIT: Duration = Duration::from_millis(200);
+
+/// `fetch.wait.max.ms` of the landing consumer: a fifth of the flush interval, between
+/// 10 ms and librdkafka's default 500 ms.
+fn fetch_wait_ms(flush_interval_ms: u64) -> u64 {
+    (flush_interval_ms / 5).clamp(10, 500)
+}
+
 impl Lander {
     /// Creates the consumer (group `config.group_id`, manual commits, earliest offset for a
     /// new group), the dead-letter producer and topic, and subscribes.
@@ -142,6 +151,12 @@ impl Lander {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
+            // The broker holds an empty fetch this long: a record can wait there before
+            // the flush clock starts, so keep it a fraction of the flush interval.
+            .set(
+                "fetch.wait.max.ms",
+                fetch_wait_ms(config.flush_interval_ms).to_string(),
+            )
             .create()?;
         consumer.subscribe(&[kafka.reports_topic.as_str()])?;
         let dead_letters: FutureProducer = kafka
@@ -227,6 +242,19 @@ impl Lander {
         self.stats.dead_letters += 1;
         metrics::counter!("baocao_landing_dead_letters_total").increment(1);
         Ok(())
+    }
+
+    /// How long the next poll may wait: 200 ms, or less when the oldest buffered record
+    /// is due to be written sooner (so an idle topic does not delay a flush).
+    fn poll_timeout(&self) -> Duration {
+        let interval = Duration::from_millis(self.config.flush_interval_ms);
+        let due = self
+            .pending
+            .oldest()
+            .map(|t| interval.saturating_sub(t.elapsed()));
+        due.map_or(MAX_POLL_WAIT, |d| {
+            d.clamp(Duration::from_millis(1), MAX_POLL_WAIT)
+        })
     }
 
     /// Whether the buffer is full or old enough to write.
@@ -420,7 +448,7 @@ impl Lander {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
-                polled = self.poll_once(Duration::from_millis(200)) => { polled?; }
+                polled = self.poll_once(self.poll_timeout()) => { polled?; }
             }
             if self.should_flush() {
                 self.flush()?;
@@ -434,5 +462,18 @@ impl Lander {
         }
         self.flush()?;
         Ok(self.stats.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_wait_follows_the_flush_interval_within_bounds() {
+        assert_eq!(fetch_wait_ms(2_000), 400);
+        assert_eq!(fetch_wait_ms(500), 100);
+        assert_eq!(fetch_wait_ms(10), 10);
+        assert_eq!(fetch_wait_ms(60_000), 500);
     }
 }

@@ -79,7 +79,10 @@ pub struct ReportProducer {
     timeout: Duration,
 }
 
-fn create_producer(config: &KafkaConfig) -> Result<FutureProducer> {
+/// The librdkafka settings of the reports producer: acks=all, idempotence, the configured
+/// compression and delivery timeout. Public so that the ingest benchmark's raw producer
+/// uses exactly the gateway's settings.
+pub fn report_producer_config(config: &KafkaConfig) -> Result<ClientConfig> {
     let compression = match config.compression.as_str() {
         c @ ("zstd" | "lz4" | "gzip" | "none") => c,
         other => {
@@ -88,13 +91,18 @@ fn create_producer(config: &KafkaConfig) -> Result<FutureProducer> {
             )));
         }
     };
-    config
-        .client_config()
+    let mut client = config.client_config();
+    client
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("compression.type", compression)
         .set("linger.ms", "2")
-        .set("message.timeout.ms", config.delivery_timeout_ms.to_string())
+        .set("message.timeout.ms", config.delivery_timeout_ms.to_string());
+    Ok(client)
+}
+
+fn create_producer(config: &KafkaConfig) -> Result<FutureProducer> {
+    report_producer_config(config)?
         .create()
         .map_err(|err| Error::Kafka(format!("cannot create producer: {err}")))
 }

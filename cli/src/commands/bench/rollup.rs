@@ -1,5 +1,4 @@
-//! `baocao bench`: benchmarks that print figures and the machine they ran on; they never
-//! fail on a threshold. `bench rollup` times the national rollup of one milestone in
+//! `baocao bench rollup`: times the national rollup of one milestone in
 //! DataFusion and the same SQL over the same Parquet in DuckDB (PyPI `duckdb`), and checks
 //! that both computed the same summary.
 
@@ -16,14 +15,8 @@ use baocao_registry::Registry;
 use baocao_rollup::{RollupRequest, register_per_unit, run_rollup, session};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
+use crate::commands::bench::{machine, median};
 use crate::commands::r#gen::NATIONAL_CAMPAIGN;
-
-/// `baocao bench …`
-#[derive(clap::Subcommand)]
-pub enum BenchCommand {
-    /// The national rollup of one milestone: DataFusion vs DuckDB on the same Parquet.
-    Rollup(RollupBenchArgs),
-}
 
 /// Flags of `baocao bench rollup`.
 #[derive(clap::Args)]
@@ -43,38 +36,6 @@ pub struct RollupBenchArgs {
     /// Print DataFusion's EXPLAIN ANALYZE of each rollup query (where the time goes).
     #[arg(long)]
     explain: bool,
-}
-
-/// "machine: N cores, M GiB" from /proc (what every benchmark prints).
-pub fn machine() -> String {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let memory_gib = proc_kib("/proc/meminfo", "MemTotal:") / (1024.0 * 1024.0);
-    let build = if cfg!(debug_assertions) {
-        "debug build"
-    } else {
-        "release build"
-    };
-    format!("machine: {cores} cores, {memory_gib:.0} GiB, {build}")
-}
-
-/// A `key:  N kB` line of a /proc file, in KiB; 0 where unknown (not Linux).
-pub fn proc_kib(file: &str, key: &str) -> f64 {
-    std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-}
-
-fn median(times: &mut [f64]) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times.get(times.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// A summary sorted by (tier, code), every column cast to a common type, so that two
@@ -152,8 +113,7 @@ async fn explain_rollup(
     Ok(())
 }
 
-pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Rollup(args) = command;
+pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
     let registry = Registry::load(args.dir.join("data"))
         .with_context(|| format!("{} is not a `baocao gen` directory", args.dir.display()))?;
     let campaign = registry

@@ -1,0 +1,196 @@
+//! `baocao bench landing`: the national workload put on a topic of the broker, then landed
+//! by `baocao land --until-caught-up` as a child process (wall time, and peak resident
+//! memory from the kernel's accounting of the child: measured from outside), and the same
+//! records landed by the same code without a broker, so that the broker's cost and ours
+//! are told apart.
+
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baocao_gateway::KafkaConfig;
+use baocao_gateway::producer::{ensure_topic, report_producer_config};
+use baocao_registry::Registry;
+use futures::StreamExt;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use crate::commands::bench::{machine, proc_kib};
+use crate::commands::embedded::{prepare_scratch_dir, start_broker};
+use crate::commands::r#gen::{NATIONAL_CAMPAIGN, land_without_broker, national_envelopes};
+use crate::config::Config;
+
+/// Flags of `baocao bench landing`.
+#[derive(clap::Args)]
+pub struct LandingBenchArgs {
+    /// A directory made by `baocao gen` (its registry; the scratch data goes to
+    /// `<dir>/bench-landing`).
+    #[arg(long, default_value = "state/national")]
+    dir: PathBuf,
+    /// Seed of the activity (as given to `baocao gen`).
+    #[arg(long, default_value_t = 2023)]
+    seed: u64,
+    /// Land only the first N records of the workload (default: all).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Bootstrap servers of an existing Kafka cluster; default: start the embedded broker.
+    #[arg(long)]
+    brokers: Option<String>,
+}
+
+/// The peak resident set of this process's waited-for children, in MiB (getrusage).
+fn children_peak_rss_mib() -> anyhow::Result<f64> {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .context("getrusage")?;
+    // Linux reports ru_maxrss in KiB.
+    Ok(usage.max_rss() as f64 / 1024.0)
+}
+
+pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<ExitCode> {
+    let registry = Registry::load(args.dir.join("data"))
+        .with_context(|| format!("{} is not a `baocao gen` directory", args.dir.display()))?;
+    let campaign = registry
+        .campaign(NATIONAL_CAMPAIGN)
+        .context("national campaign")?;
+    let scratch = args.dir.join("bench-landing");
+    prepare_scratch_dir(&scratch, "bench-landing")?;
+    let (mut records, _) = national_envelopes(&registry, campaign, args.seed);
+    if let Some(limit) = args.limit {
+        records.truncate(limit);
+    }
+    drop(registry);
+    let payload_mib =
+        records.iter().map(|r| r.payload.len()).sum::<usize>() as f64 / (1024.0 * 1024.0);
+
+    let (_broker, brokers) = match &args.brokers {
+        Some(brokers) => (None, brokers.clone()),
+        None => {
+            let (child, addr) = start_broker(&scratch)?;
+            (Some(child), addr)
+        }
+    };
+    let kafka = KafkaConfig {
+        brokers: brokers.clone(),
+        reports_topic: format!("baocao.bench.landing.{}", uuid::Uuid::new_v4().simple()),
+        ..config.kafka.clone()
+    };
+    ensure_topic(&kafka, &kafka.reports_topic, kafka.topic_partitions).await?;
+    println!(
+        "baocao bench landing: {} records of the national workload ({payload_mib:.0} MiB of envelopes)",
+        records.len()
+    );
+    println!(
+        "  {} at {brokers}, topic {} ({} partitions)",
+        if args.brokers.is_some() {
+            "Kafka"
+        } else {
+            "embedded Tansu broker"
+        },
+        kafka.reports_topic,
+        kafka.topic_partitions
+    );
+    println!("  {}", machine());
+
+    // Put the workload on the topic (the gateway's producer settings, many in flight).
+    let producer: FutureProducer = report_producer_config(&kafka)?
+        .create()
+        .context("creating the producer")?;
+    let timeout = Duration::from_millis(kafka.delivery_timeout_ms.max(60_000));
+    let started = Instant::now();
+    let mut sends = futures::stream::iter(records.iter().map(|record| {
+        producer.send(
+            FutureRecord::to(&kafka.reports_topic)
+                .key(&record.key)
+                .payload(&record.payload),
+            timeout,
+        )
+    }))
+    .buffer_unordered(5_000);
+    while let Some(sent) = sends.next().await {
+        sent.map_err(|(err, _)| anyhow::anyhow!("producing the workload: {err}"))?;
+    }
+    drop(sends);
+    let produce_secs = started.elapsed().as_secs_f64();
+    println!(
+        "  produced in {produce_secs:.1} s ({:.0} records/s, acks=all)",
+        records.len() as f64 / produce_secs
+    );
+
+    // `baocao land` in its own process, as it runs in production.
+    let landing = scratch.join("landing");
+    let started = Instant::now();
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["land", "--until-caught-up", "--landing-dir"])
+        .arg(&landing)
+        .args([
+            "--kafka-brokers",
+            &brokers,
+            "--reports-topic",
+            &kafka.reports_topic,
+        ])
+        .env("BAOCAO_LANDING__GROUP_ID", "baocao-bench-landing")
+        .env("BAOCAO_METRICS__LISTEN", "")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .context("running baocao land")?;
+    let land_secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        output.status.success(),
+        "baocao land failed: {}",
+        output.status
+    );
+    let land_peak = children_peak_rss_mib()?;
+    let stats: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("reading baocao land's statistics")?;
+    let count = |key: &str| stats[key].as_u64().unwrap_or(0);
+    let rows = count("submissions") + count("systems");
+
+    // The same records through the same code, in this process, without a broker.
+    let rss_before = proc_kib("/proc/self/status", "VmRSS:") / 1024.0;
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let direct = land_without_broker(
+        &records,
+        &scratch.join("landing-without-broker"),
+        config.landing.flush_rows,
+    )?;
+    let direct_peak = proc_kib("/proc/self/status", "VmHWM:") / 1024.0;
+    let direct_rows = direct.submissions + direct.systems;
+
+    println!(
+        "  {:<44} {:>9} {:>10} {:>6} {:>8} {:>11} {:>10} {:>10}",
+        "path", "records", "rows", "files", "seconds", "records/s", "rows/s", "peak MiB"
+    );
+    println!(
+        "  {:<44} {:>9} {:>10} {:>6} {:>8.1} {:>11.0} {:>10.0} {:>10.0}",
+        "topic → baocao land (child process)",
+        count("records"),
+        rows,
+        count("files"),
+        land_secs,
+        count("records") as f64 / land_secs,
+        rows as f64 / land_secs,
+        land_peak
+    );
+    println!(
+        "  {:<44} {:>9} {:>10} {:>6} {:>8.1} {:>11.0} {:>10.0} {:>10.0}",
+        "decode → Arrow → Parquet, no broker",
+        records.len(),
+        direct_rows,
+        direct.files,
+        direct.seconds,
+        records.len() as f64 / direct.seconds,
+        direct_rows as f64 / direct.seconds,
+        direct_peak - rss_before
+    );
+    println!(
+        "  (peak of `baocao land`: the whole process's resident high-water mark; without a broker: growth above the {rss_before:.0} MiB this process held before, the records included)"
+    );
+    println!(
+        "  the broker's share: landing through it takes {:.1}× the time of our own path",
+        land_secs / direct.seconds
+    );
+    Ok(ExitCode::SUCCESS)
+}

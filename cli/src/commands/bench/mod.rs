@@ -1,0 +1,122 @@
+//! `baocao bench`: benchmarks that print their figures and the machine they ran on; they
+//! never fail on a threshold. `ingest` (gateway vs the raw producer), `landing` (through
+//! the broker and without it), `rollup` (DataFusion vs DuckDB) and `freshness` (a submit's
+//! OK → visible in the summaries).
+
+mod freshness;
+mod ingest;
+mod landing;
+mod rig;
+mod rollup;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::config::Config;
+
+/// `baocao bench …`
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// N concurrent gRPC clients → gateway → Kafka acked, against the raw rdkafka
+    /// producer sending the same envelopes to the same broker.
+    Ingest(ingest::IngestBenchArgs),
+    /// Landing from a topic holding the national workload (`baocao land` as a child
+    /// process, peak memory measured from outside), and the same records without a broker.
+    Landing(landing::LandingBenchArgs),
+    /// The national rollup of one milestone: DataFusion vs DuckDB on the same Parquet.
+    Rollup(rollup::RollupBenchArgs),
+    /// Continuous mode: time from a submit's OK to the report being visible in the
+    /// summaries (gateway, continuous landing and following rollups).
+    Freshness(freshness::FreshnessBenchArgs),
+}
+
+pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Ingest(args) => ingest::run(config, args).await,
+        BenchCommand::Landing(args) => landing::run(config, args).await,
+        BenchCommand::Rollup(args) => rollup::run(args).await,
+        BenchCommand::Freshness(args) => freshness::run(config, args).await,
+    }
+}
+
+/// "machine: N cores, M GiB" from /proc (what every benchmark prints).
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let memory_gib = proc_kib("/proc/meminfo", "MemTotal:") / (1024.0 * 1024.0);
+    let build = if cfg!(debug_assertions) {
+        "debug build"
+    } else {
+        "release build"
+    };
+    format!("machine: {cores} cores, {memory_gib:.0} GiB, {build}")
+}
+
+/// A `key:  N kB` line of a /proc file, in KiB; 0 where unknown (not Linux).
+pub fn proc_kib(file: &str, key: &str) -> f64 {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Percentiles of a set of latencies.
+#[derive(Clone, Copy, Debug, Default)]
+struct LatencySummary {
+    count: usize,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+impl LatencySummary {
+    /// Nearest-rank percentiles.
+    fn of(mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        let rank = |q: f64| {
+            let index = ((q * latencies.len() as f64).ceil() as usize).saturating_sub(1);
+            latencies.get(index).copied().unwrap_or_default()
+        };
+        LatencySummary {
+            count: latencies.len(),
+            p50: rank(0.50),
+            p95: rank(0.95),
+            p99: rank(0.99),
+            max: latencies.last().copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// Milliseconds with two decimals.
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let latencies: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let summary = LatencySummary::of(latencies.into_iter().rev().collect());
+        assert_eq!(summary.count, 100);
+        assert_eq!(summary.p50, Duration::from_millis(50));
+        assert_eq!(summary.p95, Duration::from_millis(95));
+        assert_eq!(summary.p99, Duration::from_millis(99));
+        assert_eq!(summary.max, Duration::from_millis(100));
+        assert_eq!(LatencySummary::of(Vec::new()).max, Duration::ZERO);
+    }
+}
