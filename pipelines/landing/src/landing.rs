@@ -29,7 +29,9 @@ pub struct LandingConfig {
     pub group_id: String,
     /// Write files once this many submissions are buffered (bounds memory).
     pub flush_rows: usize,
-    /// … or once the oldest buffered record is this old.
+    /// … or once the oldest buffered record is this old. Also sets how long the consumer
+    /// lets the broker hold an empty fetch (a fifth of it): what bounds how soon a report
+    /// reaches the Parquet files, and so the summaries of `rollup --follow`.
     pub flush_interval_ms: u64,
     /// Undecodable records go here with the reason in header `baocao-dead-letter-reason`.
     pub dead_letter_topic: String,

@@ -243,6 +243,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     }
     let started = std::time::Instant::now();
     let ctx = session(registry, campaign, milestone, *cut_off, landing_dir).await?;
+    let sessioned = started.elapsed();
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
     let selection = register_per_unit(&ctx).await?;
@@ -292,7 +293,8 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         %cut_off,
         rows = summary.num_rows(),
         submissions = lineage.submissions,
-        select_ms = selected.as_millis() as u64,
+        select_ms = (selected - sessioned).as_millis() as u64,
+        session_ms = sessioned.as_millis() as u64,
         summary_ms = (summarized - selected).as_millis() as u64,
         late_and_missing_ms = (queried - summarized).as_millis() as u64,
         write_ms = (started.elapsed() - queried).as_millis() as u64,

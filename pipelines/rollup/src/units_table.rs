@@ -1,6 +1,7 @@
 //! The registry as an Arrow table for SQL: one row per reporting unit with its place in
 //! the hierarchy and, for a campaign, whether the campaign expects it.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{BooleanBuilder, RecordBatch, StringBuilder};
@@ -8,6 +9,34 @@ use arrow::datatypes::{DataType, Field, Schema};
 use baocao_registry::{AdminLevel, Campaign, Registry};
 
 use crate::Result;
+
+/// (code, name) of a unit's province, district and commune, where its chain has them.
+type AreaColumns<'a> = [Option<(&'a str, &'a str)>; 3];
+
+/// The area columns of `area_code`, from `areas` or by walking its chain once.
+fn area_columns<'r>(
+    registry: &'r Registry,
+    areas: &mut HashMap<&'r str, AreaColumns<'r>>,
+    area_code: &'r str,
+) -> AreaColumns<'r> {
+    if let Some(known) = areas.get(area_code) {
+        return *known;
+    }
+    let chain = registry.area_chain(area_code);
+    let at = |level: AdminLevel| {
+        chain
+            .iter()
+            .find(|a| a.level == level)
+            .map(|a| (a.code.as_str(), a.name_with_type.as_str()))
+    };
+    let found = [
+        at(AdminLevel::Province),
+        at(AdminLevel::District),
+        at(AdminLevel::Commune),
+    ];
+    areas.insert(area_code, found);
+    found
+}
 
 /// Builds the `units` table for `campaign` (its province; `expected` per its rules), or
 /// for the whole registry when `campaign` is `None` (`expected` null).
@@ -25,37 +54,41 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
         Field::new("commune_code", DataType::Utf8, true),
         Field::new("commune_name", DataType::Utf8, true),
     ]));
+    // Units share areas (a commune has a dozen): each area's chain is walked once.
+    let mut areas: HashMap<&str, AreaColumns<'_>> = HashMap::new();
+    let jurisdiction = campaign.map(|c| c.province.as_str()).unwrap_or_default();
     let mut units: Vec<_> = registry
         .units()
-        .filter(|u| campaign.is_none_or(|c| registry.is_within(u, &c.province)))
+        .filter(|u| {
+            jurisdiction.is_empty()
+                || area_columns(registry, &mut areas, &u.area_code)
+                    .iter()
+                    .flatten()
+                    .any(|(code, _)| *code == jurisdiction)
+        })
         .collect();
-    units.sort_by(|a, b| a.code.cmp(&b.code));
-    let mut code = StringBuilder::new();
-    let mut name = StringBuilder::new();
-    let mut kind = StringBuilder::new();
-    let mut tier = StringBuilder::new();
-    let mut expected = BooleanBuilder::new();
+    units.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+    let required: Option<HashSet<&str>> =
+        campaign.map(|c| c.required_unit_kinds.iter().map(String::as_str).collect());
+    let rows = units.len();
+    let mut code = StringBuilder::with_capacity(rows, rows * 12);
+    let mut name = StringBuilder::with_capacity(rows, rows * 40);
+    let mut kind = StringBuilder::with_capacity(rows, rows * 12);
+    let mut tier = StringBuilder::with_capacity(rows, rows * 8);
+    let mut expected = BooleanBuilder::with_capacity(rows);
     let mut columns: [(StringBuilder, StringBuilder); 3] = Default::default();
     for unit in units {
         code.append_value(&unit.code);
         name.append_value(&unit.name);
         kind.append_value(&unit.kind);
         tier.append_value(unit.tier.as_str());
-        expected.append_option(campaign.map(|c| c.required_unit_kinds.contains(&unit.kind)));
-        let chain = registry.area_chain(&unit.area_code);
-        for (i, level) in [
-            AdminLevel::Province,
-            AdminLevel::District,
-            AdminLevel::Commune,
-        ]
-        .into_iter()
-        .enumerate()
+        expected.append_option(required.as_ref().map(|r| r.contains(unit.kind.as_str())));
+        for (i, area) in area_columns(registry, &mut areas, &unit.area_code)
+            .into_iter()
+            .enumerate()
         {
-            let area = chain.iter().find(|a| a.level == level);
-            columns[i].0.append_option(area.map(|a| a.code.as_str()));
-            columns[i]
-                .1
-                .append_option(area.map(|a| a.name_with_type.as_str()));
+            columns[i].0.append_option(area.map(|(code, _)| code));
+            columns[i].1.append_option(area.map(|(_, name)| name));
         }
     }
     let [(mut pc, mut pn), (mut dc, mut dn), (mut cc, mut cn)] = columns;

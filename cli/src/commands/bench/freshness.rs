@@ -2,8 +2,8 @@
 //! stream of submissions goes through a gateway to the broker; `baocao land` (continuous)
 //! writes them to Parquet; `baocao rollup --follow` rewrites the summaries when landed
 //! files change (both child processes, as deployed); a watcher reads the summary file as
-//! any reader would. Freshness of a report: from its
-//! OK to the first summary in which its unit's counted receipt is this report's or later.
+//! any reader would. Freshness of a report: from its OK to the first summary in which its
+//! unit's counted receipt is this report's or a later one.
 
 use std::collections::HashMap;
 use std::ops::Range;
