@@ -21,7 +21,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
 use crate::latest::{Selection, register_latest};
-use crate::units_table::units_batch;
+use crate::units_table::campaign_units_batch;
 use crate::{Error, Result, sql};
 
 /// What to roll up.
@@ -191,8 +191,7 @@ pub async fn session(
         "systems",
         raw_table(&campaign_dir("systems"), &SYSTEMS_SCHEMA)?,
     )?;
-    let units = units_batch(registry, Some(campaign))?;
-    ctx.register_batch("units", units)?;
+    ctx.register_batch("units", campaign_units_batch(registry, campaign)?)?;
     let params = params_batch(
         &campaign.id,
         end_of_vietnam_day_ms(cut_off),

@@ -2,7 +2,7 @@
 //! the hierarchy and, for a campaign, whether the campaign expects it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{BooleanBuilder, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -36,6 +36,36 @@ fn area_columns<'r>(
     ];
     areas.insert(area_code, found);
     found
+}
+
+/// What a campaign's units table depends on: the loaded registry, the campaign's
+/// jurisdiction and the unit kinds it expects.
+type UnitsKey = (u64, String, Vec<String>);
+
+/// The last campaign units table built in this process. Scheduled and following rollups
+/// (and every milestone of a campaign) rebuild the same table each run: ≈ 60 ms for the
+/// national register of 70,663 units, 10 % of a national rollup.
+static LAST_CAMPAIGN_UNITS: Mutex<Option<(UnitsKey, RecordBatch)>> = Mutex::new(None);
+
+/// [`units_batch`] for a campaign, reusing the last one built for the same registry load,
+/// jurisdiction and expected kinds.
+pub fn campaign_units_batch(registry: &Registry, campaign: &Campaign) -> Result<RecordBatch> {
+    let key: UnitsKey = (
+        registry.load_id(),
+        campaign.province.clone(),
+        campaign.required_unit_kinds.clone(),
+    );
+    if let Ok(last) = LAST_CAMPAIGN_UNITS.lock()
+        && let Some((built_for, batch)) = last.as_ref()
+        && *built_for == key
+    {
+        return Ok(batch.clone());
+    }
+    let batch = units_batch(registry, Some(campaign))?;
+    if let Ok(mut last) = LAST_CAMPAIGN_UNITS.lock() {
+        *last = Some((key, batch.clone()));
+    }
+    Ok(batch)
 }
 
 /// Builds the `units` table for `campaign` (its province; `expected` per its rules), or
@@ -108,4 +138,46 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
             Arc::new(cn.finish()),
         ],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped_registry() -> Registry {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        Registry::load(data).expect("the shipped registry loads")
+    }
+
+    #[test]
+    fn campaign_units_are_reused_only_for_the_same_registry_and_campaign_rules() {
+        let registry = shipped_registry();
+        let campaign = registry
+            .campaign("thanh-hoa-2023")
+            .expect("shipped campaign")
+            .clone();
+        let first = campaign_units_batch(&registry, &campaign).expect("built");
+        let again = campaign_units_batch(&registry, &campaign).expect("reused");
+        assert!(Arc::ptr_eq(first.column(4), again.column(4)), "not reused");
+        assert_eq!(
+            first,
+            units_batch(&registry, Some(&campaign)).expect("fresh")
+        );
+
+        // Other expected kinds: another table, not the cached one.
+        let mut fewer_kinds = campaign.clone();
+        fewer_kinds.required_unit_kinds.retain(|k| k != "school");
+        let changed = campaign_units_batch(&registry, &fewer_kinds).expect("built");
+        assert_ne!(first.column(4), changed.column(4));
+        assert_eq!(
+            changed,
+            units_batch(&registry, Some(&fewer_kinds)).expect("fresh")
+        );
+
+        // The data directory loaded again: built again.
+        let reloaded = shipped_registry();
+        let rebuilt = campaign_units_batch(&reloaded, &campaign).expect("built");
+        assert!(!Arc::ptr_eq(first.column(4), rebuilt.column(4)));
+        assert_eq!(first, rebuilt);
+    }
 }

@@ -16,12 +16,17 @@ use crate::{AdminLevel, AdminUnit, Campaign, Error, ReportingUnit, Result, UnitK
 /// `unit_kinds.toml`, `units/*.csv`, `campaigns/*.toml`.
 #[derive(Debug)]
 pub struct Registry {
+    /// Unique per loaded registry in this process (see [`Registry::load_id`]).
+    load_id: u64,
     admin: HashMap<String, AdminUnit>,
     units: HashMap<String, ReportingUnit>,
     children: HashMap<String, Vec<String>>,
     kinds: Vec<UnitKind>,
     campaigns: Vec<Campaign>,
 }
+
+/// The next [`Registry::load_id`].
+static NEXT_LOAD_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
@@ -172,12 +177,20 @@ impl Registry {
         }
 
         Ok(Registry {
+            load_id: NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             admin,
             units,
             children,
             kinds,
             campaigns,
         })
+    }
+
+    /// Identifies this loaded registry within the process: a key for caches of values
+    /// derived from it (a registry is never changed after loading; loading the data
+    /// directory again gives a new id).
+    pub fn load_id(&self) -> u64 {
+        self.load_id
     }
 
     /// An administrative unit by code.
