@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use baocao_gateway::{GatewayConfig, KafkaConfig, start_gateway_with_clock};
 use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_registry::{AdminLevel, Registry};
@@ -17,7 +16,9 @@ use chrono::Utc;
 use tonic::Code;
 use tonic::transport::Endpoint;
 
-use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, start_broker};
+use crate::commands::embedded::{
+    CampaignClock, prepare_scratch_dir, registry_and_campaign, start_broker,
+};
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
 use crate::config::Config;
@@ -47,14 +48,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let dir = args.dir.clone();
     prepare_scratch_dir(&dir, "demo")?;
-    let registry = Arc::new(
-        Registry::load(&config.data_dir)
-            .with_context(|| format!("loading registry from {}", config.data_dir.display()))?,
-    );
-    let campaign = registry
-        .campaign(&args.campaign)
-        .with_context(|| format!("unknown campaign `{}`", args.campaign))?
-        .clone();
+    let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
 
     println!("[1/6] embedded broker");
     let (_broker, brokers) = start_broker(&dir)?;

@@ -1,15 +1,33 @@
-//! What the demo and the benchmarks run on embedded defaults: a scratch directory they
-//! may replace, the embedded broker as a child `baocao broker` process, and a campaign
+//! What the demo and the benchmarks run on embedded defaults: the registry and a
+//! campaign, a scratch directory they may replace, the embedded broker as a child `baocao broker` process, and a campaign
 //! clock for gateways that replay a past campaign.
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baocao_gateway::Clock;
+use baocao_registry::{Campaign, Registry};
 use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+
+/// The registry of `data_dir` (`--data-dir`) and one of its campaigns.
+pub fn registry_and_campaign(
+    config: &Config,
+    campaign: &str,
+) -> anyhow::Result<(Arc<Registry>, Campaign)> {
+    let registry = Registry::load(&config.data_dir)
+        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let campaign = registry
+        .campaign(campaign)
+        .with_context(|| format!("unknown campaign `{campaign}`"))?
+        .clone();
+    Ok((Arc::new(registry), campaign))
+}
 
 /// Creates `dir`, replacing it only if it is empty or was made by `owner` (a marker file
 /// says so): a mistyped `--dir` never deletes someone's data.

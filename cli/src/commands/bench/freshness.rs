@@ -16,13 +16,12 @@ use anyhow::Context;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::TimestampMillisecondType;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
-use baocao_registry::Registry;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
 use crate::commands::bench::{LatencySummary, machine, ms};
-use crate::commands::embedded::{CampaignClock, prepare_scratch_dir};
+use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::submit::submit_on;
 use crate::config::Config;
 
@@ -218,14 +217,7 @@ async fn wait_until_seen(answered: &Mutex<Vec<Answered>>, timeout: Duration) -> 
 
 pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<ExitCode> {
     prepare_scratch_dir(&args.dir, "bench-freshness")?;
-    let registry = Arc::new(
-        Registry::load(&config.data_dir)
-            .with_context(|| format!("loading registry from {}", config.data_dir.display()))?,
-    );
-    let campaign = registry
-        .campaign(&args.campaign)
-        .with_context(|| format!("unknown campaign `{}`", args.campaign))?
-        .clone();
+    let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
     let milestone = campaign
         .milestone(&args.milestone)
         .with_context(|| format!("no milestone `{}`", args.milestone))?
@@ -235,11 +227,11 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
     let start = chrono::DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
     let rig = Rig::start(
         config,
-        registry.clone(),
+        registry,
         RigSpec {
             dir: &args.dir,
             brokers: args.brokers.clone(),
-            campaign: &args.campaign,
+            campaign: &campaign,
             topic: format!("baocao.bench.freshness.{}", uuid::Uuid::new_v4().simple()),
             clock: Arc::new(CampaignClock::running_from(start)),
             reports_until: start,

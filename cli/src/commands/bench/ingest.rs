@@ -17,14 +17,13 @@ use anyhow::Context;
 use baocao_gateway::producer::report_producer_config;
 use baocao_proto::v1::ReportEnvelope;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
-use baocao_registry::Registry;
 use prost::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
 use crate::commands::bench::{LatencySummary, machine, ms};
-use crate::commands::embedded::{CampaignClock, prepare_scratch_dir};
+use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::submit::submit_on;
 use crate::config::Config;
 
@@ -252,13 +251,8 @@ fn via_raw_producer(
 
 pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitCode> {
     prepare_scratch_dir(&args.dir, "bench-ingest")?;
-    let registry = Arc::new(
-        Registry::load(&config.data_dir)
-            .with_context(|| format!("loading registry from {}", config.data_dir.display()))?,
-    );
-    let campaign = registry
-        .campaign(&args.campaign)
-        .with_context(|| format!("unknown campaign `{}`", args.campaign))?;
+    let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
+
     // The gateway's clock stands at the campaign's close (or a year after its last
     // deadline): every planned report is dated before it.
     let last_day = campaign.closes_on.unwrap_or_else(|| {
@@ -274,11 +268,11 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
     let at = chrono::DateTime::from_timestamp_millis(close - 1).unwrap_or_default();
     let rig = Rig::start(
         config,
-        registry.clone(),
+        registry,
         RigSpec {
             dir: &args.dir,
             brokers: args.brokers.clone(),
-            campaign: &args.campaign,
+            campaign: &campaign,
             topic: format!("baocao.bench.ingest.{}", uuid::Uuid::new_v4().simple()),
             clock: Arc::new(CampaignClock::standing_at(at)),
             reports_until: at,

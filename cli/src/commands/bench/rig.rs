@@ -10,7 +10,7 @@ use anyhow::Context;
 use baocao_gateway::{GatewayConfig, KafkaConfig, RunningGateway, start_gateway_with_clock};
 use baocao_proto::v1::StatusReport;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
-use baocao_registry::{AdminLevel, Registry};
+use baocao_registry::{AdminLevel, Campaign, Registry};
 use baocao_workload::{SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
 use tonic::transport::{Channel, Endpoint};
@@ -50,7 +50,7 @@ pub struct RigSpec<'a> {
     /// An existing cluster's bootstrap servers; `None`: start the embedded broker.
     pub brokers: Option<String>,
     /// Campaign whose planned reports are replayed.
-    pub campaign: &'a str,
+    pub campaign: &'a Campaign,
     /// Topic to produce to (made unique per run by the caller).
     pub topic: String,
     /// The gateway's clock.
@@ -67,16 +67,13 @@ impl Rig {
         registry: Arc<Registry>,
         spec: RigSpec<'_>,
     ) -> anyhow::Result<Rig> {
-        let campaign = registry
-            .campaign(spec.campaign)
-            .with_context(|| format!("unknown campaign `{}`", spec.campaign))?
-            .clone();
+        let campaign = spec.campaign;
         anyhow::ensure!(
             !campaign.province.is_empty(),
             "campaign `{}` is national; the benchmark needs a provincial campaign (e.g. thanh-hoa-2023)",
             campaign.id
         );
-        let mut plan = plan_campaign(&registry, &campaign, 2023);
+        let mut plan = plan_campaign(&registry, campaign, 2023);
         plan.retain(|p| {
             !matches!(p.kind, SubmissionKind::Invalid(_)) && p.at <= spec.reports_until
         });
