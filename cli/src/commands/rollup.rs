@@ -84,28 +84,39 @@ fn landing_fingerprint(
 }
 
 /// Rolls up every milestone of `target` each time the landed files change (looking every
-/// `poll`), until `shutdown`. A failed run is logged and counted, never fatal: the
-/// previous summaries stay in place (written atomically) and the next change retries.
+/// `poll`) or the day changes, until `shutdown`. A failed run is logged and counted,
+/// never fatal: the previous summaries stay in place (written atomically) and the next
+/// look retries.
 async fn follow_landing(
     target: &RollupTarget<'_>,
     poll: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
+) {
     tokio::pin!(shutdown);
+    // What the last successful run saw: the landed files, and the day (a cut-off of
+    // "today" moves at midnight even when nothing lands).
     let mut rolled_up = None;
     loop {
-        let fingerprint = landing_fingerprint(target.landing_dir)?;
-        if !fingerprint.is_empty() && rolled_up.as_ref() != Some(&fingerprint) {
-            match roll_up_milestones(target, false).await {
-                Ok(()) => rolled_up = Some(fingerprint),
-                Err(err) => {
-                    metrics::counter!("baocao_rollup_failures_total").increment(1);
-                    tracing::error!(error = %format!("{err:#}"), campaign = %target.campaign.id, "following rollup failed");
+        match landing_fingerprint(target.landing_dir) {
+            Ok(files) if !files.is_empty() => {
+                let seen = (files, baocao_registry::vietnam_date(chrono::Utc::now()));
+                if rolled_up.as_ref() != Some(&seen) {
+                    match roll_up_milestones(target, false).await {
+                        Ok(()) => rolled_up = Some(seen),
+                        Err(err) => {
+                            metrics::counter!("baocao_rollup_failures_total").increment(1);
+                            tracing::error!(error = %format!("{err:#}"), campaign = %target.campaign.id, "following rollup failed");
+                        }
+                    }
                 }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), landing_dir = %target.landing_dir.display(), "cannot list the landed files; looking again");
             }
         }
         tokio::select! {
-            _ = &mut shutdown => return Ok(()),
+            _ = &mut shutdown => return,
             _ = tokio::time::sleep(poll) => {}
         }
     }
@@ -206,7 +217,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
             std::time::Duration::from_millis(args.follow_poll_ms.max(10)),
             crate::commands::shutdown_signal(),
         )
-        .await?;
+        .await;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(every) = args.every_minutes else {
