@@ -216,6 +216,10 @@ async fn wait_until_seen(answered: &Mutex<Vec<Answered>>, timeout: Duration) -> 
 }
 
 pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.rate > 0 && args.seconds > 0,
+        "--rate and --seconds must be at least 1"
+    );
     prepare_scratch_dir(&args.dir, "bench-freshness")?;
     let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
     let milestone = campaign

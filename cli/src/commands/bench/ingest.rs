@@ -250,6 +250,14 @@ fn via_raw_producer(
 }
 
 pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitCode> {
+    for (flag, value) in [
+        ("--clients", args.clients as u64),
+        ("--reports", args.reports as u64),
+        ("--rate", u64::from(args.rate)),
+        ("--paced-seconds", args.paced_seconds),
+    ] {
+        anyhow::ensure!(value > 0, "{flag} must be at least 1");
+    }
     prepare_scratch_dir(&args.dir, "bench-ingest")?;
     let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
 
