@@ -550,5 +550,121 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
         stdout.contains("median") && stdout.contains("machine: "),
         "{stdout}"
     );
+
+    // The same workload through the embedded broker and `baocao land` (a child process):
+    // every record lands, as many rows as without the broker.
+    let bench = Command::new(BIN)
+        .args(["bench", "landing", "--limit", "300", "--dir"])
+        .arg(&out)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        bench.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    let rows_of = |path: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(path))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| w.parse::<u64>().is_ok())
+                    .take(2)
+                    .collect::<Vec<_>>()
+            })
+    };
+    let through_broker = rows_of("topic → baocao land");
+    assert_eq!(
+        through_broker.as_ref().and_then(|n| n.first()).copied(),
+        Some("300"),
+        "{stdout}"
+    );
+    assert_eq!(
+        through_broker,
+        rows_of("decode → Arrow → Parquet"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+/// The ingest and freshness benchmarks on tiny loads: they run end to end (embedded
+/// broker, gateway, clients; landing and a following rollup as child processes) and
+/// every report is answered OK and, for freshness, seen in the summary.
+#[test]
+fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let ingest = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&shipped)
+        .args([
+            "bench",
+            "ingest",
+            "--clients",
+            "4",
+            "--reports",
+            "40",
+            "--rate",
+            "40",
+            "--paced-seconds",
+            "1",
+            "--dir",
+        ])
+        .arg(root.path().join("ingest"))
+        .output()?;
+    let stdout = String::from_utf8_lossy(&ingest.stdout);
+    assert!(
+        ingest.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    // Two runs per path, each with 0 failures in its last column.
+    for path in ["raw rdkafka producer", "gRPC → gateway → Kafka"] {
+        let runs: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with(path))
+            .collect();
+        assert_eq!(runs.len(), 2, "{stdout}");
+        assert!(
+            runs.iter()
+                .all(|l| l.split_whitespace().last() == Some("0")),
+            "{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("gateway / raw producer throughput"),
+        "{stdout}"
+    );
+
+    let freshness = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&shipped)
+        .args([
+            "bench",
+            "freshness",
+            "--rate",
+            "10",
+            "--seconds",
+            "2",
+            "--dir",
+        ])
+        .arg(root.path().join("freshness"))
+        .output()?;
+    let stdout = String::from_utf8_lossy(&freshness.stdout);
+    assert!(
+        freshness.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&freshness.stderr)
+    );
+    assert!(
+        stdout.contains("0 failed submits; 0 answered reports never seen"),
+        "{stdout}"
+    );
+    let visible = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("OK → visible in the summary"))
+        .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<u64>().ok()));
+    assert_eq!(visible, Some(20), "{stdout}");
     Ok(())
 }
