@@ -511,23 +511,30 @@ fn mutual_tls_lets_in_only_enrolled_clients() -> anyhow::Result<()> {
 
 /// The national workload generator and the rollup benchmark run end to end on one
 /// province (the DuckDB half needs PyPI duckdb and is skipped here).
+/// Runs a `baocao` command to success; its stdout (stdout and stderr in the failure).
+fn succeeded(command: &mut Command) -> anyhow::Result<String> {
+    let output = command.output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout)
+}
+
 #[test]
 fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let out = root.path().join("national");
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let generated = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&shipped)
-        .args(["gen", "--provinces", "44", "--out"])
-        .arg(&out)
-        .output()?;
-    let stdout = String::from_utf8_lossy(&generated.stdout);
-    assert!(
-        generated.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    let stdout = succeeded(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args(["gen", "--provinces", "44", "--out"])
+            .arg(&out),
+    )?;
     assert!(stdout.contains("submission rows"), "{stdout}");
     assert!(out.join("data/campaigns/national-2023.toml").exists());
     assert!(
@@ -535,17 +542,12 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
             .is_dir()
     );
 
-    let bench = Command::new(BIN)
-        .args(["bench", "rollup", "--runs", "1", "--no-duckdb", "--dir"])
-        .arg(&out)
-        .env("RUST_LOG", "warn")
-        .output()?;
-    let stdout = String::from_utf8_lossy(&bench.stdout);
-    assert!(
-        bench.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&bench.stderr)
-    );
+    let stdout = succeeded(
+        Command::new(BIN)
+            .args(["bench", "rollup", "--runs", "1", "--no-duckdb", "--dir"])
+            .arg(&out)
+            .env("RUST_LOG", "warn"),
+    )?;
     assert!(
         stdout.contains("median") && stdout.contains("machine: "),
         "{stdout}"
@@ -553,16 +555,11 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
 
     // The same workload through the embedded broker and `baocao land` (a child process):
     // every record lands, as many rows as without the broker.
-    let bench = Command::new(BIN)
-        .args(["bench", "landing", "--limit", "300", "--dir"])
-        .arg(&out)
-        .output()?;
-    let stdout = String::from_utf8_lossy(&bench.stdout);
-    assert!(
-        bench.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&bench.stderr)
-    );
+    let stdout = succeeded(
+        Command::new(BIN)
+            .args(["bench", "landing", "--limit", "300", "--dir"])
+            .arg(&out),
+    )?;
     let rows_of = |path: &str| {
         stdout
             .lines()
@@ -595,30 +592,25 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
 fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let ingest = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&shipped)
-        .args([
-            "bench",
-            "ingest",
-            "--clients",
-            "4",
-            "--reports",
-            "40",
-            "--rate",
-            "40",
-            "--paced-seconds",
-            "1",
-            "--dir",
-        ])
-        .arg(root.path().join("ingest"))
-        .output()?;
-    let stdout = String::from_utf8_lossy(&ingest.stdout);
-    assert!(
-        ingest.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&ingest.stderr)
-    );
+    let stdout = succeeded(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args([
+                "bench",
+                "ingest",
+                "--clients",
+                "4",
+                "--reports",
+                "40",
+                "--rate",
+                "40",
+                "--paced-seconds",
+                "1",
+                "--dir",
+            ])
+            .arg(root.path().join("ingest")),
+    )?;
     // Two runs per path, each with 0 failures in its last column.
     for path in ["raw rdkafka producer", "gRPC → gateway → Kafka"] {
         let runs: Vec<&str> = stdout
@@ -637,26 +629,21 @@ fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
         "{stdout}"
     );
 
-    let freshness = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&shipped)
-        .args([
-            "bench",
-            "freshness",
-            "--rate",
-            "10",
-            "--seconds",
-            "2",
-            "--dir",
-        ])
-        .arg(root.path().join("freshness"))
-        .output()?;
-    let stdout = String::from_utf8_lossy(&freshness.stdout);
-    assert!(
-        freshness.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&freshness.stderr)
-    );
+    let stdout = succeeded(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args([
+                "bench",
+                "freshness",
+                "--rate",
+                "10",
+                "--seconds",
+                "2",
+                "--dir",
+            ])
+            .arg(root.path().join("freshness")),
+    )?;
     assert!(
         stdout.contains("0 failed submits; 0 answered reports never seen"),
         "{stdout}"
