@@ -6,8 +6,9 @@
 //! unit's counted receipt is this report's or a later one.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -20,7 +21,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
-use crate::commands::bench::{LatencySummary, machine, ms};
+use crate::commands::bench::{LatencySummary, machine, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::submit::submit_on;
 use crate::config::Config;
@@ -133,72 +134,36 @@ fn watch(
     Ok(())
 }
 
-/// Paced submissions that record what was answered for the watcher.
-struct Paced {
-    rate: u32,
+/// Sends `reports[item]` on one of `connections` and records the answer for the watcher.
+fn submit_for_watcher(
     connections: Arc<Vec<ReportingServiceClient<Channel>>>,
     reports: Arc<Vec<Template>>,
     answered: Arc<Mutex<Vec<Answered>>>,
-}
-
-impl Paced {
-    /// Sends `reports[range]` at `rate` a second, each in its own task; returns each
-    /// answered report's (scheduled time into the run, latency from it) and the failures.
-    async fn submit(&self, range: Range<usize>) -> (Vec<(Duration, Duration)>, Vec<String>) {
-        let latencies = Arc::new(Mutex::new(Vec::new()));
-        let failures = Arc::new(Mutex::new(Vec::new()));
-        let started = tokio::time::Instant::now();
-        let mut tasks = tokio::task::JoinSet::new();
-        for (sent, item) in range.enumerate() {
-            let due = started + Duration::from_secs_f64(sent as f64 / f64::from(self.rate));
-            tokio::time::sleep_until(due).await;
-            let (connections, reports, answered, latencies, failures) = (
-                self.connections.clone(),
-                self.reports.clone(),
-                self.answered.clone(),
-                latencies.clone(),
-                failures.clone(),
-            );
-            tasks.spawn(async move {
-                let mut connection = connections[item % connections.len()].clone();
-                let Some(template) = reports.get(item) else {
-                    return;
-                };
-                match submit_on(&mut connection, &template.token, template.report.clone()).await {
-                    Ok(response) => {
-                        let answered_at = Instant::now();
-                        if let Ok(mut l) = latencies.lock() {
-                            l.push((due - started, due.elapsed()));
-                        }
-                        let received = response.received_at.unwrap_or_default();
-                        if let Ok(mut a) = answered.lock() {
-                            a.push(Answered {
-                                unit: template.report.unit_code.clone(),
-                                received_at_ms: received.seconds * 1_000
-                                    + i64::from(received.nanos) / 1_000_000,
-                                answered: answered_at,
-                            });
-                        }
-                    }
-                    Err(status) => {
-                        if let Ok(mut f) = failures.lock() {
-                            f.push(format!("{:?}: {}", status.code(), status.message()));
-                        }
-                    }
-                }
-            });
-        }
-        while tasks.join_next().await.is_some() {}
-        (drain(&latencies), drain(&failures))
+) -> impl Fn(usize) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Clone + Send + 'static
+{
+    move |item| {
+        let (connections, reports, answered) =
+            (connections.clone(), reports.clone(), answered.clone());
+        Box::pin(async move {
+            let mut connection = connections[item % connections.len()].clone();
+            let template = reports
+                .get(item)
+                .ok_or_else(|| format!("no report {item}"))?;
+            let response = submit_on(&mut connection, &template.token, template.report.clone())
+                .await
+                .map_err(|status| format!("{:?}: {}", status.code(), status.message()))?;
+            let received = response.received_at.unwrap_or_default();
+            if let Ok(mut a) = answered.lock() {
+                a.push(Answered {
+                    unit: template.report.unit_code.clone(),
+                    received_at_ms: received.seconds * 1_000
+                        + i64::from(received.nanos) / 1_000_000,
+                    answered: Instant::now(),
+                });
+            }
+            Ok(())
+        })
     }
-}
-
-/// Takes the contents of a shared vector.
-fn drain<T>(shared: &Mutex<Vec<T>>) -> Vec<T> {
-    shared
-        .lock()
-        .map(|mut v| std::mem::take(&mut *v))
-        .unwrap_or_default()
 }
 
 /// Waits until the watcher has seen every answered report, at most `timeout`.
@@ -332,13 +297,8 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
     let warm_up = args.rate.max(1) as usize;
     let count = (u64::from(args.rate) * args.seconds) as usize;
     let reports = Arc::new(rig.fresh_reports(warm_up + count));
-    let paced = Paced {
-        rate: args.rate.max(1),
-        connections,
-        reports,
-        answered: answered.clone(),
-    };
-    paced.submit(0..warm_up).await;
+    let submit = submit_for_watcher(connections, reports, answered.clone());
+    paced(args.rate, 0..warm_up, submit.clone()).await;
     anyhow::ensure!(
         wait_until_seen(&answered, Duration::from_secs(60)).await,
         "the warm-up reports were not visible in {} within 60 s",
@@ -347,7 +307,8 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
     if let Ok(mut seen) = seen.lock() {
         *seen = Seen::default();
     }
-    let (submit_latencies, failures) = paced.submit(warm_up..warm_up + count).await;
+    let measured = paced(args.rate, warm_up..warm_up + count, submit).await;
+    let (submit_latencies, failures) = (measured.answered, measured.failures);
     wait_until_seen(&answered, Duration::from_secs(30)).await;
     stop_watching.store(true, std::sync::atomic::Ordering::SeqCst);
     let watched = watcher

@@ -22,7 +22,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
-use crate::commands::bench::{LatencySummary, machine, ms};
+use crate::commands::bench::{LatencySummary, PacedRun, machine, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::submit::submit_on;
 use crate::config::Config;
@@ -59,6 +59,27 @@ struct RunResult {
     wall: Duration,
     failures: usize,
     first_failure: Option<String>,
+}
+
+impl From<PacedRun> for RunResult {
+    fn from(run: PacedRun) -> Self {
+        RunResult {
+            latencies: LatencySummary::of(run.answered.into_iter().map(|(_, l)| l).collect()),
+            wall: run.wall,
+            failures: run.failures.len(),
+            first_failure: run.failures.into_iter().next(),
+        }
+    }
+}
+
+/// Paces `send` (connection, item) over `connections` at `rate` for `seconds`.
+async fn paced_run(rate: u32, seconds: u64, connections: usize, send: impl SendFn) -> RunResult {
+    let count = (u64::from(rate) * seconds) as usize;
+    paced(rate, 0..count, move |item| {
+        send(item % connections.max(1), item)
+    })
+    .await
+    .into()
 }
 
 impl RunResult {
@@ -136,31 +157,6 @@ where
                 let outcome = send(client, item).await;
                 tally.record(sent.elapsed(), outcome);
             }
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-    let wall = started.elapsed();
-    Arc::into_inner(tally).unwrap_or_default().finish(wall)
-}
-
-/// `rate` items a second for `seconds`, each in its own task; latency counts from the
-/// item's scheduled time.
-async fn paced<F, Fut>(rate: u32, seconds: u64, connections: usize, send: F) -> RunResult
-where
-    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
-{
-    let count = (u64::from(rate) * seconds) as usize;
-    let tally = Arc::new(Tally::default());
-    let started = tokio::time::Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for item in 0..count {
-        let due = started + Duration::from_secs_f64(item as f64 / f64::from(rate.max(1)));
-        tokio::time::sleep_until(due).await;
-        let (tally, send) = (tally.clone(), send.clone());
-        tasks.spawn(async move {
-            let outcome = send(item % connections.max(1), item).await;
-            tally.record(due.elapsed(), outcome);
         });
     }
     while tasks.join_next().await.is_some() {}
@@ -372,7 +368,7 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
         args.rate, args.paced_seconds, paced_count
     );
     println!("{header}");
-    let raw_paced = paced(
+    let raw_paced = paced_run(
         args.rate,
         args.paced_seconds,
         args.clients,
@@ -385,7 +381,7 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
     )
     .await;
     println!("{}", raw_paced.row("raw rdkafka producer"));
-    let gateway_paced = paced(
+    let gateway_paced = paced_run(
         args.rate,
         args.paced_seconds,
         args.clients,

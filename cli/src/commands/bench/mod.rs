@@ -9,7 +9,10 @@ mod landing;
 mod rig;
 mod rollup;
 
+use std::future::Future;
+use std::ops::Range;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::Config;
@@ -97,6 +100,63 @@ impl LatencySummary {
             max: latencies.last().copied().unwrap_or_default(),
         }
     }
+}
+
+/// What a paced run answered.
+struct PacedRun {
+    /// Per answered item: (its scheduled time into the run, latency from that time).
+    answered: Vec<(Duration, Duration)>,
+    /// Why the others failed.
+    failures: Vec<String>,
+    /// From the first scheduled send to the last answer.
+    wall: Duration,
+}
+
+/// Sends the items of `range` at `rate` a second, each in its own task (`send(item)`).
+/// Latency counts from the item's scheduled time, so a stall cannot hide the items
+/// queued behind it.
+async fn paced<F, Fut>(rate: u32, range: Range<usize>, send: F) -> PacedRun
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let answered = Arc::new(Mutex::new(Vec::new()));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let started = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (sent, item) in range.enumerate() {
+        let due = started + Duration::from_secs_f64(sent as f64 / f64::from(rate.max(1)));
+        tokio::time::sleep_until(due).await;
+        let (answered, failures, send) = (answered.clone(), failures.clone(), send.clone());
+        tasks.spawn(async move {
+            match send(item).await {
+                Ok(()) => {
+                    if let Ok(mut a) = answered.lock() {
+                        a.push((due - started, due.elapsed()));
+                    }
+                }
+                Err(err) => {
+                    if let Ok(mut f) = failures.lock() {
+                        f.push(err);
+                    }
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    PacedRun {
+        answered: take_all(&answered),
+        failures: take_all(&failures),
+        wall: started.elapsed(),
+    }
+}
+
+/// Takes the contents of a vector shared between tasks.
+fn take_all<T>(shared: &Mutex<Vec<T>>) -> Vec<T> {
+    shared
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
 }
 
 /// Milliseconds with two decimals.
