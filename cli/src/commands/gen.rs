@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use baocao_landing::batch::{PendingBatch, decode_envelope};
-use baocao_proto::v1::ReportEnvelope;
+use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use baocao_registry::Registry;
 use baocao_workload::national::{AdminRow, national_units};
 use baocao_workload::{SubmissionKind, plan_campaign};
+use chrono::{DateTime, Utc};
 
 use crate::commands::bench::proc_kib;
 use prost::Message;
@@ -132,6 +133,32 @@ pub struct TopicRecord {
     pub payload: Vec<u8>,
 }
 
+impl TopicRecord {
+    /// What a gateway of `tier` named `gateway_id` writes for `report`, sent by the unit
+    /// it is about and received at `received_at`.
+    pub fn accepted(
+        report: StatusReport,
+        received_at: DateTime<Utc>,
+        tier: &str,
+        gateway_id: &str,
+    ) -> Self {
+        let key = report.unit_code.clone();
+        let payload = ReportEnvelope {
+            schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
+            received_at: Some(pbjson_types::Timestamp {
+                seconds: received_at.timestamp(),
+                nanos: received_at.timestamp_subsec_nanos() as i32,
+            }),
+            gateway_tier: tier.to_string(),
+            gateway_id: gateway_id.to_string(),
+            authenticated_unit: key.clone(),
+            report: Some(report),
+        }
+        .encode_to_vec();
+        TopicRecord { key, payload }
+    }
+}
+
 /// The national campaign's planned submissions (invalid ones left out: a gateway refuses
 /// them) as topic records in arrival order, and the number of system rows they carry.
 pub fn national_envelopes(
@@ -145,21 +172,7 @@ pub fn national_envelopes(
     let systems = plan.iter().map(|p| p.report.systems.len()).sum::<usize>();
     let records = plan
         .into_iter()
-        .map(|p| TopicRecord {
-            payload: ReportEnvelope {
-                schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
-                received_at: Some(pbjson_types::Timestamp {
-                    seconds: p.at.timestamp(),
-                    nanos: p.at.timestamp_subsec_nanos() as i32,
-                }),
-                gateway_tier: "province".into(),
-                gateway_id: "gen".into(),
-                authenticated_unit: p.unit_code.clone(),
-                report: Some(p.report),
-            }
-            .encode_to_vec(),
-            key: p.unit_code,
-        })
+        .map(|p| TopicRecord::accepted(p.report, p.at, "province", "gen"))
         .collect();
     (records, systems)
 }

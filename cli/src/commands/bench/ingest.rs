@@ -9,21 +9,20 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baocao_gateway::producer::report_producer_config;
-use baocao_proto::v1::ReportEnvelope;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
-use prost::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
-use crate::commands::bench::{LatencySummary, PacedRun, machine, ms, paced};
+use crate::commands::bench::{LatencySummary, Outcomes, Sends, machine, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
+use crate::commands::r#gen::TopicRecord;
 use crate::commands::submit::submit_on;
 use crate::config::Config;
 
@@ -61,8 +60,8 @@ struct RunResult {
     first_failure: Option<String>,
 }
 
-impl From<PacedRun> for RunResult {
-    fn from(run: PacedRun) -> Self {
+impl From<Sends> for RunResult {
+    fn from(run: Sends) -> Self {
         RunResult {
             latencies: LatencySummary::of(run.answered.into_iter().map(|(_, l)| l).collect()),
             wall: run.wall,
@@ -100,41 +99,6 @@ impl RunResult {
     }
 }
 
-/// Collects latencies and failures from concurrent tasks.
-#[derive(Default)]
-struct Tally {
-    latencies: Mutex<Vec<Duration>>,
-    failures: Mutex<Vec<String>>,
-}
-
-impl Tally {
-    fn record(&self, latency: Duration, outcome: Result<(), String>) {
-        match outcome {
-            Ok(()) => {
-                if let Ok(mut l) = self.latencies.lock() {
-                    l.push(latency);
-                }
-            }
-            Err(err) => {
-                if let Ok(mut f) = self.failures.lock() {
-                    f.push(err);
-                }
-            }
-        }
-    }
-
-    fn finish(self, wall: Duration) -> RunResult {
-        let latencies = self.latencies.into_inner().unwrap_or_default();
-        let failures = self.failures.into_inner().unwrap_or_default();
-        RunResult {
-            latencies: LatencySummary::of(latencies),
-            wall,
-            failures: failures.len(),
-            first_failure: failures.into_iter().next(),
-        }
-    }
-}
-
 /// `clients` tasks, each sending item after item until `count` are sent.
 async fn closed_loop<F, Fut>(clients: usize, count: usize, send: F) -> RunResult
 where
@@ -142,11 +106,11 @@ where
     Fut: Future<Output = Result<(), String>> + Send,
 {
     let next = Arc::new(AtomicUsize::new(0));
-    let tally = Arc::new(Tally::default());
+    let outcomes = Arc::new(Outcomes::default());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for client in 0..clients.max(1) {
-        let (next, tally, send) = (next.clone(), tally.clone(), send.clone());
+        let (next, outcomes, send) = (next.clone(), outcomes.clone(), send.clone());
         tasks.spawn(async move {
             loop {
                 let item = next.fetch_add(1, Ordering::Relaxed);
@@ -155,34 +119,24 @@ where
                 }
                 let sent = Instant::now();
                 let outcome = send(client, item).await;
-                tally.record(sent.elapsed(), outcome);
+                outcomes.record(sent - started, sent.elapsed(), outcome);
             }
         });
     }
     while tasks.join_next().await.is_some() {}
     let wall = started.elapsed();
-    Arc::into_inner(tally).unwrap_or_default().finish(wall)
+    Arc::into_inner(outcomes)
+        .unwrap_or_default()
+        .finish(wall)
+        .into()
 }
 
-/// The envelopes the gateway would write for these reports (received now).
-fn envelopes(reports: &[Template], tier: &str) -> Vec<(String, Vec<u8>)> {
+/// The records the gateway would write for these reports (received now).
+fn envelopes(reports: &[Template], tier: &str) -> Vec<TopicRecord> {
     let now = chrono::Utc::now();
     reports
         .iter()
-        .map(|t| {
-            let envelope = ReportEnvelope {
-                schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
-                report: Some(t.report.clone()),
-                received_at: Some(pbjson_types::Timestamp {
-                    seconds: now.timestamp(),
-                    nanos: now.timestamp_subsec_nanos() as i32,
-                }),
-                gateway_tier: tier.to_string(),
-                gateway_id: "bench-raw-producer".to_string(),
-                authenticated_unit: t.report.unit_code.clone(),
-            };
-            (t.report.unit_code.clone(), envelope.encode_to_vec())
-        })
+        .map(|t| TopicRecord::accepted(t.report.clone(), now, tier, "bench-raw-producer"))
         .collect()
 }
 
@@ -227,7 +181,7 @@ fn via_gateway(clients: Vec<GatewayClient>, items: Vec<Template>) -> impl SendFn
 fn via_raw_producer(
     producer: FutureProducer,
     topic: String,
-    items: Vec<(String, Vec<u8>)>,
+    items: Vec<TopicRecord>,
     timeout: Duration,
 ) -> impl SendFn {
     let items = Arc::new(items);
@@ -235,9 +189,14 @@ fn via_raw_producer(
     move |_, item| {
         let (producer, items, topic) = (producer.clone(), items.clone(), topic.clone());
         Box::pin(async move {
-            let (key, payload) = &items[item];
+            let record = &items[item];
             producer
-                .send(FutureRecord::to(&topic).key(key).payload(payload), timeout)
+                .send(
+                    FutureRecord::to(&topic)
+                        .key(&record.key)
+                        .payload(&record.payload),
+                    timeout,
+                )
                 .await
                 .map(|_| ())
                 .map_err(|(err, _)| err.to_string())

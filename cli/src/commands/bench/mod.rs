@@ -102,61 +102,72 @@ impl LatencySummary {
     }
 }
 
-/// What a paced run answered.
-struct PacedRun {
-    /// Per answered item: (its scheduled time into the run, latency from that time).
+/// What a run of sends answered.
+struct Sends {
+    /// Per answered item: (when it was sent, or scheduled, into the run; its latency).
     answered: Vec<(Duration, Duration)>,
     /// Why the others failed.
     failures: Vec<String>,
-    /// From the first scheduled send to the last answer.
+    /// From the start of the run to the last answer.
     wall: Duration,
+}
+
+/// Collects the outcomes of sends made by concurrent tasks.
+#[derive(Default)]
+struct Outcomes {
+    answered: Mutex<Vec<(Duration, Duration)>>,
+    failures: Mutex<Vec<String>>,
+}
+
+impl Outcomes {
+    /// One send, made `at` into the run, answered after `latency` or failed.
+    fn record(&self, at: Duration, latency: Duration, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => {
+                if let Ok(mut answered) = self.answered.lock() {
+                    answered.push((at, latency));
+                }
+            }
+            Err(err) => {
+                if let Ok(mut failures) = self.failures.lock() {
+                    failures.push(err);
+                }
+            }
+        }
+    }
+
+    fn finish(self, wall: Duration) -> Sends {
+        Sends {
+            answered: self.answered.into_inner().unwrap_or_default(),
+            failures: self.failures.into_inner().unwrap_or_default(),
+            wall,
+        }
+    }
 }
 
 /// Sends the items of `range` at `rate` a second, each in its own task (`send(item)`).
 /// Latency counts from the item's scheduled time, so a stall cannot hide the items
 /// queued behind it.
-async fn paced<F, Fut>(rate: u32, range: Range<usize>, send: F) -> PacedRun
+async fn paced<F, Fut>(rate: u32, range: Range<usize>, send: F) -> Sends
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
-    let answered = Arc::new(Mutex::new(Vec::new()));
-    let failures = Arc::new(Mutex::new(Vec::new()));
+    let outcomes = Arc::new(Outcomes::default());
     let started = tokio::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (sent, item) in range.enumerate() {
         let due = started + Duration::from_secs_f64(sent as f64 / f64::from(rate.max(1)));
         tokio::time::sleep_until(due).await;
-        let (answered, failures, send) = (answered.clone(), failures.clone(), send.clone());
+        let (outcomes, send) = (outcomes.clone(), send.clone());
         tasks.spawn(async move {
-            match send(item).await {
-                Ok(()) => {
-                    if let Ok(mut a) = answered.lock() {
-                        a.push((due - started, due.elapsed()));
-                    }
-                }
-                Err(err) => {
-                    if let Ok(mut f) = failures.lock() {
-                        f.push(err);
-                    }
-                }
-            }
+            let outcome = send(item).await;
+            outcomes.record(due - started, due.elapsed(), outcome);
         });
     }
     while tasks.join_next().await.is_some() {}
-    PacedRun {
-        answered: take_all(&answered),
-        failures: take_all(&failures),
-        wall: started.elapsed(),
-    }
-}
-
-/// Takes the contents of a vector shared between tasks.
-fn take_all<T>(shared: &Mutex<Vec<T>>) -> Vec<T> {
-    shared
-        .lock()
-        .map(|mut v| std::mem::take(&mut *v))
-        .unwrap_or_default()
+    let wall = started.elapsed();
+    Arc::into_inner(outcomes).unwrap_or_default().finish(wall)
 }
 
 /// Milliseconds with two decimals.
