@@ -93,6 +93,8 @@ pub struct Config {
     pub landing: baocao_landing::LandingConfig,
     /// Rollups.
     pub rollup: RollupSection,
+    /// Backups to object storage (`baocao backup`, `baocao restore`).
+    pub backup: baocao_backup::BackupConfig,
     /// Prometheus metrics.
     pub metrics: MetricsSection,
     /// Logging.
@@ -109,6 +111,7 @@ impl Default for Config {
             sql: baocao_sql::SqlConfig::default(),
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
+            backup: baocao_backup::BackupConfig::default(),
             metrics: MetricsSection::default(),
             log: LogSection::default(),
         }

@@ -54,6 +54,12 @@ enum Command {
     Land(commands::land::LandArgs),
     /// Merge the landing's small files into sorted segments (faster rollups).
     Compact(commands::compact::CompactArgs),
+    /// Copy the landed Parquet and the summaries to S3-compatible object storage (or a
+    /// mounted directory); safe while landing, compaction and rollups run.
+    Backup(commands::backup::BackupArgs),
+    /// Copy a backup back into the landing and summaries directories (adds only the
+    /// files missing locally).
+    Restore(commands::backup::RestoreArgs),
     /// A unit's audit trail: every accepted version, who sent it, what changed.
     History(commands::history::HistoryArgs),
     /// SQL over the registry, the raw history and every summary (analysts).
@@ -139,6 +145,8 @@ async fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&config, args).await,
         Command::Land(args) => commands::land::run(&config, args).await,
         Command::Compact(args) => commands::compact::run(&config, args).await,
+        Command::Backup(args) => commands::backup::run_backup(&config, args).await,
+        Command::Restore(args) => commands::backup::run_restore(&config, args).await,
         Command::Gen(args) => commands::r#gen::run(&config, args),
         Command::Bench(command) => commands::bench::run(&config, command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,

@@ -1,0 +1,41 @@
+//! The backup crate's error type.
+
+use std::path::PathBuf;
+
+/// Errors from backing up or restoring.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The `[backup]` configuration is wrong: names the key and why.
+    #[error("configuration: {key}: {reason}")]
+    Config {
+        /// The configuration key, e.g. `backup.url`.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading or writing a local file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The object store refused an operation (credentials, missing bucket, network).
+    #[error("object storage: {operation} {location}: {source}")]
+    Store {
+        /// What was attempted: list, upload, download.
+        operation: &'static str,
+        /// The object or prefix, as `<url>/<key>`.
+        location: String,
+        /// The store's error.
+        source: object_store::Error,
+    },
+    /// Local files kept disappearing while being uploaded (compaction faster than the
+    /// backup): the backup gave up instead of looping.
+    #[error("{0}")]
+    Unsettled(String),
+}
+
+/// Result with the backup [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
