@@ -1,5 +1,5 @@
 //! `baocao backup` and `baocao restore`: the landed Parquet and the summaries to and from
-//! S3-compatible object storage or a mounted directory (`[backup]`, operations.md §8).
+//! S3-compatible object storage or a mounted directory (`[backup]`, operations.md §7).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
