@@ -145,8 +145,9 @@ fn local_files(root: &Path) -> Result<Vec<LocalFile>> {
             }
             let relative = path
                 .strip_prefix(root)
-                .map_err(|_| {
-                    Error::Unsettled(format!("{} is outside {}", path.display(), root.display()))
+                .map_err(|_| Error::Io {
+                    path: path.clone(),
+                    source: std::io::Error::other("listed outside the tree's root"),
                 })?
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -348,10 +349,9 @@ pub async fn restore(destination: &Destination, tree: Tree<'_>) -> Result<Restor
             .iter()
             .all(|p| !p.is_empty() && *p != "." && *p != ".." && !p.contains('\\'));
         if !safe {
-            return Err(Error::Unsettled(format!(
-                "{}: not a relative file name; nothing restored from it",
-                destination.display(&format!("{}/{relative}", tree.name))
-            )));
+            return Err(Error::UnsafeKey {
+                location: destination.display(&format!("{}/{relative}", tree.name)),
+            });
         }
         let path = parts
             .iter()

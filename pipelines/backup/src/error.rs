@@ -31,6 +31,13 @@ pub enum Error {
         /// The store's error.
         source: object_store::Error,
     },
+    /// An object's key cannot be a local file name (`..`, `.`, an empty part, a
+    /// backslash): restoring it could write outside the target directory.
+    #[error("{location}: not a relative file name; nothing restored")]
+    UnsafeKey {
+        /// The object, as `<url>/<key>`.
+        location: String,
+    },
     /// Local files kept disappearing while being uploaded (compaction faster than the
     /// backup): the backup gave up instead of looping.
     #[error("{0}")]
