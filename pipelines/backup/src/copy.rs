@@ -242,6 +242,20 @@ async fn upload(destination: &Destination, tree: &str, file: &LocalFile) -> Resu
 
 /// Copies `tree` to the destination, until a pass finds every listed file in place.
 pub async fn back_up(destination: &Destination, tree: Tree<'_>) -> Result<BackupStats> {
+    if tree.kind == TreeKind::WriteOnce && !tree.local.is_dir() {
+        // The landing creates its directory when it starts: a missing one is a wrong
+        // path or an unmounted volume, and an empty backup would hide it.
+        return Err(Error::Io {
+            path: tree.local.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "the {} directory does not exist (check the path and the volume)",
+                    tree.name
+                ),
+            ),
+        });
+    }
     let mut stats = BackupStats::default();
     let mut stored = stored_objects(destination, tree.name).await?;
     for _pass in 0..MAX_PASSES {
@@ -426,6 +440,12 @@ mod tests {
                 .join("backup/landing/systems/campaign=c/segment=compacted/part-3.parquet")
                 .is_file()
         );
+
+        let missing = back_up(&destination, Tree::landing(&root.path().join("nowhere"))).await;
+        assert!(missing.is_err_and(|err| {
+            err.to_string()
+                .contains("the landing directory does not exist")
+        }));
 
         let restored = root.path().join("restored");
         write(

@@ -134,6 +134,12 @@ impl Lander {
                 "landing.compact_target_rows must be at least 1".into(),
             ));
         }
+        // The directory exists from the start, so a backup (or an operator) can tell a
+        // landing with nothing landed yet from a wrong path.
+        std::fs::create_dir_all(&config.dir).map_err(|source| Error::Io {
+            path: config.dir.clone(),
+            source,
+        })?;
         let removed = remove_temporary_files(&config.dir)?;
         if removed > 0 {
             tracing::warn!(removed, "removed partial files of an interrupted landing");
