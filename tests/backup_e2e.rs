@@ -138,6 +138,19 @@ fn read_parquet(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
     Ok(reader.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// One province's registry and landed Parquet (`baocao gen`) under `work`.
+fn generate_province(work: &Path) -> anyhow::Result<()> {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    succeeded(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args(["gen", "--provinces", "44", "--out"])
+            .arg(work),
+    )?;
+    Ok(())
+}
+
 /// Rolls up every milestone of the generated campaign from `landing` into `out`.
 fn roll_up(work: &Path, server: &S3Server, landing: &Path, out: &Path) -> anyhow::Result<()> {
     succeeded(
@@ -166,14 +179,7 @@ fn backup_and_restore_through_an_s3_server_give_the_same_summaries() -> anyhow::
     let server = S3Server::start()?;
     let work = tempfile::tempdir()?;
     let work = work.path();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    succeeded(
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&shipped)
-            .args(["gen", "--provinces", "44", "--out"])
-            .arg(work),
-    )?;
+    generate_province(work)?;
     let landing = work.join("landing");
     let summaries = work.join("summaries");
     roll_up(work, &server, &landing, &summaries)?;
@@ -322,14 +328,7 @@ fn backups_during_compaction_restore_every_submission() -> anyhow::Result<()> {
     let server = S3Server::start()?;
     let work = tempfile::tempdir()?;
     let work = work.path();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    succeeded(
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&shipped)
-            .args(["gen", "--provinces", "44", "--out"])
-            .arg(work),
-    )?;
+    generate_province(work)?;
     let landing = work.join("landing");
     let before = work.join("before");
     roll_up(work, &server, &landing, &before)?;
