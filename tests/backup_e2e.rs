@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
-use common::BIN;
+use common::{BIN, succeeded};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const ACCESS_KEY: &str = "baocao-test";
@@ -86,18 +86,6 @@ fn baocao(work: &Path, server: &S3Server, url: &str) -> Command {
 
 fn run(command: &mut Command) -> anyhow::Result<Output> {
     command.output().context("running baocao")
-}
-
-/// Runs to success; its stdout.
-fn succeeded(command: &mut Command) -> anyhow::Result<String> {
-    let output = run(command)?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    anyhow::ensure!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
 }
 
 /// The numbers of a tree's row in the backup or restore table.

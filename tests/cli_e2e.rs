@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, BrokerProcess, data_dir, free_port, wait_for_port};
+use common::{BIN, BrokerProcess, data_dir, free_port, succeeded, wait_for_port};
 
 struct KillOnDrop(std::process::Child);
 
@@ -511,18 +511,6 @@ fn mutual_tls_lets_in_only_enrolled_clients() -> anyhow::Result<()> {
 
 /// The national workload generator and the rollup benchmark run end to end on one
 /// province (the DuckDB half needs PyPI duckdb and is skipped here).
-/// Runs a `baocao` command to success; its stdout (stdout and stderr in the failure).
-fn succeeded(command: &mut Command) -> anyhow::Result<String> {
-    let output = command.output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    anyhow::ensure!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
-}
-
 #[test]
 fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;

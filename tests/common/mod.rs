@@ -34,6 +34,18 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// Runs a `baocao` command to success; its stdout (stdout and stderr in the failure).
+pub fn succeeded(command: &mut Command) -> anyhow::Result<String> {
+    let output = command.output().context("running baocao")?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout)
+}
+
 /// The embedded broker as a child process: `baocao broker`.
 pub struct BrokerProcess {
     pub addr: String,
