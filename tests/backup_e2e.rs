@@ -1,7 +1,7 @@
 //! `baocao backup` and `baocao restore` against a real S3-protocol server: s3s-fs
 //! (crates.io) serving HTTP on 127.0.0.1 with signature-checked credentials, as MinIO or a
 //! provincial S3 would. The `baocao` binary runs as a user runs it, configured through
-//! `BAOCAO_BACKUP__…` and the standard `AWS_…` variables.
+//! `BAOCAO_BACKUP__URL`, `BAOCAO_S3__…` and the standard `AWS_…` variables.
 
 mod common;
 
@@ -77,9 +77,9 @@ fn baocao(work: &Path, server: &S3Server, url: &str) -> Command {
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("BAOCAO_BACKUP__URL", url)
-        .env("BAOCAO_BACKUP__S3_ENDPOINT", &server.endpoint)
-        .env("BAOCAO_BACKUP__S3_ALLOW_HTTP", "true")
-        .env("BAOCAO_BACKUP__S3_REGION", "us-east-1")
+        .env("BAOCAO_S3__ENDPOINT", &server.endpoint)
+        .env("BAOCAO_S3__ALLOW_HTTP", "true")
+        .env("BAOCAO_S3__REGION", "us-east-1")
         .current_dir(work);
     command
 }

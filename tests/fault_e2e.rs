@@ -22,6 +22,7 @@ use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{ReportEnvelope, StatusReport, SubmitReportRequest};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_store::{S3Config, Store};
 use common::{
     BIN, BrokerProcess, Stack, authed, free_port, roll_up_at_deadline, today, valid_report,
     wait_for_port,
@@ -197,14 +198,14 @@ async fn land_and_roll_up(
 ) -> anyhow::Result<RollupOutput> {
     let landing = root.join(format!("landing-{}", uuid::Uuid::new_v4().simple()));
     let config = LandingConfig {
-        dir: landing.clone(),
+        dir: landing.display().to_string(),
         group_id: format!("landing-{}", uuid::Uuid::new_v4().simple()),
         flush_rows: 50,
         flush_interval_ms: 500,
         dead_letter_topic: format!("dlq-{}", uuid::Uuid::new_v4().simple()),
         ..LandingConfig::default()
     };
-    let mut lander = Lander::new(kafka, &config).await?;
+    let mut lander = Lander::new(kafka, &config, &S3Config::default()).await?;
     lander
         .run(RunMode::UntilCaughtUp, std::future::pending())
         .await?;
@@ -215,8 +216,8 @@ async fn land_and_roll_up(
         campaign,
         milestone,
         cut_off: today(),
-        landing_dir: &landing,
-        out_dir: &root.join(format!("out-{}", uuid::Uuid::new_v4().simple())),
+        landing: &Store::local(&landing),
+        out: &Store::local(root.join(format!("out-{}", uuid::Uuid::new_v4().simple()))),
     })
     .await?)
 }
@@ -553,13 +554,14 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
     let mut clean = Lander::new(
         &kafka,
         &LandingConfig {
-            dir: clean_dir.clone(),
+            dir: clean_dir.display().to_string(),
             group_id: "landing-clean".into(),
             flush_rows: 1_000,
             flush_interval_ms: 1_000,
             dead_letter_topic: "dlq-clean".into(),
             ..LandingConfig::default()
         },
+        &S3Config::default(),
     )
     .await?;
     let stats = clean

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_gateway::{Clock, GatewayConfig, KafkaConfig, start_gateway_with_clock};
@@ -20,6 +21,7 @@ use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{DossierStatus, PlanStatus, StatusReport, SubmitReportRequest};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::end_of_vietnam_day_ms;
+use baocao_store::S3Config;
 use chrono::{DateTime, NaiveDate, Utc};
 use common::{BrokerProcess, authed, roll_up_at_deadline};
 
@@ -292,7 +294,7 @@ fn kafka_for(broker: &BrokerProcess) -> KafkaConfig {
 
 fn landing_config(dir: &Path, group: &str) -> LandingConfig {
     LandingConfig {
-        dir: dir.to_path_buf(),
+        dir: dir.display().to_string(),
         group_id: group.to_string(),
         flush_rows: 25,
         flush_interval_ms: 500,
@@ -314,15 +316,15 @@ async fn summaries_match_an_independent_computation_and_survive_a_landing_crash(
     let crashed_dir = root.path().join("landing-crashed");
     let crashed_config = landing_config(&crashed_dir, "landing-crash");
     {
-        let mut lander = Lander::new(&kafka, &crashed_config).await?;
+        let mut lander = Lander::new(&kafka, &crashed_config, &S3Config::default()).await?;
         while lander.stats().records < 40 {
             lander.poll_once(Duration::from_secs(5)).await?;
         }
-        assert!(lander.write_pending()? > 0, "files written");
+        assert!(lander.write_pending().await? > 0, "files written");
         // Dropped here: no commit.
     }
     // ... restarted with the same group: everything is delivered and landed again.
-    let mut restarted = Lander::new(&kafka, &crashed_config).await?;
+    let mut restarted = Lander::new(&kafka, &crashed_config, &S3Config::default()).await?;
     let stats = restarted
         .run(RunMode::UntilCaughtUp, std::future::pending())
         .await?;
@@ -335,7 +337,12 @@ async fn summaries_match_an_independent_computation_and_survive_a_landing_crash(
 
     // A clean landing of the same topic by another group.
     let clean_dir = root.path().join("landing-clean");
-    let mut clean = Lander::new(&kafka, &landing_config(&clean_dir, "landing-clean")).await?;
+    let mut clean = Lander::new(
+        &kafka,
+        &landing_config(&clean_dir, "landing-clean"),
+        &S3Config::default(),
+    )
+    .await?;
     let stats = clean
         .run(RunMode::UntilCaughtUp, std::future::pending())
         .await?;
@@ -387,8 +394,13 @@ async fn summaries_match_an_independent_computation_and_survive_a_landing_crash(
         let province = &expected["38"];
         assert!(province.units_reported > 0 && province.units_missing > 0);
 
-        let (units_expected, units_reported, cameras) =
-            read_back_with_parquet_records(&clean.dir.join("summary.parquet"))?;
+        let (units_expected, units_reported, cameras) = read_back_with_parquet_records(
+            &clean
+                .dir
+                .as_local()
+                .context("a local directory")?
+                .join("summary.parquet"),
+        )?;
         assert_eq!(
             (units_expected, units_reported, cameras),
             (
@@ -412,7 +424,7 @@ async fn undecodable_records_go_to_the_dead_letter_topic_with_the_reason() -> an
     let broker = BrokerProcess::start(root.path())?;
     let kafka = kafka_for(&broker);
     let config = landing_config(&root.path().join("landing"), "landing-dlq");
-    let mut lander = Lander::new(&kafka, &config).await?;
+    let mut lander = Lander::new(&kafka, &config, &S3Config::default()).await?;
 
     let producer: FutureProducer = kafka.client_config().create()?;
     for payload in [&b"\xff\xfe not protobuf"[..], &b""[..]] {

@@ -10,12 +10,13 @@ use arrow::datatypes::{DataType, Int64Type};
 use arrow_flight::sql::CommandGetTables;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use baocao_landing::rows::PartitionRows;
-use baocao_landing::writer::write_parquet_atomic;
 use baocao_proto::v1::{
     CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
 };
 use baocao_registry::Registry;
 use baocao_rollup::{RollupRequest, run_rollup};
+use baocao_store::Store;
+use baocao_store::files::write_parquet_atomic;
 use futures::TryStreamExt;
 use tonic::transport::Channel;
 
@@ -87,8 +88,8 @@ async fn prepare(root: &Path, registry: &Registry) -> anyhow::Result<()> {
         campaign,
         milestone: campaign.milestone("levels-approved").expect("milestone"),
         cut_off: chrono::NaiveDate::from_ymd_opt(2023, 3, 22).expect("date"),
-        landing_dir: &landing,
-        out_dir: &root.join("summaries"),
+        landing: &Store::local(&landing),
+        out: &Store::local(root.join("summaries")),
     })
     .await?;
     Ok(())
@@ -186,8 +187,8 @@ async fn endpoint() -> anyhow::Result<Endpoint> {
         tokens_file,
         registry.clone(),
         baocao_sql::SqlSources {
-            landing_dir: root.path().join("landing"),
-            summaries_dir: root.path().join("summaries"),
+            landing: Store::local(root.path().join("landing")),
+            summaries: Store::local(root.path().join("summaries")),
         },
     )
     .await?;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use baocao_gateway::{GatewayConfig, KafkaConfig};
+use baocao_store::{S3Config, Store};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -35,14 +36,15 @@ impl Default for BrokerSection {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RollupSection {
-    /// Root of the summaries: `<out_dir>/<campaign>/<milestone>/`.
-    pub out_dir: PathBuf,
+    /// Root of the summaries, `<out_dir>/<campaign>/<milestone>/`: a local directory, or
+    /// `s3://bucket/prefix` (an S3-compatible bucket, `[s3]`).
+    pub out_dir: String,
 }
 
 impl Default for RollupSection {
     fn default() -> Self {
         RollupSection {
-            out_dir: PathBuf::from("state/summaries"),
+            out_dir: "state/summaries".to_string(),
         }
     }
 }
@@ -95,6 +97,8 @@ pub struct Config {
     pub rollup: RollupSection,
     /// Backups to object storage (`baocao backup`, `baocao restore`).
     pub backup: baocao_backup::BackupConfig,
+    /// How to reach the S3-compatible store of every `s3://` location.
+    pub s3: S3Config,
     /// Prometheus metrics.
     pub metrics: MetricsSection,
     /// Logging.
@@ -112,9 +116,31 @@ impl Default for Config {
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
             backup: baocao_backup::BackupConfig::default(),
+            s3: S3Config::default(),
             metrics: MetricsSection::default(),
             log: LogSection::default(),
         }
+    }
+}
+
+impl Config {
+    /// The landing's store: `flag` (a command's `--landing-dir`) or `landing.dir`.
+    pub fn landing_store(&self, flag: Option<&str>) -> anyhow::Result<Store> {
+        Ok(Store::open(
+            flag.unwrap_or(&self.landing.dir),
+            &self.s3,
+            "landing.dir",
+        )?)
+    }
+
+    /// The summaries' store: `flag` (a command's `--out-dir`/`--summaries-dir`) or
+    /// `rollup.out_dir`.
+    pub fn summaries_store(&self, flag: Option<&str>) -> anyhow::Result<Store> {
+        Ok(Store::open(
+            flag.unwrap_or(&self.rollup.out_dir),
+            &self.s3,
+            "rollup.out_dir",
+        )?)
     }
 }
 

@@ -147,7 +147,7 @@ async fn main() -> ExitCode {
         Command::Compact(args) => commands::compact::run(&config, args).await,
         Command::Backup(args) => commands::backup::run_backup(&config, args).await,
         Command::Restore(args) => commands::backup::run_restore(&config, args).await,
-        Command::Gen(args) => commands::r#gen::run(&config, args),
+        Command::Gen(args) => commands::r#gen::run(&config, args).await,
         Command::Bench(command) => commands::bench::run(&config, command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,

@@ -374,8 +374,8 @@ pub async fn roll_up_at_deadline(
         campaign,
         milestone,
         cut_off: milestone.report_deadline,
-        landing_dir: landing,
-        out_dir: out,
+        landing: &baocao_store::Store::local(landing),
+        out: &baocao_store::Store::local(out),
     })
     .await?)
 }

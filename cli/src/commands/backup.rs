@@ -1,7 +1,7 @@
 //! `baocao backup` and `baocao restore`: the landed Parquet and the summaries to and from
 //! S3-compatible object storage or a mounted directory (`[backup]`, operations.md §7).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -17,10 +17,10 @@ pub struct BackupArgs {
     to: Option<String>,
     /// Landing directory (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
+    landing_dir: Option<String>,
     /// Summaries directory (overrides `rollup.out_dir`).
     #[arg(long)]
-    summaries_dir: Option<PathBuf>,
+    summaries_dir: Option<String>,
 }
 
 /// Flags of `baocao restore`.
@@ -32,22 +32,35 @@ pub struct RestoreArgs {
     from: Option<String>,
     /// Landing directory to restore into (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
+    landing_dir: Option<String>,
     /// Summaries directory to restore into (overrides `rollup.out_dir`).
     #[arg(long)]
-    summaries_dir: Option<PathBuf>,
+    summaries_dir: Option<String>,
 }
 
-/// The local directories: flags over configuration.
+/// The local directories: flags over configuration. A landing or summaries kept in a
+/// bucket is refused: it already lives in object storage.
 fn directories(
     config: &Config,
-    landing_dir: Option<PathBuf>,
-    summaries_dir: Option<PathBuf>,
-) -> (PathBuf, PathBuf) {
-    (
-        landing_dir.unwrap_or_else(|| config.landing.dir.clone()),
-        summaries_dir.unwrap_or_else(|| config.rollup.out_dir.clone()),
-    )
+    landing_dir: Option<String>,
+    summaries_dir: Option<String>,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let local = |store: baocao_store::Store, key: &str| {
+        store.as_local().map(Path::to_path_buf).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{key} is {store}: that state already lives in object storage, so there is \
+                 nothing local to back up or restore into; protect the bucket with its own \
+                 versioning or replication (docs/operations.md §7)"
+            )
+        })
+    };
+    Ok((
+        local(config.landing_store(landing_dir.as_deref())?, "landing.dir")?,
+        local(
+            config.summaries_store(summaries_dir.as_deref())?,
+            "rollup.out_dir",
+        )?,
+    ))
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -55,8 +68,8 @@ fn mib(bytes: u64) -> f64 {
 }
 
 pub async fn run_backup(config: &Config, args: BackupArgs) -> anyhow::Result<ExitCode> {
-    let destination = Destination::open(&config.backup, args.to.as_deref())?;
-    let (landing, summaries) = directories(config, args.landing_dir, args.summaries_dir);
+    let destination = Destination::open(&config.backup, &config.s3, args.to.as_deref())?;
+    let (landing, summaries) = directories(config, args.landing_dir, args.summaries_dir)?;
     println!("backup to {}", destination.url());
     println!(
         "{:<10} {:>8} {:>9} {:>10} {:>10} {:>9} {:>8}",
@@ -92,8 +105,8 @@ pub async fn run_backup(config: &Config, args: BackupArgs) -> anyhow::Result<Exi
 }
 
 pub async fn run_restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitCode> {
-    let destination = Destination::open(&config.backup, args.from.as_deref())?;
-    let (landing, summaries) = directories(config, args.landing_dir, args.summaries_dir);
+    let destination = Destination::open(&config.backup, &config.s3, args.from.as_deref())?;
+    let (landing, summaries) = directories(config, args.landing_dir, args.summaries_dir)?;
     println!("restore from {}", destination.url());
     println!(
         "{:<10} {:>8} {:>11} {:>10} {:>6} {:>8}",

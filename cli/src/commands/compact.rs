@@ -1,7 +1,6 @@
 //! `baocao compact`: merge the landing's small files into sorted segments (what a rollup
 //! reads fastest). Safe while the lander and rollups run; `docs/operations.md` §compaction.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -12,25 +11,23 @@ use crate::config::Config;
 /// Flags of `baocao compact`.
 #[derive(clap::Args)]
 pub struct CompactArgs {
-    /// Landing directory (overrides `landing.dir`).
+    /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
+    landing_dir: Option<String>,
     /// Rows per segment (overrides `landing.compact_target_rows`).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     target_rows: Option<u64>,
 }
 
 pub async fn run(config: &Config, args: CompactArgs) -> anyhow::Result<ExitCode> {
-    let dir = args
-        .landing_dir
-        .unwrap_or_else(|| config.landing.dir.clone());
+    let landing = config.landing_store(args.landing_dir.as_deref())?;
     let compaction = CompactionConfig {
         target_rows: args
             .target_rows
             .map_or(config.landing.compact_target_rows, |rows| rows as usize),
     };
     let started = Instant::now();
-    let stats = tokio::task::spawn_blocking(move || compact_landing(&dir, compaction)).await??;
+    let stats = compact_landing(&landing, compaction).await?;
     println!(
         "compacted {} files into {} segments ({} rows) in {:.2} s",
         stats.files_merged,

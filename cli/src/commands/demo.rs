@@ -11,6 +11,7 @@ use std::time::Instant;
 use baocao_gateway::{GatewayConfig, KafkaConfig, start_gateway_with_clock};
 use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_registry::{AdminLevel, Registry};
+use baocao_store::Store;
 use baocao_workload::{PlannedSubmission, SubmissionKind, plan_campaign};
 use chrono::Utc;
 use tonic::Code;
@@ -121,26 +122,24 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     println!("[4/6] landing Kafka → raw Parquet");
+    let landing_dir = dir.join("landing");
     let landing = LandingConfig {
-        dir: dir.join("landing"),
+        dir: landing_dir.display().to_string(),
         group_id: "baocao-demo-landing".to_string(),
         ..config.landing.clone()
     };
-    let mut lander = Lander::new(&kafka, &landing).await?;
+    let mut lander = Lander::new(&kafka, &landing, &config.s3).await?;
+    let landing_dir = Store::local(landing_dir);
     let stats = lander
         .run(RunMode::UntilCaughtUp, std::future::pending())
         .await?;
     println!(
         "      {} records → {} submissions, {} system rows in {} files under {}",
-        stats.records,
-        stats.submissions,
-        stats.systems,
-        stats.files,
-        landing.dir.display()
+        stats.records, stats.submissions, stats.systems, stats.files, landing_dir
     );
 
     println!("[5/6] rollups and the Chairman's reports");
-    let out_dir = dir.join("summaries");
+    let out_dir = Store::local(dir.join("summaries"));
     let mut outputs = Vec::new();
     for milestone in &campaign.milestones {
         let (output, data, files) = rollup_and_report(
@@ -148,7 +147,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             &campaign,
             milestone,
             milestone.report_deadline,
-            &landing.dir,
+            &landing_dir,
             &out_dir,
         )
         .await?;
@@ -162,16 +161,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\n{}", campaign.name);
     for (output, data, files) in &outputs {
         print_headline(data);
-        println!(
-            "    summaries: {}",
-            output.dir.join("summary.parquet").display()
-        );
+        println!("    summaries: {}", output.dir.join("summary.parquet"));
         println!(
             "    late and missing units: {}",
-            output.dir.join("late_and_missing.parquet").display()
+            output.dir.join("late_and_missing.parquet")
         );
         for file in files {
-            println!("    report: {}", file.display());
+            println!("    report: {file}");
         }
     }
     Ok(ExitCode::SUCCESS)

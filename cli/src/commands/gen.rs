@@ -12,6 +12,7 @@ use anyhow::Context;
 use baocao_landing::batch::{PendingBatch, decode_envelope};
 use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use baocao_registry::Registry;
+use baocao_store::Store;
 use baocao_workload::national::{AdminRow, national_units};
 use baocao_workload::{SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
@@ -191,11 +192,12 @@ pub struct LandedWithoutBroker {
 
 /// The landing's own path without a broker: decode → Arrow → Parquet into `landing`,
 /// flushing every `flush_rows` (records numbered as offsets of partition 0).
-pub fn land_without_broker(
+pub async fn land_without_broker(
     records: &[TopicRecord],
     landing: &Path,
     flush_rows: usize,
 ) -> anyhow::Result<LandedWithoutBroker> {
+    let landing = Store::local(landing);
     let started = Instant::now();
     let mut batch = PendingBatch::default();
     let mut landed = LandedWithoutBroker {
@@ -213,15 +215,15 @@ pub fn land_without_broker(
         let envelope = decode_envelope(&record.payload).map_err(anyhow::Error::msg)?;
         batch.push(&envelope, 0, offset as i64);
         if batch.records() >= flush_rows {
-            add(batch.write(landing)?);
+            add(batch.write(&landing).await?);
         }
     }
-    add(batch.write(landing)?);
+    add(batch.write(&landing).await?);
     landed.seconds = started.elapsed().as_secs_f64();
     Ok(landed)
 }
 
-pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<ExitCode> {
     // The administrative register and unit kinds come from the data directory
     // (`--data-dir`, default `data`).
     let shipped = config.data_dir.as_path();
@@ -251,7 +253,7 @@ pub fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Result<Exit
     // landing path's, not the generator's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 
-    let landed = land_without_broker(&records, &landing, args.flush_rows)?;
+    let landed = land_without_broker(&records, &landing, args.flush_rows).await?;
     let (submissions, systems, files) = (landed.submissions, landed.systems, landed.files);
     let landing_secs = landed.seconds;
 

@@ -1,7 +1,6 @@
 //! `baocao history`: who submitted what for a unit, when, and what changed between
 //! versions (the audit trail, read from the raw history).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -20,9 +19,9 @@ pub struct HistoryArgs {
     /// Only this campaign.
     #[arg(long)]
     campaign: Option<String>,
-    /// Landing directory (overrides `landing.dir`).
+    /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
+    landing_dir: Option<String>,
 }
 
 pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode> {
@@ -31,13 +30,10 @@ pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode>
     let unit = registry
         .unit(&args.unit)
         .with_context(|| format!("unknown unit `{}`", args.unit))?;
-    let landing_dir = args
-        .landing_dir
-        .unwrap_or_else(|| config.landing.dir.clone());
     let ctx = catalog_session(&CatalogSources {
         registry: &registry,
-        landing_dir: &landing_dir,
-        summaries_dir: &config.rollup.out_dir,
+        landing: &config.landing_store(args.landing_dir.as_deref())?,
+        summaries: &config.summaries_store(None)?,
         as_of: None,
         scope: None,
     })

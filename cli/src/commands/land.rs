@@ -1,6 +1,5 @@
 //! `baocao land`: Kafka → raw Parquet, continuously or until caught up.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use baocao_landing::{Lander, RunMode};
@@ -13,9 +12,9 @@ pub struct LandArgs {
     /// Land what the topic holds now, then exit (for scheduled runs and before a rollup).
     #[arg(long)]
     until_caught_up: bool,
-    /// Landing directory (overrides `landing.dir`).
+    /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
+    landing_dir: Option<String>,
 }
 
 pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {
@@ -28,12 +27,12 @@ pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {
     } else {
         RunMode::Continuous
     };
-    let mut lander = Lander::new(&config.kafka, &landing).await?;
+    let mut lander = Lander::new(&config.kafka, &landing, &config.s3).await?;
     eprintln!(
         "landing {} from {} into {} ({})",
         config.kafka.reports_topic,
         config.kafka.brokers,
-        landing.dir.display(),
+        landing.dir,
         if args.until_caught_up {
             "until caught up"
         } else {

@@ -31,12 +31,12 @@ pub struct QueryArgs {
     /// submissions, systems and unit_state as it stood then.
     #[arg(long)]
     as_of: Option<NaiveDate>,
-    /// Landing directory (overrides `landing.dir`).
+    /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
-    /// Summaries root (overrides `rollup.out_dir`).
+    landing_dir: Option<String>,
+    /// Summaries root, a directory or `s3://bucket/prefix` (overrides `rollup.out_dir`).
     #[arg(long)]
-    summaries_dir: Option<PathBuf>,
+    summaries_dir: Option<String>,
 }
 
 fn write_batches(batches: &[RecordBatch], format: &str, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -75,7 +75,7 @@ async fn execute(ctx: &SessionContext, sql: &str, args: &QueryArgs) -> anyhow::R
                 .map(RecordBatch::schema)
                 .context("the query returned no batches to write")?;
             let all = arrow::compute::concat_batches(&schema, &batches)?;
-            baocao_landing::writer::write_parquet_atomic(path, &all)?;
+            baocao_store::files::write_parquet_atomic(path, &all)?;
         }
         (None, "parquet") => anyhow::bail!("--format parquet needs --output FILE"),
         (Some(path), format) => {
@@ -91,18 +91,12 @@ async fn execute(ctx: &SessionContext, sql: &str, args: &QueryArgs) -> anyhow::R
 pub async fn run(config: &Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let registry = Registry::load(&config.data_dir)
         .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
-    let landing_dir = args
-        .landing_dir
-        .clone()
-        .unwrap_or_else(|| config.landing.dir.clone());
-    let summaries_dir = args
-        .summaries_dir
-        .clone()
-        .unwrap_or_else(|| config.rollup.out_dir.clone());
+    let landing = config.landing_store(args.landing_dir.as_deref())?;
+    let summaries = config.summaries_store(args.summaries_dir.as_deref())?;
     let ctx = catalog_session(&CatalogSources {
         registry: &registry,
-        landing_dir: &landing_dir,
-        summaries_dir: &summaries_dir,
+        landing: &landing,
+        summaries: &summaries,
         as_of: args.as_of,
         scope: None,
     })
@@ -117,8 +111,7 @@ pub async fn run(config: &Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
     if interactive {
         eprintln!(
             "baocao SQL over {} and {}; statements end with ';', \\q quits.",
-            landing_dir.display(),
-            summaries_dir.display()
+            landing, summaries
         );
         for (table, about) in CATALOG_TABLES {
             eprintln!("  {table:<17} {about}");

@@ -1,12 +1,12 @@
 //! `baocao rollup`: the summaries and the Chairman's report of one milestone.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_rollup::report::{ReportData, vn_number, vn_percent, write_reports};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
 
 use crate::config::Config;
@@ -24,12 +24,12 @@ pub struct RollupArgs {
     /// deadline, or today if that is later than today.
     #[arg(long)]
     as_of: Option<NaiveDate>,
-    /// Landing directory (overrides `landing.dir`).
+    /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
-    /// Output root (overrides `rollup.out_dir`).
+    landing_dir: Option<String>,
+    /// Output root, a directory or `s3://bucket/prefix` (overrides `rollup.out_dir`).
     #[arg(long)]
-    out: Option<PathBuf>,
+    out: Option<String>,
     /// Run again every this many minutes until Ctrl-C or SIGTERM (a scheduled rollup in
     /// a container; Kubernetes uses a CronJob instead). Each run cuts off at today or the
     /// milestone's report deadline, whichever is earlier, unless --as-of is given.
@@ -40,7 +40,8 @@ pub struct RollupArgs {
     /// deadline). Each run cuts off as with --every-minutes.
     #[arg(long, conflicts_with = "every_minutes")]
     follow: bool,
-    /// With --follow: how often to look at the landing directory, in milliseconds.
+    /// With --follow: how often to list the landed files, in milliseconds (on a bucket
+    /// each look is one LIST request per 1,000 files).
     #[arg(long, default_value_t = 500, requires = "follow")]
     follow_poll_ms: u64,
 }
@@ -63,24 +64,17 @@ struct RollupTarget<'a> {
     /// Fixed cut-off; `None`: min(report deadline, today) at each run.
     as_of: Option<NaiveDate>,
     /// Landing root.
-    landing_dir: &'a Path,
+    landing: &'a Store,
     /// Output root.
-    out_dir: &'a Path,
+    out: &'a Store,
 }
 
 /// The landed files' names, sizes and modification times: it changes whenever landing
 /// or compaction adds, replaces or removes a file.
-fn landing_fingerprint(
-    landing_dir: &Path,
-) -> anyhow::Result<Vec<(PathBuf, u64, std::time::SystemTime)>> {
-    let mut fingerprint = Vec::new();
-    for path in baocao_landing::compact::parquet_files(landing_dir)? {
-        // A file removed between the listing and here is a change the next look sees.
-        if let Ok(meta) = std::fs::metadata(&path) {
-            fingerprint.push((path, meta.len(), meta.modified()?));
-        }
-    }
-    Ok(fingerprint)
+async fn landing_fingerprint(landing: &Store) -> anyhow::Result<Vec<StoredFile>> {
+    let mut files = landing.list().await?;
+    files.retain(StoredFile::is_parquet);
+    Ok(files)
 }
 
 /// Rolls up every milestone of `target` each time the landed files change (looking every
@@ -97,7 +91,7 @@ async fn follow_landing(
     // "today" moves at midnight even when nothing lands).
     let mut rolled_up = None;
     loop {
-        match landing_fingerprint(target.landing_dir) {
+        match landing_fingerprint(target.landing).await {
             Ok(files) if !files.is_empty() => {
                 let seen = (files, baocao_registry::vietnam_date(chrono::Utc::now()));
                 if rolled_up.as_ref() != Some(&seen) {
@@ -112,7 +106,7 @@ async fn follow_landing(
             }
             Ok(_) => {}
             Err(err) => {
-                tracing::warn!(error = %format!("{err:#}"), landing_dir = %target.landing_dir.display(), "cannot list the landed files; looking again");
+                tracing::warn!(error = %format!("{err:#}"), landing = %target.landing, "cannot list the landed files; looking again");
             }
         }
         tokio::select! {
@@ -128,20 +122,20 @@ pub async fn rollup_and_report(
     campaign: &Campaign,
     milestone: &Milestone,
     cut_off: NaiveDate,
-    landing_dir: &Path,
-    out_dir: &Path,
-) -> anyhow::Result<(RollupOutput, ReportData, Vec<PathBuf>)> {
+    landing: &Store,
+    out: &Store,
+) -> anyhow::Result<(RollupOutput, ReportData, Vec<String>)> {
     let output = run_rollup(&RollupRequest {
         registry,
         campaign,
         milestone,
         cut_off,
-        landing_dir,
-        out_dir,
+        landing,
+        out,
     })
     .await?;
     let data = ReportData::from_rollup(campaign, milestone, &output);
-    let files = write_reports(&data, &output.dir)?;
+    let files = write_reports(&data, &output.dir).await?;
     Ok((output, data, files))
 }
 
@@ -195,21 +189,15 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
             )
         })?],
     };
-    let landing_dir = args
-        .landing_dir
-        .clone()
-        .unwrap_or_else(|| config.landing.dir.clone());
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| config.rollup.out_dir.clone());
+    let landing = config.landing_store(args.landing_dir.as_deref())?;
+    let out = config.summaries_store(args.out.as_deref())?;
     let target = RollupTarget {
         registry: &registry,
         campaign,
         milestones,
         as_of: args.as_of,
-        landing_dir: &landing_dir,
-        out_dir: &out_dir,
+        landing: &landing,
+        out: &out,
     };
     if args.follow {
         follow_landing(
@@ -261,17 +249,17 @@ async fn roll_up_milestones(target: &RollupTarget<'_>, announce: bool) -> anyhow
             target.campaign,
             milestone,
             cut_off,
-            target.landing_dir,
-            target.out_dir,
+            target.landing,
+            target.out,
         )
         .await?;
         if !announce {
-            tracing::info!(milestone = %milestone.id, %cut_off, submissions = data.lineage.submissions, dir = %output.dir.display(), "summaries updated");
+            tracing::info!(milestone = %milestone.id, %cut_off, submissions = data.lineage.submissions, dir = %output.dir, "summaries updated");
             continue;
         }
-        println!("summaries in {}", output.dir.display());
+        println!("summaries in {}", output.dir);
         for file in files {
-            println!("  {}", file.display());
+            println!("  {file}");
         }
         print_headline(&data);
     }

@@ -19,24 +19,20 @@ pub struct ServeSqlArgs {
     /// Token file (overrides `gateway.tokens_file`); analyst tokens only are accepted.
     #[arg(long)]
     tokens_file: Option<PathBuf>,
-    /// Landing directory (overrides `landing.dir`).
+    /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
-    landing_dir: Option<PathBuf>,
-    /// Summaries root (overrides `rollup.out_dir`).
+    landing_dir: Option<String>,
+    /// Summaries root, a directory or `s3://bucket/prefix` (overrides `rollup.out_dir`).
     #[arg(long)]
-    summaries_dir: Option<PathBuf>,
+    summaries_dir: Option<String>,
 }
 
 pub async fn run(config: &Config, args: ServeSqlArgs) -> anyhow::Result<ExitCode> {
     let registry = Registry::load(&config.data_dir)
         .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
     let sources = SqlSources {
-        landing_dir: args
-            .landing_dir
-            .unwrap_or_else(|| config.landing.dir.clone()),
-        summaries_dir: args
-            .summaries_dir
-            .unwrap_or_else(|| config.rollup.out_dir.clone()),
+        landing: config.landing_store(args.landing_dir.as_deref())?,
+        summaries: config.summaries_store(args.summaries_dir.as_deref())?,
     };
     let tokens_file = args
         .tokens_file
@@ -51,8 +47,8 @@ pub async fn run(config: &Config, args: ServeSqlArgs) -> anyhow::Result<ExitCode
         "Flight SQL on {}{} over {} and {} (analyst tokens: baocao token issue --analyst --scope CODE)",
         server.local_addr,
         if sql.tls.enabled() { " (TLS)" } else { "" },
-        sources.landing_dir.display(),
-        sources.summaries_dir.display()
+        sources.landing,
+        sources.summaries
     );
     let stop = server.take_shutdown();
     tokio::spawn(async move {

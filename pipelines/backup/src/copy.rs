@@ -429,7 +429,11 @@ mod tests {
         )?;
         write(&local.join(".baocao-demo"), "")?;
         let url = format!("file://{}", root.path().join("backup").display());
-        let destination = Destination::open(&BackupConfig::default(), Some(&url))?;
+        let destination = Destination::open(
+            &BackupConfig::default(),
+            &baocao_store::S3Config::default(),
+            Some(&url),
+        )?;
 
         let first = back_up(&destination, Tree::landing(&local)).await?;
         assert_eq!((first.files, first.uploaded, first.bytes), (2, 2, 8));

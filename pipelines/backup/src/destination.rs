@@ -1,16 +1,16 @@
 //! Where backups go: an S3-compatible bucket (`s3://bucket/prefix`, any endpoint: AWS,
 //! MinIO, Ceph RGW, a provincial cloud) or a mounted directory (`file:///srv/backup`),
-//! opened through `object_store` from the `[backup]` configuration. Credentials never
-//! live in the configuration file: they come from the standard `AWS_ACCESS_KEY_ID` and
-//! `AWS_SECRET_ACCESS_KEY` environment variables (a Kubernetes Secret).
+//! opened through `object_store` from the `[backup]` section and the shared `[s3]`
+//! section (endpoint, region; credentials from the environment, never from a file).
 
 use std::sync::Arc;
 
 use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
+
+use baocao_store::S3Config;
 
 use crate::{Error, Result};
 
@@ -19,18 +19,10 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackupConfig {
-    /// `s3://<bucket>/<prefix>` or `file:///<absolute directory>`; empty: no backup
-    /// configured (the commands then need `--to` / `--from`).
+    /// `s3://<bucket>/<prefix>` (reached with the `[s3]` settings) or
+    /// `file:///<absolute directory>`; empty: no backup configured (the commands then
+    /// need `--to` / `--from`).
     pub url: String,
-    /// S3 endpoint of a non-AWS store, e.g. `https://s3.tinh.gov.vn` or
-    /// `http://minio:9000`; empty: `AWS_ENDPOINT_URL` or AWS itself.
-    pub s3_endpoint: String,
-    /// S3 region; empty: `AWS_REGION`, else `us-east-1` (what most S3-compatible stores
-    /// accept).
-    pub s3_region: String,
-    /// Allow plain `http://` endpoints (a store on the same private network); off by
-    /// default, so that credentials never cross a network unencrypted by accident.
-    pub s3_allow_http: bool,
 }
 
 /// An opened backup destination: a store and the key prefix under it.
@@ -42,10 +34,10 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// Opens the destination `url` (overriding `config.url` when given) with the
-    /// configuration's S3 settings. Nothing is contacted yet: a wrong bucket or wrong
-    /// credentials show up at the first listing, named there.
-    pub fn open(config: &BackupConfig, url: Option<&str>) -> Result<Self> {
+    /// Opens the destination `url` (overriding `config.url` when given) with the S3
+    /// settings `s3`. Nothing is contacted yet: a wrong bucket or wrong credentials show
+    /// up at the first listing, named there.
+    pub fn open(config: &BackupConfig, s3: &S3Config, url: Option<&str>) -> Result<Self> {
         let raw = url.unwrap_or(&config.url).trim();
         let bad_url = |reason: String| Error::Config {
             key: "backup.url",
@@ -64,20 +56,7 @@ impl Destination {
                 let bucket = parsed.host_str().filter(|b| !b.is_empty()).ok_or_else(|| {
                     bad_url(format!("{raw:?} names no bucket (s3://bucket/prefix)"))
                 })?;
-                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                if !config.s3_endpoint.is_empty() {
-                    builder = builder.with_endpoint(&config.s3_endpoint);
-                }
-                if !config.s3_region.is_empty() {
-                    builder = builder.with_region(&config.s3_region);
-                }
-                if config.s3_allow_http {
-                    builder = builder.with_allow_http(true);
-                }
-                let store = builder.build().map_err(|err| Error::Config {
-                    key: "backup.s3_endpoint",
-                    reason: err.to_string(),
-                })?;
+                let store = s3.bucket(bucket)?;
                 (Arc::new(store), object_path(&prefix_text))
             }
             "file" => {
@@ -143,7 +122,7 @@ mod tests {
     use super::*;
 
     fn error_of(url: &str) -> String {
-        Destination::open(&BackupConfig::default(), Some(url))
+        Destination::open(&BackupConfig::default(), &S3Config::default(), Some(url))
             .expect_err(url)
             .to_string()
     }
@@ -159,11 +138,15 @@ mod tests {
 
     #[test]
     fn keys_sit_under_the_prefix() -> Result<()> {
-        let config = BackupConfig {
-            s3_region: "us-east-1".into(),
-            ..BackupConfig::default()
+        let s3 = S3Config {
+            region: "us-east-1".into(),
+            ..S3Config::default()
         };
-        let destination = Destination::open(&config, Some("s3://bucket/thanh-hoa/2026/"))?;
+        let destination = Destination::open(
+            &BackupConfig::default(),
+            &s3,
+            Some("s3://bucket/thanh-hoa/2026/"),
+        )?;
         assert_eq!(destination.url(), "s3://bucket/thanh-hoa/2026");
         assert_eq!(
             destination
@@ -176,7 +159,7 @@ mod tests {
             source,
         })?;
         let url = format!("file://{}", root.path().join("backup").display());
-        let local = Destination::open(&BackupConfig::default(), Some(&url))?;
+        let local = Destination::open(&BackupConfig::default(), &S3Config::default(), Some(&url))?;
         assert_eq!(
             local.key("summaries/a/b.json").as_ref(),
             "summaries/a/b.json"

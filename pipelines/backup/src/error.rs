@@ -38,6 +38,9 @@ pub enum Error {
         /// The object, as `<url>/<key>`.
         location: String,
     },
+    /// The shared `[s3]` settings are wrong.
+    #[error(transparent)]
+    S3(#[from] baocao_store::Error),
     /// Local files kept disappearing while being uploaded (compaction faster than the
     /// backup): the backup gave up instead of looping.
     #[error("{0}")]

@@ -4,17 +4,16 @@
 //! broker), so both measure and run the same decode → Arrow → Parquet path.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Instant;
 
 use baocao_proto::v1::ReportEnvelope;
+use baocao_store::Store;
 use chrono::NaiveDate;
 use prost::Message as _;
 
 use crate::Result;
-use crate::landing::partition_dir;
+use crate::landing::partition_key;
 use crate::rows::{PartitionRows, check_envelope, received_at};
-use crate::writer::write_parquet_atomic;
 
 /// Decodes a record's payload into an envelope this build understands, or says why not
 /// (the reason a dead letter carries).
@@ -71,21 +70,21 @@ impl PendingBatch {
         self.oldest
     }
 
-    /// Writes every partition under `root` (systems before submissions: a submission row
-    /// is visible only once its systems are) and empties the batch.
-    pub fn write(&mut self, root: &Path) -> Result<WrittenBatch> {
+    /// Writes every partition into `landing` (systems before submissions: a submission
+    /// row is visible only once its systems are) and empties the batch.
+    pub async fn write(&mut self, landing: &Store) -> Result<WrittenBatch> {
         let mut written = WrittenBatch::default();
         let batch_id = uuid::Uuid::now_v7();
         for ((campaign, day), rows) in std::mem::take(&mut self.partitions) {
             let (submissions, systems) = rows.finish()?;
             let name = format!("part-{batch_id}.parquet");
             if systems.num_rows() > 0 {
-                let path = partition_dir(root, "systems", &campaign, day).join(&name);
-                write_parquet_atomic(&path, &systems)?;
+                let key = format!("{}/{name}", partition_key("systems", &campaign, day));
+                landing.put_parquet(&key, systems.clone()).await?;
                 written.files += 1;
             }
-            let path = partition_dir(root, "submissions", &campaign, day).join(&name);
-            write_parquet_atomic(&path, &submissions)?;
+            let key = format!("{}/{name}", partition_key("submissions", &campaign, day));
+            landing.put_parquet(&key, submissions.clone()).await?;
             written.files += 1;
             written.submissions += submissions.num_rows();
             written.systems += systems.num_rows();

@@ -3,24 +3,22 @@
 //! merges a campaign's small files into sorted segments of up to `target_rows` rows under
 //! `<table>/campaign=<id>/segment=compacted/`, then removes the merged files.
 //!
-//! Nothing is lost or counted twice: a segment is durable (fsync, rename) before any of
-//! its inputs is removed, so a crash leaves at worst both copies on disk, and the rollup
-//! counts a submission once however many copies were landed (`docs/data.md`). Segments
+//! Nothing is lost or counted twice: a segment is durable (whole: fsync + rename, or one
+//! PUT) before any of its inputs is removed, so a crash leaves at worst both copies
+//! stored, and the rollup counts a submission once however many copies were landed (`docs/data.md`). Segments
 //! that are already full are never rewritten, so each compaction reads at most one
 //! partial segment besides the new files.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::SchemaRef;
+use baocao_store::{Store, StoredFile};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use crate::rows::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
-use crate::writer::write_parquet_atomic;
 use crate::{Error, Result};
 
 /// Directory of a campaign's compacted segments, beside the `received_date=` folders.
@@ -95,55 +93,21 @@ const RAW_TABLES: [RawTable; 2] = [
     },
 ];
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Every `.parquet` file under `dir` (recursively), sorted by path; unfinished `.tmp`
-/// files are not listed, and a missing `dir` has none.
-pub fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    collect_parquet_files(dir, &mut found)?;
-    found.sort();
-    Ok(found)
-}
-
-fn collect_parquet_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(err) => return Err(io(dir)(err)),
-    };
-    for entry in entries {
-        let path = entry.map_err(io(dir))?.path();
-        if path.is_dir() {
-            collect_parquet_files(&path, found)?;
-        } else if path.extension().is_some_and(|x| x == "parquet") {
-            found.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn row_count(path: &Path) -> Result<usize> {
-    let file = File::open(path).map_err(io(path))?;
-    let reader = SerializedFileReader::new(file)?;
-    Ok(usize::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0))
-}
-
-fn read_file(path: &Path, schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
-    let file = File::open(path).map_err(io(path))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+/// The batches of the landed file `file`, checked against this build's schema.
+async fn read_file(
+    campaign: &Store,
+    file: &StoredFile,
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>> {
+    let bytes = campaign.get(&file.relative).await?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
     let mut batches = Vec::new();
     for batch in reader {
         let batch = batch?;
         if batch.schema().fields() != schema.fields() {
             return Err(Error::Parquet(format!(
                 "{}: its columns are not those of this build's schema; not compacted",
-                path.display()
+                campaign.join(&file.relative)
             )));
         }
         batches.push(batch);
@@ -170,20 +134,41 @@ fn sorted(table: &RawTable, batches: &[RecordBatch]) -> Result<RecordBatch> {
     Ok(take_record_batch(&batch, &indices)?)
 }
 
-/// Compacts one campaign directory of one raw table.
-fn compact_campaign(
+/// Sorts the held batches into one segment and writes it under the campaign's
+/// [`COMPACTED_DIR`].
+async fn write_segment(
     table: &RawTable,
-    campaign_dir: &Path,
+    campaign: &Store,
+    held: &mut Vec<RecordBatch>,
+    stats: &mut CompactionStats,
+) -> Result<()> {
+    let segment = sorted(table, held)?;
+    let name = format!("{COMPACTED_DIR}/part-{}.parquet", uuid::Uuid::now_v7());
+    stats.segments_written += 1;
+    stats.rows += segment.num_rows();
+    campaign.put_parquet(&name, segment).await?;
+    held.clear();
+    Ok(())
+}
+
+/// Compacts one campaign of one raw table, whose landed files are `files` (relative to
+/// the campaign).
+async fn compact_campaign(
+    table: &RawTable,
+    campaign: &Store,
+    files: Vec<StoredFile>,
     config: CompactionConfig,
 ) -> Result<CompactionStats> {
-    let files = parquet_files(campaign_dir)?;
-    let compacted_dir = campaign_dir.join(COMPACTED_DIR);
     let mut inputs = Vec::new();
-    for path in files {
-        let full_segment = path.parent() == Some(compacted_dir.as_path())
-            && row_count(&path)? >= config.target_rows;
+    for file in files {
+        let in_segments = file
+            .relative
+            .strip_prefix(COMPACTED_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|name| !name.contains('/'));
+        let full_segment = in_segments && campaign.parquet_rows(&file).await? >= config.target_rows;
         if !full_segment {
-            inputs.push(path);
+            inputs.push(file);
         }
     }
     if inputs.len() < 2 {
@@ -192,49 +177,28 @@ fn compact_campaign(
     let mut stats = CompactionStats::default();
     let mut held: Vec<RecordBatch> = Vec::new();
     let mut held_rows = 0;
-    let write_segment = |held: &mut Vec<RecordBatch>, stats: &mut CompactionStats| {
-        let segment = sorted(table, held)?;
-        let name = format!("part-{}.parquet", uuid::Uuid::now_v7());
-        write_parquet_atomic(&compacted_dir.join(name), &segment)?;
-        stats.segments_written += 1;
-        stats.rows += segment.num_rows();
-        held.clear();
-        Ok::<_, Error>(())
-    };
-    for path in &inputs {
-        for batch in read_file(path, table.schema)? {
+    for file in &inputs {
+        for batch in read_file(campaign, file, table.schema).await? {
             held_rows += batch.num_rows();
             held.push(batch);
             if held_rows >= config.target_rows {
-                write_segment(&mut held, &mut stats)?;
+                write_segment(table, campaign, &mut held, &mut stats).await?;
                 held_rows = 0;
             }
         }
     }
     if held_rows > 0 {
-        write_segment(&mut held, &mut stats)?;
+        write_segment(table, campaign, &mut held, &mut stats).await?;
     }
     // Every merged row is durable in a segment: only now are the inputs removed.
-    let mut touched_dirs = Vec::new();
-    for path in &inputs {
-        std::fs::remove_file(path).map_err(io(path))?;
-        if let Some(dir) = path.parent()
-            && !touched_dirs.iter().any(|d: &PathBuf| d == dir)
-        {
-            touched_dirs.push(dir.to_path_buf());
-        }
-    }
-    for dir in &touched_dirs {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(dir))?;
-    }
-    stats.files_merged = inputs.len();
+    let merged: Vec<String> = inputs.into_iter().map(|file| file.relative).collect();
+    campaign.delete(&merged).await?;
+    stats.files_merged = merged.len();
     Ok(stats)
 }
 
-/// Compacts every campaign of both raw tables under the landing directory `root`.
-pub fn compact_landing(root: &Path, config: CompactionConfig) -> Result<CompactionStats> {
+/// Compacts every campaign of both raw tables in the landing store `landing`.
+pub async fn compact_landing(landing: &Store, config: CompactionConfig) -> Result<CompactionStats> {
     if config.target_rows == 0 {
         return Err(Error::Config(
             "compaction target_rows must be at least 1".into(),
@@ -242,20 +206,21 @@ pub fn compact_landing(root: &Path, config: CompactionConfig) -> Result<Compacti
     }
     let mut stats = CompactionStats::default();
     for table in &RAW_TABLES {
-        let table_dir = root.join(table.name);
-        let entries = match std::fs::read_dir(&table_dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(err) => return Err(io(&table_dir)(err)),
-        };
-        for entry in entries {
-            let path = entry.map_err(io(&table_dir))?.path();
-            let is_campaign = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("campaign="));
-            if path.is_dir() && is_campaign {
-                stats += compact_campaign(table, &path, config)?;
+        let table_store = landing.join(table.name);
+        let mut campaigns: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
+        for mut file in table_store.list().await? {
+            let Some((campaign, rest)) = file.relative.split_once('/') else {
+                continue;
+            };
+            if !campaign.starts_with("campaign=") || !file.is_parquet() {
+                continue;
             }
+            let campaign = campaign.to_string();
+            file.relative = rest.to_string();
+            campaigns.entry(campaign).or_default().push(file);
+        }
+        for (campaign, files) in campaigns {
+            stats += compact_campaign(table, &table_store.join(&campaign), files, config).await?;
         }
     }
     Ok(stats)

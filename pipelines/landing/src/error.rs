@@ -19,6 +19,9 @@ pub enum Error {
     /// Arrow or Parquet encoding failed.
     #[error("parquet: {0}")]
     Parquet(String),
+    /// The store holding the raw tables (a directory or a bucket) failed.
+    #[error(transparent)]
+    Store(#[from] baocao_store::Error),
     /// Configuration is wrong.
     #[error("configuration: {0}")]
     Config(String),

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use baocao_store::{S3Config, Store};
 use std::time::{Duration, Instant};
 
 use baocao_gateway::KafkaConfig;
@@ -16,15 +18,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{PendingBatch, decode_envelope};
 use crate::compact::{CompactionConfig, compact_landing};
-use crate::writer::remove_temporary_files;
 use crate::{Error, Result};
 
 /// Landing settings (`[landing]`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LandingConfig {
-    /// Root of the raw tables: `<dir>/submissions/…` and `<dir>/systems/…`.
-    pub dir: PathBuf,
+    /// Root of the raw tables, `<dir>/submissions/…` and `<dir>/systems/…`: a local
+    /// directory, or `s3://bucket/prefix` (an S3-compatible bucket, `[s3]`).
+    pub dir: String,
     /// Kafka consumer group; its committed offsets say what is landed.
     pub group_id: String,
     /// Write files once this many submissions are buffered (bounds memory).
@@ -45,7 +47,7 @@ pub struct LandingConfig {
 impl Default for LandingConfig {
     fn default() -> Self {
         LandingConfig {
-            dir: PathBuf::from("state/landing"),
+            dir: "state/landing".to_string(),
             group_id: "baocao-landing".to_string(),
             flush_rows: 20_000,
             flush_interval_ms: 2_000,
@@ -80,7 +82,13 @@ pub struct LandingStats {
     pub files: u64,
 }
 
-/// Path of a raw table's partition directory.
+/// A raw table's partition, relative to the landing root:
+/// `<table>/campaign=<id>/received_date=<day>`.
+pub fn partition_key(table: &str, campaign: &str, received_date: chrono::NaiveDate) -> String {
+    format!("{table}/campaign={campaign}/received_date={received_date}")
+}
+
+/// Path of a raw table's partition directory under a local landing root.
 pub fn partition_dir(
     root: &Path,
     table: &str,
@@ -98,6 +106,7 @@ pub struct Lander {
     dead_letters: FutureProducer,
     topic: String,
     config: LandingConfig,
+    landing: Store,
     pending: PendingBatch,
     /// Next offset per partition of everything consumed (landed in `pending` or written).
     consumed: HashMap<i32, i64>,
@@ -122,8 +131,9 @@ fn fetch_wait_ms(flush_interval_ms: u64) -> u64 {
 
 impl Lander {
     /// Creates the consumer (group `config.group_id`, manual commits, earliest offset for a
-    /// new group), the dead-letter producer and topic, and subscribes.
-    pub async fn new(kafka: &KafkaConfig, config: &LandingConfig) -> Result<Self> {
+    /// new group), the dead-letter producer and topic, and subscribes; the raw tables go
+    /// to `config.dir` (an `s3://` one reached with `s3`).
+    pub async fn new(kafka: &KafkaConfig, config: &LandingConfig, s3: &S3Config) -> Result<Self> {
         if config.flush_rows == 0 {
             return Err(Error::Config(
                 "landing.flush_rows must be at least 1".into(),
@@ -134,13 +144,11 @@ impl Lander {
                 "landing.compact_target_rows must be at least 1".into(),
             ));
         }
-        // The directory exists from the start, so a backup (or an operator) can tell a
-        // landing with nothing landed yet from a wrong path.
-        std::fs::create_dir_all(&config.dir).map_err(|source| Error::Io {
-            path: config.dir.clone(),
-            source,
-        })?;
-        let removed = remove_temporary_files(&config.dir)?;
+        // A local directory exists from the start, so a backup (or an operator) can tell
+        // a landing with nothing landed yet from a wrong path; a bucket is reached now,
+        // so wrong credentials fail before anything is consumed.
+        let landing = Store::open(&config.dir, s3, "landing.dir")?;
+        let removed = landing.prepare().await?;
         if removed > 0 {
             tracing::warn!(removed, "removed partial files of an interrupted landing");
         }
@@ -178,6 +186,7 @@ impl Lander {
             dead_letters,
             topic: kafka.reports_topic.clone(),
             config: config.clone(),
+            landing,
             pending: PendingBatch::default(),
             consumed: HashMap::new(),
             uncommitted: HashMap::new(),
@@ -275,8 +284,8 @@ impl Lander {
 
     /// Writes everything buffered to durable Parquet files. Does not commit offsets: call
     /// [`Lander::commit`] after. Returns the number of files written.
-    pub fn write_pending(&mut self) -> Result<usize> {
-        let written = self.pending.write(&self.config.dir)?;
+    pub async fn write_pending(&mut self) -> Result<usize> {
+        let written = self.pending.write(&self.landing).await?;
         self.stats.submissions += written.submissions as u64;
         self.stats.systems += written.systems as u64;
         self.stats.files += written.files as u64;
@@ -307,8 +316,8 @@ impl Lander {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<()> {
-        let files = self.write_pending()?;
+    async fn flush(&mut self) -> Result<()> {
+        let files = self.write_pending().await?;
         self.commit()?;
         if files > 0 {
             tracing::info!(files, records = self.stats.records, "landed batch");
@@ -329,12 +338,17 @@ impl Lander {
     /// Merges the landed small files into sorted segments ([`crate::compact`]). A
     /// failure is logged and retried at the next interval: the files stay as they were.
     async fn compact(&mut self) {
-        let dir = self.config.dir.clone();
+        let landing = self.landing.clone();
+        let runtime = tokio::runtime::Handle::current();
         let config = CompactionConfig {
             target_rows: self.config.compact_target_rows,
         };
         let started = Instant::now();
-        match tokio::task::spawn_blocking(move || compact_landing(&dir, config)).await {
+        match tokio::task::spawn_blocking(move || {
+            runtime.block_on(compact_landing(&landing, config))
+        })
+        .await
+        {
             Ok(Ok(stats)) => {
                 metrics::counter!("baocao_landing_compacted_files_total")
                     .increment(stats.files_merged as u64);
@@ -459,7 +473,7 @@ impl Lander {
                 polled = self.poll_once(self.poll_timeout()) => { polled?; }
             }
             if self.should_flush() {
-                self.flush()?;
+                self.flush().await?;
             }
             if let Some(every) = compact_every
                 && last_compaction.elapsed() >= every
@@ -468,7 +482,7 @@ impl Lander {
                 last_compaction = Instant::now();
             }
         }
-        self.flush()?;
+        self.flush().await?;
         Ok(self.stats.clone())
     }
 }

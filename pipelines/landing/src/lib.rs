@@ -8,8 +8,7 @@ pub mod compact;
 mod error;
 mod landing;
 pub mod rows;
-pub mod writer;
 
 pub use error::{Error, Result};
-pub use landing::{Lander, LandingConfig, LandingStats, RunMode, partition_dir};
+pub use landing::{Lander, LandingConfig, LandingStats, RunMode, partition_dir, partition_key};
 pub use rows::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};

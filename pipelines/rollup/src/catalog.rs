@@ -3,7 +3,6 @@
 //! and per-unit views, and every summary written so far. With an as-of day, the history
 //! is cut there, so any question can be asked "as it stood then".
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray};
@@ -11,12 +10,13 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use baocao_landing::rows::date32;
 use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::Registry;
+use baocao_store::Store;
 use chrono::NaiveDate;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
-use crate::rollup::{end_of_vietnam_day_ms, raw_table};
+use crate::rollup::{end_of_vietnam_day_ms, raw_table, register_store};
 use crate::units_table::units_batch;
 use crate::{Error, Result};
 
@@ -24,10 +24,10 @@ use crate::{Error, Result};
 pub struct CatalogSources<'a> {
     /// The registry.
     pub registry: &'a Registry,
-    /// Root of the raw landing tables.
-    pub landing_dir: &'a Path,
+    /// Root of the raw landing tables (a directory or a bucket prefix).
+    pub landing: &'a Store,
     /// Root of the summaries (`<out>/<campaign>/<milestone>/summary.parquet`).
-    pub summaries_dir: &'a Path,
+    pub summaries: &'a Store,
     /// Cut the history at the end of this Vietnam day.
     pub as_of: Option<NaiveDate>,
     /// Limit every table to the subtree of this administrative code (an analyst's
@@ -162,39 +162,35 @@ fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> 
     Ok((campaign_batch, milestone_batch))
 }
 
-/// `(campaign, milestone, file)` of every `<root>/<campaign>/<milestone>/<name>`.
-fn written_outputs(root: &Path, name: &str) -> Vec<(String, String, PathBuf)> {
+/// `(campaign, milestone, URL)` of every `<root>/<campaign>/<milestone>/<name>`.
+async fn written_outputs(root: &Store, name: &str) -> Result<Vec<(String, String, String)>> {
     let mut found = Vec::new();
-    let Ok(campaigns) = std::fs::read_dir(root) else {
-        return found;
-    };
-    for campaign in campaigns.flatten().filter(|e| e.path().is_dir()) {
-        let Ok(milestones) = std::fs::read_dir(campaign.path()) else {
-            continue;
-        };
-        for milestone in milestones.flatten() {
-            let file = milestone.path().join(name);
-            if file.is_file() {
-                found.push((
-                    campaign.file_name().to_string_lossy().to_string(),
-                    milestone.file_name().to_string_lossy().to_string(),
-                    file,
-                ));
-            }
+    for file in root.list().await? {
+        let parts: Vec<&str> = file.relative.split('/').collect();
+        if let [campaign, milestone, file_name] = parts[..]
+            && file_name == name
+        {
+            found.push((
+                campaign.to_string(),
+                milestone.to_string(),
+                root.file_url(&file.relative)?,
+            ));
         }
     }
-    found.sort();
-    found
+    Ok(found)
 }
 
 /// The union of written output files, each with its campaign and milestone as leading
 /// columns; `None` when nothing is written yet.
-async fn written_frame(ctx: &SessionContext, root: &Path, file: &str) -> Result<Option<DataFrame>> {
+async fn written_frame(
+    ctx: &SessionContext,
+    root: &Store,
+    file: &str,
+) -> Result<Option<DataFrame>> {
+    register_store(ctx, root);
     let mut union: Option<DataFrame> = None;
-    for (campaign, milestone, path) in written_outputs(root, file) {
-        let frame = ctx
-            .read_parquet(path.display().to_string(), ParquetReadOptions::default())
-            .await?;
+    for (campaign, milestone, url) in written_outputs(root, file).await? {
+        let frame = ctx.read_parquet(url, ParquetReadOptions::default()).await?;
         let mut columns = vec![
             lit(campaign).alias("campaign_id"),
             lit(milestone).alias("milestone_id"),
@@ -211,8 +207,8 @@ async fn written_frame(ctx: &SessionContext, root: &Path, file: &str) -> Result<
 
 /// A raw landing table as a DataFrame. It is never registered by name, so a scoped
 /// session cannot reach it unfiltered.
-fn raw_frame(ctx: &SessionContext, dir: &Path, schema: &SchemaRef) -> Result<DataFrame> {
-    Ok(ctx.read_table(raw_table(dir, schema)?)?)
+async fn raw_frame(ctx: &SessionContext, store: &Store, schema: &SchemaRef) -> Result<DataFrame> {
+    Ok(ctx.read_table(raw_table(ctx, store, schema).await?)?)
 }
 
 /// A session with the whole catalog registered. With a scope, every table holding units
@@ -285,11 +281,12 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     };
     let submissions = raw_frame(
         &ctx,
-        &sources.landing_dir.join("submissions"),
+        &sources.landing.join("submissions"),
         &SUBMISSIONS_SCHEMA,
-    )?;
+    )
+    .await?;
     ctx.register_table("submissions_raw", in_scope(cut(submissions)?)?.into_view())?;
-    let systems = raw_frame(&ctx, &sources.landing_dir.join("systems"), &SYSTEMS_SCHEMA)?;
+    let systems = raw_frame(&ctx, &sources.landing.join("systems"), &SYSTEMS_SCHEMA).await?;
     ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
     let views = [
         "CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank) FROM (
@@ -327,7 +324,7 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     for view in views {
         ctx.sql(view).await?;
     }
-    if let Some(summaries) = written_frame(&ctx, sources.summaries_dir, "summary.parquet").await? {
+    if let Some(summaries) = written_frame(&ctx, sources.summaries, "summary.parquet").await? {
         // A summary row is inside the scope when its area is: the scope's own row and
         // everything beneath it, never the aggregate above it.
         let summaries = match sources.scope {
@@ -341,9 +338,7 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
         };
         ctx.register_table("summaries", summaries.into_view())?;
     }
-    if let Some(late) =
-        written_frame(&ctx, sources.summaries_dir, "late_and_missing.parquet").await?
-    {
+    if let Some(late) = written_frame(&ctx, sources.summaries, "late_and_missing.parquet").await? {
         ctx.register_table("late_and_missing", in_scope(late)?.into_view())?;
     }
     Ok(ctx)

@@ -12,11 +12,14 @@ pub enum Error {
     /// Writing a summary file failed.
     #[error(transparent)]
     Landing(#[from] baocao_landing::Error),
-    /// Writing the report failed.
-    #[error("{path}: {reason}")]
+    /// Reading or writing the summaries' store (a directory or a bucket) failed.
+    #[error(transparent)]
+    Store(#[from] baocao_store::Error),
+    /// Writing an output failed.
+    #[error("{location}: {reason}")]
     Output {
-        /// The file.
-        path: std::path::PathBuf,
+        /// The file or object.
+        location: String,
         /// Why.
         reason: String,
     },

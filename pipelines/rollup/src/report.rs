@@ -3,11 +3,10 @@
 //! lineage. [`ReportData::from_rollup`] extracts the figures (pure); the renderers write
 //! Markdown, HTML and XLSX from them.
 
-use std::path::{Path, PathBuf};
-
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_registry::{Campaign, Milestone, MilestoneMeasure};
+use baocao_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{Error, Lineage, Result, RollupOutput};
@@ -567,17 +566,21 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
     out
 }
 
-fn xlsx_error(path: &Path) -> impl Fn(rust_xlsxwriter::XlsxError) -> Error + '_ {
-    move |err| Error::Output {
-        path: path.to_path_buf(),
+fn xlsx_error(err: rust_xlsxwriter::XlsxError) -> Error {
+    Error::Output {
+        location: XLSX_REPORT.to_string(),
         reason: err.to_string(),
     }
 }
 
-/// The report as an Excel workbook: Tổng hợp, Theo huyện, Trễ hạn - chưa báo cáo.
-pub fn write_xlsx(data: &ReportData, path: &Path) -> Result<()> {
+/// File name of the Excel report.
+const XLSX_REPORT: &str = "bao-cao.xlsx";
+
+/// The report as an Excel workbook (Tổng hợp, Theo huyện, Trễ hạn - chưa báo cáo), as
+/// the bytes of an `.xlsx` file.
+pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
-    let e = xlsx_error(path);
+    let e = xlsx_error;
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let percent = Format::new().set_num_format("0.0%");
@@ -660,29 +663,23 @@ pub fn write_xlsx(data: &ReportData, path: &Path) -> Result<()> {
         }
     }
     sheet.set_column_width(1, 50).map_err(&e)?;
-    workbook.save(path).map_err(&e)?;
-    Ok(())
+    workbook.save_to_buffer().map_err(e)
 }
 
-/// Writes `bao-cao.md`, `bao-cao.html` and `bao-cao.xlsx` into `dir`; returns their paths.
-pub fn write_reports(data: &ReportData, dir: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|err| Error::Output {
-        path: dir.to_path_buf(),
-        reason: err.to_string(),
-    })?;
-    let write = |name: &str, text: String| -> Result<PathBuf> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|err| Error::Output {
-            path: path.clone(),
-            reason: err.to_string(),
-        })?;
-        Ok(path)
-    };
-    let markdown = write("bao-cao.md", render_markdown(data))?;
-    let html = write("bao-cao.html", render_html(data))?;
-    let xlsx = dir.join("bao-cao.xlsx");
-    write_xlsx(data, &xlsx)?;
-    Ok(vec![markdown, html, xlsx])
+/// Writes `bao-cao.md`, `bao-cao.html` and `bao-cao.xlsx` into `dir` (a directory or a
+/// bucket prefix, each file whole); returns where they are.
+pub async fn write_reports(data: &ReportData, dir: &Store) -> Result<Vec<String>> {
+    let files = [
+        ("bao-cao.md", render_markdown(data).into_bytes()),
+        ("bao-cao.html", render_html(data).into_bytes()),
+        (XLSX_REPORT, xlsx_bytes(data)?),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        dir.put(name, bytes).await?;
+        written.push(dir.join(name).to_string());
+    }
+    Ok(written)
 }
 
 #[cfg(test)]

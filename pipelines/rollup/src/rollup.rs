@@ -1,16 +1,15 @@
 //! Running a rollup: register the raw tables of one campaign, the registry and the
 //! parameters in DataFusion, run the SQL of [`crate::sql`], and write the summaries under
-//! `<out>/<campaign>/<milestone>/`.
+//! `<out>/<campaign>/<milestone>/` (a directory or a bucket prefix).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use baocao_landing::writer::write_parquet_atomic;
 use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::{Campaign, Milestone, Registry};
+use baocao_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -35,9 +34,9 @@ pub struct RollupRequest<'a> {
     /// Last day (Vietnam time, inclusive) of submissions counted.
     pub cut_off: NaiveDate,
     /// Root of the raw landing tables.
-    pub landing_dir: &'a Path,
+    pub landing: &'a Store,
     /// Root of the summaries.
-    pub out_dir: &'a Path,
+    pub out: &'a Store,
 }
 
 /// Where the figures come from (written as `lineage.json`).
@@ -63,14 +62,14 @@ pub struct Lineage {
     pub last_received_at: Option<DateTime<Utc>>,
     /// When the rollup ran.
     pub generated_at: DateTime<Utc>,
-    /// The landing directory read.
+    /// The landing read (a directory or `s3://bucket/prefix`).
     pub landing_dir: String,
 }
 
 /// The rollup's results, also written to `dir`.
 pub struct RollupOutput {
     /// `<out>/<campaign>/<milestone>/`.
-    pub dir: PathBuf,
+    pub dir: Store,
     /// The summary table (`summary.parquet`).
     pub summary: RecordBatch,
     /// Expected units late or missing (`late_and_missing.parquet`).
@@ -90,31 +89,25 @@ pub fn end_of_vietnam_day_ms(day: NaiveDate) -> i64 {
         - i64::from(baocao_registry::VIETNAM_UTC_OFFSET_SECONDS) * 1000
 }
 
-fn has_parquet_files(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let path = e.path();
-        if path.is_dir() {
-            has_parquet_files(&path)
-        } else {
-            path.extension().is_some_and(|x| x == "parquet")
-        }
-    })
+/// Lets `ctx` read `store` when it is a bucket (a local directory needs nothing).
+pub(crate) fn register_store(ctx: &SessionContext, store: &Store) {
+    if let Some((url, client)) = store.object_store() {
+        ctx.runtime_env().register_object_store(&url, client);
+    }
 }
 
-/// A raw table read from `dir` (recursively, `.parquet` only: unfinished `.tmp` files
+/// A raw table read from `store` (recursively, `.parquet` only: unfinished `.tmp` files
 /// are never read), or an empty table when nothing is landed yet.
-pub(crate) fn raw_table(dir: &Path, schema: &SchemaRef) -> Result<Arc<dyn TableProvider>> {
-    if !has_parquet_files(dir) {
+pub(crate) async fn raw_table(
+    ctx: &SessionContext,
+    store: &Store,
+    schema: &SchemaRef,
+) -> Result<Arc<dyn TableProvider>> {
+    if !store.list().await?.iter().any(|file| file.is_parquet()) {
         return Ok(Arc::new(MemTable::try_new(schema.clone(), vec![vec![]])?));
     }
-    let absolute = dir.canonicalize().map_err(|err| Error::Output {
-        path: dir.to_path_buf(),
-        reason: err.to_string(),
-    })?;
-    let url = ListingTableUrl::parse(format!("{}/", absolute.display()))?;
+    register_store(ctx, store);
+    let url = ListingTableUrl::parse(store.listing_url()?)?;
     let options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let config = ListingTableConfig::new(url)
@@ -171,25 +164,21 @@ pub async fn session(
     campaign: &Campaign,
     milestone: &Milestone,
     cut_off: NaiveDate,
-    landing_dir: &Path,
+    landing: &Store,
 ) -> Result<SessionContext> {
     let config = SessionConfig::new().set_bool(
         "datafusion.execution.parquet.schema_force_view_types",
         false,
     );
     let ctx = SessionContext::new_with_config(config);
-    let campaign_dir = |table: &str| {
-        landing_dir
-            .join(table)
-            .join(format!("campaign={}", campaign.id))
-    };
+    let campaign_dir = |table: &str| landing.join(&format!("{table}/campaign={}", campaign.id));
     ctx.register_table(
         "submissions",
-        raw_table(&campaign_dir("submissions"), &SUBMISSIONS_SCHEMA)?,
+        raw_table(&ctx, &campaign_dir("submissions"), &SUBMISSIONS_SCHEMA).await?,
     )?;
     ctx.register_table(
         "systems",
-        raw_table(&campaign_dir("systems"), &SYSTEMS_SCHEMA)?,
+        raw_table(&ctx, &campaign_dir("systems"), &SYSTEMS_SCHEMA).await?,
     )?;
     ctx.register_batch("units", campaign_units_batch(registry, campaign)?)?;
     let params = params_batch(
@@ -231,8 +220,8 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         campaign,
         milestone,
         cut_off,
-        landing_dir,
-        out_dir,
+        landing,
+        out,
     } = request;
     if *cut_off < campaign.opens_on {
         return Err(Error::Request(format!(
@@ -241,7 +230,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         )));
     }
     let started = std::time::Instant::now();
-    let ctx = session(registry, campaign, milestone, *cut_off, landing_dir).await?;
+    let ctx = session(registry, campaign, milestone, *cut_off, landing).await?;
     let sessioned = started.elapsed();
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
@@ -249,12 +238,12 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     let selected = started.elapsed();
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
     let summarized = started.elapsed();
-    let dir = out_dir.join(&campaign.id).join(&milestone.id);
-    // The summary is encoded while the late-and-missing list is computed.
-    let summary_path = dir.join("summary.parquet");
-    let summary_for_writer = summary.clone();
-    let summary_written = tokio::task::spawn_blocking(move || {
-        write_parquet_atomic(&summary_path, &summary_for_writer)
+    let dir = out.join(&format!("{}/{}", campaign.id, milestone.id));
+    // The summary is encoded and written while the late-and-missing list is computed.
+    let summary_written = tokio::spawn({
+        let dir = dir.clone();
+        let summary = summary.clone();
+        async move { dir.put_parquet("summary.parquet", summary).await }
     });
     let late_and_missing = query(&ctx, &sql::late_and_missing_over_per_unit_sql()).await?;
     let queried = started.elapsed();
@@ -270,22 +259,19 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         first_received_at: timestamp(selection.first_received_at),
         last_received_at: timestamp(selection.last_received_at),
         generated_at: Utc::now(),
-        landing_dir: landing_dir.display().to_string(),
+        landing_dir: landing.to_string(),
     };
-    write_parquet_atomic(&dir.join("late_and_missing.parquet"), &late_and_missing)?;
+    dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
+        .await?;
     summary_written.await.map_err(|err| Error::Output {
-        path: dir.join("summary.parquet"),
+        location: dir.join("summary.parquet").to_string(),
         reason: err.to_string(),
     })??;
-    let lineage_path = dir.join("lineage.json");
     let json = serde_json::to_string_pretty(&lineage).map_err(|err| Error::Output {
-        path: lineage_path.clone(),
+        location: dir.join("lineage.json").to_string(),
         reason: err.to_string(),
     })?;
-    std::fs::write(&lineage_path, json).map_err(|err| Error::Output {
-        path: lineage_path.clone(),
-        reason: err.to_string(),
-    })?;
+    dir.put("lineage.json", json.into_bytes()).await?;
     tracing::info!(
         campaign = %campaign.id,
         milestone = %milestone.id,

@@ -8,13 +8,14 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_landing::partition_dir;
 use baocao_landing::rows::PartitionRows;
-use baocao_landing::writer::write_parquet_atomic;
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators,
     ReportEnvelope, StatusReport,
 };
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_store::Store;
+use baocao_store::files::write_parquet_atomic;
 use chrono::NaiveDate;
 
 fn registry_dir() -> tempfile::TempDir {
@@ -240,8 +241,8 @@ async fn rollup(
         campaign: &campaign,
         milestone: &milestone,
         cut_off,
-        landing_dir: landing,
-        out_dir: out,
+        landing: &Store::local(landing),
+        out: &Store::local(out),
     })
     .await
     .expect("rollup")
@@ -405,8 +406,9 @@ async fn hand_computed_rollup_at_the_report_deadline() {
     assert_eq!(output.lineage.submissions, 6);
     assert_eq!(output.lineage.landed_rows, 7);
     assert_eq!(output.lineage.units, 5);
-    assert!(output.dir.join("summary.parquet").exists());
-    assert!(output.dir.join("late_and_missing.parquet").exists());
+    let dir = output.dir.as_local().expect("a local directory");
+    assert!(dir.join("summary.parquet").exists());
+    assert!(dir.join("late_and_missing.parquet").exists());
 }
 
 #[tokio::test]
@@ -488,7 +490,9 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     assert!(html.contains(
         "<td>380.CA</td><td>Công an TP</td><td>Thành phố Thanh Hóa</td><td>Trễ hạn</td>"
     ));
-    let files = baocao_rollup::report::write_reports(&data, &output.dir).expect("reports");
+    let files = baocao_rollup::report::write_reports(&data, &output.dir)
+        .await
+        .expect("reports");
     assert_eq!(files.len(), 3);
     let xlsx = std::fs::read(&files[2]).expect("xlsx");
     assert_eq!(&xlsx[..2], b"PK", "an XLSX is a zip container");
@@ -505,10 +509,11 @@ async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
         let column = arrow::compute::cast(batches[0].column(0), &DataType::Int64).expect("cast");
         column.as_primitive::<Int64Type>().value(0)
     };
+    let (landing, out) = (Store::local(landing), Store::local(out));
     let sources = |as_of| CatalogSources {
         registry: &registry,
-        landing_dir: &landing,
-        summaries_dir: &out,
+        landing: &landing,
+        summaries: &out,
         as_of,
         scope: None,
     };
@@ -630,8 +635,8 @@ async fn a_units_history_lists_versions_and_what_changed() {
     let registry = landed.registry();
     let ctx = catalog_session(&CatalogSources {
         registry: &registry,
-        landing_dir: &landed.landing(),
-        summaries_dir: &landed.out(),
+        landing: &Store::local(landed.landing()),
+        summaries: &Store::local(landed.out()),
         as_of: None,
         scope: None,
     })
@@ -691,9 +696,22 @@ async fn a_units_history_lists_versions_and_what_changed() {
     );
 }
 
-/// Every landed `.parquet` file under `dir`.
+/// Every landed `.parquet` file under `dir`, sorted.
 fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    baocao_landing::compact::parquet_files(dir).expect("list landed files")
+    fn walk(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|x| x == "parquet") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, &mut found);
+    found.sort();
+    found
 }
 
 /// Lands `envelopes` again beside what `root` holds, in files named `<tag>-…`.
@@ -724,7 +742,8 @@ async fn compaction_merges_files_and_changes_no_figure() {
 
     // Segments of 3 rows: several segments, the last one partial.
     let small = CompactionConfig { target_rows: 3 };
-    let first = compact_landing(&landed.landing(), small).expect("compact");
+    let landing = Store::local(landed.landing());
+    let first = compact_landing(&landing, small).await.expect("compact");
     assert_eq!(first.files_merged, files_before);
     let after_first = parquet_files(&landed.landing());
     assert!(
@@ -755,13 +774,16 @@ async fn compaction_merges_files_and_changes_no_figure() {
         .collect();
     assert!(!full_segments.is_empty());
     land_again(&landed.landing(), &fixture()[..2], "late");
-    let second = compact_landing(&landed.landing(), small).expect("compact again");
+    let second = compact_landing(&landing, small)
+        .await
+        .expect("compact again");
     assert!(second.files_merged > 0);
     for segment in &full_segments {
         assert!(segment.exists(), "{} was rewritten", segment.display());
     }
     // Nothing left to merge: a third run does nothing.
-    let third = compact_landing(&landed.landing(), CompactionConfig { target_rows: 3 })
+    let third = compact_landing(&landing, CompactionConfig { target_rows: 3 })
+        .await
         .expect("compact a third time");
     assert_eq!(third.files_merged, 0, "{third:?}");
     let twice = landed.rollup(day(2023, 3, 22)).await;
@@ -779,10 +801,15 @@ async fn the_production_selection_matches_the_sql_specification() {
     for cut_off in [day(2023, 3, 1), day(2023, 3, 22), day(2023, 4, 30)] {
         let sorted_per_unit =
             |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
-        let spec =
-            baocao_rollup::session(&registry, campaign, milestone, cut_off, &landed.landing())
-                .await
-                .expect("session");
+        let spec = baocao_rollup::session(
+            &registry,
+            campaign,
+            milestone,
+            cut_off,
+            &Store::local(landed.landing()),
+        )
+        .await
+        .expect("session");
         let expected = spec
             .sql(&sorted_per_unit(baocao_rollup::sql::per_unit_sql()))
             .await
@@ -790,10 +817,15 @@ async fn the_production_selection_matches_the_sql_specification() {
             .collect()
             .await
             .expect("spec per_unit");
-        let production =
-            baocao_rollup::session(&registry, campaign, milestone, cut_off, &landed.landing())
-                .await
-                .expect("session");
+        let production = baocao_rollup::session(
+            &registry,
+            campaign,
+            milestone,
+            cut_off,
+            &Store::local(landed.landing()),
+        )
+        .await
+        .expect("session");
         baocao_rollup::latest::register_latest(&production)
             .await
             .expect("selection");

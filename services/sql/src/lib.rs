@@ -15,6 +15,7 @@ use baocao_gateway::TlsConfig;
 use baocao_gateway::tokens::{TokenRole, TokenStore};
 use baocao_registry::Registry;
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
+use baocao_store::Store;
 use datafusion::execution::context::SessionState;
 use datafusion_flight_sql_server::service::FlightSqlService;
 use datafusion_flight_sql_server::session::SessionStateProvider;
@@ -53,10 +54,10 @@ struct AnalystScope(Option<String>);
 /// Where the catalog's files are.
 #[derive(Clone, Debug)]
 pub struct SqlSources {
-    /// Root of the raw landing tables.
-    pub landing_dir: PathBuf,
+    /// Root of the raw landing tables (a directory or a bucket prefix).
+    pub landing: Store,
     /// Root of the summaries.
-    pub summaries_dir: PathBuf,
+    pub summaries: Store,
 }
 
 struct ScopedCatalog {
@@ -86,8 +87,8 @@ impl SessionStateProvider for ScopedCatalog {
         };
         let ctx = catalog_session(&CatalogSources {
             registry: &self.registry,
-            landing_dir: &self.sources.landing_dir,
-            summaries_dir: &self.sources.summaries_dir,
+            landing: &self.sources.landing,
+            summaries: &self.sources.summaries,
             as_of,
             scope: scope.as_deref(),
         })

@@ -155,7 +155,8 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
         &records,
         &scratch.join("landing-without-broker"),
         config.landing.flush_rows,
-    )?;
+    )
+    .await?;
     let direct_peak = proc_kib("/proc/self/status", "VmHWM:") / 1024.0;
     let direct_rows = direct.submissions + direct.systems;
 

@@ -9,10 +9,10 @@ use std::time::Instant;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
-use baocao_landing::compact::parquet_files;
-use baocao_landing::writer::write_parquet_atomic;
 use baocao_registry::Registry;
 use baocao_rollup::{RollupRequest, register_per_unit, run_rollup, session};
+use baocao_store::Store;
+use baocao_store::files::write_parquet_atomic;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::commands::bench::{machine, median};
@@ -77,7 +77,7 @@ async fn explain_rollup(
     registry: &Registry,
     campaign: &baocao_registry::Campaign,
     milestone: &baocao_registry::Milestone,
-    landing: &Path,
+    landing: &Store,
 ) -> anyhow::Result<()> {
     let ctx = session(
         registry,
@@ -122,16 +122,17 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
     let milestone = campaign
         .milestone(&args.milestone)
         .with_context(|| format!("no milestone `{}`", args.milestone))?;
-    let landing = args.dir.join("landing");
+    let landing = Store::local(args.dir.join("landing"));
     let bench = args.dir.join("bench");
+    let datafusion_out = Store::local(bench.join("datafusion"));
     let cut_off = milestone.report_deadline;
     let request = RollupRequest {
         registry: &registry,
         campaign,
         milestone,
         cut_off,
-        landing_dir: &landing,
-        out_dir: &bench.join("datafusion"),
+        landing: &landing,
+        out: &datafusion_out,
     };
 
     // DataFusion: the production path (run_rollup), one warm-up then timed runs.
@@ -156,7 +157,12 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
         warm.lineage.submissions,
         warm.lineage.units,
         registry.expected_units(campaign).count(),
-        parquet_files(&landing)?.len()
+        landing
+            .list()
+            .await?
+            .iter()
+            .filter(|f| f.is_parquet())
+            .count()
     );
     println!("  {}", machine());
     println!(

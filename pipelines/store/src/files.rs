@@ -1,11 +1,11 @@
-//! Durable Parquet files: write to a temporary name, fsync, rename into place, fsync the
-//! directory. A file under its final name is always complete, so readers never see a
-//! partial file and a crash leaves at most a `.tmp` file behind (ignored by readers,
-//! removed at the next start).
+//! Parquet encoding (columns encoded in parallel) and durable local files: write to a
+//! temporary name, fsync, rename into place, fsync the directory. A file under its final
+//! name is always complete, so readers never see a partial file and a crash leaves at
+//! most a `.tmp` file behind (ignored by readers, removed at the next start).
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -29,16 +29,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 
 /// Writes `batch` to `path` atomically and durably (zstd-compressed Parquet).
 pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::Config(format!("{} has no parent directory", path.display())))?;
+    let dir = parent(path)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let tmp: PathBuf = path.with_extension("parquet.tmp");
+    let tmp = temporary_name(path);
     let file = File::create(&tmp).map_err(io(&tmp))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .build();
-    let file = encode_parquet(file, batch, properties)?;
+    let file = encode_parquet(file, batch, writer_properties()?)?;
     file.sync_all().map_err(io(&tmp))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io(path))?;
@@ -48,14 +43,57 @@ pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<()> {
     Ok(())
 }
 
+/// `batch` as the bytes of a zstd-compressed Parquet file (for a whole-object PUT).
+pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
+    encode_parquet(Vec::new(), batch, writer_properties()?)
+}
+
+/// Writes `bytes` to `path` atomically and durably (temporary name, fsync, rename, fsync
+/// of the directory), creating the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent(path)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp = temporary_name(path);
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(bytes).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))?;
+    Ok(())
+}
+
+fn parent(path: &Path) -> Result<&Path> {
+    path.parent().ok_or_else(|| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "no parent directory"),
+    })
+}
+
+/// Where a file is written before it is renamed into place: `<name>.tmp`, which no
+/// reader lists (they take `.parquet` files only).
+fn temporary_name(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    PathBuf::from(name)
+}
+
+fn writer_properties() -> Result<WriterProperties> {
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .build())
+}
+
 /// Encodes `batch` as Parquet into `file` (what `ArrowWriter` writes, Arrow schema
 /// included), with the columns of each row group encoded in parallel on every core:
 /// encoding, not I/O, is most of the time of writing a wide summary.
-fn encode_parquet(
-    file: File,
+fn encode_parquet<W: Write + Send>(
+    file: W,
     batch: &RecordBatch,
     mut properties: WriterProperties,
-) -> Result<File> {
+) -> Result<W> {
     let schema = batch.schema();
     add_encoded_arrow_schema_to_metadata(&schema, &mut properties);
     let parquet_schema = ArrowSchemaConverter::new()
@@ -121,7 +159,7 @@ fn encode_parquet(
     Ok(writer.into_inner()?)
 }
 
-/// Removes `.parquet.tmp` leftovers of a crashed writer under `root`.
+/// Removes the `.tmp` leftovers of a crashed writer under `root`.
 pub fn remove_temporary_files(root: &Path) -> Result<usize> {
     let mut removed = 0;
     let Ok(entries) = std::fs::read_dir(root) else {
@@ -131,7 +169,7 @@ pub fn remove_temporary_files(root: &Path) -> Result<usize> {
         let path = entry.path();
         if path.is_dir() {
             removed += remove_temporary_files(&path)?;
-        } else if path.to_string_lossy().ends_with(".parquet.tmp") {
+        } else if path.extension().is_some_and(|x| x == "tmp") {
             std::fs::remove_file(&path).map_err(io(&path))?;
             removed += 1;
         }
