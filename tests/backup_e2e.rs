@@ -10,62 +10,9 @@ use std::process::{Command, Output};
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
+use common::s3::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY};
 use common::{BIN, succeeded};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-const ACCESS_KEY: &str = "baocao-test";
-const SECRET_KEY: &str = "baocao-test-secret";
-const BUCKET: &str = "baocao-backup";
-
-/// An S3-compatible server on its own runtime, storing objects as files under `root`.
-struct S3Server {
-    endpoint: String,
-    root: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl S3Server {
-    fn start() -> anyhow::Result<Self> {
-        use hyper_util::rt::{TokioExecutor, TokioIo};
-        use hyper_util::server::conn::auto::Builder as ConnBuilder;
-        use s3s::auth::SimpleAuth;
-        use s3s::service::S3ServiceBuilder;
-
-        let root = tempfile::tempdir()?;
-        std::fs::create_dir(root.path().join(BUCKET))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let endpoint = format!("http://{}", listener.local_addr()?);
-        let mut builder = S3ServiceBuilder::new(
-            s3s_fs::FileSystem::new(root.path())
-                .map_err(|err| anyhow::anyhow!("s3s-fs: {err:?}"))?,
-        );
-        builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        runtime.spawn(async move {
-            let http = ConnBuilder::new(TokioExecutor::new());
-            while let Ok((socket, _)) = listener.accept().await {
-                let connection = http
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
-                tokio::spawn(connection);
-            }
-        });
-        Ok(S3Server {
-            endpoint,
-            root,
-            _runtime: runtime,
-        })
-    }
-
-    /// Where the server keeps the object `key` of the test bucket.
-    fn object_file(&self, key: &str) -> PathBuf {
-        self.root.path().join(BUCKET).join(key)
-    }
-}
 
 /// `baocao` with the registry of `work`, backing up to `url` on `server`.
 fn baocao(work: &Path, server: &S3Server, url: &str) -> Command {
