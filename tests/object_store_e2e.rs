@@ -42,12 +42,18 @@ fn baocao(stack: &Stack, server: &S3Server, secret: &str) -> Command {
 
 /// Submits one report per unit, the i-th with i+1 cameras (a report lost or counted
 /// twice changes the sum).
-fn submit(runtime: &tokio::runtime::Runtime, stack: &Stack, units: &[String]) -> anyhow::Result<()> {
+fn submit(
+    runtime: &tokio::runtime::Runtime,
+    stack: &Stack,
+    units: &[String],
+) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut client = stack.client().await;
         for (i, unit) in units.iter().enumerate() {
             let mut report = valid_report(unit);
             report.systems[0].camera_count = i as i64 + 1;
+            report.systems[0].cameras_certified = 0;
+            report.systems[0].cameras_on_warning_list = 0;
             client
                 .submit_report(authed(
                     SubmitReportRequest {
@@ -105,7 +111,7 @@ fn land_and_roll_up(
 fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let server = S3Server::start()?;
-    let stack = runtime.block_on(Stack::start("province", "38"))?;
+    let stack = runtime.block_on(Stack::start("commune", "38"))?;
     let mut units: Vec<String> = stack
         .registry
         .units()
@@ -120,8 +126,16 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
     let s3_out = format!("s3://{BUCKET}/thanh-hoa/summaries");
     let local_landing = stack.root.path().join("landing").display().to_string();
     let local_out = stack.root.path().join("summaries").display().to_string();
-    let summary = |object: &str| server.object_file(&format!("thanh-hoa/summaries/th-open/levels-approved/{object}"));
-    let local_summary = |file: &str| Path::new(&local_out).join("th-open/levels-approved").join(file);
+    let summary = |object: &str| {
+        server.object_file(&format!(
+            "thanh-hoa/summaries/th-open/levels-approved/{object}"
+        ))
+    };
+    let local_summary = |file: &str| {
+        Path::new(&local_out)
+            .join("th-open/levels-approved")
+            .join(file)
+    };
     let same_figures = || -> anyhow::Result<()> {
         for file in ["summary.parquet", "late_and_missing.parquet"] {
             assert_eq!(
@@ -139,16 +153,28 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
     land_and_roll_up(&stack, &server, "landing-local", &local_landing, &local_out)?;
     let landed = server.keys("thanh-hoa/landing")?;
     assert!(
-        landed.iter().any(|k| k.starts_with("submissions/campaign=th-open/received_date="))
-            && landed.iter().any(|k| k.starts_with("systems/campaign=th-open/"))
+        landed
+            .iter()
+            .any(|k| k.starts_with("submissions/campaign=th-open/received_date="))
+            && landed
+                .iter()
+                .any(|k| k.starts_with("systems/campaign=th-open/"))
             && landed.iter().all(|k| k.ends_with(".parquet")),
         "{landed:?}"
     );
-    for file in ["summary.parquet", "late_and_missing.parquet", "lineage.json", "bao-cao.md", "bao-cao.html", "bao-cao.xlsx"] {
+    for file in [
+        "summary.parquet",
+        "late_and_missing.parquet",
+        "lineage.json",
+        "bao-cao.md",
+        "bao-cao.html",
+        "bao-cao.xlsx",
+    ] {
         assert!(summary(file).is_file(), "{file} not in the bucket");
     }
     same_figures()?;
-    let lineage: serde_json::Value = serde_json::from_slice(&std::fs::read(summary("lineage.json"))?)?;
+    let lineage: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(summary("lineage.json"))?)?;
     assert_eq!(lineage["submissions"], 20, "{lineage}");
     assert_eq!(lineage["landing_dir"], s3_landing.as_str(), "{lineage}");
     assert!(
@@ -163,22 +189,33 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
     second_round.extend_from_slice(&units[..5]);
     submit(&runtime, &stack, &second_round)?;
     let stats = land_and_roll_up(&stack, &server, "landing-s3", &s3_landing, &s3_out)?;
-    assert_eq!(stats["submissions"], 15, "only the new records are landed: {stats}");
+    assert_eq!(
+        stats["submissions"], 15,
+        "only the new records are landed: {stats}"
+    );
     let before_compaction = server.keys("thanh-hoa/landing")?;
-    let compacted = succeeded(
-        baocao(&stack, &server, SECRET_KEY).args(["compact", "--landing-dir", &s3_landing]),
-    )?;
-    assert!(compacted.starts_with(&format!("compacted {} files", before_compaction.len())), "{compacted}");
+    let compacted = succeeded(baocao(&stack, &server, SECRET_KEY).args([
+        "compact",
+        "--landing-dir",
+        &s3_landing,
+    ]))?;
+    assert!(
+        compacted.starts_with(&format!("compacted {} files", before_compaction.len())),
+        "{compacted}"
+    );
     let after_compaction = server.keys("thanh-hoa/landing")?;
     assert!(
         !after_compaction.is_empty()
-            && after_compaction.iter().all(|k| k.contains("/segment=compacted/")),
+            && after_compaction
+                .iter()
+                .all(|k| k.contains("/segment=compacted/")),
         "{after_compaction:?}"
     );
     land_and_roll_up(&stack, &server, "landing-s3", &s3_landing, &s3_out)?;
     land_and_roll_up(&stack, &server, "landing-local", &local_landing, &local_out)?;
     same_figures()?;
-    let lineage: serde_json::Value = serde_json::from_slice(&std::fs::read(summary("lineage.json"))?)?;
+    let lineage: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(summary("lineage.json"))?)?;
     assert_eq!(lineage["submissions"], 35, "{lineage}");
     assert_eq!(lineage["units"], 30, "{lineage}");
 
@@ -202,7 +239,10 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
     // Units 5..20 keep their first report (6..=20 cameras), units 20..30 have 1..=10, and
     // the corrected units 0..5 count their second report only (11..=15).
     let cameras: i64 = (6..=20).sum::<i64>() + (1..=10).sum::<i64>() + (11..=15).sum::<i64>();
-    assert_eq!(answer, format!("units_reported,cameras,submissions\n30,{cameras},35\n"));
+    assert_eq!(
+        answer,
+        format!("units_reported,cameras,submissions\n30,{cameras},35\n")
+    );
 
     // Wrong credentials: the landing stops before consuming, naming the bucket.
     let refused = baocao(&stack, &server, "not-the-secret")
@@ -227,7 +267,13 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
 
     // A backup copies local directories; state already in a bucket is refused, named.
     let backup = baocao(&stack, &server, SECRET_KEY)
-        .args(["backup", "--to", &format!("s3://{BUCKET}/backup"), "--landing-dir", &s3_landing])
+        .args([
+            "backup",
+            "--to",
+            &format!("s3://{BUCKET}/backup"),
+            "--landing-dir",
+            &s3_landing,
+        ])
         .output()?;
     let stderr = String::from_utf8_lossy(&backup.stderr);
     assert!(

@@ -59,7 +59,7 @@ impl S3Server {
 }
 
 impl S3Server {
-    /// The object keys under `prefix` in the test bucket, sorted.
+    /// The object keys under `prefix` in the test bucket, relative to it, sorted.
     pub fn keys(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
         fn walk(
             root: &std::path::Path,
@@ -81,9 +81,9 @@ impl S3Server {
             }
             Ok(())
         }
-        let bucket = self.root.path().join(BUCKET);
+        let under = self.root.path().join(BUCKET).join(prefix);
         let mut keys = Vec::new();
-        walk(&bucket, &bucket.join(prefix), &mut keys)?;
+        walk(&under, &under, &mut keys)?;
         keys.sort();
         Ok(keys)
     }
