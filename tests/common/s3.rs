@@ -1,6 +1,9 @@
 //! A real S3-protocol server for the tests: s3s-fs (crates.io) serving HTTP on 127.0.0.1
 //! with signature-checked credentials, as MinIO or a provincial S3 would, storing each
-//! object as a file (so a test can see exactly what was written).
+//! object as a file (so a test can see exactly what was written). Also the server of
+//! `cargo run --example s3_server`, which uses part of it.
+
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
