@@ -72,9 +72,7 @@ struct RollupTarget<'a> {
 /// The landed files' names, sizes and modification times: it changes whenever landing
 /// or compaction adds, replaces or removes a file.
 async fn landing_fingerprint(landing: &Store) -> anyhow::Result<Vec<StoredFile>> {
-    let mut files = landing.list().await?;
-    files.retain(StoredFile::is_parquet);
-    Ok(files)
+    Ok(landing.list_parquet().await?)
 }
 
 /// Rolls up every milestone of `target` each time the landed files change (looking every

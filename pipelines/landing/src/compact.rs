@@ -5,9 +5,10 @@
 //!
 //! Nothing is lost or counted twice: a segment is durable (whole: fsync + rename, or one
 //! PUT) before any of its inputs is removed, so a crash leaves at worst both copies
-//! stored, and the rollup counts a submission once however many copies were landed (`docs/data.md`). Segments
-//! that are already full are never rewritten, so each compaction reads at most one
-//! partial segment besides the new files.
+//! stored, and the rollup counts a submission once however many copies were landed
+//! (`docs/data.md`). Segments that are already full are never rewritten, so each
+//! compaction reads at most one partial segment besides the new files. The landing may
+//! be a local directory or a bucket (`baocao_store::Store`).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -208,11 +209,11 @@ pub async fn compact_landing(landing: &Store, config: CompactionConfig) -> Resul
     for table in &RAW_TABLES {
         let table_store = landing.join(table.name);
         let mut campaigns: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
-        for mut file in table_store.list().await? {
+        for mut file in table_store.list_parquet().await? {
             let Some((campaign, rest)) = file.relative.split_once('/') else {
                 continue;
             };
-            if !campaign.starts_with("campaign=") || !file.is_parquet() {
+            if !campaign.starts_with("campaign=") {
                 continue;
             }
             let campaign = campaign.to_string();

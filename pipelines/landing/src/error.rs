@@ -1,21 +1,11 @@
 //! The landing crate's error type.
 
-use std::path::PathBuf;
-
 /// Errors from landing reports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Kafka refused an operation (consume, commit, dead-letter produce).
     #[error("kafka: {0}")]
     Kafka(String),
-    /// Writing or syncing a Parquet file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
     /// Arrow or Parquet encoding failed.
     #[error("parquet: {0}")]
     Parquet(String),

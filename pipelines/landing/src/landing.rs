@@ -5,11 +5,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-use baocao_store::{S3Config, Store};
 use std::time::{Duration, Instant};
 
 use baocao_gateway::KafkaConfig;
+use baocao_store::{S3Config, Store};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -95,9 +94,7 @@ pub fn partition_dir(
     campaign: &str,
     received_date: chrono::NaiveDate,
 ) -> PathBuf {
-    root.join(table)
-        .join(format!("campaign={campaign}"))
-        .join(format!("received_date={received_date}"))
+    root.join(partition_key(table, campaign, received_date))
 }
 
 /// The consumer and what it holds between flushes.

@@ -103,7 +103,7 @@ pub(crate) async fn raw_table(
     store: &Store,
     schema: &SchemaRef,
 ) -> Result<Arc<dyn TableProvider>> {
-    if !store.list().await?.iter().any(|file| file.is_parquet()) {
+    if store.list_parquet().await?.is_empty() {
         return Ok(Arc::new(MemTable::try_new(schema.clone(), vec![vec![]])?));
     }
     register_store(ctx, store);

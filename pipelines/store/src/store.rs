@@ -269,6 +269,13 @@ impl Store {
         Ok(found)
     }
 
+    /// The Parquet files under this store (what a query engine reads), sorted by path.
+    pub async fn list_parquet(&self) -> Result<Vec<StoredFile>> {
+        let mut files = self.list().await?;
+        files.retain(StoredFile::is_parquet);
+        Ok(files)
+    }
+
     /// Writes `batch` as the Parquet file `relative`, whole and durable (encoded off the
     /// async threads).
     pub async fn put_parquet(&self, relative: &str, batch: RecordBatch) -> Result<()> {

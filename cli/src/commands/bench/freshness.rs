@@ -328,11 +328,9 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
     rig.gateway.stop().await?;
     watched?;
     let landed_files = baocao_store::Store::local(&landing_dir)
-        .list()
+        .list_parquet()
         .await?
-        .iter()
-        .filter(|f| f.is_parquet())
-        .count();
+        .len();
 
     let never_seen = answered.lock().map(|a| a.len()).unwrap_or(0);
     let seen = std::mem::take(&mut *seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);

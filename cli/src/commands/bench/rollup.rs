@@ -157,12 +157,7 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
         warm.lineage.submissions,
         warm.lineage.units,
         registry.expected_units(campaign).count(),
-        landing
-            .list()
-            .await?
-            .iter()
-            .filter(|f| f.is_parquet())
-            .count()
+        landing.list_parquet().await?.len()
     );
     println!("  {}", machine());
     println!(
