@@ -17,6 +17,7 @@ use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::SchemaRef;
 use baocao_store::{Store, StoredFile};
+use futures::StreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::rows::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
@@ -93,6 +94,9 @@ const RAW_TABLES: [RawTable; 2] = [
         ],
     },
 ];
+
+/// Landed files being fetched while the merge consumes the earlier ones.
+const READ_AHEAD: usize = 8;
 
 /// The batches of the landed file `file`, checked against this build's schema.
 async fn read_file(
@@ -178,8 +182,12 @@ async fn compact_campaign(
     let mut stats = CompactionStats::default();
     let mut held: Vec<RecordBatch> = Vec::new();
     let mut held_rows = 0;
-    for file in &inputs {
-        for batch in read_file(campaign, file, table.schema).await? {
+    // Files are fetched a few ahead of the merge: on a bucket each is a round trip.
+    let mut reads = futures::stream::iter(&inputs)
+        .map(|file| read_file(campaign, file, table.schema))
+        .buffered(READ_AHEAD);
+    while let Some(batches) = reads.next().await {
+        for batch in batches? {
             held_rows += batch.num_rows();
             held.push(batch);
             if held_rows >= config.target_rows {
@@ -188,6 +196,7 @@ async fn compact_campaign(
             }
         }
     }
+    drop(reads);
     if held_rows > 0 {
         write_segment(table, campaign, &mut held, &mut stats).await?;
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
@@ -367,7 +367,8 @@ impl Store {
     }
 
     /// Deletes the files `relatives` (a local directory is fsynced once per directory
-    /// touched, so the removals are durable).
+    /// touched, so the removals are durable; a bucket gets bulk deletes, up to 1,000 keys
+    /// per request on S3).
     pub async fn delete(&self, relatives: &[String]) -> Result<()> {
         match &self.location {
             Location::Local(dir) => {
@@ -389,12 +390,12 @@ impl Store {
                 Ok(())
             }
             Location::Bucket { client, .. } => {
-                for relative in relatives {
-                    client
-                        .delete(&self.key(relative))
-                        .await
-                        .map_err(self.object_error("delete", relative))?;
-                }
+                let keys: Vec<_> = relatives.iter().map(|r| Ok(self.key(r))).collect();
+                client
+                    .delete_stream(futures::stream::iter(keys).boxed())
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map_err(self.object_error("delete", ""))?;
                 Ok(())
             }
         }
