@@ -29,18 +29,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 
 /// Writes `batch` to `path` atomically and durably (zstd-compressed Parquet).
 pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<()> {
-    let dir = parent(path)?;
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let tmp = temporary_name(path);
-    let file = File::create(&tmp).map_err(io(&tmp))?;
-    let file = encode_parquet(file, batch, writer_properties()?)?;
-    file.sync_all().map_err(io(&tmp))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(dir))?;
-    Ok(())
+    write_durably(path, |file, _| {
+        encode_parquet(file, batch, writer_properties()?)
+    })
 }
 
 /// `batch` as the bytes of a zstd-compressed Parquet file (for a whole-object PUT).
@@ -48,14 +39,23 @@ pub fn parquet_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
     encode_parquet(Vec::new(), batch, writer_properties()?)
 }
 
-/// Writes `bytes` to `path` atomically and durably (temporary name, fsync, rename, fsync
-/// of the directory), creating the directory.
+/// Writes `bytes` to `path` atomically and durably.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_durably(path, |mut file, tmp| {
+        file.write_all(bytes).map_err(io(tmp))?;
+        Ok(file)
+    })
+}
+
+/// Creates `path`'s directory, lets `write` fill a temporary file (given with its path),
+/// fsyncs it, renames it to `path` and fsyncs the directory: `path` is whole and durable,
+/// or absent.
+fn write_durably(path: &Path, write: impl FnOnce(File, &Path) -> Result<File>) -> Result<()> {
     let dir = parent(path)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = temporary_name(path);
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(bytes).map_err(io(&tmp))?;
+    let file = File::create(&tmp).map_err(io(&tmp))?;
+    let file = write(file, &tmp)?;
     file.sync_all().map_err(io(&tmp))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io(path))?;
