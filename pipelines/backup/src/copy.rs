@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use baocao_store::{Store, is_visible};
 use futures::{StreamExt, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
@@ -114,57 +115,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Whether a file name is data to copy: not unfinished (`.tmp`) and not a dotfile
-/// (scratch-directory markers).
-fn is_data_file(name: &str) -> bool {
-    !name.ends_with(".tmp") && !name.starts_with('.')
-}
-
-/// Every data file under `root`, sorted; a missing root has none. A directory that
-/// vanishes while listed (compaction) is skipped.
-fn local_files(root: &Path) -> Result<Vec<LocalFile>> {
-    fn walk(root: &Path, dir: &Path, found: &mut Vec<LocalFile>) -> Result<()> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(err) => return Err(io(dir)(err)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(io(dir))?;
-            let path = entry.path();
-            let Ok(metadata) = entry.metadata() else {
-                continue; // removed since the listing
-            };
-            if metadata.is_dir() {
-                walk(root, &path, found)?;
-                continue;
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !metadata.is_file() || !is_data_file(&name) {
-                continue;
-            }
-            let relative = path
-                .strip_prefix(root)
-                .map_err(|_| Error::Io {
-                    path: path.clone(),
-                    source: std::io::Error::other("listed outside the tree's root"),
-                })?
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            found.push(LocalFile {
-                relative,
-                path,
-                size: metadata.len(),
-            });
-        }
-        Ok(())
-    }
-    let mut found = Vec::new();
-    walk(root, root, &mut found)?;
-    found.sort_by(|a, b| a.relative.cmp(&b.relative));
-    Ok(found)
+/// Every data file under `root` (not unfinished `.tmp` files, not dotfiles), sorted; a
+/// missing root has none, and a file that vanishes while listed (compaction) is skipped.
+async fn local_files(root: &Path) -> Result<Vec<LocalFile>> {
+    let listed = Store::local(root).list().await?;
+    Ok(listed
+        .into_iter()
+        .map(|file| LocalFile {
+            path: file
+                .relative
+                .split('/')
+                .fold(root.to_path_buf(), |path, part| path.join(part)),
+            relative: file.relative,
+            size: file.size,
+        })
+        .collect())
 }
 
 /// The objects under `<tree>/`: relative key → size.
@@ -259,7 +224,7 @@ pub async fn back_up(destination: &Destination, tree: Tree<'_>) -> Result<Backup
     let mut stats = BackupStats::default();
     let mut stored = stored_objects(destination, tree.name).await?;
     for _pass in 0..MAX_PASSES {
-        let files = local_files(tree.local)?;
+        let files = local_files(tree.local).await?;
         stats.files = files.len();
         let pending: Vec<&LocalFile> = files
             .iter()
@@ -371,7 +336,7 @@ pub async fn restore(destination: &Destination, tree: Tree<'_>) -> Result<Restor
             .iter()
             .fold(tree.local.to_path_buf(), |p, part| p.join(part));
         let name = parts.last().copied().unwrap_or_default();
-        if !is_data_file(name) {
+        if !is_visible(name) {
             continue;
         }
         if tokio::fs::try_exists(&path).await.map_err(io(&path))? {

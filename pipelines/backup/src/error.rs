@@ -38,9 +38,10 @@ pub enum Error {
         /// The object, as `<url>/<key>`.
         location: String,
     },
-    /// The shared `[s3]` settings are wrong.
+    /// The store layer failed: the shared `[s3]` settings are wrong, or listing the
+    /// local state did.
     #[error(transparent)]
-    S3(#[from] baocao_store::Error),
+    State(#[from] baocao_store::Error),
     /// Local files kept disappearing while being uploaded (compaction faster than the
     /// backup): the backup gave up instead of looping.
     #[error("{0}")]

@@ -11,4 +11,4 @@ mod store;
 
 pub use error::{Error, Result};
 pub use s3::S3Config;
-pub use store::{Store, StoredFile};
+pub use store::{Store, StoredFile, is_visible};

@@ -61,8 +61,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Whether a file name is one a reader may see: not a writer's `.tmp` file, not hidden.
-fn is_visible(name: &str) -> bool {
+/// Whether a file name is one a reader may see (and a backup copies): not a writer's
+/// `.tmp` file, not hidden (scratch-directory markers).
+pub fn is_visible(name: &str) -> bool {
     !name.ends_with(".tmp") && !name.starts_with('.')
 }
 
