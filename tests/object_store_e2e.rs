@@ -1,13 +1,14 @@
 //! The Parquet state kept in an S3-compatible bucket instead of a local directory
 //! (`landing.dir` and `rollup.out_dir` set to `s3://…`): reports go through a real gateway
-//! into a real broker, `baocao land`, `compact`, `rollup` and `query` run as a user runs
-//! them against a real S3-protocol server (s3s-fs on 127.0.0.1, signed requests), and
+//! into a real broker, `baocao land`, `compact`, `rollup` (also `--follow`) and `query`
+//! run as a user runs them against a real S3-protocol server (s3s-fs on 127.0.0.1, signed requests), and
 //! every figure is compared with the same topic landed and rolled up on local disk.
 
 mod common;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
@@ -74,6 +75,26 @@ fn read_parquet(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
     )?
     .build()?;
     Ok(reader.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Kills a spawned `baocao` when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits up to 30 s for `done`.
+fn wait_until(done: impl Fn() -> bool, what: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
 }
 
 /// Lands the topic (consumer group `group`) into `landing` and rolls `th-open` up to
@@ -182,6 +203,38 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
         "nothing is written to the default local directories"
     );
 
+    // A following rollup on the bucket: it sees new landed objects by listing.
+    let followed = format!("s3://{BUCKET}/thanh-hoa/followed");
+    let follower = KillOnDrop(
+        baocao(&stack, &server, SECRET_KEY)
+            .args([
+                "rollup",
+                "--campaign",
+                "th-open",
+                "--follow",
+                "--follow-poll-ms",
+                "100",
+                "--landing-dir",
+                &s3_landing,
+                "--out",
+                &followed,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let followed_submissions = || -> Option<serde_json::Value> {
+        let lineage = server.object_file("thanh-hoa/followed/th-open/levels-approved/lineage.json");
+        let text = std::fs::read(lineage).ok()?;
+        serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .map(|l| l["submissions"].clone())
+    };
+    wait_until(
+        || followed_submissions() == Some(20.into()),
+        "the follower's first rollup",
+    )?;
+
     // More reports (ten new units, and corrections from five that reported), landed
     // incrementally, then compaction in the bucket: small files become segments, and
     // the figures still match local disk.
@@ -193,6 +246,11 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
         stats["submissions"], 15,
         "only the new records are landed: {stats}"
     );
+    wait_until(
+        || followed_submissions() == Some(35.into()),
+        "the follower's rollup of the new landed objects",
+    )?;
+    drop(follower);
     let before_compaction = server.keys("thanh-hoa/landing")?;
     let compacted = succeeded(baocao(&stack, &server, SECRET_KEY).args([
         "compact",
