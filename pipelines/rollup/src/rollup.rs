@@ -302,3 +302,47 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         lineage,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::error::DataFusionError;
+    use datafusion::object_store;
+    use datafusion::parquet::errors::ParquetError;
+
+    use super::*;
+
+    fn object_not_found() -> object_store::Error {
+        object_store::Error::NotFound {
+            path: "landing/submissions/campaign=c/part-1.parquet".into(),
+            source: "404".into(),
+        }
+    }
+
+    /// The shapes a file removed by compaction takes when DataFusion meets it: a local
+    /// open (ENOENT), an object store's 404 on listing or opening, and the same 404
+    /// inside the Parquet reader. Other failures are not retried.
+    #[test]
+    fn a_file_compacted_away_is_told_from_other_failures() {
+        let vanished = [
+            DataFusionError::IoError(std::io::Error::from_raw_os_error(2)),
+            DataFusionError::ObjectStore(Box::new(object_not_found())),
+            DataFusionError::ParquetError(Box::new(ParquetError::External(Box::new(
+                object_not_found(),
+            )))),
+        ];
+        for err in vanished {
+            let err = Error::DataFusion(err);
+            assert!(is_vanished_file(&err), "{err}");
+        }
+        let other = [
+            Error::DataFusion(DataFusionError::Plan("division by zero".into())),
+            Error::DataFusion(DataFusionError::IoError(std::io::Error::from_raw_os_error(
+                13,
+            ))),
+            Error::Request("campaign not found".into()),
+        ];
+        for err in other {
+            assert!(!is_vanished_file(&err), "{err}");
+        }
+    }
+}
