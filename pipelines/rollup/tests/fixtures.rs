@@ -798,18 +798,13 @@ async fn the_production_selection_matches_the_sql_specification() {
     let registry = landed.registry();
     let campaign = registry.campaign("c").expect("campaign");
     let milestone = campaign.milestone("levels").expect("milestone");
+    let landing = Store::local(landed.landing());
     for cut_off in [day(2023, 3, 1), day(2023, 3, 22), day(2023, 4, 30)] {
         let sorted_per_unit =
             |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
-        let spec = baocao_rollup::session(
-            &registry,
-            campaign,
-            milestone,
-            cut_off,
-            &Store::local(landed.landing()),
-        )
-        .await
-        .expect("session");
+        let spec = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
+            .await
+            .expect("session");
         let expected = spec
             .sql(&sorted_per_unit(baocao_rollup::sql::per_unit_sql()))
             .await
@@ -817,15 +812,9 @@ async fn the_production_selection_matches_the_sql_specification() {
             .collect()
             .await
             .expect("spec per_unit");
-        let production = baocao_rollup::session(
-            &registry,
-            campaign,
-            milestone,
-            cut_off,
-            &Store::local(landed.landing()),
-        )
-        .await
-        .expect("session");
+        let production = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
+            .await
+            .expect("session");
         baocao_rollup::latest::register_latest(&production)
             .await
             .expect("selection");
