@@ -3,6 +3,7 @@
 //! messages serialize with serde in the protobuf JSON mapping (so report files in JSON or
 //! TOML use the same field names as the `.proto`).
 
+pub mod canonical;
 pub mod codec;
 
 /// Generated code for package `baocao.v1`.

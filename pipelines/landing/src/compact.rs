@@ -108,16 +108,36 @@ async fn read_file(
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
     let mut batches = Vec::new();
     for batch in reader {
-        let batch = batch?;
-        if batch.schema().fields() != schema.fields() {
-            return Err(Error::Parquet(format!(
+        let batch = widened(batch?, schema).ok_or_else(|| {
+            Error::Parquet(format!(
                 "{}: its columns are not those of this build's schema; not compacted",
                 campaign.join(&file.relative)
-            )));
-        }
+            ))
+        })?;
         batches.push(batch);
     }
     Ok(batches)
+}
+
+/// `batch` in `schema`: as it is, or, for a file landed before columns were added at the
+/// end of the schema, with those (nullable) columns null. `None` for any other difference.
+fn widened(batch: RecordBatch, schema: &SchemaRef) -> Option<RecordBatch> {
+    let have = batch.schema().fields().len();
+    if batch.schema().fields() == schema.fields() {
+        return Some(batch);
+    }
+    let (known, added) = schema.fields().split_at_checked(have)?;
+    if batch.schema().fields().iter().ne(known.iter()) || added.iter().any(|f| !f.is_nullable())
+    {
+        return None;
+    }
+    let mut columns = batch.columns().to_vec();
+    columns.extend(
+        added
+            .iter()
+            .map(|f| arrow::array::new_null_array(f.data_type(), batch.num_rows())),
+    );
+    RecordBatch::try_new(schema.clone(), columns).ok()
 }
 
 fn sorted(table: &RawTable, batches: &[RecordBatch]) -> Result<RecordBatch> {

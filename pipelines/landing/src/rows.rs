@@ -10,6 +10,7 @@ use arrow::array::{
     StringBuilder, TimestampMillisecondBuilder, UInt32Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use baocao_proto::canonical::{canonical_submission_id, content_digest};
 use baocao_proto::v1::{Date, DossierStatus, PlanStatus, ReportEnvelope};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -65,6 +66,8 @@ pub static SUBMISSIONS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         ("notes", Utf8, false),
         ("kafka_partition", Int32, false),
         ("kafka_offset", Int64, false),
+        // Added in round 7: null in files landed before it.
+        ("content_sha256", Utf8, true),
     ])
 });
 
@@ -227,6 +230,7 @@ builders!(SubmissionColumns {
     notes: StringBuilder,
     kafka_partition: Int32Builder,
     kafka_offset: Int64Builder,
+    content_sha256: StringBuilder,
 });
 
 builders!(SystemColumns {
@@ -285,11 +289,17 @@ impl PartitionRows {
         let Some(report) = envelope.report.as_ref() else {
             return;
         };
+        // The id in its one canonical spelling (records from before the gateways wrote
+        // it so are landed the same way), and the digest that tells a repeat from a
+        // conflicting reuse of an id.
+        let submission_id = canonical_submission_id(&report.submission_id)
+            .unwrap_or_else(|| report.submission_id.clone());
+        let digest = hex::encode(content_digest(report));
         let received = received_at(envelope);
         let received_ms = received.timestamp_millis();
         let received_day = date32(baocao_registry::vietnam_date(received));
         let s = &mut self.submissions;
-        s.submission_id.append_value(&report.submission_id);
+        s.submission_id.append_value(&submission_id);
         s.unit_code.append_value(&report.unit_code);
         s.campaign_id.append_value(&report.campaign_id);
         s.as_of
@@ -347,11 +357,12 @@ impl PartitionRows {
         s.notes.append_value(&report.notes);
         s.kafka_partition.append_value(partition);
         s.kafka_offset.append_value(offset);
+        s.content_sha256.append_value(&digest);
         self.submission_rows += 1;
 
         for system in &report.systems {
             let y = &mut self.systems;
-            y.submission_id.append_value(&report.submission_id);
+            y.submission_id.append_value(&submission_id);
             y.unit_code.append_value(&report.unit_code);
             y.campaign_id.append_value(&report.campaign_id);
             y.received_at.append_value(received_ms);

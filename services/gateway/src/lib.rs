@@ -4,6 +4,8 @@
 //! once the broker has acknowledged it (acks=all, idempotent producer).
 
 mod error;
+pub mod guard;
+pub mod index;
 pub mod metrics;
 pub mod producer;
 pub mod rate_limit;

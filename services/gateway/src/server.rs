@@ -14,6 +14,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
+use crate::guard::{FRAMING_BYTES, Guarded, WireLimits};
+use crate::index::{IndexFollower, SubmissionIndex, follow_topic};
 use crate::producer::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use crate::service::{Clock, GatewayParts, ReportingGateway, SystemClock};
 use crate::tls::TlsConfig;
@@ -41,8 +43,6 @@ pub struct GatewayConfig {
     pub max_report_bytes: usize,
     /// Longest free-text field in characters.
     pub max_text_chars: usize,
-    /// Accepted submission ids remembered for repeat detection.
-    pub recent_submissions: usize,
     /// Reports a unit may send per minute (bursts up to this many); more get
     /// RESOURCE_EXHAUSTED with a retry delay. 0: unlimited.
     pub max_reports_per_unit_per_minute: u32,
@@ -62,7 +62,6 @@ impl Default for GatewayConfig {
             max_systems_per_report: limits.max_systems,
             max_report_bytes: limits.max_report_bytes,
             max_text_chars: limits.max_text_chars,
-            recent_submissions: 100_000,
             max_reports_per_unit_per_minute: 30,
             tls: TlsConfig::default(),
         }
@@ -76,6 +75,8 @@ pub struct RunningGateway {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<()>>,
     producer: Arc<ReportProducer>,
+    /// Keeps the submission index following the topic while the gateway runs.
+    _index: IndexFollower,
 }
 
 impl RunningGateway {
@@ -157,15 +158,28 @@ pub async fn start_gateway_with_clock(
         ensure_reports_topic(kafka).await?;
     }
     let producer = Arc::new(ReportProducer::new(kafka)?);
+    let tokens = Arc::new(TokenStore::open(&config.tokens_file)?);
+    // Every accepted submission of the units served, read from the topic before serving,
+    // so a reused id is refused after a restart or when another replica accepted it.
+    let index = Arc::new(SubmissionIndex::default());
+    let serves = {
+        let registry = registry.clone();
+        let jurisdiction = config.jurisdiction.clone();
+        Arc::new(move |code: &str| {
+            registry
+                .unit(code)
+                .is_some_and(|u| u.tier == tier && registry.is_within(u, &jurisdiction))
+        })
+    };
+    let index_follower = follow_topic(kafka, index.clone(), serves).await?;
     let gateway = ReportingGateway::new(GatewayParts {
         registry,
-        tokens: Arc::new(TokenStore::open(&config.tokens_file)?),
         producer: producer.clone(),
         tier,
         jurisdiction: config.jurisdiction.clone(),
         gateway_id: gateway_id.clone(),
         limits,
-        recent_capacity: config.recent_submissions,
+        index,
         rate_limit: config.max_reports_per_unit_per_minute,
         clock,
     });
@@ -187,10 +201,17 @@ pub async fn start_gateway_with_clock(
         .build_v1alpha()
         .map_err(|err| Error::Config(format!("reflection: {err}")))?;
 
-    // The transport refuses anything far above the validated limit before decoding it;
-    // reports between the two get a precise INVALID_ARGUMENT from validation.
-    let transport_limit = limits.max_report_bytes.saturating_mul(2).max(64 * 1024);
-    let service = ReportingServiceServer::new(gateway).max_decoding_message_size(transport_limit);
+    // The guard authenticates before the body is read, reads at most the report limit
+    // and counts systems on the wire; the decoder's limit is the same.
+    let transport_limit = limits.max_report_bytes.saturating_add(FRAMING_BYTES);
+    let service = Guarded::new(
+        ReportingServiceServer::new(gateway).max_decoding_message_size(transport_limit),
+        tokens,
+        WireLimits {
+            max_report_bytes: limits.max_report_bytes,
+            max_systems: limits.max_systems,
+        },
+    );
 
     let listener = TcpListener::bind(&config.listen).await?;
     let local_addr = listener.local_addr()?;
@@ -218,5 +239,6 @@ pub async fn start_gateway_with_clock(
         shutdown: Some(shutdown_tx),
         task,
         producer,
+        _index: index_follower,
     })
 }

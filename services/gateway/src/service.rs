@@ -2,7 +2,7 @@
 //! to this gateway's tier and jurisdiction, validate, write to Kafka, answer OK only once
 //! the write is acknowledged.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use baocao_proto::v1::reporting_service_server::ReportingService;
@@ -13,49 +13,18 @@ use baocao_proto::v1::{
 };
 use baocao_registry::{AdminLevel, Registry, ReportingUnit, vietnam_date};
 use chrono::{Datelike, NaiveDate, Utc};
+use baocao_proto::canonical::{content_digest, normalize_report};
 use prost::Message;
-use sha2::{Digest, Sha256};
 use tonic::{Code, Request, Response, Status};
 
+use crate::index::{Accepted, SubmissionIndex, SubmissionKey};
 use crate::producer::ReportProducer;
 use crate::rate_limit::RateLimiter;
 use crate::status::{
     field_error, invalid_report, permission_denied, rate_limited, unauthenticated,
 };
-use crate::tokens::{TokenRecord, TokenRole, TokenStore};
+use crate::tokens::TokenRecord;
 use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
-
-/// Submission ids this gateway accepted recently, with a digest of their content, so a
-/// retry is answered without writing again and a reused id with other content is refused.
-struct RecentSubmissions {
-    capacity: usize,
-    by_id: HashMap<String, ([u8; 32], pbjson_types::Timestamp)>,
-    order: VecDeque<String>,
-}
-
-impl RecentSubmissions {
-    fn get(&self, id: &str) -> Option<&([u8; 32], pbjson_types::Timestamp)> {
-        self.by_id.get(id)
-    }
-
-    fn insert(&mut self, id: String, digest: [u8; 32], received_at: pbjson_types::Timestamp) {
-        if self.capacity == 0 {
-            return;
-        }
-        if self
-            .by_id
-            .insert(id.clone(), (digest, received_at))
-            .is_none()
-        {
-            self.order.push_back(id);
-        }
-        while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.by_id.remove(&old);
-            }
-        }
-    }
-}
 
 /// Where a gateway reads the time: receipts, "today" for date checks and campaign windows.
 /// Production gateways use [`SystemClock`]; `baocao demo` replays a past campaign with a
@@ -78,25 +47,22 @@ impl Clock for SystemClock {
 pub struct ReportingGateway {
     clock: Arc<dyn Clock>,
     registry: Arc<Registry>,
-    tokens: Arc<TokenStore>,
     producer: Arc<ReportProducer>,
     tier: AdminLevel,
     jurisdiction: String,
     gateway_id: String,
     limits: ReportLimits,
-    recent: Mutex<RecentSubmissions>,
+    index: Arc<SubmissionIndex>,
     rate_limiter: RateLimiter,
-    /// Submission ids being written now: a concurrent retry of the same id waits for the
+    /// (unit, submission id) keys being written now: a concurrent retry waits for the
     /// first attempt's outcome instead of writing a second copy.
-    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Mutex<HashMap<SubmissionKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Everything a gateway needs, already opened.
 pub struct GatewayParts {
     /// The loaded registry.
     pub registry: Arc<Registry>,
-    /// The token store.
-    pub tokens: Arc<TokenStore>,
     /// The Kafka producer.
     pub producer: Arc<ReportProducer>,
     /// Tier of units served.
@@ -107,8 +73,8 @@ pub struct GatewayParts {
     pub gateway_id: String,
     /// Report size limits.
     pub limits: ReportLimits,
-    /// How many accepted submission ids to remember for repeat detection.
-    pub recent_capacity: usize,
+    /// Accepted submissions of the units served, kept current from the topic.
+    pub index: Arc<SubmissionIndex>,
     /// Reports per unit per minute (0: unlimited).
     pub rate_limit: u32,
     /// The time source.
@@ -121,57 +87,36 @@ impl ReportingGateway {
         ReportingGateway {
             clock: parts.clock,
             registry: parts.registry,
-            tokens: parts.tokens,
             producer: parts.producer,
             tier: parts.tier,
             jurisdiction: parts.jurisdiction,
             gateway_id: parts.gateway_id,
             limits: parts.limits,
-            recent: Mutex::new(RecentSubmissions {
-                capacity: parts.recent_capacity,
-                by_id: HashMap::new(),
-                order: VecDeque::new(),
-            }),
+            index: parts.index,
             in_flight: Mutex::new(HashMap::new()),
             rate_limiter: RateLimiter::new(parts.rate_limit),
         }
     }
 
-    fn authenticate<T>(&self, request: &Request<T>) -> Result<TokenRecord, Status> {
-        let Some(value) = request.metadata().get("authorization") else {
-            return Err(unauthenticated(
-                "missing `authorization: Bearer <token>` metadata",
-            ));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| unauthenticated("authorization metadata must be `Bearer <token>`"))?;
-        let record = self
-            .tokens
-            .authenticate(token)
-            .ok_or_else(|| unauthenticated("unknown or revoked token"))?;
-        if record.role != TokenRole::Unit {
-            return Err(permission_denied(
-                "an analyst token cannot use the reporting service; use the SQL endpoint"
-                    .to_string(),
-            ));
-        }
-        Ok(record)
+    /// The caller, authenticated by the guard before the body was decoded
+    /// ([`crate::guard`]).
+    fn caller<T>(request: &Request<T>) -> Result<TokenRecord, Status> {
+        request
+            .extensions()
+            .get::<TokenRecord>()
+            .cloned()
+            .ok_or_else(|| unauthenticated("missing `authorization: Bearer <token>` metadata"))
+    }
+
+    /// Whether this gateway serves the unit with this code (its tier, in its jurisdiction).
+    pub fn serves_code(&self, code: &str) -> bool {
+        self.registry.unit(code).is_some_and(|unit| self.serves(unit))
     }
 
     fn serves(&self, unit: &ReportingUnit) -> bool {
         unit.tier == self.tier && self.registry.is_within(unit, &self.jurisdiction)
     }
 
-    fn recent_lookup(&self, id: &str) -> Option<([u8; 32], pbjson_types::Timestamp)> {
-        self.recent.lock().ok()?.get(id).cloned()
-    }
 }
 
 fn date_message(day: NaiveDate) -> Date {
@@ -201,27 +146,34 @@ fn timestamp(now: chrono::DateTime<Utc>) -> pbjson_types::Timestamp {
 }
 
 impl ReportingGateway {
-    /// Answers a valid report: a repeat of an accepted id, a refusal of a reused id, or a
-    /// durable write to Kafka. Called with the submission id's lock held, so concurrent
-    /// attempts with one id produce one record.
+    /// Answers a valid report: a repeat of an accepted (unit, id), a refusal of a reused
+    /// one, or a durable write to Kafka. Called with the key's lock held, so concurrent
+    /// attempts with one key produce one record.
     async fn accept(
         &self,
         report: baocao_proto::v1::StatusReport,
+        key: &SubmissionKey,
         digest: [u8; 32],
         caller: &TokenRecord,
         now: chrono::DateTime<Utc>,
     ) -> Result<Response<SubmitReportResponse>, Status> {
-        if let Some((known, received_at)) = self.recent_lookup(&report.submission_id) {
-            if known != digest {
+        if let Some(known) = self.index.get(key) {
+            if known.digest != digest {
                 return Err(field_error(
                     Code::AlreadyExists,
                     "report.submission_id",
-                    "this submission_id was already accepted with different content; a correction needs a new submission_id",
+                    &format!(
+                        "unit `{}` already sent this submission_id with different content (accepted at {}); a correction needs a new submission_id",
+                        key.unit,
+                        chrono::DateTime::from_timestamp(known.received_at.seconds, 0)
+                            .unwrap_or_default()
+                            .format("%Y-%m-%dT%H:%M:%SZ")
+                    ),
                 ));
             }
             return Ok(Response::new(SubmitReportResponse {
                 submission_id: report.submission_id,
-                received_at: Some(received_at),
+                received_at: Some(known.received_at),
                 repeat: true,
                 gateway_id: self.gateway_id.clone(),
             }));
@@ -231,7 +183,6 @@ impl ReportingGateway {
         let submission_id = report.submission_id.clone();
         // Keyed by the unit reported on (its versions stay in order on one partition),
         // which differs from the caller when an office submits on a commune's behalf.
-        let key = report.unit_code.clone();
         let envelope = ReportEnvelope {
             schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
             report: Some(report),
@@ -241,10 +192,13 @@ impl ReportingGateway {
             authenticated_unit: caller.unit.clone(),
         };
         let started = std::time::Instant::now();
-        let (partition, offset) = self.producer.send(&key, &envelope.encode_to_vec()).await?;
+        let (partition, offset) = self
+            .producer
+            .send(&key.unit, &envelope.encode_to_vec())
+            .await?;
         crate::metrics::record_produce_latency(&self.gateway_id, started.elapsed());
         tracing::info!(
-            unit = %key,
+            unit = %key.unit,
             submitted_by = %caller.unit,
             submission_id = %submission_id,
             partition,
@@ -252,9 +206,13 @@ impl ReportingGateway {
             produce_ms = started.elapsed().as_millis() as u64,
             "report accepted"
         );
-        if let Ok(mut recent) = self.recent.lock() {
-            recent.insert(submission_id.clone(), digest, received_at);
-        }
+        self.index.record(
+            key.clone(),
+            Accepted {
+                digest,
+                received_at,
+            },
+        );
         Ok(Response::new(SubmitReportResponse {
             submission_id,
             received_at: Some(received_at),
@@ -263,14 +221,15 @@ impl ReportingGateway {
         }))
     }
 
-    /// SubmitReport without the metrics: authenticate, check the unit, validate, then
-    /// [`ReportingGateway::accept`] under the submission id's lock.
+    /// SubmitReport without the metrics: the caller (authenticated by the guard), the
+    /// unit, validation of the report in canonical form, then
+    /// [`ReportingGateway::accept`] under the (unit, submission id) lock.
     async fn submit(
         &self,
         request: Request<SubmitReportRequest>,
     ) -> Result<Response<SubmitReportResponse>, Status> {
-        let caller = self.authenticate(&request)?;
-        let Some(report) = request.into_inner().report else {
+        let caller = Self::caller(&request)?;
+        let Some(mut report) = request.into_inner().report else {
             return Err(field_error(Code::InvalidArgument, "report", "is required"));
         };
         if report.unit_code.is_empty() {
@@ -311,13 +270,15 @@ impl ReportingGateway {
             )));
         }
 
-        let encoded = report.encode_to_vec();
+        // One spelling of the id and of line breaks, before validation and the digest.
+        normalize_report(&mut report);
+        let encoded_len = report.encoded_len();
         let now = self.clock.now();
         let context = ValidationContext {
             registry: &self.registry,
             today: vietnam_date(now),
             limits: self.limits,
-            encoded_len: encoded.len(),
+            encoded_len,
         };
         let violations = validate_report(&report, unit, &context);
         if !violations.is_empty() {
@@ -325,21 +286,25 @@ impl ReportingGateway {
             return Err(invalid_report(&violations));
         }
 
-        let digest: [u8; 32] = Sha256::digest(&encoded).into();
+        let digest = content_digest(&report);
+        let key = SubmissionKey {
+            unit: unit.code.clone(),
+            id: report.submission_id.clone(),
+        };
         // Released on drop, so also when the client goes away mid-produce.
         let id_lock = IdLock {
             gateway: self,
-            id: report.submission_id.clone(),
-            lock: self.id_lock(&report.submission_id),
+            lock: self.id_lock(&key),
+            key,
         };
         let _attempt = id_lock.lock.lock().await;
-        self.accept(report, digest, &caller, now).await
+        self.accept(report, &id_lock.key, digest, &caller, now).await
     }
 
-    /// The lock serializing attempts with the same submission id.
-    fn id_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    /// The lock serializing attempts with the same (unit, submission id).
+    fn id_lock(&self, key: &SubmissionKey) -> Arc<tokio::sync::Mutex<()>> {
         match self.in_flight.lock() {
-            Ok(mut map) => map.entry(id.to_string()).or_default().clone(),
+            Ok(mut map) => map.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::new(tokio::sync::Mutex::new(())),
         }
     }
@@ -349,7 +314,7 @@ impl ReportingGateway {
 /// holds or waits for it.
 struct IdLock<'a> {
     gateway: &'a ReportingGateway,
-    id: String,
+    key: SubmissionKey,
     lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -358,7 +323,7 @@ impl Drop for IdLock<'_> {
         if let Ok(mut map) = self.gateway.in_flight.lock() {
             // Two references: the map's and ours. More means another attempt is waiting.
             if Arc::strong_count(&self.lock) <= 2 {
-                map.remove(&self.id);
+                map.remove(&self.key);
             }
         }
     }
@@ -376,24 +341,24 @@ impl ReportingService for ReportingGateway {
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
-        self.authenticate(&request)?;
+        Self::caller(&request)?;
         let code = request.into_inner().code;
         self.registry
             .unit(&code)
             .map(|u| Response::new(unit_message(u)))
-            .ok_or_else(|| Status::not_found(format!("unknown unit `{code}`")))
+            .ok_or_else(|| Status::not_found(format!("unknown unit `{}`", shown(&code))))
     }
 
     async fn list_units(
         &self,
         request: Request<ListUnitsRequest>,
     ) -> Result<Response<ListUnitsResponse>, Status> {
-        self.authenticate(&request)?;
+        Self::caller(&request)?;
         let request = request.into_inner();
         if !request.parent_code.is_empty() && self.registry.unit(&request.parent_code).is_none() {
             return Err(Status::not_found(format!(
                 "unknown unit `{}`",
-                request.parent_code
+                shown(&request.parent_code)
             )));
         }
         let page_size = match request.page_size {
@@ -419,7 +384,14 @@ impl ReportingService for ReportingGateway {
             })?
         };
         let children = self.registry.children(&request.parent_code);
-        let end = (start + page_size).min(children.len());
+        if start > children.len() {
+            return Err(field_error(
+                Code::InvalidArgument,
+                "page_token",
+                "is not a token from a previous page",
+            ));
+        }
+        let end = start.saturating_add(page_size).min(children.len());
         let units = children
             .get(start..end)
             .unwrap_or(&[])
@@ -442,7 +414,7 @@ impl ReportingService for ReportingGateway {
         &self,
         request: Request<ListCampaignsRequest>,
     ) -> Result<Response<ListCampaignsResponse>, Status> {
-        self.authenticate(&request)?;
+        Self::caller(&request)?;
         let today = vietnam_date(self.clock.now());
         let campaigns = self
             .registry

@@ -7,15 +7,36 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 use crate::Error;
 use crate::validate::Violation;
 
-/// Most violations listed in one answer. A report with thousands of problems (a
-/// malicious or broken client) still gets an answer that fits in HTTP/2 trailers.
-const MAX_LISTED_VIOLATIONS: usize = 100;
+/// Bytes of field paths and reasons listed in one answer. With the message and the
+/// encoding (`grpc-status-details-bin` is base64, `grpc-message` percent-encoded) every
+/// answer stays under [`MAX_ERROR_METADATA_BYTES`], below the 8 KiB metadata limit of
+/// C-core gRPC clients (Python, C++, C#, Ruby, PHP), which otherwise report
+/// RESOURCE_EXHAUSTED instead of the list of problems.
+const LISTED_VIOLATION_BYTES: usize = 2_800;
 
-/// Violations repeated in the status message (all of them are in the details).
+/// Longest status message in bytes (before percent-encoding).
+const MAX_MESSAGE_BYTES: usize = 400;
+
+/// What every error answer's trailers stay under, in bytes.
+pub const MAX_ERROR_METADATA_BYTES: usize = 7 * 1024;
+
+/// Violations repeated in the status message (all listed ones are in the details).
 const MAX_SUMMARIZED_VIOLATIONS: usize = 5;
 
-/// INVALID_ARGUMENT with a `google.rpc.BadRequest` listing the violations (the first
-/// [`MAX_LISTED_VIOLATIONS`], then one entry saying how many more).
+/// `text` cut to at most `max` bytes at a character boundary, with "…" when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// INVALID_ARGUMENT with a `google.rpc.BadRequest` listing the violations, as many as
+/// fit in [`LISTED_VIOLATION_BYTES`], then one entry saying how many more there are.
 pub fn invalid_report(violations: &[Violation]) -> Status {
     let mut summary = violations
         .iter()
@@ -26,25 +47,34 @@ pub fn invalid_report(violations: &[Violation]) -> Status {
     if violations.len() > MAX_SUMMARIZED_VIOLATIONS {
         summary.push_str("; …");
     }
-    let mut field_violations: Vec<FieldViolation> = violations
-        .iter()
-        .take(MAX_LISTED_VIOLATIONS)
-        .map(|v| FieldViolation::new(v.field.clone(), v.reason.clone()))
-        .collect();
-    if violations.len() > MAX_LISTED_VIOLATIONS {
+    let mut budget = LISTED_VIOLATION_BYTES;
+    let mut field_violations: Vec<FieldViolation> = Vec::new();
+    for v in violations {
+        // A field path and a reason never take more than a quarter of the budget.
+        let field = cut(&v.field, LISTED_VIOLATION_BYTES / 4);
+        let reason = cut(&v.reason, LISTED_VIOLATION_BYTES / 4);
+        let cost = field.len() + reason.len() + 8;
+        if cost > budget {
+            break;
+        }
+        budget -= cost;
+        field_violations.push(FieldViolation::new(field, reason));
+    }
+    let unlisted = violations.len() - field_violations.len();
+    if unlisted > 0 {
         field_violations.push(FieldViolation::new(
             "report",
-            format!(
-                "{} more problems not listed; fix the ones above and send again",
-                violations.len() - MAX_LISTED_VIOLATIONS
-            ),
+            format!("… and {unlisted} more problems not listed; fix the ones above and send again"),
         ));
     }
     Status::with_error_details(
         Code::InvalidArgument,
-        format!(
-            "report refused ({} problem(s)): {summary}",
-            violations.len()
+        cut(
+            &format!(
+                "report refused ({} problem(s)): {summary}",
+                violations.len()
+            ),
+            MAX_MESSAGE_BYTES,
         ),
         ErrorDetails::with_bad_request(field_violations),
     )
@@ -52,6 +82,8 @@ pub fn invalid_report(violations: &[Violation]) -> Status {
 
 /// A single-field refusal with the given code (e.g. ALREADY_EXISTS for a reused id).
 pub fn field_error(code: Code, field: &str, reason: &str) -> Status {
+    let field = cut(field, MAX_MESSAGE_BYTES / 4);
+    let reason = cut(reason, MAX_MESSAGE_BYTES);
     Status::with_error_details(
         code,
         format!("{field}: {reason}"),
@@ -97,8 +129,18 @@ impl From<Error> for Status {
 mod tests {
     use super::*;
 
+    /// Bytes of the metadata an answer with `status` carries.
+    fn metadata_bytes(status: &Status) -> usize {
+        let mut headers = tonic::codegen::http::HeaderMap::new();
+        status.add_header(&mut headers).expect("headers");
+        headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum()
+    }
+
     #[test]
-    fn thousands_of_violations_are_capped_with_a_count_of_the_rest() {
+    fn thousands_of_violations_are_summarised_within_the_metadata_limit() {
         let violations: Vec<Violation> = (0..5_000)
             .map(|i| Violation {
                 field: format!("report.systems[{i}].name"),
@@ -110,17 +152,36 @@ mod tests {
             .get_details_bad_request()
             .map(|b| b.field_violations)
             .unwrap_or_default();
-        assert_eq!(listed.len(), MAX_LISTED_VIOLATIONS + 1);
+        let last = listed.last().expect("a summary entry");
+        let more = 5_000 - (listed.len() - 1);
         assert!(
-            listed[MAX_LISTED_VIOLATIONS]
-                .description
-                .starts_with("4900 more")
+            last.description.starts_with(&format!("… and {more} more problems")),
+            "{}",
+            last.description
         );
+        assert!(listed.len() > 50, "a useful number are listed: {}", listed.len());
         assert!(
             status
                 .message()
                 .starts_with("report refused (5000 problem(s))")
         );
-        assert!(status.message().len() < 1_000);
+        assert!(metadata_bytes(&status) < MAX_ERROR_METADATA_BYTES);
+    }
+
+    #[test]
+    fn long_vietnamese_reasons_stay_within_the_metadata_limit() {
+        // The worst case: long reasons full of multi-byte characters, which
+        // percent-encoding triples in `grpc-message`.
+        let reason = "tên hệ thống camera giám sát không hợp lệ ".repeat(40);
+        let violations: Vec<Violation> = (0..500)
+            .map(|i| Violation {
+                field: format!("report.systems[{i}].name"),
+                reason: reason.clone(),
+            })
+            .collect();
+        let status = invalid_report(&violations);
+        assert!(metadata_bytes(&status) < MAX_ERROR_METADATA_BYTES, "{}", metadata_bytes(&status));
+        let single = field_error(Code::AlreadyExists, "report.submission_id", &reason.repeat(10));
+        assert!(metadata_bytes(&single) < MAX_ERROR_METADATA_BYTES);
     }
 }

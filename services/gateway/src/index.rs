@@ -1,0 +1,259 @@
+//! The gateway's record of every accepted submission of the units it serves, keyed by
+//! (unit, submission id) and rebuilt from the reports topic: read to its end before the
+//! gateway serves, then followed, so a repeat is answered as a repeat and a reused id
+//! with other content is refused whichever replica accepted the first one, and after any
+//! restart. The topic is the truth; this is a view of it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use baocao_proto::canonical::{canonical_submission_id, content_digest};
+use baocao_proto::v1::ReportEnvelope;
+use prost::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{Message as _, Offset, TopicPartitionList};
+use tokio::task::JoinHandle;
+
+use crate::producer::KafkaConfig;
+use crate::{Error, Result};
+
+/// The idempotency key of a report: two units may use the same id.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct SubmissionKey {
+    /// The unit reported on.
+    pub unit: String,
+    /// The canonical submission id.
+    pub id: String,
+}
+
+/// What was accepted under a key: the content digest and the receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    /// [`content_digest`] of the accepted report.
+    pub digest: [u8; 32],
+    /// When it was accepted.
+    pub received_at: pbjson_types::Timestamp,
+}
+
+/// Accepted submissions by key; the first acceptance of a key wins, as in the rollup.
+#[derive(Default)]
+pub struct SubmissionIndex {
+    entries: RwLock<HashMap<SubmissionKey, Accepted>>,
+}
+
+impl SubmissionIndex {
+    /// What was accepted under `key`, if anything.
+    pub fn get(&self, key: &SubmissionKey) -> Option<Accepted> {
+        self.entries.read().ok()?.get(key).copied()
+    }
+
+    /// Records an acceptance unless the key already has one.
+    pub fn record(&self, key: SubmissionKey, accepted: Accepted) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.entry(key).or_insert(accepted);
+        }
+    }
+
+    /// Keys held.
+    pub fn len(&self) -> usize {
+        self.entries.read().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records the envelope of one topic record if its unit is one of `serves`. Records
+    /// that are not envelopes are skipped (the landing dead-letters them).
+    fn apply(&self, payload: &[u8], serves: &dyn Fn(&str) -> bool) {
+        let Ok(envelope) = ReportEnvelope::decode(payload) else {
+            return;
+        };
+        let (Some(report), Some(received_at)) = (envelope.report, envelope.received_at) else {
+            return;
+        };
+        if !serves(&report.unit_code) {
+            return;
+        }
+        let id = canonical_submission_id(&report.submission_id)
+            .unwrap_or_else(|| report.submission_id.clone());
+        let accepted = Accepted {
+            digest: content_digest(&report),
+            received_at,
+        };
+        self.record(
+            SubmissionKey {
+                unit: report.unit_code,
+                id,
+            },
+            accepted,
+        );
+    }
+}
+
+/// The consumer that keeps an index current; dropping it stops following.
+pub struct IndexFollower {
+    task: JoinHandle<()>,
+}
+
+impl Drop for IndexFollower {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Longest wait for the next record while reading the topic to its end at start.
+const CATCH_UP_STALL: Duration = Duration::from_secs(60);
+
+/// Reads the reports topic from its beginning into `index` (units for which `serves` is
+/// true) up to the end it had when called, then follows it in the background.
+pub async fn follow_topic(
+    kafka: &KafkaConfig,
+    index: Arc<SubmissionIndex>,
+    serves: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+) -> Result<IndexFollower> {
+    let started = Instant::now();
+    let consumer: StreamConsumer = kafka
+        .client_config()
+        .set("group.id", "baocao-gateway-index")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .map_err(|err| Error::Kafka(format!("submission index consumer: {err}")))?;
+    let topic = kafka.reports_topic.clone();
+    let ends = partition_ends(&consumer, &topic)?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in ends.keys() {
+        assignment
+            .add_partition_offset(&topic, *partition, Offset::Beginning)
+            .map_err(|err| Error::Kafka(format!("submission index: {err}")))?;
+    }
+    consumer
+        .assign(&assignment)
+        .map_err(|err| Error::Kafka(format!("submission index: {err}")))?;
+
+    let mut remaining: HashMap<i32, i64> = ends
+        .into_iter()
+        .filter(|(_, (low, high))| high > low)
+        .map(|(partition, (_, high))| (partition, high))
+        .collect();
+    let mut records = 0u64;
+    while !remaining.is_empty() {
+        let message = tokio::time::timeout(CATCH_UP_STALL, consumer.recv())
+            .await
+            .map_err(|_| {
+                Error::Kafka(format!(
+                    "submission index: no record from topic {topic} for {} s while reading it to its end ({records} read)",
+                    CATCH_UP_STALL.as_secs()
+                ))
+            })?
+            .map_err(|err| Error::Kafka(format!("submission index: read {topic}: {err}")))?;
+        records += 1;
+        if let Some(payload) = message.payload() {
+            index.apply(payload, serves.as_ref());
+        }
+        if remaining
+            .get(&message.partition())
+            .is_some_and(|end| message.offset() + 1 >= *end)
+        {
+            remaining.remove(&message.partition());
+        }
+    }
+    tracing::info!(
+        %topic,
+        records,
+        submissions = index.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "submission index read from the topic"
+    );
+    let task = tokio::spawn(async move {
+        loop {
+            match consumer.recv().await {
+                Ok(message) => {
+                    if let Some(payload) = message.payload() {
+                        index.apply(payload, serves.as_ref());
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "submission index: reading the topic failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(IndexFollower { task })
+}
+
+/// (low, high) watermark of every partition of `topic`.
+fn partition_ends(consumer: &StreamConsumer, topic: &str) -> Result<HashMap<i32, (i64, i64)>> {
+    let timeout = Duration::from_secs(10);
+    let metadata = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(|err| Error::Kafka(format!("submission index: metadata of {topic}: {err}")))?;
+    let mut ends = HashMap::new();
+    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
+        let watermarks = consumer
+            .fetch_watermarks(topic, partition.id(), timeout)
+            .map_err(|err| Error::Kafka(format!("submission index: end of {topic}: {err}")))?;
+        ends.insert(partition.id(), watermarks);
+    }
+    if ends.is_empty() {
+        return Err(Error::Kafka(format!(
+            "submission index: topic {topic} has no partitions (does it exist?)"
+        )));
+    }
+    Ok(ends)
+}
+
+#[cfg(test)]
+mod tests {
+    use baocao_proto::v1::StatusReport;
+
+    use super::*;
+
+    fn envelope(unit: &str, id: &str, notes: &str, seconds: i64) -> Vec<u8> {
+        ReportEnvelope {
+            schema_version: 1,
+            report: Some(StatusReport {
+                unit_code: unit.into(),
+                submission_id: id.into(),
+                notes: notes.into(),
+                ..Default::default()
+            }),
+            received_at: Some(pbjson_types::Timestamp { seconds, nanos: 0 }),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn keys_are_per_unit_in_canonical_form_and_the_first_acceptance_wins() {
+        let index = SubmissionIndex::default();
+        let id = "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50";
+        let serves = |unit: &str| unit != "other";
+        index.apply(&envelope("a", id, "first", 1), &serves);
+        index.apply(&envelope("a", &id.to_uppercase(), "second", 2), &serves);
+        index.apply(&envelope("b", id, "b's own", 3), &serves);
+        index.apply(&envelope("other", id, "not served", 4), &serves);
+        index.apply(b"\xff\xff not an envelope", &serves);
+        assert_eq!(index.len(), 2);
+        let key = |unit: &str| SubmissionKey {
+            unit: unit.into(),
+            id: id.into(),
+        };
+        let a = index.get(&key("a")).expect("a");
+        assert_eq!(a.received_at.seconds, 1);
+        let first = StatusReport {
+            unit_code: "a".into(),
+            submission_id: id.into(),
+            notes: "first".into(),
+            ..Default::default()
+        };
+        assert_eq!(a.digest, content_digest(&first));
+        assert_eq!(index.get(&key("b")).map(|b| b.received_at.seconds), Some(3));
+        assert_eq!(index.get(&key("other")), None);
+    }
+}
