@@ -60,6 +60,12 @@ pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode>
             who("reporter_position"),
             who("reporter_phone"),
         );
+        if version.contents > 1 {
+            println!(
+                "  CONFLICT: {} different contents were accepted under this submission_id (two gateway replicas at once); the first acceptance, shown here, is counted",
+                version.contents
+            );
+        }
         match previous.filter(|p| p.campaign_id == version.campaign_id) {
             None => println!(
                 "  first report for {}: {} systems",

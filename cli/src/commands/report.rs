@@ -52,6 +52,8 @@ mod tests {
             Some(2)
         );
         assert_eq!(report.budget_allocated_vnd, 150_000_000);
+        // No fixed id: every copy of the template gets its own from `submit`.
+        assert!(report.submission_id.is_empty());
         // JSON round trip keeps everything.
         let json = serde_json::to_string(&report).expect("json");
         let back: baocao_proto::v1::StatusReport =

@@ -145,11 +145,13 @@ pub fn print_headline(data: &ReportData) {
         data.milestone_name, data.lineage.cut_off_date
     );
     println!(
-        "    units: {} expected, {} reported ({} on time, {} late), {} missing — completeness {}",
+        "    units: {} expected, {} reported ({} on time, {} late), {} not updated since {}, {} missing — completeness {}",
         vn_number(p.units_expected),
         vn_number(p.units_reported),
         vn_number(p.units_on_time),
         vn_number(p.units_late),
+        vn_number(p.units_not_updated),
+        data.lineage.window_opens_on,
         vn_number(p.units_missing),
         vn_percent(p.units_reported, p.units_expected)
     );
@@ -168,6 +170,18 @@ pub fn print_headline(data: &ReportData) {
         vn_number(data.lineage.units),
         vn_number(data.lineage.landed_rows)
     );
+    if !data.lineage.stray_units.is_empty() {
+        println!(
+            "    left out: reports of {} units not in the register (lineage.json)",
+            vn_number(data.lineage.stray_units.len() as i64)
+        );
+    }
+    if !data.lineage.conflicts.is_empty() {
+        println!(
+            "    CONFLICTS: {} submission ids accepted with different contents; first acceptance counted (lineage.json, baocao history)",
+            vn_number(data.lineage.conflicts.len() as i64)
+        );
+    }
 }
 
 pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> {

@@ -56,11 +56,11 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
     ("systems_raw", "every landed camera-system row"),
     (
         "submissions",
-        "accepted submissions, one row per submission_id (first acceptance)",
+        "accepted submissions, one row per (unit_code, submission_id) (first acceptance)",
     ),
     (
         "systems",
-        "camera systems of accepted submissions, one row per (submission_id, system_code)",
+        "camera systems of accepted submissions, one row per (unit_code, submission_id, system_code)",
     ),
     (
         "unit_state",
@@ -289,17 +289,25 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     let systems = raw_frame(&ctx, &sources.landing.join("systems"), &SYSTEMS_SCHEMA).await?;
     ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
     let views = [
+        // One row per (unit, submission id): its first acceptance. Two units may use one id.
         "CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank) FROM (
-           SELECT *, ROW_NUMBER() OVER (PARTITION BY submission_id
+           SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code, submission_id
              ORDER BY received_at, kafka_partition, kafka_offset) AS copy_rank
            FROM submissions_raw) WHERE copy_rank = 1",
+        // The systems of that counted copy (the record at its Kafka position), one of each
+        // code should the record have landed twice.
         "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (
-           SELECT *, ROW_NUMBER() OVER (PARTITION BY submission_id, system_code
-             ORDER BY kafka_partition, kafka_offset) AS copy_rank
-           FROM systems_raw) WHERE copy_rank = 1",
+           SELECT y.*, ROW_NUMBER() OVER (
+               PARTITION BY y.campaign_id, y.unit_code, y.submission_id, y.system_code
+               ORDER BY y.received_date) AS copy_rank
+           FROM systems_raw y JOIN submissions s
+             ON y.campaign_id = s.campaign_id AND y.unit_code = s.unit_code
+            AND y.submission_id = s.submission_id
+            AND y.kafka_partition = s.kafka_partition AND y.kafka_offset = s.kafka_offset)
+         WHERE copy_rank = 1",
         "CREATE VIEW unit_state AS SELECT * EXCLUDE (version_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code
-             ORDER BY received_at DESC, submission_id DESC) AS version_rank
+             ORDER BY received_at DESC, kafka_partition DESC, kafka_offset DESC) AS version_rank
            FROM submissions) WHERE version_rank = 1",
         // The state at the end of every week in which reports arrived (weeks start on
         // Monday 00:00 UTC): each unit's latest report by then, its systems summed.
@@ -309,7 +317,7 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
          state AS (
            SELECT w.campaign_id, w.week_start, s.unit_code, s.submission_id,
              ROW_NUMBER() OVER (PARTITION BY w.campaign_id, w.week_start, s.unit_code
-               ORDER BY s.received_at DESC, s.submission_id DESC) AS version_rank
+               ORDER BY s.received_at DESC, s.kafka_partition DESC, s.kafka_offset DESC) AS version_rank
            FROM weeks w JOIN submissions s
              ON s.campaign_id = w.campaign_id AND s.received_at < w.week_start + INTERVAL '7 days')
          SELECT st.campaign_id, st.week_start,
@@ -317,7 +325,9 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
            count(y.system_code) AS systems,
            sum(CASE WHEN y.dossier_status = 'approved' THEN 1 ELSE 0 END) AS approved,
            sum(CASE WHEN y.plan_status = 'implemented' THEN 1 ELSE 0 END) AS implemented
-         FROM state st LEFT JOIN systems y ON y.submission_id = st.submission_id
+         FROM state st LEFT JOIN systems y
+           ON y.campaign_id = st.campaign_id AND y.unit_code = st.unit_code
+          AND y.submission_id = st.submission_id
          WHERE st.version_rank = 1
          GROUP BY st.campaign_id, st.week_start",
     ];

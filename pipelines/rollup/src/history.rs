@@ -22,7 +22,8 @@ const WHO: [&str; 7] = [
 ];
 
 /// Columns that are bookkeeping, not content: never compared.
-const NOT_CONTENT: [&str; 8] = [
+const NOT_CONTENT: [&str; 9] = [
+    "content_sha256",
     "submission_id",
     "unit_code",
     "campaign_id",
@@ -46,6 +47,9 @@ pub struct Version {
     pub fields: BTreeMap<String, String>,
     /// Systems by system code, each with its fields.
     pub systems: BTreeMap<String, BTreeMap<String, String>>,
+    /// Contents landed under this id for this unit: more than one is a conflict (two
+    /// replicas accepted a reused id at once); the first acceptance, shown, is counted.
+    pub contents: usize,
 }
 
 /// A change between two consecutive versions.
@@ -141,6 +145,33 @@ fn rows(batches: &[RecordBatch]) -> Result<Vec<BTreeMap<String, String>>> {
     Ok(out)
 }
 
+/// Per submission id of `unit`, the distinct contents landed under it (copies landed
+/// before digests were recorded count as one content).
+async fn contents_per_id(
+    ctx: &SessionContext,
+    unit: &str,
+    campaign: Option<&str>,
+) -> Result<BTreeMap<String, usize>> {
+    let mut raw = ctx
+        .table("submissions_raw")
+        .await?
+        .filter(col("unit_code").eq(lit(unit)))?;
+    if let Some(campaign) = campaign {
+        raw = raw.filter(col("campaign_id").eq(lit(campaign)))?;
+    }
+    let raw = raw
+        .filter(col("content_sha256").is_not_null())?
+        .select(vec![col("submission_id"), col("content_sha256")])?
+        .distinct()?;
+    let mut contents: BTreeMap<String, usize> = BTreeMap::new();
+    for row in rows(&raw.collect().await?)? {
+        *contents
+            .entry(row.get("submission_id").cloned().unwrap_or_default())
+            .or_default() += 1;
+    }
+    Ok(contents)
+}
+
 /// Every accepted version of `unit`'s reports (optionally of one campaign), oldest first.
 /// `ctx` is a catalog session (`catalog::catalog_session`).
 pub async fn unit_history(
@@ -162,11 +193,16 @@ pub async fn unit_history(
     }
     let submissions = rows(
         &submissions
-            .sort(vec![col("received_at").sort(true, false)])?
+            .sort(vec![
+                col("received_at").sort(true, false),
+                col("kafka_partition").sort(true, false),
+                col("kafka_offset").sort(true, false),
+            ])?
             .collect()
             .await?,
     )?;
     let systems = rows(&systems.collect().await?)?;
+    let contents = contents_per_id(ctx, unit, campaign).await?;
     let versions = submissions
         .into_iter()
         .map(|row| {
@@ -177,6 +213,7 @@ pub async fn unit_history(
                 who: BTreeMap::new(),
                 fields: BTreeMap::new(),
                 systems: BTreeMap::new(),
+                contents: contents.get(&id).copied().unwrap_or(1),
             };
             for (column, value) in row {
                 if WHO.contains(&column.as_str()) {

@@ -1,4 +1,4 @@
-//! The selection of the rollup, in one pass per table: one accepted copy per submission id, each
+//! The selection of the rollup, in one pass per table: one accepted copy per (unit, submission id), each
 //! unit's latest version, and one copy of each of its systems: the tables `latest` and
 //! `latest_systems` that [`crate::sql`]'s selection CTEs specify in SQL.
 //!
@@ -9,9 +9,8 @@
 //! same thing in a few milliseconds. `baocao bench rollup` checks that the summaries
 //! built on this agree, cell by cell, with DuckDB running the SQL text.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-
-use std::collections::{HashMap, HashSet};
 
 use arrow::array::{
     Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
@@ -20,6 +19,7 @@ use arrow::array::{
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
+use serde::{Deserialize, Serialize};
 
 use crate::rollup::query;
 use crate::sql::{LATEST_UNIT_COLUMNS, SYSTEM_COLUMNS};
@@ -63,9 +63,81 @@ fn timezone(batch: &RecordBatch, name: &str) -> Result<Option<Arc<str>>> {
     }
 }
 
-/// `latest`: each unit's latest accepted version before the cut-off, its columns
-/// `unit_code, submission_id, received_at` and [`LATEST_UNIT_COLUMNS`], plus
-/// `first_received_at` (its first accepted version) and `version_count`.
+/// Where and when one landed copy of a submission was accepted: its order among copies
+/// and versions (receipt, then Kafka position).
+type Position = (i64, i32, i64);
+
+/// The columns of the in-scope submissions the selection reads.
+struct InScope<'a> {
+    ids: &'a StringArray,
+    units: &'a StringArray,
+    received: &'a TimestampMillisecondArray,
+    partitions: &'a Int32Array,
+    offsets: &'a Int64Array,
+    digests: &'a StringArray,
+}
+
+impl InScope<'_> {
+    fn position(&self, row: usize) -> Position {
+        (
+            self.received.value(row),
+            self.partitions.value(row),
+            self.offsets.value(row),
+        )
+    }
+
+    fn digest(&self, row: usize) -> Option<&str> {
+        self.digests.is_valid(row).then(|| self.digests.value(row))
+    }
+}
+
+/// Per (unit, submission id): the first copy, and whether another copy had other content.
+struct Copies {
+    first: usize,
+    copies: i64,
+    conflicting: bool,
+}
+
+/// The first copy of each (unit, submission id) of the registry's units; the others'
+/// rows are counted apart as strays.
+fn first_copies<'a>(
+    rows: &InScope<'a>,
+    registered: &HashSet<&str>,
+    strays: &mut BTreeMap<String, i64>,
+) -> HashMap<(&'a str, &'a str), Copies> {
+    let mut first: HashMap<(&str, &str), Copies> = HashMap::with_capacity(rows.ids.len());
+    for row in 0..rows.ids.len() {
+        let unit = rows.units.value(row);
+        if !registered.contains(unit) {
+            *strays.entry(unit.to_string()).or_default() += 1;
+            continue;
+        }
+        first
+            .entry((unit, rows.ids.value(row)))
+            .and_modify(|kept| {
+                kept.copies += 1;
+                if let (Some(a), Some(b)) = (rows.digest(row), rows.digest(kept.first))
+                    && a != b
+                {
+                    kept.conflicting = true;
+                }
+                if rows.position(row) < rows.position(kept.first) {
+                    kept.first = row;
+                }
+            })
+            .or_insert(Copies {
+                first: row,
+                copies: 1,
+                conflicting: false,
+            });
+    }
+    first
+}
+
+/// `latest`: each registered unit's latest accepted version before the cut-off, its
+/// columns `unit_code, submission_id, received_at, kafka_partition, kafka_offset` and
+/// [`LATEST_UNIT_COLUMNS`], plus `first_received_at` (its first accepted version inside the
+/// milestone's window, null if none) and `version_count`.
 async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     let columns = LATEST_UNIT_COLUMNS
         .iter()
@@ -75,92 +147,113 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     let in_scope = query(
         ctx,
         &format!(
-            "SELECT s.submission_id, s.unit_code, s.received_at, s.kafka_partition, s.kafka_offset, {columns}
+            "SELECT s.submission_id, s.unit_code, s.received_at, s.kafka_partition, s.kafka_offset,
+                    s.content_sha256, {columns}
              FROM submissions s CROSS JOIN rollup_params p
              WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off"
         ),
     )
     .await?;
-
-    // accepted: per submission id, the first copy (earliest received_at, then Kafka
-    // position).
-    let ids = strings(&in_scope, "submission_id")?;
-    let units = strings(&in_scope, "unit_code")?;
-    let received = timestamps(&in_scope, "received_at")?;
-    let partitions = int32s(&in_scope, "kafka_partition")?;
-    let offsets = int64s(&in_scope, "kafka_offset")?;
-    let copy_key = |row: usize| {
-        (
-            received.value(row),
-            partitions.value(row),
-            offsets.value(row),
-        )
+    let params = query(ctx, "SELECT window_start FROM rollup_params").await?;
+    let window_start = timestamps(&params, "window_start")?
+        .iter()
+        .flatten()
+        .next()
+        .unwrap_or(i64::MIN);
+    let unit_rows = query(ctx, "SELECT unit_code FROM units").await?;
+    let registered: HashSet<&str> = strings(&unit_rows, "unit_code")?.iter().flatten().collect();
+    let rows = InScope {
+        ids: strings(&in_scope, "submission_id")?,
+        units: strings(&in_scope, "unit_code")?,
+        received: timestamps(&in_scope, "received_at")?,
+        partitions: int32s(&in_scope, "kafka_partition")?,
+        offsets: int64s(&in_scope, "kafka_offset")?,
+        digests: strings(&in_scope, "content_sha256")?,
     };
-    let mut first_copy: HashMap<&str, usize> = HashMap::with_capacity(in_scope.num_rows());
-    for row in 0..in_scope.num_rows() {
-        first_copy
-            .entry(ids.value(row))
-            .and_modify(|kept| {
-                if copy_key(row) < copy_key(*kept) {
-                    *kept = row;
-                }
-            })
-            .or_insert(row);
-    }
+    let mut strays = BTreeMap::new();
+    let first_copy = first_copies(&rows, &registered, &mut strays);
 
-    // latest: per unit, the newest accepted version (received_at, then submission id),
-    // the first one's received_at, and how many there are.
+    // latest: per unit, the newest accepted version (receipt, then Kafka order), its
+    // first receipt inside the window, and how many versions there are.
     struct Versions {
         newest: usize,
-        first_received_at: i64,
+        first_in_window: Option<i64>,
         count: i64,
     }
-    let newer =
-        |a: usize, b: usize| (received.value(a), ids.value(a)) > (received.value(b), ids.value(b));
     let mut per_unit: HashMap<&str, Versions> = HashMap::with_capacity(first_copy.len());
-    for &row in first_copy.values() {
+    for copies in first_copy.values() {
+        let row = copies.first;
+        let received = rows.received.value(row);
+        let in_window = (received >= window_start).then_some(received);
         per_unit
-            .entry(units.value(row))
+            .entry(rows.units.value(row))
             .and_modify(|v| {
-                if newer(row, v.newest) {
+                if rows.position(row) > rows.position(v.newest) {
                     v.newest = row;
                 }
-                v.first_received_at = v.first_received_at.min(received.value(row));
+                v.first_in_window = match (v.first_in_window, in_window) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 v.count += 1;
             })
             .or_insert(Versions {
                 newest: row,
-                first_received_at: received.value(row),
+                first_in_window: in_window,
                 count: 1,
             });
     }
     let mut versions: Vec<&Versions> = per_unit.values().collect();
     versions.sort_by_key(|v| v.newest);
     let newest: UInt32Array = versions.iter().map(|v| v.newest as u32).collect();
-    let first_received_at = TimestampMillisecondArray::from(
-        versions
-            .iter()
-            .map(|v| v.first_received_at)
-            .collect::<Vec<_>>(),
-    )
-    .with_timezone_opt(timezone(&in_scope, "received_at")?);
+    let first_received_at =
+        TimestampMillisecondArray::from(versions.iter().map(|v| v.first_in_window).collect::<Vec<_>>())
+            .with_timezone_opt(timezone(&in_scope, "received_at")?);
     let version_count: Int64Array = versions.iter().map(|v| v.count).collect();
+    let counted = |row: &usize| registered.contains(rows.units.value(*row));
+    let counted_received = (0..in_scope.num_rows())
+        .filter(counted)
+        .map(|row| rows.received.value(row));
+    let mut conflicts: Vec<Conflict> = first_copy
+        .iter()
+        .filter(|(_, copies)| copies.conflicting)
+        .map(|((unit, id), copies)| Conflict {
+            unit_code: unit.to_string(),
+            submission_id: id.to_string(),
+            copies: copies.copies,
+            counted_received_at: rows.received.value(copies.first),
+        })
+        .collect();
+    conflicts.sort_by(|a, b| (&a.unit_code, &a.submission_id).cmp(&(&b.unit_code, &b.submission_id)));
     let selection = Selection {
-        landed_rows: in_scope.num_rows() as i64,
+        landed_rows: (0..in_scope.num_rows()).filter(counted).count() as i64,
         submissions: first_copy.len() as i64,
         units: per_unit.len() as i64,
-        first_received_at: arrow::compute::min(received),
-        last_received_at: arrow::compute::max(received),
+        first_received_at: counted_received.clone().min(),
+        last_received_at: counted_received.max(),
+        stray_units: strays
+            .into_iter()
+            .map(|(unit_code, landed_rows)| StrayUnit {
+                unit_code,
+                landed_rows,
+            })
+            .collect(),
+        conflicts,
     };
-    let accepted = &in_scope;
 
     let mut fields: Vec<Arc<Field>> = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    for name in ["unit_code", "submission_id", "received_at"]
-        .into_iter()
-        .chain(LATEST_UNIT_COLUMNS.iter().copied())
+    for name in [
+        "unit_code",
+        "submission_id",
+        "received_at",
+        "kafka_partition",
+        "kafka_offset",
+    ]
+    .into_iter()
+    .chain(LATEST_UNIT_COLUMNS.iter().copied())
     {
-        let values = column(accepted, name)?;
+        let values = column(&in_scope, name)?;
         fields.push(Arc::new(Field::new(name, values.data_type().clone(), true)));
         arrays.push(take(values, &newest, None)?);
     }
@@ -180,8 +273,9 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     Ok((latest, selection))
 }
 
-/// `latest_systems`: one copy (the first in Kafka order) of each system of each latest
-/// version: `submission_id, system_code` and [`SYSTEM_COLUMNS`].
+/// `latest_systems`: the systems of the counted copy of each latest version (the record
+/// at its Kafka position; one of each system code should that record have landed twice):
+/// `unit_code, submission_id, system_code` and [`SYSTEM_COLUMNS`].
 async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<RecordBatch> {
     let columns = SYSTEM_COLUMNS
         .iter()
@@ -191,35 +285,50 @@ async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<Re
     let rows = query(
         ctx,
         &format!(
-            "SELECT y.submission_id, y.system_code, y.kafka_partition, y.kafka_offset, {columns}
+            "SELECT y.unit_code, y.submission_id, y.system_code, y.kafka_partition, y.kafka_offset, {columns}
              FROM systems y"
         ),
     )
     .await?;
+    let units = strings(&rows, "unit_code")?;
     let ids = strings(&rows, "submission_id")?;
     let codes = strings(&rows, "system_code")?;
     let partitions = int32s(&rows, "kafka_partition")?;
     let offsets = int64s(&rows, "kafka_offset")?;
-    let position = |row: usize| (partitions.value(row), offsets.value(row));
-    let latest_ids: HashSet<&str> = strings(latest, "submission_id")?.iter().flatten().collect();
+    let counted: HashSet<(&str, &str, i32, i64)> = {
+        let units = strings(latest, "unit_code")?;
+        let ids = strings(latest, "submission_id")?;
+        let partitions = int32s(latest, "kafka_partition")?;
+        let offsets = int64s(latest, "kafka_offset")?;
+        (0..latest.num_rows())
+            .map(|row| {
+                (
+                    units.value(row),
+                    ids.value(row),
+                    partitions.value(row),
+                    offsets.value(row),
+                )
+            })
+            .collect()
+    };
     let mut first_copy: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.num_rows());
     for row in 0..rows.num_rows() {
-        if !latest_ids.contains(ids.value(row)) {
-            continue;
+        let copy = (
+            units.value(row),
+            ids.value(row),
+            partitions.value(row),
+            offsets.value(row),
+        );
+        if counted.contains(&copy) {
+            first_copy
+                .entry((units.value(row), codes.value(row)))
+                .or_insert(row);
         }
-        first_copy
-            .entry((ids.value(row), codes.value(row)))
-            .and_modify(|kept| {
-                if position(row) < position(*kept) {
-                    *kept = row;
-                }
-            })
-            .or_insert(row);
     }
     let mut kept_rows: Vec<u32> = first_copy.into_values().map(|row| row as u32).collect();
     kept_rows.sort_unstable();
     let first_copies = UInt32Array::from(kept_rows);
-    let kept = ["submission_id", "system_code"]
+    let kept = ["unit_code", "submission_id", "system_code"]
         .into_iter()
         .chain(SYSTEM_COLUMNS.iter().copied())
         .map(|name| Ok((name, column(&rows, name)?.clone())))
@@ -235,12 +344,37 @@ async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<Re
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
 
-/// What the selection read: the rollup's lineage.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Selection {
-    /// Landed rows of the campaign received before the cut-off (re-delivered copies too).
+/// Landed reports of a unit the campaign's register does not have (it was removed or
+/// renamed): counted in no summary row, listed apart in the lineage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrayUnit {
+    /// The unit code the reports carry.
+    pub unit_code: String,
+    /// Landed rows of its reports.
     pub landed_rows: i64,
-    /// Distinct submission ids among them.
+}
+
+/// One (unit, submission id) landed with different contents (two gateway replicas
+/// accepted a reused id at the same moment): the first acceptance is counted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The unit.
+    pub unit_code: String,
+    /// The reused id.
+    pub submission_id: String,
+    /// Landed copies under this key.
+    pub copies: i64,
+    /// Receipt of the copy counted (ms since the epoch).
+    pub counted_received_at: i64,
+}
+
+/// What the selection read: the rollup's lineage.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Landed rows of the campaign's units received before the cut-off (re-delivered
+    /// copies too).
+    pub landed_rows: i64,
+    /// Distinct (unit, submission id) among them.
     pub submissions: i64,
     /// Units they came from.
     pub units: i64,
@@ -248,6 +382,10 @@ pub struct Selection {
     pub first_received_at: Option<i64>,
     /// Last receipt (ms since the epoch).
     pub last_received_at: Option<i64>,
+    /// Reports of units not in the register, left out of every figure.
+    pub stray_units: Vec<StrayUnit>,
+    /// Ids landed with different contents for one unit.
+    pub conflicts: Vec<Conflict>,
 }
 
 /// Computes `latest` and `latest_systems` from the session's `submissions`, `systems`

@@ -28,6 +28,9 @@ pub struct Figures {
     pub units_late: i64,
     /// Units that have not reported.
     pub units_missing: i64,
+    /// Units whose last report predates the milestone's window (their last state still
+    /// counts in the figures).
+    pub units_not_updated: i64,
     /// Camera information systems.
     pub systems: i64,
     /// Cameras.
@@ -65,6 +68,7 @@ impl Figures {
         self.units_on_time += other.units_on_time;
         self.units_late += other.units_late;
         self.units_missing += other.units_missing;
+        self.units_not_updated += other.units_not_updated;
         self.systems += other.systems;
         self.cameras += other.cameras;
         for i in 0..5 {
@@ -124,8 +128,10 @@ pub struct ReportData {
     pub unit_deadline: NaiveDate,
     /// Deadline of this report.
     pub report_deadline: NaiveDate,
-    /// The province.
+    /// The province (for a national campaign, every province summed).
     pub province: Figures,
+    /// Whether the campaign is national (its totals are the country's).
+    pub national: bool,
     /// Provincial units (departments, provincial police, enterprises...).
     pub provincial_units: Figures,
     /// Districts in code order.
@@ -183,6 +189,7 @@ impl Columns<'_> {
             units_on_time: i("units_on_time"),
             units_late: i("units_late"),
             units_missing: i("units_missing"),
+            units_not_updated: i("units_not_updated"),
             systems: i("systems"),
             cameras: i("cameras"),
             approved_levels: [1, 2, 3, 4, 5].map(|l| i(&format!("approved_level_{l}"))),
@@ -212,7 +219,11 @@ impl ReportData {
         let summary = Columns {
             batch: &output.summary,
         };
-        let mut province = Figures::default();
+        let national = campaign.province.is_empty();
+        let mut province = Figures {
+            name: if national { "Toàn quốc" } else { "Toàn tỉnh" }.to_string(),
+            ..Figures::default()
+        };
         let mut provincial_units = Figures {
             name: "Các sở, ban, ngành và đơn vị cấp tỉnh".to_string(),
             ..Figures::default()
@@ -220,7 +231,8 @@ impl ReportData {
         let mut districts = Vec::new();
         for row in 0..output.summary.num_rows() {
             match summary.string("tier", row).as_str() {
-                "province" => province = summary.figures(row),
+                // A national campaign has a row per province: its totals are their sum.
+                "province" => province.add(&summary.figures(row)),
                 "district" => districts.push(summary.figures(row)),
                 "unit" if summary.string("district_code", row).is_empty() => {
                     provincial_units.add(&summary.figures(row));
@@ -247,6 +259,7 @@ impl ReportData {
             unit_deadline: milestone.unit_deadline,
             report_deadline: milestone.report_deadline,
             province,
+            national,
             provincial_units,
             districts,
             late_and_missing,
@@ -298,6 +311,7 @@ fn status_label(status: &str) -> &'static str {
     match status {
         "late" => "Trễ hạn",
         "missing" => "Chưa báo cáo",
+        "not_updated" => "Chưa cập nhật trong đợt",
         _ => "",
     }
 }
@@ -311,6 +325,7 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
         "Đúng hạn",
         "Trễ hạn",
         "Chưa báo cáo",
+        "Chưa cập nhật",
         "Số hệ thống",
         "Số camera",
         data.measure_label(),
@@ -326,6 +341,7 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
             vn_number(f.units_on_time),
             vn_number(f.units_late),
             vn_number(f.units_missing),
+            vn_number(f.units_not_updated),
             vn_number(f.systems),
             vn_number(f.cameras),
             vn_number(f.done(data.measure)),
@@ -336,9 +352,7 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
         .chain(&data.districts)
         .map(row)
         .collect();
-    let mut total = row(&data.province);
-    total[0] = "Toàn tỉnh".to_string();
-    rows.push(total);
+    rows.push(row(&data.province));
     (header, rows)
 }
 
@@ -387,6 +401,11 @@ fn headline_lines(data: &ReportData) -> Vec<String> {
             vn_number(p.units_late)
         ),
         format!("Chưa báo cáo: {}", vn_number(p.units_missing)),
+        format!(
+            "Chưa cập nhật từ ngày {} (số liệu lấy theo báo cáo gần nhất trước đó, không tính là đã báo cáo): {}",
+            vn_date(data.lineage.window_opens_on),
+            vn_number(p.units_not_updated)
+        ),
         format!(
             "Số hệ thống thông tin có sử dụng camera giám sát: {} (tổng số camera: {})",
             vn_number(p.systems),
@@ -437,41 +456,87 @@ fn lineage_line(data: &ReportData) -> String {
         .last_received_at
         .map(vn_time)
         .unwrap_or_else(|| "-".into());
-    format!(
+    let mut line = format!(
         "Số liệu tổng hợp từ {} báo cáo của {} đơn vị, tiếp nhận đến {}; tính đến hết ngày {} (giờ Việt Nam). Tạo lúc {}.",
         vn_number(l.submissions),
         vn_number(l.units),
         last,
         vn_date(l.cut_off_date),
         vn_time(l.generated_at)
-    )
+    );
+    if !l.stray_units.is_empty() {
+        line.push_str(&format!(
+            " Không tính {} đơn vị không còn trong danh mục (xem lineage.json).",
+            vn_number(l.stray_units.len() as i64)
+        ));
+    }
+    if !l.conflicts.is_empty() {
+        line.push_str(&format!(
+            " {} mã báo cáo được tiếp nhận với nội dung khác nhau; tính bản tiếp nhận đầu tiên (xem lineage.json).",
+            vn_number(l.conflicts.len() as i64)
+        ));
+    }
+    line
 }
 
 fn title(data: &ReportData) -> String {
     format!("BÁO CÁO KẾT QUẢ: {}", data.milestone_name.to_uppercase())
 }
 
+/// `text` as literal Markdown text: the characters CommonMark and GFM tables read as
+/// inline markup (emphasis, code, links, HTML, entities, cell separators) are
+/// backslash-escaped, a block marker at the start is escaped, and line breaks become
+/// spaces, so a registry name can never add links, HTML, emphasis or table cells.
+/// Digits and dots of figures stay as they are.
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.chars().enumerate() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Markdown table row of escaped cells.
+fn markdown_row(cells: &[String]) -> String {
+    let cells: Vec<String> = cells.iter().map(|c| markdown_escape(c)).collect();
+    format!("| {} |\n", cells.join(" | "))
+}
+
 /// The report as Markdown.
 pub fn render_markdown(data: &ReportData) -> String {
     let mut out = String::new();
-    out.push_str(&format!("# {}\n\n", title(data)));
-    out.push_str(&format!("**{}**\n\n", data.campaign_name));
+    out.push_str(&format!("# {}\n\n", markdown_escape(&title(data))));
+    out.push_str(&format!("**{}**\n\n", markdown_escape(&data.campaign_name)));
     out.push_str(&format!(
         "Hạn đơn vị báo cáo: {}. Hạn báo cáo Chủ tịch UBND tỉnh: {}. Số liệu tính đến hết ngày {}.\n\n",
         vn_date(data.unit_deadline),
         vn_date(data.report_deadline),
         vn_date(data.lineage.cut_off_date)
     ));
-    out.push_str("## 1. Kết quả chung toàn tỉnh\n\n");
+    out.push_str(&format!(
+        "## 1. Kết quả chung {}\n\n",
+        if data.national { "toàn quốc" } else { "toàn tỉnh" }
+    ));
     for line in headline_lines(data) {
-        out.push_str(&format!("- {line}\n"));
+        out.push_str(&format!("- {}\n", markdown_escape(&line)));
     }
     out.push_str("\n## 2. Chi tiết theo đơn vị hành chính cấp huyện\n\n");
     let (header, rows) = district_table(data);
-    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    out.push_str(&markdown_row(&header));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
     for row in rows {
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
+        out.push_str(&markdown_row(&row));
     }
     out.push_str(&format!(
         "\n## 3. Đơn vị trễ hạn, chưa báo cáo ({})\n\n",
@@ -481,15 +546,15 @@ pub fn render_markdown(data: &ReportData) -> String {
         out.push_str("Không có.\n");
     } else {
         let (header, rows) = late_table(data);
-        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        out.push_str(&markdown_row(&header));
         out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
         for row in rows {
-            out.push_str(&format!("| {} |\n", row.join(" | ")));
+            out.push_str(&markdown_row(&row));
         }
     }
     out.push_str(&format!(
         "\n## 4. Nguồn số liệu\n\n{}\n",
-        lineage_line(data)
+        markdown_escape(&lineage_line(data))
     ));
     out
 }
@@ -520,7 +585,10 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
         vn_date(data.report_deadline),
         vn_date(data.lineage.cut_off_date)
     ));
-    out.push_str("<h2>1. Kết quả chung toàn tỉnh</h2>\n<ul>\n");
+    out.push_str(&format!(
+        "<h2>1. Kết quả chung {}</h2>\n<ul>\n",
+        if data.national { "toàn quốc" } else { "toàn tỉnh" }
+    ));
     for line in headline_lines(data) {
         out.push_str(&format!("<li>{}</li>\n", html_escape(&line)));
     }
@@ -602,10 +670,13 @@ pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
             ),
         )
         .map_err(&e)?;
-    for (i, line) in headline_lines(data).iter().enumerate() {
+    let headline = headline_lines(data);
+    for (i, line) in headline.iter().enumerate() {
         sheet.write(4 + i as u32, 0, line).map_err(&e)?;
     }
-    sheet.write(16, 0, lineage_line(data)).map_err(&e)?;
+    sheet
+        .write(5 + headline.len() as u32, 0, lineage_line(data))
+        .map_err(&e)?;
     sheet.set_column_width(0, 120).map_err(&e)?;
 
     let sheet = workbook
@@ -629,6 +700,7 @@ pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
             f.units_on_time,
             f.units_late,
             f.units_missing,
+            f.units_not_updated,
             f.systems,
             f.cameras,
             f.done(data.measure),
@@ -640,7 +712,7 @@ pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
             sheet
                 .write_with_format(
                     r,
-                    9,
+                    10,
                     f.done(data.measure) as f64 / f.systems as f64,
                     &percent,
                 )
@@ -685,6 +757,18 @@ pub async fn write_reports(data: &ReportData, dir: &Store) -> Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_in_names_stays_text_in_markdown() {
+        let name = "UBND <img src=x onerror=alert(1)> [link](http://x) *đậm* | ô `code` &amp;";
+        let escaped = markdown_escape(name);
+        assert_eq!(
+            escaped,
+            "UBND \\<img src=x onerror=alert(1)\\> \\[link\\](http://x) \\*đậm\\* \\| ô \\`code\\` \\&amp;"
+        );
+        assert_eq!(markdown_escape("# tiêu đề\ndòng 2"), "\\# tiêu đề dòng 2");
+        assert_eq!(markdown_escape("1.234 (5,0%)"), "1.234 (5,0%)");
+    }
 
     #[test]
     fn vietnamese_number_and_percent_formats() {

@@ -19,7 +19,7 @@ use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use crate::latest::{Selection, register_latest};
+use crate::latest::{Conflict, Selection, StrayUnit, register_latest};
 use crate::units_table::campaign_units_batch;
 use crate::{Error, Result, sql};
 
@@ -64,6 +64,13 @@ pub struct Lineage {
     pub generated_at: DateTime<Utc>,
     /// The landing read (a directory or `s3://bucket/prefix`).
     pub landing_dir: String,
+    /// First day of the milestone's reporting window (timeliness counts reports from it).
+    pub window_opens_on: NaiveDate,
+    /// Reports of units the register does not have: in no figure, listed here.
+    pub stray_units: Vec<StrayUnit>,
+    /// (unit, submission id) landed with different contents: the first acceptance is
+    /// counted, the others listed here (and in `baocao history`).
+    pub conflicts: Vec<Conflict>,
 }
 
 /// The rollup's results, also written to `dir`.
@@ -116,14 +123,21 @@ pub(crate) async fn raw_table(
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
+/// The start of a Vietnam calendar day, in ms since the epoch.
+fn start_of_vietnam_day_ms(day: NaiveDate) -> i64 {
+    day.pred_opt().map_or(i64::MIN, end_of_vietnam_day_ms)
+}
+
 fn params_batch(
     campaign_id: &str,
+    window_start_ms: i64,
     cut_off_ms: i64,
     unit_deadline_end_ms: i64,
 ) -> Result<RecordBatch> {
     let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
     let schema = Arc::new(Schema::new(vec![
         Field::new("campaign_id", DataType::Utf8, false),
+        Field::new("window_start", ts.clone(), false),
         Field::new("cut_off", ts.clone(), false),
         Field::new("unit_deadline_end", ts, false),
     ]));
@@ -131,6 +145,7 @@ fn params_batch(
         schema,
         vec![
             Arc::new(StringArray::from(vec![campaign_id])),
+            Arc::new(TimestampMillisecondArray::from(vec![window_start_ms]).with_timezone("UTC")),
             Arc::new(TimestampMillisecondArray::from(vec![cut_off_ms]).with_timezone("UTC")),
             Arc::new(
                 TimestampMillisecondArray::from(vec![unit_deadline_end_ms]).with_timezone("UTC"),
@@ -183,6 +198,7 @@ pub async fn session(
     ctx.register_batch("units", campaign_units_batch(registry, campaign)?)?;
     let params = params_batch(
         &campaign.id,
+        start_of_vietnam_day_ms(milestone.opens_on),
         end_of_vietnam_day_ms(cut_off),
         end_of_vietnam_day_ms(milestone.unit_deadline),
     )?;
@@ -260,7 +276,16 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         last_received_at: timestamp(selection.last_received_at),
         generated_at: Utc::now(),
         landing_dir: landing.to_string(),
+        window_opens_on: milestone.opens_on,
+        stray_units: selection.stray_units,
+        conflicts: selection.conflicts,
     };
+    if !lineage.conflicts.is_empty() {
+        tracing::warn!(conflicts = lineage.conflicts.len(), "submission ids landed with different contents for one unit; the first acceptance is counted (lineage.json lists them)");
+    }
+    if !lineage.stray_units.is_empty() {
+        tracing::warn!(units = lineage.stray_units.len(), "reports of units not in the register are left out of the figures (lineage.json lists them)");
+    }
     dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
         .await?;
     summary_written.await.map_err(|err| Error::Output {

@@ -1,7 +1,8 @@
 //! The rollup SQL (pure text, no I/O): how a unit's state at the cut-off is chosen and how
 //! units roll up into communes, districts and the province. Tables it reads:
 //! `submissions`, `systems` (raw landing tables of one campaign), `units` (registry) and
-//! `rollup_params` (one row: campaign_id, cut_off, unit_deadline_end as UTC instants).
+//! `rollup_params` (one row: campaign_id, window_start, cut_off, unit_deadline_end as UTC
+//! instants).
 
 /// Per-system measures summed per submission: (output column, SQL expression over `y`).
 const SYSTEM_MEASURES: &[(&str, &str)] = &[
@@ -107,12 +108,13 @@ const UNIT_MEASURES: &[(&str, &str)] = &[
     ("media_items_broadcast", "l.media_items_broadcast"),
 ];
 
-/// Completeness counters per unit (0/1), summed by the rollup.
+/// Completeness counters per unit (0/1), summed by the rollup. `l.first_received_at`
+/// is the unit's first report inside the milestone's window (null if none).
 const STATUS_MEASURES: &[(&str, &str)] = &[
     ("units_expected", "CASE WHEN u.expected THEN 1 ELSE 0 END"),
     (
         "units_reported",
-        "CASE WHEN u.expected AND l.unit_code IS NOT NULL THEN 1 ELSE 0 END",
+        "CASE WHEN u.expected AND l.first_received_at IS NOT NULL THEN 1 ELSE 0 END",
     ),
     (
         "units_on_time",
@@ -128,13 +130,25 @@ const STATUS_MEASURES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every summed measure column of the summary, in output order.
-pub fn measure_columns() -> impl Iterator<Item = &'static str> {
+/// Counters added after the first release of the summary: they come after the
+/// percentages, at the end of the schema, so no column moves.
+const APPENDED_STATUS_MEASURES: &[(&str, &str)] = &[(
+    "units_not_updated",
+    "CASE WHEN u.expected AND l.unit_code IS NOT NULL AND l.first_received_at IS NULL THEN 1 ELSE 0 END",
+)];
+
+/// The measure columns before the percentages, in output order.
+fn leading_measure_columns() -> impl Iterator<Item = &'static str> {
     STATUS_MEASURES
         .iter()
         .chain(SYSTEM_MEASURES)
         .chain(UNIT_MEASURES)
         .map(|(name, _)| *name)
+}
+
+/// Every summed measure column of the summary, in output order.
+pub fn measure_columns() -> impl Iterator<Item = &'static str> {
+    leading_measure_columns().chain(APPENDED_STATUS_MEASURES.iter().map(|(name, _)| *name))
 }
 
 /// Raw `submissions` columns the unit-level measures read from a unit's latest version
@@ -183,31 +197,40 @@ fn per_unit_ctes() -> String {
 /// checks that DuckDB running this text gets the same summary.
 fn selection_ctes() -> String {
     r#"accepted AS (
-  -- A submission id is counted once, however many times it was delivered or landed:
-  -- the first acceptance (earliest received_at, then Kafka position) wins.
+  -- A (unit, submission id) is counted once, however many times it was delivered or
+  -- landed: the first acceptance (earliest received_at, then Kafka position) wins. Two
+  -- units may use the same id; each is its own submission.
   SELECT * FROM (
     SELECT s.*, ROW_NUMBER() OVER (
-      PARTITION BY s.submission_id ORDER BY s.received_at, s.kafka_partition, s.kafka_offset) AS copy_rank
+      PARTITION BY s.unit_code, s.submission_id
+      ORDER BY s.received_at, s.kafka_partition, s.kafka_offset) AS copy_rank
     FROM submissions s CROSS JOIN rollup_params p
     WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off
   ) WHERE copy_rank = 1
 ),
 versions AS (
-  -- A correction supersedes earlier reports: the latest accepted version counts; the
-  -- first one decides timeliness.
+  -- A correction supersedes earlier reports: the latest accepted version counts (ties
+  -- in received_at broken by Kafka order, a unit's real order: its records share a key
+  -- and so a partition). The first version inside the milestone's window decides
+  -- timeliness.
   SELECT a.*,
-    ROW_NUMBER() OVER (PARTITION BY a.unit_code ORDER BY a.received_at DESC, a.submission_id DESC) AS version_rank,
-    MIN(a.received_at) OVER (PARTITION BY a.unit_code) AS first_received_at,
+    ROW_NUMBER() OVER (PARTITION BY a.unit_code
+      ORDER BY a.received_at DESC, a.kafka_partition DESC, a.kafka_offset DESC) AS version_rank,
+    MIN(CASE WHEN a.received_at >= p.window_start THEN a.received_at END)
+      OVER (PARTITION BY a.unit_code) AS first_received_at,
     COUNT(*) OVER (PARTITION BY a.unit_code) AS version_count
-  FROM accepted a
+  FROM accepted a CROSS JOIN rollup_params p
 ),
 latest AS (SELECT * FROM versions WHERE version_rank = 1),
 latest_systems AS (
-  -- One copy of each system of a latest version: the first in Kafka order.
+  -- The systems of the counted copy of each latest version (the record at its Kafka
+  -- position), one of each system code should that record have landed twice.
   SELECT * FROM (
     SELECT y.*, ROW_NUMBER() OVER (
-      PARTITION BY y.submission_id, y.system_code ORDER BY y.kafka_partition, y.kafka_offset) AS copy_rank
-    FROM systems y JOIN latest l ON y.submission_id = l.submission_id
+      PARTITION BY y.unit_code, y.system_code ORDER BY y.received_at) AS copy_rank
+    FROM systems y JOIN latest l
+      ON y.unit_code = l.unit_code AND y.submission_id = l.submission_id
+     AND y.kafka_partition = l.kafka_partition AND y.kafka_offset = l.kafka_offset
   ) WHERE copy_rank = 1
 )"#
     .to_string()
@@ -236,12 +259,17 @@ fn per_unit_over_latest() -> String {
         )
         .collect::<Vec<_>>()
         .join(",\n    ");
+    let appended = APPENDED_STATUS_MEASURES
+        .iter()
+        .map(|(name, expr)| format!("{expr} AS {name}"))
+        .collect::<Vec<_>>()
+        .join(",\n    ");
     format!(
         r#"system_sums AS (
-  SELECT y.submission_id,
+  SELECT y.unit_code,
     {system_sums}
   FROM latest_systems y
-  GROUP BY y.submission_id
+  GROUP BY y.unit_code
 ),
 per_unit AS (
   SELECT u.unit_code, u.unit_name, u.unit_kind, u.unit_tier, u.expected,
@@ -249,16 +277,18 @@ per_unit AS (
     l.submission_id, l.first_received_at, l.received_at AS latest_received_at,
     COALESCE(l.version_count, 0) AS versions,
     CASE
-      WHEN l.unit_code IS NULL AND u.expected THEN 'missing'
-      WHEN l.unit_code IS NULL THEN 'not_required'
+      WHEN NOT u.expected THEN 'not_required'
+      WHEN l.unit_code IS NULL THEN 'missing'
+      WHEN l.first_received_at IS NULL THEN 'not_updated'
       WHEN l.first_received_at < p.unit_deadline_end THEN 'on_time'
       ELSE 'late'
     END AS report_status,
-    {per_unit_measures}
+    {per_unit_measures},
+    {appended}
   FROM units u
   CROSS JOIN rollup_params p
   LEFT JOIN latest l ON u.unit_code = l.unit_code
-  LEFT JOIN system_sums s ON s.submission_id = l.submission_id
+  LEFT JOIN system_sums s ON s.unit_code = l.unit_code
 )"#
     )
 }
@@ -291,7 +321,12 @@ fn summary_over_per_unit() -> String {
         .map(|name| format!("SUM({name}) AS {name}"))
         .collect::<Vec<_>>()
         .join(",\n    ");
-    let measures = measure_columns().collect::<Vec<_>>().join(", ");
+    let measures = leading_measure_columns().collect::<Vec<_>>().join(", ");
+    let appended = APPENDED_STATUS_MEASURES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ");
     let percentages = r#"CASE WHEN units_expected > 0 THEN 100.0 * units_reported / units_expected END AS completeness_pct,
   CASE WHEN units_expected > 0 THEN 100.0 * units_on_time / units_expected END AS timeliness_pct,
   CASE WHEN systems > 0 THEN 100.0 * dossiers_approved / systems END AS approved_pct,
@@ -338,7 +373,8 @@ rows AS (
     CASE WHEN FALSE THEN first_received_at END AS latest_received_at,
     versions,
     {measures},
-    {percentages}
+    {percentages},
+    {appended}
   FROM tiered
   -- A district group of units with no district (provincial units) or a commune group of
   -- units with no commune (district units) is not a real district or commune.
@@ -349,7 +385,8 @@ rows AS (
     commune_code, unit_kind, unit_tier, report_status, submission_id, first_received_at,
     latest_received_at, versions,
     {measures},
-    {percentages}
+    {percentages},
+    {appended}
   FROM per_unit
 )
 SELECT * FROM rows
@@ -358,7 +395,8 @@ ORDER BY province_code, district_code NULLS FIRST, commune_code NULLS FIRST,
     )
 }
 
-/// Expected units that reported late or not at all, by district and commune.
+/// Expected units that reported late, not at all, or not since the milestone's window
+/// opened, by district and commune.
 pub fn late_and_missing_sql() -> String {
     format!(
         "{}\n{}",
@@ -372,7 +410,7 @@ pub fn late_and_missing_over_per_unit_sql() -> String {
     r#"SELECT unit_code, unit_name, unit_kind, unit_tier, report_status,
   district_code, district_name, commune_code, commune_name, first_received_at
 FROM per_unit
-WHERE expected AND report_status IN ('late', 'missing')
+WHERE expected AND report_status IN ('late', 'missing', 'not_updated')
 ORDER BY district_code NULLS FIRST, commune_code NULLS FIRST, report_status, unit_code"#
         .to_string()
 }

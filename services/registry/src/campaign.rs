@@ -40,6 +40,11 @@ pub struct Milestone {
     pub name: String,
     /// What is counted.
     pub measure: MilestoneMeasure,
+    /// First day of the milestone's reporting window (Vietnam time): a unit's timeliness
+    /// for this milestone is decided by its first report from this day on. From the file,
+    /// or by default the day after the previous milestone's unit deadline (the campaign's
+    /// `opens_on` for the first milestone).
+    pub opens_on: NaiveDate,
     /// Last day (inclusive, Vietnam time) for units; later reports count as late.
     pub unit_deadline: NaiveDate,
     /// Last day for the consolidated report to the Chairman.
@@ -103,8 +108,26 @@ struct MilestoneFile {
     id: Spanned<String>,
     name: String,
     measure: MilestoneMeasure,
+    opens_on: Option<Spanned<String>>,
     unit_deadline: Spanned<String>,
     report_deadline: Spanned<String>,
+}
+
+/// The first day of a milestone's reporting window: its `opens_on`, or the day after the
+/// previous milestone's unit deadline, or the campaign's first day.
+fn milestone_opens_on(
+    milestone: &MilestoneFile,
+    earlier: &[Milestone],
+    campaign_opens_on: NaiveDate,
+    date: &dyn Fn(&Spanned<String>, &str) -> Result<NaiveDate>,
+) -> Result<NaiveDate> {
+    if let Some(explicit) = &milestone.opens_on {
+        return date(explicit, "opens_on");
+    }
+    Ok(earlier
+        .last()
+        .and_then(|previous| previous.unit_deadline.succ_opt())
+        .unwrap_or(campaign_opens_on))
 }
 
 /// A campaign as read, with the line numbers needed to report cross-reference errors.
@@ -160,6 +183,19 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
                 ),
             ));
         }
+        let window_opens = milestone_opens_on(m, &milestones, opens_on, &date)?;
+        if window_opens > unit_deadline || window_opens < opens_on {
+            let at = m.opens_on.as_ref().map_or(line, |o| line_of(&text, o.span().start));
+            return Err(Error::data(
+                path,
+                at,
+                format!(
+                    "milestone `{}`: its reporting window opens on {window_opens}, which must be between the campaign's opens_on {opens_on} and its unit_deadline {unit_deadline}{}",
+                    m.id.get_ref(),
+                    if m.opens_on.is_none() { " (by default the day after the previous milestone's unit_deadline; set opens_on)" } else { "" }
+                ),
+            ));
+        }
         if milestones.iter().any(|other| &other.id == m.id.get_ref()) {
             return Err(Error::data(
                 path,
@@ -171,6 +207,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             id: m.id.get_ref().clone(),
             name: m.name.clone(),
             measure: m.measure,
+            opens_on: window_opens,
             unit_deadline,
             report_deadline,
         });
