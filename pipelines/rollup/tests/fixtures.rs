@@ -473,7 +473,7 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| Thành phố Thanh Hóa | 5 | 4 | 2 | 2 | 1 | 4 | 69 | 2 | 50,0% |"),
+        markdown.contains("| Thành phố Thanh Hóa | 5 | 4 | 2 | 2 | 1 | 0 | 4 | 69 | 2 | 50,0% |"),
         "{markdown}"
     );
     assert!(markdown.contains("Số liệu tính đến hết ngày 22/03/2023"));

@@ -1,0 +1,432 @@
+//! Rollups over hand-built landings for what "OK means counted" promises: two units may
+//! use one submission id and both count with their own systems; one id in two spellings
+//! is one submission; two versions in one millisecond are ordered by Kafka; a unit of a
+//! kind the campaign does not require is `not_required` even when it reported; reports of
+//! units the register lacks are listed apart; an id landed with two contents is counted
+//! once and listed as a conflict; timeliness is decided per milestone window; and a
+//! national campaign's headline is the country's.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type};
+use baocao_landing::partition_dir;
+use baocao_landing::rows::PartitionRows;
+use baocao_proto::v1::{CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport};
+use baocao_registry::Registry;
+use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_store::Store;
+use baocao_store::files::write_parquet_atomic;
+use chrono::NaiveDate;
+
+const SHARED_ID: &str = "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50";
+
+fn registry_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("units")).expect("mkdir");
+    std::fs::create_dir_all(p.join("campaigns")).expect("mkdir");
+    std::fs::write(
+        p.join("admin_units.csv"),
+        "code,level,name,name_with_type,type,parent_code\n\
+         38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,\n\
+         44,province,Quảng Bình,Tỉnh Quảng Bình,tinh,\n\
+         380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38\n\
+         14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380\n",
+    )
+    .expect("write");
+    let kinds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/unit_kinds.toml");
+    std::fs::copy(kinds, p.join("unit_kinds.toml")).expect("copy");
+    std::fs::write(
+        p.join("units/38.csv"),
+        "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n38.PC,soe,Công ty Điện lực Thanh Hóa,38\n\
+         38.BAO,media,Báo Thanh Hóa,38\n14755.TH,school,Trường TH Hàm Rồng,14755\n",
+    )
+    .expect("write");
+    std::fs::write(
+        p.join("units/44.csv"),
+        "code,kind,name,area_code\n44.STTTT,dic,Sở TT&TT Quảng Bình,44\n",
+    )
+    .expect("write");
+    std::fs::write(
+        p.join("campaigns/c.toml"),
+        "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+         required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"soe\"]\n\
+         [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+         unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n\
+         [[milestones]]\nid = \"plans\"\nname = \"Triển khai phương án\"\nmeasure = \"plans_implemented\"\n\
+         unit_deadline = \"2023-09-10\"\nreport_deadline = \"2023-09-20\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        p.join("campaigns/n.toml"),
+        "id = \"n\"\nname = \"Toàn quốc\"\nprovince = \"\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+         required_unit_kinds = [\"dic\"]\n\
+         [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+         unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
+    )
+    .expect("write");
+    dir
+}
+
+fn date(y: i32, m: u32, d: u32) -> Date {
+    Date {
+        year: y,
+        month: m as i32,
+        day: d as i32,
+    }
+}
+
+fn systems(cameras: &[i64]) -> Vec<CameraSystem> {
+    cameras
+        .iter()
+        .enumerate()
+        .map(|(i, &camera_count)| CameraSystem {
+            system_code: format!("S{i}"),
+            name: format!("Hệ thống {i}"),
+            camera_count,
+            proposed_level: 1,
+            dossier_status: DossierStatus::Preparing as i32,
+            plan_status: PlanStatus::NotStarted as i32,
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// A report of `unit` for `campaign` under `id`, received at `(y, m, d, hh:mm)` Vietnam
+/// time plus `ms` milliseconds.
+fn envelope(
+    campaign: &str,
+    unit: &str,
+    id: &str,
+    at: (i32, u32, u32, u32, u32),
+    ms: i64,
+    cameras: &[i64],
+) -> ReportEnvelope {
+    let (y, m, d, hh, mm) = at;
+    let local = NaiveDate::from_ymd_opt(y, m, d)
+        .and_then(|day| day.and_hms_opt(hh, mm, 0))
+        .expect("valid time");
+    let utc_ms = local.and_utc().timestamp_millis() - 7 * 3600 * 1000 + ms;
+    ReportEnvelope {
+        schema_version: 1,
+        report: Some(StatusReport {
+            unit_code: unit.into(),
+            campaign_id: campaign.into(),
+            as_of: Some(date(y, m, d)),
+            submission_id: id.into(),
+            no_camera_systems: cameras.is_empty(),
+            systems: systems(cameras),
+            ..Default::default()
+        }),
+        received_at: Some(pbjson_types::Timestamp {
+            seconds: utc_ms.div_euclid(1000),
+            nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
+        }),
+        gateway_tier: "province".into(),
+        gateway_id: "test".into(),
+        authenticated_unit: unit.into(),
+    }
+}
+
+/// Lands envelopes as the landing does, in Kafka order on partition 0 (a unit's records
+/// share a key and so a partition); one file per campaign and received date.
+fn land(root: &Path, envelopes: &[ReportEnvelope]) {
+    let mut files: BTreeMap<(String, NaiveDate), PartitionRows> = BTreeMap::new();
+    for (offset, e) in envelopes.iter().enumerate() {
+        let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
+        let campaign = e.report.as_ref().map(|r| r.campaign_id.clone()).unwrap_or_default();
+        files.entry((campaign, day)).or_default().push(e, 0, offset as i64);
+    }
+    for (i, ((campaign, day), rows)) in files.into_iter().enumerate() {
+        let (submissions, systems) = rows.finish().expect("batches");
+        let name = format!("part-{i}.parquet");
+        write_parquet_atomic(
+            &partition_dir(root, "submissions", &campaign, day).join(&name),
+            &submissions,
+        )
+        .expect("write");
+        if systems.num_rows() > 0 {
+            write_parquet_atomic(
+                &partition_dir(root, "systems", &campaign, day).join(&name),
+                &systems,
+            )
+            .expect("write");
+        }
+    }
+}
+
+fn id(n: u32) -> String {
+    format!("00000000-0000-7000-8000-{n:012}")
+}
+
+/// The landing of campaign `c` (and two reports of the national campaign `n`).
+fn fixture() -> Vec<ReportEnvelope> {
+    let mut conflicting = envelope("c", "38.STTTT", &id(9), (2023, 3, 2, 9, 0), 0, &[4]);
+    if let Some(r) = conflicting.report.as_mut() {
+        r.notes = "another content under the same id".into();
+        r.systems = systems(&[400, 400]);
+    }
+    vec![
+        // Two units, one id, two gateways: each is its own submission.
+        envelope("c", "380", SHARED_ID, (2023, 3, 10, 8, 0), 0, &[2, 30]),
+        envelope("c", "38.PC", SHARED_ID, (2023, 3, 11, 8, 0), 0, &[777]),
+        // 380's retry with the id upper-cased: the same submission.
+        envelope("c", "380", &SHARED_ID.to_uppercase(), (2023, 3, 10, 8, 0), 0, &[2, 30]),
+        // Two versions in one millisecond: Kafka order decides (the second is newer).
+        envelope("c", "14755.TH", "ffffffff-ffff-7fff-bfff-ffffffffffff", (2023, 3, 12, 8, 0), 0, &[5]),
+        envelope("c", "14755.TH", &id(1), (2023, 3, 12, 8, 0), 0, &[9]),
+        // A unit of a kind the campaign does not require reports: summed, not_required.
+        envelope("c", "38.BAO", &id(2), (2023, 3, 5, 8, 0), 0, &[11]),
+        // A unit the register no longer has.
+        envelope("c", "38.GONE", &id(3), (2023, 3, 5, 8, 0), 0, &[1000]),
+        // One id, two contents (two replicas at the same moment): the first counts.
+        envelope("c", "38.STTTT", &id(9), (2023, 3, 1, 9, 0), 0, &[4]),
+        conflicting,
+        // September: 38.PC on time, 14755.TH late; 380 and 38.STTTT send nothing new.
+        envelope("c", "38.PC", &id(4), (2023, 9, 5, 8, 0), 0, &[778]),
+        envelope("c", "14755.TH", &id(5), (2023, 9, 15, 8, 0), 0, &[10]),
+        // The national campaign: one DIC per province.
+        envelope("n", "38.STTTT", &id(6), (2023, 3, 3, 8, 0), 0, &[3]),
+        envelope("n", "44.STTTT", &id(7), (2023, 3, 4, 8, 0), 0, &[6, 1]),
+    ]
+}
+
+struct Summary<'a>(&'a RecordBatch);
+
+impl Summary<'_> {
+    fn row(&self, tier: &str, code: &str) -> usize {
+        let text = |name: &str| {
+            arrow::compute::cast(self.0.column_by_name(name).expect(name), &DataType::Utf8)
+                .expect("cast")
+        };
+        let (tiers, codes) = (text("tier"), text("code"));
+        (0..self.0.num_rows())
+            .find(|&i| {
+                tiers.as_string::<i32>().value(i) == tier
+                    && codes.as_string::<i32>().value(i) == code
+            })
+            .unwrap_or_else(|| panic!("no {tier} row {code}"))
+    }
+
+    fn int(&self, tier: &str, code: &str, column: &str) -> i64 {
+        let values = arrow::compute::cast(
+            self.0.column_by_name(column).expect(column),
+            &DataType::Int64,
+        )
+        .expect("cast");
+        values
+            .as_primitive::<Int64Type>()
+            .value(self.row(tier, code))
+    }
+
+    fn status(&self, unit: &str) -> String {
+        let values = arrow::compute::cast(
+            self.0.column_by_name("report_status").expect("status"),
+            &DataType::Utf8,
+        )
+        .expect("cast");
+        values
+            .as_string::<i32>()
+            .value(self.row("unit", unit))
+            .to_string()
+    }
+}
+
+struct Landed {
+    registry_dir: tempfile::TempDir,
+    root: tempfile::TempDir,
+}
+
+impl Landed {
+    fn new() -> Self {
+        let landed = Landed {
+            registry_dir: registry_dir(),
+            root: tempfile::tempdir().expect("tempdir"),
+        };
+        land(&landed.root.path().join("landing"), &fixture());
+        landed
+    }
+
+    async fn rollup(&self, campaign: &str, milestone: &str, cut_off: NaiveDate) -> RollupOutput {
+        let registry = Registry::load(self.registry_dir.path()).expect("registry");
+        let campaign = registry.campaign(campaign).expect("campaign").clone();
+        let milestone = campaign.milestone(milestone).expect("milestone").clone();
+        run_rollup(&RollupRequest {
+            registry: &registry,
+            campaign: &campaign,
+            milestone: &milestone,
+            cut_off,
+            landing: &Store::local(self.root.path().join("landing")),
+            out: &Store::local(self.root.path().join("out")),
+        })
+        .await
+        .expect("rollup")
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+#[tokio::test]
+async fn two_units_with_one_id_each_count_with_their_own_systems() {
+    let landed = Landed::new();
+    let output = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let s = Summary(&output.summary);
+    assert_eq!(s.int("unit", "380", "systems"), 2);
+    assert_eq!(s.int("unit", "380", "cameras"), 32);
+    assert_eq!(s.int("unit", "38.PC", "cameras"), 777);
+    assert_eq!(s.status("380"), "on_time");
+    assert_eq!(s.status("38.PC"), "on_time");
+    // The upper-cased retry is the same submission: one version.
+    assert_eq!(s.int("unit", "380", "versions"), 1);
+}
+
+#[tokio::test]
+async fn versions_in_one_millisecond_are_ordered_by_kafka() {
+    let landed = Landed::new();
+    let output = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let s = Summary(&output.summary);
+    // The larger id came first in Kafka order; the later record is the unit's state.
+    assert_eq!(s.int("unit", "14755.TH", "cameras"), 9);
+    assert_eq!(s.int("unit", "14755.TH", "versions"), 2);
+}
+
+#[tokio::test]
+async fn a_unit_not_required_is_not_required_even_when_it_reported() {
+    let landed = Landed::new();
+    let output = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let s = Summary(&output.summary);
+    assert_eq!(s.status("38.BAO"), "not_required");
+    assert_eq!(s.int("unit", "38.BAO", "units_expected"), 0);
+    assert_eq!(s.int("unit", "38.BAO", "units_on_time"), 0);
+    // Its figures are summed in the indicators all the same.
+    assert_eq!(s.int("unit", "38.BAO", "cameras"), 11);
+    assert_eq!(s.int("province", "38", "cameras"), 32 + 777 + 9 + 11 + 4);
+}
+
+#[tokio::test]
+async fn stray_units_and_conflicts_are_listed_apart_in_the_lineage() {
+    let landed = Landed::new();
+    let output = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let lineage = &output.lineage;
+    assert_eq!(lineage.stray_units.len(), 1);
+    assert_eq!(lineage.stray_units[0].unit_code, "38.GONE");
+    // Counted: 380, 38.PC, 14755.TH ×2, 38.BAO, 38.STTTT; not the stray report.
+    assert_eq!(lineage.submissions, 6);
+    assert_eq!(lineage.units, 5);
+    assert_eq!(lineage.conflicts.len(), 1);
+    let conflict = &lineage.conflicts[0];
+    assert_eq!((conflict.unit_code.as_str(), conflict.copies), ("38.STTTT", 2));
+    // The first acceptance (1 March, 4 cameras) is counted, never the 800 cameras.
+    let s = Summary(&output.summary);
+    assert_eq!(s.int("unit", "38.STTTT", "cameras"), 4);
+    let json = std::fs::read_to_string(output.dir.join("lineage.json").to_string())
+        .expect("lineage.json");
+    assert!(json.contains("38.GONE") && json.contains("\"conflicts\""), "{json}");
+
+    use baocao_rollup::catalog::{CatalogSources, catalog_session};
+    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
+    let ctx = catalog_session(&CatalogSources {
+        registry: &registry,
+        landing: &Store::local(landed.root.path().join("landing")),
+        summaries: &Store::local(landed.root.path().join("out")),
+        as_of: None,
+        scope: None,
+    })
+    .await
+    .expect("catalog");
+    let history = baocao_rollup::history::unit_history(&ctx, "38.STTTT", Some("c"))
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].contents, 2, "the conflict shows in the history");
+    let shared = baocao_rollup::history::unit_history(&ctx, "38.PC", Some("c"))
+        .await
+        .expect("history");
+    assert_eq!(shared.len(), 2);
+    assert_eq!(shared[0].contents, 1, "another unit's use of the id is no conflict");
+}
+
+#[tokio::test]
+async fn timeliness_is_decided_inside_each_milestones_window() {
+    let landed = Landed::new();
+    let march = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let s = Summary(&march.summary);
+    // expected, reported, on time, late, missing, not updated
+    let figures = |s: &Summary<'_>| {
+        [
+            "units_expected",
+            "units_reported",
+            "units_on_time",
+            "units_late",
+            "units_missing",
+            "units_not_updated",
+        ]
+        .map(|c| s.int("province", "38", c))
+    };
+    // 38 (UBND tỉnh) and 14755 never report.
+    assert_eq!(figures(&s), [6, 4, 4, 0, 2, 0]);
+
+    let september = landed.rollup("c", "plans", day(2023, 9, 20)).await;
+    assert_eq!(september.lineage.window_opens_on, day(2023, 3, 21));
+    let s = Summary(&september.summary);
+    assert_eq!(s.status("38.PC"), "on_time");
+    assert_eq!(s.status("14755.TH"), "late");
+    assert_eq!(s.status("380"), "not_updated");
+    assert_eq!(s.status("38.STTTT"), "not_updated");
+    assert_eq!(s.status("38"), "missing");
+    assert_eq!(figures(&s), [6, 2, 1, 1, 2, 2]);
+    // A unit not updated still feeds the substantive measures with its last state.
+    assert_eq!(s.int("unit", "380", "cameras"), 32);
+    assert_eq!(s.int("unit", "38.PC", "cameras"), 778);
+    // The DIC's list to chase includes the units not updated.
+    let statuses: Vec<String> = {
+        let column = arrow::compute::cast(
+            september
+                .late_and_missing
+                .column_by_name("report_status")
+                .expect("status"),
+            &DataType::Utf8,
+        )
+        .expect("cast");
+        column
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(statuses.iter().filter(|s| *s == "not_updated").count(), 2);
+    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign");
+    let data = baocao_rollup::report::ReportData::from_rollup(
+        campaign,
+        campaign.milestone("plans").expect("milestone"),
+        &september,
+    );
+    let markdown = baocao_rollup::report::render_markdown(&data);
+    assert!(markdown.contains("Chưa cập nhật từ ngày 21/03/2023"), "{markdown}");
+}
+
+#[tokio::test]
+async fn a_national_campaigns_headline_is_the_countrys() {
+    let landed = Landed::new();
+    let output = landed.rollup("n", "levels", day(2023, 3, 22)).await;
+    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
+    let campaign = registry.campaign("n").expect("campaign");
+    let data = baocao_rollup::report::ReportData::from_rollup(
+        campaign,
+        campaign.milestone("levels").expect("milestone"),
+        &output,
+    );
+    assert_eq!(data.province.units_expected, 2, "the DICs of both provinces");
+    assert_eq!(data.province.units_reported, 2);
+    assert_eq!(data.province.systems, 3);
+    assert_eq!(data.province.cameras, 10);
+    let markdown = baocao_rollup::report::render_markdown(&data);
+    assert!(markdown.contains("Kết quả chung toàn quốc"), "{markdown}");
+    assert!(markdown.contains("| Toàn quốc | 2 | 2 |"), "{markdown}");
+}
