@@ -10,14 +10,12 @@ mod common;
 
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, PoliceIndicators,
-    StatusReport, SubmitReportRequest, SubmitReportResponse, TelecomIndicators,
+    StatusReport, SubmitReportRequest, TelecomIndicators,
 };
-use bytes::BufMut;
+use common::raw::submit_raw;
 use common::{Stack, authed, date, today, valid_report};
 use prost::Message;
 use tonic::Code;
-use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
@@ -30,76 +28,6 @@ fn violated_fields(status: &tonic::Status) -> Vec<String> {
     fields.sort();
     fields.dedup();
     fields
-}
-
-/// Sends request bodies as given, byte for byte: what a broken or hostile client can
-/// put on the wire, which no generated client would.
-#[derive(Clone, Copy, Default)]
-struct RawBytesCodec;
-
-struct RawEncoder;
-
-impl Encoder for RawEncoder {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-struct ResponseDecoder;
-
-impl Decoder for ResponseDecoder {
-    type Item = SubmitReportResponse;
-    type Error = tonic::Status;
-
-    fn decode(
-        &mut self,
-        src: &mut DecodeBuf<'_>,
-    ) -> Result<Option<SubmitReportResponse>, tonic::Status> {
-        SubmitReportResponse::decode(src)
-            .map(Some)
-            .map_err(|err| tonic::Status::internal(err.to_string()))
-    }
-
-    fn buffer_settings(&self) -> BufferSettings {
-        BufferSettings::default()
-    }
-}
-
-impl Codec for RawBytesCodec {
-    type Encode = Vec<u8>;
-    type Decode = SubmitReportResponse;
-    type Encoder = RawEncoder;
-    type Decoder = ResponseDecoder;
-
-    fn encoder(&mut self) -> RawEncoder {
-        RawEncoder
-    }
-
-    fn decoder(&mut self) -> ResponseDecoder {
-        ResponseDecoder
-    }
-}
-
-async fn submit_raw(
-    channel: &Channel,
-    body: Vec<u8>,
-    token: &str,
-) -> Result<SubmitReportResponse, tonic::Status> {
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready()
-        .await
-        .map_err(|err| tonic::Status::unavailable(err.to_string()))?;
-    grpc.unary(
-        authed(body, token),
-        PathAndQuery::from_static("/baocao.v1.ReportingService/SubmitReport"),
-        RawBytesCodec,
-    )
-    .await
-    .map(tonic::Response::into_inner)
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so the garbage is the same every run.
@@ -591,6 +519,16 @@ fn report_cases() -> Vec<(&'static str, Mutation, Code, Vec<&'static str>)> {
             AlreadyExists,
             vec!["report.submission_id"],
         ),
+        // The same id in capitals is the same id.
+        (
+            "replayed submission id upper-cased, other content",
+            Box::new(|r| {
+                r.submission_id = REPLAYED_ID.to_uppercase();
+                r.budget_allocated_vnd += 2;
+            }),
+            AlreadyExists,
+            vec!["report.submission_id"],
+        ),
     ]
 }
 
@@ -682,6 +620,24 @@ fn raw_cases(valid: &[u8]) -> Vec<(String, Vec<u8>, Code, Vec<&'static str>)> {
         vec![0x02, 0x00],
         Code::InvalidArgument,
         vec!["request"],
+    ));
+    // A valid report with a thousand empty systems appended (a second occurrence of the
+    // report field, which protobuf merges): counted on the wire, never decoded.
+    let mut appended = valid.to_vec();
+    appended.extend(
+        SubmitReportRequest {
+            report: Some(StatusReport {
+                systems: vec![CameraSystem::default(); 1_000],
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec(),
+    );
+    cases.push((
+        "a thousand empty systems appended".into(),
+        appended,
+        Code::InvalidArgument,
+        vec!["report.systems"],
     ));
     // 200 nested groups of an unknown field: beyond prost's recursion limit.
     let mut nested = Vec::new();
@@ -785,7 +741,7 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
         .submit_report(authed(SubmitReportRequest { report: Some(huge) }, &token))
         .await
         .map(|_| ());
-    expect("200 kB of notes", result, Code::OutOfRange, &[]);
+    expect("200 kB of notes", result, Code::InvalidArgument, &["report"]);
 
     // Tokens: none, malformed, unknown.
     let report = SubmitReportRequest {

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
 pub mod s3;
 
 use std::net::TcpListener as StdListener;

@@ -430,3 +430,50 @@ async fn a_national_campaigns_headline_is_the_countrys() {
     assert!(markdown.contains("Kết quả chung toàn quốc"), "{markdown}");
     assert!(markdown.contains("| Toàn quốc | 2 | 2 |"), "{markdown}");
 }
+
+#[tokio::test]
+async fn the_production_selection_matches_the_sql_specification_on_these_cases() {
+    let landed = Landed::new();
+    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign");
+    let landing = Store::local(landed.root.path().join("landing"));
+    let per_unit = |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
+    for (milestone, cut_off) in [("levels", day(2023, 3, 22)), ("plans", day(2023, 9, 20))] {
+        let milestone = campaign.milestone(milestone).expect("milestone");
+        let spec = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
+            .await
+            .expect("session");
+        let expected = spec
+            .sql(&per_unit(baocao_rollup::sql::per_unit_sql()))
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("spec");
+        let production = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
+            .await
+            .expect("session");
+        baocao_rollup::latest::register_latest(&production)
+            .await
+            .expect("selection");
+        let actual = production
+            .sql(&per_unit(baocao_rollup::sql::per_unit_over_latest_sql()))
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("production");
+        let expected =
+            arrow::compute::concat_batches(&expected[0].schema(), &expected).expect("concat");
+        let actual = arrow::compute::concat_batches(&actual[0].schema(), &actual).expect("concat");
+        assert_eq!(expected.num_rows(), actual.num_rows());
+        for (field, (e, a)) in expected
+            .schema()
+            .fields()
+            .iter()
+            .zip(expected.columns().iter().zip(actual.columns()))
+        {
+            assert_eq!(e.to_data(), a.to_data(), "column {} ({})", field.name(), milestone.id);
+        }
+    }
+}
