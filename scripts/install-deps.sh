@@ -5,7 +5,8 @@
 #   from source, with TLS (and SASL over TLS) for real Kafka clusters;
 # - protobuf-compiler: datafusion-substrait (used by the Flight SQL server) runs protoc
 #   from the PATH (baocao's own protos use the vendored protoc of protoc-bin-vendored);
-# - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test.
+# - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test, and grpcio
+#   (a C-core gRPC client) for another.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
@@ -24,10 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
-# Python ADBC, for the test that connects to the Flight SQL endpoint as analysts' Python does.
-if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow" 2>/dev/null; then
-  echo "installing Python packages: adbc-driver-flightsql pyarrow"
-  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow)
+# Python ADBC, for the test that connects to the Flight SQL endpoint as analysts' Python does,
+# and grpcio, a C-core gRPC client (the stock client of Python, C++, C#, Ruby and PHP), for
+# the test that every error answer fits its 8 KiB metadata limit.
+if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc" 2>/dev/null; then
+  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio"
+  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio)
   # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
 fi

@@ -12,7 +12,7 @@ use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, PoliceIndicators,
     StatusReport, SubmitReportRequest, TelecomIndicators,
 };
-use common::raw::submit_raw;
+use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use common::{Stack, authed, date, today, valid_report};
 use prost::Message;
 use tonic::Code;

@@ -157,6 +157,7 @@ struct Expected {
     units_on_time: i64,
     units_late: i64,
     units_missing: i64,
+    units_not_updated: i64,
     systems: i64,
     cameras: i64,
     dossiers_approved: i64,
@@ -164,22 +165,33 @@ struct Expected {
     budget_vnd: i64,
 }
 
+/// docs/schema.md's rules, computed directly: the milestone's window opens on
+/// `milestone.opens_on`; timeliness is the first report inside it; a unit that reported
+/// only before it is "not updated" and keeps its last state in the measures.
 fn independent(
     registry: &Registry,
     accepted: &[Accepted],
-    unit_deadline: NaiveDate,
+    milestone: &baocao_registry::Milestone,
     cut_off: NaiveDate,
 ) -> HashMap<String, Expected> {
     let campaign = registry.campaign("thanh-hoa-2023").expect("campaign");
     let cut_off_ms = end_of_vietnam_day_ms(cut_off);
-    let deadline_ms = end_of_vietnam_day_ms(unit_deadline);
+    let deadline_ms = end_of_vietnam_day_ms(milestone.unit_deadline);
+    let window_ms = milestone
+        .opens_on
+        .pred_opt()
+        .map_or(i64::MIN, end_of_vietnam_day_ms);
     let mut out: HashMap<String, Expected> = HashMap::new();
     for unit in registry.expected_units(campaign) {
         let mine: Vec<&Accepted> = accepted
             .iter()
             .filter(|a| a.unit == unit.code && a.received_at_ms < cut_off_ms)
             .collect();
-        let first = mine.iter().map(|a| a.received_at_ms).min();
+        let first = mine
+            .iter()
+            .map(|a| a.received_at_ms)
+            .filter(|t| *t >= window_ms)
+            .min();
         let latest = mine
             .iter()
             .max_by_key(|a| (a.received_at_ms, a.report.submission_id.clone()));
@@ -191,7 +203,8 @@ fn independent(
             let e = out.entry(area).or_default();
             e.units_expected += 1;
             match first {
-                None => e.units_missing += 1,
+                None if mine.is_empty() => e.units_missing += 1,
+                None => e.units_not_updated += 1,
                 Some(t) => {
                     e.units_reported += 1;
                     if t < deadline_ms {
@@ -243,6 +256,7 @@ fn summary_figures(summary: &RecordBatch, tier: &str, code: &str) -> Expected {
         units_on_time: int("units_on_time"),
         units_late: int("units_late"),
         units_missing: int("units_missing"),
+        units_not_updated: int("units_not_updated"),
         systems: int("systems"),
         cameras: int("cameras"),
         dossiers_approved: int("dossiers_approved"),
@@ -381,7 +395,7 @@ async fn summaries_match_an_independent_computation_and_survive_a_landing_crash(
         );
         assert_eq!(after_crash.late_and_missing, clean.late_and_missing);
 
-        let expected = independent(&registry, &accepted, milestone.unit_deadline, cut_off);
+        let expected = independent(&registry, &accepted, milestone, cut_off);
         for (area, figures) in &expected {
             let tier = if area == "38" { "province" } else { "district" };
             assert_eq!(

@@ -15,7 +15,7 @@ use baocao_proto::v1::{
     CameraSystem, DossierStatus, GetUnitRequest, ListUnitsRequest, PlanStatus, StatusReport,
     SubmitReportRequest,
 };
-use common::raw::submit_raw;
+use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use common::{
     BIN, BrokerProcess, Stack, authed, data_dir, free_port, roll_up_at_deadline, valid_report,
     wait_for_port,
@@ -378,4 +378,68 @@ fn fields(status: &tonic::Status) -> Vec<String> {
         .get_details_bad_request()
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
+}
+
+/// A C-core gRPC client (Python's grpcio, as C++, C#, Ruby and PHP clients are built) sends
+/// `body` to `method` with the token; its status code name and the details it received.
+fn c_core_call(endpoint: &str, method: &str, body: &[u8], token: &str) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let request = dir.path().join("request.bin");
+    std::fs::write(&request, body)?;
+    let script = r#"
+import sys, grpc
+target, method, path, token = sys.argv[1:5]
+body = open(path, "rb").read()
+call = grpc.insecure_channel(target).unary_unary(method)
+try:
+    call(body, metadata=[("authorization", "Bearer " + token)], timeout=30)
+    print("OK")
+except grpc.RpcError as err:
+    details = dict(err.trailing_metadata() or ()).get("grpc-status-details-bin", b"")
+    print(err.code().name, len(details))
+"#;
+    let output = Command::new("python3")
+        .args(["-c", script, endpoint, method])
+        .arg(&request)
+        .arg(token)
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "python3 grpcio (scripts/install-deps.sh installs it): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8(output.stdout)?.trim().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_c_core_client_gets_invalid_argument_with_its_list_and_not_found() -> anyhow::Result<()> {
+    let stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+    let endpoint = stack.endpoint().trim_start_matches("http://").to_string();
+    // 500 systems with no name at level 0: 1,000 problems.
+    let mut bad = with_cameras(valid_report("38.STTTT"), &[1; 500]);
+    for system in &mut bad.systems {
+        system.name.clear();
+        system.proposed_level = 0;
+        system.dossier_status = DossierStatus::Preparing as i32;
+        system.approval = None;
+        system.plan_status = PlanStatus::NotStarted as i32;
+    }
+    let body = SubmitReportRequest { report: Some(bad) }.encode_to_vec();
+    let answer = c_core_call(
+        &endpoint,
+        "/baocao.v1.ReportingService/SubmitReport",
+        &body,
+        &token,
+    )?;
+    let (code, details) = answer.split_once(' ').unwrap_or((&answer, "0"));
+    assert_eq!(code, "INVALID_ARGUMENT", "{answer}");
+    assert!(details.parse::<usize>()? > 1_000, "the list of problems arrived: {answer}");
+    let body = GetUnitRequest {
+        code: "x".repeat(20_000),
+    }
+    .encode_to_vec();
+    let answer = c_core_call(&endpoint, "/baocao.v1.ReportingService/GetUnit", &body, &token)?;
+    assert!(answer.starts_with("NOT_FOUND"), "{answer}");
+    Ok(())
 }

@@ -5,7 +5,6 @@
 
 #![allow(dead_code)]
 
-pub mod raw;
 pub mod s3;
 
 use std::net::TcpListener as StdListener;

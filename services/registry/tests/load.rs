@@ -205,3 +205,37 @@ fn unknown_area_kind_and_campaign_references_are_refused() {
     let (_, line, reason) = data_error(dir.path());
     assert_eq!((line, reason.as_str()), (6, "unknown unit kind `wizards`"));
 }
+
+#[test]
+fn milestone_windows_default_to_the_day_after_the_previous_deadline() {
+    let dir = small_data();
+    let second = "[[milestones]]\nid = \"plans\"\nname = \"P\"\nmeasure = \"plans_implemented\"\n\
+                  unit_deadline = \"2023-09-10\"\nreport_deadline = \"2023-09-20\"\n";
+    std::fs::write(
+        dir.path().join("campaigns/c.toml"),
+        format!("{}{second}", campaign_toml("2023-03-20")),
+    )
+    .expect("write");
+    let registry = Registry::load(dir.path()).expect("loads");
+    let campaign = registry.campaign("c").expect("campaign");
+    let opens: Vec<String> = campaign
+        .milestones
+        .iter()
+        .map(|m| m.opens_on.to_string())
+        .collect();
+    assert_eq!(opens, ["2023-01-01", "2023-03-21"]);
+
+    // An explicit window after the unit deadline is refused, naming the line.
+    let late = second.replace("unit_deadline", "opens_on = \"2023-09-11\"\nunit_deadline");
+    std::fs::write(
+        dir.path().join("campaigns/c.toml"),
+        format!("{}{late}", campaign_toml("2023-03-20")),
+    )
+    .expect("write");
+    let (_, line, reason) = data_error(dir.path());
+    assert_eq!(line, 16);
+    assert!(
+        reason.contains("plans") && reason.contains("2023-09-11"),
+        "{reason}"
+    );
+}

@@ -1,9 +1,11 @@
 //! `baocao bench`: benchmarks that print their figures and the machine they ran on; they
 //! never fail on a threshold. `ingest` (gateway vs the raw producer), `landing` (through
 //! the broker and without it), `rollup` (DataFusion vs DuckDB) and `freshness` (a submit's
-//! OK → visible in the summaries).
+//! OK → visible in the summaries), `hostile` (what hostile request bodies cost a
+//! gateway's memory).
 
 mod freshness;
+mod hostile;
 mod ingest;
 mod landing;
 mod rig;
@@ -31,6 +33,9 @@ pub enum BenchCommand {
     /// Continuous mode: time from a submit's OK to the report being visible in the
     /// summaries (gateway, continuous landing and following rollups).
     Freshness(freshness::FreshnessBenchArgs),
+    /// Hostile request bodies (a flood of empty camera systems) against a gateway: its
+    /// resident memory before and its peak growth, with and without a token.
+    Hostile(hostile::HostileBenchArgs),
 }
 
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -39,6 +44,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitC
         BenchCommand::Landing(args) => landing::run(config, args).await,
         BenchCommand::Rollup(args) => rollup::run(args).await,
         BenchCommand::Freshness(args) => freshness::run(config, args).await,
+        BenchCommand::Hostile(args) => hostile::run(config, args).await,
     }
 }
 
