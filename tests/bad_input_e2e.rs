@@ -8,11 +8,11 @@
 
 mod common;
 
+use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, PoliceIndicators,
     StatusReport, SubmitReportRequest, TelecomIndicators,
 };
-use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use common::{Stack, authed, date, today, valid_report};
 use prost::Message;
 use tonic::Code;
@@ -744,7 +744,12 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
         .submit_report(authed(SubmitReportRequest { report: Some(huge) }, &token))
         .await
         .map(|_| ());
-    expect("200 kB of notes", result, Code::InvalidArgument, &["report"]);
+    expect(
+        "200 kB of notes",
+        result,
+        Code::InvalidArgument,
+        &["report"],
+    );
 
     // Tokens: none, malformed, unknown.
     let report = SubmitReportRequest {

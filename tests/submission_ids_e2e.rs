@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use baocao_gateway::status::MAX_ERROR_METADATA_BYTES;
 use baocao_gateway::{GatewayConfig, start_gateway};
+use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use baocao_proto::v1::{
     CameraSystem, DossierStatus, GetUnitRequest, ListUnitsRequest, PlanStatus, StatusReport,
     SubmitReportRequest,
 };
-use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use common::{
     BIN, BrokerProcess, Stack, authed, data_dir, free_port, roll_up_at_deadline, valid_report,
     wait_for_port,
@@ -60,8 +60,8 @@ fn with_cameras(mut report: StatusReport, cameras: &[i64]) -> StatusReport {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted()
--> anyhow::Result<()> {
+async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted() -> anyhow::Result<()>
+{
     let root = tempfile::tempdir()?;
     let broker = BrokerProcess::start(root.path())?;
     let data = data_dir(root.path())?;
@@ -80,10 +80,21 @@ async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted()
     let serve = |tier: &str, addr: &str| -> anyhow::Result<KillOnDrop> {
         Ok(KillOnDrop(
             baocao()
-                .args(["serve", "--tier", tier, "--jurisdiction", "38", "--listen", addr])
+                .args([
+                    "serve",
+                    "--tier",
+                    tier,
+                    "--jurisdiction",
+                    "38",
+                    "--listen",
+                    addr,
+                ])
                 .arg("--tokens-file")
                 .arg(&tokens)
-                .env("BAOCAO_METRICS__LISTEN", format!("127.0.0.1:{}", free_port()))
+                .env(
+                    "BAOCAO_METRICS__LISTEN",
+                    format!("127.0.0.1:{}", free_port()),
+                )
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()?,
@@ -112,32 +123,56 @@ async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted()
         format!("http://{district_addr}"),
     )
     .await?;
-    let first = province.submit_report(submit(&dic, &dic_token)).await?.into_inner();
-    let second = district.submit_report(submit(&city, &city_token)).await?.into_inner();
+    let first = province
+        .submit_report(submit(&dic, &dic_token))
+        .await?
+        .into_inner();
+    let second = district
+        .submit_report(submit(&city, &city_token))
+        .await?
+        .into_inner();
     assert!(!first.repeat && !second.repeat, "both are new submissions");
-    assert_eq!(second.submission_id, shared, "ids are answered in canonical form");
+    assert_eq!(
+        second.submission_id, shared,
+        "ids are answered in canonical form"
+    );
 
     let landing = root.path().join("landing");
     let landed = baocao()
         .args(["land", "--until-caught-up", "--landing-dir"])
         .arg(&landing)
         .output()?;
-    assert!(landed.status.success(), "{}", String::from_utf8_lossy(&landed.stderr));
+    assert!(
+        landed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&landed.stderr)
+    );
     let registry = baocao_registry::Registry::load(&data)?;
     let campaign = registry.campaign("th-open").expect("campaign");
     let milestone = &campaign.milestones[0];
-    let output =
-        roll_up_at_deadline(&registry, campaign, milestone, &landing, &root.path().join("out"))
-            .await?;
+    let output = roll_up_at_deadline(
+        &registry,
+        campaign,
+        milestone,
+        &landing,
+        &root.path().join("out"),
+    )
+    .await?;
     assert_eq!(output.lineage.submissions, 2);
     assert_eq!(output.lineage.units, 2);
     let cameras = |unit: &str| -> i64 {
         let code = output.summary.column_by_name("code").expect("code");
         let code = arrow::compute::cast(code, &arrow::datatypes::DataType::Utf8).expect("cast");
-        let code = code.as_any().downcast_ref::<arrow::array::StringArray>().expect("strings");
+        let code = code
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("strings");
         let tier = output.summary.column_by_name("tier").expect("tier");
         let tier = arrow::compute::cast(tier, &arrow::datatypes::DataType::Utf8).expect("cast");
-        let tier = tier.as_any().downcast_ref::<arrow::array::StringArray>().expect("strings");
+        let tier = tier
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("strings");
         let cameras = output.summary.column_by_name("cameras").expect("cameras");
         let cameras = cameras
             .as_any()
@@ -149,7 +184,11 @@ async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted()
             .expect("unit row")
     };
     assert_eq!(cameras("38.STTTT"), 10, "the DIC's own systems");
-    assert_eq!(cameras("380"), 32, "the city's own systems, none of the DIC's");
+    assert_eq!(
+        cameras("380"),
+        32,
+        "the city's own systems, none of the DIC's"
+    );
     Ok(())
 }
 
@@ -218,9 +257,19 @@ async fn a_reused_id_is_refused_after_a_restart_and_by_another_replica() -> anyh
         .await
         .expect_err("reused on the replica after the follow");
     assert_eq!(status.code(), Code::AlreadyExists);
-    assert!(other.submit_report(submit(&later, &token)).await?.into_inner().repeat);
+    assert!(
+        other
+            .submit_report(submit(&later, &token))
+            .await?
+            .into_inner()
+            .repeat
+    );
     replica.stop().await?;
-    assert_eq!(stack.read_topic(2)?.len(), 2, "two submissions, two records");
+    assert_eq!(
+        stack.read_topic(2)?.len(),
+        2,
+        "two submissions, two records"
+    );
     Ok(())
 }
 
@@ -285,9 +334,15 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
         }
         .encode_to_vec(),
     );
-    let status = submit_raw(&channel, many, &token).await.expect_err("600 systems");
+    let status = submit_raw(&channel, many, &token)
+        .await
+        .expect_err("600 systems");
     assert_eq!(fields(&status), ["report.systems"]);
-    assert!(status.message().contains("601 systems"), "{}", status.message());
+    assert!(
+        status.message().contains("601 systems"),
+        "{}",
+        status.message()
+    );
 
     // Two authorization headers, the valid one first: refused.
     let mut twice = submit(&valid_report("38.STTTT"), &token);
@@ -350,7 +405,10 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
         .map(|b| b.field_violations)
         .unwrap_or_default();
     assert!(listed.len() > 20, "many problems listed: {}", listed.len());
-    let last = listed.last().map(|v| v.description.clone()).unwrap_or_default();
+    let last = listed
+        .last()
+        .map(|v| v.description.clone())
+        .unwrap_or_default();
     assert!(last.contains("more problems"), "{last}");
     assert!(error_metadata_bytes(&status) < MAX_ERROR_METADATA_BYTES);
 
@@ -359,11 +417,20 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
     let mut crlf = valid_report("38.STTTT");
     crlf.notes = "dòng một\r\ndòng hai\r\n\tthụt lề".into();
     crlf.submission_id = crlf.submission_id.to_uppercase();
-    let receipt = client.submit_report(submit(&crlf, &token)).await?.into_inner();
+    let receipt = client
+        .submit_report(submit(&crlf, &token))
+        .await?
+        .into_inner();
     assert_eq!(receipt.submission_id, crlf.submission_id.to_lowercase());
     crlf.submission_id = crlf.submission_id.to_lowercase();
     crlf.notes = "dòng một\ndòng hai\n\tthụt lề".into();
-    assert!(client.submit_report(submit(&crlf, &token)).await?.into_inner().repeat);
+    assert!(
+        client
+            .submit_report(submit(&crlf, &token))
+            .await?
+            .into_inner()
+            .repeat
+    );
     let records = stack.read_topic(1)?;
     assert_eq!(records.len(), 1, "one record for every spelling");
     assert_eq!(
@@ -434,12 +501,20 @@ async fn a_c_core_client_gets_invalid_argument_with_its_list_and_not_found() -> 
     )?;
     let (code, details) = answer.split_once(' ').unwrap_or((&answer, "0"));
     assert_eq!(code, "INVALID_ARGUMENT", "{answer}");
-    assert!(details.parse::<usize>()? > 1_000, "the list of problems arrived: {answer}");
+    assert!(
+        details.parse::<usize>()? > 1_000,
+        "the list of problems arrived: {answer}"
+    );
     let body = GetUnitRequest {
         code: "x".repeat(20_000),
     }
     .encode_to_vec();
-    let answer = c_core_call(&endpoint, "/baocao.v1.ReportingService/GetUnit", &body, &token)?;
+    let answer = c_core_call(
+        &endpoint,
+        "/baocao.v1.ReportingService/GetUnit",
+        &body,
+        &token,
+    )?;
     assert!(answer.starts_with("NOT_FOUND"), "{answer}");
     Ok(())
 }

@@ -75,7 +75,10 @@ mod tests {
             "{0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50}",
             " 0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50 ",
         ] {
-            assert_eq!(canonical_submission_id(spelling).as_deref(), Some(canonical));
+            assert_eq!(
+                canonical_submission_id(spelling).as_deref(),
+                Some(canonical)
+            );
         }
         assert_eq!(canonical_submission_id("not-a-uuid"), None);
     }

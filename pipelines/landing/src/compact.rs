@@ -127,8 +127,7 @@ fn widened(batch: RecordBatch, schema: &SchemaRef) -> Option<RecordBatch> {
         return Some(batch);
     }
     let (known, added) = schema.fields().split_at_checked(have)?;
-    if batch.schema().fields().iter().ne(known.iter()) || added.iter().any(|f| !f.is_nullable())
-    {
+    if batch.schema().fields().iter().ne(known.iter()) || added.iter().any(|f| !f.is_nullable()) {
         return None;
     }
     let mut columns = batch.columns().to_vec();

@@ -206,9 +206,13 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     let mut versions: Vec<&Versions> = per_unit.values().collect();
     versions.sort_by_key(|v| v.newest);
     let newest: UInt32Array = versions.iter().map(|v| v.newest as u32).collect();
-    let first_received_at =
-        TimestampMillisecondArray::from(versions.iter().map(|v| v.first_in_window).collect::<Vec<_>>())
-            .with_timezone_opt(timezone(&in_scope, "received_at")?);
+    let first_received_at = TimestampMillisecondArray::from(
+        versions
+            .iter()
+            .map(|v| v.first_in_window)
+            .collect::<Vec<_>>(),
+    )
+    .with_timezone_opt(timezone(&in_scope, "received_at")?);
     let version_count: Int64Array = versions.iter().map(|v| v.count).collect();
     let counted = |row: &usize| registered.contains(rows.units.value(*row));
     let counted_received = (0..in_scope.num_rows())
@@ -224,7 +228,8 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
             counted_received_at: rows.received.value(copies.first),
         })
         .collect();
-    conflicts.sort_by(|a, b| (&a.unit_code, &a.submission_id).cmp(&(&b.unit_code, &b.submission_id)));
+    conflicts
+        .sort_by(|a, b| (&a.unit_code, &a.submission_id).cmp(&(&b.unit_code, &b.submission_id)));
     let selection = Selection {
         landed_rows: (0..in_scope.num_rows()).filter(counted).count() as i64,
         submissions: first_copy.len() as i64,

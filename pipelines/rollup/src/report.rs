@@ -221,7 +221,12 @@ impl ReportData {
         };
         let national = campaign.province.is_empty();
         let mut province = Figures {
-            name: if national { "Toàn quốc" } else { "Toàn tỉnh" }.to_string(),
+            name: if national {
+                "Toàn quốc"
+            } else {
+                "Toàn tỉnh"
+            }
+            .to_string(),
             ..Figures::default()
         };
         let mut provincial_units = Figures {
@@ -526,7 +531,11 @@ pub fn render_markdown(data: &ReportData) -> String {
     ));
     out.push_str(&format!(
         "## 1. Kết quả chung {}\n\n",
-        if data.national { "toàn quốc" } else { "toàn tỉnh" }
+        if data.national {
+            "toàn quốc"
+        } else {
+            "toàn tỉnh"
+        }
     ));
     for line in headline_lines(data) {
         out.push_str(&format!("- {}\n", markdown_escape(&line)));
@@ -587,7 +596,11 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
     ));
     out.push_str(&format!(
         "<h2>1. Kết quả chung {}</h2>\n<ul>\n",
-        if data.national { "toàn quốc" } else { "toàn tỉnh" }
+        if data.national {
+            "toàn quốc"
+        } else {
+            "toàn tỉnh"
+        }
     ));
     for line in headline_lines(data) {
         out.push_str(&format!("<li>{}</li>\n", html_escape(&line)));

@@ -281,10 +281,16 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         conflicts: selection.conflicts,
     };
     if !lineage.conflicts.is_empty() {
-        tracing::warn!(conflicts = lineage.conflicts.len(), "submission ids landed with different contents for one unit; the first acceptance is counted (lineage.json lists them)");
+        tracing::warn!(
+            conflicts = lineage.conflicts.len(),
+            "submission ids landed with different contents for one unit; the first acceptance is counted (lineage.json lists them)"
+        );
     }
     if !lineage.stray_units.is_empty() {
-        tracing::warn!(units = lineage.stray_units.len(), "reports of units not in the register are left out of the figures (lineage.json lists them)");
+        tracing::warn!(
+            units = lineage.stray_units.len(),
+            "reports of units not in the register are left out of the figures (lineage.json lists them)"
+        );
     }
     dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
         .await?;

@@ -13,7 +13,9 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_landing::partition_dir;
 use baocao_landing::rows::PartitionRows;
-use baocao_proto::v1::{CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport};
+use baocao_proto::v1::{
+    CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
+};
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
@@ -136,8 +138,15 @@ fn land(root: &Path, envelopes: &[ReportEnvelope]) {
     let mut files: BTreeMap<(String, NaiveDate), PartitionRows> = BTreeMap::new();
     for (offset, e) in envelopes.iter().enumerate() {
         let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
-        let campaign = e.report.as_ref().map(|r| r.campaign_id.clone()).unwrap_or_default();
-        files.entry((campaign, day)).or_default().push(e, 0, offset as i64);
+        let campaign = e
+            .report
+            .as_ref()
+            .map(|r| r.campaign_id.clone())
+            .unwrap_or_default();
+        files
+            .entry((campaign, day))
+            .or_default()
+            .push(e, 0, offset as i64);
     }
     for (i, ((campaign, day), rows)) in files.into_iter().enumerate() {
         let (submissions, systems) = rows.finish().expect("batches");
@@ -173,9 +182,23 @@ fn fixture() -> Vec<ReportEnvelope> {
         envelope("c", "380", SHARED_ID, (2023, 3, 10, 8, 0), 0, &[2, 30]),
         envelope("c", "38.PC", SHARED_ID, (2023, 3, 11, 8, 0), 0, &[777]),
         // 380's retry with the id upper-cased: the same submission.
-        envelope("c", "380", &SHARED_ID.to_uppercase(), (2023, 3, 10, 8, 0), 0, &[2, 30]),
+        envelope(
+            "c",
+            "380",
+            &SHARED_ID.to_uppercase(),
+            (2023, 3, 10, 8, 0),
+            0,
+            &[2, 30],
+        ),
         // Two versions in one millisecond: Kafka order decides (the second is newer).
-        envelope("c", "14755.TH", "ffffffff-ffff-7fff-bfff-ffffffffffff", (2023, 3, 12, 8, 0), 0, &[5]),
+        envelope(
+            "c",
+            "14755.TH",
+            "ffffffff-ffff-7fff-bfff-ffffffffffff",
+            (2023, 3, 12, 8, 0),
+            0,
+            &[5],
+        ),
         envelope("c", "14755.TH", &id(1), (2023, 3, 12, 8, 0), 0, &[9]),
         // A unit of a kind the campaign does not require reports: summed, not_required.
         envelope("c", "38.BAO", &id(2), (2023, 3, 5, 8, 0), 0, &[11]),
@@ -319,13 +342,19 @@ async fn stray_units_and_conflicts_are_listed_apart_in_the_lineage() {
     assert_eq!(lineage.units, 5);
     assert_eq!(lineage.conflicts.len(), 1);
     let conflict = &lineage.conflicts[0];
-    assert_eq!((conflict.unit_code.as_str(), conflict.copies), ("38.STTTT", 2));
+    assert_eq!(
+        (conflict.unit_code.as_str(), conflict.copies),
+        ("38.STTTT", 2)
+    );
     // The first acceptance (1 March, 4 cameras) is counted, never the 800 cameras.
     let s = Summary(&output.summary);
     assert_eq!(s.int("unit", "38.STTTT", "cameras"), 4);
-    let json = std::fs::read_to_string(output.dir.join("lineage.json").to_string())
-        .expect("lineage.json");
-    assert!(json.contains("38.GONE") && json.contains("\"conflicts\""), "{json}");
+    let json =
+        std::fs::read_to_string(output.dir.join("lineage.json").to_string()).expect("lineage.json");
+    assert!(
+        json.contains("38.GONE") && json.contains("\"conflicts\""),
+        "{json}"
+    );
 
     use baocao_rollup::catalog::{CatalogSources, catalog_session};
     let registry = Registry::load(landed.registry_dir.path()).expect("registry");
@@ -347,7 +376,10 @@ async fn stray_units_and_conflicts_are_listed_apart_in_the_lineage() {
         .await
         .expect("history");
     assert_eq!(shared.len(), 2);
-    assert_eq!(shared[0].contents, 1, "another unit's use of the id is no conflict");
+    assert_eq!(
+        shared[0].contents, 1,
+        "another unit's use of the id is no conflict"
+    );
 }
 
 #[tokio::test]
@@ -408,7 +440,10 @@ async fn timeliness_is_decided_inside_each_milestones_window() {
         &september,
     );
     let markdown = baocao_rollup::report::render_markdown(&data);
-    assert!(markdown.contains("Chưa cập nhật từ ngày 21/03/2023"), "{markdown}");
+    assert!(
+        markdown.contains("Chưa cập nhật từ ngày 21/03/2023"),
+        "{markdown}"
+    );
 }
 
 #[tokio::test]
@@ -422,7 +457,10 @@ async fn a_national_campaigns_headline_is_the_countrys() {
         campaign.milestone("levels").expect("milestone"),
         &output,
     );
-    assert_eq!(data.province.units_expected, 2, "the DICs of both provinces");
+    assert_eq!(
+        data.province.units_expected, 2,
+        "the DICs of both provinces"
+    );
     assert_eq!(data.province.units_reported, 2);
     assert_eq!(data.province.systems, 3);
     assert_eq!(data.province.cameras, 10);
@@ -473,7 +511,13 @@ async fn the_production_selection_matches_the_sql_specification_on_these_cases()
             .iter()
             .zip(expected.columns().iter().zip(actual.columns()))
         {
-            assert_eq!(e.to_data(), a.to_data(), "column {} ({})", field.name(), milestone.id);
+            assert_eq!(
+                e.to_data(),
+                a.to_data(),
+                "column {} ({})",
+                field.name(),
+                milestone.id
+            );
         }
     }
 }

@@ -63,16 +63,12 @@ impl Guarded {
 }
 
 impl NamedService for Guarded {
-    const NAME: &'static str =
-        <ReportingServiceServer<ReportingGateway> as NamedService>::NAME;
+    const NAME: &'static str = <ReportingServiceServer<ReportingGateway> as NamedService>::NAME;
 }
 
 /// The unit token of the request's one `authorization` header. Two headers are refused:
 /// a proxy that checks the other one would disagree about who is calling.
-pub fn authenticate(
-    headers: &http::HeaderMap,
-    tokens: &TokenStore,
-) -> Result<TokenRecord, Status> {
+pub fn authenticate(headers: &http::HeaderMap, tokens: &TokenStore) -> Result<TokenRecord, Status> {
     let mut values = headers.get_all("authorization").iter();
     let Some(value) = values.next() else {
         return Err(unauthenticated(
@@ -87,7 +83,10 @@ pub fn authenticate(
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or_else(|| unauthenticated("authorization metadata must be `Bearer <token>`"))?;
     let record = tokens
@@ -155,7 +154,11 @@ async fn checked_body(
                 ),
             ));
         }
-        Err(err) => return Err(Status::cancelled(format!("request body not received: {err}"))),
+        Err(err) => {
+            return Err(Status::cancelled(format!(
+                "request body not received: {err}"
+            )));
+        }
     };
     check_frame(&bytes, limits)?;
     Ok(http::Request::from_parts(
@@ -309,7 +312,11 @@ mod tests {
         };
         let status = check_frame(&grpc_frame(&message), limits).expect_err("too many");
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(status.message().contains("600 systems"), "{}", status.message());
+        assert!(
+            status.message().contains("600 systems"),
+            "{}",
+            status.message()
+        );
         assert!(check_frame(&grpc_frame(&request(500)), limits).is_ok());
     }
 
@@ -319,7 +326,12 @@ mod tests {
             max_report_bytes: 10,
             max_systems: 1,
         };
-        for bytes in [&b""[..], b"\x00\x00", b"\x01\x00\x00\x00\x02\x0a\xff", b"\x00\x00\x00\x00\x03\x0a\xff\xff"] {
+        for bytes in [
+            &b""[..],
+            b"\x00\x00",
+            b"\x01\x00\x00\x00\x02\x0a\xff",
+            b"\x00\x00\x00\x00\x03\x0a\xff\xff",
+        ] {
             assert!(check_frame(bytes, limits).is_ok());
         }
     }
@@ -327,7 +339,7 @@ mod tests {
     #[test]
     fn duplicate_authorization_headers_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let tokens = TokenStore::open(&dir.path().join("t.json")).expect("store");
+        let tokens = TokenStore::open(dir.path().join("t.json")).expect("store");
         let mut headers = http::HeaderMap::new();
         headers.append("authorization", "Bearer a".parse().expect("value"));
         headers.append("authorization", "Bearer b".parse().expect("value"));

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use baocao_proto::canonical::{content_digest, normalize_report};
 use baocao_proto::v1::reporting_service_server::ReportingService;
 use baocao_proto::v1::{
     Campaign as CampaignMessage, Date, GetUnitRequest, ListCampaignsRequest, ListCampaignsResponse,
@@ -13,7 +14,6 @@ use baocao_proto::v1::{
 };
 use baocao_registry::{AdminLevel, Registry, ReportingUnit, vietnam_date};
 use chrono::{Datelike, NaiveDate, Utc};
-use baocao_proto::canonical::{content_digest, normalize_report};
 use prost::Message;
 use tonic::{Code, Request, Response, Status};
 
@@ -110,13 +110,14 @@ impl ReportingGateway {
 
     /// Whether this gateway serves the unit with this code (its tier, in its jurisdiction).
     pub fn serves_code(&self, code: &str) -> bool {
-        self.registry.unit(code).is_some_and(|unit| self.serves(unit))
+        self.registry
+            .unit(code)
+            .is_some_and(|unit| self.serves(unit))
     }
 
     fn serves(&self, unit: &ReportingUnit) -> bool {
         unit.tier == self.tier && self.registry.is_within(unit, &self.jurisdiction)
     }
-
 }
 
 fn date_message(day: NaiveDate) -> Date {
@@ -298,7 +299,8 @@ impl ReportingGateway {
             key,
         };
         let _attempt = id_lock.lock.lock().await;
-        self.accept(report, &id_lock.key, digest, &caller, now).await
+        self.accept(report, &id_lock.key, digest, &caller, now)
+            .await
     }
 
     /// The lock serializing attempts with the same (unit, submission id).

@@ -155,11 +155,16 @@ mod tests {
         let last = listed.last().expect("a summary entry");
         let more = 5_000 - (listed.len() - 1);
         assert!(
-            last.description.starts_with(&format!("… and {more} more problems")),
+            last.description
+                .starts_with(&format!("… and {more} more problems")),
             "{}",
             last.description
         );
-        assert!(listed.len() > 50, "a useful number are listed: {}", listed.len());
+        assert!(
+            listed.len() > 50,
+            "a useful number are listed: {}",
+            listed.len()
+        );
         assert!(
             status
                 .message()
@@ -180,8 +185,16 @@ mod tests {
             })
             .collect();
         let status = invalid_report(&violations);
-        assert!(metadata_bytes(&status) < MAX_ERROR_METADATA_BYTES, "{}", metadata_bytes(&status));
-        let single = field_error(Code::AlreadyExists, "report.submission_id", &reason.repeat(10));
+        assert!(
+            metadata_bytes(&status) < MAX_ERROR_METADATA_BYTES,
+            "{}",
+            metadata_bytes(&status)
+        );
+        let single = field_error(
+            Code::AlreadyExists,
+            "report.submission_id",
+            &reason.repeat(10),
+        );
         assert!(metadata_bytes(&single) < MAX_ERROR_METADATA_BYTES);
     }
 }

@@ -185,14 +185,21 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
         }
         let window_opens = milestone_opens_on(m, &milestones, opens_on, &date)?;
         if window_opens > unit_deadline || window_opens < opens_on {
-            let at = m.opens_on.as_ref().map_or(line, |o| line_of(&text, o.span().start));
+            let at = m
+                .opens_on
+                .as_ref()
+                .map_or(line, |o| line_of(&text, o.span().start));
             return Err(Error::data(
                 path,
                 at,
                 format!(
                     "milestone `{}`: its reporting window opens on {window_opens}, which must be between the campaign's opens_on {opens_on} and its unit_deadline {unit_deadline}{}",
                     m.id.get_ref(),
-                    if m.opens_on.is_none() { " (by default the day after the previous milestone's unit_deadline; set opens_on)" } else { "" }
+                    if m.opens_on.is_none() {
+                        " (by default the day after the previous milestone's unit_deadline; set opens_on)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }

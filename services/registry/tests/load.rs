@@ -233,7 +233,8 @@ fn milestone_windows_default_to_the_day_after_the_previous_deadline() {
     )
     .expect("write");
     let (_, line, reason) = data_error(dir.path());
-    assert_eq!(line, 16);
+    // Line 17 of the file: `opens_on = "2023-09-11"` of the second milestone.
+    assert_eq!(line, 17);
     assert!(
         reason.contains("plans") && reason.contains("2023-09-11"),
         "{reason}"

@@ -96,15 +96,30 @@ pub async fn run(config: &Config, args: HostileBenchArgs) -> anyhow::Result<Exit
     let tokens = args.dir.join("tokens.json");
     let token = baocao_gateway::tokens::issue_token(&tokens, "38.STTTT")?.0;
     let free_port = || -> anyhow::Result<u16> {
-        Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port())
     };
     let listen = format!("127.0.0.1:{}", free_port()?);
     let log = std::fs::File::create(args.dir.join("gateway.log"))?;
     let mut gateway = std::process::Command::new(std::env::current_exe()?)
         .arg("--data-dir")
         .arg(&config.data_dir)
-        .args(["--kafka-brokers", &brokers, "--reports-topic", "bench-hostile"])
-        .args(["serve", "--tier", "province", "--jurisdiction", "38", "--listen", &listen])
+        .args([
+            "--kafka-brokers",
+            &brokers,
+            "--reports-topic",
+            "bench-hostile",
+        ])
+        .args([
+            "serve",
+            "--tier",
+            "province",
+            "--jurisdiction",
+            "38",
+            "--listen",
+            &listen,
+        ])
         .arg("--tokens-file")
         .arg(&tokens)
         .env("BAOCAO_METRICS__LISTEN", "")
@@ -149,7 +164,11 @@ async fn measure(
     let phases: [(&str, &[u8], &str); 3] = [
         ("no token, hostile body", &big, ""),
         ("valid token, hostile body", &big, token),
-        ("valid token, empty systems just under the size limit", &under_limit, token),
+        (
+            "valid token, empty systems just under the size limit",
+            &under_limit,
+            token,
+        ),
     ];
     for (name, body, token) in phases {
         let started = Instant::now();
