@@ -144,14 +144,21 @@ pub fn print_headline(data: &ReportData) {
         "  {} (cut-off {})",
         data.milestone_name, data.lineage.cut_off_date
     );
+    let not_updated = if p.units_not_updated > 0 {
+        format!(
+            ", {} not updated since {}",
+            vn_number(p.units_not_updated),
+            data.lineage.window_opens_on
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "    units: {} expected, {} reported ({} on time, {} late), {} not updated since {}, {} missing — completeness {}",
+        "    units: {} expected, {} reported ({} on time, {} late){not_updated}, {} missing — completeness {}",
         vn_number(p.units_expected),
         vn_number(p.units_reported),
         vn_number(p.units_on_time),
         vn_number(p.units_late),
-        vn_number(p.units_not_updated),
-        data.lineage.window_opens_on,
         vn_number(p.units_missing),
         vn_percent(p.units_reported, p.units_expected)
     );

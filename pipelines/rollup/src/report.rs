@@ -388,6 +388,23 @@ fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 fn headline_lines(data: &ReportData) -> Vec<String> {
+    let mut lines = headline_figures(data);
+    let p = &data.province;
+    if p.units_not_updated > 0 {
+        // Said right after "Chưa báo cáo", so nobody reads these units as having reported.
+        lines.insert(
+            3,
+            format!(
+                "Chưa cập nhật từ ngày {} (không tính là đã báo cáo; số liệu lấy theo báo cáo gần nhất trước đó): {}",
+                vn_date(data.lineage.window_opens_on),
+                vn_number(p.units_not_updated)
+            ),
+        );
+    }
+    lines
+}
+
+fn headline_figures(data: &ReportData) -> Vec<String> {
     let p = &data.province;
     let levels = p
         .approved_levels
@@ -406,11 +423,6 @@ fn headline_lines(data: &ReportData) -> Vec<String> {
             vn_number(p.units_late)
         ),
         format!("Chưa báo cáo: {}", vn_number(p.units_missing)),
-        format!(
-            "Chưa cập nhật từ ngày {} (số liệu lấy theo báo cáo gần nhất trước đó, không tính là đã báo cáo): {}",
-            vn_date(data.lineage.window_opens_on),
-            vn_number(p.units_not_updated)
-        ),
         format!(
             "Số hệ thống thông tin có sử dụng camera giám sát: {} (tổng số camera: {})",
             vn_number(p.systems),
