@@ -66,7 +66,7 @@ pub static SUBMISSIONS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         ("notes", Utf8, false),
         ("kafka_partition", Int32, false),
         ("kafka_offset", Int64, false),
-        // Added in round 7: null in files landed before it.
+        // Added after the first release: null in files landed before it.
         ("content_sha256", Utf8, true),
     ])
 });

@@ -521,3 +521,58 @@ async fn the_production_selection_matches_the_sql_specification_on_these_cases()
         }
     }
 }
+
+#[tokio::test]
+async fn files_landed_before_content_digests_still_roll_up_and_compact() {
+    let registry_dir = registry_dir();
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    // The landing as an earlier version wrote it: no content_sha256 column.
+    let mut rows = PartitionRows::default();
+    rows.push(
+        &envelope("c", "380", SHARED_ID, (2023, 3, 10, 8, 0), 0, &[2, 30]),
+        0,
+        0,
+    );
+    let (submissions, systems) = rows.finish().expect("batches");
+    let old = submissions
+        .project(&(0..submissions.num_columns() - 1).collect::<Vec<_>>())
+        .expect("project");
+    assert!(old.column_by_name("content_sha256").is_none());
+    let on = day(2023, 3, 10);
+    write_parquet_atomic(
+        &partition_dir(&landing, "submissions", "c", on).join("part-old.parquet"),
+        &old,
+    )
+    .expect("write");
+    write_parquet_atomic(
+        &partition_dir(&landing, "systems", "c", on).join("part-old.parquet"),
+        &systems,
+    )
+    .expect("write");
+    // And a file of this version beside it.
+    land(
+        &landing,
+        &[envelope(
+            "c",
+            "38.PC",
+            SHARED_ID,
+            (2023, 3, 11, 8, 0),
+            0,
+            &[777],
+        )],
+    );
+    let landed = Landed { registry_dir, root };
+    let before = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let s = Summary(&before.summary);
+    assert_eq!(s.int("unit", "380", "cameras"), 32);
+    assert_eq!(s.int("unit", "38.PC", "cameras"), 777);
+    // Compaction widens the old file to the current schema and merges both.
+    use baocao_landing::compact::{CompactionConfig, compact_landing};
+    let stats = compact_landing(&Store::local(&landing), CompactionConfig::default())
+        .await
+        .expect("compaction of an old file");
+    assert!(stats.files_merged >= 2, "{stats:?}");
+    let after = landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    assert_eq!(after.summary, before.summary);
+}

@@ -108,13 +108,6 @@ impl ReportingGateway {
             .ok_or_else(|| unauthenticated("missing `authorization: Bearer <token>` metadata"))
     }
 
-    /// Whether this gateway serves the unit with this code (its tier, in its jurisdiction).
-    pub fn serves_code(&self, code: &str) -> bool {
-        self.registry
-            .unit(code)
-            .is_some_and(|unit| self.serves(unit))
-    }
-
     fn serves(&self, unit: &ReportingUnit) -> bool {
         unit.tier == self.tier && self.registry.is_within(unit, &self.jurisdiction)
     }
