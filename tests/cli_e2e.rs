@@ -643,3 +643,54 @@ fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
     assert_eq!(visible, Some(20), "{stdout}");
     Ok(())
 }
+
+#[test]
+fn a_rollup_of_an_empty_landing_is_refused_unless_allow_empty() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let landing = root.path().join("landing");
+    std::fs::create_dir_all(&landing)?;
+    let out = root.path().join("out");
+    let rollup = |extra: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "rollup",
+                "--campaign",
+                "thanh-hoa-2023",
+                "--milestone",
+                "levels-approved",
+            ])
+            .arg("--landing-dir")
+            .arg(&landing)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/..");
+        command.output()
+    };
+    let refused = rollup(&[])?;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("no landed submission of campaign `thanh-hoa-2023`")
+            && stderr.contains(&landing.display().to_string())
+            && stderr.contains("--allow-empty"),
+        "{stderr}"
+    );
+    assert!(
+        !out.join("thanh-hoa-2023/levels-approved/bao-cao.md")
+            .exists()
+    );
+    let written = rollup(&["--allow-empty"])?;
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    assert!(
+        out.join("thanh-hoa-2023/levels-approved/bao-cao.md")
+            .exists()
+    );
+    Ok(())
+}

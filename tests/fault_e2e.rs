@@ -218,6 +218,7 @@ async fn land_and_roll_up(
         cut_off: today(),
         landing: &Store::local(&landing),
         out: &Store::local(root.join(format!("out-{}", uuid::Uuid::new_v4().simple()))),
+        allow_empty: false,
     })
     .await?)
 }

@@ -90,6 +90,7 @@ async fn prepare(root: &Path, registry: &Registry) -> anyhow::Result<()> {
         cut_off: chrono::NaiveDate::from_ymd_opt(2023, 3, 22).expect("date"),
         landing: &Store::local(&landing),
         out: &Store::local(root.join("summaries")),
+        allow_empty: false,
     })
     .await?;
     Ok(())

@@ -378,6 +378,7 @@ pub async fn roll_up_at_deadline(
         cut_off: milestone.report_deadline,
         landing: &baocao_store::Store::local(landing),
         out: &baocao_store::Store::local(out),
+        allow_empty: false,
     })
     .await?)
 }

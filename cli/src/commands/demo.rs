@@ -149,6 +149,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             milestone.report_deadline,
             &landing_dir,
             &out_dir,
+            false,
         )
         .await?;
         outputs.push((output, data, files));

@@ -44,6 +44,11 @@ pub struct RollupArgs {
     /// each look is one LIST request per 1,000 files).
     #[arg(long, default_value_t = 500, requires = "follow")]
     follow_poll_ms: u64,
+    /// Write the summaries and the Chairman's report even when no submission of the
+    /// campaign is landed (every unit "missing"). Without it such a rollup is refused:
+    /// it is almost always a wrong --landing-dir or a landing that has not run.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 impl RollupArgs {
@@ -67,6 +72,8 @@ struct RollupTarget<'a> {
     landing: &'a Store,
     /// Output root.
     out: &'a Store,
+    /// Whether an all-missing report may be written.
+    allow_empty: bool,
 }
 
 /// The landed files' names, sizes and modification times: it changes whenever landing
@@ -122,6 +129,7 @@ pub async fn rollup_and_report(
     cut_off: NaiveDate,
     landing: &Store,
     out: &Store,
+    allow_empty: bool,
 ) -> anyhow::Result<(RollupOutput, ReportData, Vec<String>)> {
     let output = run_rollup(&RollupRequest {
         registry,
@@ -130,6 +138,7 @@ pub async fn rollup_and_report(
         cut_off,
         landing,
         out,
+        allow_empty,
     })
     .await?;
     let data = ReportData::from_rollup(campaign, milestone, &output);
@@ -217,6 +226,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         as_of: args.as_of,
         landing: &landing,
         out: &out,
+        allow_empty: args.allow_empty,
     };
     if args.follow {
         follow_landing(
@@ -270,6 +280,7 @@ async fn roll_up_milestones(target: &RollupTarget<'_>, announce: bool) -> anyhow
             cut_off,
             target.landing,
             target.out,
+            target.allow_empty,
         )
         .await?;
         if !announce {

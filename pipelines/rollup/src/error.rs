@@ -26,6 +26,21 @@ pub enum Error {
     /// The request does not make sense (unknown milestone, cut-off before the campaign...).
     #[error("{0}")]
     Request(String),
+    /// No landed submission of the campaign is counted: a report would say every unit is
+    /// missing. Usually a wrong landing location or a landing not run yet.
+    #[error(
+        "no landed submission of campaign `{campaign}` received by {cut_off} in {landing}{hint}; nothing written (check landing.dir / --landing-dir and that `baocao land` ran; --allow-empty writes an all-missing report on purpose)"
+    )]
+    NothingLanded {
+        /// The campaign.
+        campaign: String,
+        /// The cut-off day.
+        cut_off: chrono::NaiveDate,
+        /// The landing location read.
+        landing: String,
+        /// " (this directory does not exist)" when it does not.
+        hint: &'static str,
+    },
 }
 
 /// Result with the rollup [`Error`].

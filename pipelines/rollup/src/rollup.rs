@@ -37,6 +37,10 @@ pub struct RollupRequest<'a> {
     pub landing: &'a Store,
     /// Root of the summaries.
     pub out: &'a Store,
+    /// Write the summaries and the report even when no submission of the campaign is
+    /// counted (every unit missing). Off: such a rollup is refused
+    /// ([`Error::NothingLanded`]), since it is almost always a wrong landing location.
+    pub allow_empty: bool,
 }
 
 /// Where the figures come from (written as `lineage.json`).
@@ -238,6 +242,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         cut_off,
         landing,
         out,
+        allow_empty,
     } = request;
     if *cut_off < campaign.opens_on {
         return Err(Error::Request(format!(
@@ -251,6 +256,19 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
     let selection = register_per_unit(&ctx).await?;
+    if selection.submissions == 0 && !allow_empty {
+        let missing_dir = landing.as_local().is_some_and(|dir| !dir.exists());
+        return Err(Error::NothingLanded {
+            campaign: campaign.id.clone(),
+            cut_off: *cut_off,
+            landing: landing.to_string(),
+            hint: if missing_dir {
+                " (this directory does not exist)"
+            } else {
+                ""
+            },
+        });
+    }
     let selected = started.elapsed();
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
     let summarized = started.elapsed();

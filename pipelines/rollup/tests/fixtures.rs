@@ -243,6 +243,8 @@ async fn rollup(
         cut_off,
         landing: &Store::local(landing),
         out: &Store::local(out),
+        // These fixtures include an empty campaign on purpose.
+        allow_empty: true,
     })
     .await
     .expect("rollup")

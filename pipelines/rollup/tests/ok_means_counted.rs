@@ -283,6 +283,7 @@ impl Landed {
             cut_off,
             landing: &Store::local(self.root.path().join("landing")),
             out: &Store::local(self.root.path().join("out")),
+            allow_empty: false,
         })
         .await
         .expect("rollup")
@@ -575,4 +576,54 @@ async fn files_landed_before_content_digests_still_roll_up_and_compact() {
     assert!(stats.files_merged >= 2, "{stats:?}");
     let after = landed.rollup("c", "levels", day(2023, 3, 22)).await;
     assert_eq!(after.summary, before.summary);
+}
+
+#[tokio::test]
+async fn a_rollup_with_nothing_landed_is_refused_unless_asked_for() {
+    let registry = Registry::load(registry_dir().path()).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign");
+    let milestone = campaign.milestone("levels").expect("milestone");
+    let root = tempfile::tempdir().expect("tempdir");
+    let out = Store::local(root.path().join("out"));
+    let request = |landing: Store, allow_empty| {
+        let (registry, out) = (&registry, &out);
+        async move {
+            run_rollup(&RollupRequest {
+                registry,
+                campaign,
+                milestone,
+                cut_off: day(2023, 3, 22),
+                landing: &landing,
+                out,
+                allow_empty,
+            })
+            .await
+        }
+    };
+    // A landing location that does not exist (a typo, an unmounted volume).
+    let typo = Store::local(root.path().join("landnig"));
+    let err = request(typo, false).await.err().expect("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("campaign `c`")
+            && message.contains("landnig")
+            && message.contains("does not exist"),
+        "{message}"
+    );
+    // An existing landing with nothing of this campaign.
+    std::fs::create_dir_all(root.path().join("landing")).expect("mkdir");
+    let empty = Store::local(root.path().join("landing"));
+    let err = request(empty.clone(), false).await.err().expect("refused");
+    assert!(
+        matches!(err, baocao_rollup::Error::NothingLanded { .. }),
+        "{err}"
+    );
+    assert!(
+        !root.path().join("out/c/levels/summary.parquet").exists(),
+        "nothing written"
+    );
+    // Asked for: every unit missing, written.
+    let output = request(empty, true).await.expect("written");
+    assert_eq!(output.lineage.submissions, 0);
+    assert!(root.path().join("out/c/levels/summary.parquet").exists());
 }

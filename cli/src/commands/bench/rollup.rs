@@ -133,6 +133,7 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
         cut_off,
         landing: &landing,
         out: &datafusion_out,
+        allow_empty: false,
     };
 
     // DataFusion: the production path (run_rollup), one warm-up then timed runs.
