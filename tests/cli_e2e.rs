@@ -694,3 +694,45 @@ fn a_rollup_of_an_empty_landing_is_refused_unless_allow_empty() -> anyhow::Resul
     );
     Ok(())
 }
+
+#[test]
+fn query_csv_starts_with_a_bom_and_round_trips_with_diacritics() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let query = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["query", "--format", "csv"])
+            .args(extra)
+            .arg("--landing-dir")
+            .arg(root.path().join("landing"))
+            .arg("--summaries-dir")
+            .arg(root.path().join("summaries"))
+            .arg("SELECT unit_code, unit_name FROM units WHERE unit_code = '38.STTTT'")
+            .env("RUST_LOG", "warn")
+            .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/..")
+            .output()
+    };
+    let out = query(&[])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBF"), "a BOM first");
+    let file = root.path().join("units.csv");
+    std::fs::write(&file, &out.stdout)?;
+    // What Python's csv module (and Excel) read back.
+    let read = Command::new("python3")
+        .args([
+            "-c",
+            "import csv,sys; rows=list(csv.reader(open(sys.argv[1], encoding='utf-8-sig'))); print(rows[0][0], '|', rows[1][1])",
+        ])
+        .arg(&file)
+        .output()?;
+    assert_eq!(
+        String::from_utf8(read.stdout)?.trim(),
+        "unit_code | Sở Thông tin và Truyền thông Thanh Hóa"
+    );
+    let plain = query(&["--no-bom"])?;
+    assert!(plain.stdout.starts_with(b"unit_code"));
+    Ok(())
+}

@@ -37,11 +37,27 @@ pub struct QueryArgs {
     /// Summaries root, a directory or `s3://bucket/prefix` (overrides `rollup.out_dir`).
     #[arg(long)]
     summaries_dir: Option<String>,
+    /// CSV without the UTF-8 byte-order mark (for programs that do not expect one). By
+    /// default CSV written to a file or a pipe starts with it, so that Excel on Windows
+    /// reads the Vietnamese letters as UTF-8 instead of garbling them.
+    #[arg(long)]
+    no_bom: bool,
 }
 
-fn write_batches(batches: &[RecordBatch], format: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+/// The UTF-8 byte-order mark: what tells Excel a CSV file is UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn write_batches(
+    batches: &[RecordBatch],
+    format: &str,
+    bom: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     match format {
         "csv" => {
+            if bom {
+                out.write_all(UTF8_BOM)?;
+            }
             let mut writer = arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(out);
@@ -81,9 +97,14 @@ async fn execute(ctx: &SessionContext, sql: &str, args: &QueryArgs) -> anyhow::R
         (Some(path), format) => {
             let mut file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
-            write_batches(&batches, format, &mut file)?;
+            write_batches(&batches, format, !args.no_bom, &mut file)?;
         }
-        (None, format) => write_batches(&batches, format, &mut std::io::stdout().lock())?,
+        (None, format) => {
+            // A person reading CSV on a terminal needs no mark; a file or a pipe does.
+            let stdout = std::io::stdout();
+            let bom = !args.no_bom && !stdout.is_terminal();
+            write_batches(&batches, format, bom, &mut stdout.lock())?
+        }
     }
     Ok(rows)
 }

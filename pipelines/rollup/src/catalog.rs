@@ -290,10 +290,14 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
     let views = [
         // One row per (unit, submission id): its first acceptance. Two units may use one id.
-        "CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank) FROM (
+        // `received_at_vn`: the same instant shown in Vietnam time (UTC+7), beside the
+        // UTC one; `received_date` is already the Vietnam day.
+        r#"CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank),
+           arrow_cast(received_at, 'Timestamp(Millisecond, Some("+07:00"))') AS received_at_vn
+         FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code, submission_id
              ORDER BY received_at, kafka_partition, kafka_offset) AS copy_rank
-           FROM submissions_raw) WHERE copy_rank = 1",
+           FROM submissions_raw) WHERE copy_rank = 1"#,
         // The systems of that counted copy (the record at its Kafka position), one of each
         // code should the record have landed twice.
         "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (

@@ -627,3 +627,38 @@ async fn a_rollup_with_nothing_landed_is_refused_unless_asked_for() {
     assert_eq!(output.lineage.submissions, 0);
     assert!(root.path().join("out/c/levels/summary.parquet").exists());
 }
+
+#[tokio::test]
+async fn every_query_in_the_analysts_guide_runs() {
+    use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+    let landed = Landed::new();
+    landed.rollup("c", "levels", day(2023, 3, 22)).await;
+    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
+    let ctx = catalog_session(&CatalogSources {
+        registry: &registry,
+        landing: &Store::local(landed.root.path().join("landing")),
+        summaries: &Store::local(landed.root.path().join("out")),
+        as_of: None,
+        scope: None,
+    })
+    .await
+    .expect("catalog");
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/analytics.md"),
+    )
+    .expect("docs/analytics.md");
+    let mut queries = 0;
+    for block in guide.split("```sql\n").skip(1) {
+        let sql = block.split("```").next().unwrap_or_default();
+        for statement in sql
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("--"))
+        {
+            run_query(&ctx, statement)
+                .await
+                .unwrap_or_else(|err| panic!("{statement}\n{err}"));
+            queries += 1;
+        }
+    }
+    assert!(queries >= 15, "{queries} queries found");
+}
