@@ -485,7 +485,7 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| 38 | UBND Tỉnh Thanh Hóa | Cấp tỉnh | Chưa báo cáo |  |"),
+        markdown.contains("| 38 | UBND tỉnh Thanh Hóa | Cấp tỉnh | Chưa báo cáo |  |"),
         "{markdown}"
     );
     let html = baocao_rollup::report::render_html(&data);

@@ -68,7 +68,7 @@ impl Registry {
                 let unit = ReportingUnit {
                     code: a.code.clone(),
                     kind: PEOPLE_COMMITTEE.to_string(),
-                    name: format!("UBND {}", a.name_with_type),
+                    name: people_committee_name(&a.name_with_type),
                     area_code: a.code.clone(),
                     tier: a.level,
                     parent_code: a.parent_code.clone(),
@@ -286,5 +286,16 @@ impl Registry {
         self.units.values().filter(move |u| {
             campaign.required_unit_kinds.contains(&u.kind) && self.is_within(u, &campaign.province)
         })
+    }
+}
+
+/// The People's Committee of an area as Vietnamese writes it: "UBND" and the area's name
+/// with its type in lower case ("UBND tỉnh Thanh Hóa", "UBND thị xã Bỉm Sơn", "UBND
+/// phường Hàm Rồng"); the register spells the type capitalised at the start of a name.
+pub fn people_committee_name(name_with_type: &str) -> String {
+    let mut chars = name_with_type.chars();
+    match chars.next() {
+        Some(first) => format!("UBND {}{}", first.to_lowercase(), chars.as_str()),
+        None => "UBND".to_string(),
     }
 }

@@ -240,3 +240,13 @@ fn milestone_windows_default_to_the_day_after_the_previous_deadline() {
         "{reason}"
     );
 }
+
+#[test]
+fn peoples_committees_are_named_as_vietnamese_writes_them() {
+    let registry = Registry::load(shipped_data()).expect("shipped data loads");
+    let name = |code: &str| registry.unit(code).map(|u| u.name.clone());
+    assert_eq!(name("38").as_deref(), Some("UBND tỉnh Thanh Hóa"));
+    assert_eq!(name("380").as_deref(), Some("UBND thành phố Thanh Hóa"));
+    assert_eq!(name("381").as_deref(), Some("UBND thị xã Bỉm Sơn"));
+    assert_eq!(name("14755").as_deref(), Some("UBND phường Hàm Rồng"));
+}
