@@ -320,8 +320,9 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
             "{file}"
         );
     }
+    // Read by a program: CSV without the byte-order mark meant for Excel.
     let queried = baocao()
-        .args(["query", "--format", "csv", "--landing-dir"])
+        .args(["query", "--format", "csv", "--no-bom", "--landing-dir"])
         .arg(&landing)
         .arg("--summaries-dir")
         .arg(&summaries)

@@ -462,3 +462,60 @@ async fn reflection_health_and_read_only_rpcs() -> anyhow::Result<()> {
     assert_eq!(campaigns.len(), 2);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_file_added_while_the_gateway_runs_is_accepted_within_seconds()
+-> anyhow::Result<()> {
+    let stack = Stack::start("province", "38").await?;
+    let token = stack.token("38.STTTT");
+    let mut client = stack.client().await;
+    let mut report = valid_report("38.STTTT");
+    report.campaign_id = "th-added".into();
+    let status = client
+        .submit_report(submit(&report, &token))
+        .await
+        .expect_err("not a campaign yet");
+    assert_eq!(violated_fields(&status), ["report.campaign_id"]);
+
+    // The DIC adds a campaign file; no restart.
+    let today = common::today();
+    let day = chrono::Duration::days(1);
+    let campaign = format!(
+        "id = \"th-added\"\nname = \"Bổ sung\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\n\
+         opens_on = \"{}\"\ncloses_on = \"{}\"\nrequired_unit_kinds = [\"dic\"]\n\
+         [[milestones]]\nid = \"m\"\nname = \"M\"\nmeasure = \"levels_approved\"\n\
+         unit_deadline = \"{}\"\nreport_deadline = \"{}\"\n",
+        today - day * 10,
+        today + day * 10,
+        today + day * 5,
+        today + day * 6
+    );
+    std::fs::write(
+        stack.root.path().join("data/campaigns/th-added.toml"),
+        campaign,
+    )?;
+    let started = Instant::now();
+    let receipt = loop {
+        match client.submit_report(submit(&report, &token)).await {
+            Ok(receipt) => break receipt.into_inner(),
+            Err(status) if started.elapsed() < Duration::from_secs(10) => {
+                assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(status) => anyhow::bail!("still refused after 10 s: {}", status.message()),
+        }
+    };
+    assert!(!receipt.repeat);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let campaigns = client
+        .list_campaigns(authed(ListCampaignsRequest {}, &token))
+        .await?
+        .into_inner()
+        .campaigns;
+    assert!(campaigns.iter().any(|c| c.id == "th-added" && c.open));
+    Ok(())
+}

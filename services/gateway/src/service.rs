@@ -12,7 +12,7 @@ use baocao_proto::v1::{
     ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, ReportEnvelope,
     SubmitReportRequest, SubmitReportResponse, Unit,
 };
-use baocao_registry::{AdminLevel, Registry, ReportingUnit, vietnam_date};
+use baocao_registry::{AdminLevel, LiveRegistry, Registry, ReportingUnit, vietnam_date};
 use chrono::{Datelike, NaiveDate, Utc};
 use prost::Message;
 use tonic::{Code, Request, Response, Status};
@@ -46,7 +46,8 @@ impl Clock for SystemClock {
 /// One tier gateway: which units it serves and where it writes.
 pub struct ReportingGateway {
     clock: Arc<dyn Clock>,
-    registry: Arc<Registry>,
+    /// The registry, reloaded when campaign files change.
+    registry: LiveRegistry,
     producer: Arc<ReportProducer>,
     tier: AdminLevel,
     jurisdiction: String,
@@ -86,7 +87,7 @@ impl ReportingGateway {
     pub fn new(parts: GatewayParts) -> Self {
         ReportingGateway {
             clock: parts.clock,
-            registry: parts.registry,
+            registry: LiveRegistry::new(parts.registry),
             producer: parts.producer,
             tier: parts.tier,
             jurisdiction: parts.jurisdiction,
@@ -108,8 +109,8 @@ impl ReportingGateway {
             .ok_or_else(|| unauthenticated("missing `authorization: Bearer <token>` metadata"))
     }
 
-    fn serves(&self, unit: &ReportingUnit) -> bool {
-        unit.tier == self.tier && self.registry.is_within(unit, &self.jurisdiction)
+    fn serves(&self, registry: &Registry, unit: &ReportingUnit) -> bool {
+        unit.tier == self.tier && registry.is_within(unit, &self.jurisdiction)
     }
 }
 
@@ -240,7 +241,8 @@ impl ReportingGateway {
         {
             return Err(rate_limited(&caller.unit, wait));
         }
-        let Some(unit) = self.registry.unit(&report.unit_code) else {
+        let registry = self.registry.current();
+        let Some(unit) = registry.unit(&report.unit_code) else {
             return Err(field_error(
                 Code::InvalidArgument,
                 "report.unit_code",
@@ -249,15 +251,15 @@ impl ReportingGateway {
         };
         // A unit submits for itself; a district office also for the communes of its
         // district. The envelope's authenticated_unit records who actually submitted.
-        let submitter = self.registry.unit(&caller.unit);
-        if !submitter.is_some_and(|s| self.registry.may_submit_for(s, unit)) {
+        let submitter = registry.unit(&caller.unit);
+        if !submitter.is_some_and(|s| registry.may_submit_for(s, unit)) {
             return Err(permission_denied(format!(
                 "the token of unit `{}` cannot submit for unit `{}`",
                 caller.unit,
                 shown(&report.unit_code)
             )));
         }
-        if !self.serves(unit) {
+        if !self.serves(&registry, unit) {
             return Err(permission_denied(format!(
                 "unit `{}` ({} tier) is not served by this gateway ({} tier, jurisdiction {})",
                 unit.code, unit.tier, self.tier, self.jurisdiction
@@ -269,7 +271,7 @@ impl ReportingGateway {
         let encoded_len = report.encoded_len();
         let now = self.clock.now();
         let context = ValidationContext {
-            registry: &self.registry,
+            registry: &registry,
             today: vietnam_date(now),
             limits: self.limits,
             encoded_len,
@@ -339,6 +341,7 @@ impl ReportingService for ReportingGateway {
         Self::caller(&request)?;
         let code = request.into_inner().code;
         self.registry
+            .current()
             .unit(&code)
             .map(|u| Response::new(unit_message(u)))
             .ok_or_else(|| Status::not_found(format!("unknown unit `{}`", shown(&code))))
@@ -350,7 +353,8 @@ impl ReportingService for ReportingGateway {
     ) -> Result<Response<ListUnitsResponse>, Status> {
         Self::caller(&request)?;
         let request = request.into_inner();
-        if !request.parent_code.is_empty() && self.registry.unit(&request.parent_code).is_none() {
+        let registry = self.registry.current();
+        if !request.parent_code.is_empty() && registry.unit(&request.parent_code).is_none() {
             return Err(Status::not_found(format!(
                 "unknown unit `{}`",
                 shown(&request.parent_code)
@@ -378,7 +382,7 @@ impl ReportingService for ReportingGateway {
                 )
             })?
         };
-        let children = self.registry.children(&request.parent_code);
+        let children = registry.children(&request.parent_code);
         if start > children.len() {
             return Err(field_error(
                 Code::InvalidArgument,
@@ -391,7 +395,7 @@ impl ReportingService for ReportingGateway {
             .get(start..end)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|code| self.registry.unit(code))
+            .filter_map(|code| registry.unit(code))
             .map(unit_message)
             .collect();
         let next_page_token = if end < children.len() {
@@ -413,6 +417,7 @@ impl ReportingService for ReportingGateway {
         let today = vietnam_date(self.clock.now());
         let campaigns = self
             .registry
+            .current()
             .campaigns()
             .iter()
             .map(|c| CampaignMessage {

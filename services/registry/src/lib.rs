@@ -8,6 +8,7 @@
 mod admin;
 mod campaign;
 mod error;
+mod live;
 mod load;
 mod registry;
 mod units;
@@ -15,6 +16,7 @@ mod units;
 pub use admin::{AdminLevel, AdminUnit};
 pub use campaign::{Campaign, Milestone, MilestoneMeasure};
 pub use error::{Error, Result};
+pub use live::LiveRegistry;
 pub use registry::Registry;
 pub use units::{ReportingUnit, UnitKind};
 

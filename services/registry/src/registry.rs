@@ -18,6 +18,8 @@ use crate::{AdminLevel, AdminUnit, Campaign, Error, ReportingUnit, Result, UnitK
 pub struct Registry {
     /// Unique per loaded registry in this process (see [`Registry::load_id`]).
     load_id: u64,
+    /// The data directory it was loaded from.
+    dir: PathBuf,
     admin: HashMap<String, AdminUnit>,
     units: HashMap<String, ReportingUnit>,
     children: HashMap<String, Vec<String>>,
@@ -178,6 +180,7 @@ impl Registry {
 
         Ok(Registry {
             load_id: NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            dir: dir.to_path_buf(),
             admin,
             units,
             children,
@@ -225,6 +228,11 @@ impl Registry {
     /// A unit kind by code.
     pub fn kind(&self, code: &str) -> Option<&UnitKind> {
         self.kinds.iter().find(|k| k.code == code)
+    }
+
+    /// The data directory this registry was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// All campaigns, in file-name order.

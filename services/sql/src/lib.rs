@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use baocao_gateway::TlsConfig;
 use baocao_gateway::tokens::{TokenRole, TokenStore};
-use baocao_registry::Registry;
+use baocao_registry::{LiveRegistry, Registry};
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use baocao_store::Store;
 use datafusion::execution::context::SessionState;
@@ -61,7 +61,8 @@ pub struct SqlSources {
 }
 
 struct ScopedCatalog {
-    registry: Arc<Registry>,
+    /// Reloaded when campaign files change (the `campaigns` and `milestones` tables).
+    registry: LiveRegistry,
     sources: SqlSources,
 }
 
@@ -85,8 +86,9 @@ impl SessionStateProvider for ScopedCatalog {
                 Some(day)
             }
         };
+        let registry = self.registry.current();
         let ctx = catalog_session(&CatalogSources {
-            registry: &self.registry,
+            registry: &registry,
             landing: &self.sources.landing,
             summaries: &self.sources.summaries,
             as_of,
@@ -183,8 +185,10 @@ pub async fn start_sql_server(
     sources: SqlSources,
 ) -> Result<RunningSqlServer> {
     let tokens = Arc::new(TokenStore::open(tokens_file)?);
-    let service =
-        FlightSqlService::new_with_provider(Box::new(ScopedCatalog { registry, sources }));
+    let service = FlightSqlService::new_with_provider(Box::new(ScopedCatalog {
+        registry: LiveRegistry::new(registry),
+        sources,
+    }));
     let server = FlightServiceServer::with_interceptor(
         catalog_default::WithDefaultCatalog(service),
         move |request| authenticate(&tokens, request),
