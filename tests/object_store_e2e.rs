@@ -285,6 +285,7 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
             "query",
             "--format",
             "csv",
+            "--no-bom",
             "--landing-dir",
             landing,
             "--summaries-dir",

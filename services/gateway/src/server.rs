@@ -168,7 +168,7 @@ pub async fn start_gateway_with_clock(
         Arc::new(move |code: &str| {
             registry
                 .unit(code)
-                .is_some_and(|u| u.tier == tier && registry.is_within(u, &jurisdiction))
+                .is_some_and(|unit| crate::service::serves(&registry, unit, tier, &jurisdiction))
         })
     };
     let index_follower = follow_topic(kafka, index.clone(), serves).await?;

@@ -110,8 +110,19 @@ impl ReportingGateway {
     }
 
     fn serves(&self, registry: &Registry, unit: &ReportingUnit) -> bool {
-        unit.tier == self.tier && registry.is_within(unit, &self.jurisdiction)
+        serves(registry, unit, self.tier, &self.jurisdiction)
     }
+}
+
+/// Whether a gateway of `tier` for `jurisdiction` serves `unit`: the unit is of that tier
+/// and inside that area. The one rule for submissions and the submission index.
+pub fn serves(
+    registry: &Registry,
+    unit: &ReportingUnit,
+    tier: AdminLevel,
+    jurisdiction: &str,
+) -> bool {
+    unit.tier == tier && registry.is_within(unit, jurisdiction)
 }
 
 fn date_message(day: NaiveDate) -> Date {
