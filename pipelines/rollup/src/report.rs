@@ -387,6 +387,16 @@ fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// The heading of the list of units to urge: late and missing, and not updated when
+/// there are such units.
+fn late_heading(data: &ReportData) -> &'static str {
+    if data.province.units_not_updated > 0 {
+        "Đơn vị trễ hạn, chưa báo cáo, chưa cập nhật"
+    } else {
+        "Đơn vị trễ hạn, chưa báo cáo"
+    }
+}
+
 fn headline_lines(data: &ReportData) -> Vec<String> {
     let mut lines = headline_figures(data);
     let p = &data.province;
@@ -560,7 +570,8 @@ pub fn render_markdown(data: &ReportData) -> String {
         out.push_str(&markdown_row(&row));
     }
     out.push_str(&format!(
-        "\n## 3. Đơn vị trễ hạn, chưa báo cáo ({})\n\n",
+        "\n## 3. {} ({})\n\n",
+        late_heading(data),
         vn_number(data.late_and_missing.len() as i64)
     ));
     if data.late_and_missing.is_empty() {
@@ -637,7 +648,8 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
         out.push_str("</tr>\n");
     }
     out.push_str(&format!(
-        "</table>\n<h2>3. Đơn vị trễ hạn, chưa báo cáo ({})</h2>\n<table>\n<tr>",
+        "</table>\n<h2>3. {} ({})</h2>\n<table>\n<tr>",
+        late_heading(data),
         vn_number(data.late_and_missing.len() as i64)
     ));
     let (header, rows) = late_table(data);

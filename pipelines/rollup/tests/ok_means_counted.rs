@@ -445,6 +445,10 @@ async fn timeliness_is_decided_inside_each_milestones_window() {
         markdown.contains("Chưa cập nhật từ ngày 21/03/2023"),
         "{markdown}"
     );
+    assert!(
+        markdown.contains("## 3. Đơn vị trễ hạn, chưa báo cáo, chưa cập nhật (5)"),
+        "{markdown}"
+    );
 }
 
 #[tokio::test]
