@@ -2,6 +2,8 @@
 //! late and missing units, the deadline boundary, units at every tier, a report after the
 //! cut-off, a duplicate delivery and an empty campaign.
 
+mod common;
+
 use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
@@ -802,49 +804,7 @@ async fn the_production_selection_matches_the_sql_specification() {
     let milestone = campaign.milestone("levels").expect("milestone");
     let landing = Store::local(landed.landing());
     for cut_off in [day(2023, 3, 1), day(2023, 3, 22), day(2023, 4, 30)] {
-        let sorted_per_unit =
-            |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
-        let spec = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
-            .await
-            .expect("session");
-        let expected = spec
-            .sql(&sorted_per_unit(baocao_rollup::sql::per_unit_sql()))
-            .await
-            .expect("plan")
-            .collect()
-            .await
-            .expect("spec per_unit");
-        let production = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
-            .await
-            .expect("session");
-        baocao_rollup::latest::register_latest(&production)
-            .await
-            .expect("selection");
-        let actual = production
-            .sql(&sorted_per_unit(
-                baocao_rollup::sql::per_unit_over_latest_sql(),
-            ))
-            .await
-            .expect("plan")
-            .collect()
-            .await
-            .expect("production per_unit");
-        let expected =
-            arrow::compute::concat_batches(&expected[0].schema(), &expected).expect("concat");
-        let actual = arrow::compute::concat_batches(&actual[0].schema(), &actual).expect("concat");
-        assert_eq!(expected.num_rows(), actual.num_rows(), "cut-off {cut_off}");
-        for (field, (e, a)) in expected
-            .schema()
-            .fields()
-            .iter()
-            .zip(expected.columns().iter().zip(actual.columns()))
-        {
-            assert_eq!(
-                e.to_data(),
-                a.to_data(),
-                "column {} at cut-off {cut_off}",
-                field.name()
-            );
-        }
+        common::assert_selection_matches_spec(&registry, campaign, milestone, cut_off, &landing)
+            .await;
     }
 }

@@ -6,6 +6,8 @@
 //! once and listed as a conflict; timeliness is decided per milestone window; and a
 //! national campaign's headline is the country's.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -272,6 +274,21 @@ impl Landed {
         landed
     }
 
+    /// The analysts' catalog over this landing and its summaries.
+    async fn catalog(&self) -> datafusion::prelude::SessionContext {
+        use baocao_rollup::catalog::{CatalogSources, catalog_session};
+        let registry = Registry::load(self.registry_dir.path()).expect("registry");
+        catalog_session(&CatalogSources {
+            registry: &registry,
+            landing: &Store::local(self.root.path().join("landing")),
+            summaries: &Store::local(self.root.path().join("out")),
+            as_of: None,
+            scope: None,
+        })
+        .await
+        .expect("catalog")
+    }
+
     async fn rollup(&self, campaign: &str, milestone: &str, cut_off: NaiveDate) -> RollupOutput {
         let registry = Registry::load(self.registry_dir.path()).expect("registry");
         let campaign = registry.campaign(campaign).expect("campaign").clone();
@@ -357,17 +374,7 @@ async fn stray_units_and_conflicts_are_listed_apart_in_the_lineage() {
         "{json}"
     );
 
-    use baocao_rollup::catalog::{CatalogSources, catalog_session};
-    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
-    let ctx = catalog_session(&CatalogSources {
-        registry: &registry,
-        landing: &Store::local(landed.root.path().join("landing")),
-        summaries: &Store::local(landed.root.path().join("out")),
-        as_of: None,
-        scope: None,
-    })
-    .await
-    .expect("catalog");
+    let ctx = landed.catalog().await;
     let history = baocao_rollup::history::unit_history(&ctx, "38.STTTT", Some("c"))
         .await
         .expect("history");
@@ -480,50 +487,10 @@ async fn the_production_selection_matches_the_sql_specification_on_these_cases()
     let registry = Registry::load(landed.registry_dir.path()).expect("registry");
     let campaign = registry.campaign("c").expect("campaign");
     let landing = Store::local(landed.root.path().join("landing"));
-    let per_unit = |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
     for (milestone, cut_off) in [("levels", day(2023, 3, 22)), ("plans", day(2023, 9, 20))] {
         let milestone = campaign.milestone(milestone).expect("milestone");
-        let spec = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
-            .await
-            .expect("session");
-        let expected = spec
-            .sql(&per_unit(baocao_rollup::sql::per_unit_sql()))
-            .await
-            .expect("plan")
-            .collect()
-            .await
-            .expect("spec");
-        let production = baocao_rollup::session(&registry, campaign, milestone, cut_off, &landing)
-            .await
-            .expect("session");
-        baocao_rollup::latest::register_latest(&production)
-            .await
-            .expect("selection");
-        let actual = production
-            .sql(&per_unit(baocao_rollup::sql::per_unit_over_latest_sql()))
-            .await
-            .expect("plan")
-            .collect()
-            .await
-            .expect("production");
-        let expected =
-            arrow::compute::concat_batches(&expected[0].schema(), &expected).expect("concat");
-        let actual = arrow::compute::concat_batches(&actual[0].schema(), &actual).expect("concat");
-        assert_eq!(expected.num_rows(), actual.num_rows());
-        for (field, (e, a)) in expected
-            .schema()
-            .fields()
-            .iter()
-            .zip(expected.columns().iter().zip(actual.columns()))
-        {
-            assert_eq!(
-                e.to_data(),
-                a.to_data(),
-                "column {} ({})",
-                field.name(),
-                milestone.id
-            );
-        }
+        common::assert_selection_matches_spec(&registry, campaign, milestone, cut_off, &landing)
+            .await;
     }
 }
 
@@ -634,19 +601,10 @@ async fn a_rollup_with_nothing_landed_is_refused_unless_asked_for() {
 
 #[tokio::test]
 async fn every_query_in_the_analysts_guide_runs() {
-    use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+    use baocao_rollup::catalog::run_query;
     let landed = Landed::new();
     landed.rollup("c", "levels", day(2023, 3, 22)).await;
-    let registry = Registry::load(landed.registry_dir.path()).expect("registry");
-    let ctx = catalog_session(&CatalogSources {
-        registry: &registry,
-        landing: &Store::local(landed.root.path().join("landing")),
-        summaries: &Store::local(landed.root.path().join("out")),
-        as_of: None,
-        scope: None,
-    })
-    .await
-    .expect("catalog");
+    let ctx = landed.catalog().await;
     let guide = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/analytics.md"),
     )
