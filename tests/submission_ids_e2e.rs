@@ -160,27 +160,23 @@ async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted() 
     .await?;
     assert_eq!(output.lineage.submissions, 2);
     assert_eq!(output.lineage.units, 2);
+    let text = |name: &str| {
+        let column = output.summary.column_by_name(name).expect(name);
+        arrow::compute::cast(column, &arrow::datatypes::DataType::Utf8).expect("cast")
+    };
+    let (tiers, codes, counts) = (text("tier"), text("code"), text("cameras"));
+    let strings = |array: &arrow::array::ArrayRef| {
+        array
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("strings")
+            .clone()
+    };
+    let (tiers, codes, counts) = (strings(&tiers), strings(&codes), strings(&counts));
     let cameras = |unit: &str| -> i64 {
-        let code = output.summary.column_by_name("code").expect("code");
-        let code = arrow::compute::cast(code, &arrow::datatypes::DataType::Utf8).expect("cast");
-        let code = code
-            .as_any()
-            .downcast_ref::<arrow::array::StringArray>()
-            .expect("strings");
-        let tier = output.summary.column_by_name("tier").expect("tier");
-        let tier = arrow::compute::cast(tier, &arrow::datatypes::DataType::Utf8).expect("cast");
-        let tier = tier
-            .as_any()
-            .downcast_ref::<arrow::array::StringArray>()
-            .expect("strings");
-        let cameras = output.summary.column_by_name("cameras").expect("cameras");
-        let cameras = cameras
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .expect("int64");
         (0..output.summary.num_rows())
-            .find(|&row| tier.value(row) == "unit" && code.value(row) == unit)
-            .map(|row| cameras.value(row))
+            .find(|&row| tiers.value(row) == "unit" && codes.value(row) == unit)
+            .and_then(|row| counts.value(row).parse().ok())
             .expect("unit row")
     };
     assert_eq!(cameras("38.STTTT"), 10, "the DIC's own systems");
