@@ -91,10 +91,12 @@ impl InScope<'_> {
     }
 }
 
-/// Per (unit, submission id): the first copy, and whether another copy had other content.
+/// Per (unit, submission id): the first copy, how many copies landed, the last receipt
+/// among them, and whether another copy had other content.
 struct Copies {
     first: usize,
     copies: i64,
+    last_received: i64,
     conflicting: bool,
 }
 
@@ -116,6 +118,7 @@ fn first_copies<'a>(
             .entry((unit, rows.ids.value(row)))
             .and_modify(|kept| {
                 kept.copies += 1;
+                kept.last_received = kept.last_received.max(rows.received.value(row));
                 if let (Some(a), Some(b)) = (rows.digest(row), rows.digest(kept.first))
                     && a != b
                 {
@@ -128,6 +131,7 @@ fn first_copies<'a>(
             .or_insert(Copies {
                 first: row,
                 copies: 1,
+                last_received: rows.received.value(row),
                 conflicting: false,
             });
     }
@@ -214,10 +218,6 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     )
     .with_timezone_opt(timezone(&in_scope, "received_at")?);
     let version_count: Int64Array = versions.iter().map(|v| v.count).collect();
-    let counted = |row: &usize| registered.contains(rows.units.value(*row));
-    let counted_received = (0..in_scope.num_rows())
-        .filter(counted)
-        .map(|row| rows.received.value(row));
     let mut conflicts: Vec<Conflict> = first_copy
         .iter()
         .filter(|(_, copies)| copies.conflicting)
@@ -231,11 +231,15 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     conflicts
         .sort_by(|a, b| (&a.unit_code, &a.submission_id).cmp(&(&b.unit_code, &b.submission_id)));
     let selection = Selection {
-        landed_rows: (0..in_scope.num_rows()).filter(counted).count() as i64,
+        // Every landed row of a registered unit is a copy of some (unit, id).
+        landed_rows: first_copy.values().map(|c| c.copies).sum(),
         submissions: first_copy.len() as i64,
         units: per_unit.len() as i64,
-        first_received_at: counted_received.clone().min(),
-        last_received_at: counted_received.max(),
+        first_received_at: first_copy
+            .values()
+            .map(|c| rows.received.value(c.first))
+            .min(),
+        last_received_at: first_copy.values().map(|c| c.last_received).max(),
         stray_units: strays
             .into_iter()
             .map(|(unit_code, landed_rows)| StrayUnit {
