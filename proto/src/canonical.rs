@@ -54,11 +54,19 @@ pub fn normalize_report(report: &mut StatusReport) {
 }
 
 /// SHA-256 of the protobuf encoding of a report in canonical form: two deliveries of one
-/// submission have the same digest; a reused id with other content has another.
+/// submission have the same digest; a reused id with other content has another. For a
+/// report as read from anywhere (the topic, an old record): it is put in canonical form
+/// on a copy first.
 pub fn content_digest(report: &StatusReport) -> [u8; 32] {
     let mut canonical = report.clone();
     normalize_report(&mut canonical);
-    Sha256::digest(prost::Message::encode_to_vec(&canonical)).into()
+    canonical_digest(&canonical)
+}
+
+/// [`content_digest`] of a report already put in canonical form by [`normalize_report`]
+/// (the gateway's hot path: no copy of the report).
+pub fn canonical_digest(canonical: &StatusReport) -> [u8; 32] {
+    Sha256::digest(prost::Message::encode_to_vec(canonical)).into()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use baocao_proto::canonical::{content_digest, normalize_report};
+use baocao_proto::canonical::{canonical_digest, normalize_report};
 use baocao_proto::v1::reporting_service_server::ReportingService;
 use baocao_proto::v1::{
     Campaign as CampaignMessage, Date, GetUnitRequest, ListCampaignsRequest, ListCampaignsResponse,
@@ -293,7 +293,8 @@ impl ReportingGateway {
             return Err(invalid_report(&violations));
         }
 
-        let digest = content_digest(&report);
+        // Already in canonical form (above): the digest the index and the landing compute.
+        let digest = canonical_digest(&report);
         let key = SubmissionKey {
             unit: unit.code.clone(),
             id: report.submission_id.clone(),
