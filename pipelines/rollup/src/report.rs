@@ -272,6 +272,15 @@ impl ReportData {
         }
     }
 
+    /// "toàn quốc" for a national campaign, "toàn tỉnh" otherwise (section headings).
+    fn scope(&self) -> &'static str {
+        if self.national {
+            "toàn quốc"
+        } else {
+            "toàn tỉnh"
+        }
+    }
+
     fn measure_label(&self) -> &'static str {
         match self.measure {
             MilestoneMeasure::LevelsApproved => "Đã được phê duyệt cấp độ",
@@ -398,32 +407,16 @@ fn late_heading(data: &ReportData) -> &'static str {
 }
 
 fn headline_lines(data: &ReportData) -> Vec<String> {
-    let mut lines = headline_figures(data);
-    let p = &data.province;
-    if p.units_not_updated > 0 {
-        // Said right after "Chưa báo cáo", so nobody reads these units as having reported.
-        lines.insert(
-            3,
-            format!(
-                "Chưa cập nhật từ ngày {} (không tính là đã báo cáo; số liệu lấy theo báo cáo gần nhất trước đó): {}",
-                vn_date(data.lineage.window_opens_on),
-                vn_number(p.units_not_updated)
-            ),
-        );
-    }
+    let mut lines = completeness_lines(data);
+    lines.extend(indicator_lines(data));
     lines
 }
 
-fn headline_figures(data: &ReportData) -> Vec<String> {
+/// Who reported: expected, reported (on time, late), missing, and — said right after, so
+/// nobody reads them as having reported — the units not updated in this milestone.
+fn completeness_lines(data: &ReportData) -> Vec<String> {
     let p = &data.province;
-    let levels = p
-        .approved_levels
-        .iter()
-        .enumerate()
-        .map(|(i, n)| format!("cấp độ {}: {}", i + 1, vn_number(*n)))
-        .collect::<Vec<_>>()
-        .join("; ");
-    vec![
+    let mut lines = vec![
         format!("Số đơn vị phải báo cáo: {}", vn_number(p.units_expected)),
         format!(
             "Đã báo cáo: {} ({}), trong đó đúng hạn {}, trễ hạn {}",
@@ -433,6 +426,28 @@ fn headline_figures(data: &ReportData) -> Vec<String> {
             vn_number(p.units_late)
         ),
         format!("Chưa báo cáo: {}", vn_number(p.units_missing)),
+    ];
+    if p.units_not_updated > 0 {
+        lines.push(format!(
+            "Chưa cập nhật từ ngày {} (không tính là đã báo cáo; số liệu lấy theo báo cáo gần nhất trước đó): {}",
+            vn_date(data.lineage.window_opens_on),
+            vn_number(p.units_not_updated)
+        ));
+    }
+    lines
+}
+
+/// The substantive measures: systems, levels, plans, cameras, budget, role indicators.
+fn indicator_lines(data: &ReportData) -> Vec<String> {
+    let p = &data.province;
+    let levels = p
+        .approved_levels
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("cấp độ {}: {}", i + 1, vn_number(*n)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    vec![
         format!(
             "Số hệ thống thông tin có sử dụng camera giám sát: {} (tổng số camera: {})",
             vn_number(p.systems),
@@ -551,14 +566,7 @@ pub fn render_markdown(data: &ReportData) -> String {
         vn_date(data.report_deadline),
         vn_date(data.lineage.cut_off_date)
     ));
-    out.push_str(&format!(
-        "## 1. Kết quả chung {}\n\n",
-        if data.national {
-            "toàn quốc"
-        } else {
-            "toàn tỉnh"
-        }
-    ));
+    out.push_str(&format!("## 1. Kết quả chung {}\n\n", data.scope()));
     for line in headline_lines(data) {
         out.push_str(&format!("- {}\n", markdown_escape(&line)));
     }
@@ -619,11 +627,7 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
     ));
     out.push_str(&format!(
         "<h2>1. Kết quả chung {}</h2>\n<ul>\n",
-        if data.national {
-            "toàn quốc"
-        } else {
-            "toàn tỉnh"
-        }
+        data.scope()
     ));
     for line in headline_lines(data) {
         out.push_str(&format!("<li>{}</li>\n", html_escape(&line)));
