@@ -69,7 +69,9 @@ impl LiveRegistry {
     }
 
     fn reload_if_changed(&self, registry: &Registry) -> Option<Arc<Registry>> {
-        let mut seen = self.seen.lock().ok()?;
+        // One caller looks (and reloads) at a time; the others go on with the registry in
+        // use instead of waiting on a reload.
+        let mut seen = self.seen.try_lock().ok()?;
         if seen.0.elapsed() < CHECK_EVERY {
             return None;
         }
