@@ -59,13 +59,29 @@ impl Drop for BrokerChild {
     }
 }
 
-/// Starts `baocao broker` on a free 127.0.0.1 port with its data in `<dir>/broker` and
-/// its log in `<dir>/broker.log`; returns the child and its bootstrap address.
-pub fn start_broker(dir: &Path) -> anyhow::Result<(BrokerChild, String)> {
+/// A free `127.0.0.1:<port>` to listen on (the port the kernel picked, released again).
+pub fn free_local_addr() -> anyhow::Result<String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let addr = format!("127.0.0.1:{port}");
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+/// Waits up to `timeout` until something accepts connections on `addr`; else the error
+/// `failure` says.
+pub fn wait_for_listener(addr: &str, timeout: Duration, failure: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while std::net::TcpStream::connect(addr).is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "{failure}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Starts `baocao broker` on a free 127.0.0.1 port with its data in `<dir>/broker` and
+/// its log in `<dir>/broker.log`; returns the child and its bootstrap address.
+pub fn start_broker(dir: &Path) -> anyhow::Result<(BrokerChild, String)> {
+    let addr = free_local_addr()?;
     let log = std::fs::File::create(dir.join("broker.log"))?;
     let child = std::process::Command::new(std::env::current_exe()?)
         .args(["broker", "--listen", &addr, "--storage-dir"])
@@ -76,15 +92,14 @@ pub fn start_broker(dir: &Path) -> anyhow::Result<(BrokerChild, String)> {
         .spawn()
         .context("starting the embedded broker")?;
     let child = BrokerChild(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
+    wait_for_listener(
+        &addr,
+        Duration::from_secs(20),
+        &format!(
             "embedded broker did not start; see {}",
             dir.join("broker.log").display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        ),
+    )?;
     Ok((child, addr))
 }
 

@@ -17,7 +17,9 @@ use prost::Message;
 use tonic::transport::Channel;
 
 use crate::commands::bench::{machine, proc_kib};
-use crate::commands::embedded::{prepare_scratch_dir, start_broker};
+use crate::commands::embedded::{
+    free_local_addr, prepare_scratch_dir, start_broker, wait_for_listener,
+};
 use crate::config::Config;
 
 /// Flags of `baocao bench hostile`.
@@ -95,12 +97,7 @@ pub async fn run(config: &Config, args: HostileBenchArgs) -> anyhow::Result<Exit
     let (_broker, brokers) = start_broker(&args.dir)?;
     let tokens = args.dir.join("tokens.json");
     let token = baocao_gateway::tokens::issue_token(&tokens, "38.STTTT")?.0;
-    let free_port = || -> anyhow::Result<u16> {
-        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port())
-    };
-    let listen = format!("127.0.0.1:{}", free_port()?);
+    let listen = free_local_addr()?;
     let log = std::fs::File::create(args.dir.join("gateway.log"))?;
     let mut gateway = std::process::Command::new(std::env::current_exe()?)
         .arg("--data-dir")
@@ -140,11 +137,11 @@ async fn measure(
     pid: u32,
     token: &str,
 ) -> anyhow::Result<ExitCode> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(listen).is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "the gateway did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_listener(
+        listen,
+        Duration::from_secs(60),
+        "the gateway did not start; see gateway.log in the scratch directory",
+    )?;
     let channel = Channel::from_shared(format!("http://{listen}"))?
         .connect()
         .await?;
