@@ -6,10 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_landing::partition_dir;
-use baocao_landing::rows::PartitionRows;
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators,
     ReportEnvelope, StatusReport,
@@ -17,8 +15,8 @@ use baocao_proto::v1::{
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
-use baocao_store::files::write_parquet_atomic;
 use chrono::NaiveDate;
+use common::{Summary, land};
 
 fn registry_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -119,32 +117,6 @@ fn envelope(
         gateway_tier: "province".into(),
         gateway_id: "test".into(),
         authenticated_unit: unit.into(),
-    }
-}
-
-/// Lands envelopes as the landing job would: one file per received date, Kafka offsets in order.
-fn land(root: &Path, envelopes: &[ReportEnvelope]) {
-    use std::collections::BTreeMap;
-    let mut by_day: BTreeMap<NaiveDate, PartitionRows> = BTreeMap::new();
-    for (offset, e) in envelopes.iter().enumerate() {
-        let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
-        by_day.entry(day).or_default().push(e, 0, offset as i64);
-    }
-    for (i, (day, rows)) in by_day.into_iter().enumerate() {
-        let (submissions, systems) = rows.finish().expect("batches");
-        let name = format!("part-{i}.parquet");
-        write_parquet_atomic(
-            &partition_dir(root, "submissions", "c", day).join(&name),
-            &submissions,
-        )
-        .expect("write");
-        if systems.num_rows() > 0 {
-            write_parquet_atomic(
-                &partition_dir(root, "systems", "c", day).join(&name),
-                &systems,
-            )
-            .expect("write");
-        }
     }
 }
 
@@ -252,44 +224,7 @@ async fn rollup(
     .expect("rollup")
 }
 
-struct Summary<'a>(&'a RecordBatch);
-
 impl Summary<'_> {
-    fn row(&self, tier: &str, code: &str) -> usize {
-        let strings = |name: &str| {
-            arrow::compute::cast(self.0.column_by_name(name).expect(name), &DataType::Utf8)
-                .expect("cast")
-        };
-        let tiers = strings("tier");
-        let codes = strings("code");
-        (0..self.0.num_rows())
-            .find(|&i| {
-                tiers.as_string::<i32>().value(i) == tier
-                    && codes.as_string::<i32>().value(i) == code
-            })
-            .unwrap_or_else(|| panic!("no {tier} row {code}"))
-    }
-
-    fn int(&self, tier: &str, code: &str, column: &str) -> i64 {
-        let row = self.row(tier, code);
-        let values = arrow::compute::cast(
-            self.0.column_by_name(column).expect(column),
-            &DataType::Int64,
-        )
-        .expect("cast");
-        values.as_primitive::<Int64Type>().value(row)
-    }
-
-    fn text(&self, tier: &str, code: &str, column: &str) -> String {
-        let row = self.row(tier, code);
-        let values = arrow::compute::cast(
-            self.0.column_by_name(column).expect(column),
-            &DataType::Utf8,
-        )
-        .expect("cast");
-        values.as_string::<i32>().value(row).to_string()
-    }
-
     /// (expected, reported, on_time, late, missing).
     fn completeness(&self, tier: &str, code: &str) -> [i64; 5] {
         [

@@ -8,11 +8,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Int64Type};
+use arrow::array::AsArray;
+use arrow::datatypes::DataType;
 use baocao_landing::partition_dir;
 use baocao_landing::rows::PartitionRows;
 use baocao_proto::v1::{
@@ -23,6 +22,7 @@ use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
 use chrono::NaiveDate;
+use common::{Summary, land};
 
 const SHARED_ID: &str = "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50";
 
@@ -134,40 +134,6 @@ fn envelope(
     }
 }
 
-/// Lands envelopes as the landing does, in Kafka order on partition 0 (a unit's records
-/// share a key and so a partition); one file per campaign and received date.
-fn land(root: &Path, envelopes: &[ReportEnvelope]) {
-    let mut files: BTreeMap<(String, NaiveDate), PartitionRows> = BTreeMap::new();
-    for (offset, e) in envelopes.iter().enumerate() {
-        let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
-        let campaign = e
-            .report
-            .as_ref()
-            .map(|r| r.campaign_id.clone())
-            .unwrap_or_default();
-        files
-            .entry((campaign, day))
-            .or_default()
-            .push(e, 0, offset as i64);
-    }
-    for (i, ((campaign, day), rows)) in files.into_iter().enumerate() {
-        let (submissions, systems) = rows.finish().expect("batches");
-        let name = format!("part-{i}.parquet");
-        write_parquet_atomic(
-            &partition_dir(root, "submissions", &campaign, day).join(&name),
-            &submissions,
-        )
-        .expect("write");
-        if systems.num_rows() > 0 {
-            write_parquet_atomic(
-                &partition_dir(root, "systems", &campaign, day).join(&name),
-                &systems,
-            )
-            .expect("write");
-        }
-    }
-}
-
 fn id(n: u32) -> String {
     format!("00000000-0000-7000-8000-{n:012}")
 }
@@ -218,44 +184,9 @@ fn fixture() -> Vec<ReportEnvelope> {
     ]
 }
 
-struct Summary<'a>(&'a RecordBatch);
-
 impl Summary<'_> {
-    fn row(&self, tier: &str, code: &str) -> usize {
-        let text = |name: &str| {
-            arrow::compute::cast(self.0.column_by_name(name).expect(name), &DataType::Utf8)
-                .expect("cast")
-        };
-        let (tiers, codes) = (text("tier"), text("code"));
-        (0..self.0.num_rows())
-            .find(|&i| {
-                tiers.as_string::<i32>().value(i) == tier
-                    && codes.as_string::<i32>().value(i) == code
-            })
-            .unwrap_or_else(|| panic!("no {tier} row {code}"))
-    }
-
-    fn int(&self, tier: &str, code: &str, column: &str) -> i64 {
-        let values = arrow::compute::cast(
-            self.0.column_by_name(column).expect(column),
-            &DataType::Int64,
-        )
-        .expect("cast");
-        values
-            .as_primitive::<Int64Type>()
-            .value(self.row(tier, code))
-    }
-
     fn status(&self, unit: &str) -> String {
-        let values = arrow::compute::cast(
-            self.0.column_by_name("report_status").expect("status"),
-            &DataType::Utf8,
-        )
-        .expect("cast");
-        values
-            .as_string::<i32>()
-            .value(self.row("unit", unit))
-            .to_string()
+        self.text("unit", unit, "report_status")
     }
 }
 

@@ -1,9 +1,93 @@
-//! Shared by the rollup's fixture tests: the check that the production selection
+//! Shared by the rollup's fixture tests: landing hand-built envelopes as the landing job
+//! would, reading a summary's rows, and the check that the production selection
 //! (`baocao_rollup::latest`) computes what the SQL text of `baocao_rollup::sql` specifies.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type};
+use baocao_landing::partition_dir;
+use baocao_landing::rows::PartitionRows;
+use baocao_proto::v1::ReportEnvelope;
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_store::Store;
+use baocao_store::files::write_parquet_atomic;
 use chrono::NaiveDate;
+
+/// Lands envelopes as the landing does, in Kafka order on partition 0 (a unit's records
+/// share a key and so a partition): one file per campaign and received date.
+pub fn land(root: &Path, envelopes: &[ReportEnvelope]) {
+    let mut files: BTreeMap<(String, NaiveDate), PartitionRows> = BTreeMap::new();
+    for (offset, e) in envelopes.iter().enumerate() {
+        let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
+        let campaign = e
+            .report
+            .as_ref()
+            .map(|r| r.campaign_id.clone())
+            .unwrap_or_default();
+        files
+            .entry((campaign, day))
+            .or_default()
+            .push(e, 0, offset as i64);
+    }
+    for (i, ((campaign, day), rows)) in files.into_iter().enumerate() {
+        let (submissions, systems) = rows.finish().expect("batches");
+        let name = format!("part-{i}.parquet");
+        write_parquet_atomic(
+            &partition_dir(root, "submissions", &campaign, day).join(&name),
+            &submissions,
+        )
+        .expect("write");
+        if systems.num_rows() > 0 {
+            write_parquet_atomic(
+                &partition_dir(root, "systems", &campaign, day).join(&name),
+                &systems,
+            )
+            .expect("write");
+        }
+    }
+}
+
+/// A summary table, read by (tier, code) row.
+pub struct Summary<'a>(pub &'a RecordBatch);
+
+impl Summary<'_> {
+    /// The row of `tier` and `code`.
+    pub fn row(&self, tier: &str, code: &str) -> usize {
+        let (tiers, codes) = (
+            self.cast("tier", &DataType::Utf8),
+            self.cast("code", &DataType::Utf8),
+        );
+        (0..self.0.num_rows())
+            .find(|&i| {
+                tiers.as_string::<i32>().value(i) == tier
+                    && codes.as_string::<i32>().value(i) == code
+            })
+            .unwrap_or_else(|| panic!("no {tier} row {code}"))
+    }
+
+    fn cast(&self, column: &str, to: &DataType) -> arrow::array::ArrayRef {
+        arrow::compute::cast(self.0.column_by_name(column).expect(column), to).expect("cast")
+    }
+
+    /// A number of that row.
+    pub fn int(&self, tier: &str, code: &str, column: &str) -> i64 {
+        let row = self.row(tier, code);
+        self.cast(column, &DataType::Int64)
+            .as_primitive::<Int64Type>()
+            .value(row)
+    }
+
+    /// A text of that row.
+    pub fn text(&self, tier: &str, code: &str, column: &str) -> String {
+        let row = self.row(tier, code);
+        self.cast(column, &DataType::Utf8)
+            .as_string::<i32>()
+            .value(row)
+            .to_string()
+    }
+}
 
 /// The per-unit rows of the SQL specification and of the production path, equal column
 /// by column, for one milestone and cut-off.
