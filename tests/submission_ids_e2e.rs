@@ -17,22 +17,13 @@ use baocao_proto::v1::{
     SubmitReportRequest,
 };
 use common::{
-    BIN, BrokerProcess, Stack, authed, data_dir, free_port, roll_up_at_deadline, valid_report,
-    wait_for_port,
+    BrokerProcess, KillOnDrop, Stack, authed, baocao_command, data_dir, free_port,
+    roll_up_at_deadline, valid_report, wait_for_port,
 };
 use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn submit(report: &StatusReport, token: &str) -> tonic::Request<SubmitReportRequest> {
     authed(
@@ -67,16 +58,7 @@ async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted() 
     let data = data_dir(root.path())?;
     let tokens = root.path().join("tokens.json");
     let topic = format!("ids-{}", uuid::Uuid::new_v4().simple());
-    let baocao = || {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["--kafka-brokers", &broker.addr, "--reports-topic", &topic])
-            .env("RUST_LOG", "warn")
-            .current_dir(root.path());
-        command
-    };
+    let baocao = || baocao_command(root.path(), &data, &broker.addr, &topic);
     let serve = |tier: &str, addr: &str| -> anyhow::Result<KillOnDrop> {
         Ok(KillOnDrop(
             baocao()
@@ -269,6 +251,19 @@ async fn a_reused_id_is_refused_after_a_restart_and_by_another_replica() -> anyh
     Ok(())
 }
 
+/// A realistic bad report: 500 systems with no name, at level 0 (1,000 problems).
+fn thousand_problems() -> StatusReport {
+    let mut bad = with_cameras(valid_report("38.STTTT"), &[1; 500]);
+    for system in &mut bad.systems {
+        system.name.clear();
+        system.proposed_level = 0;
+        system.dossier_status = DossierStatus::Preparing as i32;
+        system.approval = None;
+        system.plan_status = PlanStatus::NotStarted as i32;
+    }
+    bad
+}
+
 /// Bytes the metadata of an error answer takes on the wire (message percent-encoded,
 /// details base64).
 fn error_metadata_bytes(status: &tonic::Status) -> usize {
@@ -383,14 +378,7 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
     assert!(status.message().len() < 200);
 
     // A realistic bad report: 500 systems without a name, at level 0.
-    let mut bad = with_cameras(valid_report("38.STTTT"), &[1; 500]);
-    for system in &mut bad.systems {
-        system.name.clear();
-        system.proposed_level = 0;
-        system.dossier_status = DossierStatus::Preparing as i32;
-        system.approval = None;
-        system.plan_status = PlanStatus::NotStarted as i32;
-    }
+    let bad = thousand_problems();
     let status = client
         .submit_report(submit(&bad, &token))
         .await
@@ -480,14 +468,7 @@ async fn a_c_core_client_gets_invalid_argument_with_its_list_and_not_found() -> 
     let token = stack.token("38.STTTT");
     let endpoint = stack.endpoint().trim_start_matches("http://").to_string();
     // 500 systems with no name at level 0: 1,000 problems.
-    let mut bad = with_cameras(valid_report("38.STTTT"), &[1; 500]);
-    for system in &mut bad.systems {
-        system.name.clear();
-        system.proposed_level = 0;
-        system.dossier_status = DossierStatus::Preparing as i32;
-        system.approval = None;
-        system.plan_status = PlanStatus::NotStarted as i32;
-    }
+    let bad = thousand_problems();
     let body = SubmitReportRequest { report: Some(bad) }.encode_to_vec();
     let answer = c_core_call(
         &endpoint,
