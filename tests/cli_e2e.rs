@@ -6,33 +6,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, BrokerProcess, data_dir, free_port, succeeded, wait_for_port};
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `baocao` run as a user would, in `root`, against this test's data, broker and topic.
-fn baocao_command(
-    root: &std::path::Path,
-    data: &std::path::Path,
-    brokers: &str,
-    topic: &str,
-) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--kafka-brokers", brokers, "--reports-topic", topic])
-        .env("RUST_LOG", "warn")
-        .current_dir(root);
-    command
-}
+use common::{
+    BIN, BrokerProcess, KillOnDrop, baocao_command, data_dir, free_port, succeeded, wait_for_port,
+};
 
 /// `GET /metrics` over plain HTTP/1.0; the body.
 fn scrape(addr: &str) -> anyhow::Result<String> {

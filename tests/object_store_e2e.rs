@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -15,7 +15,7 @@ use arrow::array::RecordBatch;
 use baocao_proto::v1::SubmitReportRequest;
 use baocao_registry::AdminLevel;
 use common::s3::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY};
-use common::{BIN, Stack, authed, succeeded, today, valid_report};
+use common::{BIN, KillOnDrop, Stack, authed, succeeded, today, valid_report};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// `baocao` against this test's registry, broker and topic, with the S3 settings of
@@ -75,16 +75,6 @@ fn read_parquet(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
     )?
     .build()?;
     Ok(reader.collect::<Result<Vec<_>, _>>()?)
-}
-
-/// Kills a spawned `baocao` when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Waits up to 30 s for `done`.

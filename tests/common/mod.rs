@@ -28,6 +28,28 @@ use tonic::transport::Channel;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_baocao");
 
+/// Kills a spawned `baocao` when the test ends, however it ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `baocao` run as a user would, in `root`, against this test's data, broker and topic.
+pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--kafka-brokers", brokers, "--reports-topic", topic])
+        .env("RUST_LOG", "warn")
+        .current_dir(root);
+    command
+}
+
 /// A free TCP port on 127.0.0.1 (bound then released).
 pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
