@@ -25,12 +25,8 @@ fn baocao(stack: &Stack, server: &S3Server, secret: &str) -> Command {
     command
         .arg("--data-dir")
         .arg(stack.root.path().join("data"))
-        .args([
-            "--kafka-brokers",
-            &stack.kafka.brokers,
-            "--reports-topic",
-            &stack.kafka.reports_topic,
-        ])
+        .env("BAOCAO_KAFKA__BROKERS", &stack.kafka.brokers)
+        .env("BAOCAO_KAFKA__REPORTS_TOPIC", &stack.kafka.reports_topic)
         .env("RUST_LOG", "warn")
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", secret)

@@ -26,12 +26,6 @@ struct Cli {
     /// Registry data directory (overrides `data_dir`).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
-    /// Kafka bootstrap servers, e.g. `kafka1:9092,kafka2:9092` (overrides `kafka.brokers`).
-    #[arg(long, global = true)]
-    kafka_brokers: Option<String>,
-    /// Reports topic (overrides `kafka.reports_topic`).
-    #[arg(long, global = true)]
-    reports_topic: Option<String>,
     /// Log format: text or json (overrides `log.format`).
     #[arg(long, global = true, value_parser = ["text", "json"])]
     log_format: Option<String>,
@@ -94,12 +88,6 @@ impl Cli {
         if let Some(dir) = &self.data_dir {
             out.push(("data_dir", dir.display().to_string().into()));
         }
-        if let Some(brokers) = &self.kafka_brokers {
-            out.push(("kafka.brokers", brokers.clone().into()));
-        }
-        if let Some(topic) = &self.reports_topic {
-            out.push(("kafka.reports_topic", topic.clone().into()));
-        }
         if let Some(format) = &self.log_format {
             out.push(("log.format", format.clone().into()));
         }
@@ -113,6 +101,7 @@ async fn main() -> ExitCode {
     let mut overrides = cli.overrides();
     match &cli.command {
         Command::Serve(args) => overrides.extend(args.overrides()),
+        Command::Land(args) => overrides.extend(args.overrides()),
         Command::Broker(args) => overrides.extend(args.overrides()),
         Command::Token(command) => overrides.extend(command.overrides()),
         // The demo prints its own progress; library logs only when something is wrong
@@ -165,6 +154,33 @@ async fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Each subcommand's `--help` lists the flags it uses: the Kafka location only where
+    /// Kafka is spoken (a clerk's `submit --help` should not offer `--kafka-brokers`).
+    #[test]
+    fn only_serve_and_land_list_the_kafka_flags() {
+        let mut cli = Cli::command();
+        cli.build();
+        for sub in cli.get_subcommands() {
+            let names: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
+            let talks_to_kafka = matches!(sub.get_name(), "serve" | "land");
+            for flag in ["kafka-brokers", "reports-topic"] {
+                assert_eq!(
+                    names.contains(&flag),
+                    talks_to_kafka,
+                    "`baocao {} --help` and --{flag}",
+                    sub.get_name()
+                );
+            }
         }
     }
 }

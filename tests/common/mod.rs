@@ -44,7 +44,8 @@ pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> C
     command
         .arg("--data-dir")
         .arg(data)
-        .args(["--kafka-brokers", brokers, "--reports-topic", topic])
+        .env("BAOCAO_KAFKA__BROKERS", brokers)
+        .env("BAOCAO_KAFKA__REPORTS_TOPIC", topic)
         .env("RUST_LOG", "warn")
         .current_dir(root);
     command

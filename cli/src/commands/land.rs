@@ -15,6 +15,14 @@ pub struct LandArgs {
     /// Landing directory or `s3://bucket/prefix` (overrides `landing.dir`).
     #[arg(long)]
     landing_dir: Option<String>,
+    #[command(flatten)]
+    kafka: crate::commands::KafkaArgs,
+}
+
+impl LandArgs {
+    pub fn overrides(&self) -> crate::config::Overrides {
+        self.kafka.overrides()
+    }
 }
 
 pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {

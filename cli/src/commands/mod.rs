@@ -19,6 +19,33 @@ pub mod submit;
 pub mod tls;
 pub mod token;
 
+use crate::config::Overrides;
+
+/// Where the reports are in Kafka: the flags of the subcommands that talk to it (`serve`,
+/// `land`); every other subcommand reads files only and does not list them.
+#[derive(clap::Args)]
+pub struct KafkaArgs {
+    /// Kafka bootstrap servers, e.g. `kafka1:9092,kafka2:9092` (overrides `kafka.brokers`).
+    #[arg(long)]
+    kafka_brokers: Option<String>,
+    /// Reports topic (overrides `kafka.reports_topic`).
+    #[arg(long)]
+    reports_topic: Option<String>,
+}
+
+impl KafkaArgs {
+    pub fn overrides(&self) -> Overrides {
+        let mut out: Overrides = Vec::new();
+        if let Some(brokers) = &self.kafka_brokers {
+            out.push(("kafka.brokers", brokers.clone().into()));
+        }
+        if let Some(topic) = &self.reports_topic {
+            out.push(("kafka.reports_topic", topic.clone().into()));
+        }
+        out
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM (what service managers and Kubernetes send), so
 /// long-running subcommands finish in-flight work and stop cleanly.
 pub async fn shutdown_signal() {

@@ -27,11 +27,13 @@ pub struct ServeArgs {
     /// Token file (hashes only).
     #[arg(long)]
     tokens_file: Option<PathBuf>,
+    #[command(flatten)]
+    kafka: crate::commands::KafkaArgs,
 }
 
 impl ServeArgs {
     pub fn overrides(&self) -> Overrides {
-        let mut out: Overrides = Vec::new();
+        let mut out = self.kafka.overrides();
         let flags = [
             ("gateway.tier", &self.tier),
             ("gateway.jurisdiction", &self.jurisdiction),

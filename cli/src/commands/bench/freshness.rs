@@ -222,8 +222,8 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
         command
             .arg("--data-dir")
             .arg(&config.data_dir)
-            .args(["--kafka-brokers", &rig.kafka.brokers])
-            .args(["--reports-topic", &rig.kafka.reports_topic])
+            .env("BAOCAO_KAFKA__BROKERS", &rig.kafka.brokers)
+            .env("BAOCAO_KAFKA__REPORTS_TOPIC", &rig.kafka.reports_topic)
             .env("BAOCAO_METRICS__LISTEN", "")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

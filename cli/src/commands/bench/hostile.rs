@@ -102,20 +102,13 @@ pub async fn run(config: &Config, args: HostileBenchArgs) -> anyhow::Result<Exit
     let mut gateway = std::process::Command::new(std::env::current_exe()?)
         .arg("--data-dir")
         .arg(&config.data_dir)
+        .args(["serve", "--tier", "province", "--jurisdiction", "38"])
+        .args(["--listen", &listen])
         .args([
             "--kafka-brokers",
             &brokers,
             "--reports-topic",
             "bench-hostile",
-        ])
-        .args([
-            "serve",
-            "--tier",
-            "province",
-            "--jurisdiction",
-            "38",
-            "--listen",
-            &listen,
         ])
         .arg("--tokens-file")
         .arg(&tokens)
