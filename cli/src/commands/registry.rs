@@ -31,6 +31,15 @@ pub fn run(config: &Config, command: RegistryCommand) -> anyhow::Result<ExitCode
                 count(AdminLevel::Commune),
                 registry.unit_count()
             );
+            if let Some(register) = registry.register() {
+                let period = match (register.valid_from, register.valid_until) {
+                    (None, None) => "period of validity not given".to_string(),
+                    (Some(from), None) => format!("in force since {from}"),
+                    (None, Some(until)) => format!("in force until {until}"),
+                    (Some(from), Some(until)) => format!("in force {from} → {until}"),
+                };
+                println!("register: {} ({period}; {})", register.name, register.source);
+            }
             for campaign in registry.campaigns() {
                 let expected = registry.expected_units(campaign).count();
                 println!(
@@ -43,6 +52,9 @@ pub fn run(config: &Config, command: RegistryCommand) -> anyhow::Result<ExitCode
                         m.id, m.unit_deadline, m.report_deadline
                     );
                 }
+            }
+            for warning in registry.register_warnings() {
+                eprintln!("warning: {warning}");
             }
             Ok(ExitCode::SUCCESS)
         }

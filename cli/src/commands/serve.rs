@@ -59,6 +59,9 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     );
     let registry = Registry::load(&config.data_dir)
         .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    for warning in registry.register_warnings() {
+        tracing::warn!("{warning}");
+    }
     let mut gateway =
         baocao_gateway::start_gateway(&config.gateway, &config.kafka, Arc::new(registry)).await?;
     eprintln!(

@@ -80,6 +80,15 @@ impl Campaign {
         day >= self.opens_on && self.closes_on.is_none_or(|close| day <= close)
     }
 
+    /// The last day the campaign concerns: its closing day, or else its last report
+    /// deadline (or its first day when it has no milestones).
+    pub fn last_day(&self) -> NaiveDate {
+        let last_deadline = self.milestones.iter().map(|m| m.report_deadline).max();
+        self.closes_on
+            .or(last_deadline)
+            .unwrap_or(self.opens_on)
+    }
+
     /// The milestone with this id.
     pub fn milestone(&self, id: &str) -> Option<&Milestone> {
         self.milestones.iter().find(|m| m.id == id)

@@ -10,6 +10,7 @@ mod campaign;
 mod error;
 mod live;
 mod load;
+mod register;
 mod registry;
 mod units;
 
@@ -17,6 +18,7 @@ pub use admin::{AdminLevel, AdminUnit};
 pub use campaign::{Campaign, Milestone, MilestoneMeasure};
 pub use error::{Error, Result};
 pub use live::LiveRegistry;
+pub use register::RegisterInfo;
 pub use registry::Registry;
 pub use units::{ReportingUnit, UnitKind};
 

@@ -98,7 +98,8 @@ impl LiveRegistry {
     }
 }
 
-/// Logs the campaigns added, changed and removed between two registries.
+/// Logs the campaigns added, changed and removed between two registries, and warns when
+/// an added or changed one falls outside the register's period of validity.
 fn log_changes(before: &Registry, after: &Registry) {
     for campaign in after.campaigns() {
         match before.campaign(&campaign.id) {
@@ -108,7 +109,10 @@ fn log_changes(before: &Registry, after: &Registry) {
             Some(old) if old != campaign => {
                 tracing::info!(campaign = %campaign.id, "campaign changed")
             }
-            Some(_) => {}
+            Some(_) => continue,
+        }
+        if let Some(warning) = after.register().and_then(|r| r.mismatch(campaign)) {
+            tracing::warn!("{warning}");
         }
     }
     for campaign in before.campaigns() {

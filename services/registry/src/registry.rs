@@ -7,13 +7,17 @@ use std::path::{Path, PathBuf};
 use crate::admin::load_admin_units;
 use crate::campaign::load_campaign;
 use crate::load::{csv_records, read_to_string};
+use crate::register::load_register_info;
 use crate::units::{PEOPLE_COMMITTEE, UnitRow, load_kinds};
-use crate::{AdminLevel, AdminUnit, Campaign, Error, ReportingUnit, Result, UnitKind};
+use crate::{
+    AdminLevel, AdminUnit, Campaign, Error, RegisterInfo, ReportingUnit, Result, UnitKind,
+};
 
 /// Administrative register, reporting units, unit kinds and campaigns, checked together.
 ///
 /// Layout of the data directory (see `docs/data.md`): `admin_units.csv`,
-/// `unit_kinds.toml`, `units/*.csv`, `campaigns/*.toml`.
+/// `register.toml` (optional: the register's period of validity), `unit_kinds.toml`,
+/// `units/*.csv`, `campaigns/*.toml`.
 #[derive(Debug)]
 pub struct Registry {
     /// Unique per loaded registry in this process (see [`Registry::load_id`]).
@@ -21,6 +25,7 @@ pub struct Registry {
     /// The data directory it was loaded from.
     dir: PathBuf,
     admin: HashMap<String, AdminUnit>,
+    register: Option<RegisterInfo>,
     units: HashMap<String, ReportingUnit>,
     children: HashMap<String, Vec<String>>,
     kinds: Vec<UnitKind>,
@@ -63,6 +68,7 @@ impl Registry {
         let dir = dir.as_ref();
         let admin = load_admin_units(&dir.join("admin_units.csv"))?;
         let kinds = load_kinds(&dir.join("unit_kinds.toml"))?;
+        let register = load_register_info(&dir.join("register.toml"))?;
 
         let mut units: HashMap<String, ReportingUnit> = admin
             .values()
@@ -182,6 +188,7 @@ impl Registry {
             load_id: NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             dir: dir.to_path_buf(),
             admin,
+            register,
             units,
             children,
             kinds,
@@ -194,6 +201,24 @@ impl Registry {
     /// directory again gives a new id).
     pub fn load_id(&self) -> u64 {
         self.load_id
+    }
+
+    /// What the administrative register is and when it was in force, when the data
+    /// directory says (`register.toml`).
+    pub fn register(&self) -> Option<&RegisterInfo> {
+        self.register.as_ref()
+    }
+
+    /// One line per campaign whose dates fall outside the register's period of validity
+    /// (see [`RegisterInfo::mismatch`]); empty when all fit or the period is unknown.
+    pub fn register_warnings(&self) -> Vec<String> {
+        let Some(register) = &self.register else {
+            return Vec::new();
+        };
+        self.campaigns
+            .iter()
+            .filter_map(|c| register.mismatch(c))
+            .collect()
     }
 
     /// An administrative unit by code.

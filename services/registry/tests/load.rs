@@ -250,3 +250,67 @@ fn peoples_committees_are_named_as_vietnamese_writes_them() {
     assert_eq!(name("381").as_deref(), Some("UBND thị xã Bỉm Sơn"));
     assert_eq!(name("14755").as_deref(), Some("UBND phường Hàm Rồng"));
 }
+
+#[test]
+fn campaigns_outside_the_registers_period_are_warned_about() {
+    let dir = small_data();
+    let loaded = Registry::load(dir.path()).expect("loads");
+    assert!(loaded.register().is_none());
+    assert!(loaded.register_warnings().is_empty(), "no period, no warning");
+
+    std::fs::write(
+        dir.path().join("register.toml"),
+        "name = \"Danh mục 2023\"\nvalid_from = \"2023-01-01\"\nvalid_until = \"2023-03-21\"\n",
+    )
+    .expect("write");
+    let loaded = Registry::load(dir.path()).expect("loads");
+    let warnings = loaded.register_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("campaign c runs 2023-01-01 → 2023-03-22")
+            && warnings[0].contains("Danh mục 2023")
+            && warnings[0].contains("2023-03-21"),
+        "{}",
+        warnings[0]
+    );
+
+    std::fs::write(
+        dir.path().join("register.toml"),
+        "name = \"Danh mục 2023\"\nvalid_from = \"2023-02-01\"\n",
+    )
+    .expect("write");
+    let warnings = Registry::load(dir.path()).expect("loads").register_warnings();
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("only from 2023-02-01"),
+        "{warnings:?}"
+    );
+
+    std::fs::write(
+        dir.path().join("register.toml"),
+        "name = \"Danh mục 2023\"\nvalid_until = \"2025-06-30\"\n",
+    )
+    .expect("write");
+    assert!(Registry::load(dir.path()).expect("loads").register_warnings().is_empty());
+}
+
+#[test]
+fn a_bad_register_period_is_refused_with_file_line_and_reason() {
+    let dir = small_data();
+    std::fs::write(
+        dir.path().join("register.toml"),
+        "name = \"Danh mục 2023\"\n\nvalid_until = \"2025-06-31\"\n",
+    )
+    .expect("write");
+    let (path, line, reason) = data_error(dir.path());
+    assert!(path.ends_with("register.toml"), "{path:?}");
+    assert_eq!(line, 3);
+    assert!(reason.contains("2025-06-31"), "{reason}");
+}
+
+#[test]
+fn the_shipped_2026_campaign_is_warned_to_run_on_the_replaced_2023_register() {
+    let registry = Registry::load(shipped_data()).expect("shipped data loads");
+    let warnings = registry.register_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("thanh-hoa-2026"), "{}", warnings[0]);
+}
