@@ -5,8 +5,9 @@
 #   from source, with TLS (and SASL over TLS) for real Kafka clusters;
 # - protobuf-compiler: datafusion-substrait (used by the Flight SQL server) runs protoc
 #   from the PATH (baocao's own protos use the vendored protoc of protoc-bin-vendored);
-# - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test, and grpcio
-#   (a C-core gRPC client) for another.
+# - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test, grpcio
+#   (a C-core gRPC client) for another, and grpcio-reflection for the README walkthrough's
+#   `scripts/grpc_services.py`.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
@@ -27,10 +28,11 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) fi
 
 # Python ADBC, for the test that connects to the Flight SQL endpoint as analysts' Python does,
 # and grpcio, a C-core gRPC client (the stock client of Python, C++, C#, Ruby and PHP), for
-# the test that every error answer fits its 8 KiB metadata limit.
-if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc" 2>/dev/null; then
-  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio"
-  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio)
+# the test that every error answer fits its 8 KiB metadata limit, with grpcio-reflection for
+# the README walkthrough (scripts/grpc_services.py).
+if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection" 2>/dev/null; then
+  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection"
+  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection)
   # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
 fi

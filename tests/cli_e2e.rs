@@ -28,30 +28,14 @@ fn scrape(addr: &str) -> anyhow::Result<String> {
     Ok(body.to_string())
 }
 
-/// The shipped template, made into a report of the provincial police (38.CA) for the
-/// open test campaign, dated today, without a submission id (the client makes one).
+/// The shipped template for the open test campaign (dated today by `report template`),
+/// made into a report of the provincial police (38.CA), without a submission id (the
+/// client makes one).
 fn police_report_from_template(template: &str) -> String {
-    let today = common::today();
-    template
-        .replace("38.STTTT", "38.CA")
-        .replace("thanh-hoa-2023", "th-open")
-        .replace(
-            "[media]\nitems_broadcast = 12",
-            "[police]\nassessments_done = 3\ncases_handled = 1",
-        )
-        .replace(
-            "submission_id = \"0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50\"\n",
-            "",
-        )
-        .replace(
-            "as_of = { year = 2023, month = 3, day = 15 }",
-            &format!(
-                "as_of = {{ year = {}, month = {}, day = {} }}",
-                today.format("%Y"),
-                today.format("%-m"),
-                today.format("%-d")
-            ),
-        )
+    template.replace("38.STTTT", "38.CA").replace(
+        "[media]\nitems_broadcast = 12",
+        "[police]\nassessments_done = 3\ncases_handled = 1",
+    )
 }
 
 #[test]
@@ -98,7 +82,9 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
     wait_for_port(&gateway_addr, Duration::from_secs(20))?;
 
     // The template, adapted to this unit and the open test campaign.
-    let template = baocao().args(["report", "template"]).output()?;
+    let template = baocao()
+        .args(["report", "template", "--campaign", "th-open"])
+        .output()?;
     assert!(template.status.success());
     let report = police_report_from_template(&String::from_utf8(template.stdout)?);
     let file = root.path().join("report.toml");
@@ -390,7 +376,7 @@ fn mutual_tls_lets_in_only_enrolled_clients() -> anyhow::Result<()> {
     );
     wait_for_port(&gateway_addr, Duration::from_secs(20))?;
 
-    let template = run(baocao().args(["report", "template"]))?;
+    let template = run(baocao().args(["report", "template", "--campaign", "th-open"]))?;
     let file = root.path().join("report.toml");
     std::fs::write(
         &file,
@@ -711,5 +697,114 @@ fn query_csv_starts_with_a_bom_and_round_trips_with_diacritics() -> anyhow::Resu
     );
     let plain = query(&["--no-bom"])?;
     assert!(plain.stdout.starts_with(b"unit_code"));
+    Ok(())
+}
+
+/// The lines of the README's "session by hand" block, as a reader copies them.
+fn readme_walkthrough() -> anyhow::Result<Vec<String>> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md"))?;
+    let (_, after) = readme
+        .split_once("A session by hand")
+        .ok_or_else(|| anyhow::anyhow!("README has no \"A session by hand\""))?;
+    let (_, block) = after
+        .split_once("```sh\n")
+        .ok_or_else(|| anyhow::anyhow!("no ```sh block after \"A session by hand\""))?;
+    let (block, _) = block
+        .split_once("\n```")
+        .ok_or_else(|| anyhow::anyhow!("unterminated ```sh block"))?;
+    Ok(block.lines().map(str::to_string).collect())
+}
+
+fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// What each walkthrough command must print (a line containing the command's text →
+/// substrings of its output); every command must also exit 0.
+const WALKTHROUGH_EXPECTS: &[(&str, &[&str])] = &[
+    ("scripts/grpc_services.py", &["baocao.v1.ReportingService"]),
+    ("report template", &[]),
+    (
+        "submit --file report.toml",
+        &["\"submissionId\"", "\"gatewayId\": \"province-38\""],
+    ),
+    ("land --until-caught-up", &["\"submissions\": 1"]),
+    (
+        "rollup --campaign thanh-hoa-2026",
+        &["2.460 expected, 1 reported"],
+    ),
+    ("query ", &["Tỉnh Thanh Hóa", "| 2460 ", "| 1 ", "| 2459 "]),
+];
+
+/// The README's walkthrough, run as written (one bash, line after line, in a scratch
+/// directory holding the repository's `data/` and `scripts/`), the build line replaced by
+/// the binary under test: each command exits 0 and prints what a reader is told to expect.
+#[test]
+fn the_readme_walkthrough_runs_as_written() -> anyhow::Result<()> {
+    for port in ["127.0.0.1:9092", "127.0.0.1:50051"] {
+        anyhow::ensure!(
+            std::net::TcpStream::connect(port).is_err(),
+            "the README walkthrough uses {port}, which something else listens on"
+        );
+    }
+    let lines = readme_walkthrough()?;
+    let build = lines.first().map(String::as_str).unwrap_or_default();
+    anyhow::ensure!(
+        build == "cargo build -p baocao && B=target/debug/baocao",
+        "the walkthrough's first line changed: {build}"
+    );
+    let root = tempfile::tempdir()?;
+    for dir in ["data", "scripts"] {
+        std::os::unix::fs::symlink(repo_root().join(dir).canonicalize()?, root.path().join(dir))?;
+    }
+    let mut script = String::from("exec 2>&1\ntrap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n");
+    script.push_str(&format!("B='{BIN}'\n"));
+    for (step, line) in lines.iter().enumerate().skip(1) {
+        script.push_str(&format!(
+            "echo '@@ step {step}'\n{line}\necho \"@@ rc {step} $?\"\n"
+        ));
+    }
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(root.path())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()?;
+    let transcript = String::from_utf8_lossy(&output.stdout).into_owned();
+
+    let mut expected_seen = vec![false; WALKTHROUGH_EXPECTS.len()];
+    for (step, line) in lines.iter().enumerate().skip(1) {
+        let begin = format!("@@ step {step}\n");
+        let end = format!("@@ rc {step} ");
+        let start = transcript
+            .find(&begin)
+            .ok_or_else(|| anyhow::anyhow!("step {step} `{line}` never ran:\n{transcript}"))?;
+        let section = &transcript[start..];
+        let stop = section
+            .find(&end)
+            .ok_or_else(|| anyhow::anyhow!("step {step} `{line}` did not finish:\n{transcript}"))?;
+        let rc = section[stop + end.len()..]
+            .lines()
+            .next()
+            .unwrap_or_default();
+        anyhow::ensure!(rc == "0", "step {step} `{line}` exited {rc}:\n{transcript}");
+        for (i, (command, wanted)) in WALKTHROUGH_EXPECTS.iter().enumerate() {
+            if !line.contains(command) {
+                continue;
+            }
+            expected_seen[i] = true;
+            for text in *wanted {
+                anyhow::ensure!(
+                    section[..stop].contains(text),
+                    "step {step} `{line}` did not print `{text}`:\n{}",
+                    &section[..stop]
+                );
+            }
+        }
+    }
+    for (seen, (command, _)) in expected_seen.iter().zip(WALKTHROUGH_EXPECTS) {
+        anyhow::ensure!(*seen, "the walkthrough no longer runs `{command}`");
+    }
     Ok(())
 }

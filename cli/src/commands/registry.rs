@@ -38,7 +38,10 @@ pub fn run(config: &Config, command: RegistryCommand) -> anyhow::Result<ExitCode
                     (None, Some(until)) => format!("in force until {until}"),
                     (Some(from), Some(until)) => format!("in force {from} → {until}"),
                 };
-                println!("register: {} ({period}; {})", register.name, register.source);
+                println!(
+                    "register: {} ({period}; {})",
+                    register.name, register.source
+                );
             }
             for campaign in registry.campaigns() {
                 let expected = registry.expected_units(campaign).count();

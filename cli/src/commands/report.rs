@@ -2,28 +2,71 @@
 
 use std::process::ExitCode;
 
+use chrono::{Datelike, NaiveDate};
+
 /// Report subcommands.
 #[derive(clap::Subcommand)]
 pub enum ReportCommand {
-    /// Print a commented report template (TOML) or the same report as JSON.
+    /// Print a commented report template (TOML) or the same report as JSON, for a campaign
+    /// and dated today (Vietnam time) unless told otherwise.
     Template {
         /// toml (commented) or json.
         #[arg(long, default_value = "toml", value_parser = ["toml", "json"])]
         format: String,
+        /// Campaign the report is for (`baocao registry check` lists them).
+        #[arg(long, default_value = "thanh-hoa-2026")]
+        campaign: String,
+        /// Date the figures are as of, YYYY-MM-DD (default: today in Vietnam).
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
     },
 }
 
 /// The commented template. Field names are those of `proto/baocao/v1/report.proto`.
 pub const REPORT_TEMPLATE: &str = include_str!("report_template.toml");
 
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date YYYY-MM-DD"))
+}
+
+/// The template with its campaign and `as_of` lines set, comments kept.
+fn render_template(campaign: &str, as_of: NaiveDate) -> String {
+    let mut out = String::with_capacity(REPORT_TEMPLATE.len());
+    for line in REPORT_TEMPLATE.lines() {
+        let replaced = if line.starts_with("campaign_id = ") {
+            let value = toml::Value::String(campaign.to_string());
+            format!("campaign_id = {value}    # `baocao registry check` lists them; must be open")
+        } else if line.starts_with("as_of = ") {
+            format!(
+                "as_of = {{ year = {}, month = {}, day = {} }}   # figures are as of this date",
+                as_of.year(),
+                as_of.month(),
+                as_of.day()
+            )
+        } else {
+            line.to_string()
+        };
+        out.push_str(&replaced);
+        out.push('\n');
+    }
+    out
+}
+
 pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ReportCommand::Template { format } => {
+        ReportCommand::Template {
+            format,
+            campaign,
+            as_of,
+        } => {
+            let as_of = as_of.unwrap_or_else(|| baocao_registry::vietnam_date(chrono::Utc::now()));
+            let text = render_template(&campaign, as_of);
             if format == "json" {
-                let report: baocao_proto::v1::StatusReport = toml::from_str(REPORT_TEMPLATE)?;
+                let report: baocao_proto::v1::StatusReport = toml::from_str(&text)?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{REPORT_TEMPLATE}");
+                print!("{text}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -59,5 +102,19 @@ mod tests {
         let back: baocao_proto::v1::StatusReport =
             serde_json::from_str(&json).expect("json parses");
         assert_eq!(back, report);
+    }
+
+    #[test]
+    fn rendered_template_names_the_campaign_and_date_and_keeps_the_rest() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let text = render_template("quang-tri-2026", date);
+        let report: baocao_proto::v1::StatusReport = toml::from_str(&text).expect("parses");
+        assert_eq!(report.campaign_id, "quang-tri-2026");
+        let as_of = report.as_of.expect("as_of");
+        assert_eq!((as_of.year, as_of.month, as_of.day), (2026, 12, 1));
+        assert_eq!(text.lines().count(), REPORT_TEMPLATE.lines().count());
+        let base: baocao_proto::v1::StatusReport =
+            toml::from_str(REPORT_TEMPLATE).expect("template parses");
+        assert_eq!(report.systems, base.systems);
     }
 }

@@ -84,9 +84,7 @@ impl Campaign {
     /// deadline (or its first day when it has no milestones).
     pub fn last_day(&self) -> NaiveDate {
         let last_deadline = self.milestones.iter().map(|m| m.report_deadline).max();
-        self.closes_on
-            .or(last_deadline)
-            .unwrap_or(self.opens_on)
+        self.closes_on.or(last_deadline).unwrap_or(self.opens_on)
     }
 
     /// The milestone with this id.

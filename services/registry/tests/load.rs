@@ -256,7 +256,10 @@ fn campaigns_outside_the_registers_period_are_warned_about() {
     let dir = small_data();
     let loaded = Registry::load(dir.path()).expect("loads");
     assert!(loaded.register().is_none());
-    assert!(loaded.register_warnings().is_empty(), "no period, no warning");
+    assert!(
+        loaded.register_warnings().is_empty(),
+        "no period, no warning"
+    );
 
     std::fs::write(
         dir.path().join("register.toml"),
@@ -279,7 +282,9 @@ fn campaigns_outside_the_registers_period_are_warned_about() {
         "name = \"Danh mục 2023\"\nvalid_from = \"2023-02-01\"\n",
     )
     .expect("write");
-    let warnings = Registry::load(dir.path()).expect("loads").register_warnings();
+    let warnings = Registry::load(dir.path())
+        .expect("loads")
+        .register_warnings();
     assert!(
         warnings.len() == 1 && warnings[0].contains("only from 2023-02-01"),
         "{warnings:?}"
@@ -290,7 +295,12 @@ fn campaigns_outside_the_registers_period_are_warned_about() {
         "name = \"Danh mục 2023\"\nvalid_until = \"2025-06-30\"\n",
     )
     .expect("write");
-    assert!(Registry::load(dir.path()).expect("loads").register_warnings().is_empty());
+    assert!(
+        Registry::load(dir.path())
+            .expect("loads")
+            .register_warnings()
+            .is_empty()
+    );
 }
 
 #[test]
