@@ -479,14 +479,34 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let out = root.path().join("national");
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let stdout = succeeded(
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&shipped)
-            .args(["gen", "--provinces", "44", "--out"])
-            .arg(&out),
-    )?;
+    // Not on a terminal, in JSON logs: progress lines with counts, not bar redraws.
+    let generated = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&shipped)
+        .args(["--log-format", "json"])
+        .args(["gen", "--provinces", "44", "--out"])
+        .arg(&out)
+        .env("RUST_LOG", "info")
+        .env("BAOCAO_LOG__PROGRESS_INTERVAL_MS", "100")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&generated.stdout);
+    let stderr = String::from_utf8_lossy(&generated.stderr);
+    assert!(generated.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("submission rows"), "{stdout}");
+    let progress: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| {
+            event["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("gen: "))
+        })
+        .collect();
+    assert!(!progress.is_empty(), "no progress line in:\n{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("\u{1b}["),
+        "bar redraws or colours in a pipe:\n{stderr}"
+    );
     assert!(out.join("data/campaigns/national-2023.toml").exists());
     assert!(
         out.join("landing/submissions/campaign=national-2023")

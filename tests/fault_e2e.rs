@@ -219,6 +219,7 @@ async fn land_and_roll_up(
         landing: &Store::local(&landing),
         out: &Store::local(root.join(format!("out-{}", uuid::Uuid::new_v4().simple()))),
         allow_empty: false,
+        progress: None,
     })
     .await?)
 }

@@ -91,6 +91,7 @@ async fn prepare(root: &Path, registry: &Registry) -> anyhow::Result<()> {
         landing: &Store::local(&landing),
         out: &Store::local(root.join("summaries")),
         allow_empty: false,
+        progress: None,
     })
     .await?;
     Ok(())

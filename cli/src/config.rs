@@ -66,6 +66,9 @@ pub struct LogSection {
     pub format: String,
     /// Default filter when `RUST_LOG` is unset, e.g. `info` or `baocao_gateway=debug,info`.
     pub filter: String,
+    /// How often a long command (land, rollup, gen, compact, backup) logs a progress line
+    /// when stderr is not a terminal or the format is json, in milliseconds (0: never).
+    pub progress_interval_ms: u64,
 }
 
 impl Default for LogSection {
@@ -73,6 +76,7 @@ impl Default for LogSection {
         LogSection {
             format: "text".to_string(),
             filter: "info,tansu_storage=warn,tansu_broker=warn".to_string(),
+            progress_interval_ms: 10_000,
         }
     }
 }

@@ -8,6 +8,7 @@ mod config;
 mod deploy_check;
 mod logging;
 mod metrics;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -402,6 +402,7 @@ pub async fn roll_up_at_deadline(
         landing: &baocao_store::Store::local(landing),
         out: &baocao_store::Store::local(out),
         allow_empty: false,
+        progress: None,
     })
     .await?)
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use baocao_backup::{Destination, Tree, back_up, restore};
 
 use crate::config::Config;
+use crate::progress::ProgressDisplay;
 
 /// Flags of `baocao backup`.
 #[derive(clap::Args)]
@@ -78,7 +79,10 @@ pub async fn run_backup(config: &Config, args: BackupArgs) -> anyhow::Result<Exi
     // The landing first: a summary is never newer in the backup than the rows it sums.
     for tree in [Tree::landing(&landing), Tree::summaries(&summaries)] {
         let started = Instant::now();
-        let stats = back_up(&destination, tree).await?;
+        let display = ProgressDisplay::start("backup", "files", &config.log);
+        let copied = back_up(&destination, tree.with_progress(display.progress())).await;
+        display.finish().await;
+        let stats = copied?;
         let seconds = started.elapsed().as_secs_f64();
         tracing::info!(
             tree = tree.name,
@@ -114,7 +118,10 @@ pub async fn run_restore(config: &Config, args: RestoreArgs) -> anyhow::Result<E
     );
     for tree in [Tree::landing(&landing), Tree::summaries(&summaries)] {
         let started = Instant::now();
-        let stats = restore(&destination, tree).await?;
+        let display = ProgressDisplay::start("restore", "files", &config.log);
+        let copied = restore(&destination, tree.with_progress(display.progress())).await;
+        display.finish().await;
+        let stats = copied?;
         println!(
             "{:<10} {:>8} {:>11} {:>10.1} {:>6} {:>8.2}",
             tree.name,

@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use baocao_landing::compact::{CompactionConfig, compact_landing};
+use baocao_landing::compact::{CompactionConfig, compact_landing_with_progress};
 
 use crate::config::Config;
+use crate::progress::ProgressDisplay;
 
 /// Flags of `baocao compact`.
 #[derive(clap::Args)]
@@ -27,7 +28,10 @@ pub async fn run(config: &Config, args: CompactArgs) -> anyhow::Result<ExitCode>
             .map_or(config.landing.compact_target_rows, |rows| rows as usize),
     };
     let started = Instant::now();
-    let stats = compact_landing(&landing, compaction).await?;
+    let display = ProgressDisplay::start("compact", "files", &config.log);
+    let compacted = compact_landing_with_progress(&landing, compaction, display.progress()).await;
+    display.finish().await;
+    let stats = compacted?;
     println!(
         "compacted {} files into {} segments ({} rows) in {:.2} s",
         stats.files_merged,

@@ -23,6 +23,7 @@ use crate::commands::embedded::{
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
 use crate::config::Config;
+use baocao_rollup::RollupRequest;
 
 /// Flags of `baocao demo`.
 #[derive(clap::Args)]
@@ -142,15 +143,16 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let out_dir = Store::local(dir.join("summaries"));
     let mut outputs = Vec::new();
     for milestone in &campaign.milestones {
-        let (output, data, files) = rollup_and_report(
-            &registry,
-            &campaign,
+        let (output, data, files) = rollup_and_report(&RollupRequest {
+            registry: &registry,
+            campaign: &campaign,
             milestone,
-            milestone.report_deadline,
-            &landing_dir,
-            &out_dir,
-            false,
-        )
+            cut_off: milestone.report_deadline,
+            landing: &landing_dir,
+            out: &out_dir,
+            allow_empty: false,
+            progress: None,
+        })
         .await?;
         outputs.push((output, data, files));
     }

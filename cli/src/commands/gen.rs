@@ -12,12 +12,13 @@ use anyhow::Context;
 use baocao_landing::batch::{PendingBatch, decode_envelope};
 use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use baocao_registry::Registry;
-use baocao_store::Store;
+use baocao_store::{Progress, Store};
 use baocao_workload::national::{AdminRow, national_units};
 use baocao_workload::{SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
 
 use crate::commands::bench::proc_kib;
+use crate::progress::ProgressDisplay;
 use prost::Message;
 
 /// The national campaign's id in generated workloads.
@@ -191,12 +192,15 @@ pub struct LandedWithoutBroker {
 }
 
 /// The landing's own path without a broker: decode → Arrow → Parquet into `landing`,
-/// flushing every `flush_rows` (records numbered as offsets of partition 0).
+/// flushing every `flush_rows` (records numbered as offsets of partition 0), counting
+/// the records landed in `progress`.
 pub async fn land_without_broker(
     records: &[TopicRecord],
     landing: &Path,
     flush_rows: usize,
+    progress: &Progress,
 ) -> anyhow::Result<LandedWithoutBroker> {
+    progress.set_total(records.len() as u64);
     let landing = Store::local(landing);
     let started = Instant::now();
     let mut batch = PendingBatch::default();
@@ -215,7 +219,9 @@ pub async fn land_without_broker(
         let envelope = decode_envelope(&record.payload).map_err(anyhow::Error::msg)?;
         batch.push(&envelope, 0, offset as i64);
         if batch.records() >= flush_rows {
+            let records = batch.records() as u64;
             add(batch.write(&landing).await?);
+            progress.add(records);
         }
     }
     add(batch.write(&landing).await?);
@@ -239,6 +245,8 @@ pub async fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Resul
             .with_context(|| format!("clearing {}", landing.display()))?;
     }
     let started = Instant::now();
+    let display = ProgressDisplay::start("gen", "records", &config.log);
+    display.progress().stage("planning the campaign");
     let units = write_data_dir(shipped, &data, &args)?;
     let registry = Registry::load(&data).context("loading the generated registry")?;
     let campaign = registry
@@ -253,7 +261,10 @@ pub async fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Resul
     // landing path's, not the generator's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 
-    let landed = land_without_broker(&records, &landing, args.flush_rows).await?;
+    display.progress().stage("landing");
+    let landed = land_without_broker(&records, &landing, args.flush_rows, display.progress()).await;
+    display.finish().await;
+    let landed = landed?;
     let (submissions, systems, files) = (landed.submissions, landed.systems, landed.files);
     let landing_secs = landed.seconds;
 

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use baocao_landing::{Lander, RunMode};
 
 use crate::config::Config;
+use crate::progress::ProgressDisplay;
 
 /// Flags of `baocao land`.
 #[derive(clap::Args)]
@@ -47,7 +48,16 @@ pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {
             "continuous; Ctrl-C or SIGTERM to stop"
         }
     );
-    let stats = lander.run(mode, crate::commands::shutdown_signal()).await?;
+    // A run that ends shows how far it is; a continuous lander is a service and logs
+    // each batch instead.
+    let display = args
+        .until_caught_up
+        .then(|| ProgressDisplay::show("land", "records", lander.progress(), &config.log));
+    let landed = lander.run(mode, crate::commands::shutdown_signal()).await;
+    if let Some(display) = display {
+        display.finish().await;
+    }
+    let stats = landed?;
     println!("{}", serde_json::to_string_pretty(&stats)?);
     Ok(ExitCode::SUCCESS)
 }

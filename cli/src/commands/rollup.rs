@@ -9,7 +9,8 @@ use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
 
-use crate::config::Config;
+use crate::config::{Config, LogSection};
+use crate::progress::ProgressDisplay;
 
 /// Flags of `baocao rollup`.
 #[derive(clap::Args)]
@@ -100,7 +101,7 @@ async fn follow_landing(
             Ok(files) if !files.is_empty() => {
                 let seen = (files, baocao_registry::vietnam_date(chrono::Utc::now()));
                 if rolled_up.as_ref() != Some(&seen) {
-                    match roll_up_milestones(target, false).await {
+                    match roll_up_milestones(target, false, None).await {
                         Ok(()) => rolled_up = Some(seen),
                         Err(err) => {
                             metrics::counter!("baocao_rollup_failures_total").increment(1);
@@ -123,25 +124,13 @@ async fn follow_landing(
 
 /// Rolls up, writes the Chairman's report next to the summaries, returns both.
 pub async fn rollup_and_report(
-    registry: &Registry,
-    campaign: &Campaign,
-    milestone: &Milestone,
-    cut_off: NaiveDate,
-    landing: &Store,
-    out: &Store,
-    allow_empty: bool,
+    request: &RollupRequest<'_>,
 ) -> anyhow::Result<(RollupOutput, ReportData, Vec<String>)> {
-    let output = run_rollup(&RollupRequest {
-        registry,
-        campaign,
-        milestone,
-        cut_off,
-        landing,
-        out,
-        allow_empty,
-    })
-    .await?;
-    let data = ReportData::from_rollup(campaign, milestone, &output);
+    let output = run_rollup(request).await?;
+    if let Some(progress) = request.progress {
+        progress.stage("the Chairman's report");
+    }
+    let data = ReportData::from_rollup(request.campaign, request.milestone, &output);
     let files = write_reports(&data, &output.dir).await?;
     Ok((output, data, files))
 }
@@ -238,7 +227,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     let Some(every) = args.every_minutes else {
-        roll_up_milestones(&target, true).await?;
+        roll_up_milestones(&target, true, Some(&config.log)).await?;
         return Ok(ExitCode::SUCCESS);
     };
     // Scheduled: a failed run is logged and retried at the next tick, never fatal (the
@@ -251,7 +240,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
             _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
             _ = tick.tick() => {}
         }
-        if let Err(err) = roll_up_milestones(&target, true).await {
+        if let Err(err) = roll_up_milestones(&target, true, None).await {
             metrics::counter!("baocao_rollup_failures_total").increment(1);
             tracing::error!(error = %format!("{err:#}"), campaign = %campaign.id, "scheduled rollup failed");
         }
@@ -259,8 +248,13 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// One rollup of each milestone, cut off at `as_of` or min(report deadline, today);
-/// `announce` prints the files and headline figures (a following rollup only logs).
-async fn roll_up_milestones(target: &RollupTarget<'_>, announce: bool) -> anyhow::Result<()> {
+/// `announce` prints the files and headline figures (a following rollup only logs);
+/// `show_progress` shows each rollup's stage (a one-off rollup).
+async fn roll_up_milestones(
+    target: &RollupTarget<'_>,
+    announce: bool,
+    show_progress: Option<&LogSection>,
+) -> anyhow::Result<()> {
     let today = baocao_registry::vietnam_date(chrono::Utc::now());
     for milestone in &target.milestones {
         let cut_off = target.as_of.unwrap_or(milestone.report_deadline.min(today));
@@ -273,16 +267,22 @@ async fn roll_up_milestones(target: &RollupTarget<'_>, announce: bool) -> anyhow
             }
             continue;
         }
-        let (output, data, files) = rollup_and_report(
-            target.registry,
-            target.campaign,
+        let display = show_progress.map(|log| ProgressDisplay::start("rollup", "", log));
+        let rolled_up = rollup_and_report(&RollupRequest {
+            registry: target.registry,
+            campaign: target.campaign,
             milestone,
             cut_off,
-            target.landing,
-            target.out,
-            target.allow_empty,
-        )
-        .await?;
+            landing: target.landing,
+            out: target.out,
+            allow_empty: target.allow_empty,
+            progress: display.as_ref().map(ProgressDisplay::progress),
+        })
+        .await;
+        if let Some(display) = display {
+            display.finish().await;
+        }
+        let (output, data, files) = rolled_up?;
         if !announce {
             tracing::info!(milestone = %milestone.id, %cut_off, submissions = data.lineage.submissions, dir = %output.dir, "summaries updated");
             continue;

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use baocao_store::{Store, is_visible};
+use baocao_store::{Progress, Store, is_visible};
 use futures::{StreamExt, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
@@ -51,6 +51,8 @@ pub struct Tree<'a> {
     pub local: &'a Path,
     /// How its files change.
     pub kind: TreeKind,
+    /// Where files copied (and their bytes) are counted for display, if anywhere.
+    pub progress: Option<&'a Progress>,
 }
 
 impl<'a> Tree<'a> {
@@ -60,6 +62,7 @@ impl<'a> Tree<'a> {
             name: "landing",
             local,
             kind: TreeKind::WriteOnce,
+            progress: None,
         }
     }
 
@@ -69,6 +72,32 @@ impl<'a> Tree<'a> {
             name: "summaries",
             local,
             kind: TreeKind::Rewritten,
+            progress: None,
+        }
+    }
+
+    /// The same tree, counting each file copied (and its bytes) in `progress`; the total
+    /// is the number of files to copy.
+    pub fn with_progress(self, progress: &'a Progress) -> Self {
+        Tree {
+            progress: Some(progress),
+            ..self
+        }
+    }
+
+    /// Counts one file of `bytes` copied.
+    fn copied(&self, bytes: u64) {
+        if let Some(progress) = self.progress {
+            progress.add(1);
+            progress.add_bytes(bytes);
+        }
+    }
+
+    /// Starts counting a pass of `files` to copy.
+    fn start_copying(&self, files: usize) {
+        if let Some(progress) = self.progress {
+            progress.stage(self.name);
+            progress.set_total(files as u64);
         }
     }
 }
@@ -235,9 +264,14 @@ pub async fn back_up(destination: &Destination, tree: Tree<'_>) -> Result<Backup
         if tree.kind == TreeKind::WriteOnce {
             stats.unchanged = files.len() - pending.len();
         }
+        tree.start_copying(pending.len());
         let outcomes: Vec<(&LocalFile, Upload)> = futures::stream::iter(pending)
             .map(|file| async move {
-                Ok::<_, Error>((file, upload(destination, tree.name, file).await?))
+                let outcome = upload(destination, tree.name, file).await?;
+                if let Upload::Done(bytes) = outcome {
+                    tree.copied(bytes);
+                }
+                Ok::<_, Error>((file, outcome))
             })
             .buffer_unordered(PARALLEL_TRANSFERS)
             .try_collect()
@@ -346,16 +380,19 @@ pub async fn restore(destination: &Destination, tree: Tree<'_>) -> Result<Restor
         }
     }
     wanted.sort();
+    tree.start_copying(wanted.len());
     let written: Vec<u64> = futures::stream::iter(wanted)
         .map(|(relative, path)| async move {
             let relative = format!("{}/{relative}", tree.name);
-            download(
+            let bytes = download(
                 destination.store().as_ref(),
                 &destination.key(&relative),
                 &path,
                 &destination.display(&relative),
             )
-            .await
+            .await?;
+            tree.copied(bytes);
+            Ok::<_, Error>(bytes)
         })
         .buffer_unordered(PARALLEL_TRANSFERS)
         .try_collect()

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::SchemaRef;
-use baocao_store::{Store, StoredFile};
+use baocao_store::{Progress, Store, StoredFile};
 use futures::StreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -228,29 +228,56 @@ async fn compact_campaign(
 
 /// Compacts every campaign of both raw tables in the landing store `landing`.
 pub async fn compact_landing(landing: &Store, config: CompactionConfig) -> Result<CompactionStats> {
+    compact_landing_with_progress(landing, config, &Progress::default()).await
+}
+
+/// [`compact_landing`], counting the landed files looked at in `progress` (the total is
+/// every file of both tables, listed first).
+pub async fn compact_landing_with_progress(
+    landing: &Store,
+    config: CompactionConfig,
+    progress: &Progress,
+) -> Result<CompactionStats> {
     if config.target_rows == 0 {
         return Err(Error::Config(
             "compaction target_rows must be at least 1".into(),
         ));
     }
-    let mut stats = CompactionStats::default();
+    let mut listed = Vec::new();
     for table in &RAW_TABLES {
         let table_store = landing.join(table.name);
-        let mut campaigns: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
-        for mut file in table_store.list_parquet().await? {
-            let Some((campaign, rest)) = file.relative.split_once('/') else {
-                continue;
-            };
-            if !campaign.starts_with("campaign=") {
-                continue;
-            }
-            let campaign = campaign.to_string();
-            file.relative = rest.to_string();
-            campaigns.entry(campaign).or_default().push(file);
-        }
+        let campaigns = files_by_campaign(table_store.list_parquet().await?);
+        listed.push((table, table_store, campaigns));
+    }
+    let total: usize = listed
+        .iter()
+        .flat_map(|(_, _, campaigns)| campaigns.values().map(Vec::len))
+        .sum();
+    progress.set_total(total as u64);
+    let mut stats = CompactionStats::default();
+    for (table, table_store, campaigns) in listed {
         for (campaign, files) in campaigns {
+            let count = files.len() as u64;
             stats += compact_campaign(table, &table_store.join(&campaign), files, config).await?;
+            progress.add(count);
         }
     }
     Ok(stats)
+}
+
+/// A table's files grouped by their `campaign=…` directory, paths made relative to it.
+fn files_by_campaign(files: Vec<StoredFile>) -> BTreeMap<String, Vec<StoredFile>> {
+    let mut campaigns: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
+    for mut file in files {
+        let Some((campaign, rest)) = file.relative.split_once('/') else {
+            continue;
+        };
+        if !campaign.starts_with("campaign=") {
+            continue;
+        }
+        let campaign = campaign.to_string();
+        file.relative = rest.to_string();
+        campaigns.entry(campaign).or_default().push(file);
+    }
+    campaigns
 }

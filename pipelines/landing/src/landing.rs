@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baocao_gateway::KafkaConfig;
-use baocao_store::{S3Config, Store};
+use baocao_store::{Progress, S3Config, Store};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -110,6 +111,8 @@ pub struct Lander {
     /// Next offset per partition of everything durable on disk, not yet committed.
     uncommitted: HashMap<i32, i64>,
     stats: LandingStats,
+    /// Records consumed (and, until caught up, how many there are), for display.
+    progress: Arc<Progress>,
     /// When the consumer lag was last measured (it costs a metadata round trip).
     lag_measured: Option<Instant>,
 }
@@ -188,6 +191,7 @@ impl Lander {
             consumed: HashMap::new(),
             uncommitted: HashMap::new(),
             stats: LandingStats::default(),
+            progress: Arc::default(),
             lag_measured: None,
         })
     }
@@ -195,6 +199,12 @@ impl Lander {
     /// What this lander has done so far.
     pub fn stats(&self) -> &LandingStats {
         &self.stats
+    }
+
+    /// Records consumed so far and, in an until-caught-up run, how many there are to land
+    /// (read it while [`Lander::run`] works to show progress).
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
     }
 
     /// Waits up to `timeout` for one record and handles it. Returns false on timeout.
@@ -215,6 +225,7 @@ impl Lander {
         }
         self.consumed.insert(partition, offset + 1);
         self.stats.records += 1;
+        self.progress.add(1);
         Ok(true)
     }
 
@@ -447,6 +458,13 @@ impl Lander {
             Some(t) => self.start_positions(t)?,
             None => HashMap::new(),
         };
+        if let Some(targets) = &targets {
+            let to_land: i64 = targets
+                .iter()
+                .map(|(p, high)| (high - positions.get(p).copied().unwrap_or(0)).max(0))
+                .sum();
+            self.progress.set_total(to_land.max(0) as u64);
+        }
         tokio::pin!(shutdown);
         let compact_every = match mode {
             RunMode::Continuous if self.config.compact_every_seconds > 0 => {

@@ -9,7 +9,7 @@ use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::{Campaign, Milestone, Registry};
-use baocao_store::Store;
+use baocao_store::{Progress, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -41,6 +41,8 @@ pub struct RollupRequest<'a> {
     /// counted (every unit missing). Off: such a rollup is refused
     /// ([`Error::NothingLanded`]), since it is almost always a wrong landing location.
     pub allow_empty: bool,
+    /// Where the rollup names the stage it is in, for display.
+    pub progress: Option<&'a Progress>,
 }
 
 /// Where the figures come from (written as `lineage.json`).
@@ -243,7 +245,13 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         landing,
         out,
         allow_empty,
+        progress,
     } = request;
+    let stage = |name: &str| {
+        if let Some(progress) = progress {
+            progress.stage(name);
+        }
+    };
     if *cut_off < campaign.opens_on {
         return Err(Error::Request(format!(
             "cut-off {cut_off} is before campaign {} opens ({})",
@@ -251,10 +259,12 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         )));
     }
     let started = std::time::Instant::now();
+    stage("reading the landing");
     let ctx = session(registry, campaign, milestone, *cut_off, landing).await?;
     let sessioned = started.elapsed();
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
+    stage("latest version per unit");
     let selection = register_per_unit(&ctx).await?;
     if selection.submissions == 0 && !allow_empty {
         let missing_dir = landing.as_local().is_some_and(|dir| !dir.exists());
@@ -270,6 +280,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         });
     }
     let selected = started.elapsed();
+    stage("summaries");
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
     let summarized = started.elapsed();
     let dir = out.join(&format!("{}/{}", campaign.id, milestone.id));
@@ -279,6 +290,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         let summary = summary.clone();
         async move { dir.put_parquet("summary.parquet", summary).await }
     });
+    stage("late and missing units");
     let late_and_missing = query(&ctx, &sql::late_and_missing_over_per_unit_sql()).await?;
     let queried = started.elapsed();
     let timestamp = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
@@ -310,6 +322,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
             "reports of units not in the register are left out of the figures (lineage.json lists them)"
         );
     }
+    stage("writing");
     dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
         .await?;
     summary_written.await.map_err(|err| Error::Output {

@@ -219,6 +219,7 @@ async fn rollup(
         out: &Store::local(out),
         // These fixtures include an empty campaign on purpose.
         allow_empty: true,
+        progress: None,
     })
     .await
     .expect("rollup")

@@ -232,6 +232,7 @@ impl Landed {
             landing: &Store::local(self.root.path().join("landing")),
             out: &Store::local(self.root.path().join("out")),
             allow_empty: false,
+            progress: None,
         })
         .await
         .expect("rollup")
@@ -498,6 +499,7 @@ async fn a_rollup_with_nothing_landed_is_refused_unless_asked_for() {
                 landing: &landing,
                 out,
                 allow_empty,
+                progress: None,
             })
             .await
         }

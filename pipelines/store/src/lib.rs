@@ -6,9 +6,11 @@
 
 mod error;
 pub mod files;
+mod progress;
 pub mod s3;
 mod store;
 
 pub use error::{Error, Result};
+pub use progress::{Progress, ProgressSnapshot};
 pub use s3::S3Config;
 pub use store::{Store, StoredFile, is_visible};

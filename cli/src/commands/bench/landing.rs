@@ -155,6 +155,7 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
         &records,
         &scratch.join("landing-without-broker"),
         config.landing.flush_rows,
+        &baocao_store::Progress::default(),
     )
     .await?;
     let direct_peak = proc_kib("/proc/self/status", "VmHWM:") / 1024.0;

@@ -134,6 +134,7 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
         landing: &landing,
         out: &datafusion_out,
         allow_empty: false,
+        progress: None,
     };
 
     // DataFusion: the production path (run_rollup), one warm-up then timed runs.
