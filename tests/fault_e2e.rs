@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_gateway::KafkaConfig;
+use baocao_kafka::KafkaConfig;
 use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{ReportEnvelope, StatusReport, SubmitReportRequest};
@@ -419,7 +419,7 @@ fn read_ids(brokers: &str, topic: &str, expected: usize) -> anyhow::Result<BTree
 /// Puts the Thanh Hóa 2023 plan on a topic as the gateways would have (envelopes keyed by
 /// unit, retries included); returns how many records.
 async fn publish_plan(kafka: &KafkaConfig, registry: &Registry) -> anyhow::Result<usize> {
-    baocao_gateway::producer::ensure_reports_topic(kafka).await?;
+    baocao_kafka::ensure_reports_topic(kafka).await?;
     let producer: FutureProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &kafka.brokers)
         .set("acks", "all")

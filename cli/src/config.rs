@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use baocao_gateway::{GatewayConfig, KafkaConfig};
+use baocao_gateway::GatewayConfig;
+use baocao_kafka::KafkaConfig;
 use baocao_store::{S3Config, Store};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baocao_gateway::{GatewayConfig, KafkaConfig, RunningGateway, start_gateway};
+use baocao_gateway::{GatewayConfig, RunningGateway, start_gateway};
+use baocao_kafka::KafkaConfig;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, Reporter, StatusReport,

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use baocao_gateway::{GatewayConfig, KafkaConfig, start_gateway_with_clock};
+use baocao_gateway::{GatewayConfig, start_gateway_with_clock};
+use baocao_kafka::KafkaConfig;
 use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_store::Store;

@@ -109,7 +109,7 @@ async fn read_file(
     let mut batches = Vec::new();
     for batch in reader {
         let batch = widened(batch?, schema).ok_or_else(|| {
-            Error::Parquet(format!(
+            Error::Schema(format!(
                 "{}: its columns are not those of this build's schema; not compacted",
                 campaign.join(&file.relative)
             ))
@@ -151,7 +151,7 @@ fn sorted(table: &RawTable, batches: &[RecordBatch]) -> Result<RecordBatch> {
                     values: values.clone(),
                     options: None,
                 })
-                .ok_or_else(|| Error::Parquet(format!("no column {name} in {}", table.name)))
+                .ok_or_else(|| Error::Schema(format!("no column {name} in {}", table.name)))
         })
         .collect::<Result<Vec<_>>>()?;
     let indices = lexsort_to_indices(&columns, None)?;

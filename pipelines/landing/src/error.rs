@@ -1,14 +1,29 @@
-//! The landing crate's error type.
+//! The landing crate's error type: each failure keeps its cause as its source.
 
 /// Errors from landing reports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Kafka refused an operation (consume, commit, dead-letter produce).
-    #[error("kafka: {0}")]
-    Kafka(String),
-    /// Arrow or Parquet encoding failed.
-    #[error("parquet: {0}")]
-    Parquet(String),
+    /// Reaching Kafka failed (creating topics).
+    #[error(transparent)]
+    Kafka(#[from] baocao_kafka::Error),
+    /// The consumer or the dead-letter producer failed (consume, commit, produce).
+    #[error("kafka: {action}")]
+    Client {
+        /// What the landing was doing.
+        action: &'static str,
+        /// librdkafka's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// Arrow could not build or sort a batch.
+    #[error("arrow")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A landed Parquet file could not be read.
+    #[error("parquet")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A landed file does not have the columns this build expects.
+    #[error("{0}")]
+    Schema(String),
     /// The store holding the raw tables (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),
@@ -20,20 +35,11 @@ pub enum Error {
 /// Result with the landing [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<arrow::error::ArrowError> for Error {
-    fn from(err: arrow::error::ArrowError) -> Self {
-        Error::Parquet(err.to_string())
-    }
-}
-
-impl From<parquet::errors::ParquetError> for Error {
-    fn from(err: parquet::errors::ParquetError) -> Self {
-        Error::Parquet(err.to_string())
-    }
-}
-
 impl From<rdkafka::error::KafkaError> for Error {
-    fn from(err: rdkafka::error::KafkaError) -> Self {
-        Error::Kafka(err.to_string())
+    fn from(source: rdkafka::error::KafkaError) -> Self {
+        Error::Client {
+            action: "consume the reports topic",
+            source,
+        }
     }
 }

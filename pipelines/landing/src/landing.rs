@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use baocao_gateway::KafkaConfig;
+use baocao_kafka::KafkaConfig;
 use baocao_store::{Progress, S3Config, Store};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -153,12 +153,8 @@ impl Lander {
             tracing::warn!(removed, "removed partial files of an interrupted landing");
         }
         if kafka.create_topic {
-            baocao_gateway::producer::ensure_reports_topic(kafka)
-                .await
-                .map_err(|err| Error::Kafka(err.to_string()))?;
-            baocao_gateway::producer::ensure_topic(kafka, &config.dead_letter_topic, 1)
-                .await
-                .map_err(|err| Error::Kafka(err.to_string()))?;
+            baocao_kafka::ensure_reports_topic(kafka).await?;
+            baocao_kafka::ensure_topic(kafka, &config.dead_letter_topic, 1).await?;
         }
         let consumer: StreamConsumer = kafka
             .client_config()
@@ -263,7 +259,10 @@ impl Lander {
         self.dead_letters
             .send(record, Duration::from_secs(30))
             .await
-            .map_err(|(err, _)| Error::Kafka(format!("dead-letter produce: {err}")))?;
+            .map_err(|(source, _)| Error::Client {
+                action: "produce a dead letter",
+                source,
+            })?;
         self.stats.dead_letters += 1;
         metrics::counter!("baocao_landing_dead_letters_total").increment(1);
         Ok(())

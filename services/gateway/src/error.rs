@@ -20,8 +20,8 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
     /// Kafka refused or did not confirm in time.
-    #[error("kafka: {0}")]
-    Kafka(String),
+    #[error(transparent)]
+    Kafka(#[from] baocao_kafka::Error),
     /// The gRPC server failed.
     #[error("grpc server: {0}")]
     Serve(#[from] tonic::transport::Error),

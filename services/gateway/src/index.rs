@@ -15,8 +15,8 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message as _, Offset, TopicPartitionList};
 use tokio::task::JoinHandle;
 
-use crate::producer::KafkaConfig;
 use crate::{Error, Result};
+use baocao_kafka::KafkaConfig;
 
 /// The idempotency key of a report: two units may use the same id.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -104,6 +104,11 @@ impl Drop for IndexFollower {
     }
 }
 
+/// A failed Kafka call of the index, its cause kept.
+fn kafka_error(action: impl Into<String>, source: rdkafka::error::KafkaError) -> Error {
+    Error::Kafka(baocao_kafka::Error::client(action, source))
+}
+
 /// Longest wait for the next record while reading the topic to its end at start.
 const CATCH_UP_STALL: Duration = Duration::from_secs(60);
 
@@ -122,18 +127,18 @@ pub async fn follow_topic(
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
         .create()
-        .map_err(|err| Error::Kafka(format!("submission index consumer: {err}")))?;
+        .map_err(|err| kafka_error("create the submission index consumer", err))?;
     let topic = kafka.reports_topic.clone();
     let ends = partition_ends(&consumer, &topic)?;
     let mut assignment = TopicPartitionList::new();
     for partition in ends.keys() {
         assignment
             .add_partition_offset(&topic, *partition, Offset::Beginning)
-            .map_err(|err| Error::Kafka(format!("submission index: {err}")))?;
+            .map_err(|err| kafka_error("assign the submission index's partitions", err))?;
     }
     consumer
         .assign(&assignment)
-        .map_err(|err| Error::Kafka(format!("submission index: {err}")))?;
+        .map_err(|err| kafka_error("assign the submission index's partitions", err))?;
 
     let mut remaining: HashMap<i32, i64> = ends
         .into_iter()
@@ -145,12 +150,12 @@ pub async fn follow_topic(
         let message = tokio::time::timeout(CATCH_UP_STALL, consumer.recv())
             .await
             .map_err(|_| {
-                Error::Kafka(format!(
+                Error::Kafka(baocao_kafka::Error::Unavailable(format!(
                     "submission index: no record from topic {topic} for {} s while reading it to its end ({records} read)",
                     CATCH_UP_STALL.as_secs()
-                ))
+                )))
             })?
-            .map_err(|err| Error::Kafka(format!("submission index: read {topic}: {err}")))?;
+            .map_err(|err| kafka_error(format!("submission index: read {topic}"), err))?;
         records += 1;
         if let Some(payload) = message.payload() {
             index.apply(payload, serves.as_ref());
@@ -192,18 +197,18 @@ fn partition_ends(consumer: &StreamConsumer, topic: &str) -> Result<HashMap<i32,
     let timeout = Duration::from_secs(10);
     let metadata = consumer
         .fetch_metadata(Some(topic), timeout)
-        .map_err(|err| Error::Kafka(format!("submission index: metadata of {topic}: {err}")))?;
+        .map_err(|err| kafka_error(format!("submission index: metadata of {topic}"), err))?;
     let mut ends = HashMap::new();
     for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
         let watermarks = consumer
             .fetch_watermarks(topic, partition.id(), timeout)
-            .map_err(|err| Error::Kafka(format!("submission index: end of {topic}: {err}")))?;
+            .map_err(|err| kafka_error(format!("submission index: end of {topic}"), err))?;
         ends.insert(partition.id(), watermarks);
     }
     if ends.is_empty() {
-        return Err(Error::Kafka(format!(
+        return Err(Error::Kafka(baocao_kafka::Error::Unavailable(format!(
             "submission index: topic {topic} has no partitions (does it exist?)"
-        )));
+        ))));
     }
     Ok(ends)
 }

@@ -7,7 +7,6 @@ mod error;
 pub mod guard;
 pub mod index;
 pub mod metrics;
-pub mod producer;
 pub mod rate_limit;
 mod server;
 mod service;
@@ -17,7 +16,6 @@ pub mod tokens;
 pub mod validate;
 
 pub use error::{Error, Result};
-pub use producer::KafkaConfig;
 pub use server::{GatewayConfig, RunningGateway, start_gateway, start_gateway_with_clock};
 pub use service::{Clock, GatewayParts, ReportingGateway, SystemClock};
 pub use tls::TlsConfig;

@@ -16,12 +16,12 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::guard::{FRAMING_BYTES, Guarded, WireLimits};
 use crate::index::{IndexFollower, SubmissionIndex, follow_topic};
-use crate::producer::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use crate::service::{Clock, GatewayParts, ReportingGateway, SystemClock};
 use crate::tls::TlsConfig;
 use crate::tokens::TokenStore;
 use crate::validate::ReportLimits;
 use crate::{Error, Result};
+use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
 
 /// A gateway's own settings (`[gateway]` in the config file).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -17,14 +17,15 @@ use chrono::{Datelike, NaiveDate, Utc};
 use prost::Message;
 use tonic::{Code, Request, Response, Status};
 
+use crate::Error;
 use crate::index::{Accepted, SubmissionIndex, SubmissionKey};
-use crate::producer::ReportProducer;
 use crate::rate_limit::RateLimiter;
 use crate::status::{
     field_error, invalid_report, permission_denied, rate_limited, unauthenticated,
 };
 use crate::tokens::TokenRecord;
 use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
+use baocao_kafka::ReportProducer;
 
 /// Where a gateway reads the time: receipts, "today" for date checks and campaign windows.
 /// Production gateways use [`SystemClock`]; `baocao demo` replays a past campaign with a
@@ -201,7 +202,8 @@ impl ReportingGateway {
         let (partition, offset) = self
             .producer
             .send(&key.unit, &envelope.encode_to_vec())
-            .await?;
+            .await
+            .map_err(Error::from)?;
         crate::metrics::record_produce_latency(&self.gateway_id, started.elapsed());
         tracing::info!(
             unit = %key.unit,

@@ -113,12 +113,25 @@ pub fn permission_denied(reason: String) -> Status {
     Status::permission_denied(reason)
 }
 
+/// An error and its causes, "outer: inner: innermost".
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             // Not durable: the client may retry with the same submission_id.
             Error::Kafka(reason) => Status::unavailable(format!(
-                "report not accepted, retry with the same submission_id: {reason}"
+                "report not accepted, retry with the same submission_id: {}",
+                error_chain(&reason)
             )),
             other => Status::internal(other.to_string()),
         }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baocao_gateway::producer::report_producer_config;
+use baocao_kafka::report_producer_config;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;

@@ -9,8 +9,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baocao_gateway::KafkaConfig;
-use baocao_gateway::producer::{ensure_topic, report_producer_config};
+use baocao_kafka::{KafkaConfig, ensure_topic, report_producer_config};
 use baocao_registry::Registry;
 use futures::StreamExt;
 use rdkafka::producer::{FutureProducer, FutureRecord};

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use baocao_gateway::{GatewayConfig, KafkaConfig, RunningGateway, start_gateway_with_clock};
+use baocao_gateway::{GatewayConfig, RunningGateway, start_gateway_with_clock};
+use baocao_kafka::KafkaConfig;
 use baocao_proto::v1::StatusReport;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_registry::{AdminLevel, Campaign, Registry};

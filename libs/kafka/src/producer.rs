@@ -2,69 +2,13 @@
 //! where a report becomes durable. acks=all + idempotence + zstd; the only place baocao
 //! produces to the reports topic.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
-
-/// How to reach Kafka and how the reports topic is laid out.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct KafkaConfig {
-    /// Bootstrap servers, comma separated (`host:port,host:port`).
-    pub brokers: String,
-    /// Topic accepted reports are written to.
-    pub reports_topic: String,
-    /// Partitions when baocao creates the topic.
-    pub topic_partitions: i32,
-    /// Replication factor when baocao creates the topic (3 on a production cluster).
-    pub topic_replication: i32,
-    /// Create the topic at start-up if missing (the embedded broker never auto-creates).
-    pub create_topic: bool,
-    /// How long a produce may take, retries included, before the submit fails with
-    /// UNAVAILABLE (librdkafka `message.timeout.ms`).
-    pub delivery_timeout_ms: u64,
-    /// Compression codec: zstd, lz4, gzip or none (snappy is refused: the embedded
-    /// broker cannot serve it back).
-    pub compression: String,
-    /// Extra librdkafka properties, e.g. `security.protocol`, `sasl.mechanisms`.
-    pub properties: BTreeMap<String, String>,
-}
-
-impl Default for KafkaConfig {
-    fn default() -> Self {
-        KafkaConfig {
-            brokers: "127.0.0.1:9092".to_string(),
-            reports_topic: baocao_proto::DEFAULT_REPORTS_TOPIC.to_string(),
-            topic_partitions: 6,
-            topic_replication: 1,
-            create_topic: true,
-            delivery_timeout_ms: 10_000,
-            compression: "zstd".to_string(),
-            properties: BTreeMap::new(),
-        }
-    }
-}
-
-impl KafkaConfig {
-    /// librdkafka client properties common to every client baocao makes.
-    pub fn client_config(&self) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.brokers);
-        for (key, value) in &self.properties {
-            config.set(key, value);
-        }
-        config
-    }
-}
+use crate::{Error, KafkaConfig, Result};
 
 /// The durable write path to the reports topic.
 ///
@@ -104,7 +48,7 @@ pub fn report_producer_config(config: &KafkaConfig) -> Result<ClientConfig> {
 fn create_producer(config: &KafkaConfig) -> Result<FutureProducer> {
     report_producer_config(config)?
         .create()
-        .map_err(|err| Error::Kafka(format!("cannot create producer: {err}")))
+        .map_err(|err| Error::client("create the reports producer", err))
 }
 
 impl ReportProducer {
@@ -123,7 +67,7 @@ impl ReportProducer {
         self.current
             .read()
             .map(|guard| (guard.0, guard.1.clone()))
-            .map_err(|_| Error::Kafka("producer lock poisoned".to_string()))
+            .map_err(|_| Error::Unavailable("the producer's lock was poisoned by a panic".into()))
     }
 
     /// Replaces the producer if it is still the one of generation `failed`.
@@ -155,7 +99,7 @@ impl ReportProducer {
             Ok(delivery) => Ok((delivery.partition, delivery.offset)),
             Err((err, _)) => {
                 self.replace(generation);
-                Err(Error::Kafka(format!("not acknowledged: {err}")))
+                Err(Error::client("the record was not acknowledged", err))
             }
         }
     }
@@ -168,57 +112,6 @@ impl ReportProducer {
             tracing::warn!(error = %err, "producer flush incomplete at shutdown");
         }
     }
-}
-
-/// Creates `config.reports_topic` if it does not exist, keeping every record
-/// (`retention.ms=-1`): gateways rebuild their submission index from it, and a cluster's
-/// default retention (7 days on stock Kafka) would let a reused id through. An existing
-/// topic is left as is.
-pub async fn ensure_reports_topic(config: &KafkaConfig) -> Result<()> {
-    create_topic(
-        config,
-        &config.reports_topic,
-        config.topic_partitions,
-        &[("retention.ms", "-1")],
-    )
-    .await
-}
-
-/// Creates a topic with the configured replication if it does not exist.
-pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<()> {
-    create_topic(config, topic, partitions, &[]).await
-}
-
-async fn create_topic(
-    config: &KafkaConfig,
-    topic: &str,
-    partitions: i32,
-    settings: &[(&str, &str)],
-) -> Result<()> {
-    let admin: AdminClient<DefaultClientContext> = config
-        .client_config()
-        .create()
-        .map_err(|err| Error::Kafka(format!("cannot create admin client: {err}")))?;
-    let mut new_topic = NewTopic::new(
-        topic,
-        partitions,
-        TopicReplication::Fixed(config.topic_replication),
-    );
-    for (key, value) in settings {
-        new_topic = new_topic.set(key, value);
-    }
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics([&new_topic], &options)
-        .await
-        .map_err(|err| Error::Kafka(format!("create topic {topic}: {err}")))?;
-    for result in results {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => return Err(Error::Kafka(format!("create topic {name}: {code}"))),
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

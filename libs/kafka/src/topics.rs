@@ -1,0 +1,60 @@
+//! Creating the topics baocao writes to, when they are missing.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+
+use crate::{Error, KafkaConfig, Result};
+
+/// Creates `config.reports_topic` if it does not exist, keeping every record
+/// (`retention.ms=-1`): gateways rebuild their submission index from it, and a cluster's
+/// default retention (7 days on stock Kafka) would let a reused id through. An existing
+/// topic is left as is.
+pub async fn ensure_reports_topic(config: &KafkaConfig) -> Result<()> {
+    create_topic(
+        config,
+        &config.reports_topic,
+        config.topic_partitions,
+        &[("retention.ms", "-1")],
+    )
+    .await
+}
+
+/// Creates a topic with the configured replication if it does not exist.
+pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<()> {
+    create_topic(config, topic, partitions, &[]).await
+}
+
+async fn create_topic(
+    config: &KafkaConfig,
+    topic: &str,
+    partitions: i32,
+    settings: &[(&str, &str)],
+) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config
+        .client_config()
+        .create()
+        .map_err(|err| Error::client("create the admin client", err))?;
+    let mut new_topic = NewTopic::new(
+        topic,
+        partitions,
+        TopicReplication::Fixed(config.topic_replication),
+    );
+    for (key, value) in settings {
+        new_topic = new_topic.set(key, value);
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .create_topics([&new_topic], &options)
+        .await
+        .map_err(|err| Error::client(format!("create topic {topic}"), err))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => return Err(Error::CreateTopic { topic: name, code }),
+        }
+    }
+    Ok(())
+}
