@@ -9,7 +9,6 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use arrow_flight::sql::CommandGetTables;
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use baocao_landing::rows::PartitionRows;
 use baocao_proto::v1::{
     CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
 };
@@ -17,6 +16,7 @@ use baocao_registry::Registry;
 use baocao_rollup::{RollupRequest, run_rollup};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
+use baocao_tables::rows::PartitionRows;
 use futures::TryStreamExt;
 use tonic::transport::Channel;
 
@@ -73,12 +73,12 @@ async fn prepare(root: &Path, registry: &Registry) -> anyhow::Result<()> {
     let day = chrono::NaiveDate::from_ymd_opt(2023, 3, 10).expect("date");
     let landing = root.join("landing");
     write_parquet_atomic(
-        &baocao_landing::partition_dir(&landing, "systems", "thanh-hoa-2023", day)
+        &baocao_tables::layout::partition_dir(&landing, "systems", "thanh-hoa-2023", day)
             .join("part-0.parquet"),
         &systems,
     )?;
     write_parquet_atomic(
-        &baocao_landing::partition_dir(&landing, "submissions", "thanh-hoa-2023", day)
+        &baocao_tables::layout::partition_dir(&landing, "submissions", "thanh-hoa-2023", day)
             .join("part-0.parquet"),
         &submissions,
     )?;

@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use prost::Message as _;
 
 use crate::Result;
-use crate::landing::partition_key;
-use crate::rows::{PartitionRows, check_envelope, received_at};
+use baocao_tables::layout::{self, partition_key};
+use baocao_tables::rows::{PartitionRows, check_envelope, received_at};
 
 /// Decodes a record's payload into an envelope this build understands, or says why not
 /// (the reason a dead letter carries).
@@ -79,11 +79,14 @@ impl PendingBatch {
             let (submissions, systems) = rows.finish()?;
             let name = format!("part-{batch_id}.parquet");
             if systems.num_rows() > 0 {
-                let key = format!("{}/{name}", partition_key("systems", &campaign, day));
+                let key = format!("{}/{name}", partition_key(layout::SYSTEMS, &campaign, day));
                 landing.put_parquet(&key, systems.clone()).await?;
                 written.files += 1;
             }
-            let key = format!("{}/{name}", partition_key("submissions", &campaign, day));
+            let key = format!(
+                "{}/{name}",
+                partition_key(layout::SUBMISSIONS, &campaign, day)
+            );
             landing.put_parquet(&key, submissions.clone()).await?;
             written.files += 1;
             written.submissions += submissions.num_rows();

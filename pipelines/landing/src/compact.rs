@@ -20,13 +20,9 @@ use baocao_store::{Progress, Store, StoredFile};
 use futures::StreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::rows::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use crate::{Error, Result};
-
-/// Directory of a campaign's compacted segments, beside the `received_date=` folders.
-/// DataFusion's listing skips subdirectories whose name is not `key=value`
-/// (`listing_table_ignore_subdirectory`), so the name has that shape.
-pub const COMPACTED_DIR: &str = "segment=compacted";
+use baocao_tables::layout::{self, COMPACTED_DIR};
+use baocao_tables::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 
 /// How compaction sizes its output.
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +69,7 @@ struct RawTable {
 
 const RAW_TABLES: [RawTable; 2] = [
     RawTable {
-        name: "submissions",
+        name: layout::SUBMISSIONS,
         schema: &SUBMISSIONS_SCHEMA,
         sort_by: &[
             "unit_code",
@@ -84,7 +80,7 @@ const RAW_TABLES: [RawTable; 2] = [
         ],
     },
     RawTable {
-        name: "systems",
+        name: layout::SYSTEMS,
         schema: &SYSTEMS_SCHEMA,
         sort_by: &[
             "submission_id",

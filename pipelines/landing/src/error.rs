@@ -24,6 +24,9 @@ pub enum Error {
     /// A landed file does not have the columns this build expects.
     #[error("{0}")]
     Schema(String),
+    /// A batch of the raw tables could not be built.
+    #[error(transparent)]
+    Tables(#[from] baocao_tables::Error),
     /// The store holding the raw tables (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),

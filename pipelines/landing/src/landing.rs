@@ -4,12 +4,12 @@
 //! deduplicates by submission id, so nothing is lost and nothing counts twice.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baocao_kafka::KafkaConfig;
 use baocao_store::{Progress, S3Config, Store};
+use baocao_tables::layout;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -80,22 +80,6 @@ pub struct LandingStats {
     pub dead_letters: u64,
     /// Parquet files written.
     pub files: u64,
-}
-
-/// A raw table's partition, relative to the landing root:
-/// `<table>/campaign=<id>/received_date=<day>`.
-pub fn partition_key(table: &str, campaign: &str, received_date: chrono::NaiveDate) -> String {
-    format!("{table}/campaign={campaign}/received_date={received_date}")
-}
-
-/// Path of a raw table's partition directory under a local landing root.
-pub fn partition_dir(
-    root: &Path,
-    table: &str,
-    campaign: &str,
-    received_date: chrono::NaiveDate,
-) -> PathBuf {
-    root.join(partition_key(table, campaign, received_date))
 }
 
 /// The consumer and what it holds between flushes.
@@ -296,9 +280,9 @@ impl Lander {
         self.stats.submissions += written.submissions as u64;
         self.stats.systems += written.systems as u64;
         self.stats.files += written.files as u64;
-        metrics::counter!("baocao_landing_rows_total", "table" => "submissions")
+        metrics::counter!("baocao_landing_rows_total", "table" => layout::SUBMISSIONS)
             .increment(written.submissions as u64);
-        metrics::counter!("baocao_landing_rows_total", "table" => "systems")
+        metrics::counter!("baocao_landing_rows_total", "table" => layout::SYSTEMS)
             .increment(written.systems as u64);
         metrics::counter!("baocao_landing_files_total").increment(written.files as u64);
         let files = written.files;

@@ -7,8 +7,6 @@ pub mod batch;
 pub mod compact;
 mod error;
 mod landing;
-pub mod rows;
 
 pub use error::{Error, Result};
-pub use landing::{Lander, LandingConfig, LandingStats, RunMode, partition_dir, partition_key};
-pub use rows::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
+pub use landing::{Lander, LandingConfig, LandingStats, RunMode};

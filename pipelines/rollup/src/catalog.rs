@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use baocao_landing::rows::date32;
-use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::Registry;
 use baocao_store::Store;
+use baocao_tables::layout;
+use baocao_tables::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32};
 use chrono::NaiveDate;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContext, col, lit};
@@ -281,12 +281,17 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     };
     let submissions = raw_frame(
         &ctx,
-        &sources.landing.join("submissions"),
+        &sources.landing.join(layout::SUBMISSIONS),
         &SUBMISSIONS_SCHEMA,
     )
     .await?;
     ctx.register_table("submissions_raw", in_scope(cut(submissions)?)?.into_view())?;
-    let systems = raw_frame(&ctx, &sources.landing.join("systems"), &SYSTEMS_SCHEMA).await?;
+    let systems = raw_frame(
+        &ctx,
+        &sources.landing.join(layout::SYSTEMS),
+        &SYSTEMS_SCHEMA,
+    )
+    .await?;
     ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
     let views = [
         // One row per (unit, submission id): its first acceptance. Two units may use one id.

@@ -9,9 +9,6 @@ pub enum Error {
     /// Arrow failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
-    /// Writing a summary file failed.
-    #[error(transparent)]
-    Landing(#[from] baocao_landing::Error),
     /// Reading or writing the summaries' store (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use arrow::array::{RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use baocao_landing::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_store::{Progress, Store};
+use baocao_tables::layout::{self, campaign_key};
+use baocao_tables::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -192,14 +193,19 @@ pub async fn session(
         false,
     );
     let ctx = SessionContext::new_with_config(config);
-    let campaign_dir = |table: &str| landing.join(&format!("{table}/campaign={}", campaign.id));
+    let campaign_dir = |table: &str| landing.join(&campaign_key(table, &campaign.id));
     ctx.register_table(
         "submissions",
-        raw_table(&ctx, &campaign_dir("submissions"), &SUBMISSIONS_SCHEMA).await?,
+        raw_table(
+            &ctx,
+            &campaign_dir(layout::SUBMISSIONS),
+            &SUBMISSIONS_SCHEMA,
+        )
+        .await?,
     )?;
     ctx.register_table(
         "systems",
-        raw_table(&ctx, &campaign_dir("systems"), &SYSTEMS_SCHEMA).await?,
+        raw_table(&ctx, &campaign_dir(layout::SYSTEMS), &SYSTEMS_SCHEMA).await?,
     )?;
     ctx.register_batch("units", campaign_units_batch(registry, campaign)?)?;
     let params = params_batch(

@@ -12,8 +12,6 @@ use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
-use baocao_landing::partition_dir;
-use baocao_landing::rows::PartitionRows;
 use baocao_proto::v1::{
     CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
 };
@@ -21,6 +19,8 @@ use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
+use baocao_tables::layout::partition_dir;
+use baocao_tables::rows::PartitionRows;
 use chrono::NaiveDate;
 use common::{Summary, land};
 

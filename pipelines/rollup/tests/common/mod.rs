@@ -7,12 +7,12 @@ use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_landing::partition_dir;
-use baocao_landing::rows::PartitionRows;
 use baocao_proto::v1::ReportEnvelope;
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
+use baocao_tables::layout::partition_dir;
+use baocao_tables::rows::PartitionRows;
 use chrono::NaiveDate;
 
 /// Lands envelopes as the landing does, in Kafka order on partition 0 (a unit's records
@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 pub fn land(root: &Path, envelopes: &[ReportEnvelope]) {
     let mut files: BTreeMap<(String, NaiveDate), PartitionRows> = BTreeMap::new();
     for (offset, e) in envelopes.iter().enumerate() {
-        let day = baocao_registry::vietnam_date(baocao_landing::rows::received_at(e));
+        let day = baocao_registry::vietnam_date(baocao_tables::rows::received_at(e));
         let campaign = e
             .report
             .as_ref()
