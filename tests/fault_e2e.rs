@@ -153,7 +153,7 @@ async fn attempt(endpoint: &str, token: &str, report: &StatusReport) -> Result<(
 /// Unit tokens for `units`, by unit code.
 fn tokens_for(tokens_file: &Path, units: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     let codes: Vec<&str> = units.iter().map(String::as_str).collect();
-    Ok(baocao_gateway::tokens::issue_tokens(tokens_file, &codes)?
+    Ok(baocao_access::tokens::issue_tokens(tokens_file, &codes)?
         .into_iter()
         .map(|(token, record)| (record.unit, token))
         .collect())

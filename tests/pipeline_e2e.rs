@@ -97,11 +97,10 @@ async fn replay(
     let mut units: Vec<&str> = plan.iter().map(|p| p.unit_code.as_str()).collect();
     units.sort_unstable();
     units.dedup();
-    let tokens: HashMap<String, String> =
-        baocao_gateway::tokens::issue_tokens(tokens_file, &units)?
-            .into_iter()
-            .map(|(token, record)| (record.unit, token))
-            .collect();
+    let tokens: HashMap<String, String> = baocao_access::tokens::issue_tokens(tokens_file, &units)?
+        .into_iter()
+        .map(|(token, record)| (record.unit, token))
+        .collect();
     let mut accepted = Vec::new();
     for planned in &plan {
         clock

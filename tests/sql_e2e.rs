@@ -178,9 +178,9 @@ async fn endpoint() -> anyhow::Result<Endpoint> {
     )?);
     prepare(root.path(), &registry).await?;
     let tokens_file = root.path().join("tokens.json");
-    let (national, _) = baocao_gateway::tokens::issue_analyst_token(&tokens_file, "")?;
-    let (district, _) = baocao_gateway::tokens::issue_analyst_token(&tokens_file, "380")?;
-    let (unit, _) = baocao_gateway::tokens::issue_token(&tokens_file, "38.STTTT")?;
+    let (national, _) = baocao_access::tokens::issue_analyst_token(&tokens_file, "")?;
+    let (district, _) = baocao_access::tokens::issue_analyst_token(&tokens_file, "380")?;
+    let (unit, _) = baocao_access::tokens::issue_token(&tokens_file, "38.STTTT")?;
     let server = baocao_sql::start_sql_server(
         &baocao_sql::SqlConfig {
             listen: "127.0.0.1:0".to_string(),

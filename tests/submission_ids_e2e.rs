@@ -88,8 +88,8 @@ async fn two_units_with_one_id_through_two_gateway_processes_are_both_counted() 
     wait_for_port(&province_addr, Duration::from_secs(30))?;
     let _district = serve("district", &district_addr)?;
     wait_for_port(&district_addr, Duration::from_secs(30))?;
-    let dic_token = baocao_gateway::tokens::issue_token(&tokens, "38.STTTT")?.0;
-    let city_token = baocao_gateway::tokens::issue_token(&tokens, "380")?.0;
+    let dic_token = baocao_access::tokens::issue_token(&tokens, "38.STTTT")?.0;
+    let city_token = baocao_access::tokens::issue_token(&tokens, "380")?.0;
 
     // The same id, as two units copying one template would send it.
     let shared = uuid::Uuid::now_v7().to_string();

@@ -327,7 +327,7 @@ impl Stack {
     }
 
     pub fn token(&self, unit: &str) -> String {
-        baocao_gateway::tokens::issue_token(&self.tokens_file, unit)
+        baocao_access::tokens::issue_token(&self.tokens_file, unit)
             .expect("issue token")
             .0
     }

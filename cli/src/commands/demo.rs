@@ -99,7 +99,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut units: Vec<&str> = plan.iter().map(|p| p.unit_code.as_str()).collect();
     units.sort_unstable();
     units.dedup();
-    let issued = baocao_gateway::tokens::issue_tokens(&tokens_file, &units)?;
+    let issued = baocao_access::tokens::issue_tokens(&tokens_file, &units)?;
     let tokens: std::collections::HashMap<String, String> = issued
         .into_iter()
         .map(|(token, record)| (record.unit, token))

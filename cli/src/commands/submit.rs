@@ -68,7 +68,7 @@ pub fn gateway_endpoint(
         );
         return Ok(endpoint);
     }
-    baocao_gateway::tls::install_crypto_provider();
+    baocao_access::tls::install_crypto_provider();
     let mut tls = ClientTlsConfig::new().with_native_roots();
     if let Some(ca) = ca_cert {
         let pem = std::fs::read(ca).with_context(|| format!("--ca-cert {}", ca.display()))?;

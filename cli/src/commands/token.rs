@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use baocao_gateway::tokens::{TokenRequest, TokenRole, issue, list_tokens, revoke_token};
+use baocao_access::tokens::{TokenRequest, TokenRole, issue, list_tokens, revoke_token};
 use baocao_registry::Registry;
 
 use crate::config::{Config, Overrides};

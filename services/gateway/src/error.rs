@@ -1,21 +1,14 @@
 //! The gateway crate's error type, and the one place errors become gRPC statuses.
 
-use std::path::PathBuf;
-
 /// Errors from the gateway: configuration, tokens, Kafka, serving.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The registry failed to load.
     #[error(transparent)]
     Registry(#[from] baocao_registry::Error),
-    /// The token file could not be read or written.
-    #[error("token file {path}: {reason}")]
-    Tokens {
-        /// The token file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
+    /// The token file or a TLS file cannot be used.
+    #[error(transparent)]
+    Access(#[from] baocao_access::Error),
     /// A configuration value is wrong.
     #[error("configuration: {0}")]
     Config(String),

@@ -21,7 +21,7 @@ use tonic::{Code, Status};
 
 use crate::service::ReportingGateway;
 use crate::status::{field_error, permission_denied, unauthenticated};
-use crate::tokens::{TokenRecord, TokenRole, TokenStore};
+use baocao_access::{TokenRecord, TokenRole, TokenStore};
 
 /// The gRPC path of `SubmitReport`, the one method whose body can be large.
 const SUBMIT_PATH: &str = "/baocao.v1.ReportingService/SubmitReport";

@@ -11,11 +11,8 @@ pub mod rate_limit;
 mod server;
 mod service;
 pub mod status;
-pub mod tls;
-pub mod tokens;
 pub mod validate;
 
 pub use error::{Error, Result};
 pub use server::{GatewayConfig, RunningGateway, start_gateway, start_gateway_with_clock};
 pub use service::{Clock, GatewayParts, ReportingGateway, SystemClock};
-pub use tls::TlsConfig;

@@ -17,10 +17,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use crate::guard::{FRAMING_BYTES, Guarded, WireLimits};
 use crate::index::{IndexFollower, SubmissionIndex, follow_topic};
 use crate::service::{Clock, GatewayParts, ReportingGateway, SystemClock};
-use crate::tls::TlsConfig;
-use crate::tokens::TokenStore;
 use crate::validate::ReportLimits;
 use crate::{Error, Result};
+use baocao_access::{TlsConfig, TokenStore};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
 
 /// A gateway's own settings (`[gateway]` in the config file).

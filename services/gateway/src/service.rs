@@ -23,8 +23,8 @@ use crate::rate_limit::RateLimiter;
 use crate::status::{
     field_error, invalid_report, permission_denied, rate_limited, unauthenticated,
 };
-use crate::tokens::TokenRecord;
 use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
+use baocao_access::TokenRecord;
 use baocao_kafka::ReportProducer;
 
 /// Where a gateway reads the time: receipts, "today" for date checks and campaign windows.

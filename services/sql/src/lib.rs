@@ -11,8 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use baocao_gateway::TlsConfig;
-use baocao_gateway::tokens::{TokenRole, TokenStore};
+use baocao_access::{TlsConfig, TokenRole, TokenStore};
 use baocao_registry::{LiveRegistry, Registry};
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use baocao_store::Store;
@@ -34,7 +33,7 @@ pub enum Error {
     Io(#[from] std::io::Error),
     /// The token file could not be opened, or the TLS settings are wrong.
     #[error(transparent)]
-    Gateway(#[from] baocao_gateway::Error),
+    Access(#[from] baocao_access::Error),
     /// The server failed.
     #[error("flight sql server: {0}")]
     Serve(#[from] tonic::transport::Error),

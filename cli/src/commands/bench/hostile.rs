@@ -96,7 +96,7 @@ pub async fn run(config: &Config, args: HostileBenchArgs) -> anyhow::Result<Exit
     prepare_scratch_dir(&args.dir, "bench-hostile")?;
     let (_broker, brokers) = start_broker(&args.dir)?;
     let tokens = args.dir.join("tokens.json");
-    let token = baocao_gateway::tokens::issue_token(&tokens, "38.STTTT")?.0;
+    let token = baocao_access::tokens::issue_token(&tokens, "38.STTTT")?.0;
     let listen = free_local_addr()?;
     let log = std::fs::File::create(args.dir.join("gateway.log"))?;
     let mut gateway = std::process::Command::new(std::env::current_exe()?)

@@ -111,7 +111,7 @@ impl Rig {
         units.sort_unstable();
         units.dedup();
         let tokens: HashMap<String, String> =
-            baocao_gateway::tokens::issue_tokens(&tokens_file, &units)?
+            baocao_access::tokens::issue_tokens(&tokens_file, &units)?
                 .into_iter()
                 .map(|(token, record)| (record.unit, token))
                 .collect();

@@ -68,8 +68,11 @@ pub fn install_crypto_provider() {
 }
 
 fn read_pem(path: &Path, setting: &str) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path)
-        .map_err(|err| Error::Config(format!("{setting} {}: {err}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|source| Error::TlsFile {
+        setting: setting.to_string(),
+        path: path.to_path_buf(),
+        source,
+    })?;
     if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         return Err(Error::Config(format!(
             "{setting} {}: not a PEM file (no -----BEGIN line)",
@@ -109,7 +112,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_or_non_pem_file_is_named() -> Result<()> {
+    fn a_missing_or_non_pem_file_is_named() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         let garbage = dir.path().join("server.pem");
         std::fs::write(&garbage, "not a certificate")?;

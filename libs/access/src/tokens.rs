@@ -88,14 +88,14 @@ fn hash(token: &str) -> String {
 
 fn read_file(path: &Path) -> Result<TokenFile> {
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|err| Error::Tokens {
+        Ok(text) => serde_json::from_str(&text).map_err(|source| Error::TokenJson {
             path: path.to_path_buf(),
-            reason: err.to_string(),
+            source,
         }),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
-        Err(err) => Err(Error::Tokens {
+        Err(source) => Err(Error::TokenFile {
             path: path.to_path_buf(),
-            reason: err.to_string(),
+            source,
         }),
     }
 }
@@ -184,17 +184,17 @@ fn issue_records(path: &Path, wanted: Vec<TokenRequest>) -> Result<Vec<(String, 
 
 /// Replaces the token file atomically (temp file, then rename).
 fn write_file(path: &Path, file: &TokenFile) -> Result<()> {
-    let io_err = |err: std::io::Error| Error::Tokens {
+    let io_err = |source: std::io::Error| Error::TokenFile {
         path: path.to_path_buf(),
-        reason: err.to_string(),
+        source,
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_err)?;
     }
     let tmp = path.with_extension("json.tmp");
-    let json = serde_json::to_string_pretty(file).map_err(|err| Error::Tokens {
+    let json = serde_json::to_string_pretty(file).map_err(|source| Error::TokenJson {
         path: path.to_path_buf(),
-        reason: err.to_string(),
+        source,
     })?;
     std::fs::write(&tmp, json).map_err(io_err)?;
     std::fs::rename(&tmp, path).map_err(io_err)?;
