@@ -4,10 +4,12 @@
 //! of its own so that every front door (gRPC gateway, Flight SQL, the portal) checks
 //! callers the same way without depending on another front door.
 
+mod bearer;
 mod error;
 pub mod tls;
 pub mod tokens;
 
+pub use bearer::{BearerError, bearer_token};
 pub use error::{Error, Result};
 pub use tls::{TlsConfig, install_crypto_provider};
 pub use tokens::{TokenRecord, TokenRole, TokenStore};

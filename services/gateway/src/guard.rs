@@ -21,7 +21,7 @@ use tonic::{Code, Status};
 
 use crate::service::ReportingGateway;
 use crate::status::{field_error, permission_denied, unauthenticated};
-use baocao_access::{TokenRecord, TokenRole, TokenStore};
+use baocao_access::{TokenRecord, TokenRole, TokenStore, bearer_token};
 
 /// The gRPC path of `SubmitReport`, the one method whose body can be large.
 const SUBMIT_PATH: &str = "/baocao.v1.ReportingService/SubmitReport";
@@ -69,26 +69,11 @@ impl NamedService for Guarded {
 /// The unit token of the request's one `authorization` header. Two headers are refused:
 /// a proxy that checks the other one would disagree about who is calling.
 pub fn authenticate(headers: &http::HeaderMap, tokens: &TokenStore) -> Result<TokenRecord, Status> {
-    let mut values = headers.get_all("authorization").iter();
-    let Some(value) = values.next() else {
-        return Err(unauthenticated(
-            "missing `authorization: Bearer <token>` metadata",
-        ));
-    };
-    if values.next().is_some() {
-        return Err(unauthenticated(
-            "more than one `authorization` header; send exactly one",
-        ));
-    }
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| unauthenticated("authorization metadata must be `Bearer <token>`"))?;
+    let values = headers
+        .get_all("authorization")
+        .iter()
+        .map(|v| v.as_bytes());
+    let token = bearer_token(values).map_err(|err| unauthenticated(&err.to_string()))?;
     let record = tokens
         .authenticate(token)
         .ok_or_else(|| unauthenticated("unknown or revoked token"))?;

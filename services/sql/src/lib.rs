@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use baocao_access::{TlsConfig, TokenRole, TokenStore};
+use baocao_access::{TlsConfig, TokenRole, TokenStore, bearer_token};
 use baocao_registry::{LiveRegistry, Registry};
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use baocao_store::Store;
@@ -101,18 +101,13 @@ impl SessionStateProvider for ScopedCatalog {
 
 /// Checks `authorization: Bearer <token>`: only analyst tokens are let in.
 fn authenticate(tokens: &TokenStore, mut request: Request<()>) -> Result<Request<()>, Status> {
-    let token = request
+    let values = request
         .metadata()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| {
-            Status::unauthenticated("missing `authorization: Bearer <analyst token>`")
-        })?;
+        .get_all("authorization")
+        .iter()
+        .map(|v| v.as_encoded_bytes());
+    let token = bearer_token(values)
+        .map_err(|err| Status::unauthenticated(format!("{err} (an analyst token)")))?;
     let record = tokens
         .authenticate(token)
         .ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?;
