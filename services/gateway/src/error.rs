@@ -15,6 +15,9 @@ pub enum Error {
     /// Kafka refused or did not confirm in time.
     #[error(transparent)]
     Kafka(#[from] baocao_kafka::Error),
+    /// The submission core could not start (reading the reports topic).
+    #[error(transparent)]
+    Submission(#[from] baocao_submission::Error),
     /// The gRPC server failed.
     #[error("grpc server: {0}")]
     Serve(#[from] tonic::transport::Error),

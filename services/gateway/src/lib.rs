@@ -1,18 +1,17 @@
-//! The tier gateway: a tonic gRPC service that authenticates reporting units by bearer
-//! token, checks that the unit belongs to this gateway's tier and jurisdiction, validates
-//! the report ([`validate`]) and writes it to Kafka ([`producer`]), answering OK only
-//! once the broker has acknowledged it (acks=all, idempotent producer).
+//! The tier gateway: the gRPC front door of the submission core. It authenticates
+//! reporting units by bearer token before a body is read ([`guard`]), hands each report
+//! to [`baocao_submission::SubmissionCore`] (authorise, validate, durable produce,
+//! receipt) and words the core's refusals as gRPC statuses ([`status`]); it also answers
+//! the registry lookups of `ReportingService`.
 
 mod error;
 pub mod guard;
-pub mod index;
 pub mod metrics;
-pub mod rate_limit;
 mod server;
 mod service;
 pub mod status;
-pub mod validate;
 
+pub use baocao_submission::{Clock, SystemClock};
 pub use error::{Error, Result};
 pub use server::{GatewayConfig, RunningGateway, start_gateway, start_gateway_with_clock};
-pub use service::{Clock, GatewayParts, ReportingGateway, SystemClock};
+pub use service::ReportingGateway;

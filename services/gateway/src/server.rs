@@ -15,12 +15,13 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::guard::{FRAMING_BYTES, Guarded, WireLimits};
-use crate::index::{IndexFollower, SubmissionIndex, follow_topic};
-use crate::service::{Clock, GatewayParts, ReportingGateway, SystemClock};
-use crate::validate::ReportLimits;
+use crate::service::ReportingGateway;
 use crate::{Error, Result};
 use baocao_access::{TlsConfig, TokenStore};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
+use baocao_submission::index::{IndexFollower, SubmissionIndex, follow_topic};
+use baocao_submission::validate::ReportLimits;
+use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, SystemClock};
 
 /// A gateway's own settings (`[gateway]` in the config file).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -161,27 +162,30 @@ pub async fn start_gateway_with_clock(
     // Every accepted submission of the units served, read from the topic before serving,
     // so a reused id is refused after a restart or when another replica accepted it.
     let index = Arc::new(SubmissionIndex::default());
+    let scope = Scope {
+        tier: Some(tier),
+        jurisdiction: config.jurisdiction.clone(),
+    };
     let serves = {
         let registry = registry.clone();
-        let jurisdiction = config.jurisdiction.clone();
+        let scope = scope.clone();
         Arc::new(move |code: &str| {
             registry
                 .unit(code)
-                .is_some_and(|unit| crate::service::serves(&registry, unit, tier, &jurisdiction))
+                .is_some_and(|unit| scope.serves(&registry, unit))
         })
     };
     let index_follower = follow_topic(kafka, index.clone(), serves).await?;
-    let gateway = ReportingGateway::new(GatewayParts {
+    let gateway = ReportingGateway::new(Arc::new(SubmissionCore::new(CoreParts {
         registry,
         producer: producer.clone(),
-        tier,
-        jurisdiction: config.jurisdiction.clone(),
-        gateway_id: gateway_id.clone(),
+        scope,
+        front_door_id: gateway_id.clone(),
         limits,
         index,
         rate_limit: config.max_reports_per_unit_per_minute,
         clock,
-    });
+    })));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -2,102 +2,33 @@
 //! to this gateway's tier and jurisdiction, validate, write to Kafka, answer OK only once
 //! the write is acknowledged.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use baocao_proto::canonical::{canonical_digest, normalize_report};
+use baocao_access::TokenRecord;
 use baocao_proto::v1::reporting_service_server::ReportingService;
 use baocao_proto::v1::{
     Campaign as CampaignMessage, Date, GetUnitRequest, ListCampaignsRequest, ListCampaignsResponse,
-    ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, ReportEnvelope,
-    SubmitReportRequest, SubmitReportResponse, Unit,
+    ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, SubmitReportRequest,
+    SubmitReportResponse, Unit,
 };
-use baocao_registry::{AdminLevel, LiveRegistry, Registry, ReportingUnit, vietnam_date};
-use chrono::{Datelike, NaiveDate, Utc};
-use prost::Message;
+use baocao_registry::{ReportingUnit, vietnam_date};
+use baocao_submission::validate::shown;
+use baocao_submission::{Refusal, SubmissionCore};
+use chrono::{Datelike, NaiveDate};
 use tonic::{Code, Request, Response, Status};
 
-use crate::Error;
-use crate::index::{Accepted, SubmissionIndex, SubmissionKey};
-use crate::rate_limit::RateLimiter;
-use crate::status::{
-    field_error, invalid_report, permission_denied, rate_limited, unauthenticated,
-};
-use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
-use baocao_access::TokenRecord;
-use baocao_kafka::ReportProducer;
+use crate::status::{field_error, refusal_status, unauthenticated};
 
-/// Where a gateway reads the time: receipts, "today" for date checks and campaign windows.
-/// Production gateways use [`SystemClock`]; `baocao demo` replays a past campaign with a
-/// simulated clock so its deadlines fall inside the replay.
-pub trait Clock: Send + Sync + 'static {
-    /// The current instant.
-    fn now(&self) -> chrono::DateTime<Utc>;
-}
-
-/// The machine's clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// One tier gateway: which units it serves and where it writes.
+/// One tier gateway: the gRPC door of a [`SubmissionCore`] serving one tier of one
+/// jurisdiction.
 pub struct ReportingGateway {
-    clock: Arc<dyn Clock>,
-    /// The registry, reloaded when campaign files change.
-    registry: LiveRegistry,
-    producer: Arc<ReportProducer>,
-    tier: AdminLevel,
-    jurisdiction: String,
-    gateway_id: String,
-    limits: ReportLimits,
-    index: Arc<SubmissionIndex>,
-    rate_limiter: RateLimiter,
-    /// (unit, submission id) keys being written now: a concurrent retry waits for the
-    /// first attempt's outcome instead of writing a second copy.
-    in_flight: Mutex<HashMap<SubmissionKey, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-/// Everything a gateway needs, already opened.
-pub struct GatewayParts {
-    /// The loaded registry.
-    pub registry: Arc<Registry>,
-    /// The Kafka producer.
-    pub producer: Arc<ReportProducer>,
-    /// Tier of units served.
-    pub tier: AdminLevel,
-    /// Administrative code whose subtree is served.
-    pub jurisdiction: String,
-    /// Identity written into envelopes.
-    pub gateway_id: String,
-    /// Report size limits.
-    pub limits: ReportLimits,
-    /// Accepted submissions of the units served, kept current from the topic.
-    pub index: Arc<SubmissionIndex>,
-    /// Reports per unit per minute (0: unlimited).
-    pub rate_limit: u32,
-    /// The time source.
-    pub clock: Arc<dyn Clock>,
+    core: Arc<SubmissionCore>,
 }
 
 impl ReportingGateway {
-    /// Builds the service from its parts.
-    pub fn new(parts: GatewayParts) -> Self {
-        ReportingGateway {
-            clock: parts.clock,
-            registry: LiveRegistry::new(parts.registry),
-            producer: parts.producer,
-            tier: parts.tier,
-            jurisdiction: parts.jurisdiction,
-            gateway_id: parts.gateway_id,
-            limits: parts.limits,
-            index: parts.index,
-            in_flight: Mutex::new(HashMap::new()),
-            rate_limiter: RateLimiter::new(parts.rate_limit),
-        }
+    /// The gRPC service over `core`.
+    pub fn new(core: Arc<SubmissionCore>) -> Self {
+        ReportingGateway { core }
     }
 
     /// The caller, authenticated by the guard before the body was decoded
@@ -109,21 +40,6 @@ impl ReportingGateway {
             .cloned()
             .ok_or_else(|| unauthenticated("missing `authorization: Bearer <token>` metadata"))
     }
-
-    fn serves(&self, registry: &Registry, unit: &ReportingUnit) -> bool {
-        serves(registry, unit, self.tier, &self.jurisdiction)
-    }
-}
-
-/// Whether a gateway of `tier` for `jurisdiction` serves `unit`: the unit is of that tier
-/// and inside that area. The one rule for submissions and the submission index.
-pub fn serves(
-    registry: &Registry,
-    unit: &ReportingUnit,
-    tier: AdminLevel,
-    jurisdiction: &str,
-) -> bool {
-    unit.tier == tier && registry.is_within(unit, jurisdiction)
 }
 
 fn date_message(day: NaiveDate) -> Date {
@@ -145,198 +61,31 @@ fn unit_message(unit: &ReportingUnit) -> Unit {
     }
 }
 
-fn timestamp(now: chrono::DateTime<Utc>) -> pbjson_types::Timestamp {
-    pbjson_types::Timestamp {
-        seconds: now.timestamp(),
-        nanos: now.timestamp_subsec_nanos() as i32,
-    }
-}
-
 impl ReportingGateway {
-    /// Answers a valid report: a repeat of an accepted (unit, id), a refusal of a reused
-    /// one, or a durable write to Kafka. Called with the key's lock held, so concurrent
-    /// attempts with one key produce one record.
-    async fn accept(
-        &self,
-        report: baocao_proto::v1::StatusReport,
-        key: &SubmissionKey,
-        digest: [u8; 32],
-        caller: &TokenRecord,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<Response<SubmitReportResponse>, Status> {
-        if let Some(known) = self.index.get(key) {
-            if known.digest != digest {
-                return Err(field_error(
-                    Code::AlreadyExists,
-                    "report.submission_id",
-                    &format!(
-                        "unit `{}` already sent this submission_id with different content (accepted at {}); a correction needs a new submission_id",
-                        key.unit,
-                        chrono::DateTime::from_timestamp(known.received_at.seconds, 0)
-                            .unwrap_or_default()
-                            .format("%Y-%m-%dT%H:%M:%SZ")
-                    ),
-                ));
-            }
-            return Ok(Response::new(SubmitReportResponse {
-                submission_id: report.submission_id,
-                received_at: Some(known.received_at),
-                repeat: true,
-                gateway_id: self.gateway_id.clone(),
-            }));
-        }
-
-        let received_at = timestamp(now);
-        let submission_id = report.submission_id.clone();
-        // Keyed by the unit reported on (its versions stay in order on one partition),
-        // which differs from the caller when an office submits on a commune's behalf.
-        let envelope = ReportEnvelope {
-            schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
-            report: Some(report),
-            received_at: Some(received_at),
-            gateway_tier: self.tier.as_str().to_string(),
-            gateway_id: self.gateway_id.clone(),
-            authenticated_unit: caller.unit.clone(),
-        };
-        let started = std::time::Instant::now();
-        let (partition, offset) = self
-            .producer
-            .send(&key.unit, &envelope.encode_to_vec())
-            .await
-            .map_err(Error::from)?;
-        crate::metrics::record_produce_latency(&self.gateway_id, started.elapsed());
-        tracing::info!(
-            unit = %key.unit,
-            submitted_by = %caller.unit,
-            submission_id = %submission_id,
-            partition,
-            offset,
-            produce_ms = started.elapsed().as_millis() as u64,
-            "report accepted"
-        );
-        self.index.record(
-            key.clone(),
-            Accepted {
-                digest,
-                received_at,
-            },
-        );
-        Ok(Response::new(SubmitReportResponse {
-            submission_id,
-            received_at: Some(received_at),
-            repeat: false,
-            gateway_id: self.gateway_id.clone(),
-        }))
-    }
-
-    /// SubmitReport without the metrics: the caller (authenticated by the guard), the
-    /// unit, validation of the report in canonical form, then
-    /// [`ReportingGateway::accept`] under the (unit, submission id) lock.
+    /// SubmitReport without the metrics: the caller (authenticated by the guard) and the
+    /// report go to the submission core; its refusals become statuses (`status.rs`).
     async fn submit(
         &self,
         request: Request<SubmitReportRequest>,
     ) -> Result<Response<SubmitReportResponse>, Status> {
         let caller = Self::caller(&request)?;
-        let Some(mut report) = request.into_inner().report else {
-            return Err(field_error(Code::InvalidArgument, "report", "is required"));
+        let Some(report) = request.into_inner().report else {
+            return Err(refusal_status(Refusal::Missing { field: "report" }));
         };
-        if report.unit_code.is_empty() {
-            return Err(field_error(
-                Code::InvalidArgument,
-                "report.unit_code",
-                "is required",
-            ));
-        }
-
-        if let Err(wait) = self
-            .rate_limiter
-            .check(&caller.unit, std::time::Instant::now())
-        {
-            return Err(rate_limited(&caller.unit, wait));
-        }
-        let registry = self.registry.current();
-        let Some(unit) = registry.unit(&report.unit_code) else {
-            return Err(field_error(
-                Code::InvalidArgument,
-                "report.unit_code",
-                &format!("unknown unit `{}`", shown(&report.unit_code)),
-            ));
-        };
-        // A unit submits for itself; a district office also for the communes of its
-        // district. The envelope's authenticated_unit records who actually submitted.
-        let submitter = registry.unit(&caller.unit);
-        if !submitter.is_some_and(|s| registry.may_submit_for(s, unit)) {
-            return Err(permission_denied(format!(
-                "the token of unit `{}` cannot submit for unit `{}`",
-                caller.unit,
-                shown(&report.unit_code)
-            )));
-        }
-        if !self.serves(&registry, unit) {
-            return Err(permission_denied(format!(
-                "unit `{}` ({} tier) is not served by this gateway ({} tier, jurisdiction {})",
-                unit.code, unit.tier, self.tier, self.jurisdiction
-            )));
-        }
-
-        // One spelling of the id and of line breaks, before validation and the digest.
-        normalize_report(&mut report);
-        let encoded_len = report.encoded_len();
-        let now = self.clock.now();
-        let context = ValidationContext {
-            registry: &registry,
-            today: vietnam_date(now),
-            limits: self.limits,
-            encoded_len,
-        };
-        let violations = validate_report(&report, unit, &context);
-        if !violations.is_empty() {
-            tracing::info!(unit = %unit.code, problems = violations.len(), "report refused");
-            return Err(invalid_report(&violations));
-        }
-
-        // Already in canonical form (above): the digest the index and the landing compute.
-        let digest = canonical_digest(&report);
-        let key = SubmissionKey {
-            unit: unit.code.clone(),
-            id: report.submission_id.clone(),
-        };
-        // Released on drop, so also when the client goes away mid-produce.
-        let id_lock = IdLock {
-            gateway: self,
-            lock: self.id_lock(&key),
-            key,
-        };
-        let _attempt = id_lock.lock.lock().await;
-        self.accept(report, &id_lock.key, digest, &caller, now)
+        let receipt = self
+            .core
+            .submit(&caller.unit, report)
             .await
-    }
-
-    /// The lock serializing attempts with the same (unit, submission id).
-    fn id_lock(&self, key: &SubmissionKey) -> Arc<tokio::sync::Mutex<()>> {
-        match self.in_flight.lock() {
-            Ok(mut map) => map.entry(key.clone()).or_default().clone(),
-            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+            .map_err(refusal_status)?;
+        if let Some(elapsed) = receipt.produce_time {
+            crate::metrics::record_produce_latency(self.core.front_door_id(), elapsed);
         }
-    }
-}
-
-/// One attempt's hold on a submission id's lock; forgets the lock when no other attempt
-/// holds or waits for it.
-struct IdLock<'a> {
-    gateway: &'a ReportingGateway,
-    key: SubmissionKey,
-    lock: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Drop for IdLock<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut map) = self.gateway.in_flight.lock() {
-            // Two references: the map's and ours. More means another attempt is waiting.
-            if Arc::strong_count(&self.lock) <= 2 {
-                map.remove(&self.key);
-            }
-        }
+        Ok(Response::new(SubmitReportResponse {
+            submission_id: receipt.submission_id,
+            received_at: Some(receipt.received_at),
+            repeat: receipt.repeat,
+            gateway_id: receipt.front_door_id,
+        }))
     }
 }
 
@@ -347,15 +96,15 @@ impl ReportingService for ReportingGateway {
         request: Request<SubmitReportRequest>,
     ) -> Result<Response<SubmitReportResponse>, Status> {
         let result = self.submit(request).await;
-        crate::metrics::record_submission(&self.gateway_id, &result);
+        crate::metrics::record_submission(self.core.front_door_id(), &result);
         result
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
         Self::caller(&request)?;
         let code = request.into_inner().code;
-        self.registry
-            .current()
+        self.core
+            .registry()
             .unit(&code)
             .map(|u| Response::new(unit_message(u)))
             .ok_or_else(|| Status::not_found(format!("unknown unit `{}`", shown(&code))))
@@ -367,7 +116,7 @@ impl ReportingService for ReportingGateway {
     ) -> Result<Response<ListUnitsResponse>, Status> {
         Self::caller(&request)?;
         let request = request.into_inner();
-        let registry = self.registry.current();
+        let registry = self.core.registry();
         if !request.parent_code.is_empty() && registry.unit(&request.parent_code).is_none() {
             return Err(Status::not_found(format!(
                 "unknown unit `{}`",
@@ -428,10 +177,10 @@ impl ReportingService for ReportingGateway {
         request: Request<ListCampaignsRequest>,
     ) -> Result<Response<ListCampaignsResponse>, Status> {
         Self::caller(&request)?;
-        let today = vietnam_date(self.clock.now());
+        let today = vietnam_date(self.core.now());
         let campaigns = self
-            .registry
-            .current()
+            .core
+            .registry()
             .campaigns()
             .iter()
             .map(|c| CampaignMessage {

@@ -4,8 +4,10 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
+use baocao_submission::Refusal;
+use baocao_submission::validate::Violation;
+
 use crate::Error;
-use crate::validate::Violation;
 
 /// Bytes of field paths and reasons listed in one answer. With the message and the
 /// encoding (`grpc-status-details-bin` is base64, `grpc-message` percent-encoded) every
@@ -123,6 +125,30 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The gRPC answer to a refusal of the submission core: the code a client acts on and
+/// the field it names.
+pub fn refusal_status(refusal: Refusal) -> Status {
+    match refusal {
+        Refusal::Missing { field } => field_error(Code::InvalidArgument, field, "is required"),
+        Refusal::UnknownUnit { code } => field_error(
+            Code::InvalidArgument,
+            "report.unit_code",
+            &format!("unknown unit `{code}`"),
+        ),
+        Refusal::RateLimited { unit, wait } => rate_limited(&unit, wait),
+        Refusal::NotPermitted(reason) => permission_denied(reason),
+        Refusal::Invalid(violations) => invalid_report(&violations),
+        Refusal::IdReused { unit, accepted_at } => field_error(
+            Code::AlreadyExists,
+            "report.submission_id",
+            &format!(
+                "unit `{unit}` already sent this submission_id with different content (accepted at {accepted_at}); a correction needs a new submission_id"
+            ),
+        ),
+        Refusal::Unavailable(err) => Status::from(Error::Kafka(err)),
+    }
 }
 
 impl From<Error> for Status {

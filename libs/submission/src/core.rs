@@ -1,0 +1,350 @@
+//! The submission core: what happens to a report whichever door it came in by —
+//! authorise the (already authenticated) submitter, validate the report in canonical
+//! form, write it to Kafka once per (unit, submission id) and answer with the receipt.
+//! Front doors authenticate their callers their own way (a bearer token, a session
+//! cookie, a spreadsheet's credential) and translate [`Refusal`]s into their own answers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use baocao_kafka::ReportProducer;
+use baocao_proto::canonical::{canonical_digest, normalize_report};
+use baocao_proto::v1::{ReportEnvelope, StatusReport};
+use baocao_registry::{AdminLevel, LiveRegistry, Registry, ReportingUnit, vietnam_date};
+use chrono::Utc;
+use prost::Message;
+
+use crate::Refusal;
+use crate::index::{Accepted, SubmissionIndex, SubmissionKey};
+use crate::rate_limit::RateLimiter;
+use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
+
+/// Where a front door reads the time: receipts, "today" for date checks and campaign
+/// windows. Production uses [`SystemClock`]; `baocao demo` replays a past campaign with a
+/// simulated clock so its deadlines fall inside the replay.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> chrono::DateTime<Utc>;
+}
+
+/// The machine's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Which units a front door takes reports for: those of `tier` (any tier when `None`)
+/// inside `jurisdiction` (the whole country when empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The tier served, if one.
+    pub tier: Option<AdminLevel>,
+    /// Administrative code whose subtree is served.
+    pub jurisdiction: String,
+}
+
+impl Scope {
+    /// Whether a front door with this scope serves `unit`. The one rule for submissions
+    /// and the submission index.
+    pub fn serves(&self, registry: &Registry, unit: &ReportingUnit) -> bool {
+        self.tier.is_none_or(|tier| unit.tier == tier)
+            && registry.is_within(unit, &self.jurisdiction)
+    }
+
+    /// The tier written into envelopes (`all` for a front door of every tier).
+    pub fn tier_label(&self) -> &'static str {
+        self.tier.map_or("all", AdminLevel::as_str)
+    }
+}
+
+/// Everything the core needs, already opened.
+pub struct CoreParts {
+    /// The loaded registry (followed for campaign changes).
+    pub registry: Arc<Registry>,
+    /// The Kafka producer.
+    pub producer: Arc<ReportProducer>,
+    /// The units this front door serves.
+    pub scope: Scope,
+    /// Identity written into envelopes and receipts (e.g. `province-38`, `portal`).
+    pub front_door_id: String,
+    /// Report size limits.
+    pub limits: ReportLimits,
+    /// Accepted submissions of the units served, kept current from the topic.
+    pub index: Arc<SubmissionIndex>,
+    /// Reports per submitting unit per minute (0: unlimited).
+    pub rate_limit: u32,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The answer to an accepted report (or to a repeat of one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Receipt {
+    /// The submission id, canonical.
+    pub submission_id: String,
+    /// When the report was first accepted.
+    pub received_at: pbjson_types::Timestamp,
+    /// True when this was a repeat of an accepted report (nothing new written).
+    pub repeat: bool,
+    /// The front door that accepted it first here.
+    pub front_door_id: String,
+    /// How long Kafka took to acknowledge the write (none for a repeat).
+    pub produce_time: Option<Duration>,
+}
+
+/// The submission core of one front door.
+pub struct SubmissionCore {
+    clock: Arc<dyn Clock>,
+    registry: LiveRegistry,
+    producer: Arc<ReportProducer>,
+    scope: Scope,
+    front_door_id: String,
+    limits: ReportLimits,
+    index: Arc<SubmissionIndex>,
+    rate_limiter: RateLimiter,
+    /// (unit, submission id) keys being written now: a concurrent retry waits for the
+    /// first attempt's outcome instead of writing a second copy.
+    in_flight: Mutex<HashMap<SubmissionKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+fn timestamp(now: chrono::DateTime<Utc>) -> pbjson_types::Timestamp {
+    pbjson_types::Timestamp {
+        seconds: now.timestamp(),
+        nanos: now.timestamp_subsec_nanos() as i32,
+    }
+}
+
+impl SubmissionCore {
+    /// Builds the core from its parts.
+    pub fn new(parts: CoreParts) -> Self {
+        SubmissionCore {
+            clock: parts.clock,
+            registry: LiveRegistry::new(parts.registry),
+            producer: parts.producer,
+            scope: parts.scope,
+            front_door_id: parts.front_door_id,
+            limits: parts.limits,
+            index: parts.index,
+            rate_limiter: RateLimiter::new(parts.rate_limit),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The registry in use now (campaign files are followed).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.current()
+    }
+
+    /// The current instant of the core's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The identity written into envelopes and receipts.
+    pub fn front_door_id(&self) -> &str {
+        &self.front_door_id
+    }
+
+    /// Takes `report` from `submitter` (a unit code, authenticated by the front door):
+    /// checks who may send it, validates it, and writes it durably unless this (unit,
+    /// submission id) was accepted before.
+    pub async fn submit(
+        &self,
+        submitter: &str,
+        mut report: StatusReport,
+    ) -> Result<Receipt, Refusal> {
+        if report.unit_code.is_empty() {
+            return Err(Refusal::Missing {
+                field: "report.unit_code",
+            });
+        }
+        if let Err(wait) = self
+            .rate_limiter
+            .check(submitter, std::time::Instant::now())
+        {
+            return Err(Refusal::RateLimited {
+                unit: submitter.to_string(),
+                wait,
+            });
+        }
+        let registry = self.registry.current();
+        let unit = self.authorise(&registry, submitter, &report.unit_code)?;
+        // One spelling of the id and of line breaks, before validation and the digest.
+        normalize_report(&mut report);
+        let now = self.clock.now();
+        let context = ValidationContext {
+            registry: &registry,
+            today: vietnam_date(now),
+            limits: self.limits,
+            encoded_len: report.encoded_len(),
+        };
+        let violations = validate_report(&report, unit, &context);
+        if !violations.is_empty() {
+            tracing::info!(unit = %unit.code, problems = violations.len(), "report refused");
+            return Err(Refusal::Invalid(violations));
+        }
+        let key = SubmissionKey {
+            unit: unit.code.clone(),
+            id: report.submission_id.clone(),
+        };
+        // Released on drop, so also when the caller goes away mid-produce.
+        let id_lock = IdLock {
+            core: self,
+            lock: self.id_lock(&key),
+            key,
+        };
+        let _attempt = id_lock.lock.lock().await;
+        self.accept(report, &id_lock.key, submitter, now).await
+    }
+
+    /// The unit `submitter` sends a report for, if it may: itself, or — for a district
+    /// office — a commune of its district; and only a unit this front door serves.
+    fn authorise<'r>(
+        &self,
+        registry: &'r Registry,
+        submitter: &str,
+        unit_code: &str,
+    ) -> Result<&'r ReportingUnit, Refusal> {
+        let unit = registry
+            .unit(unit_code)
+            .ok_or_else(|| Refusal::UnknownUnit {
+                code: shown(unit_code),
+            })?;
+        if !registry
+            .unit(submitter)
+            .is_some_and(|s| registry.may_submit_for(s, unit))
+        {
+            return Err(Refusal::NotPermitted(format!(
+                "the token of unit `{submitter}` cannot submit for unit `{}`",
+                shown(unit_code)
+            )));
+        }
+        if !self.scope.serves(registry, unit) {
+            return Err(Refusal::NotPermitted(format!(
+                "unit `{}` ({} tier) is not served by this gateway ({} tier, jurisdiction {})",
+                unit.code,
+                unit.tier,
+                self.scope.tier_label(),
+                self.scope.jurisdiction
+            )));
+        }
+        Ok(unit)
+    }
+
+    /// Answers a valid report: a repeat of an accepted (unit, id), a refusal of a reused
+    /// one, or a durable write to Kafka. Called with the key's lock held, so concurrent
+    /// attempts with one key produce one record.
+    async fn accept(
+        &self,
+        report: StatusReport,
+        key: &SubmissionKey,
+        submitter: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Receipt, Refusal> {
+        // Already in canonical form: the digest the index and the landing compute.
+        let digest = canonical_digest(&report);
+        if let Some(known) = self.index.get(key) {
+            return self.repeat(report.submission_id, key, known, digest);
+        }
+        let received_at = timestamp(now);
+        let submission_id = report.submission_id.clone();
+        // Keyed by the unit reported on (its versions stay in order on one partition),
+        // which differs from the submitter when an office submits on a commune's behalf.
+        let envelope = ReportEnvelope {
+            schema_version: baocao_proto::ENVELOPE_SCHEMA_VERSION,
+            report: Some(report),
+            received_at: Some(received_at),
+            gateway_tier: self.scope.tier_label().to_string(),
+            gateway_id: self.front_door_id.clone(),
+            authenticated_unit: submitter.to_string(),
+        };
+        let started = std::time::Instant::now();
+        let (partition, offset) = self
+            .producer
+            .send(&key.unit, &envelope.encode_to_vec())
+            .await
+            .map_err(Refusal::Unavailable)?;
+        let produce_time = started.elapsed();
+        tracing::info!(
+            unit = %key.unit,
+            submitted_by = %submitter,
+            submission_id = %submission_id,
+            partition,
+            offset,
+            produce_ms = produce_time.as_millis() as u64,
+            "report accepted"
+        );
+        self.index.record(
+            key.clone(),
+            Accepted {
+                digest,
+                received_at,
+            },
+        );
+        Ok(Receipt {
+            submission_id,
+            received_at,
+            repeat: false,
+            front_door_id: self.front_door_id.clone(),
+            produce_time: Some(produce_time),
+        })
+    }
+
+    /// The answer to a (unit, id) accepted before: its receipt when the content is the
+    /// same, a refusal when it differs.
+    fn repeat(
+        &self,
+        submission_id: String,
+        key: &SubmissionKey,
+        known: Accepted,
+        digest: [u8; 32],
+    ) -> Result<Receipt, Refusal> {
+        if known.digest != digest {
+            return Err(Refusal::IdReused {
+                unit: key.unit.clone(),
+                accepted_at: chrono::DateTime::from_timestamp(known.received_at.seconds, 0)
+                    .unwrap_or_default()
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+            });
+        }
+        Ok(Receipt {
+            submission_id,
+            received_at: known.received_at,
+            repeat: true,
+            front_door_id: self.front_door_id.clone(),
+            produce_time: None,
+        })
+    }
+
+    /// The lock serializing attempts with the same (unit, submission id).
+    fn id_lock(&self, key: &SubmissionKey) -> Arc<tokio::sync::Mutex<()>> {
+        match self.in_flight.lock() {
+            Ok(mut map) => map.entry(key.clone()).or_default().clone(),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+}
+
+/// One attempt's hold on a submission id's lock; forgets the lock when no other attempt
+/// holds or waits for it.
+struct IdLock<'a> {
+    core: &'a SubmissionCore,
+    key: SubmissionKey,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for IdLock<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.core.in_flight.lock() {
+            // Two references: the map's and ours. More means another attempt is waiting.
+            if Arc::strong_count(&self.lock) <= 2 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The one submission core: every front door (the gRPC gateways today; the web portal and
+//! the spreadsheet import next) hands an authenticated submitter and a report to
+//! [`SubmissionCore::submit`], which authorises, validates, writes durably to Kafka once
+//! per (unit, submission id) and returns the [`Receipt`] — or a [`Refusal`] that the door
+//! words its own way. Rules live here once: `validate.rs` (every field), `index.rs` (which
+//! ids were accepted with which content), `rate_limit.rs`.
+
+mod core;
+mod error;
+pub mod index;
+pub mod rate_limit;
+pub mod validate;
+
+pub use crate::core::{Clock, CoreParts, Receipt, Scope, SubmissionCore, SystemClock};
+pub use error::{Error, Refusal, Result};
