@@ -6,9 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{
-    BIN, BrokerProcess, KillOnDrop, baocao_command, data_dir, free_port, succeeded, wait_for_port,
-};
+use common::{BIN, BrokerProcess, KillOnDrop, baocao_command, data_dir, free_port, wait_for_port};
 
 /// `GET /metrics` over plain HTTP/1.0; the body.
 fn scrape(addr: &str) -> anyhow::Result<String> {
@@ -513,10 +511,18 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
             .is_dir()
     );
 
-    let stdout = succeeded(
+    #[cfg(feature = "bench")]
+    bench_rollup_and_landing_on(&out)?;
+    Ok(())
+}
+
+/// `bench rollup` and `bench landing` on a workload made by `gen`.
+#[cfg(feature = "bench")]
+fn bench_rollup_and_landing_on(out: &std::path::Path) -> anyhow::Result<()> {
+    let stdout = common::succeeded(
         Command::new(BIN)
             .args(["bench", "rollup", "--runs", "1", "--no-duckdb", "--dir"])
-            .arg(&out)
+            .arg(out)
             .env("RUST_LOG", "warn"),
     )?;
     assert!(
@@ -526,10 +532,10 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
 
     // The same workload through the embedded broker and `baocao land` (a child process):
     // every record lands, as many rows as without the broker.
-    let stdout = succeeded(
+    let stdout = common::succeeded(
         Command::new(BIN)
             .args(["bench", "landing", "--limit", "300", "--dir"])
-            .arg(&out),
+            .arg(out),
     )?;
     let rows_of = |path: &str| {
         stdout
@@ -559,11 +565,12 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
 /// The ingest and freshness benchmarks on tiny loads: they run end to end (embedded
 /// broker, gateway, clients; landing and a following rollup as child processes) and
 /// every report is answered OK and, for freshness, seen in the summary.
+#[cfg(feature = "bench")]
 #[test]
 fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-    let stdout = succeeded(
+    let stdout = common::succeeded(
         Command::new(BIN)
             .arg("--data-dir")
             .arg(&shipped)
@@ -600,7 +607,7 @@ fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
         "{stdout}"
     );
 
-    let stdout = succeeded(
+    let stdout = common::succeeded(
         Command::new(BIN)
             .arg("--data-dir")
             .arg(&shipped)

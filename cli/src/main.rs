@@ -9,6 +9,7 @@ mod deploy_check;
 mod logging;
 mod metrics;
 mod progress;
+mod sysinfo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,7 +43,9 @@ enum Command {
     /// A national synthetic workload (registry + landed Parquet), and the landing path's
     /// throughput without a broker.
     Gen(commands::r#gen::GenArgs),
-    /// Benchmarks (print figures and the machine; never fail on a threshold).
+    /// Benchmarks (print figures and the machine; never fail on a threshold). Built only
+    /// with `--features bench`: the product binary carries no benchmark code.
+    #[cfg(feature = "bench")]
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
     /// Land reports from Kafka into raw Parquet tables.
@@ -110,6 +113,7 @@ async fn main() -> ExitCode {
         Command::Demo(_) => overrides.push(("log.filter", "warn".into())),
         // Benchmarks print a table; the gateway's line per accepted report would bury it
         // (RUST_LOG=info measures with it: docs/benchmarks.md).
+        #[cfg(feature = "bench")]
         Command::Bench(_) => overrides.push(("log.filter", "warn".into())),
         _ => {}
     }
@@ -138,6 +142,7 @@ async fn main() -> ExitCode {
         Command::Backup(args) => commands::backup::run_backup(&config, args).await,
         Command::Restore(args) => commands::backup::run_restore(&config, args).await,
         Command::Gen(args) => commands::r#gen::run(&config, args).await,
+        #[cfg(feature = "bench")]
         Command::Bench(command) => commands::bench::run(&config, command).await,
         Command::Rollup(args) => commands::rollup::run(&config, args).await,
         Command::Query(args) => commands::query::run(&config, args).await,

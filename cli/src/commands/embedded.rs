@@ -122,7 +122,8 @@ impl CampaignClock {
         }
     }
 
-    /// A clock that reads `at` now and advances in real time.
+    /// A clock that reads `at` now and advances in real time (the benchmarks' replay).
+    #[cfg(feature = "bench")]
     pub fn running_from(at: DateTime<Utc>) -> Self {
         CampaignClock {
             offset_ms: AtomicI64::new(at.timestamp_millis() - Utc::now().timestamp_millis()),

@@ -17,8 +17,8 @@ use baocao_workload::national::{AdminRow, national_units};
 use baocao_workload::{SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
 
-use crate::commands::bench::proc_kib;
 use crate::progress::ProgressDisplay;
+use crate::sysinfo::proc_kib;
 use prost::Message;
 
 /// The national campaign's id in generated workloads.
@@ -129,7 +129,8 @@ fn rss_mib() -> f64 {
 
 /// One record as a gateway would have put it on the topic: key and encoded envelope.
 pub struct TopicRecord {
-    /// The unit reported on (the partition key).
+    /// The unit reported on (the partition key the benchmarks produce with).
+    #[cfg(feature = "bench")]
     pub key: String,
     /// The encoded `ReportEnvelope`.
     pub payload: Vec<u8>,
@@ -157,7 +158,11 @@ impl TopicRecord {
             report: Some(report),
         }
         .encode_to_vec();
-        TopicRecord { key, payload }
+        TopicRecord {
+            #[cfg(feature = "bench")]
+            key,
+            payload,
+        }
     }
 }
 
@@ -295,6 +300,6 @@ pub async fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Resul
         rss_before,
         peak_rss_mib()
     );
-    println!("  {}", crate::commands::bench::machine());
+    println!("  {}", crate::sysinfo::machine());
     Ok(ExitCode::SUCCESS)
 }

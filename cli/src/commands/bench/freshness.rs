@@ -21,10 +21,11 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
-use crate::commands::bench::{LatencySummary, machine, ms, paced};
+use crate::commands::bench::{LatencySummary, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::submit::submit_on;
 use crate::config::Config;
+use crate::sysinfo::machine;
 
 /// Flags of `baocao bench freshness`.
 #[derive(clap::Args)]

@@ -16,11 +16,11 @@ use baocao_proto::v1::{CameraSystem, StatusReport, SubmitReportRequest};
 use prost::Message;
 use tonic::transport::Channel;
 
-use crate::commands::bench::{machine, proc_kib};
 use crate::commands::embedded::{
     free_local_addr, prepare_scratch_dir, start_broker, wait_for_listener,
 };
 use crate::config::Config;
+use crate::sysinfo::{machine, proc_kib};
 
 /// Flags of `baocao bench hostile`.
 #[derive(clap::Args)]

@@ -20,11 +20,12 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
 
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
-use crate::commands::bench::{LatencySummary, Outcomes, Sends, machine, ms, paced};
+use crate::commands::bench::{LatencySummary, Outcomes, Sends, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::r#gen::TopicRecord;
 use crate::commands::submit::submit_on;
 use crate::config::Config;
+use crate::sysinfo::machine;
 
 /// Flags of `baocao bench ingest`.
 #[derive(clap::Args)]

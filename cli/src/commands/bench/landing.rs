@@ -14,10 +14,10 @@ use baocao_registry::Registry;
 use futures::StreamExt;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use crate::commands::bench::{machine, proc_kib};
 use crate::commands::embedded::{prepare_scratch_dir, start_broker};
 use crate::commands::r#gen::{NATIONAL_CAMPAIGN, land_without_broker, national_envelopes};
 use crate::config::Config;
+use crate::sysinfo::{machine, proc_kib};
 
 /// Flags of `baocao bench landing`.
 #[derive(clap::Args)]

@@ -2,7 +2,7 @@
 //! DataFusion and the same SQL over the same Parquet in DuckDB (PyPI `duckdb`), and checks
 //! that both computed the same summary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
@@ -15,8 +15,9 @@ use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
-use crate::commands::bench::{machine, median};
+use crate::commands::bench::median;
 use crate::commands::r#gen::NATIONAL_CAMPAIGN;
+use crate::sysinfo::machine;
 
 /// Flags of `baocao bench rollup`.
 #[derive(clap::Args)]
@@ -36,6 +37,10 @@ pub struct RollupBenchArgs {
     /// Print DataFusion's EXPLAIN ANALYZE of each rollup query (where the time goes).
     #[arg(long)]
     explain: bool,
+    /// The DuckDB side (`benches/rollup_duckdb.py` of the repository, relative to the
+    /// working directory unless absolute).
+    #[arg(long, default_value = "benches/rollup_duckdb.py")]
+    duckdb_script: PathBuf,
 }
 
 /// A summary sorted by (tier, code), every column cast to a common type, so that two
@@ -209,12 +214,18 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
     }
     let spec_median = median(&mut spec_times);
     let summary_median = median(&mut summary_times);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/rollup_duckdb.py");
+    let script = &args.duckdb_script;
+    anyhow::ensure!(
+        script.is_file(),
+        "--duckdb-script {}: no such file (run from the repository's root, pass the script's \
+         path, or --no-duckdb)",
+        script.display()
+    );
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     let output = Command::new("python3")
-        .arg(&script)
+        .arg(script)
         .arg("--dir")
         .arg(&args.dir)
         .args(["--campaign", NATIONAL_CAMPAIGN, "--runs"])
