@@ -130,7 +130,7 @@ pub async fn rollup_and_report(
     if let Some(progress) = request.progress {
         progress.stage("the Chairman's report");
     }
-    let data = ReportData::from_rollup(request.campaign, request.milestone, &output);
+    let data = ReportData::from_rollup(request.campaign, request.milestone, &output)?;
     let files = write_reports(&data, &output.dir).await?;
     Ok((output, data, files))
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use baocao_registry::Registry;
 use baocao_store::Store;
@@ -225,11 +225,11 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     let units = units_batch(sources.registry, None)?;
     let units = match sources.scope {
         Some(scope) => {
-            let column = |name: &str| {
-                arrow::compute::cast(
-                    units.column_by_name(name).expect("units column"),
-                    &DataType::Utf8,
-                )
+            let column = |name: &str| -> Result<ArrayRef> {
+                let column = units
+                    .column_by_name(name)
+                    .ok_or_else(|| Error::Schema(format!("units: no column {name}")))?;
+                Ok(arrow::compute::cast(column, &DataType::Utf8)?)
             };
             let (p, d, c) = (
                 column("province_code")?,
@@ -251,8 +251,9 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     let unit_codes: Vec<Expr> = {
         let codes = units
             .column_by_name("unit_code")
-            .expect("unit_code")
-            .as_string::<i32>();
+            .ok_or_else(|| Error::Schema("units: no column unit_code".into()))?
+            .as_string_opt::<i32>()
+            .ok_or_else(|| Error::Schema("units: unit_code is not a string".into()))?;
         (0..codes.len())
             .map(|i| lit(codes.value(i).to_string()))
             .collect()

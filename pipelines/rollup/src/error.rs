@@ -20,6 +20,10 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A table baocao built itself lacks a column or has another type than its reader
+    /// expects (a bug, or files written by a different version).
+    #[error("internal table: {0}")]
+    Schema(String),
     /// The request does not make sense (unknown milestone, cut-off before the campaign...).
     #[error("{0}")]
     Request(String),

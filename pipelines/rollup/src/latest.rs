@@ -28,14 +28,14 @@ use crate::{Error, Result};
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
     batch
         .column_by_name(name)
-        .ok_or_else(|| Error::Request(format!("selection: no column {name}")))
+        .ok_or_else(|| Error::Schema(format!("selection: no column {name}")))
 }
 
 fn typed<'a, T: 'static>(batch: &'a RecordBatch, name: &str, what: &str) -> Result<&'a T> {
     column(batch, name)?
         .as_any()
         .downcast_ref::<T>()
-        .ok_or_else(|| Error::Request(format!("selection: column {name} is not {what}")))
+        .ok_or_else(|| Error::Schema(format!("selection: column {name} is not {what}")))
 }
 
 fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray> {
@@ -57,7 +57,7 @@ fn timestamps<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a TimestampMil
 fn timezone(batch: &RecordBatch, name: &str) -> Result<Option<Arc<str>>> {
     match column(batch, name)?.data_type() {
         DataType::Timestamp(_, zone) => Ok(zone.clone()),
-        _ => Err(Error::Request(format!(
+        _ => Err(Error::Schema(format!(
             "selection: column {name} is not a timestamp"
         ))),
     }

@@ -3,7 +3,10 @@
 //! lineage. [`ReportData::from_rollup`] extracts the figures (pure); the renderers write
 //! Markdown, HTML and XLSX from them.
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_registry::{Campaign, Milestone, MilestoneMeasure};
 use baocao_store::Store;
@@ -142,15 +145,38 @@ pub struct ReportData {
     pub lineage: Lineage,
 }
 
+/// Reads the columns of a rollup's table by name. A column that is not there (or not of a
+/// castable type) is remembered, and [`Columns::finish`] refuses the report: a figure
+/// must never quietly become 0 or "" because a column was renamed.
 struct Columns<'a> {
+    table: &'static str,
     batch: &'a RecordBatch,
+    missing: RefCell<BTreeSet<String>>,
 }
 
-impl Columns<'_> {
-    fn string(&self, name: &str, row: usize) -> String {
-        self.batch
+impl<'a> Columns<'a> {
+    fn new(table: &'static str, batch: &'a RecordBatch) -> Self {
+        Columns {
+            table,
+            batch,
+            missing: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    /// The column `name` cast to `to`, or `None` (remembered) when it cannot be.
+    fn cast(&self, name: &str, to: &DataType) -> Option<ArrayRef> {
+        let cast = self
+            .batch
             .column_by_name(name)
-            .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
+            .and_then(|c| arrow::compute::cast(c, to).ok());
+        if cast.is_none() {
+            self.missing.borrow_mut().insert(name.to_string());
+        }
+        cast
+    }
+
+    fn string(&self, name: &str, row: usize) -> String {
+        self.cast(name, &DataType::Utf8)
             .and_then(|c| {
                 let strings = c.as_string::<i32>();
                 (!strings.is_null(row)).then(|| strings.value(row).to_string())
@@ -159,9 +185,7 @@ impl Columns<'_> {
     }
 
     fn int(&self, name: &str, row: usize) -> i64 {
-        self.batch
-            .column_by_name(name)
-            .and_then(|c| arrow::compute::cast(c, &DataType::Int64).ok())
+        self.cast(name, &DataType::Int64)
             .and_then(|c| {
                 let ints = c.as_primitive::<Int64Type>();
                 (!ints.is_null(row)).then(|| ints.value(row))
@@ -170,13 +194,25 @@ impl Columns<'_> {
     }
 
     fn timestamp_ms(&self, name: &str, row: usize) -> Option<DateTime<Utc>> {
-        let column = self.batch.column_by_name(name)?;
-        let ints = arrow::compute::cast(column, &DataType::Int64).ok()?;
+        let ints = self.cast(name, &DataType::Int64)?;
         let ints = ints.as_primitive::<Int64Type>();
         if ints.is_null(row) {
             return None;
         }
         DateTime::from_timestamp_millis(ints.value(row))
+    }
+
+    /// Fails when any column read was not there.
+    fn finish(self) -> Result<()> {
+        let missing = self.missing.into_inner();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Schema(format!(
+            "{} has no usable column {}: the report is not written",
+            self.table,
+            missing.into_iter().collect::<Vec<_>>().join(", ")
+        )))
     }
 
     fn figures(&self, row: usize) -> Figures {
@@ -214,11 +250,14 @@ impl Columns<'_> {
 }
 
 impl ReportData {
-    /// Extracts the report's figures from a rollup.
-    pub fn from_rollup(campaign: &Campaign, milestone: &Milestone, output: &RollupOutput) -> Self {
-        let summary = Columns {
-            batch: &output.summary,
-        };
+    /// Extracts the report's figures from a rollup; fails when a column it reads is not
+    /// in the rollup's tables.
+    pub fn from_rollup(
+        campaign: &Campaign,
+        milestone: &Milestone,
+        output: &RollupOutput,
+    ) -> Result<Self> {
+        let summary = Columns::new("summary.parquet", &output.summary);
         let national = campaign.province.is_empty();
         let mut province = Figures {
             name: if national {
@@ -245,9 +284,7 @@ impl ReportData {
                 _ => {}
             }
         }
-        let late = Columns {
-            batch: &output.late_and_missing,
-        };
+        let late = Columns::new("late_and_missing.parquet", &output.late_and_missing);
         let late_and_missing = (0..output.late_and_missing.num_rows())
             .map(|row| LateUnit {
                 code: late.string("unit_code", row),
@@ -257,7 +294,9 @@ impl ReportData {
                 first_received_at: late.timestamp_ms("first_received_at", row),
             })
             .collect();
-        ReportData {
+        summary.finish()?;
+        late.finish()?;
+        Ok(ReportData {
             campaign_name: campaign.name.clone(),
             milestone_name: milestone.name.clone(),
             measure: milestone.measure,
@@ -269,7 +308,7 @@ impl ReportData {
             districts,
             late_and_missing,
             lineage: output.lineage.clone(),
-        }
+        })
     }
 
     /// "toàn quốc" for a national campaign, "toàn tỉnh" otherwise (section headings).
@@ -798,6 +837,37 @@ pub async fn write_reports(data: &ReportData, dir: &Store) -> Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A renamed or missing column refuses the report instead of printing 0 or "".
+    #[test]
+    fn a_missing_column_refuses_the_report() {
+        let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("systems", DataType::Int64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![std::sync::Arc::new(arrow::array::Int64Array::from(vec![
+                Some(7),
+            ]))],
+        )
+        .expect("batch");
+        let present = Columns::new("summary.parquet", &batch);
+        assert_eq!(present.int("systems", 0), 7);
+        assert!(present.finish().is_ok());
+
+        let renamed = Columns::new("summary.parquet", &batch);
+        assert_eq!(renamed.int("cameras", 0), 0);
+        assert_eq!(renamed.string("name", 0), "");
+        let err = renamed
+            .finish()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("summary.parquet") && err.contains("cameras") && err.contains("name"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn markup_in_names_stays_text_in_markdown() {

@@ -221,9 +221,25 @@ pub async fn session(
 /// Whether a failed rollup read a landed file that compaction removed between listing
 /// and opening it (the merged rows are in a new segment: running again sees them).
 fn is_vanished_file(err: &Error) -> bool {
-    let text = err.to_string();
-    matches!(err, Error::DataFusion(_))
-        && (text.contains("(os error 2)") || text.contains("not found"))
+    let Error::DataFusion(err) = err else {
+        return false;
+    };
+    // Walk the causes: DataFusion wraps the I/O, object-store and Parquet errors (and a
+    // Parquet error may wrap the object store's) as sources.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = cause {
+        if current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+            || current
+                .downcast_ref::<datafusion::object_store::Error>()
+                .is_some_and(|os| matches!(os, datafusion::object_store::Error::NotFound { .. }))
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Rolls up one milestone of a campaign and writes `summary.parquet`,

@@ -396,7 +396,8 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let registry = landed.registry();
     let campaign = registry.campaign("c").expect("campaign");
     let milestone = campaign.milestone("levels").expect("milestone");
-    let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output);
+    let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output)
+        .expect("report data");
     assert_eq!(data.districts.len(), 2);
     assert_eq!(
         data.provincial_units.units_expected, 2,

@@ -378,7 +378,8 @@ async fn timeliness_is_decided_inside_each_milestones_window() {
         campaign,
         campaign.milestone("plans").expect("milestone"),
         &september,
-    );
+    )
+    .expect("report data");
     let markdown = baocao_rollup::report::render_markdown(&data);
     assert!(
         markdown.contains("Chưa cập nhật từ ngày 21/03/2023"),
@@ -400,7 +401,8 @@ async fn a_national_campaigns_headline_is_the_countrys() {
         campaign,
         campaign.milestone("levels").expect("milestone"),
         &output,
-    );
+    )
+    .expect("report data");
     assert_eq!(
         data.province.units_expected, 2,
         "the DICs of both provinces"

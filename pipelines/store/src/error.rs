@@ -31,22 +31,24 @@ pub enum Error {
         /// The store's error.
         source: object_store::Error,
     },
-    /// Arrow or Parquet encoding or decoding failed.
+    /// Arrow failed while encoding a batch.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// Parquet encoding or decoding failed.
     #[error("parquet: {0}")]
-    Parquet(String),
+    Parquet(#[from] ::parquet::errors::ParquetError),
+    /// A stored file is not what its name says (not Parquet, truncated).
+    #[error("{location}: {reason}")]
+    NotParquet {
+        /// The file or object.
+        location: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A writer thread or task ended without a result (it panicked or was cancelled).
+    #[error("a writer task failed: {0}")]
+    Writer(String),
 }
 
 /// Result with the store [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl From<arrow::error::ArrowError> for Error {
-    fn from(err: arrow::error::ArrowError) -> Self {
-        Error::Parquet(err.to_string())
-    }
-}
-
-impl From<::parquet::errors::ParquetError> for Error {
-    fn from(err: ::parquet::errors::ParquetError) -> Self {
-        Error::Parquet(err.to_string())
-    }
-}

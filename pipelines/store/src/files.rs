@@ -115,7 +115,7 @@ fn encode_parquet<W: Write + Send>(
         for (field, array) in schema.fields().iter().zip(slice.columns()) {
             for leaf in compute_leaves(field, array)? {
                 let column_writer = column_writers.next().ok_or_else(|| {
-                    Error::Parquet("fewer column writers than leaf columns".into())
+                    Error::Writer("fewer column writers than leaf columns".into())
                 })?;
                 jobs[index % threads].push((index, column_writer, leaf));
                 index += 1;
@@ -140,7 +140,7 @@ fn encode_parquet<W: Write + Send>(
                 .map(|handle| {
                     handle
                         .join()
-                        .map_err(|_| Error::Parquet("a column encoder panicked".into()))?
+                        .map_err(|_| Error::Writer("a column encoder panicked".into()))?
                 })
                 .collect::<Result<Vec<_>>>()
         })?

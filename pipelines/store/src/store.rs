@@ -346,8 +346,10 @@ impl Store {
                     let error = self.object_error("get", &file.relative);
                     async move { client.get_range(&key, range).await.map_err(error) }
                 };
-                let not_parquet =
-                    || Error::Parquet(format!("{}: not a Parquet file", self.join(&file.relative)));
+                let not_parquet = || Error::NotParquet {
+                    location: self.join(&file.relative).to_string(),
+                    reason: "not a Parquet file",
+                };
                 let size = file.size;
                 if size < 12 {
                     return Err(not_parquet());
@@ -438,8 +440,7 @@ fn key_path(key: &str) -> ObjectPath {
 }
 
 async fn join_blocking<T>(task: tokio::task::JoinHandle<Result<T>>) -> Result<T> {
-    task.await
-        .map_err(|err| Error::Parquet(format!("a writer task failed: {err}")))?
+    task.await.map_err(|err| Error::Writer(err.to_string()))?
 }
 
 fn list_local(dir: &Path, relative: &str, found: &mut Vec<StoredFile>) -> Result<()> {
