@@ -16,7 +16,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
-use crate::rollup::{end_of_vietnam_day_ms, raw_table, register_store};
+use crate::raw::{end_of_vietnam_day_ms, raw_table, register_store};
 use crate::units_table::units_batch;
 use crate::{Error, Result};
 

@@ -21,7 +21,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::query;
+use crate::raw::query;
 use crate::sql::{LATEST_UNIT_COLUMNS, SYSTEM_COLUMNS};
 use crate::{Error, Result};
 

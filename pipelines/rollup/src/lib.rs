@@ -8,14 +8,13 @@ pub mod catalog;
 mod error;
 pub mod history;
 pub mod latest;
+mod raw;
 pub mod report;
 mod rollup;
 pub mod sql;
 mod units_table;
 
 pub use error::{Error, Result};
-pub use rollup::{
-    Lineage, RollupOutput, RollupRequest, end_of_vietnam_day_ms, register_per_unit, run_rollup,
-    session,
-};
+pub use raw::end_of_vietnam_day_ms;
+pub use rollup::{Lineage, RollupOutput, RollupRequest, register_per_unit, run_rollup, session};
 pub use units_table::units_batch;
