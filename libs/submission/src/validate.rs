@@ -6,7 +6,8 @@
 use std::collections::HashSet;
 
 use baocao_proto::v1::{
-    Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, StatusReport,
+    Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, Reporter,
+    StatusReport,
 };
 use baocao_registry::{Registry, ReportingUnit};
 use chrono::{Datelike, NaiveDate};
@@ -165,7 +166,27 @@ pub fn validate_report(
         violations: Vec::new(),
     };
     let max_text = ctx.limits.max_text_chars;
+    check_envelope_fields(&mut c, report, ctx);
+    check_campaign(&mut c, report, unit, ctx);
+    check_as_of(&mut c, report, ctx);
+    check_reporter(&mut c, report.reporter.as_ref(), max_text);
+    check_systems(&mut c, report, ctx);
+    c.quantity(
+        "report.budget_allocated_vnd",
+        report.budget_allocated_vnd,
+        MAX_BUDGET_VND,
+    );
+    c.quantity("report.incidents", report.incidents, MAX_COUNT);
+    if let Some(reg) = &report.internal_regulation {
+        check_regulation(&mut c, reg, ctx.today);
+    }
+    check_indicators(&mut c, report, unit, ctx.registry);
+    c.text("report.notes", &report.notes, false, max_text * 8);
+    c.violations
+}
 
+/// The report's size and its submission id.
+fn check_envelope_fields(c: &mut Collector, report: &StatusReport, ctx: &ValidationContext<'_>) {
     if ctx.encoded_len > ctx.limits.max_report_bytes {
         c.add(
             "report",
@@ -186,8 +207,10 @@ pub fn validate_report(
             "must be a UUID, e.g. 0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50",
         );
     }
+}
 
-    check_campaign(&mut c, report, unit, ctx);
+/// `as_of`: a real date, not in the future, not before the campaign opened.
+fn check_as_of(c: &mut Collector, report: &StatusReport, ctx: &ValidationContext<'_>) {
     let as_of = c.date("report.as_of", report.as_of.as_ref(), true, ctx.today);
     if let (Some(as_of), Some(campaign)) = (as_of, ctx.registry.campaign(&report.campaign_id))
         && as_of < campaign.opens_on
@@ -200,26 +223,32 @@ pub fn validate_report(
             ),
         );
     }
+}
 
-    match &report.reporter {
-        None => c.add(
+/// Who is responsible for the report, and how to reach them.
+fn check_reporter(c: &mut Collector, reporter: Option<&Reporter>, max_text: usize) {
+    let Some(r) = reporter else {
+        c.add(
             "report.reporter",
             "is required (who is responsible for this report)",
-        ),
-        Some(r) => {
-            c.text("report.reporter.full_name", &r.full_name, true, max_text);
-            c.text("report.reporter.position", &r.position, false, max_text);
-            c.text("report.reporter.phone", &r.phone, false, 32);
-            c.text("report.reporter.email", &r.email, false, 254);
-            if r.phone.trim().is_empty() && r.email.trim().is_empty() {
-                c.add("report.reporter", "give a phone number or an email address");
-            }
-            if !r.email.is_empty() && !r.email.contains('@') {
-                c.add("report.reporter.email", "is not an email address");
-            }
-        }
+        );
+        return;
+    };
+    c.text("report.reporter.full_name", &r.full_name, true, max_text);
+    c.text("report.reporter.position", &r.position, false, max_text);
+    c.text("report.reporter.phone", &r.phone, false, 32);
+    c.text("report.reporter.email", &r.email, false, 254);
+    if r.phone.trim().is_empty() && r.email.trim().is_empty() {
+        c.add("report.reporter", "give a phone number or an email address");
     }
+    if !r.email.is_empty() && !r.email.contains('@') {
+        c.add("report.reporter.email", "is not an email address");
+    }
+}
 
+/// The camera systems: present unless the unit has none, within the limit, each valid,
+/// each code once.
+fn check_systems(c: &mut Collector, report: &StatusReport, ctx: &ValidationContext<'_>) {
     if report.systems.is_empty() && !report.no_camera_systems {
         c.add(
             "report.systems",
@@ -250,7 +279,7 @@ pub fn validate_report(
         .take(ctx.limits.max_systems)
     {
         let path = format!("report.systems[{i}]");
-        check_system(&mut c, &path, system, ctx.today, max_text);
+        check_system(c, &path, system, ctx.today, ctx.limits.max_text_chars);
         if !system.system_code.is_empty() && !codes.insert(system.system_code.as_str()) {
             c.add(
                 format!("{path}.system_code"),
@@ -261,19 +290,6 @@ pub fn validate_report(
             );
         }
     }
-
-    c.quantity(
-        "report.budget_allocated_vnd",
-        report.budget_allocated_vnd,
-        MAX_BUDGET_VND,
-    );
-    c.quantity("report.incidents", report.incidents, MAX_COUNT);
-    if let Some(reg) = &report.internal_regulation {
-        check_regulation(&mut c, reg, ctx.today);
-    }
-    check_indicators(&mut c, report, unit, ctx.registry);
-    c.text("report.notes", &report.notes, false, max_text * 8);
-    c.violations
 }
 
 fn check_campaign(
@@ -324,6 +340,18 @@ fn check_system(
     today: NaiveDate,
     max_text: usize,
 ) {
+    check_system_identity_and_counts(c, path, s, max_text);
+    check_dossier(c, path, s, today, max_text);
+    check_plan(c, path, s, today);
+}
+
+/// A system's code, name, location, camera counts and proposed level.
+fn check_system_identity_and_counts(
+    c: &mut Collector,
+    path: &str,
+    s: &CameraSystem,
+    max_text: usize,
+) {
     let code_ok = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
     if s.system_code.is_empty() {
         c.add(
@@ -367,7 +395,16 @@ fn check_system(
             format!("must be a security level 1-5 (got {})", s.proposed_level),
         );
     }
+}
 
+/// A system's security-level dossier, and the approval when it is approved.
+fn check_dossier(
+    c: &mut Collector,
+    path: &str,
+    s: &CameraSystem,
+    today: NaiveDate,
+    max_text: usize,
+) {
     let dossier = DossierStatus::try_from(s.dossier_status).ok();
     match dossier {
         None => c.add(
@@ -389,7 +426,10 @@ fn check_system(
         (true, Some(a)) => check_approval(c, &format!("{path}.approval"), a, today, max_text),
         (false, None) => {}
     }
+}
 
+/// A system's protection plan and its dates.
+fn check_plan(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDate) {
     let plan = PlanStatus::try_from(s.plan_status).ok();
     match plan {
         None => c.add(

@@ -67,6 +67,10 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
         "each unit's latest accepted submission per campaign (corrections applied)",
     ),
     (
+        "weekly_trend",
+        "per campaign and week (Monday 00:00 UTC): units reported and systems approved / implemented by then",
+    ),
+    (
         "summaries",
         "every summary.parquet written, with campaign_id and milestone_id",
     ),
@@ -211,90 +215,9 @@ async fn raw_frame(ctx: &SessionContext, store: &Store, schema: &SchemaRef) -> R
     Ok(ctx.read_table(raw_table(ctx, store, schema).await?)?)
 }
 
-/// A session with the whole catalog registered. With a scope, every table holding units
-/// is filtered to the units inside it before it is registered, and nothing unfiltered is
-/// reachable.
-pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionContext> {
-    let config = SessionConfig::new()
-        .set_bool(
-            "datafusion.execution.parquet.schema_force_view_types",
-            false,
-        )
-        .with_information_schema(true);
-    let ctx = SessionContext::new_with_config(config);
-    let units = units_batch(sources.registry, None)?;
-    let units = match sources.scope {
-        Some(scope) => {
-            let column = |name: &str| -> Result<ArrayRef> {
-                let column = units
-                    .column_by_name(name)
-                    .ok_or_else(|| Error::Schema(format!("units: no column {name}")))?;
-                Ok(arrow::compute::cast(column, &DataType::Utf8)?)
-            };
-            let (p, d, c) = (
-                column("province_code")?,
-                column("district_code")?,
-                column("commune_code")?,
-            );
-            let inside: BooleanArray = (0..units.num_rows())
-                .map(|i| {
-                    Some([&p, &d, &c].iter().any(|a| {
-                        let a = a.as_string::<i32>();
-                        !a.is_null(i) && a.value(i) == scope
-                    }))
-                })
-                .collect();
-            arrow::compute::filter_record_batch(&units, &inside)?
-        }
-        None => units,
-    };
-    let unit_codes: Vec<Expr> = {
-        let codes = units
-            .column_by_name("unit_code")
-            .ok_or_else(|| Error::Schema("units: no column unit_code".into()))?
-            .as_string_opt::<i32>()
-            .ok_or_else(|| Error::Schema("units: unit_code is not a string".into()))?;
-        (0..codes.len())
-            .map(|i| lit(codes.value(i).to_string()))
-            .collect()
-    };
-    ctx.register_batch("units", units)?;
-    let (campaigns, milestones) = campaigns_batches(sources.registry)?;
-    ctx.register_batch("campaigns", campaigns)?;
-    ctx.register_batch("milestones", milestones)?;
-
-    let in_scope = |frame: DataFrame| -> Result<DataFrame> {
-        Ok(match sources.scope {
-            Some(_) => frame.filter(col("unit_code").in_list(unit_codes.clone(), false))?,
-            None => frame,
-        })
-    };
-    let cut = |frame: DataFrame| -> Result<DataFrame> {
-        Ok(match sources.as_of {
-            Some(day) => {
-                frame.filter(col("received_at").lt(lit(ScalarValue::TimestampMillisecond(
-                    Some(end_of_vietnam_day_ms(day)),
-                    Some("UTC".into()),
-                ))))?
-            }
-            None => frame,
-        })
-    };
-    let submissions = raw_frame(
-        &ctx,
-        &sources.landing.join(layout::SUBMISSIONS),
-        &SUBMISSIONS_SCHEMA,
-    )
-    .await?;
-    ctx.register_table("submissions_raw", in_scope(cut(submissions)?)?.into_view())?;
-    let systems = raw_frame(
-        &ctx,
-        &sources.landing.join(layout::SYSTEMS),
-        &SYSTEMS_SCHEMA,
-    )
-    .await?;
-    ctx.register_table("systems_raw", in_scope(cut(systems)?)?.into_view())?;
-    let views = [
+/// The catalog's views over the raw tables: the selection rule of `docs/schema.md` (first
+/// copy per (unit, id); latest version per unit) in SQL, and the weekly trend.
+const CATALOG_VIEWS: [&str; 4] = [
         // One row per (unit, submission id): its first acceptance. Two units may use one id.
         // `received_at_vn`: the same instant shown in Vietnam time (UTC+7), beside the
         // UTC one; `received_date` is already the Vietnam day.
@@ -341,10 +264,111 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
          WHERE st.version_rank = 1
          GROUP BY st.campaign_id, st.week_start",
     ];
-    for view in views {
+
+/// A session with the whole catalog registered. With a scope, every table holding units
+/// is filtered to the units inside it before it is registered, and nothing unfiltered is
+/// reachable.
+pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionContext> {
+    let config = SessionConfig::new()
+        .set_bool(
+            "datafusion.execution.parquet.schema_force_view_types",
+            false,
+        )
+        .with_information_schema(true);
+    let ctx = SessionContext::new_with_config(config);
+    let units = scoped_units(units_batch(sources.registry, None)?, sources.scope)?;
+    let unit_codes = unit_code_literals(&units)?;
+    ctx.register_batch("units", units)?;
+    let (campaigns, milestones) = campaigns_batches(sources.registry)?;
+    ctx.register_batch("campaigns", campaigns)?;
+    ctx.register_batch("milestones", milestones)?;
+    let in_scope = |frame: DataFrame| -> Result<DataFrame> {
+        Ok(match sources.scope {
+            Some(_) => frame.filter(col("unit_code").in_list(unit_codes.clone(), false))?,
+            None => frame,
+        })
+    };
+    register_raw_tables(&ctx, sources, &in_scope).await?;
+    for view in CATALOG_VIEWS {
         ctx.sql(view).await?;
     }
-    if let Some(summaries) = written_frame(&ctx, sources.summaries, "summary.parquet").await? {
+    register_written_tables(&ctx, sources, &in_scope).await?;
+    Ok(ctx)
+}
+
+/// The registry's units inside `scope` (all of them without one).
+fn scoped_units(units: RecordBatch, scope: Option<&str>) -> Result<RecordBatch> {
+    let Some(scope) = scope else {
+        return Ok(units);
+    };
+    let column = |name: &str| -> Result<ArrayRef> {
+        let column = units
+            .column_by_name(name)
+            .ok_or_else(|| Error::Schema(format!("units: no column {name}")))?;
+        Ok(arrow::compute::cast(column, &DataType::Utf8)?)
+    };
+    let (p, d, c) = (
+        column("province_code")?,
+        column("district_code")?,
+        column("commune_code")?,
+    );
+    let inside: BooleanArray = (0..units.num_rows())
+        .map(|i| {
+            Some([&p, &d, &c].iter().any(|a| {
+                let a = a.as_string::<i32>();
+                !a.is_null(i) && a.value(i) == scope
+            }))
+        })
+        .collect();
+    Ok(arrow::compute::filter_record_batch(&units, &inside)?)
+}
+
+/// The units' codes as SQL literals (the scope filter of every per-unit table).
+fn unit_code_literals(units: &RecordBatch) -> Result<Vec<Expr>> {
+    let codes = units
+        .column_by_name("unit_code")
+        .ok_or_else(|| Error::Schema("units: no column unit_code".into()))?
+        .as_string_opt::<i32>()
+        .ok_or_else(|| Error::Schema("units: unit_code is not a string".into()))?;
+    Ok((0..codes.len())
+        .map(|i| lit(codes.value(i).to_string()))
+        .collect())
+}
+
+/// `submissions_raw` and `systems_raw`: the landed rows in scope, cut at `as_of`.
+async fn register_raw_tables(
+    ctx: &SessionContext,
+    sources: &CatalogSources<'_>,
+    in_scope: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+) -> Result<()> {
+    let cut = |frame: DataFrame| -> Result<DataFrame> {
+        Ok(match sources.as_of {
+            Some(day) => {
+                frame.filter(col("received_at").lt(lit(ScalarValue::TimestampMillisecond(
+                    Some(end_of_vietnam_day_ms(day)),
+                    Some("UTC".into()),
+                ))))?
+            }
+            None => frame,
+        })
+    };
+    for (name, table, schema) in [
+        ("submissions_raw", layout::SUBMISSIONS, &SUBMISSIONS_SCHEMA),
+        ("systems_raw", layout::SYSTEMS, &SYSTEMS_SCHEMA),
+    ] {
+        let frame = raw_frame(ctx, &sources.landing.join(table), schema).await?;
+        ctx.register_table(name, in_scope(cut(frame)?)?.into_view())?;
+    }
+    Ok(())
+}
+
+/// `summaries` and `late_and_missing`: every file the rollups wrote, in scope.
+async fn register_written_tables(
+    ctx: &SessionContext,
+    sources: &CatalogSources<'_>,
+    in_scope: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+) -> Result<()> {
+    if let Some(summaries) = written_frame(ctx, sources.summaries, "summary.parquet").await? {
         // A summary row is inside the scope when its area is: the scope's own row and
         // everything beneath it, never the aggregate above it.
         let summaries = match sources.scope {
@@ -358,10 +382,10 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
         };
         ctx.register_table("summaries", summaries.into_view())?;
     }
-    if let Some(late) = written_frame(&ctx, sources.summaries, "late_and_missing.parquet").await? {
+    if let Some(late) = written_frame(ctx, sources.summaries, "late_and_missing.parquet").await? {
         ctx.register_table("late_and_missing", in_scope(late)?.into_view())?;
     }
-    Ok(ctx)
+    Ok(())
 }
 
 /// Runs one SQL statement against the catalog and returns its batches.

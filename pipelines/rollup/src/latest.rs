@@ -138,11 +138,18 @@ fn first_copies<'a>(
     first
 }
 
-/// `latest`: each registered unit's latest accepted version before the cut-off, its
-/// columns `unit_code, submission_id, received_at, kafka_partition, kafka_offset` and
-/// [`LATEST_UNIT_COLUMNS`], plus `first_received_at` (its first accepted version inside the
-/// milestone's window, null if none) and `version_count`.
-async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
+/// Per unit: its newest accepted version (receipt, then Kafka order), its first receipt
+/// inside the milestone's window, and how many versions there are.
+struct Versions {
+    newest: usize,
+    first_in_window: Option<i64>,
+    count: i64,
+}
+
+/// The submissions in scope (the campaign's, received before the cut-off) with the
+/// columns the selection and `latest` need, the window's first instant, and the
+/// registered unit codes.
+async fn read_in_scope(ctx: &SessionContext) -> Result<(RecordBatch, i64, RecordBatch)> {
     let columns = LATEST_UNIT_COLUMNS
         .iter()
         .map(|c| format!("s.{c}"))
@@ -165,25 +172,15 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
         .next()
         .unwrap_or(i64::MIN);
     let unit_rows = query(ctx, "SELECT unit_code FROM units").await?;
-    let registered: HashSet<&str> = strings(&unit_rows, "unit_code")?.iter().flatten().collect();
-    let rows = InScope {
-        ids: strings(&in_scope, "submission_id")?,
-        units: strings(&in_scope, "unit_code")?,
-        received: timestamps(&in_scope, "received_at")?,
-        partitions: int32s(&in_scope, "kafka_partition")?,
-        offsets: int64s(&in_scope, "kafka_offset")?,
-        digests: strings(&in_scope, "content_sha256")?,
-    };
-    let mut strays = BTreeMap::new();
-    let first_copy = first_copies(&rows, &registered, &mut strays);
+    Ok((in_scope, window_start, unit_rows))
+}
 
-    // latest: per unit, the newest accepted version (receipt, then Kafka order), its
-    // first receipt inside the window, and how many versions there are.
-    struct Versions {
-        newest: usize,
-        first_in_window: Option<i64>,
-        count: i64,
-    }
+/// Each unit's versions among the counted first copies.
+fn versions_per_unit<'a>(
+    rows: &InScope<'a>,
+    first_copy: &HashMap<(&'a str, &'a str), Copies>,
+    window_start: i64,
+) -> HashMap<&'a str, Versions> {
     let mut per_unit: HashMap<&str, Versions> = HashMap::with_capacity(first_copy.len());
     for copies in first_copy.values() {
         let row = copies.first;
@@ -207,17 +204,16 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
                 count: 1,
             });
     }
-    let mut versions: Vec<&Versions> = per_unit.values().collect();
-    versions.sort_by_key(|v| v.newest);
-    let newest: UInt32Array = versions.iter().map(|v| v.newest as u32).collect();
-    let first_received_at = TimestampMillisecondArray::from(
-        versions
-            .iter()
-            .map(|v| v.first_in_window)
-            .collect::<Vec<_>>(),
-    )
-    .with_timezone_opt(timezone(&in_scope, "received_at")?);
-    let version_count: Int64Array = versions.iter().map(|v| v.count).collect();
+    per_unit
+}
+
+/// What the selection read and left out (the lineage's counts, strays and conflicts).
+fn selection_of(
+    rows: &InScope<'_>,
+    first_copy: &HashMap<(&str, &str), Copies>,
+    units: usize,
+    strays: BTreeMap<String, i64>,
+) -> Selection {
     let mut conflicts: Vec<Conflict> = first_copy
         .iter()
         .filter(|(_, copies)| copies.conflicting)
@@ -230,11 +226,11 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
         .collect();
     conflicts
         .sort_by(|a, b| (&a.unit_code, &a.submission_id).cmp(&(&b.unit_code, &b.submission_id)));
-    let selection = Selection {
+    Selection {
         // Every landed row of a registered unit is a copy of some (unit, id).
         landed_rows: first_copy.values().map(|c| c.copies).sum(),
         submissions: first_copy.len() as i64,
-        units: per_unit.len() as i64,
+        units: units as i64,
         first_received_at: first_copy
             .values()
             .map(|c| rows.received.value(c.first))
@@ -248,8 +244,23 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
             })
             .collect(),
         conflicts,
-    };
+    }
+}
 
+/// The `latest` table: the newest version's row of each unit (in row order), with
+/// `first_received_at` and `version_count`.
+fn latest_batch(in_scope: &RecordBatch, per_unit: &HashMap<&str, Versions>) -> Result<RecordBatch> {
+    let mut versions: Vec<&Versions> = per_unit.values().collect();
+    versions.sort_by_key(|v| v.newest);
+    let newest: UInt32Array = versions.iter().map(|v| v.newest as u32).collect();
+    let first_received_at = TimestampMillisecondArray::from(
+        versions
+            .iter()
+            .map(|v| v.first_in_window)
+            .collect::<Vec<_>>(),
+    )
+    .with_timezone_opt(timezone(in_scope, "received_at")?);
+    let version_count: Int64Array = versions.iter().map(|v| v.count).collect();
     let mut fields: Vec<Arc<Field>> = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for name in [
@@ -262,7 +273,7 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
     .into_iter()
     .chain(LATEST_UNIT_COLUMNS.iter().copied())
     {
-        let values = column(&in_scope, name)?;
+        let values = column(in_scope, name)?;
         fields.push(Arc::new(Field::new(name, values.data_type().clone(), true)));
         arrays.push(take(values, &newest, None)?);
     }
@@ -278,7 +289,29 @@ async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
         false,
     )));
     arrays.push(Arc::new(version_count));
-    let latest = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// `latest`: each registered unit's latest accepted version before the cut-off, its
+/// columns `unit_code, submission_id, received_at, kafka_partition, kafka_offset` and
+/// [`LATEST_UNIT_COLUMNS`], plus `first_received_at` (its first accepted version inside the
+/// milestone's window, null if none) and `version_count`.
+async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
+    let (in_scope, window_start, unit_rows) = read_in_scope(ctx).await?;
+    let registered: HashSet<&str> = strings(&unit_rows, "unit_code")?.iter().flatten().collect();
+    let rows = InScope {
+        ids: strings(&in_scope, "submission_id")?,
+        units: strings(&in_scope, "unit_code")?,
+        received: timestamps(&in_scope, "received_at")?,
+        partitions: int32s(&in_scope, "kafka_partition")?,
+        offsets: int64s(&in_scope, "kafka_offset")?,
+        digests: strings(&in_scope, "content_sha256")?,
+    };
+    let mut strays = BTreeMap::new();
+    let first_copy = first_copies(&rows, &registered, &mut strays);
+    let per_unit = versions_per_unit(&rows, &first_copy, window_start);
+    let latest = latest_batch(&in_scope, &per_unit)?;
+    let selection = selection_of(&rows, &first_copy, per_unit.len(), strays);
     Ok((latest, selection))
 }
 

@@ -209,8 +209,8 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         cut_off,
         landing,
         out,
-        allow_empty,
         progress,
+        ..
     } = request;
     let stage = |name: &str| {
         if let Some(progress) = progress {
@@ -223,31 +223,19 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
             campaign.id, campaign.opens_on
         )));
     }
-    let started = std::time::Instant::now();
+    let mut timings = Timings::start();
     stage("reading the landing");
     let ctx = session(registry, campaign, milestone, *cut_off, landing).await?;
-    let sessioned = started.elapsed();
+    timings.lap("session_ms");
     // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
     // summary and the late-and-missing list both read it.
     stage("latest version per unit");
     let selection = register_per_unit(&ctx).await?;
-    if selection.submissions == 0 && !allow_empty {
-        let missing_dir = landing.as_local().is_some_and(|dir| !dir.exists());
-        return Err(Error::NothingLanded {
-            campaign: campaign.id.clone(),
-            cut_off: *cut_off,
-            landing: landing.to_string(),
-            hint: if missing_dir {
-                " (this directory does not exist)"
-            } else {
-                ""
-            },
-        });
-    }
-    let selected = started.elapsed();
+    refuse_empty(request, &selection)?;
+    timings.lap("select_ms");
     stage("summaries");
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
-    let summarized = started.elapsed();
+    timings.lap("summary_ms");
     let dir = out.join(&format!("{}/{}", campaign.id, milestone.id));
     // The summary is encoded and written while the late-and-missing list is computed.
     let summary_written = tokio::spawn({
@@ -257,21 +245,91 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     });
     stage("late and missing units");
     let late_and_missing = query(&ctx, &sql::late_and_missing_over_per_unit_sql()).await?;
-    let queried = started.elapsed();
+    timings.lap("late_and_missing_ms");
+    let lineage = lineage_of(request, selection);
+    stage("writing");
+    dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
+        .await?;
+    summary_written.await.map_err(|err| Error::Output {
+        location: dir.join("summary.parquet").to_string(),
+        reason: err.to_string(),
+    })??;
+    write_lineage(&dir, &lineage).await?;
+    timings.lap("write_ms");
+    record_success(request, &lineage, summary.num_rows(), &timings);
+    Ok(RollupOutput {
+        dir,
+        summary,
+        late_and_missing,
+        lineage,
+    })
+}
+
+/// How long each step of a rollup took, for its log line.
+struct Timings {
+    started: std::time::Instant,
+    last: std::time::Duration,
+    laps: Vec<(&'static str, u64)>,
+}
+
+impl Timings {
+    fn start() -> Self {
+        Timings {
+            started: std::time::Instant::now(),
+            last: std::time::Duration::ZERO,
+            laps: Vec::new(),
+        }
+    }
+
+    /// Ends the step `name` now.
+    fn lap(&mut self, name: &'static str) {
+        let now = self.started.elapsed();
+        self.laps.push((name, (now - self.last).as_millis() as u64));
+        self.last = now;
+    }
+
+    fn lap_ms(&self, name: &str) -> u64 {
+        self.laps
+            .iter()
+            .find(|(lap, _)| *lap == name)
+            .map_or(0, |(_, ms)| *ms)
+    }
+}
+
+/// Refuses a rollup that counts no submission, unless an empty report was asked for.
+fn refuse_empty(request: &RollupRequest<'_>, selection: &Selection) -> Result<()> {
+    if selection.submissions > 0 || request.allow_empty {
+        return Ok(());
+    }
+    let missing_dir = request.landing.as_local().is_some_and(|dir| !dir.exists());
+    Err(Error::NothingLanded {
+        campaign: request.campaign.id.clone(),
+        cut_off: request.cut_off,
+        landing: request.landing.to_string(),
+        hint: if missing_dir {
+            " (this directory does not exist)"
+        } else {
+            ""
+        },
+    })
+}
+
+/// Where the figures come from; warns about conflicts and strays it lists.
+fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
     let timestamp = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let lineage = Lineage {
-        campaign_id: campaign.id.clone(),
-        milestone_id: milestone.id.clone(),
-        cut_off_date: *cut_off,
-        unit_deadline: milestone.unit_deadline,
+        campaign_id: request.campaign.id.clone(),
+        milestone_id: request.milestone.id.clone(),
+        cut_off_date: request.cut_off,
+        unit_deadline: request.milestone.unit_deadline,
         submissions: selection.submissions,
         landed_rows: selection.landed_rows,
         units: selection.units,
         first_received_at: timestamp(selection.first_received_at),
         last_received_at: timestamp(selection.last_received_at),
         generated_at: Utc::now(),
-        landing_dir: landing.to_string(),
-        window_opens_on: milestone.opens_on,
+        landing_dir: request.landing.to_string(),
+        window_opens_on: request.milestone.opens_on,
         stray_units: selection.stray_units,
         conflicts: selection.conflicts,
     };
@@ -287,47 +345,43 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
             "reports of units not in the register are left out of the figures (lineage.json lists them)"
         );
     }
-    stage("writing");
-    dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
-        .await?;
-    summary_written.await.map_err(|err| Error::Output {
-        location: dir.join("summary.parquet").to_string(),
-        reason: err.to_string(),
-    })??;
-    let json = serde_json::to_string_pretty(&lineage).map_err(|err| Error::Output {
+    lineage
+}
+
+async fn write_lineage(dir: &Store, lineage: &Lineage) -> Result<()> {
+    let json = serde_json::to_string_pretty(lineage).map_err(|err| Error::Output {
         location: dir.join("lineage.json").to_string(),
         reason: err.to_string(),
     })?;
     dir.put("lineage.json", json.into_bytes()).await?;
+    Ok(())
+}
+
+/// The log line and metrics of a written rollup.
+fn record_success(request: &RollupRequest<'_>, lineage: &Lineage, rows: usize, timings: &Timings) {
+    let elapsed = timings.started.elapsed();
     tracing::info!(
-        campaign = %campaign.id,
-        milestone = %milestone.id,
-        %cut_off,
-        rows = summary.num_rows(),
+        campaign = %request.campaign.id,
+        milestone = %request.milestone.id,
+        cut_off = %request.cut_off,
+        rows,
         submissions = lineage.submissions,
-        select_ms = (selected - sessioned).as_millis() as u64,
-        session_ms = sessioned.as_millis() as u64,
-        summary_ms = (summarized - selected).as_millis() as u64,
-        late_and_missing_ms = (queried - summarized).as_millis() as u64,
-        write_ms = (started.elapsed() - queried).as_millis() as u64,
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        select_ms = timings.lap_ms("select_ms"),
+        session_ms = timings.lap_ms("session_ms"),
+        summary_ms = timings.lap_ms("summary_ms"),
+        late_and_missing_ms = timings.lap_ms("late_and_missing_ms"),
+        write_ms = timings.lap_ms("write_ms"),
+        elapsed_ms = elapsed.as_millis() as u64,
         "rollup written"
     );
     let labels = [
-        ("campaign", campaign.id.clone()),
-        ("milestone", milestone.id.clone()),
+        ("campaign", request.campaign.id.clone()),
+        ("milestone", request.milestone.id.clone()),
     ];
-    metrics::histogram!("baocao_rollup_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("baocao_rollup_duration_seconds", &labels).record(elapsed.as_secs_f64());
     metrics::gauge!("baocao_rollup_last_success_timestamp_seconds", &labels)
         .set(lineage.generated_at.timestamp() as f64);
     metrics::gauge!("baocao_rollup_submissions", &labels).set(lineage.submissions as f64);
-    Ok(RollupOutput {
-        dir,
-        summary,
-        late_and_missing,
-        lineage,
-    })
 }
 
 #[cfg(test)]

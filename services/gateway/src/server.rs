@@ -125,6 +125,66 @@ pub async fn start_gateway_with_clock(
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
 ) -> Result<RunningGateway> {
+    let tier = checked_tier(config, &registry)?;
+    let gateway_id = if config.gateway_id.is_empty() {
+        format!("{tier}-{}", config.jurisdiction)
+    } else {
+        config.gateway_id.clone()
+    };
+    let limits = ReportLimits {
+        max_systems: config.max_systems_per_report,
+        max_report_bytes: config.max_report_bytes,
+        max_text_chars: config.max_text_chars,
+    };
+    let tls = config.tls.server_config("gateway.tls")?;
+    if kafka.create_topic {
+        ensure_reports_topic(kafka).await?;
+    }
+    let producer = Arc::new(ReportProducer::new(kafka)?);
+    let tokens = Arc::new(TokenStore::open(&config.tokens_file)?);
+    let scope = Scope {
+        tier: Some(tier),
+        jurisdiction: config.jurisdiction.clone(),
+    };
+    let (index, index_follower) = submission_index(kafka, &registry, &scope).await?;
+    let gateway = ReportingGateway::new(Arc::new(SubmissionCore::new(CoreParts {
+        registry,
+        producer: producer.clone(),
+        scope,
+        front_door_id: gateway_id.clone(),
+        limits,
+        index,
+        rate_limit: config.max_reports_per_unit_per_minute,
+        clock,
+    })));
+    // The guard authenticates before the body is read, reads at most the report limit
+    // and counts systems on the wire; the decoder's limit is the same.
+    let transport_limit = limits.max_report_bytes.saturating_add(FRAMING_BYTES);
+    let service = Guarded::new(
+        ReportingServiceServer::new(gateway).max_decoding_message_size(transport_limit),
+        tokens,
+        WireLimits {
+            max_report_bytes: limits.max_report_bytes,
+            max_systems: limits.max_systems,
+        },
+    );
+    let listener = TcpListener::bind(&config.listen).await?;
+    let local_addr = listener.local_addr()?;
+    let mutual_tls = !config.tls.client_ca_file.as_os_str().is_empty();
+    tracing::info!(%local_addr, %tier, jurisdiction = %config.jurisdiction, %gateway_id, topic = %kafka.reports_topic, tls = tls.is_some(), mutual_tls, "gateway serving");
+    let (shutdown, task) = serve(service, tls, listener).await?;
+    Ok(RunningGateway {
+        local_addr,
+        shutdown: Some(shutdown),
+        task,
+        producer,
+        _index: index_follower,
+    })
+}
+
+/// The configured tier, checked against the jurisdiction (a district has no province
+/// units).
+fn checked_tier(config: &GatewayConfig, registry: &Registry) -> Result<AdminLevel> {
     let tier = AdminLevel::parse(&config.tier).ok_or_else(|| {
         Error::Config(format!(
             "gateway.tier `{}` must be province, district or commune",
@@ -143,29 +203,18 @@ pub async fn start_gateway_with_clock(
             area.code, area.level
         )));
     }
-    let gateway_id = if config.gateway_id.is_empty() {
-        format!("{tier}-{}", config.jurisdiction)
-    } else {
-        config.gateway_id.clone()
-    };
-    let limits = ReportLimits {
-        max_systems: config.max_systems_per_report,
-        max_report_bytes: config.max_report_bytes,
-        max_text_chars: config.max_text_chars,
-    };
-    let tls = config.tls.server_config("gateway.tls")?;
-    if kafka.create_topic {
-        ensure_reports_topic(kafka).await?;
-    }
-    let producer = Arc::new(ReportProducer::new(kafka)?);
-    let tokens = Arc::new(TokenStore::open(&config.tokens_file)?);
-    // Every accepted submission of the units served, read from the topic before serving,
-    // so a reused id is refused after a restart or when another replica accepted it.
+    Ok(tier)
+}
+
+/// Every accepted submission of the units served, read from the topic before serving
+/// (so a reused id is refused after a restart or when another replica accepted it),
+/// then followed.
+async fn submission_index(
+    kafka: &KafkaConfig,
+    registry: &Arc<Registry>,
+    scope: &Scope,
+) -> Result<(Arc<SubmissionIndex>, IndexFollower)> {
     let index = Arc::new(SubmissionIndex::default());
-    let scope = Scope {
-        tier: Some(tier),
-        jurisdiction: config.jurisdiction.clone(),
-    };
     let serves = {
         let registry = registry.clone();
         let scope = scope.clone();
@@ -175,18 +224,17 @@ pub async fn start_gateway_with_clock(
                 .is_some_and(|unit| scope.serves(&registry, unit))
         })
     };
-    let index_follower = follow_topic(kafka, index.clone(), serves).await?;
-    let gateway = ReportingGateway::new(Arc::new(SubmissionCore::new(CoreParts {
-        registry,
-        producer: producer.clone(),
-        scope,
-        front_door_id: gateway_id.clone(),
-        limits,
-        index,
-        rate_limit: config.max_reports_per_unit_per_minute,
-        clock,
-    })));
+    let follower = follow_topic(kafka, index.clone(), serves).await?;
+    Ok((index, follower))
+}
 
+/// Serves the reporting service with gRPC health and reflection (both versions: grpcurl
+/// and older tools still ask v1alpha) until the returned sender fires.
+async fn serve(
+    service: Guarded,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+    listener: TcpListener,
+) -> Result<(oneshot::Sender<()>, JoinHandle<Result<()>>)> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<ReportingServiceServer<ReportingGateway>>()
@@ -196,31 +244,13 @@ pub async fn start_gateway_with_clock(
             .register_encoded_file_descriptor_set(baocao_proto::v1::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
-    // Both reflection versions: grpcurl and older tools still ask v1alpha.
     let reflection_v1 = reflection()
         .build_v1()
         .map_err(|err| Error::Config(format!("reflection: {err}")))?;
     let reflection_v1alpha = reflection()
         .build_v1alpha()
         .map_err(|err| Error::Config(format!("reflection: {err}")))?;
-
-    // The guard authenticates before the body is read, reads at most the report limit
-    // and counts systems on the wire; the decoder's limit is the same.
-    let transport_limit = limits.max_report_bytes.saturating_add(FRAMING_BYTES);
-    let service = Guarded::new(
-        ReportingServiceServer::new(gateway).max_decoding_message_size(transport_limit),
-        tokens,
-        WireLimits {
-            max_report_bytes: limits.max_report_bytes,
-            max_systems: limits.max_systems,
-        },
-    );
-
-    let listener = TcpListener::bind(&config.listen).await?;
-    let local_addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-    let mutual_tls = !config.tls.client_ca_file.as_os_str().is_empty();
-    tracing::info!(%local_addr, %tier, jurisdiction = %config.jurisdiction, %gateway_id, topic = %kafka.reports_topic, tls = tls.is_some(), mutual_tls, "gateway serving");
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
@@ -237,11 +267,5 @@ pub async fn start_gateway_with_clock(
             .await
             .map_err(Error::from)
     });
-    Ok(RunningGateway {
-        local_addr,
-        shutdown: Some(shutdown_tx),
-        task,
-        producer,
-        _index: index_follower,
-    })
+    Ok((shutdown_tx, task))
 }

@@ -69,121 +69,16 @@ impl Registry {
         let admin = load_admin_units(&dir.join("admin_units.csv"))?;
         let kinds = load_kinds(&dir.join("unit_kinds.toml"))?;
         let register = load_register_info(&dir.join("register.toml"))?;
-
-        let mut units: HashMap<String, ReportingUnit> = admin
-            .values()
-            .map(|a| {
-                let unit = ReportingUnit {
-                    code: a.code.clone(),
-                    kind: PEOPLE_COMMITTEE.to_string(),
-                    name: people_committee_name(&a.name_with_type),
-                    area_code: a.code.clone(),
-                    tier: a.level,
-                    parent_code: a.parent_code.clone(),
-                };
-                (a.code.clone(), unit)
-            })
-            .collect();
+        let mut units = peoples_committees(&admin);
         for path in sorted_files(&dir.join("units"), "csv")? {
-            let text = read_to_string(&path)?;
-            for (line, row) in csv_records::<UnitRow>(&path, &text)? {
-                let Some(area) = admin.get(&row.area_code) else {
-                    return Err(Error::data(
-                        &path,
-                        line,
-                        format!("unknown area_code `{}`", row.area_code),
-                    ));
-                };
-                if row.code.is_empty() || row.code.chars().any(char::is_whitespace) {
-                    return Err(Error::data(
-                        &path,
-                        line,
-                        format!("code `{}` must be non-empty without spaces", row.code),
-                    ));
-                }
-                if !kinds.iter().any(|k| k.code == row.kind) {
-                    return Err(Error::data(
-                        &path,
-                        line,
-                        format!("unknown kind `{}` (see unit_kinds.toml)", row.kind),
-                    ));
-                }
-                if units.contains_key(&row.code) {
-                    return Err(Error::data(
-                        &path,
-                        line,
-                        format!("duplicate unit code `{}`", row.code),
-                    ));
-                }
-                units.insert(
-                    row.code.clone(),
-                    ReportingUnit {
-                        code: row.code,
-                        kind: row.kind,
-                        name: row.name,
-                        area_code: area.code.clone(),
-                        tier: area.level,
-                        parent_code: area.code.clone(),
-                    },
-                );
-            }
+            load_unit_file(&path, &admin, &kinds, &mut units)?;
         }
-
-        let mut children: HashMap<String, Vec<String>> = HashMap::new();
-        for unit in units.values() {
-            children
-                .entry(unit.parent_code.clone())
-                .or_default()
-                .push(unit.code.clone());
-        }
-        for list in children.values_mut() {
-            list.sort();
-        }
-
+        let children = children_of(&units);
         let mut campaigns: Vec<Campaign> = Vec::new();
         for path in sorted_files(&dir.join("campaigns"), "toml")? {
-            let loaded = load_campaign(&path)?;
-            let c = &loaded.campaign;
-            if campaigns.iter().any(|other| other.id == c.id) {
-                return Err(Error::data(
-                    &path,
-                    loaded.id_line,
-                    format!("duplicate campaign id `{}`", c.id),
-                ));
-            }
-            // An empty province is a national campaign (the Ministry consolidates all).
-            if !c.province.is_empty()
-                && admin
-                    .get(&c.province)
-                    .is_none_or(|a| a.level != AdminLevel::Province)
-            {
-                return Err(Error::data(
-                    &path,
-                    loaded.province_line,
-                    format!("unknown province code `{}`", c.province),
-                ));
-            }
-            if !units.contains_key(&c.consolidating_unit) {
-                return Err(Error::data(
-                    &path,
-                    loaded.consolidating_unit_line,
-                    format!("unknown consolidating_unit `{}`", c.consolidating_unit),
-                ));
-            }
-            if let Some(kind) = c
-                .required_unit_kinds
-                .iter()
-                .find(|k| !kinds.iter().any(|known| &known.code == *k))
-            {
-                return Err(Error::data(
-                    &path,
-                    loaded.kinds_line,
-                    format!("unknown unit kind `{kind}`"),
-                ));
-            }
-            campaigns.push(loaded.campaign);
+            let campaign = load_checked_campaign(&path, &admin, &units, &kinds, &campaigns)?;
+            campaigns.push(campaign);
         }
-
         Ok(Registry {
             load_id: NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             dir: dir.to_path_buf(),
@@ -320,6 +215,143 @@ impl Registry {
             campaign.required_unit_kinds.contains(&u.kind) && self.is_within(u, &campaign.province)
         })
     }
+}
+
+/// A People's Committee for every administrative unit of the register.
+fn peoples_committees(admin: &HashMap<String, AdminUnit>) -> HashMap<String, ReportingUnit> {
+    admin
+        .values()
+        .map(|a| {
+            let unit = ReportingUnit {
+                code: a.code.clone(),
+                kind: PEOPLE_COMMITTEE.to_string(),
+                name: people_committee_name(&a.name_with_type),
+                area_code: a.code.clone(),
+                tier: a.level,
+                parent_code: a.parent_code.clone(),
+            };
+            (a.code.clone(), unit)
+        })
+        .collect()
+}
+
+/// Adds the units of one `units/*.csv` file, refusing an unknown area or kind, a bad or
+/// duplicate code with file, line and reason.
+fn load_unit_file(
+    path: &Path,
+    admin: &HashMap<String, AdminUnit>,
+    kinds: &[UnitKind],
+    units: &mut HashMap<String, ReportingUnit>,
+) -> Result<()> {
+    let text = read_to_string(path)?;
+    for (line, row) in csv_records::<UnitRow>(path, &text)? {
+        let Some(area) = admin.get(&row.area_code) else {
+            return Err(Error::data(
+                path,
+                line,
+                format!("unknown area_code `{}`", row.area_code),
+            ));
+        };
+        if row.code.is_empty() || row.code.chars().any(char::is_whitespace) {
+            return Err(Error::data(
+                path,
+                line,
+                format!("code `{}` must be non-empty without spaces", row.code),
+            ));
+        }
+        if !kinds.iter().any(|k| k.code == row.kind) {
+            return Err(Error::data(
+                path,
+                line,
+                format!("unknown kind `{}` (see unit_kinds.toml)", row.kind),
+            ));
+        }
+        if units.contains_key(&row.code) {
+            return Err(Error::data(
+                path,
+                line,
+                format!("duplicate unit code `{}`", row.code),
+            ));
+        }
+        units.insert(
+            row.code.clone(),
+            ReportingUnit {
+                code: row.code,
+                kind: row.kind,
+                name: row.name,
+                area_code: area.code.clone(),
+                tier: area.level,
+                parent_code: area.code.clone(),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// The reporting tree: each parent's children, sorted.
+fn children_of(units: &HashMap<String, ReportingUnit>) -> HashMap<String, Vec<String>> {
+    let mut children: HashMap<String, Vec<String>> = HashMap::new();
+    for unit in units.values() {
+        children
+            .entry(unit.parent_code.clone())
+            .or_default()
+            .push(unit.code.clone());
+    }
+    for list in children.values_mut() {
+        list.sort();
+    }
+    children
+}
+
+/// Loads one campaign file and checks its references: a unique id, a known province,
+/// consolidating unit and unit kinds.
+fn load_checked_campaign(
+    path: &Path,
+    admin: &HashMap<String, AdminUnit>,
+    units: &HashMap<String, ReportingUnit>,
+    kinds: &[UnitKind],
+    earlier: &[Campaign],
+) -> Result<Campaign> {
+    let loaded = load_campaign(path)?;
+    let c = &loaded.campaign;
+    if earlier.iter().any(|other| other.id == c.id) {
+        return Err(Error::data(
+            path,
+            loaded.id_line,
+            format!("duplicate campaign id `{}`", c.id),
+        ));
+    }
+    // An empty province is a national campaign (the Ministry consolidates all).
+    if !c.province.is_empty()
+        && admin
+            .get(&c.province)
+            .is_none_or(|a| a.level != AdminLevel::Province)
+    {
+        return Err(Error::data(
+            path,
+            loaded.province_line,
+            format!("unknown province code `{}`", c.province),
+        ));
+    }
+    if !units.contains_key(&c.consolidating_unit) {
+        return Err(Error::data(
+            path,
+            loaded.consolidating_unit_line,
+            format!("unknown consolidating_unit `{}`", c.consolidating_unit),
+        ));
+    }
+    if let Some(kind) = c
+        .required_unit_kinds
+        .iter()
+        .find(|k| !kinds.iter().any(|known| &known.code == *k))
+    {
+        return Err(Error::data(
+            path,
+            loaded.kinds_line,
+            format!("unknown unit kind `{kind}`"),
+        ));
+    }
+    Ok(loaded.campaign)
 }
 
 /// The People's Committee of an area as Vietnamese writes it: "UBND" and the area's name
