@@ -178,47 +178,7 @@ impl UnitProfile<'_> {
             .systems
             .iter()
             .zip(&decision_numbers)
-            .map(|(s, decision_number)| {
-                let approved = s.approved_on.filter(|d| *d <= day);
-                let implemented = s.implemented_on.filter(|d| *d <= day);
-                let dossier = if approved.is_some() {
-                    DossierStatus::Approved
-                } else if s.submitted_on.is_some_and(|d| d <= day) {
-                    DossierStatus::Submitted
-                } else if day > campaign.opens_on + Duration::days(20) {
-                    DossierStatus::Preparing
-                } else {
-                    DossierStatus::NotStarted
-                };
-                let plan = if implemented.is_some() {
-                    PlanStatus::Implemented
-                } else if approved.is_some() {
-                    PlanStatus::InProgress
-                } else {
-                    PlanStatus::NotStarted
-                };
-                CameraSystem {
-                    system_code: s.code.clone(),
-                    name: s.name.clone(),
-                    location: format!("Trụ sở {}", self.unit.name),
-                    camera_count: s.cameras,
-                    proposed_level: s.level,
-                    dossier_status: dossier as i32,
-                    approval: approved.map(|d| Approval {
-                        decision_number: format!("{decision_number}/QĐ-{}", d.year()),
-                        decision_date: Some(proto_date(d)),
-                        approving_authority: "Thủ trưởng cơ quan chủ quản".to_string(),
-                        approved_level: s.level,
-                    }),
-                    plan_status: plan as i32,
-                    plan_implemented_on: implemented.map(proto_date),
-                    assessed_at_procurement: Some(s.certified * 10 >= s.cameras * 8),
-                    last_periodic_assessment_on: implemented.map(proto_date),
-                    cameras_certified: s.certified,
-                    cameras_on_warning_list: s.warned,
-                    cameras_replaced_or_removed: if implemented.is_some() { s.warned } else { 0 },
-                }
-            })
+            .map(|(s, decision_number)| self.camera_system(s, *decision_number, day, campaign))
             .collect::<Vec<_>>();
         let regulation = self
             .regulation_on
@@ -273,6 +233,55 @@ impl UnitProfile<'_> {
             notes: String::new(),
         }
     }
+
+    /// One system's row in a report of `day`: its dossier and plan as they stood then.
+    fn camera_system(
+        &self,
+        s: &SystemProfile,
+        decision_number: u32,
+        day: NaiveDate,
+        campaign: &Campaign,
+    ) -> CameraSystem {
+        let approved = s.approved_on.filter(|d| *d <= day);
+        let implemented = s.implemented_on.filter(|d| *d <= day);
+        let dossier = if approved.is_some() {
+            DossierStatus::Approved
+        } else if s.submitted_on.is_some_and(|d| d <= day) {
+            DossierStatus::Submitted
+        } else if day > campaign.opens_on + Duration::days(20) {
+            DossierStatus::Preparing
+        } else {
+            DossierStatus::NotStarted
+        };
+        let plan = if implemented.is_some() {
+            PlanStatus::Implemented
+        } else if approved.is_some() {
+            PlanStatus::InProgress
+        } else {
+            PlanStatus::NotStarted
+        };
+        CameraSystem {
+            system_code: s.code.clone(),
+            name: s.name.clone(),
+            location: format!("Trụ sở {}", self.unit.name),
+            camera_count: s.cameras,
+            proposed_level: s.level,
+            dossier_status: dossier as i32,
+            approval: approved.map(|d| Approval {
+                decision_number: format!("{decision_number}/QĐ-{}", d.year()),
+                decision_date: Some(proto_date(d)),
+                approving_authority: "Thủ trưởng cơ quan chủ quản".to_string(),
+                approved_level: s.level,
+            }),
+            plan_status: plan as i32,
+            plan_implemented_on: implemented.map(proto_date),
+            assessed_at_procurement: Some(s.certified * 10 >= s.cameras * 8),
+            last_periodic_assessment_on: implemented.map(proto_date),
+            cameras_certified: s.certified,
+            cameras_on_warning_list: s.warned,
+            cameras_replaced_or_removed: if implemented.is_some() { s.warned } else { 0 },
+        }
+    }
 }
 
 fn broken_copy(report: &StatusReport, rng: &mut SmallRng) -> (StatusReport, &'static str) {
@@ -309,21 +318,7 @@ pub fn plan_campaign(
     seed: u64,
 ) -> Vec<PlannedSubmission> {
     let mut rng = SmallRng::seed_from_u64(seed);
-    let first = campaign
-        .milestones
-        .first()
-        .map(|m| m.unit_deadline)
-        .unwrap_or(campaign.opens_on);
-    let last = campaign
-        .milestones
-        .last()
-        .map(|m| m.unit_deadline)
-        .unwrap_or(first);
-    let timeline = Timeline {
-        start: campaign.opens_on + Duration::days(30),
-        levels_deadline: first,
-        plans_deadline: last,
-    };
+    let timeline = Timeline::of(campaign);
     let mut units: Vec<&ReportingUnit> = registry.expected_units(campaign).collect();
     units.sort_by(|a, b| a.code.cmp(&b.code));
     let mut plan = Vec::new();
@@ -346,63 +341,107 @@ pub fn plan_campaign(
                 .then(|| day_between(&mut rng, timeline.start, timeline.plans_deadline)),
             seed: seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         };
-        let first_day = if roll < 84 {
-            // Most units report in the last weeks before the deadline.
-            let a = day_between(&mut rng, timeline.start, timeline.levels_deadline);
-            let b = day_between(&mut rng, timeline.start, timeline.levels_deadline);
-            a.max(b)
-        } else if roll < 98 {
-            day_between(
-                &mut rng,
-                timeline.levels_deadline + Duration::days(1),
-                timeline.levels_deadline + Duration::days(40),
-            )
-        } else {
-            day_between(
-                &mut rng,
-                timeline.plans_deadline + Duration::days(1),
-                timeline.plans_deadline + Duration::days(8),
-            )
-        };
-        let at = office_time(&mut rng, first_day);
-        let report = profile.report(campaign, first_day, 1);
-        if rng.random_bool(0.01) {
-            let (bad, why) = broken_copy(&report, &mut rng);
-            plan.push(PlannedSubmission {
-                at: at - Duration::minutes(30),
-                unit_code: unit.code.clone(),
-                kind: SubmissionKind::Invalid(why),
-                report: bad,
-            });
-        }
-        if rng.random_bool(0.02) {
-            plan.push(PlannedSubmission {
-                at: at + Duration::minutes(2),
-                unit_code: unit.code.clone(),
-                kind: SubmissionKind::Retry,
-                report: report.clone(),
-            });
-        }
-        plan.push(PlannedSubmission {
-            at,
-            unit_code: unit.code.clone(),
-            kind: SubmissionKind::First,
-            report,
-        });
-        if first_day < timeline.plans_deadline && rng.random_bool(0.6) {
-            let from =
-                (first_day + Duration::days(30)).max(timeline.levels_deadline + Duration::days(30));
-            let day = day_between(&mut rng, from, timeline.plans_deadline + Duration::days(8));
-            if day > first_day {
-                plan.push(PlannedSubmission {
-                    at: office_time(&mut rng, day),
-                    unit_code: unit.code.clone(),
-                    kind: SubmissionKind::Correction,
-                    report: profile.report(campaign, day, 2),
-                });
-            }
-        }
+        let first_day = first_report_day(&mut rng, roll, &timeline);
+        plan_unit(
+            &mut rng, &mut plan, &profile, campaign, &timeline, first_day,
+        );
     }
     plan.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.unit_code.cmp(&b.unit_code)));
     plan
+}
+
+impl Timeline {
+    /// The replay's calendar: reports from a month after opening, the first and last
+    /// milestones' unit deadlines.
+    fn of(campaign: &Campaign) -> Self {
+        let first = campaign
+            .milestones
+            .first()
+            .map(|m| m.unit_deadline)
+            .unwrap_or(campaign.opens_on);
+        let last = campaign
+            .milestones
+            .last()
+            .map(|m| m.unit_deadline)
+            .unwrap_or(first);
+        Timeline {
+            start: campaign.opens_on + Duration::days(30),
+            levels_deadline: first,
+            plans_deadline: last,
+        }
+    }
+}
+
+/// The day a unit first reports, by its roll: most in the last weeks before the first
+/// deadline, some late, a few only near the last deadline.
+fn first_report_day(rng: &mut SmallRng, roll: i32, timeline: &Timeline) -> NaiveDate {
+    if roll < 84 {
+        // Most units report in the last weeks before the deadline.
+        let a = day_between(rng, timeline.start, timeline.levels_deadline);
+        let b = day_between(rng, timeline.start, timeline.levels_deadline);
+        a.max(b)
+    } else if roll < 98 {
+        day_between(
+            rng,
+            timeline.levels_deadline + Duration::days(1),
+            timeline.levels_deadline + Duration::days(40),
+        )
+    } else {
+        day_between(
+            rng,
+            timeline.plans_deadline + Duration::days(1),
+            timeline.plans_deadline + Duration::days(8),
+        )
+    }
+}
+
+/// One unit's submissions from `first_day` on: sometimes a broken copy first, sometimes
+/// a retry, the first report, and often a correction later.
+fn plan_unit(
+    rng: &mut SmallRng,
+    plan: &mut Vec<PlannedSubmission>,
+    profile: &UnitProfile<'_>,
+    campaign: &Campaign,
+    timeline: &Timeline,
+    first_day: NaiveDate,
+) {
+    let unit_code = &profile.unit.code;
+    let at = office_time(rng, first_day);
+    let report = profile.report(campaign, first_day, 1);
+    if rng.random_bool(0.01) {
+        let (bad, why) = broken_copy(&report, rng);
+        plan.push(PlannedSubmission {
+            at: at - Duration::minutes(30),
+            unit_code: unit_code.clone(),
+            kind: SubmissionKind::Invalid(why),
+            report: bad,
+        });
+    }
+    if rng.random_bool(0.02) {
+        plan.push(PlannedSubmission {
+            at: at + Duration::minutes(2),
+            unit_code: unit_code.clone(),
+            kind: SubmissionKind::Retry,
+            report: report.clone(),
+        });
+    }
+    plan.push(PlannedSubmission {
+        at,
+        unit_code: unit_code.clone(),
+        kind: SubmissionKind::First,
+        report,
+    });
+    if first_day < timeline.plans_deadline && rng.random_bool(0.6) {
+        let from =
+            (first_day + Duration::days(30)).max(timeline.levels_deadline + Duration::days(30));
+        let day = day_between(rng, from, timeline.plans_deadline + Duration::days(8));
+        if day > first_day {
+            plan.push(PlannedSubmission {
+                at: office_time(rng, day),
+                unit_code: unit_code.clone(),
+                kind: SubmissionKind::Correction,
+                report: profile.report(campaign, day, 2),
+            });
+        }
+    }
 }

@@ -11,7 +11,9 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use baocao_proto::canonical::{canonical_submission_id, content_digest};
-use baocao_proto::v1::{Date, DossierStatus, PlanStatus, ReportEnvelope};
+use baocao_proto::v1::{
+    CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::Result;
@@ -260,6 +262,17 @@ builders!(SystemColumns {
     kafka_offset: Int64Builder,
 });
 
+/// What every row of one landed record shares: its canonical id, content digest, receipt
+/// and Kafka position.
+struct Landed {
+    submission_id: String,
+    digest: String,
+    received_ms: i64,
+    received_day: i32,
+    partition: i32,
+    offset: i64,
+}
+
 /// Rows of one partition directory (one campaign, one received date) being accumulated.
 #[derive(Default)]
 pub struct PartitionRows {
@@ -289,23 +302,35 @@ impl PartitionRows {
         let Some(report) = envelope.report.as_ref() else {
             return;
         };
-        // The id in its one canonical spelling (records from before the gateways wrote
-        // it so are landed the same way), and the digest that tells a repeat from a
-        // conflicting reuse of an id.
-        let submission_id = canonical_submission_id(&report.submission_id)
-            .unwrap_or_else(|| report.submission_id.clone());
-        let digest = hex::encode(content_digest(report));
         let received = received_at(envelope);
-        let received_ms = received.timestamp_millis();
-        let received_day = date32(baocao_registry::vietnam_date(received));
+        let at = Landed {
+            // The id in its one canonical spelling (records from before the gateways
+            // wrote it so are landed the same way), and the digest that tells a repeat
+            // from a conflicting reuse of an id.
+            submission_id: canonical_submission_id(&report.submission_id)
+                .unwrap_or_else(|| report.submission_id.clone()),
+            digest: hex::encode(content_digest(report)),
+            received_ms: received.timestamp_millis(),
+            received_day: date32(baocao_registry::vietnam_date(received)),
+            partition,
+            offset,
+        };
+        self.push_submission(envelope, report, &at);
+        for system in &report.systems {
+            self.push_system(report, system, &at);
+        }
+    }
+
+    /// The `submissions` row of one report.
+    fn push_submission(&mut self, envelope: &ReportEnvelope, report: &StatusReport, at: &Landed) {
         let s = &mut self.submissions;
-        s.submission_id.append_value(&submission_id);
+        s.submission_id.append_value(&at.submission_id);
         s.unit_code.append_value(&report.unit_code);
         s.campaign_id.append_value(&report.campaign_id);
         s.as_of
             .append_value(date_opt(report.as_of.as_ref()).unwrap_or_default());
-        s.received_at.append_value(received_ms);
-        s.received_date.append_value(received_day);
+        s.received_at.append_value(at.received_ms);
+        s.received_date.append_value(at.received_day);
         s.gateway_tier.append_value(&envelope.gateway_tier);
         s.gateway_id.append_value(&envelope.gateway_id);
         s.authenticated_unit
@@ -355,51 +380,52 @@ impl PartitionRows {
         s.media_items_broadcast
             .append_option(report.media.as_ref().map(|m| m.items_broadcast));
         s.notes.append_value(&report.notes);
-        s.kafka_partition.append_value(partition);
-        s.kafka_offset.append_value(offset);
-        s.content_sha256.append_value(&digest);
+        s.kafka_partition.append_value(at.partition);
+        s.kafka_offset.append_value(at.offset);
+        s.content_sha256.append_value(&at.digest);
         self.submission_rows += 1;
+    }
 
-        for system in &report.systems {
-            let y = &mut self.systems;
-            y.submission_id.append_value(&submission_id);
-            y.unit_code.append_value(&report.unit_code);
-            y.campaign_id.append_value(&report.campaign_id);
-            y.received_at.append_value(received_ms);
-            y.received_date.append_value(received_day);
-            y.system_code.append_value(&system.system_code);
-            y.name.append_value(&system.name);
-            y.location.append_value(&system.location);
-            y.camera_count.append_value(system.camera_count);
-            y.proposed_level.append_value(system.proposed_level);
-            y.dossier_status
-                .append_value(dossier_status_name(system.dossier_status));
-            let approval = system.approval.as_ref();
-            y.approval_decision_number
-                .append_option(approval.map(|a| a.decision_number.as_str()));
-            y.approval_decision_date
-                .append_option(date_opt(approval.and_then(|a| a.decision_date.as_ref())));
-            y.approving_authority
-                .append_option(approval.map(|a| a.approving_authority.as_str()));
-            y.approved_level
-                .append_option(approval.map(|a| a.approved_level));
-            y.plan_status
-                .append_value(plan_status_name(system.plan_status));
-            y.plan_implemented_on
-                .append_option(date_opt(system.plan_implemented_on.as_ref()));
-            y.assessed_at_procurement
-                .append_option(system.assessed_at_procurement);
-            y.last_periodic_assessment_on
-                .append_option(date_opt(system.last_periodic_assessment_on.as_ref()));
-            y.cameras_certified.append_value(system.cameras_certified);
-            y.cameras_on_warning_list
-                .append_value(system.cameras_on_warning_list);
-            y.cameras_replaced_or_removed
-                .append_value(system.cameras_replaced_or_removed);
-            y.kafka_partition.append_value(partition);
-            y.kafka_offset.append_value(offset);
-            self.system_rows += 1;
-        }
+    /// The `systems` row of one camera system of a report.
+    fn push_system(&mut self, report: &StatusReport, system: &CameraSystem, at: &Landed) {
+        let y = &mut self.systems;
+        y.submission_id.append_value(&at.submission_id);
+        y.unit_code.append_value(&report.unit_code);
+        y.campaign_id.append_value(&report.campaign_id);
+        y.received_at.append_value(at.received_ms);
+        y.received_date.append_value(at.received_day);
+        y.system_code.append_value(&system.system_code);
+        y.name.append_value(&system.name);
+        y.location.append_value(&system.location);
+        y.camera_count.append_value(system.camera_count);
+        y.proposed_level.append_value(system.proposed_level);
+        y.dossier_status
+            .append_value(dossier_status_name(system.dossier_status));
+        let approval = system.approval.as_ref();
+        y.approval_decision_number
+            .append_option(approval.map(|a| a.decision_number.as_str()));
+        y.approval_decision_date
+            .append_option(date_opt(approval.and_then(|a| a.decision_date.as_ref())));
+        y.approving_authority
+            .append_option(approval.map(|a| a.approving_authority.as_str()));
+        y.approved_level
+            .append_option(approval.map(|a| a.approved_level));
+        y.plan_status
+            .append_value(plan_status_name(system.plan_status));
+        y.plan_implemented_on
+            .append_option(date_opt(system.plan_implemented_on.as_ref()));
+        y.assessed_at_procurement
+            .append_option(system.assessed_at_procurement);
+        y.last_periodic_assessment_on
+            .append_option(date_opt(system.last_periodic_assessment_on.as_ref()));
+        y.cameras_certified.append_value(system.cameras_certified);
+        y.cameras_on_warning_list
+            .append_value(system.cameras_on_warning_list);
+        y.cameras_replaced_or_removed
+            .append_value(system.cameras_replaced_or_removed);
+        y.kafka_partition.append_value(at.partition);
+        y.kafka_offset.append_value(at.offset);
+        self.system_rows += 1;
     }
 
     /// The accumulated rows as (submissions, systems) record batches.
