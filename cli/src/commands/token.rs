@@ -76,41 +76,8 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
             let valid_for = (valid_days > 0).then(|| chrono::Duration::days(valid_days));
             let (request, holder) = match unit {
-                Some(unit) => {
-                    let Some(found) = registry.unit(&unit) else {
-                        anyhow::bail!(
-                            "unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)"
-                        );
-                    };
-                    let request = TokenRequest {
-                        role: TokenRole::Unit,
-                        unit: found.code.clone(),
-                        scope: String::new(),
-                        valid_for,
-                    };
-                    (request, format!("unit {} ({})", found.code, found.name))
-                }
-                None => {
-                    let scope = scope.unwrap_or_default();
-                    let area = if scope.is_empty() {
-                        "the whole country".to_string()
-                    } else {
-                        registry
-                            .admin_unit(&scope)
-                            .with_context(|| {
-                                format!("--scope `{scope}` is not an administrative code")
-                            })?
-                            .name_with_type
-                            .clone()
-                    };
-                    let request = TokenRequest {
-                        role: TokenRole::Analyst,
-                        unit: String::new(),
-                        scope,
-                        valid_for,
-                    };
-                    (request, format!("an analyst reading {area}"))
-                }
+                Some(unit) => unit_request(&registry, &unit, valid_for)?,
+                None => analyst_request(&registry, scope.unwrap_or_default(), valid_for)?,
             };
             let (token, record) = issue(path, request)?;
             eprintln!(
@@ -121,32 +88,7 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
             );
             println!("{token}");
         }
-        TokenCommand::List { .. } => {
-            println!(
-                "{:<13} {:<8} {:<14} {:<21} {:<21} revoked",
-                "id", "role", "unit/scope", "issued", "expires"
-            );
-            for t in list_tokens(path)? {
-                let role = match t.role {
-                    TokenRole::Unit => "unit",
-                    TokenRole::Analyst => "analyst",
-                };
-                let holder = if t.role == TokenRole::Unit {
-                    &t.unit
-                } else {
-                    &t.scope
-                };
-                println!(
-                    "{:<13} {:<8} {:<14} {:<21} {:<21} {}",
-                    t.id,
-                    role,
-                    if holder.is_empty() { "(all)" } else { holder },
-                    t.issued_at,
-                    t.expires_at.as_deref().unwrap_or("never"),
-                    t.revoked_at.as_deref().unwrap_or("")
-                );
-            }
-        }
+        TokenCommand::List { .. } => print_tokens(path)?,
         TokenCommand::Revoke { id, .. } => {
             let record = revoke_token(path, &id)?;
             eprintln!(
@@ -157,4 +99,75 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A unit token's request, and who holds it (for the message).
+fn unit_request(
+    registry: &Registry,
+    unit: &str,
+    valid_for: Option<chrono::Duration>,
+) -> anyhow::Result<(TokenRequest, String)> {
+    let Some(found) = registry.unit(unit) else {
+        anyhow::bail!("unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)");
+    };
+    let request = TokenRequest {
+        role: TokenRole::Unit,
+        unit: found.code.clone(),
+        scope: String::new(),
+        valid_for,
+    };
+    Ok((request, format!("unit {} ({})", found.code, found.name)))
+}
+
+/// An analyst token's request for `scope` (empty: the whole country), and its reader.
+fn analyst_request(
+    registry: &Registry,
+    scope: String,
+    valid_for: Option<chrono::Duration>,
+) -> anyhow::Result<(TokenRequest, String)> {
+    let area = if scope.is_empty() {
+        "the whole country".to_string()
+    } else {
+        registry
+            .admin_unit(&scope)
+            .with_context(|| format!("--scope `{scope}` is not an administrative code"))?
+            .name_with_type
+            .clone()
+    };
+    let request = TokenRequest {
+        role: TokenRole::Analyst,
+        unit: String::new(),
+        scope,
+        valid_for,
+    };
+    Ok((request, format!("an analyst reading {area}")))
+}
+
+/// `token list`: one line per token.
+fn print_tokens(path: &std::path::Path) -> anyhow::Result<()> {
+    println!(
+        "{:<13} {:<8} {:<14} {:<21} {:<21} revoked",
+        "id", "role", "unit/scope", "issued", "expires"
+    );
+    for t in list_tokens(path)? {
+        let role = match t.role {
+            TokenRole::Unit => "unit",
+            TokenRole::Analyst => "analyst",
+        };
+        let holder = if t.role == TokenRole::Unit {
+            &t.unit
+        } else {
+            &t.scope
+        };
+        println!(
+            "{:<13} {:<8} {:<14} {:<21} {:<21} {}",
+            t.id,
+            role,
+            if holder.is_empty() { "(all)" } else { holder },
+            t.issued_at,
+            t.expires_at.as_deref().unwrap_or("never"),
+            t.revoked_at.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
 }

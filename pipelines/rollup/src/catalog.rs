@@ -81,7 +81,14 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
 ];
 
 fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> {
-    let campaigns = registry.campaigns();
+    Ok((
+        campaigns_batch(registry.campaigns())?,
+        milestones_batch(registry.campaigns())?,
+    ))
+}
+
+/// The `campaigns` table.
+fn campaigns_batch(campaigns: &[baocao_registry::Campaign]) -> Result<RecordBatch> {
     let campaign_schema = Arc::new(Schema::new(vec![
         Field::new("campaign_id", DataType::Utf8, false),
         Field::new("name", DataType::Utf8, false),
@@ -95,7 +102,7 @@ fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> 
             campaigns.iter().map(f).collect::<Vec<_>>(),
         ))
     };
-    let campaign_batch = RecordBatch::try_new(
+    Ok(RecordBatch::try_new(
         campaign_schema,
         vec![
             strings(&|c| c.id.clone()),
@@ -115,7 +122,11 @@ fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> 
                     .collect::<Vec<_>>(),
             )),
         ],
-    )?;
+    )?)
+}
+
+/// The `milestones` table: every milestone of every campaign, `is_last` for the last.
+fn milestones_batch(campaigns: &[baocao_registry::Campaign]) -> Result<RecordBatch> {
     let milestones: Vec<_> = campaigns
         .iter()
         .flat_map(|c| c.milestones.iter().map(move |m| (c, m)))
@@ -146,7 +157,7 @@ fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> 
                 .collect::<Vec<_>>(),
         ))
     };
-    let milestone_batch = RecordBatch::try_new(
+    Ok(RecordBatch::try_new(
         milestone_schema,
         vec![
             texts(&|(c, _)| c.id.clone()),
@@ -162,8 +173,7 @@ fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> 
                     .collect::<Vec<_>>(),
             )),
         ],
-    )?;
-    Ok((campaign_batch, milestone_batch))
+    )?)
 }
 
 /// `(campaign, milestone, URL)` of every `<root>/<campaign>/<milestone>/<name>`.

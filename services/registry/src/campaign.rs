@@ -137,6 +137,66 @@ fn milestone_opens_on(
         .unwrap_or(campaign_opens_on))
 }
 
+/// One `[[milestones]]` entry, checked: deadlines in order, its window inside the
+/// campaign, its id unique among the `earlier` ones.
+fn load_milestone(
+    m: &MilestoneFile,
+    earlier: &[Milestone],
+    opens_on: NaiveDate,
+    path: &Path,
+    text: &str,
+    date: &dyn Fn(&Spanned<String>, &str) -> Result<NaiveDate>,
+) -> Result<Milestone> {
+    let line = line_of(text, m.id.span().start);
+    let unit_deadline = date(&m.unit_deadline, "unit_deadline")?;
+    let report_deadline = date(&m.report_deadline, "report_deadline")?;
+    if report_deadline < unit_deadline {
+        return Err(Error::data(
+            path,
+            line_of(text, m.report_deadline.span().start),
+            format!(
+                "milestone `{}`: report_deadline {report_deadline} is before unit_deadline {unit_deadline}",
+                m.id.get_ref()
+            ),
+        ));
+    }
+    let window_opens = milestone_opens_on(m, earlier, opens_on, date)?;
+    if window_opens > unit_deadline || window_opens < opens_on {
+        let at = m
+            .opens_on
+            .as_ref()
+            .map_or(line, |o| line_of(text, o.span().start));
+        return Err(Error::data(
+            path,
+            at,
+            format!(
+                "milestone `{}`: its reporting window opens on {window_opens}, which must be between the campaign's opens_on {opens_on} and its unit_deadline {unit_deadline}{}",
+                m.id.get_ref(),
+                if m.opens_on.is_none() {
+                    " (by default the day after the previous milestone's unit_deadline; set opens_on)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if earlier.iter().any(|other| &other.id == m.id.get_ref()) {
+        return Err(Error::data(
+            path,
+            line,
+            format!("duplicate milestone id `{}`", m.id.get_ref()),
+        ));
+    }
+    Ok(Milestone {
+        id: m.id.get_ref().clone(),
+        name: m.name.clone(),
+        measure: m.measure,
+        opens_on: window_opens,
+        unit_deadline,
+        report_deadline,
+    })
+}
+
 /// A campaign as read, with the line numbers needed to report cross-reference errors.
 pub(crate) struct LoadedCampaign {
     pub(crate) campaign: Campaign,
@@ -177,54 +237,8 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
     }
     let mut milestones: Vec<Milestone> = Vec::with_capacity(file.milestones.len());
     for m in &file.milestones {
-        let line = line_of(&text, m.id.span().start);
-        let unit_deadline = date(&m.unit_deadline, "unit_deadline")?;
-        let report_deadline = date(&m.report_deadline, "report_deadline")?;
-        if report_deadline < unit_deadline {
-            return Err(Error::data(
-                path,
-                line_of(&text, m.report_deadline.span().start),
-                format!(
-                    "milestone `{}`: report_deadline {report_deadline} is before unit_deadline {unit_deadline}",
-                    m.id.get_ref()
-                ),
-            ));
-        }
-        let window_opens = milestone_opens_on(m, &milestones, opens_on, &date)?;
-        if window_opens > unit_deadline || window_opens < opens_on {
-            let at = m
-                .opens_on
-                .as_ref()
-                .map_or(line, |o| line_of(&text, o.span().start));
-            return Err(Error::data(
-                path,
-                at,
-                format!(
-                    "milestone `{}`: its reporting window opens on {window_opens}, which must be between the campaign's opens_on {opens_on} and its unit_deadline {unit_deadline}{}",
-                    m.id.get_ref(),
-                    if m.opens_on.is_none() {
-                        " (by default the day after the previous milestone's unit_deadline; set opens_on)"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
-        if milestones.iter().any(|other| &other.id == m.id.get_ref()) {
-            return Err(Error::data(
-                path,
-                line,
-                format!("duplicate milestone id `{}`", m.id.get_ref()),
-            ));
-        }
-        milestones.push(Milestone {
-            id: m.id.get_ref().clone(),
-            name: m.name.clone(),
-            measure: m.measure,
-            opens_on: window_opens,
-            unit_deadline,
-            report_deadline,
-        });
+        let milestone = load_milestone(m, &milestones, opens_on, path, &text, &date)?;
+        milestones.push(milestone);
     }
     if file.id.get_ref().is_empty() {
         return Err(Error::data(
