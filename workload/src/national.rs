@@ -96,18 +96,12 @@ const COMMUNE: &[(&str, &str, &str)] = &[
 pub fn national_units(admin: &[AdminRow], provinces: &[String], copies: usize) -> Vec<UnitRow> {
     let included = |code: &str| provinces.is_empty() || provinces.iter().any(|p| p == code);
     let mut units = Vec::new();
-    let unit = |code: String, kind: &str, name: String, area: &str| UnitRow {
-        code,
-        kind: kind.to_string(),
-        name,
-        area_code: area.to_string(),
-    };
     for province in admin
         .iter()
         .filter(|a| a.level == "province" && included(&a.code))
     {
         for (suffix, kind, name) in PROVINCIAL {
-            units.push(unit(
+            units.push(unit_row(
                 format!("{}.{suffix}", province.code),
                 kind,
                 format!("{name} {}", province.name),
@@ -116,31 +110,8 @@ pub fn national_units(admin: &[AdminRow], provinces: &[String], copies: usize) -
         }
     }
     for district in admin.iter().filter(|a| a.level == "district") {
-        let province = district.parent_code.as_str();
-        if !included(province) {
-            continue;
-        }
-        for (suffix, kind, name) in DISTRICT {
-            units.push(unit(
-                format!("{}.{suffix}", district.code),
-                kind,
-                format!("{name} {}", district.name_with_type),
-                &district.code,
-            ));
-        }
-        let upper_secondary =
-            if matches!(district.unit_type.as_str(), "thanh-pho" | "thi-xa" | "quan") {
-                2
-            } else {
-                1
-            };
-        for i in 1..=upper_secondary {
-            units.push(unit(
-                format!("{}.THPT{i}", district.code),
-                "school",
-                format!("Trường THPT {} {i}", district.name),
-                &district.code,
-            ));
+        if included(&district.parent_code) {
+            district_units(district, &mut units);
         }
     }
     let district_province: std::collections::HashMap<&str, &str> = admin
@@ -153,31 +124,71 @@ pub fn national_units(admin: &[AdminRow], provinces: &[String], copies: usize) -
             .get(commune.parent_code.as_str())
             .copied()
             .unwrap_or_default();
-        if !included(province) {
-            continue;
-        }
-        for copy in 1..=copies.max(1) {
-            let tag = if copy == 1 {
-                String::new()
-            } else {
-                copy.to_string()
-            };
-            for (suffix, kind, name) in COMMUNE {
-                let name = if tag.is_empty() {
-                    format!("{name} {}", commune.name)
-                } else {
-                    format!("{name} {} số {tag}", commune.name)
-                };
-                units.push(unit(
-                    format!("{}.{suffix}{tag}", commune.code),
-                    kind,
-                    name,
-                    &commune.code,
-                ));
-            }
+        if included(province) {
+            commune_units(commune, copies, &mut units);
         }
     }
     units
+}
+
+fn unit_row(code: String, kind: &str, name: String, area: &str) -> UnitRow {
+    UnitRow {
+        code,
+        kind: kind.to_string(),
+        name,
+        area_code: area.to_string(),
+    }
+}
+
+/// A district's offices and its upper-secondary schools (two in a city, town or urban
+/// district).
+fn district_units(district: &AdminRow, units: &mut Vec<UnitRow>) {
+    for (suffix, kind, name) in DISTRICT {
+        units.push(unit_row(
+            format!("{}.{suffix}", district.code),
+            kind,
+            format!("{name} {}", district.name_with_type),
+            &district.code,
+        ));
+    }
+    let upper_secondary = if matches!(district.unit_type.as_str(), "thanh-pho" | "thi-xa" | "quan")
+    {
+        2
+    } else {
+        1
+    };
+    for i in 1..=upper_secondary {
+        units.push(unit_row(
+            format!("{}.THPT{i}", district.code),
+            "school",
+            format!("Trường THPT {} {i}", district.name),
+            &district.code,
+        ));
+    }
+}
+
+/// A commune's units, `copies` times (copy 1 untagged, then "số 2", "số 3"…).
+fn commune_units(commune: &AdminRow, copies: usize, units: &mut Vec<UnitRow>) {
+    for copy in 1..=copies.max(1) {
+        let tag = if copy == 1 {
+            String::new()
+        } else {
+            copy.to_string()
+        };
+        for (suffix, kind, name) in COMMUNE {
+            let name = if tag.is_empty() {
+                format!("{name} {}", commune.name)
+            } else {
+                format!("{name} {} số {tag}", commune.name)
+            };
+            units.push(unit_row(
+                format!("{}.{suffix}{tag}", commune.code),
+                kind,
+                name,
+                &commune.code,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

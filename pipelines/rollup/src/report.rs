@@ -727,12 +727,17 @@ const XLSX_REPORT: &str = "bao-cao.xlsx";
 /// The report as an Excel workbook (Tổng hợp, Theo huyện, Trễ hạn - chưa báo cáo), as
 /// the bytes of an `.xlsx` file.
 pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let e = xlsx_error;
-    let mut workbook = Workbook::new();
-    let bold = Format::new().set_bold();
-    let percent = Format::new().set_num_format("0.0%");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    summary_sheet(&mut workbook, data)?;
+    district_sheet(&mut workbook, data)?;
+    late_sheet(&mut workbook, data)?;
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
 
+/// "Tổng hợp": the title, deadlines, headline lines and lineage.
+fn summary_sheet(workbook: &mut rust_xlsxwriter::Workbook, data: &ReportData) -> Result<()> {
+    let e = xlsx_error;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
     let sheet = workbook.add_worksheet().set_name("Tổng hợp").map_err(&e)?;
     sheet
         .write_with_format(0, 0, title(data), &bold)
@@ -758,7 +763,14 @@ pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
         .write(5 + headline.len() as u32, 0, lineage_line(data))
         .map_err(&e)?;
     sheet.set_column_width(0, 120).map_err(&e)?;
+    Ok(())
+}
 
+/// "Theo huyện": one row per district, the provincial units and the province.
+fn district_sheet(workbook: &mut rust_xlsxwriter::Workbook, data: &ReportData) -> Result<()> {
+    let e = xlsx_error;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
     let sheet = workbook
         .add_worksheet()
         .set_name("Theo huyện")
@@ -800,7 +812,13 @@ pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
         }
     }
     sheet.set_column_width(0, 45).map_err(&e)?;
+    Ok(())
+}
 
+/// "Trễ hạn - chưa báo cáo": the late and missing units.
+fn late_sheet(workbook: &mut rust_xlsxwriter::Workbook, data: &ReportData) -> Result<()> {
+    let e = xlsx_error;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
     let sheet = workbook
         .add_worksheet()
         .set_name("Trễ hạn - chưa báo cáo")
@@ -815,7 +833,7 @@ pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
         }
     }
     sheet.set_column_width(1, 50).map_err(&e)?;
-    workbook.save_to_buffer().map_err(e)
+    Ok(())
 }
 
 /// Writes `bao-cao.md`, `bao-cao.html` and `bao-cao.xlsx` into `dir` (a directory or a
