@@ -3,15 +3,16 @@
 //! campaign's submissions from its units over gRPC (on a simulated campaign clock), lands
 //! them, rolls up both milestones and writes the summaries and the Chairman's reports.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use baocao_gateway::{GatewayConfig, start_gateway_with_clock};
+use baocao_gateway::{GatewayConfig, RunningGateway, start_gateway_with_clock};
 use baocao_kafka::KafkaConfig;
 use baocao_landing::{Lander, LandingConfig, RunMode};
-use baocao_registry::{AdminLevel, Registry};
+use baocao_registry::{AdminLevel, Campaign, Registry};
 use baocao_store::Store;
 use baocao_workload::{PlannedSubmission, SubmissionKind, plan_campaign};
 use chrono::Utc;
@@ -72,47 +73,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..config.kafka.clone()
     };
     let tokens_file = dir.join("tokens.json");
-    let mut gateways = Vec::new();
-    let mut endpoints = std::collections::HashMap::new();
-    for tier in [
-        AdminLevel::Province,
-        AdminLevel::District,
-        AdminLevel::Commune,
-    ] {
-        let gateway_config = GatewayConfig {
-            listen: "127.0.0.1:0".to_string(),
-            tier: tier.as_str().to_string(),
-            jurisdiction: campaign.province.clone(),
-            tokens_file: tokens_file.clone(),
-            ..config.gateway.clone()
-        };
-        let gateway =
-            start_gateway_with_clock(&gateway_config, &kafka, registry.clone(), clock.clone())
-                .await?;
-        println!("      {tier:<8} gateway on {}", gateway.local_addr);
-        endpoints.insert(
-            tier,
-            Endpoint::from_shared(format!("http://{}", gateway.local_addr))?,
-        );
-        gateways.push(gateway);
-    }
-    let mut units: Vec<&str> = plan.iter().map(|p| p.unit_code.as_str()).collect();
-    units.sort_unstable();
-    units.dedup();
-    let issued = baocao_access::tokens::issue_tokens(&tokens_file, &units)?;
-    let tokens: std::collections::HashMap<String, String> = issued
-        .into_iter()
-        .map(|(token, record)| (record.unit, token))
-        .collect();
-    println!(
-        "      {} unit tokens issued (hashes in {})",
-        tokens.len(),
-        tokens_file.display()
-    );
+    let (gateways, endpoints) =
+        start_gateways(config, &kafka, &registry, &campaign, &tokens_file, &clock).await?;
+    let tokens = issue_demo_tokens(&plan, &tokens_file)?;
 
     println!(
         "[3/6] {} units submit {} reports over gRPC, {} → {} (campaign clock)",
-        units.len(),
+        tokens.len(),
         plan.len(),
         first_at.date_naive(),
         plan.last().map(|p| p.at.date_naive()).unwrap_or_default()
@@ -124,21 +91,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     println!("[4/6] landing Kafka → raw Parquet");
-    let landing_dir = dir.join("landing");
-    let landing = LandingConfig {
-        dir: landing_dir.display().to_string(),
-        group_id: "baocao-demo-landing".to_string(),
-        ..config.landing.clone()
-    };
-    let mut lander = Lander::new(&kafka, &landing, &config.s3).await?;
-    let landing_dir = Store::local(landing_dir);
-    let stats = lander
-        .run(RunMode::UntilCaughtUp, std::future::pending())
-        .await?;
-    println!(
-        "      {} records → {} submissions, {} system rows in {} files under {}",
-        stats.records, stats.submissions, stats.systems, stats.files, landing_dir
-    );
+    let (landing_dir, _lander) = land_demo(config, &kafka, &dir).await?;
 
     println!("[5/6] rollups and the Chairman's reports");
     let out_dir = Store::local(dir.join("summaries"));
@@ -177,11 +130,94 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The campaign province's gateways of the three tiers on free ports, on the campaign
+/// clock, and how to reach each.
+async fn start_gateways(
+    config: &Config,
+    kafka: &KafkaConfig,
+    registry: &Arc<Registry>,
+    campaign: &Campaign,
+    tokens_file: &std::path::Path,
+    clock: &Arc<CampaignClock>,
+) -> anyhow::Result<(Vec<RunningGateway>, HashMap<AdminLevel, Endpoint>)> {
+    let mut gateways = Vec::new();
+    let mut endpoints = HashMap::new();
+    for tier in [
+        AdminLevel::Province,
+        AdminLevel::District,
+        AdminLevel::Commune,
+    ] {
+        let gateway_config = GatewayConfig {
+            listen: "127.0.0.1:0".to_string(),
+            tier: tier.as_str().to_string(),
+            jurisdiction: campaign.province.clone(),
+            tokens_file: tokens_file.to_path_buf(),
+            ..config.gateway.clone()
+        };
+        let gateway =
+            start_gateway_with_clock(&gateway_config, kafka, registry.clone(), clock.clone())
+                .await?;
+        println!("      {tier:<8} gateway on {}", gateway.local_addr);
+        endpoints.insert(
+            tier,
+            Endpoint::from_shared(format!("http://{}", gateway.local_addr))?,
+        );
+        gateways.push(gateway);
+    }
+    Ok((gateways, endpoints))
+}
+
+/// A token for every unit of the plan: unit code → token.
+fn issue_demo_tokens(
+    plan: &[PlannedSubmission],
+    tokens_file: &std::path::Path,
+) -> anyhow::Result<HashMap<String, String>> {
+    let mut units: Vec<&str> = plan.iter().map(|p| p.unit_code.as_str()).collect();
+    units.sort_unstable();
+    units.dedup();
+    let issued = baocao_access::tokens::issue_tokens(tokens_file, &units)?;
+    let tokens: HashMap<String, String> = issued
+        .into_iter()
+        .map(|(token, record)| (record.unit, token))
+        .collect();
+    println!(
+        "      {} unit tokens issued (hashes in {})",
+        tokens.len(),
+        tokens_file.display()
+    );
+    Ok(tokens)
+}
+
+/// Lands everything the replay produced into `<dir>/landing`; the lander is returned so
+/// that it closes with the broker still up.
+async fn land_demo(
+    config: &Config,
+    kafka: &KafkaConfig,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Store, Lander)> {
+    let landing_dir = dir.join("landing");
+    let landing = LandingConfig {
+        dir: landing_dir.display().to_string(),
+        group_id: "baocao-demo-landing".to_string(),
+        ..config.landing.clone()
+    };
+    let mut lander = Lander::new(kafka, &landing, &config.s3).await?;
+    let landing_dir = Store::local(landing_dir);
+    let stats = lander
+        .run(RunMode::UntilCaughtUp, std::future::pending())
+        .await?;
+    println!(
+        "      {} records → {} submissions, {} system rows in {} files under {}",
+        stats.records, stats.submissions, stats.systems, stats.files, landing_dir
+    );
+    Ok((landing_dir, lander))
+}
+
 async fn replay(
     plan: &[PlannedSubmission],
     registry: &Registry,
-    endpoints: &std::collections::HashMap<AdminLevel, Endpoint>,
-    tokens: &std::collections::HashMap<String, String>,
+    endpoints: &HashMap<AdminLevel, Endpoint>,
+    tokens: &HashMap<String, String>,
     clock: &CampaignClock,
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
