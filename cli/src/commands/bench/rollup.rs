@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
-use baocao_registry::Registry;
+use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_rollup::{RollupRequest, register_per_unit, run_rollup, session};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
@@ -175,9 +175,54 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let (summary_median, spec_median) =
+        datafusion_summary_times(&args, &registry, campaign, milestone, &bench).await?;
+    let (duckdb_median, version, threads) = duckdb_times(&args)?;
+    let (ours, mismatch) = compare_summaries(&bench, campaign, milestone).await?;
+    let agree = mismatch.is_none();
+    if let Some(mismatch) = &mismatch {
+        println!("  first difference: {mismatch}");
+    }
+    println!(
+        "  summary query only, {threads} threads: DataFusion median {:.3} s; DuckDB {version} median {:.3} s; DataFusion/DuckDB = {:.2}",
+        summary_median,
+        duckdb_median,
+        summary_median / duckdb_median
+    );
+    println!(
+        "  the summary SQL text as written (window functions) in DataFusion: median {spec_median:.3} s"
+    );
+    println!(
+        "  agreement: {} ({} summary rows × {} columns compared)",
+        if agree {
+            "the two engines computed the same summary"
+        } else {
+            "DISAGREE"
+        },
+        ours.num_rows(),
+        ours.num_columns()
+    );
+    Ok(if agree {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The summary alone in DataFusion (like for like with DuckDB) and the specification SQL
+/// text; exports the units and parameters the DuckDB side reads. Medians in seconds.
+async fn datafusion_summary_times(
+    args: &RollupBenchArgs,
+    registry: &Registry,
+    campaign: &Campaign,
+    milestone: &Milestone,
+    bench: &std::path::Path,
+) -> anyhow::Result<(f64, f64)> {
+    let cut_off = milestone.report_deadline;
+    let landing = Store::local(args.dir.join("landing"));
     // DuckDB: the same summary SQL over the same files, with the same units and
     // parameters (exported from the DataFusion session).
-    let ctx = session(&registry, campaign, milestone, cut_off, &landing).await?;
+    let ctx = session(registry, campaign, milestone, cut_off, &landing).await?;
     for table in ["units", "rollup_params"] {
         let batches = ctx
             .sql(&format!("SELECT * FROM {table}"))
@@ -194,7 +239,7 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
     let mut summary_times = Vec::new();
     for _ in 0..args.runs {
         let started = Instant::now();
-        let ctx = session(&registry, campaign, milestone, cut_off, &landing).await?;
+        let ctx = session(registry, campaign, milestone, cut_off, &landing).await?;
         register_per_unit(&ctx).await?;
         ctx.sql(&baocao_rollup::sql::summary_over_per_unit_sql())
             .await?
@@ -212,8 +257,11 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
             .await?;
         spec_times.push(started.elapsed().as_secs_f64());
     }
-    let spec_median = median(&mut spec_times);
-    let summary_median = median(&mut summary_times);
+    Ok((median(&mut summary_times), median(&mut spec_times)))
+}
+
+/// The DuckDB side (`benches/rollup_duckdb.py`): its median, version and thread count.
+fn duckdb_times(args: &RollupBenchArgs) -> anyhow::Result<(f64, String, usize)> {
     let script = &args.duckdb_script;
     anyhow::ensure!(
         script.is_file(),
@@ -242,6 +290,15 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
     let duckdb_median = report["median_seconds"].as_f64().unwrap_or(f64::NAN);
     let version = report["duckdb_version"].as_str().unwrap_or("?").to_string();
 
+    Ok((duckdb_median, version, threads))
+}
+
+/// Both engines' summaries, canonicalized; the first difference, if any.
+async fn compare_summaries(
+    bench: &std::path::Path,
+    campaign: &Campaign,
+    milestone: &Milestone,
+) -> anyhow::Result<(RecordBatch, Option<String>)> {
     // Agreement: both summaries, canonicalized, cell by cell.
     let compare = SessionContext::new();
     compare
@@ -277,29 +334,5 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
                 .find(|(_, (a, b))| a.to_data() != b.to_data())
                 .map(|(field, _)| format!("column {}", field.name()))
         });
-    let agree = mismatch.is_none();
-    println!(
-        "  summary query only, {threads} threads: DataFusion median {:.3} s; DuckDB {version} median {:.3} s; DataFusion/DuckDB = {:.2}",
-        summary_median,
-        duckdb_median,
-        summary_median / duckdb_median
-    );
-    println!(
-        "  the summary SQL text as written (window functions) in DataFusion: median {spec_median:.3} s"
-    );
-    println!(
-        "  agreement: {} ({} summary rows × {} columns compared)",
-        if agree {
-            "the two engines computed the same summary"
-        } else {
-            "DISAGREE"
-        },
-        ours.num_rows(),
-        ours.num_columns()
-    );
-    Ok(if agree {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok((ours, mismatch))
 }
