@@ -25,7 +25,8 @@ use crate::commands::embedded::{
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
 use crate::config::Config;
-use baocao_rollup::RollupRequest;
+use baocao_rollup::report::ReportData;
+use baocao_rollup::{RollupOutput, RollupRequest};
 
 /// Flags of `baocao demo`.
 #[derive(clap::Args)]
@@ -115,8 +116,14 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     println!("[6/6] done in {:.1} s", started.elapsed().as_secs_f64());
+    print_outputs(&campaign, &outputs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The headline figures and the files of each milestone.
+fn print_outputs(campaign: &Campaign, outputs: &[(RollupOutput, ReportData, Vec<String>)]) {
     println!("\n{}", campaign.name);
-    for (output, data, files) in &outputs {
+    for (output, data, files) in outputs {
         print_headline(data);
         println!("    summaries: {}", output.dir.join("summary.parquet"));
         println!(
@@ -127,7 +134,6 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             println!("    report: {file}");
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The campaign province's gateways of the three tiers on free ports, on the campaign

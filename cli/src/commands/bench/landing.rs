@@ -15,7 +15,9 @@ use futures::StreamExt;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::commands::embedded::{prepare_scratch_dir, start_broker};
-use crate::commands::r#gen::{NATIONAL_CAMPAIGN, land_without_broker, national_envelopes};
+use crate::commands::r#gen::{
+    NATIONAL_CAMPAIGN, TopicRecord, land_without_broker, national_envelopes,
+};
 use crate::config::Config;
 use crate::sysinfo::{machine, proc_kib};
 
@@ -90,8 +92,74 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
     );
     println!("  {}", machine());
 
-    // Put the workload on the topic (the gateway's producer settings, many in flight).
-    let producer: FutureProducer = report_producer_config(&kafka)?
+    produce_workload(&kafka, &records).await?;
+    let through_broker = land_through_broker(&scratch, &brokers, &kafka.reports_topic).await?;
+    // The same records through the same code, in this process, without a broker.
+    let rss_before = proc_kib("/proc/self/status", "VmRSS:") / 1024.0;
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let direct = land_without_broker(
+        &records,
+        &scratch.join("landing-without-broker"),
+        config.landing.flush_rows,
+        &baocao_store::Progress::default(),
+    )
+    .await?;
+    let direct_peak = proc_kib("/proc/self/status", "VmHWM:") / 1024.0;
+    let direct_rows = direct.submissions + direct.systems;
+    let without_broker = LandedPath {
+        records: records.len() as u64,
+        rows: direct_rows as u64,
+        files: direct.files as u64,
+        seconds: direct.seconds,
+        peak_mib: direct_peak - rss_before,
+    };
+    print_landing_table(&through_broker, &without_broker, rss_before);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Both paths side by side, and the broker's share of the time.
+fn print_landing_table(through_broker: &LandedPath, without_broker: &LandedPath, rss_before: f64) {
+    println!(
+        "  {:<44} {:>9} {:>10} {:>6} {:>8} {:>11} {:>10} {:>10}",
+        "path", "records", "rows", "files", "seconds", "records/s", "rows/s", "peak MiB"
+    );
+    for (label, path) in [
+        ("topic → baocao land (child process)", through_broker),
+        ("decode → Arrow → Parquet, no broker", without_broker),
+    ] {
+        println!(
+            "  {:<44} {:>9} {:>10} {:>6} {:>8.1} {:>11.0} {:>10.0} {:>10.0}",
+            label,
+            path.records,
+            path.rows,
+            path.files,
+            path.seconds,
+            path.records as f64 / path.seconds,
+            path.rows as f64 / path.seconds,
+            path.peak_mib
+        );
+    }
+    println!(
+        "  (peak of `baocao land`: the whole process's resident high-water mark; without a broker: growth above the {rss_before:.0} MiB this process held before, the records included)"
+    );
+    println!(
+        "  the broker's share: landing through it takes {:.1}× the time of our own path",
+        through_broker.seconds / without_broker.seconds
+    );
+}
+
+/// What one landing path did: records in, rows and files out, time, peak memory.
+struct LandedPath {
+    records: u64,
+    rows: u64,
+    files: u64,
+    seconds: f64,
+    peak_mib: f64,
+}
+
+/// Puts the workload on the topic (the gateway's producer settings, many in flight).
+async fn produce_workload(kafka: &KafkaConfig, records: &[TopicRecord]) -> anyhow::Result<()> {
+    let producer: FutureProducer = report_producer_config(kafka)?
         .create()
         .context("creating the producer")?;
     let timeout = Duration::from_millis(kafka.delivery_timeout_ms.max(60_000));
@@ -115,18 +183,21 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
         records.len() as f64 / produce_secs
     );
 
-    // `baocao land` in its own process, as it runs in production.
+    Ok(())
+}
+
+/// `baocao land` in its own process, as it runs in production, until caught up.
+async fn land_through_broker(
+    scratch: &std::path::Path,
+    brokers: &str,
+    topic: &str,
+) -> anyhow::Result<LandedPath> {
     let landing = scratch.join("landing");
     let started = Instant::now();
     let output = tokio::process::Command::new(std::env::current_exe()?)
         .args(["land", "--until-caught-up", "--landing-dir"])
         .arg(&landing)
-        .args([
-            "--kafka-brokers",
-            &brokers,
-            "--reports-topic",
-            &kafka.reports_topic,
-        ])
+        .args(["--kafka-brokers", brokers, "--reports-topic", topic])
         .env("BAOCAO_LANDING__GROUP_ID", "baocao-bench-landing")
         .env("BAOCAO_METRICS__LISTEN", "")
         .env("RUST_LOG", "warn")
@@ -147,51 +218,11 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
     let count = |key: &str| stats[key].as_u64().unwrap_or(0);
     let rows = count("submissions") + count("systems");
 
-    // The same records through the same code, in this process, without a broker.
-    let rss_before = proc_kib("/proc/self/status", "VmRSS:") / 1024.0;
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let direct = land_without_broker(
-        &records,
-        &scratch.join("landing-without-broker"),
-        config.landing.flush_rows,
-        &baocao_store::Progress::default(),
-    )
-    .await?;
-    let direct_peak = proc_kib("/proc/self/status", "VmHWM:") / 1024.0;
-    let direct_rows = direct.submissions + direct.systems;
-
-    println!(
-        "  {:<44} {:>9} {:>10} {:>6} {:>8} {:>11} {:>10} {:>10}",
-        "path", "records", "rows", "files", "seconds", "records/s", "rows/s", "peak MiB"
-    );
-    println!(
-        "  {:<44} {:>9} {:>10} {:>6} {:>8.1} {:>11.0} {:>10.0} {:>10.0}",
-        "topic → baocao land (child process)",
-        count("records"),
+    Ok(LandedPath {
+        records: count("records"),
         rows,
-        count("files"),
-        land_secs,
-        count("records") as f64 / land_secs,
-        rows as f64 / land_secs,
-        land_peak
-    );
-    println!(
-        "  {:<44} {:>9} {:>10} {:>6} {:>8.1} {:>11.0} {:>10.0} {:>10.0}",
-        "decode → Arrow → Parquet, no broker",
-        records.len(),
-        direct_rows,
-        direct.files,
-        direct.seconds,
-        records.len() as f64 / direct.seconds,
-        direct_rows as f64 / direct.seconds,
-        direct_peak - rss_before
-    );
-    println!(
-        "  (peak of `baocao land`: the whole process's resident high-water mark; without a broker: growth above the {rss_before:.0} MiB this process held before, the records included)"
-    );
-    println!(
-        "  the broker's share: landing through it takes {:.1}× the time of our own path",
-        land_secs / direct.seconds
-    );
-    Ok(ExitCode::SUCCESS)
+        files: count("files"),
+        seconds: land_secs,
+        peak_mib: land_peak,
+    })
 }

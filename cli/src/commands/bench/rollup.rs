@@ -180,7 +180,30 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
     let (duckdb_median, version, threads) = duckdb_times(&args)?;
     let (ours, mismatch) = compare_summaries(&bench, campaign, milestone).await?;
     let agree = mismatch.is_none();
-    if let Some(mismatch) = &mismatch {
+    print_comparison(
+        (summary_median, spec_median, duckdb_median),
+        &version,
+        threads,
+        &ours,
+        mismatch.as_deref(),
+    );
+    Ok(if agree {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The engines' times side by side and whether they agree.
+fn print_comparison(
+    (summary_median, spec_median, duckdb_median): (f64, f64, f64),
+    version: &str,
+    threads: usize,
+    ours: &RecordBatch,
+    mismatch: Option<&str>,
+) {
+    let agree = mismatch.is_none();
+    if let Some(mismatch) = mismatch {
         println!("  first difference: {mismatch}");
     }
     println!(
@@ -202,11 +225,6 @@ pub async fn run(args: RollupBenchArgs) -> anyhow::Result<ExitCode> {
         ours.num_rows(),
         ours.num_columns()
     );
-    Ok(if agree {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 /// The summary alone in DataFusion (like for like with DuckDB) and the specification SQL
