@@ -216,20 +216,7 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
     }
     prepare_scratch_dir(&args.dir, "bench-ingest")?;
     let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
-
-    // The gateway's clock stands at the campaign's close (or a year after its last
-    // deadline): every planned report is dated before it.
-    let last_day = campaign.closes_on.unwrap_or_else(|| {
-        campaign
-            .milestones
-            .iter()
-            .map(|m| m.report_deadline)
-            .max()
-            .unwrap_or(campaign.opens_on)
-            + chrono::Days::new(365)
-    });
-    let close = baocao_rollup::end_of_vietnam_day_ms(last_day);
-    let at = chrono::DateTime::from_timestamp_millis(close - 1).unwrap_or_default();
+    let at = clock_at_close(&campaign);
     let rig = Rig::start(
         config,
         registry,
@@ -243,118 +230,27 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
         },
     )
     .await?;
-    let producer: FutureProducer = report_producer_config(&rig.kafka)?
-        .create()
-        .context("creating the raw producer")?;
-    let timeout = Duration::from_millis(rig.kafka.delivery_timeout_ms);
-    let topic = rig.kafka.reports_topic.clone();
-    let tier = rig.tier.as_str();
-    let paced_count = (u64::from(args.rate) * args.paced_seconds) as usize;
-    let connections = rig.connections(args.clients).await?;
-
-    println!(
-        "baocao bench ingest: campaign {}, {} report templates from {} units",
-        args.campaign,
-        rig.templates.len(),
-        {
-            let mut units: Vec<_> = rig.templates.iter().map(|t| &t.report.unit_code).collect();
-            units.sort_unstable();
-            units.dedup();
-            units.len()
-        }
-    );
-    println!("  {}", rig.describe());
-    println!(
-        "  producer settings (both paths): acks=all, idempotence, compression {}, linger.ms 2",
-        rig.kafka.compression
-    );
-    println!("  {}", machine());
-
+    let paths = Paths {
+        producer: report_producer_config(&rig.kafka)?
+            .create()
+            .context("creating the raw producer")?,
+        timeout: Duration::from_millis(rig.kafka.delivery_timeout_ms),
+        topic: rig.kafka.reports_topic.clone(),
+        connections: rig.connections(args.clients).await?,
+        rig: &rig,
+    };
+    print_setup(&args, &rig);
     // Warm-up: connections, producer ids, topic metadata, the broker's sqlite pages.
     let warm = 500.min(args.reports);
-    closed_loop(
-        args.clients,
-        warm,
-        via_gateway(connections.clone(), rig.fresh_reports(warm)),
-    )
-    .await;
-    closed_loop(
-        args.clients,
-        warm,
-        via_raw_producer(
-            producer.clone(),
-            topic.clone(),
-            envelopes(&rig.fresh_reports(warm), tier),
-            timeout,
-        ),
-    )
-    .await;
-
-    let header = format!(
-        "    {:<28} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "path", "reports/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed"
-    );
-    println!(
-        "  closed loop: {} clients, {} reports per path",
-        args.clients, args.reports
-    );
-    println!("{header}");
-    let raw_closed = closed_loop(
-        args.clients,
-        args.reports,
-        via_raw_producer(
-            producer.clone(),
-            topic.clone(),
-            envelopes(&rig.fresh_reports(args.reports), tier),
-            timeout,
-        ),
-    )
-    .await;
-    println!("{}", raw_closed.row("raw rdkafka producer"));
-    let gateway_closed = closed_loop(
-        args.clients,
-        args.reports,
-        via_gateway(connections.clone(), rig.fresh_reports(args.reports)),
-    )
-    .await;
-    println!("{}", gateway_closed.row("gRPC → gateway → Kafka"));
-    println!(
-        "    gateway / raw producer throughput: {:.2}",
-        gateway_closed.per_second() / raw_closed.per_second()
-    );
-
-    println!(
-        "  paced: {} reports/s offered for {} s ({} reports per path; latency from the scheduled send)",
-        args.rate, args.paced_seconds, paced_count
-    );
-    println!("{header}");
-    let raw_paced = paced_run(
-        args.rate,
-        args.paced_seconds,
-        args.clients,
-        via_raw_producer(
-            producer.clone(),
-            topic.clone(),
-            envelopes(&rig.fresh_reports(paced_count), tier),
-            timeout,
-        ),
-    )
-    .await;
-    println!("{}", raw_paced.row("raw rdkafka producer"));
-    let gateway_paced = paced_run(
-        args.rate,
-        args.paced_seconds,
-        args.clients,
-        via_gateway(connections, rig.fresh_reports(paced_count)),
-    )
-    .await;
-    println!("{}", gateway_paced.row("gRPC → gateway → Kafka"));
-
+    closed_loop(args.clients, warm, paths.gateway(warm)).await;
+    closed_loop(args.clients, warm, paths.raw(warm)).await;
+    let closed = closed_loops(&args, &paths).await;
+    let paced = paced_runs(&args, &paths).await;
     for (name, run) in [
-        ("raw producer, closed loop", &raw_closed),
-        ("gateway, closed loop", &gateway_closed),
-        ("raw producer, paced", &raw_paced),
-        ("gateway, paced", &gateway_paced),
+        ("raw producer, closed loop", &closed.0),
+        ("gateway, closed loop", &closed.1),
+        ("raw producer, paced", &paced.0),
+        ("gateway, paced", &paced.1),
     ] {
         if let Some(failure) = &run.first_failure {
             println!("  {name}: {} failed, first: {failure}", run.failures);
@@ -362,4 +258,117 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
     }
     rig.gateway.stop().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The gateway's clock stands at the campaign's close (or a year after its last
+/// deadline): every planned report is dated before it.
+fn clock_at_close(campaign: &baocao_registry::Campaign) -> chrono::DateTime<chrono::Utc> {
+    let last_day = campaign.closes_on.unwrap_or_else(|| {
+        campaign
+            .milestones
+            .iter()
+            .map(|m| m.report_deadline)
+            .max()
+            .unwrap_or(campaign.opens_on)
+            + chrono::Days::new(365)
+    });
+    let close = baocao_rollup::end_of_vietnam_day_ms(last_day);
+    chrono::DateTime::from_timestamp_millis(close - 1).unwrap_or_default()
+}
+
+/// The two paths compared: gRPC clients of the gateway, and the raw producer writing the
+/// same envelopes to the same broker.
+struct Paths<'a> {
+    rig: &'a Rig,
+    connections: Vec<GatewayClient>,
+    producer: FutureProducer,
+    topic: String,
+    timeout: Duration,
+}
+
+impl Paths<'_> {
+    /// `count` fresh reports through the gateway.
+    fn gateway(&self, count: usize) -> impl SendFn + use<> {
+        via_gateway(self.connections.clone(), self.rig.fresh_reports(count))
+    }
+
+    /// `count` fresh reports' envelopes through the raw producer.
+    fn raw(&self, count: usize) -> impl SendFn + use<> {
+        via_raw_producer(
+            self.producer.clone(),
+            self.topic.clone(),
+            envelopes(&self.rig.fresh_reports(count), self.rig.tier.as_str()),
+            self.timeout,
+        )
+    }
+}
+
+fn print_setup(args: &IngestBenchArgs, rig: &Rig) {
+    let mut units: Vec<_> = rig.templates.iter().map(|t| &t.report.unit_code).collect();
+    units.sort_unstable();
+    units.dedup();
+    println!(
+        "baocao bench ingest: campaign {}, {} report templates from {} units",
+        args.campaign,
+        rig.templates.len(),
+        units.len()
+    );
+    println!("  {}", rig.describe());
+    println!(
+        "  producer settings (both paths): acks=all, idempotence, compression {}, linger.ms 2",
+        rig.kafka.compression
+    );
+    println!("  {}", machine());
+}
+
+fn table_header() -> String {
+    format!(
+        "    {:<28} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "path", "reports/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed"
+    )
+}
+
+/// Closed loop: `clients` senders as fast as answers come; (raw producer, gateway).
+async fn closed_loops(args: &IngestBenchArgs, paths: &Paths<'_>) -> (RunResult, RunResult) {
+    println!(
+        "  closed loop: {} clients, {} reports per path",
+        args.clients, args.reports
+    );
+    println!("{}", table_header());
+    let raw = closed_loop(args.clients, args.reports, paths.raw(args.reports)).await;
+    println!("{}", raw.row("raw rdkafka producer"));
+    let gateway = closed_loop(args.clients, args.reports, paths.gateway(args.reports)).await;
+    println!("{}", gateway.row("gRPC → gateway → Kafka"));
+    println!(
+        "    gateway / raw producer throughput: {:.2}",
+        gateway.per_second() / raw.per_second()
+    );
+    (raw, gateway)
+}
+
+/// Paced: `rate` reports a second offered for `paced_seconds`; (raw producer, gateway).
+async fn paced_runs(args: &IngestBenchArgs, paths: &Paths<'_>) -> (RunResult, RunResult) {
+    let count = (u64::from(args.rate) * args.paced_seconds) as usize;
+    println!(
+        "  paced: {} reports/s offered for {} s ({} reports per path; latency from the scheduled send)",
+        args.rate, args.paced_seconds, count
+    );
+    println!("{}", table_header());
+    let raw = paced_run(
+        args.rate,
+        args.paced_seconds,
+        args.clients,
+        paths.raw(count),
+    )
+    .await;
+    println!("{}", raw.row("raw rdkafka producer"));
+    let gateway = paced_run(
+        args.rate,
+        args.paced_seconds,
+        args.clients,
+        paths.gateway(count),
+    )
+    .await;
+    println!("{}", gateway.row("gRPC → gateway → Kafka"));
+    (raw, gateway)
 }
