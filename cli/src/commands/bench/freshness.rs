@@ -209,15 +209,120 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
     )
     .await?;
 
-    // Continuous landing and the following rollup, each its own `baocao` process as in
-    // a deployment (in this process their CPU-bound work would share the gateway's
-    // async workers and delay its answers).
     let landing_dir = args.dir.join("landing");
     let out_dir = args.dir.join("summaries");
     let summary = out_dir
         .join(&campaign.id)
         .join(&milestone.id)
         .join("summary.parquet");
+    let (mut landing, mut rollup) = spawn_pipeline(
+        config,
+        &args,
+        &rig,
+        (&campaign.id, &milestone),
+        &landing_dir,
+        &out_dir,
+    )?;
+    // The watcher: a reader of the summary file, on its own thread.
+    let answered = Arc::new(Mutex::new(Vec::<Answered>::new()));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let stop_watching = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = start_watcher(&summary, &answered, &seen, &stop_watching);
+    print_freshness_setup(&args, &rig, &campaign.id, &milestone.id);
+    let (submit_latencies, failures) =
+        submit_and_watch(&args, &rig, &answered, &seen, &summary).await?;
+    wait_until_seen(&answered, Duration::from_secs(30)).await;
+    stop_watching.store(true, std::sync::atomic::Ordering::SeqCst);
+    let watched = watcher
+        .join()
+        .map_err(|_| anyhow::anyhow!("watcher panicked"))?;
+    stop_pipeline(&mut landing, &mut rollup, &args.dir).await?;
+    rig.gateway.stop().await?;
+    watched?;
+    let landed_files = baocao_store::Store::local(&landing_dir)
+        .list_parquet()
+        .await?
+        .len();
+
+    print_freshness_results(&answered, &seen, submit_latencies, &failures, landed_files)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The submitters: a warm-up until it is visible, then the measured paced run; the
+/// measured answers (sent at, latency) and the failures.
+async fn submit_and_watch(
+    args: &FreshnessBenchArgs,
+    rig: &Rig,
+    answered: &Arc<Mutex<Vec<Answered>>>,
+    seen: &Mutex<Seen>,
+    summary: &std::path::Path,
+) -> anyhow::Result<(Vec<(Duration, Duration)>, Vec<String>)> {
+    // The submitters: paced, each report on one of 16 connections. A one-second warm-up
+    // first, until it is visible: the consumer group has joined and the first rollup
+    // ran, so the measured run sees the steady state, not the start-up.
+    let connections = Arc::new(rig.connections(16).await?);
+    let warm_up = args.rate.max(1) as usize;
+    let count = (u64::from(args.rate) * args.seconds) as usize;
+    let reports = Arc::new(rig.fresh_reports(warm_up + count));
+    let submit = submit_for_watcher(connections, reports, answered.clone());
+    paced(args.rate, 0..warm_up, submit.clone()).await;
+    anyhow::ensure!(
+        wait_until_seen(answered, Duration::from_secs(60)).await,
+        "the warm-up reports were not visible in {} within 60 s",
+        summary.display()
+    );
+    if let Ok(mut seen) = seen.lock() {
+        *seen = Seen::default();
+    }
+    let measured = paced(args.rate, warm_up..warm_up + count, submit).await;
+    Ok((measured.answered, measured.failures))
+}
+
+/// Reads the summary file on its own thread until `stop`, matching answered reports.
+fn start_watcher(
+    summary: &std::path::Path,
+    answered: &Arc<Mutex<Vec<Answered>>>,
+    seen: &Arc<Mutex<Seen>>,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<anyhow::Result<()>> {
+    let (answered, seen, stop, summary) = (
+        answered.clone(),
+        seen.clone(),
+        stop.clone(),
+        summary.to_path_buf(),
+    );
+    std::thread::spawn(move || watch(&summary, &answered, &seen, &stop))
+}
+
+/// Stops the landing and the following rollup, failing if either stopped by itself
+/// during the run.
+async fn stop_pipeline(
+    landing: &mut tokio::process::Child,
+    rollup: &mut tokio::process::Child,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    for (name, child) in [("baocao land", landing), ("baocao rollup --follow", rollup)] {
+        anyhow::ensure!(
+            child.try_wait()?.is_none(),
+            "{name} stopped during the run; see its log in {}",
+            dir.display()
+        );
+        child.kill().await?;
+    }
+    Ok(())
+}
+
+/// Continuous landing and the following rollup, each its own `baocao` process as in a
+/// deployment (in this process their CPU-bound work would share the gateway's async
+/// workers and delay its answers).
+fn spawn_pipeline(
+    config: &Config,
+    args: &FreshnessBenchArgs,
+    rig: &Rig,
+    (campaign_id, milestone): (&str, &baocao_registry::Milestone),
+    landing_dir: &std::path::Path,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<(tokio::process::Child, tokio::process::Child)> {
     let baocao = || -> anyhow::Result<tokio::process::Command> {
         let mut command = tokio::process::Command::new(std::env::current_exe()?);
         command
@@ -233,10 +338,10 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
         Ok(command)
     };
     let log = |name: &str| std::fs::File::create(args.dir.join(name));
-    let mut landing = baocao()?
+    let landing = baocao()?
         .stderr(log("land.log")?)
         .args(["land", "--landing-dir"])
-        .arg(&landing_dir)
+        .arg(landing_dir)
         .env("BAOCAO_LANDING__GROUP_ID", "baocao-bench-freshness")
         .env(
             "BAOCAO_LANDING__FLUSH_INTERVAL_MS",
@@ -245,11 +350,11 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
         .env("BAOCAO_LANDING__COMPACT_EVERY_SECONDS", "60")
         .spawn()
         .context("starting baocao land")?;
-    let mut rollup = baocao()?
+    let rollup = baocao()?
         .args([
             "rollup",
             "--campaign",
-            &campaign.id,
+            campaign_id,
             "--milestone",
             &milestone.id,
         ])
@@ -260,29 +365,18 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
             &args.follow_poll_ms.to_string(),
         ])
         .arg("--landing-dir")
-        .arg(&landing_dir)
+        .arg(landing_dir)
         .arg("--out")
-        .arg(&out_dir)
+        .arg(out_dir)
         .spawn()
         .context("starting baocao rollup --follow")?;
+    Ok((landing, rollup))
+}
 
-    // The watcher: a reader of the summary file, on its own thread.
-    let answered = Arc::new(Mutex::new(Vec::<Answered>::new()));
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let stop_watching = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = {
-        let (answered, seen, stop, summary) = (
-            answered.clone(),
-            seen.clone(),
-            stop_watching.clone(),
-            summary.clone(),
-        );
-        std::thread::spawn(move || watch(&summary, &answered, &seen, &stop))
-    };
-
+fn print_freshness_setup(args: &FreshnessBenchArgs, rig: &Rig, campaign: &str, milestone: &str) {
     println!(
         "baocao bench freshness: campaign {}, milestone {}, {} reports/s for {} s",
-        campaign.id, milestone.id, args.rate, args.seconds
+        campaign, milestone, args.rate, args.seconds
     );
     println!("  {}", rig.describe());
     println!(
@@ -290,49 +384,17 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
         args.flush_interval_ms, args.follow_poll_ms
     );
     println!("  {}", machine());
+}
 
-    // The submitters: paced, each report on one of 16 connections. A one-second warm-up
-    // first, until it is visible: the consumer group has joined and the first rollup
-    // ran, so the measured run sees the steady state, not the start-up.
-    let connections = Arc::new(rig.connections(16).await?);
-    let warm_up = args.rate.max(1) as usize;
-    let count = (u64::from(args.rate) * args.seconds) as usize;
-    let reports = Arc::new(rig.fresh_reports(warm_up + count));
-    let submit = submit_for_watcher(connections, reports, answered.clone());
-    paced(args.rate, 0..warm_up, submit.clone()).await;
-    anyhow::ensure!(
-        wait_until_seen(&answered, Duration::from_secs(60)).await,
-        "the warm-up reports were not visible in {} within 60 s",
-        summary.display()
-    );
-    if let Ok(mut seen) = seen.lock() {
-        *seen = Seen::default();
-    }
-    let measured = paced(args.rate, warm_up..warm_up + count, submit).await;
-    let (submit_latencies, failures) = (measured.answered, measured.failures);
-    wait_until_seen(&answered, Duration::from_secs(30)).await;
-    stop_watching.store(true, std::sync::atomic::Ordering::SeqCst);
-    let watched = watcher
-        .join()
-        .map_err(|_| anyhow::anyhow!("watcher panicked"))?;
-    for (name, child) in [
-        ("baocao land", &mut landing),
-        ("baocao rollup --follow", &mut rollup),
-    ] {
-        anyhow::ensure!(
-            child.try_wait()?.is_none(),
-            "{name} stopped during the run; see its log in {}",
-            args.dir.display()
-        );
-        child.kill().await?;
-    }
-    rig.gateway.stop().await?;
-    watched?;
-    let landed_files = baocao_store::Store::local(&landing_dir)
-        .list_parquet()
-        .await?
-        .len();
-
+/// The latencies of both legs (submit → OK, OK → visible), what was never seen, and
+/// when the slow answers happened.
+fn print_freshness_results(
+    answered: &Mutex<Vec<Answered>>,
+    seen: &Mutex<Seen>,
+    submit_latencies: Vec<(Duration, Duration)>,
+    failures: &[String],
+    landed_files: usize,
+) -> anyhow::Result<()> {
     let never_seen = answered.lock().map(|a| a.len()).unwrap_or(0);
     let seen = std::mem::take(&mut *seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?);
     let freshness = LatencySummary::of(seen.freshness);
@@ -378,5 +440,5 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
     if let Some(first) = failures.first() {
         println!("  first failure: {first}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
