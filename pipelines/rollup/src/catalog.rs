@@ -17,6 +17,7 @@ use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContex
 use datafusion::scalar::ScalarValue;
 
 use crate::raw::{end_of_vietnam_day_ms, raw_table, register_store};
+use crate::sql::{FIRST_COPY_ORDER, LATEST_VERSION_ORDER};
 use crate::units_table::units_batch;
 use crate::{Error, Result};
 
@@ -227,19 +228,23 @@ async fn raw_frame(ctx: &SessionContext, store: &Store, schema: &SchemaRef) -> R
 
 /// The catalog's views over the raw tables: the selection rule of `docs/schema.md` (first
 /// copy per (unit, id); latest version per unit) in SQL, and the weekly trend.
-const CATALOG_VIEWS: [&str; 4] = [
+fn catalog_views() -> [String; 4] {
+    [
         // One row per (unit, submission id): its first acceptance. Two units may use one id.
         // `received_at_vn`: the same instant shown in Vietnam time (UTC+7), beside the
         // UTC one; `received_date` is already the Vietnam day.
-        r#"CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank),
+        format!(
+            r#"CREATE VIEW submissions AS SELECT * EXCLUDE (copy_rank),
            arrow_cast(received_at, 'Timestamp(Millisecond, Some("+07:00"))') AS received_at_vn
          FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code, submission_id
-             ORDER BY received_at, kafka_partition, kafka_offset) AS copy_rank
-           FROM submissions_raw) WHERE copy_rank = 1"#,
+             ORDER BY {FIRST_COPY_ORDER}) AS copy_rank
+           FROM submissions_raw) WHERE copy_rank = 1"#
+        ),
         // The systems of that counted copy (the record at its Kafka position), one of each
         // code should the record have landed twice.
-        "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (
+        format!(
+            "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (
            SELECT y.*, ROW_NUMBER() OVER (
                PARTITION BY y.campaign_id, y.unit_code, y.submission_id, y.system_code
                ORDER BY y.received_date) AS copy_rank
@@ -247,20 +252,24 @@ const CATALOG_VIEWS: [&str; 4] = [
              ON y.campaign_id = s.campaign_id AND y.unit_code = s.unit_code
             AND y.submission_id = s.submission_id
             AND y.kafka_partition = s.kafka_partition AND y.kafka_offset = s.kafka_offset)
-         WHERE copy_rank = 1",
-        "CREATE VIEW unit_state AS SELECT * EXCLUDE (version_rank) FROM (
+         WHERE copy_rank = 1"
+        ),
+        format!(
+            "CREATE VIEW unit_state AS SELECT * EXCLUDE (version_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code
-             ORDER BY received_at DESC, kafka_partition DESC, kafka_offset DESC) AS version_rank
-           FROM submissions) WHERE version_rank = 1",
+             ORDER BY {LATEST_VERSION_ORDER}) AS version_rank
+           FROM submissions) WHERE version_rank = 1"
+        ),
         // The state at the end of every week in which reports arrived (weeks start on
         // Monday 00:00 UTC): each unit's latest report by then, its systems summed.
-        "CREATE VIEW weekly_trend AS
+        format!(
+            "CREATE VIEW weekly_trend AS
          WITH weeks AS (
            SELECT DISTINCT campaign_id, date_trunc('week', received_at) AS week_start FROM submissions),
          state AS (
            SELECT w.campaign_id, w.week_start, s.unit_code, s.submission_id,
              ROW_NUMBER() OVER (PARTITION BY w.campaign_id, w.week_start, s.unit_code
-               ORDER BY s.received_at DESC, s.kafka_partition DESC, s.kafka_offset DESC) AS version_rank
+               ORDER BY {LATEST_VERSION_ORDER}) AS version_rank
            FROM weeks w JOIN submissions s
              ON s.campaign_id = w.campaign_id AND s.received_at < w.week_start + INTERVAL '7 days')
          SELECT st.campaign_id, st.week_start,
@@ -272,8 +281,10 @@ const CATALOG_VIEWS: [&str; 4] = [
            ON y.campaign_id = st.campaign_id AND y.unit_code = st.unit_code
           AND y.submission_id = st.submission_id
          WHERE st.version_rank = 1
-         GROUP BY st.campaign_id, st.week_start",
-    ];
+         GROUP BY st.campaign_id, st.week_start"
+        ),
+    ]
+}
 
 /// A session with the whole catalog registered. With a scope, every table holding units
 /// is filtered to the units inside it before it is registered, and nothing unfiltered is
@@ -299,8 +310,8 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
         })
     };
     register_raw_tables(&ctx, sources, &in_scope).await?;
-    for view in CATALOG_VIEWS {
-        ctx.sql(view).await?;
+    for view in catalog_views() {
+        ctx.sql(&view).await?;
     }
     register_written_tables(&ctx, sources, &in_scope).await?;
     Ok(ctx)

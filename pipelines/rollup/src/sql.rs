@@ -189,6 +189,16 @@ fn per_unit_ctes() -> String {
     format!("WITH\n{},\n{}", selection_ctes(), per_unit_over_latest())
 }
 
+/// The order that makes a landed copy of a (unit, submission id) the counted one: the
+/// first acceptance (earliest receipt, then Kafka position). The one spelling of the
+/// rule for every SQL that selects (this specification and the catalog's views);
+/// [`crate::latest`] implements the same order with hash maps.
+pub const FIRST_COPY_ORDER: &str = "received_at, kafka_partition, kafka_offset";
+
+/// The order that makes a version a unit's latest: the newest receipt, ties broken by
+/// Kafka position (a unit's records share a key, so a partition, so that order is real).
+pub const LATEST_VERSION_ORDER: &str = "received_at DESC, kafka_partition DESC, kafka_offset DESC";
+
 /// The selection, in SQL: one accepted copy per submission id received before the
 /// cut-off (`accepted`), each unit's latest version (`latest`: its row plus
 /// `first_received_at` and `version_count`), and one copy of each of that version's
@@ -196,14 +206,15 @@ fn per_unit_ctes() -> String {
 /// computes the same two tables with hash maps ([`crate::latest`]), and `baocao bench rollup`
 /// checks that DuckDB running this text gets the same summary.
 fn selection_ctes() -> String {
-    r#"accepted AS (
+    format!(
+        r#"accepted AS (
   -- A (unit, submission id) is counted once, however many times it was delivered or
   -- landed: the first acceptance (earliest received_at, then Kafka position) wins. Two
   -- units may use the same id; each is its own submission.
   SELECT * FROM (
     SELECT s.*, ROW_NUMBER() OVER (
       PARTITION BY s.unit_code, s.submission_id
-      ORDER BY s.received_at, s.kafka_partition, s.kafka_offset) AS copy_rank
+      ORDER BY {FIRST_COPY_ORDER}) AS copy_rank
     FROM submissions s CROSS JOIN rollup_params p
     WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off
   ) WHERE copy_rank = 1
@@ -215,7 +226,7 @@ versions AS (
   -- timeliness.
   SELECT a.*,
     ROW_NUMBER() OVER (PARTITION BY a.unit_code
-      ORDER BY a.received_at DESC, a.kafka_partition DESC, a.kafka_offset DESC) AS version_rank,
+      ORDER BY {LATEST_VERSION_ORDER}) AS version_rank,
     MIN(CASE WHEN a.received_at >= p.window_start THEN a.received_at END)
       OVER (PARTITION BY a.unit_code) AS first_received_at,
     COUNT(*) OVER (PARTITION BY a.unit_code) AS version_count
@@ -233,7 +244,7 @@ latest_systems AS (
      AND y.kafka_partition = l.kafka_partition AND y.kafka_offset = l.kafka_offset
   ) WHERE copy_rank = 1
 )"#
-    .to_string()
+    )
 }
 
 /// The per-unit rows (`per_unit`) from tables or CTEs `latest` and `latest_systems`,

@@ -138,4 +138,59 @@ pub async fn assert_selection_matches_spec(
     {
         assert_eq!(e.to_data(), a.to_data(), "column {} {at}", field.name());
     }
+    assert_catalog_matches_production(registry, campaign, cut_off, landing, &production, &at).await;
+}
+
+/// The analysts' catalog (its `unit_state` view, cut at the same day) picks the same
+/// version of every registered unit as the production selection's `latest`.
+async fn assert_catalog_matches_production(
+    registry: &Registry,
+    campaign: &Campaign,
+    cut_off: NaiveDate,
+    landing: &Store,
+    production: &datafusion::prelude::SessionContext,
+    at: &str,
+) {
+    let no_summaries = tempfile::tempdir().expect("tempdir");
+    let summaries = Store::local(no_summaries.path());
+    let catalog = baocao_rollup::catalog::catalog_session(&baocao_rollup::catalog::CatalogSources {
+        registry,
+        landing,
+        summaries: &summaries,
+        as_of: Some(cut_off),
+        scope: None,
+    })
+    .await
+    .expect("catalog");
+    let picked = |ctx: &datafusion::prelude::SessionContext, sql: String| {
+        let ctx = ctx.clone();
+        async move {
+            let batches = ctx.sql(&sql).await.expect("plan").collect().await.expect("run");
+            let mut rows = Vec::new();
+            for batch in batches {
+                let units = batch.column(0).as_string::<i32>();
+                let ids = batch.column(1).as_string::<i32>();
+                for i in 0..batch.num_rows() {
+                    rows.push((units.value(i).to_string(), ids.value(i).to_string()));
+                }
+            }
+            rows
+        }
+    };
+    let from_catalog = picked(
+        &catalog,
+        format!(
+            "SELECT unit_code, submission_id FROM unit_state WHERE campaign_id = '{}'
+             AND unit_code IN (SELECT unit_code FROM units) ORDER BY unit_code",
+            campaign.id
+        ),
+    )
+    .await;
+    let from_production = picked(
+        production,
+        "SELECT unit_code, submission_id FROM latest ORDER BY unit_code".to_string(),
+    )
+    .await;
+    assert!(!from_production.is_empty(), "{at}: nothing selected");
+    assert_eq!(from_catalog, from_production, "catalog unit_state vs latest, {at}");
 }
