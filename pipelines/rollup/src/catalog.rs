@@ -243,8 +243,7 @@ fn catalog_views() -> [String; 4] {
         ),
         // The systems of that counted copy (the record at its Kafka position), one of each
         // code should the record have landed twice.
-        format!(
-            "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (
+        "CREATE VIEW systems AS SELECT * EXCLUDE (copy_rank) FROM (
            SELECT y.*, ROW_NUMBER() OVER (
                PARTITION BY y.campaign_id, y.unit_code, y.submission_id, y.system_code
                ORDER BY y.received_date) AS copy_rank
@@ -253,7 +252,7 @@ fn catalog_views() -> [String; 4] {
             AND y.submission_id = s.submission_id
             AND y.kafka_partition = s.kafka_partition AND y.kafka_offset = s.kafka_offset)
          WHERE copy_rank = 1"
-        ),
+            .to_string(),
         format!(
             "CREATE VIEW unit_state AS SELECT * EXCLUDE (version_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY campaign_id, unit_code

@@ -153,19 +153,26 @@ async fn assert_catalog_matches_production(
 ) {
     let no_summaries = tempfile::tempdir().expect("tempdir");
     let summaries = Store::local(no_summaries.path());
-    let catalog = baocao_rollup::catalog::catalog_session(&baocao_rollup::catalog::CatalogSources {
-        registry,
-        landing,
-        summaries: &summaries,
-        as_of: Some(cut_off),
-        scope: None,
-    })
-    .await
-    .expect("catalog");
+    let catalog =
+        baocao_rollup::catalog::catalog_session(&baocao_rollup::catalog::CatalogSources {
+            registry,
+            landing,
+            summaries: &summaries,
+            as_of: Some(cut_off),
+            scope: None,
+        })
+        .await
+        .expect("catalog");
     let picked = |ctx: &datafusion::prelude::SessionContext, sql: String| {
         let ctx = ctx.clone();
         async move {
-            let batches = ctx.sql(&sql).await.expect("plan").collect().await.expect("run");
+            let batches = ctx
+                .sql(&sql)
+                .await
+                .expect("plan")
+                .collect()
+                .await
+                .expect("run");
             let mut rows = Vec::new();
             for batch in batches {
                 let units = batch.column(0).as_string::<i32>();
@@ -192,5 +199,8 @@ async fn assert_catalog_matches_production(
     )
     .await;
     assert!(!from_production.is_empty(), "{at}: nothing selected");
-    assert_eq!(from_catalog, from_production, "catalog unit_state vs latest, {at}");
+    assert_eq!(
+        from_catalog, from_production,
+        "catalog unit_state vs latest, {at}"
+    );
 }
