@@ -9,13 +9,12 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_gateway::{Clock, GatewayConfig, start_gateway_with_clock};
+use baocao_gateway::{GatewayConfig, start_gateway_with_clock};
 use baocao_kafka::KafkaConfig;
 use baocao_landing::{Lander, LandingConfig, RunMode};
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
@@ -23,16 +22,9 @@ use baocao_proto::v1::{DossierStatus, PlanStatus, StatusReport, SubmitReportRequ
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::end_of_vietnam_day_ms;
 use baocao_store::S3Config;
+use baocao_submission::CampaignClock;
 use chrono::{DateTime, NaiveDate, Utc};
 use common::{BrokerProcess, authed, roll_up_at_deadline};
-
-struct ReplayClock(AtomicI64);
-
-impl Clock for ReplayClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap_or_default()
-    }
-}
 
 /// A registry with the shipped data (incl. the thanh-hoa-2023 campaign).
 fn shipped_registry() -> Arc<Registry> {
@@ -71,7 +63,7 @@ async fn replay(
         "a meaningful sample: {} submissions",
         plan.len()
     );
-    let clock = Arc::new(ReplayClock(AtomicI64::new(0)));
+    let clock = Arc::new(CampaignClock::standing_at(DateTime::<Utc>::UNIX_EPOCH));
     let mut clients = HashMap::new();
     let mut gateways = Vec::new();
     for tier in [
@@ -103,9 +95,7 @@ async fn replay(
         .collect();
     let mut accepted = Vec::new();
     for planned in &plan {
-        clock
-            .0
-            .store(planned.at.timestamp_millis(), Ordering::SeqCst);
+        clock.set(planned.at);
         let tier = registry
             .unit(&planned.unit_code)
             .map(|u| u.tier)

@@ -9,7 +9,7 @@ pub mod s3;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,93 +72,30 @@ pub fn succeeded(command: &mut Command) -> anyhow::Result<String> {
     Ok(stdout)
 }
 
-/// The embedded broker as a child process: `baocao broker`.
-pub struct BrokerProcess {
-    pub addr: String,
-    pub dir: PathBuf,
-    child: Option<Child>,
-}
+/// The embedded broker as a child process (`baocao broker`), started exactly as the demo
+/// and the benchmarks start it (a new port when the first was taken).
+pub struct BrokerProcess(baocao_broker::BrokerProcess);
 
 impl BrokerProcess {
     pub fn start(dir: &Path) -> anyhow::Result<Self> {
-        // A free port can be taken by another test between our probe and the broker's
-        // bind; then the broker exits and another broker answers on "our" port. Retry on
-        // a new port when the child is not the one listening.
-        let mut last_error = None;
-        for _ in 0..3 {
-            let mut broker = BrokerProcess {
-                addr: format!("127.0.0.1:{}", free_port()),
-                dir: dir.to_path_buf(),
-                child: None,
-            };
-            match broker.spawn() {
-                Ok(()) => return Ok(broker),
-                Err(err) => last_error = Some(err),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("broker did not start")))
-    }
-
-    fn spawn(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::File::create(self.dir.join("broker.log"))?;
-        let child = Command::new(BIN)
-            .args(["broker", "--listen", &self.addr, "--storage-dir"])
-            .arg(self.dir.join("broker"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .context("spawning baocao broker")?;
-        self.child = Some(child);
-        wait_for_port(&self.addr, Duration::from_secs(20))?;
-        // Still running a moment later: it is our broker that listens (a failed bind
-        // exits at once).
-        std::thread::sleep(Duration::from_millis(300));
-        if let Some(child) = self.child.as_mut()
-            && let Some(status) = child.try_wait()?
-        {
-            self.child = None;
-            anyhow::bail!(
-                "broker on {} exited at start ({status}); port taken?",
-                self.addr
-            );
-        }
-        Ok(())
-    }
-
-    /// SIGKILL: the broker vanishes without a goodbye.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// What a supervisor does: if the broker process has exited (`baocao broker` exits
-    /// when a broker task panics), start it again on the same address and data. Returns
-    /// whether it had to.
-    pub fn supervise(&mut self) -> anyhow::Result<bool> {
-        let exited = match self.child.as_mut() {
-            Some(child) => child.try_wait()?.is_some(),
-            None => false,
-        };
-        if exited {
-            self.child = None;
-            self.spawn()?;
-        }
-        Ok(exited)
-    }
-
-    /// Starts again on the same address and data.
-    pub fn restart(&mut self) -> anyhow::Result<()> {
-        self.kill();
-        self.spawn()
+        Ok(BrokerProcess(baocao_broker::BrokerProcess::start(
+            Path::new(BIN),
+            dir,
+        )?))
     }
 }
 
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        self.kill();
+impl std::ops::Deref for BrokerProcess {
+    type Target = baocao_broker::BrokerProcess;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for BrokerProcess {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
 }
 

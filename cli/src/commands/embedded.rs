@@ -1,17 +1,14 @@
 //! What the demo and the benchmarks run on embedded defaults: the registry and a
-//! campaign, a scratch directory they may replace, the embedded broker as a child `baocao broker` process, and a campaign
-//! clock for gateways that replay a past campaign.
+//! campaign, a scratch directory they may replace, and the embedded broker as a child
+//! `baocao broker` process (the one start the tests use too, `baocao_broker::BrokerProcess`).
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baocao_gateway::Clock;
+pub use baocao_broker::BrokerProcess;
 use baocao_registry::{Campaign, Registry};
-use chrono::{DateTime, Utc};
+pub use baocao_submission::CampaignClock;
 
 use crate::config::Config;
 
@@ -49,103 +46,30 @@ pub fn prepare_scratch_dir(dir: &Path, owner: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The embedded broker child process; killed when dropped.
-pub struct BrokerChild(std::process::Child);
-
-impl Drop for BrokerChild {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A free `127.0.0.1:<port>` to listen on (the port the kernel picked, released again).
+/// A free `127.0.0.1:<port>` to listen on.
+#[cfg(feature = "bench")]
 pub fn free_local_addr() -> anyhow::Result<String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    Ok(format!("127.0.0.1:{port}"))
+    Ok(baocao_broker::free_local_addr()?)
 }
 
 /// Waits up to `timeout` until something accepts connections on `addr`; else the error
 /// `failure` says.
-pub fn wait_for_listener(addr: &str, timeout: Duration, failure: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + timeout;
-    while std::net::TcpStream::connect(addr).is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "{failure}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+#[cfg(feature = "bench")]
+pub fn wait_for_listener(
+    addr: &str,
+    timeout: std::time::Duration,
+    failure: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(baocao_broker::wait_for_listener(addr, timeout), "{failure}");
     Ok(())
 }
 
-/// Starts `baocao broker` on a free 127.0.0.1 port with its data in `<dir>/broker` and
-/// its log in `<dir>/broker.log`; returns the child and its bootstrap address.
-pub fn start_broker(dir: &Path) -> anyhow::Result<(BrokerChild, String)> {
-    let addr = free_local_addr()?;
-    let log = std::fs::File::create(dir.join("broker.log"))?;
-    let child = std::process::Command::new(std::env::current_exe()?)
-        .args(["broker", "--listen", &addr, "--storage-dir"])
-        .arg(dir.join("broker"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
+/// Starts `baocao broker` (this executable) on a free 127.0.0.1 port with its data in
+/// `<dir>/broker` and its log in `<dir>/broker.log`; returns the child and its bootstrap
+/// address.
+pub fn start_broker(dir: &Path) -> anyhow::Result<(BrokerProcess, String)> {
+    let broker = BrokerProcess::start(&std::env::current_exe()?, dir)
         .context("starting the embedded broker")?;
-    let child = BrokerChild(child);
-    wait_for_listener(
-        &addr,
-        Duration::from_secs(20),
-        &format!(
-            "embedded broker did not start; see {}",
-            dir.join("broker.log").display()
-        ),
-    )?;
-    Ok((child, addr))
-}
-
-/// A campaign clock: gateways read it instead of the machine's clock, so a past
-/// campaign can be replayed. It stands still where it is set, or runs at real speed from
-/// a campaign instant ([`CampaignClock::running_from`]).
-pub struct CampaignClock {
-    /// Campaign time minus machine time, in ms.
-    offset_ms: AtomicI64,
-    /// Whether the clock follows the machine's clock (else it stands at `offset_ms`).
-    running: bool,
-}
-
-impl CampaignClock {
-    /// A clock standing at `at` until [`CampaignClock::set`].
-    pub fn standing_at(at: DateTime<Utc>) -> Self {
-        CampaignClock {
-            offset_ms: AtomicI64::new(at.timestamp_millis()),
-            running: false,
-        }
-    }
-
-    /// A clock that reads `at` now and advances in real time (the benchmarks' replay).
-    #[cfg(feature = "bench")]
-    pub fn running_from(at: DateTime<Utc>) -> Self {
-        CampaignClock {
-            offset_ms: AtomicI64::new(at.timestamp_millis() - Utc::now().timestamp_millis()),
-            running: true,
-        }
-    }
-
-    /// Moves a standing clock to `at`.
-    pub fn set(&self, at: DateTime<Utc>) {
-        self.offset_ms
-            .store(at.timestamp_millis(), Ordering::SeqCst);
-    }
-}
-
-impl Clock for CampaignClock {
-    fn now(&self) -> DateTime<Utc> {
-        let offset = self.offset_ms.load(Ordering::SeqCst);
-        let ms = if self.running {
-            Utc::now().timestamp_millis() + offset
-        } else {
-            offset
-        };
-        DateTime::from_timestamp_millis(ms).unwrap_or_default()
-    }
+    let addr = broker.addr.clone();
+    Ok((broker, addr))
 }

@@ -16,26 +16,10 @@ use chrono::Utc;
 use prost::Message;
 
 use crate::Refusal;
+use crate::clock::Clock;
 use crate::index::{Accepted, SubmissionIndex, SubmissionKey};
 use crate::rate_limit::RateLimiter;
 use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
-
-/// Where a front door reads the time: receipts, "today" for date checks and campaign
-/// windows. Production uses [`SystemClock`]; `baocao demo` replays a past campaign with a
-/// simulated clock so its deadlines fall inside the replay.
-pub trait Clock: Send + Sync + 'static {
-    /// The current instant.
-    fn now(&self) -> chrono::DateTime<Utc>;
-}
-
-/// The machine's clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 /// Which units a front door takes reports for: those of `tier` (any tier when `None`)
 /// inside `jurisdiction` (the whole country when empty).

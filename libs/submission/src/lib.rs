@@ -5,11 +5,13 @@
 //! words its own way. Rules live here once: `validate.rs` (every field), `index.rs` (which
 //! ids were accepted with which content), `rate_limit.rs`.
 
+mod clock;
 mod core;
 mod error;
 pub mod index;
 pub mod rate_limit;
 pub mod validate;
 
-pub use crate::core::{Clock, CoreParts, Receipt, Scope, SubmissionCore, SystemClock};
+pub use crate::clock::{CampaignClock, Clock, SystemClock};
+pub use crate::core::{CoreParts, Receipt, Scope, SubmissionCore};
 pub use error::{Error, Refusal, Result};

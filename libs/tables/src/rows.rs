@@ -30,79 +30,102 @@ fn fields(list: &[(&str, DataType, bool)]) -> SchemaRef {
     ))
 }
 
-/// Schema of the `submissions` table.
-pub static SUBMISSIONS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    use DataType::{Boolean, Date32, Int32, Int64, UInt32, Utf8};
-    fields(&[
-        ("submission_id", Utf8, false),
-        ("unit_code", Utf8, false),
-        ("campaign_id", Utf8, false),
-        ("as_of", Date32, false),
-        ("received_at", timestamp_type(), false),
-        ("received_date", Date32, false),
-        ("gateway_tier", Utf8, false),
-        ("gateway_id", Utf8, false),
-        ("authenticated_unit", Utf8, false),
-        ("schema_version", UInt32, false),
-        ("reporter_name", Utf8, false),
-        ("reporter_position", Utf8, false),
-        ("reporter_phone", Utf8, false),
-        ("reporter_email", Utf8, false),
-        ("no_camera_systems", Boolean, false),
-        ("system_count", Int32, false),
-        ("budget_allocated_vnd", Int64, false),
-        ("regulation_updated", Boolean, false),
-        ("regulation_document_number", Utf8, true),
-        ("regulation_document_date", Date32, true),
-        ("national_regulation_applied", Boolean, true),
-        ("incidents", Int64, false),
-        ("telecom_cameras_checked", Int64, true),
-        ("telecom_non_compliant_found", Int64, true),
-        ("telecom_users_notified", Int64, true),
-        ("telecom_non_compliant_handled", Int64, true),
-        ("police_assessments_done", Int64, true),
-        ("police_cases_handled", Int64, true),
-        ("market_inspections", Int64, true),
-        ("market_violations", Int64, true),
-        ("media_items_broadcast", Int64, true),
-        ("notes", Utf8, false),
-        ("kafka_partition", Int32, false),
-        ("kafka_offset", Int64, false),
-        // Added after the first release: null in files landed before it.
-        ("content_sha256", Utf8, true),
-    ])
-});
+/// Declares a raw table once: each column's name, its Arrow builder, its type and
+/// whether it may be null. Generates the table's schema and the builders that fill it,
+/// so the two can never disagree on order or type.
+macro_rules! raw_table {
+    ($(#[$doc:meta])* $schema:ident, $columns:ident {
+        $($field:ident : $builder:ty => $dtype:expr, $nullable:literal),* $(,)?
+    }) => {
+        $(#[$doc])*
+        pub static $schema: LazyLock<SchemaRef> = LazyLock::new(|| {
+            #[allow(unused_imports)]
+            use DataType::{Boolean, Date32, Int32, Int64, UInt32, Utf8};
+            fields(&[$((stringify!($field), $dtype, $nullable)),*])
+        });
 
-/// Schema of the `systems` table.
-pub static SYSTEMS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    use DataType::{Boolean, Date32, Int32, Int64, Utf8};
-    fields(&[
-        ("submission_id", Utf8, false),
-        ("unit_code", Utf8, false),
-        ("campaign_id", Utf8, false),
-        ("received_at", timestamp_type(), false),
-        ("received_date", Date32, false),
-        ("system_code", Utf8, false),
-        ("name", Utf8, false),
-        ("location", Utf8, false),
-        ("camera_count", Int64, false),
-        ("proposed_level", Int32, false),
-        ("dossier_status", Utf8, false),
-        ("approval_decision_number", Utf8, true),
-        ("approval_decision_date", Date32, true),
-        ("approving_authority", Utf8, true),
-        ("approved_level", Int32, true),
-        ("plan_status", Utf8, false),
-        ("plan_implemented_on", Date32, true),
-        ("assessed_at_procurement", Boolean, true),
-        ("last_periodic_assessment_on", Date32, true),
-        ("cameras_certified", Int64, false),
-        ("cameras_on_warning_list", Int64, false),
-        ("cameras_replaced_or_removed", Int64, false),
-        ("kafka_partition", Int32, false),
-        ("kafka_offset", Int64, false),
-    ])
-});
+        #[derive(Default)]
+        struct $columns { $($field: $builder),* }
+
+        impl $columns {
+            fn finish(mut self) -> Vec<ArrayRef> {
+                vec![$(Arc::new(self.$field.finish()) as ArrayRef),*]
+            }
+        }
+    };
+}
+
+raw_table!(
+    /// Schema of the `submissions` table: one row per landed record.
+    SUBMISSIONS_SCHEMA, SubmissionColumns {
+        submission_id: StringBuilder => Utf8, false,
+        unit_code: StringBuilder => Utf8, false,
+        campaign_id: StringBuilder => Utf8, false,
+        as_of: Date32Builder => Date32, false,
+        received_at: TimestampMillisecondBuilder => timestamp_type(), false,
+        received_date: Date32Builder => Date32, false,
+        gateway_tier: StringBuilder => Utf8, false,
+        gateway_id: StringBuilder => Utf8, false,
+        authenticated_unit: StringBuilder => Utf8, false,
+        schema_version: UInt32Builder => UInt32, false,
+        reporter_name: StringBuilder => Utf8, false,
+        reporter_position: StringBuilder => Utf8, false,
+        reporter_phone: StringBuilder => Utf8, false,
+        reporter_email: StringBuilder => Utf8, false,
+        no_camera_systems: BooleanBuilder => Boolean, false,
+        system_count: Int32Builder => Int32, false,
+        budget_allocated_vnd: Int64Builder => Int64, false,
+        regulation_updated: BooleanBuilder => Boolean, false,
+        regulation_document_number: StringBuilder => Utf8, true,
+        regulation_document_date: Date32Builder => Date32, true,
+        national_regulation_applied: BooleanBuilder => Boolean, true,
+        incidents: Int64Builder => Int64, false,
+        telecom_cameras_checked: Int64Builder => Int64, true,
+        telecom_non_compliant_found: Int64Builder => Int64, true,
+        telecom_users_notified: Int64Builder => Int64, true,
+        telecom_non_compliant_handled: Int64Builder => Int64, true,
+        police_assessments_done: Int64Builder => Int64, true,
+        police_cases_handled: Int64Builder => Int64, true,
+        market_inspections: Int64Builder => Int64, true,
+        market_violations: Int64Builder => Int64, true,
+        media_items_broadcast: Int64Builder => Int64, true,
+        notes: StringBuilder => Utf8, false,
+        kafka_partition: Int32Builder => Int32, false,
+        kafka_offset: Int64Builder => Int64, false,
+        // Added after the first release: null in files landed before it.
+        content_sha256: StringBuilder => Utf8, true,
+    }
+);
+
+raw_table!(
+    /// Schema of the `systems` table: one row per camera system of a landed record.
+    SYSTEMS_SCHEMA, SystemColumns {
+        submission_id: StringBuilder => Utf8, false,
+        unit_code: StringBuilder => Utf8, false,
+        campaign_id: StringBuilder => Utf8, false,
+        received_at: TimestampMillisecondBuilder => timestamp_type(), false,
+        received_date: Date32Builder => Date32, false,
+        system_code: StringBuilder => Utf8, false,
+        name: StringBuilder => Utf8, false,
+        location: StringBuilder => Utf8, false,
+        camera_count: Int64Builder => Int64, false,
+        proposed_level: Int32Builder => Int32, false,
+        dossier_status: StringBuilder => Utf8, false,
+        approval_decision_number: StringBuilder => Utf8, true,
+        approval_decision_date: Date32Builder => Date32, true,
+        approving_authority: StringBuilder => Utf8, true,
+        approved_level: Int32Builder => Int32, true,
+        plan_status: StringBuilder => Utf8, false,
+        plan_implemented_on: Date32Builder => Date32, true,
+        assessed_at_procurement: BooleanBuilder => Boolean, true,
+        last_periodic_assessment_on: Date32Builder => Date32, true,
+        cameras_certified: Int64Builder => Int64, false,
+        cameras_on_warning_list: Int64Builder => Int64, false,
+        cameras_replaced_or_removed: Int64Builder => Int64, false,
+        kafka_partition: Int32Builder => Int32, false,
+        kafka_offset: Int64Builder => Int64, false,
+    }
+);
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
 
@@ -184,83 +207,6 @@ pub fn received_at(envelope: &ReportEnvelope) -> DateTime<Utc> {
         .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
         .unwrap_or_default()
 }
-
-macro_rules! builders {
-    ($name:ident { $($field:ident : $builder:ty),* $(,)? }) => {
-        #[derive(Default)]
-        struct $name { $($field: $builder),* }
-        impl $name {
-            fn finish(mut self) -> Vec<ArrayRef> {
-                vec![$(Arc::new(self.$field.finish()) as ArrayRef),*]
-            }
-        }
-    };
-}
-
-builders!(SubmissionColumns {
-    submission_id: StringBuilder,
-    unit_code: StringBuilder,
-    campaign_id: StringBuilder,
-    as_of: Date32Builder,
-    received_at: TimestampMillisecondBuilder,
-    received_date: Date32Builder,
-    gateway_tier: StringBuilder,
-    gateway_id: StringBuilder,
-    authenticated_unit: StringBuilder,
-    schema_version: UInt32Builder,
-    reporter_name: StringBuilder,
-    reporter_position: StringBuilder,
-    reporter_phone: StringBuilder,
-    reporter_email: StringBuilder,
-    no_camera_systems: BooleanBuilder,
-    system_count: Int32Builder,
-    budget_allocated_vnd: Int64Builder,
-    regulation_updated: BooleanBuilder,
-    regulation_document_number: StringBuilder,
-    regulation_document_date: Date32Builder,
-    national_regulation_applied: BooleanBuilder,
-    incidents: Int64Builder,
-    telecom_cameras_checked: Int64Builder,
-    telecom_non_compliant_found: Int64Builder,
-    telecom_users_notified: Int64Builder,
-    telecom_non_compliant_handled: Int64Builder,
-    police_assessments_done: Int64Builder,
-    police_cases_handled: Int64Builder,
-    market_inspections: Int64Builder,
-    market_violations: Int64Builder,
-    media_items_broadcast: Int64Builder,
-    notes: StringBuilder,
-    kafka_partition: Int32Builder,
-    kafka_offset: Int64Builder,
-    content_sha256: StringBuilder,
-});
-
-builders!(SystemColumns {
-    submission_id: StringBuilder,
-    unit_code: StringBuilder,
-    campaign_id: StringBuilder,
-    received_at: TimestampMillisecondBuilder,
-    received_date: Date32Builder,
-    system_code: StringBuilder,
-    name: StringBuilder,
-    location: StringBuilder,
-    camera_count: Int64Builder,
-    proposed_level: Int32Builder,
-    dossier_status: StringBuilder,
-    approval_decision_number: StringBuilder,
-    approval_decision_date: Date32Builder,
-    approving_authority: StringBuilder,
-    approved_level: Int32Builder,
-    plan_status: StringBuilder,
-    plan_implemented_on: Date32Builder,
-    assessed_at_procurement: BooleanBuilder,
-    last_periodic_assessment_on: Date32Builder,
-    cameras_certified: Int64Builder,
-    cameras_on_warning_list: Int64Builder,
-    cameras_replaced_or_removed: Int64Builder,
-    kafka_partition: Int32Builder,
-    kafka_offset: Int64Builder,
-});
 
 /// What every row of one landed record shares: its canonical id, content digest, receipt
 /// and Kafka position.

@@ -3,6 +3,8 @@
 //! every other part of baocao talks to it only through rdkafka, so a real Kafka cluster is
 //! a configuration change (`kafka.brokers`). Its limits are in `docs/broker.md`.
 
+mod process;
+
 use std::path::{Path, PathBuf};
 use tokio::time::Instant;
 
@@ -29,7 +31,21 @@ pub enum Error {
     /// Tansu failed to start or stopped with an error.
     #[error("broker: {0}")]
     Tansu(String),
+    /// A broker child process could not be started.
+    #[error("broker process: {what}")]
+    Spawn {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A started broker child did not stay up listening.
+    #[error("broker process: {0}")]
+    NotListening(String),
 }
+
+pub use process::{BrokerProcess, free_local_addr, wait_for_listener};
 
 /// Result with the broker's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

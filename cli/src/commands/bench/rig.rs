@@ -16,7 +16,7 @@ use baocao_workload::{SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::commands::embedded::{BrokerChild, CampaignClock, start_broker};
+use crate::commands::embedded::{BrokerProcess, CampaignClock, start_broker};
 use crate::config::Config;
 
 /// One report a unit may send, with the token it sends it with.
@@ -31,7 +31,7 @@ pub struct Template {
 /// A running broker + gateway pair and what clients need to use it.
 pub struct Rig {
     /// The embedded broker, if the rig started one (stopped on drop).
-    _broker: Option<BrokerChild>,
+    _broker: Option<BrokerProcess>,
     /// Where the gateway produces (the rig's own topic).
     pub kafka: KafkaConfig,
     /// The gateway under test.
