@@ -9,14 +9,14 @@ use std::path::Path;
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_proto::v1::{
-    Approval, CameraSystem, Date, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators,
-    ReportEnvelope, StatusReport,
+    Approval, CameraSystem, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators,
+    ReportEnvelope,
 };
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
 use chrono::NaiveDate;
-use common::{Summary, land};
+use common::{Summary, date, land};
 
 fn registry_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -52,14 +52,6 @@ fn registry_dir() -> tempfile::TempDir {
     dir
 }
 
-fn date(y: i32, m: i32, d: i32) -> Date {
-    Date {
-        year: y,
-        month: m,
-        day: d,
-    }
-}
-
 fn system(
     code: &str,
     cameras: i64,
@@ -86,7 +78,7 @@ fn system(
     }
 }
 
-/// An envelope received at `hh:mm` Vietnam time on `day`.
+/// An envelope of campaign `c` received at `hh:mm` Vietnam time on `day`.
 fn envelope(
     id: &str,
     unit: &str,
@@ -95,29 +87,7 @@ fn envelope(
     mm: u32,
     systems: Vec<CameraSystem>,
 ) -> ReportEnvelope {
-    let local = NaiveDate::from_ymd_opt(day.0, day.1, day.2)
-        .and_then(|d| d.and_hms_opt(hh, mm, 0))
-        .expect("valid time");
-    let utc = local.and_utc().timestamp() - 7 * 3600;
-    ReportEnvelope {
-        schema_version: 1,
-        report: Some(StatusReport {
-            unit_code: unit.into(),
-            campaign_id: "c".into(),
-            as_of: Some(date(day.0, day.1 as i32, day.2 as i32)),
-            submission_id: id.into(),
-            no_camera_systems: systems.is_empty(),
-            systems,
-            ..Default::default()
-        }),
-        received_at: Some(pbjson_types::Timestamp {
-            seconds: utc,
-            nanos: 0,
-        }),
-        gateway_tier: "province".into(),
-        gateway_id: "test".into(),
-        authenticated_unit: unit.into(),
-    }
+    common::envelope_at("c", unit, id, (day.0, day.1, day.2, hh, mm), 0, systems)
 }
 
 fn fixture() -> Vec<ReportEnvelope> {

@@ -12,9 +12,7 @@ use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
-use baocao_proto::v1::{
-    CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
-};
+use baocao_proto::v1::{CameraSystem, DossierStatus, PlanStatus, ReportEnvelope};
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
@@ -74,14 +72,6 @@ fn registry_dir() -> tempfile::TempDir {
     dir
 }
 
-fn date(y: i32, m: u32, d: u32) -> Date {
-    Date {
-        year: y,
-        month: m as i32,
-        day: d as i32,
-    }
-}
-
 fn systems(cameras: &[i64]) -> Vec<CameraSystem> {
     cameras
         .iter()
@@ -99,7 +89,7 @@ fn systems(cameras: &[i64]) -> Vec<CameraSystem> {
 }
 
 /// A report of `unit` for `campaign` under `id`, received at `(y, m, d, hh:mm)` Vietnam
-/// time plus `ms` milliseconds.
+/// time plus `ms` milliseconds, with systems of these camera counts.
 fn envelope(
     campaign: &str,
     unit: &str,
@@ -108,30 +98,7 @@ fn envelope(
     ms: i64,
     cameras: &[i64],
 ) -> ReportEnvelope {
-    let (y, m, d, hh, mm) = at;
-    let local = NaiveDate::from_ymd_opt(y, m, d)
-        .and_then(|day| day.and_hms_opt(hh, mm, 0))
-        .expect("valid time");
-    let utc_ms = local.and_utc().timestamp_millis() - 7 * 3600 * 1000 + ms;
-    ReportEnvelope {
-        schema_version: 1,
-        report: Some(StatusReport {
-            unit_code: unit.into(),
-            campaign_id: campaign.into(),
-            as_of: Some(date(y, m, d)),
-            submission_id: id.into(),
-            no_camera_systems: cameras.is_empty(),
-            systems: systems(cameras),
-            ..Default::default()
-        }),
-        received_at: Some(pbjson_types::Timestamp {
-            seconds: utc_ms.div_euclid(1000),
-            nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
-        }),
-        gateway_tier: "province".into(),
-        gateway_id: "test".into(),
-        authenticated_unit: unit.into(),
-    }
+    common::envelope_at(campaign, unit, id, at, ms, systems(cameras))
 }
 
 fn id(n: u32) -> String {
