@@ -110,9 +110,14 @@ impl Layout {
     }
 }
 
-/// The words after the counts: unit, rate since the stage began, stage.
-fn bar_message(now: &ProgressSnapshot, unit: &str, stage_elapsed: Duration) -> String {
-    if unit.is_empty() || (now.done == 0 && now.total == 0) {
+/// The words after the counts in `layout`: unit, rate since the stage began, stage.
+fn bar_message(
+    now: &ProgressSnapshot,
+    unit: &str,
+    layout: Layout,
+    stage_elapsed: Duration,
+) -> String {
+    if layout == Layout::Stage {
         return now.stage.clone();
     }
     let rate = now.done as f64 / stage_elapsed.as_secs_f64().max(0.001);
@@ -149,7 +154,7 @@ async fn draw_bar(
         }
         bar.set_length(now.total);
         bar.set_position(now.done);
-        bar.set_message(bar_message(&now, unit, stage_started.elapsed()));
+        bar.set_message(bar_message(&now, unit, wanted, stage_started.elapsed()));
         if bar.is_hidden() {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }

@@ -100,17 +100,11 @@ impl std::ops::DerefMut for BrokerProcess {
 }
 
 pub fn wait_for_port(addr: &str, timeout: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "nothing listening on {addr} after {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    anyhow::ensure!(
+        baocao_broker::wait_for_listener(addr, timeout),
+        "nothing listening on {addr} after {timeout:?}"
+    );
+    Ok(())
 }
 
 pub fn today() -> NaiveDate {

@@ -46,24 +46,6 @@ pub fn prepare_scratch_dir(dir: &Path, owner: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A free `127.0.0.1:<port>` to listen on.
-#[cfg(feature = "bench")]
-pub fn free_local_addr() -> anyhow::Result<String> {
-    Ok(baocao_broker::free_local_addr()?)
-}
-
-/// Waits up to `timeout` until something accepts connections on `addr`; else the error
-/// `failure` says.
-#[cfg(feature = "bench")]
-pub fn wait_for_listener(
-    addr: &str,
-    timeout: std::time::Duration,
-    failure: &str,
-) -> anyhow::Result<()> {
-    anyhow::ensure!(baocao_broker::wait_for_listener(addr, timeout), "{failure}");
-    Ok(())
-}
-
 /// Starts `baocao broker` (this executable) on a free 127.0.0.1 port with its data in
 /// `<dir>/broker` and its log in `<dir>/broker.log`; returns the child and its bootstrap
 /// address.

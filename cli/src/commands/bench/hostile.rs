@@ -16,9 +16,9 @@ use baocao_proto::v1::{CameraSystem, StatusReport, SubmitReportRequest};
 use prost::Message;
 use tonic::transport::Channel;
 
-use crate::commands::embedded::{
-    free_local_addr, prepare_scratch_dir, start_broker, wait_for_listener,
-};
+use baocao_broker::{free_local_addr, wait_for_listener};
+
+use crate::commands::embedded::{prepare_scratch_dir, start_broker};
 use crate::config::Config;
 use crate::sysinfo::{machine, proc_kib};
 
@@ -130,11 +130,10 @@ async fn measure(
     pid: u32,
     token: &str,
 ) -> anyhow::Result<ExitCode> {
-    wait_for_listener(
-        listen,
-        Duration::from_secs(60),
-        "the gateway did not start; see gateway.log in the scratch directory",
-    )?;
+    anyhow::ensure!(
+        wait_for_listener(listen, Duration::from_secs(60)),
+        "the gateway did not start; see gateway.log in the scratch directory"
+    );
     let channel = Channel::from_shared(format!("http://{listen}"))?
         .connect()
         .await?;
