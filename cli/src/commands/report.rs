@@ -32,25 +32,35 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
 
 /// The template with its campaign and `as_of` lines set, comments kept.
 fn render_template(campaign: &str, as_of: NaiveDate) -> String {
+    let campaign = toml::Value::String(campaign.to_string()).to_string();
+    let as_of = format!(
+        "{{ year = {}, month = {}, day = {} }}",
+        as_of.year(),
+        as_of.month(),
+        as_of.day()
+    );
     let mut out = String::with_capacity(REPORT_TEMPLATE.len());
     for line in REPORT_TEMPLATE.lines() {
-        let replaced = if line.starts_with("campaign_id = ") {
-            let value = toml::Value::String(campaign.to_string());
-            format!("campaign_id = {value}    # `baocao registry check` lists them; must be open")
-        } else if line.starts_with("as_of = ") {
-            format!(
-                "as_of = {{ year = {}, month = {}, day = {} }}   # figures are as of this date",
-                as_of.year(),
-                as_of.month(),
-                as_of.day()
-            )
-        } else {
-            line.to_string()
+        let line = match line.split_once(" = ") {
+            Some(("campaign_id", rest)) => with_value(line, rest, &campaign),
+            Some(("as_of", rest)) => with_value(line, rest, &as_of),
+            _ => line.to_string(),
         };
-        out.push_str(&replaced);
+        out.push_str(&line);
         out.push('\n');
     }
     out
+}
+
+/// `line` (`key = old   # comment`) with `value` in place of the old value, the
+/// template's comment kept.
+fn with_value(line: &str, rest: &str, value: &str) -> String {
+    let key = &line[..line.len() - rest.len()];
+    match rest.find(" #") {
+        // The padding before the comment stays as the template has it.
+        Some(hash) => format!("{key}{value}{}", &rest[rest[..hash].trim_end().len()..]),
+        None => format!("{key}{value}"),
+    }
 }
 
 pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
