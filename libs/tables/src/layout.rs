@@ -17,10 +17,13 @@ pub const SYSTEMS: &str = "systems";
 /// Directory of a campaign's compacted segments, beside the `received_date=` folders.
 pub const COMPACTED_DIR: &str = "segment=compacted";
 
+/// How a campaign's directory name starts: `campaign=<id>`.
+pub const CAMPAIGN_DIR_PREFIX: &str = "campaign=";
+
 /// A campaign's directory of a raw table, relative to the landing root:
 /// `<table>/campaign=<id>`.
 pub fn campaign_key(table: &str, campaign: &str) -> String {
-    format!("{table}/campaign={campaign}")
+    format!("{table}/{CAMPAIGN_DIR_PREFIX}{campaign}")
 }
 
 /// A raw table's partition, relative to the landing root:

@@ -268,7 +268,7 @@ fn files_by_campaign(files: Vec<StoredFile>) -> BTreeMap<String, Vec<StoredFile>
         let Some((campaign, rest)) = file.relative.split_once('/') else {
             continue;
         };
-        if !campaign.starts_with("campaign=") {
+        if !campaign.starts_with(layout::CAMPAIGN_DIR_PREFIX) {
             continue;
         }
         let campaign = campaign.to_string();

@@ -446,7 +446,7 @@ impl Lander {
                 .iter()
                 .map(|(p, high)| (high - positions.get(p).copied().unwrap_or(0)).max(0))
                 .sum();
-            self.progress.set_total(to_land.max(0) as u64);
+            self.progress.set_total(to_land as u64);
         }
         tokio::pin!(shutdown);
         let compact_every = match mode {
