@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::Registry;
+use crate::registry::sorted_files;
 
 /// How often, at most, the campaign files are looked at (one directory listing).
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -21,24 +22,18 @@ pub struct LiveRegistry {
     seen: Mutex<(Instant, Fingerprint)>,
 }
 
+/// The campaign files the registry loads (the same listing), with their modification
+/// times and lengths.
 fn fingerprint(registry: &Registry) -> Fingerprint {
-    let Ok(entries) = std::fs::read_dir(registry.dir().join("campaigns")) else {
-        return Vec::new();
-    };
-    let mut files: Fingerprint = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
-        .map(|e| {
-            let meta = e.metadata().ok();
-            (
-                e.path(),
-                meta.as_ref().and_then(|m| m.modified().ok()),
-                meta.map_or(0, |m| m.len()),
-            )
+    sorted_files(&registry.dir().join("campaigns"), "toml")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|path| {
+            let meta = std::fs::metadata(&path).ok();
+            let modified = meta.as_ref().and_then(|m| m.modified().ok());
+            (path, modified, meta.map_or(0, |m| m.len()))
         })
-        .collect();
-    files.sort();
-    files
+        .collect()
 }
 
 impl LiveRegistry {

@@ -35,7 +35,7 @@ pub struct Registry {
 /// The next [`Registry::load_id`].
 static NEXT_LOAD_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
+pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
