@@ -8,12 +8,13 @@
 
 mod common;
 
+use baocao_fixtures::date_of as date;
 use baocao_proto::codec::submit_raw_bytes as submit_raw;
 use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, PlanStatus, PoliceIndicators,
     StatusReport, SubmitReportRequest, TelecomIndicators,
 };
-use common::{Stack, authed, date, today, valid_report};
+use common::{Stack, authed, today, valid_report};
 use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;

@@ -9,9 +9,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use arrow_flight::sql::CommandGetTables;
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use baocao_proto::v1::{
-    CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
-};
+use baocao_proto::v1::ReportEnvelope;
 use baocao_registry::Registry;
 use baocao_rollup::{RollupRequest, run_rollup};
 use baocao_store::Store;
@@ -20,37 +18,16 @@ use baocao_tables::rows::PartitionRows;
 use futures::TryStreamExt;
 use tonic::transport::Channel;
 
+/// A report of `unit` with one system of `cameras` cameras, received through a commune
+/// gateway on 2023-03-10 at 10:00 Vietnam time.
 fn envelope(id: &str, unit: &str, cameras: i64) -> ReportEnvelope {
+    let as_of = baocao_fixtures::date(2023, 3, 10);
+    let systems = baocao_fixtures::systems(&[cameras]);
+    let report = baocao_fixtures::report("thanh-hoa-2023", unit, id, as_of, systems);
+    let received_at = baocao_fixtures::vietnam_time((2023, 3, 10, 10, 0), 0);
     ReportEnvelope {
-        schema_version: 1,
-        report: Some(StatusReport {
-            unit_code: unit.into(),
-            campaign_id: "thanh-hoa-2023".into(),
-            as_of: Some(Date {
-                year: 2023,
-                month: 3,
-                day: 10,
-            }),
-            submission_id: id.into(),
-            systems: vec![CameraSystem {
-                system_code: "CAM-01".into(),
-                name: "Camera".into(),
-                camera_count: cameras,
-                proposed_level: 1,
-                dossier_status: DossierStatus::Preparing as i32,
-                plan_status: PlanStatus::NotStarted as i32,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }),
-        // 2023-03-10 10:00 Vietnam time.
-        received_at: Some(pbjson_types::Timestamp {
-            seconds: 1_678_417_200,
-            nanos: 0,
-        }),
         gateway_tier: "commune".into(),
-        gateway_id: "test".into(),
-        authenticated_unit: unit.into(),
+        ..baocao_fixtures::envelope(report, received_at)
     }
 }
 

@@ -17,11 +17,9 @@ use anyhow::Context;
 use baocao_gateway::{GatewayConfig, RunningGateway, start_gateway};
 use baocao_kafka::KafkaConfig;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
-use baocao_proto::v1::{
-    Approval, CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, Reporter, StatusReport,
-};
+use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use baocao_registry::Registry;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use prost::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -111,14 +109,6 @@ pub fn today() -> NaiveDate {
     baocao_registry::vietnam_date(Utc::now())
 }
 
-pub fn date(day: NaiveDate) -> Date {
-    Date {
-        year: day.year(),
-        month: day.month() as i32,
-        day: day.day() as i32,
-    }
-}
-
 /// A copy of the shipped data with two Thanh Hóa campaigns: `th-open` (open today) and
 /// `th-closed` (closed yesterday).
 pub fn data_dir(root: &Path) -> anyhow::Result<PathBuf> {
@@ -156,44 +146,11 @@ pub fn data_dir(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// A valid report for `unit` in campaign `th-open`: one approved level-2 system.
+/// A valid report for `unit` in campaign `th-open`, as of today, under a fresh id: the
+/// fixtures' complete report (one approved level-2 system).
 pub fn valid_report(unit: &str) -> StatusReport {
-    let today = today();
-    StatusReport {
-        unit_code: unit.to_string(),
-        campaign_id: "th-open".to_string(),
-        as_of: Some(date(today)),
-        submission_id: uuid::Uuid::now_v7().to_string(),
-        reporter: Some(Reporter {
-            full_name: "Lê Thị Hoa".to_string(),
-            position: "Chuyên viên".to_string(),
-            phone: "0912 345 678".to_string(),
-            email: "hoa.lt@thanhhoa.gov.vn".to_string(),
-        }),
-        systems: vec![CameraSystem {
-            system_code: "CAM-01".to_string(),
-            name: "Camera trụ sở".to_string(),
-            location: "Trụ sở".to_string(),
-            camera_count: 10,
-            proposed_level: 2,
-            dossier_status: DossierStatus::Approved as i32,
-            approval: Some(Approval {
-                decision_number: "12/QĐ-UBND".to_string(),
-                decision_date: Some(date(today - chrono::Duration::days(3))),
-                approving_authority: "Chủ tịch UBND".to_string(),
-                approved_level: 2,
-            }),
-            plan_status: PlanStatus::InProgress as i32,
-            plan_implemented_on: None,
-            assessed_at_procurement: Some(true),
-            last_periodic_assessment_on: None,
-            cameras_certified: 8,
-            cameras_on_warning_list: 1,
-            cameras_replaced_or_removed: 0,
-        }],
-        budget_allocated_vnd: 20_000_000,
-        ..Default::default()
-    }
+    let id = uuid::Uuid::now_v7().to_string();
+    baocao_fixtures::complete_report("th-open", unit, &id, today())
 }
 
 /// Broker + data + tokens + one gateway, all owned by one test.

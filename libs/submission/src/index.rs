@@ -219,19 +219,17 @@ mod tests {
 
     use super::*;
 
-    fn envelope(unit: &str, id: &str, notes: &str, seconds: i64) -> Vec<u8> {
-        ReportEnvelope {
-            schema_version: 1,
-            report: Some(StatusReport {
-                unit_code: unit.into(),
-                submission_id: id.into(),
-                notes: notes.into(),
-                ..Default::default()
-            }),
-            received_at: Some(pbjson_types::Timestamp { seconds, nanos: 0 }),
-            ..Default::default()
+    fn report(unit: &str, id: &str, notes: &str) -> StatusReport {
+        let as_of = baocao_fixtures::date(2023, 3, 1);
+        StatusReport {
+            notes: notes.into(),
+            ..baocao_fixtures::report("c", unit, id, as_of, vec![])
         }
-        .encode_to_vec()
+    }
+
+    fn envelope(unit: &str, id: &str, notes: &str, seconds: i64) -> Vec<u8> {
+        let received_at = pbjson_types::Timestamp { seconds, nanos: 0 };
+        baocao_fixtures::envelope(report(unit, id, notes), received_at).encode_to_vec()
     }
 
     #[test]
@@ -251,13 +249,7 @@ mod tests {
         };
         let a = index.get(&key("a")).expect("a");
         assert_eq!(a.received_at.seconds, 1);
-        let first = StatusReport {
-            unit_code: "a".into(),
-            submission_id: id.into(),
-            notes: "first".into(),
-            ..Default::default()
-        };
-        assert_eq!(a.digest, content_digest(&first));
+        assert_eq!(a.digest, content_digest(&report("a", id, "first")));
         assert_eq!(index.get(&key("b")).map(|b| b.received_at.seconds), Some(3));
         assert_eq!(index.get(&key("other")), None);
     }

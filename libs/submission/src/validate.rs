@@ -602,9 +602,7 @@ pub fn shown(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use baocao_proto::v1::{
-        Approval, CameraSystem, Date, DossierStatus, PlanStatus, Reporter, StatusReport,
-    };
+    use baocao_proto::v1::{Date, DossierStatus, PlanStatus, StatusReport};
     use baocao_registry::Registry;
     use chrono::NaiveDate;
 
@@ -615,49 +613,20 @@ mod tests {
             .expect("shipped data")
     }
 
+    /// The fixtures' complete report as of 15/3/2023, its level approved on 10/3 and its
+    /// plan implemented on 12/3, 9 of its 10 cameras certified.
     fn report() -> StatusReport {
-        StatusReport {
-            unit_code: "38.STTTT".into(),
-            campaign_id: "thanh-hoa-2023".into(),
-            as_of: Some(Date {
-                year: 2023,
-                month: 3,
-                day: 15,
-            }),
-            submission_id: "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50".into(),
-            reporter: Some(Reporter {
-                full_name: "Nguyễn Văn An".into(),
-                phone: "0237 3852 222".into(),
-                ..Default::default()
-            }),
-            systems: vec![CameraSystem {
-                system_code: "CAM-1".into(),
-                name: "Camera trụ sở".into(),
-                camera_count: 10,
-                proposed_level: 2,
-                dossier_status: DossierStatus::Approved as i32,
-                approval: Some(Approval {
-                    decision_number: "1/QĐ".into(),
-                    decision_date: Some(Date {
-                        year: 2023,
-                        month: 3,
-                        day: 10,
-                    }),
-                    approving_authority: "Giám đốc Sở".into(),
-                    approved_level: 2,
-                }),
-                plan_status: PlanStatus::Implemented as i32,
-                plan_implemented_on: Some(Date {
-                    year: 2023,
-                    month: 3,
-                    day: 12,
-                }),
-                cameras_certified: 9,
-                cameras_on_warning_list: 1,
-                ..Default::default()
-            }],
-            ..Default::default()
+        let id = "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50";
+        let mut report =
+            baocao_fixtures::complete_report("thanh-hoa-2023", "38.STTTT", id, day(2023, 3, 15));
+        let system = &mut report.systems[0];
+        if let Some(approval) = system.approval.as_mut() {
+            approval.decision_date = Some(baocao_fixtures::date(2023, 3, 10));
         }
+        system.plan_status = PlanStatus::Implemented as i32;
+        system.plan_implemented_on = Some(baocao_fixtures::date(2023, 3, 12));
+        system.cameras_certified = 9;
+        report
     }
 
     fn check(report: &StatusReport, today: NaiveDate) -> Vec<String> {

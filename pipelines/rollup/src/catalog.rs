@@ -410,9 +410,6 @@ async fn register_written_tables(
 
 /// Runs one SQL statement against the catalog and returns its batches.
 pub async fn run_query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    let frame = ctx
-        .sql(sql)
-        .await
-        .map_err(|err| Error::Request(format!("{err}")))?;
+    let frame = ctx.sql(sql).await.map_err(Error::Query)?;
     Ok(frame.collect().await?)
 }

@@ -13,17 +13,20 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] baocao_store::Error),
     /// Writing an output failed.
-    #[error("{location}: {reason}")]
+    #[error("{location}: {source}")]
     Output {
         /// The file or object.
         location: String,
-        /// Why.
-        reason: String,
+        /// Why: the encoder's or the writing task's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A table baocao built itself lacks a column or has another type than its reader
     /// expects (a bug, or files written by a different version).
     #[error("internal table: {0}")]
     Schema(String),
+    /// An analyst's SQL statement failed to plan (unknown table or column, syntax).
+    #[error("query: {0}")]
+    Query(#[source] datafusion::error::DataFusionError),
     /// The request does not make sense (unknown milestone, cut-off before the campaign...).
     #[error("{0}")]
     Request(String),

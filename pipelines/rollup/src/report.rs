@@ -717,7 +717,7 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
 fn xlsx_error(err: rust_xlsxwriter::XlsxError) -> Error {
     Error::Output {
         location: XLSX_REPORT.to_string(),
-        reason: err.to_string(),
+        source: Box::new(err),
     }
 }
 

@@ -252,7 +252,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         .await?;
     summary_written.await.map_err(|err| Error::Output {
         location: dir.join("summary.parquet").to_string(),
-        reason: err.to_string(),
+        source: Box::new(err),
     })??;
     write_lineage(&dir, &lineage).await?;
     timings.lap("write_ms");
@@ -351,7 +351,7 @@ fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
 async fn write_lineage(dir: &Store, lineage: &Lineage) -> Result<()> {
     let json = serde_json::to_string_pretty(lineage).map_err(|err| Error::Output {
         location: dir.join("lineage.json").to_string(),
-        reason: err.to_string(),
+        source: Box::new(err),
     })?;
     dir.put("lineage.json", json.into_bytes()).await?;
     Ok(())

@@ -9,8 +9,7 @@ use std::path::Path;
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_proto::v1::{
-    Approval, CameraSystem, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators,
-    ReportEnvelope,
+    CameraSystem, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators, ReportEnvelope,
 };
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
@@ -52,6 +51,7 @@ fn registry_dir() -> tempfile::TempDir {
     dir
 }
 
+/// A system decided (approved, implemented) on 1/3/2023.
 fn system(
     code: &str,
     cameras: i64,
@@ -59,23 +59,7 @@ fn system(
     dossier: DossierStatus,
     plan: PlanStatus,
 ) -> CameraSystem {
-    CameraSystem {
-        system_code: code.into(),
-        name: code.into(),
-        camera_count: cameras,
-        proposed_level: level,
-        dossier_status: dossier as i32,
-        approval: (dossier == DossierStatus::Approved).then(|| Approval {
-            decision_number: "1/QĐ".into(),
-            decision_date: Some(date(2023, 3, 1)),
-            approving_authority: "UBND".into(),
-            approved_level: level,
-        }),
-        plan_status: plan as i32,
-        plan_implemented_on: (plan == PlanStatus::Implemented).then(|| date(2023, 3, 1)),
-        cameras_certified: cameras,
-        ..Default::default()
-    }
+    baocao_fixtures::system(code, cameras, level, dossier, plan, date(2023, 3, 1))
 }
 
 /// An envelope of campaign `c` received at `hh:mm` Vietnam time on `day`.

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
-use baocao_proto::v1::{CameraSystem, DossierStatus, PlanStatus, ReportEnvelope};
+use baocao_proto::v1::ReportEnvelope;
 use baocao_registry::Registry;
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
@@ -72,22 +72,6 @@ fn registry_dir() -> tempfile::TempDir {
     dir
 }
 
-fn systems(cameras: &[i64]) -> Vec<CameraSystem> {
-    cameras
-        .iter()
-        .enumerate()
-        .map(|(i, &camera_count)| CameraSystem {
-            system_code: format!("S{i}"),
-            name: format!("Hệ thống {i}"),
-            camera_count,
-            proposed_level: 1,
-            dossier_status: DossierStatus::Preparing as i32,
-            plan_status: PlanStatus::NotStarted as i32,
-            ..Default::default()
-        })
-        .collect()
-}
-
 /// A report of `unit` for `campaign` under `id`, received at `(y, m, d, hh:mm)` Vietnam
 /// time plus `ms` milliseconds, with systems of these camera counts.
 fn envelope(
@@ -98,7 +82,14 @@ fn envelope(
     ms: i64,
     cameras: &[i64],
 ) -> ReportEnvelope {
-    common::envelope_at(campaign, unit, id, at, ms, systems(cameras))
+    common::envelope_at(
+        campaign,
+        unit,
+        id,
+        at,
+        ms,
+        baocao_fixtures::systems(cameras),
+    )
 }
 
 fn id(n: u32) -> String {
@@ -110,7 +101,7 @@ fn fixture() -> Vec<ReportEnvelope> {
     let mut conflicting = envelope("c", "38.STTTT", &id(9), (2023, 3, 2, 9, 0), 0, &[4]);
     if let Some(r) = conflicting.report.as_mut() {
         r.notes = "another content under the same id".into();
-        r.systems = systems(&[400, 400]);
+        r.systems = baocao_fixtures::systems(&[400, 400]);
     }
     vec![
         // Two units, one id, two gateways: each is its own submission.

@@ -45,9 +45,13 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
-    /// A writer thread or task ended without a result (it panicked or was cancelled).
-    #[error("a writer task failed: {0}")]
-    Writer(String),
+    /// A column encoder of the Parquet writer failed to deliver its column.
+    #[error("parquet writer: {0}")]
+    Writer(&'static str),
+    /// A file-system or encoding task ended without a result (it panicked or was
+    /// cancelled).
+    #[error("a storage task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Result with the store [`Error`].

@@ -114,9 +114,9 @@ fn encode_parquet<W: Write + Send>(
         let mut index = 0;
         for (field, array) in schema.fields().iter().zip(slice.columns()) {
             for leaf in compute_leaves(field, array)? {
-                let column_writer = column_writers.next().ok_or_else(|| {
-                    Error::Writer("fewer column writers than leaf columns".into())
-                })?;
+                let column_writer = column_writers
+                    .next()
+                    .ok_or_else(|| Error::Writer("fewer column writers than leaf columns"))?;
                 jobs[index % threads].push((index, column_writer, leaf));
                 index += 1;
             }
@@ -140,7 +140,7 @@ fn encode_parquet<W: Write + Send>(
                 .map(|handle| {
                     handle
                         .join()
-                        .map_err(|_| Error::Writer("a column encoder panicked".into()))?
+                        .map_err(|_| Error::Writer("a column encoder panicked"))?
                 })
                 .collect::<Result<Vec<_>>>()
         })?

@@ -4,8 +4,11 @@
 //! PUT). Both give what the landing and the rollups rely on: a file under its final name
 //! is complete and durable, readers never see part of one. See `docs/operations.md` §7.
 
+mod backend;
+mod bucket;
 mod error;
 pub mod files;
+mod local;
 mod progress;
 pub mod s3;
 mod store;

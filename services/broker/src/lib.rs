@@ -26,11 +26,19 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A listen address is not usable.
-    #[error("broker listen address `{0}`: {1}")]
-    Listen(String, String),
+    #[error("broker listen address `{address}`: {source}")]
+    Listen {
+        /// The address as configured.
+        address: String,
+        /// Why it is not a URL's host and port.
+        source: url::ParseError,
+    },
+    /// The storage URL handed to Tansu is not a URL.
+    #[error("broker storage url: {0}")]
+    StorageUrl(#[source] url::ParseError),
     /// Tansu failed to start or stopped with an error.
     #[error("broker: {0}")]
-    Tansu(String),
+    Tansu(#[from] tansu_broker::Error),
     /// A broker child process could not be started.
     #[error("broker process: {what}")]
     Spawn {
@@ -91,9 +99,12 @@ pub async fn run_broker(config: &BrokerConfig) -> Result<()> {
         path: data_dir.clone(),
         source,
     })?;
-    let listener = Url::parse(&format!("tcp://{}", config.listen))
-        .map_err(|err| Error::Listen(config.listen.clone(), err.to_string()))?;
-    let storage = Url::parse("sqlite://tansu.db").map_err(|err| Error::Tansu(err.to_string()))?;
+    let listener =
+        Url::parse(&format!("tcp://{}", config.listen)).map_err(|source| Error::Listen {
+            address: config.listen.clone(),
+            source,
+        })?;
+    let storage = Url::parse("sqlite://tansu.db").map_err(Error::StorageUrl)?;
     tracing::info!(listen = %config.listen, data_dir = %data_dir.display(), "embedded broker starting");
     let broker = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
         .node_id(NODE_ID)
@@ -108,12 +119,8 @@ pub async fn run_broker(config: &BrokerConfig) -> Result<()> {
         .tls_server_config(None)
         .silent(true)
         .build()
-        .await
-        .map_err(|err| Error::Tansu(format!("{err:?}")))?;
-    let code = broker
-        .main(Instant::now())
-        .await
-        .map_err(|err| Error::Tansu(format!("{err:?}")))?;
+        .await?;
+    let code = broker.main(Instant::now()).await?;
     tracing::info!(?code, "embedded broker stopped");
     Ok(())
 }

@@ -12,6 +12,12 @@ pub enum Error {
     /// A configuration value is wrong.
     #[error("configuration: {0}")]
     Config(String),
+    /// The gRPC reflection service could not be built from the descriptors.
+    #[error("grpc reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The server task ended without a result (it panicked or was cancelled).
+    #[error("gateway task: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// Kafka refused or did not confirm in time.
     #[error(transparent)]
     Kafka(#[from] baocao_kafka::Error),

@@ -85,19 +85,14 @@ impl RunningGateway {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let result = self
-            .task
-            .await
-            .map_err(|err| Error::Config(format!("gateway task: {err}")))?;
+        let result = self.task.await?;
         self.producer.flush(Duration::from_secs(5));
         result
     }
 
     /// Waits until the server ends (after a shutdown signal or an error).
     pub async fn wait(mut self) -> Result<()> {
-        let result = (&mut self.task)
-            .await
-            .map_err(|err| Error::Config(format!("gateway task: {err}")))?;
+        let result = (&mut self.task).await?;
         self.producer.flush(Duration::from_secs(5));
         result
     }
@@ -244,12 +239,8 @@ async fn serve(
             .register_encoded_file_descriptor_set(baocao_proto::v1::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
-    let reflection_v1 = reflection()
-        .build_v1()
-        .map_err(|err| Error::Config(format!("reflection: {err}")))?;
-    let reflection_v1alpha = reflection()
-        .build_v1alpha()
-        .map_err(|err| Error::Config(format!("reflection: {err}")))?;
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = tls {

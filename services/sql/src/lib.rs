@@ -37,6 +37,9 @@ pub enum Error {
     /// The server failed.
     #[error("flight sql server: {0}")]
     Serve(#[from] tonic::transport::Error),
+    /// The server task ended without a result (it panicked or was cancelled).
+    #[error("flight sql server task: {0}")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 /// Result with the SQL endpoint's [`Error`].
@@ -142,7 +145,7 @@ impl RunningSqlServer {
     pub async fn wait(self) -> Result<()> {
         match self.task.await {
             Ok(result) => result,
-            Err(err) => Err(Error::Io(std::io::Error::other(err.to_string()))),
+            Err(err) => Err(Error::Task(err)),
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_proto::v1::{CameraSystem, Date, ReportEnvelope, StatusReport};
+use baocao_proto::v1::{CameraSystem, ReportEnvelope};
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
@@ -15,18 +15,12 @@ use baocao_tables::layout::partition_dir;
 use baocao_tables::rows::PartitionRows;
 use chrono::NaiveDate;
 
-/// A calendar date as reports carry it.
-pub fn date(y: i32, m: u32, d: u32) -> Date {
-    Date {
-        year: y,
-        month: m as i32,
-        day: d as i32,
-    }
-}
+pub use baocao_fixtures::date;
 
-/// The one envelope builder of the rollup tests: a report of `unit` for `campaign` under
-/// `id`, dated the day it is received, received at `(y, m, d, hh, mm)` Vietnam time plus
-/// `ms` milliseconds through a test gateway, with `systems` (none: no camera systems).
+/// The one envelope builder of the rollup tests (through `baocao_fixtures`): a report of
+/// `unit` for `campaign` under `id`, dated the day it is received, received at
+/// `(y, m, d, hh, mm)` Vietnam time plus `ms` milliseconds through a test gateway, with
+/// `systems` (none: no camera systems).
 pub fn envelope_at(
     campaign: &str,
     unit: &str,
@@ -35,30 +29,9 @@ pub fn envelope_at(
     ms: i64,
     systems: Vec<CameraSystem>,
 ) -> ReportEnvelope {
-    let (y, m, d, hh, mm) = at;
-    let local = NaiveDate::from_ymd_opt(y, m, d)
-        .and_then(|day| day.and_hms_opt(hh, mm, 0))
-        .expect("valid time");
-    let utc_ms = local.and_utc().timestamp_millis() - 7 * 3600 * 1000 + ms;
-    ReportEnvelope {
-        schema_version: 1,
-        report: Some(StatusReport {
-            unit_code: unit.into(),
-            campaign_id: campaign.into(),
-            as_of: Some(date(y, m, d)),
-            submission_id: id.into(),
-            no_camera_systems: systems.is_empty(),
-            systems,
-            ..Default::default()
-        }),
-        received_at: Some(pbjson_types::Timestamp {
-            seconds: utc_ms.div_euclid(1000),
-            nanos: (utc_ms.rem_euclid(1000) * 1_000_000) as i32,
-        }),
-        gateway_tier: "province".into(),
-        gateway_id: "test".into(),
-        authenticated_unit: unit.into(),
-    }
+    let (y, m, d, _, _) = at;
+    let report = baocao_fixtures::report(campaign, unit, id, date(y, m, d), systems);
+    baocao_fixtures::envelope(report, baocao_fixtures::vietnam_time(at, ms))
 }
 
 /// Lands envelopes as the landing does, in Kafka order on partition 0 (a unit's records
