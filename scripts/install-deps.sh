@@ -8,10 +8,12 @@
 # - Python ADBC for Flight SQL and pyarrow (PyPI), used by one end-to-end test, grpcio
 #   (a C-core gRPC client) for another, and grpcio-reflection for the README walkthrough's
 #   `scripts/grpc_services.py`.
+# - chromium and chromium-driver (Debian's): the portal's browser tests drive a real
+#   browser over WebDriver.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
-packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler)
+packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do

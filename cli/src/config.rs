@@ -96,6 +96,8 @@ pub struct Config {
     pub broker: BrokerSection,
     /// The analysts' Flight SQL endpoint (`baocao serve-sql`).
     pub sql: baocao_sql::SqlConfig,
+    /// The web portal (`baocao serve-web`) and its accounts.
+    pub portal: baocao_portal::PortalConfig,
     /// Landing (Kafka → raw Parquet).
     pub landing: baocao_landing::LandingConfig,
     /// Rollups.
@@ -118,6 +120,7 @@ impl Default for Config {
             gateway: GatewayConfig::default(),
             broker: BrokerSection::default(),
             sql: baocao_sql::SqlConfig::default(),
+            portal: baocao_portal::PortalConfig::default(),
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
             backup: baocao_backup::BackupConfig::default(),

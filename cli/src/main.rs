@@ -70,6 +70,11 @@ enum Command {
     Broker(commands::broker::BrokerArgs),
     /// Serve the gRPC reporting service for one tier and jurisdiction.
     Serve(commands::serve::ServeArgs),
+    /// Serve the web portal: report forms for people, in Vietnamese.
+    ServeWeb(commands::serve_web::ServeWebArgs),
+    /// The portal's person accounts: issue in bulk from a staff list, list.
+    #[command(subcommand)]
+    Account(commands::account::AccountCommand),
     /// Issue unit tokens.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
@@ -108,6 +113,8 @@ async fn main() -> ExitCode {
         Command::Land(args) => overrides.extend(args.overrides()),
         Command::Broker(args) => overrides.extend(args.overrides()),
         Command::Token(command) => overrides.extend(command.overrides()),
+        Command::ServeWeb(args) => overrides.extend(args.overrides()),
+        Command::Account(command) => overrides.extend(command.overrides()),
         // The demo prints its own progress; library logs only when something is wrong
         // (RUST_LOG still wins).
         Command::Demo(_) => overrides.push(("log.filter", "warn".into())),
@@ -126,7 +133,11 @@ async fn main() -> ExitCode {
     };
     logging::init(&config.log);
     let long_running = match &cli.command {
-        Command::Serve(_) | Command::Land(_) | Command::ServeSql(_) | Command::Broker(_) => true,
+        Command::Serve(_)
+        | Command::ServeWeb(_)
+        | Command::Land(_)
+        | Command::ServeSql(_)
+        | Command::Broker(_) => true,
         Command::Rollup(args) => args.is_scheduled(),
         _ => false,
     };
@@ -149,6 +160,8 @@ async fn main() -> ExitCode {
         Command::History(args) => commands::history::run(&config, args).await,
         Command::ServeSql(args) => commands::serve_sql::run(&config, args).await,
         Command::Serve(_) => commands::serve::run(&config).await,
+        Command::ServeWeb(_) => commands::serve_web::run(&config).await,
+        Command::Account(command) => commands::account::run(&config, command).await,
         Command::Token(command) => commands::token::run(&config, command),
         Command::Submit(args) => commands::submit::run(args).await,
         Command::Report(command) => commands::report::run(command),
@@ -173,12 +186,12 @@ mod tests {
     /// Each subcommand's `--help` lists the flags it uses: the Kafka location only where
     /// Kafka is spoken (a clerk's `submit --help` should not offer `--kafka-brokers`).
     #[test]
-    fn only_serve_and_land_list_the_kafka_flags() {
+    fn only_the_kafka_speakers_list_the_kafka_flags() {
         let mut cli = Cli::command();
         cli.build();
         for sub in cli.get_subcommands() {
             let names: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
-            let talks_to_kafka = matches!(sub.get_name(), "serve" | "land");
+            let talks_to_kafka = matches!(sub.get_name(), "serve" | "serve-web" | "land");
             for flag in ["kafka-brokers", "reports-topic"] {
                 assert_eq!(
                     names.contains(&flag),

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod account;
 pub mod backup;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod rollup;
 pub mod serve;
 pub mod serve_sql;
+pub mod serve_web;
 pub mod submit;
 pub mod tls;
 pub mod token;

@@ -60,6 +60,58 @@ impl TlsConfig {
     }
 }
 
+impl TlsConfig {
+    /// The rustls server config of an HTTPS listener (the portal), or `None` for
+    /// plaintext; same files and checks as [`TlsConfig::server_config`]; with a client
+    /// CA, only browsers holding a certificate it signed may connect.
+    pub fn rustls_config(
+        &self,
+        section: &str,
+    ) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+        if self.server_config(section)?.is_none() {
+            return Ok(None);
+        }
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let setting = |name: &str| format!("{section}.{name}");
+        let pem_error = |name: &str, path: &Path, err: rustls::pki_types::pem::Error| {
+            Error::Config(format!("{} {}: {err}", setting(name), path.display()))
+        };
+        let certs = CertificateDer::pem_file_iter(&self.cert_file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|err| pem_error("cert_file", &self.cert_file, err))?;
+        let key = PrivateKeyDer::from_pem_file(&self.key_file)
+            .map_err(|err| pem_error("key_file", &self.key_file, err))?;
+        let builder = rustls::ServerConfig::builder();
+        let builder = if self.client_ca_file.as_os_str().is_empty() {
+            builder.with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in CertificateDer::pem_file_iter(&self.client_ca_file)
+                .map_err(|err| pem_error("client_ca_file", &self.client_ca_file, err))?
+            {
+                let ca =
+                    ca.map_err(|err| pem_error("client_ca_file", &self.client_ca_file, err))?;
+                roots.add(ca).map_err(|err| {
+                    Error::Config(format!("{}: {err}", setting("client_ca_file")))
+                })?;
+            }
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder(std::sync::Arc::new(roots))
+                    .build()
+                    .map_err(|err| {
+                        Error::Config(format!("{}: {err}", setting("client_ca_file")))
+                    })?;
+            builder.with_client_cert_verifier(verifier)
+        };
+        let mut config = builder
+            .with_single_cert(certs, key)
+            .map_err(|err| Error::Config(format!("{}: {err}", setting("key_file"))))?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Some(std::sync::Arc::new(config)))
+    }
+}
+
 /// Makes aws-lc-rs the process's rustls provider (idempotent). rustls refuses to pick one
 /// by itself when a dependency enables a second provider, so the binary decides here.
 pub fn install_crypto_provider() {

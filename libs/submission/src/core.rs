@@ -45,6 +45,34 @@ impl Scope {
     }
 }
 
+/// Every accepted submission of the units `scope` serves, read from the reports topic
+/// before a front door serves (so a reused id is refused after a restart or when another
+/// replica accepted it), then followed while the returned follower lives. With
+/// `keep_latest`, each unit's newest report per campaign is kept too.
+pub async fn follow_scope(
+    kafka: &baocao_kafka::KafkaConfig,
+    registry: &Arc<Registry>,
+    scope: &Scope,
+    keep_latest: bool,
+) -> crate::Result<(Arc<SubmissionIndex>, crate::index::IndexFollower)> {
+    let index = Arc::new(if keep_latest {
+        SubmissionIndex::keeping_latest()
+    } else {
+        SubmissionIndex::default()
+    });
+    let serves = {
+        let registry = registry.clone();
+        let scope = scope.clone();
+        Arc::new(move |code: &str| {
+            registry
+                .unit(code)
+                .is_some_and(|unit| scope.serves(&registry, unit))
+        })
+    };
+    let follower = crate::index::follow_topic(kafka, index.clone(), serves).await?;
+    Ok((index, follower))
+}
+
 /// Everything the core needs, already opened.
 pub struct CoreParts {
     /// The loaded registry (followed for campaign changes).
@@ -128,6 +156,18 @@ impl SubmissionCore {
         self.clock.now()
     }
 
+    /// The newest accepted report of `unit` for `campaign` (when the index keeps them).
+    pub fn latest(&self, unit: &str, campaign: &str) -> Option<crate::index::LatestVersion> {
+        self.index.latest(unit, campaign)
+    }
+
+    /// Whether `submitter` may send `unit`'s report through this front door (itself, or a
+    /// commune of a district office's district; and a unit this door serves).
+    pub fn may_submit(&self, submitter: &str, unit: &str) -> bool {
+        let registry = self.registry.current();
+        self.authorise(&registry, submitter, unit).is_ok()
+    }
+
     /// The identity written into envelopes and receipts.
     pub fn front_door_id(&self) -> &str {
         &self.front_door_id
@@ -203,15 +243,16 @@ impl SubmissionCore {
             .is_some_and(|s| registry.may_submit_for(s, unit))
         {
             return Err(Refusal::NotPermitted(format!(
-                "the token of unit `{submitter}` cannot submit for unit `{}`",
+                "unit `{submitter}` may not submit for unit `{}`",
                 shown(unit_code)
             )));
         }
         if !self.scope.serves(registry, unit) {
             return Err(Refusal::NotPermitted(format!(
-                "unit `{}` ({} tier) is not served by this gateway ({} tier, jurisdiction {})",
+                "unit `{}` ({} tier) is not served by front door {} ({} tier, jurisdiction {})",
                 unit.code,
                 unit.tier,
+                self.front_door_id,
                 self.scope.tier_label(),
                 self.scope.jurisdiction
             )));
@@ -269,6 +310,9 @@ impl SubmissionCore {
                 received_at,
             },
         );
+        if let Some(report) = &envelope.report {
+            self.index.note_latest(report, received_at, submitter);
+        }
         Ok(Receipt {
             submission_id,
             received_at,

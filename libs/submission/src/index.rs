@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use baocao_proto::canonical::{canonical_submission_id, content_digest};
-use baocao_proto::v1::ReportEnvelope;
+use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use prost::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message as _, Offset, TopicPartitionList};
@@ -36,13 +36,71 @@ pub struct Accepted {
     pub received_at: pbjson_types::Timestamp,
 }
 
+/// The newest accepted version of a unit's report for a campaign (what a form pre-fills).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatestVersion {
+    /// When it was accepted.
+    pub received_at: pbjson_types::Timestamp,
+    /// The unit that sent it (a district office for its commune, or the unit itself).
+    pub submitted_by: String,
+    /// The report, in canonical form.
+    pub report: StatusReport,
+}
+
 /// Accepted submissions by key; the first acceptance of a key wins, as in the rollup.
+/// Built [`SubmissionIndex::keeping_latest`], it also keeps each unit's newest report
+/// per campaign (the web portal's forms start from it).
 #[derive(Default)]
 pub struct SubmissionIndex {
     entries: RwLock<HashMap<SubmissionKey, Accepted>>,
+    latest: Option<RwLock<HashMap<(String, String), LatestVersion>>>,
 }
 
 impl SubmissionIndex {
+    /// An index that also keeps each unit's newest report per campaign.
+    pub fn keeping_latest() -> Self {
+        SubmissionIndex {
+            entries: RwLock::default(),
+            latest: Some(RwLock::default()),
+        }
+    }
+
+    /// The newest accepted report of `unit` for `campaign`, when this index keeps them.
+    pub fn latest(&self, unit: &str, campaign: &str) -> Option<LatestVersion> {
+        let latest = self.latest.as_ref()?.read().ok()?;
+        latest
+            .get(&(unit.to_string(), campaign.to_string()))
+            .cloned()
+    }
+
+    /// Keeps `report` as its unit's newest for its campaign unless a newer one is kept
+    /// (records of a unit arrive in Kafka order, so an equal time means newer).
+    pub fn note_latest(
+        &self,
+        report: &StatusReport,
+        received_at: pbjson_types::Timestamp,
+        submitted_by: &str,
+    ) {
+        let Some(mut latest) = self.latest.as_ref().and_then(|l| l.write().ok()) else {
+            return;
+        };
+        let key = (report.unit_code.clone(), report.campaign_id.clone());
+        let newer = latest.get(&key).is_none_or(|kept| {
+            (kept.received_at.seconds, kept.received_at.nanos)
+                <= (received_at.seconds, received_at.nanos)
+        });
+        if newer {
+            latest.insert(
+                key,
+                LatestVersion {
+                    received_at,
+                    submitted_by: submitted_by.to_string(),
+                    report: report.clone(),
+                },
+            );
+        }
+    }
+
     /// What was accepted under `key`, if anything.
     pub fn get(&self, key: &SubmissionKey) -> Option<Accepted> {
         self.entries.read().ok()?.get(key).copied()
@@ -77,6 +135,7 @@ impl SubmissionIndex {
         if !serves(&report.unit_code) {
             return;
         }
+        self.note_latest(&report, received_at, &envelope.authenticated_unit);
         let id = canonical_submission_id(&report.submission_id)
             .unwrap_or_else(|| report.submission_id.clone());
         let accepted = Accepted {
@@ -215,8 +274,6 @@ fn partition_ends(consumer: &StreamConsumer, topic: &str) -> Result<HashMap<i32,
 
 #[cfg(test)]
 mod tests {
-    use baocao_proto::v1::StatusReport;
-
     use super::*;
 
     fn report(unit: &str, id: &str, notes: &str) -> StatusReport {

@@ -13,5 +13,5 @@ pub mod rate_limit;
 pub mod validate;
 
 pub use crate::clock::{CampaignClock, Clock, SystemClock};
-pub use crate::core::{CoreParts, Receipt, Scope, SubmissionCore};
+pub use crate::core::{CoreParts, Receipt, Scope, SubmissionCore, follow_scope};
 pub use error::{Error, Refusal, Result};

@@ -17,8 +17,11 @@ use chrono::{Datelike, NaiveDate};
 pub struct Violation {
     /// Path of the offending field, in `.proto` field names.
     pub field: String,
-    /// Why it is refused, in words the reporting officer can act on.
+    /// Why it is refused, in words the reporting officer can act on (English, for API
+    /// clients and logs).
     pub reason: String,
+    /// The same in Vietnamese, for the people who fill forms and spreadsheets.
+    pub reason_vi: String,
 }
 
 /// Largest count any one field of a report may carry (cameras of a system, incidents,
@@ -72,10 +75,16 @@ struct Collector {
 }
 
 impl Collector {
-    fn add(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+    fn add(
+        &mut self,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+        reason_vi: impl Into<String>,
+    ) {
         self.violations.push(Violation {
             field: field.into(),
             reason: reason.into(),
+            reason_vi: reason_vi.into(),
         });
     }
 
@@ -83,28 +92,41 @@ impl Collector {
     /// have, which would also overflow the province's sums).
     fn quantity(&mut self, field: &str, value: i64, max: i64) {
         if value < 0 {
-            self.add(field, format!("must not be negative (got {value})"));
+            self.add(
+                field,
+                format!("must not be negative (got {value})"),
+                format!("Không được là số âm (đã nhập {value})."),
+            );
         } else if value > max {
-            self.add(field, format!("{value} is implausible; at most {max}"));
+            self.add(
+                field,
+                format!("{value} is implausible; at most {max}"),
+                format!("{value} là con số không hợp lý; tối đa {max}."),
+            );
         }
     }
 
     fn text(&mut self, field: &str, value: &str, required: bool, max_chars: usize) {
         if required && value.trim().is_empty() {
-            self.add(field, "is required");
+            self.add(field, "is required", "Bắt buộc nhập.");
         }
         let chars = value.chars().count();
         if chars > max_chars {
             self.add(
                 field,
                 format!("is {chars} characters long; at most {max_chars} allowed"),
+                format!("Dài {chars} ký tự; tối đa {max_chars} ký tự."),
             );
         }
         if value
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
-            self.add(field, "contains control characters");
+            self.add(
+                field,
+                "contains control characters",
+                "Chứa ký tự điều khiển không hợp lệ.",
+            );
         }
     }
 
@@ -118,7 +140,7 @@ impl Collector {
     ) -> Option<NaiveDate> {
         let Some(date) = date else {
             if required {
-                self.add(field, "is required");
+                self.add(field, "is required", "Bắt buộc nhập ngày.");
             }
             return None;
         };
@@ -130,23 +152,37 @@ impl Collector {
                         "{}/{}/{} is not a calendar date",
                         date.day, date.month, date.year
                     ),
+                    format!(
+                        "{}/{}/{} không phải là ngày có thật.",
+                        date.day, date.month, date.year
+                    ),
                 );
                 None
             }
             Some(day) if day > today => {
-                self.add(field, format!("{day} is in the future (today is {today})"));
+                self.add(
+                    field,
+                    format!("{day} is in the future (today is {today})"),
+                    format!("Ngày {} chưa đến (hôm nay là {}).", vn(day), vn(today)),
+                );
                 None
             }
             Some(day) if day.year() < EARLIEST_YEAR => {
                 self.add(
                     field,
                     format!("{day} is before {EARLIEST_YEAR}: not a plausible date for a report"),
+                    format!("Ngày {} trước năm {EARLIEST_YEAR}: không hợp lý.", vn(day)),
                 );
                 None
             }
             Some(day) => Some(day),
         }
     }
+}
+
+/// A day as Vietnamese write it: 15/03/2026.
+fn vn(day: NaiveDate) -> String {
+    day.format("%d/%m/%Y").to_string()
 }
 
 /// The calendar day a proto `Date` names, if it is one (2023-02-30 is not).
@@ -194,17 +230,23 @@ fn check_envelope_fields(c: &mut Collector, report: &StatusReport, ctx: &Validat
                 "is {} bytes; at most {} bytes allowed",
                 ctx.encoded_len, ctx.limits.max_report_bytes
             ),
+            format!(
+                "Báo cáo quá lớn ({} byte; tối đa {} byte).",
+                ctx.encoded_len, ctx.limits.max_report_bytes
+            ),
         );
     }
     if report.submission_id.trim().is_empty() {
         c.add(
             "report.submission_id",
             "is required (a client-generated UUID)",
+            "Thiếu mã lần gửi: hãy tải lại biểu mẫu.",
         );
     } else if uuid::Uuid::parse_str(&report.submission_id).is_err() {
         c.add(
             "report.submission_id",
             "must be a UUID, e.g. 0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50",
+            "Mã lần gửi không hợp lệ: hãy tải lại biểu mẫu.",
         );
     }
 }
@@ -221,6 +263,11 @@ fn check_as_of(c: &mut Collector, report: &StatusReport, ctx: &ValidationContext
                 "{as_of} is before campaign `{}` opened ({})",
                 campaign.id, campaign.opens_on
             ),
+            format!(
+                "Ngày {} trước khi đợt báo cáo bắt đầu ({}).",
+                vn(as_of),
+                vn(campaign.opens_on)
+            ),
         );
     }
 }
@@ -231,6 +278,7 @@ fn check_reporter(c: &mut Collector, reporter: Option<&Reporter>, max_text: usiz
         c.add(
             "report.reporter",
             "is required (who is responsible for this report)",
+            "Cần thông tin người chịu trách nhiệm báo cáo.",
         );
         return;
     };
@@ -239,10 +287,18 @@ fn check_reporter(c: &mut Collector, reporter: Option<&Reporter>, max_text: usiz
     c.text("report.reporter.phone", &r.phone, false, 32);
     c.text("report.reporter.email", &r.email, false, 254);
     if r.phone.trim().is_empty() && r.email.trim().is_empty() {
-        c.add("report.reporter", "give a phone number or an email address");
+        c.add(
+            "report.reporter",
+            "give a phone number or an email address",
+            "Cần ít nhất số điện thoại hoặc thư điện tử của người báo cáo.",
+        );
     }
     if !r.email.is_empty() && !r.email.contains('@') {
-        c.add("report.reporter.email", "is not an email address");
+        c.add(
+            "report.reporter.email",
+            "is not an email address",
+            "Không phải địa chỉ thư điện tử.",
+        );
     }
 }
 
@@ -253,12 +309,14 @@ fn check_systems(c: &mut Collector, report: &StatusReport, ctx: &ValidationConte
         c.add(
             "report.systems",
             "the report is empty: list the unit's camera systems, or set no_camera_systems if it has none",
+            "Báo cáo chưa có hệ thống nào: thêm các hệ thống camera của đơn vị, hoặc đánh dấu “không có hệ thống camera”.",
         );
     }
     if !report.systems.is_empty() && report.no_camera_systems {
         c.add(
             "report.no_camera_systems",
             "is set but the report lists camera systems",
+            "Đã đánh dấu “không có hệ thống camera” nhưng báo cáo vẫn liệt kê hệ thống.",
         );
     }
     if report.systems.len() > ctx.limits.max_systems {
@@ -266,6 +324,11 @@ fn check_systems(c: &mut Collector, report: &StatusReport, ctx: &ValidationConte
             "report.systems",
             format!(
                 "lists {} systems; at most {} per report",
+                report.systems.len(),
+                ctx.limits.max_systems
+            ),
+            format!(
+                "Có {} hệ thống; tối đa {} hệ thống mỗi báo cáo.",
                 report.systems.len(),
                 ctx.limits.max_systems
             ),
@@ -287,6 +350,10 @@ fn check_systems(c: &mut Collector, report: &StatusReport, ctx: &ValidationConte
                     "`{}` appears more than once in this report",
                     shown(&system.system_code)
                 ),
+                format!(
+                    "Mã “{}” bị trùng với một hệ thống khác trong báo cáo.",
+                    shown(&system.system_code)
+                ),
             );
         }
     }
@@ -299,20 +366,27 @@ fn check_campaign(
     ctx: &ValidationContext<'_>,
 ) {
     if report.campaign_id.trim().is_empty() {
-        c.add("report.campaign_id", "is required");
+        c.add("report.campaign_id", "is required", "Chọn đợt báo cáo.");
         return;
     }
     let Some(campaign) = ctx.registry.campaign(&report.campaign_id) else {
         c.add(
             "report.campaign_id",
             format!("unknown campaign `{}`", shown(&report.campaign_id)),
+            format!("Không có đợt báo cáo “{}”.", shown(&report.campaign_id)),
         );
         return;
     };
     if !campaign.is_open_on(ctx.today) {
-        let window = match campaign.closes_on {
-            Some(close) => format!("{} to {close}", campaign.opens_on),
-            None => format!("from {}", campaign.opens_on),
+        let (window, window_vi) = match campaign.closes_on {
+            Some(close) => (
+                format!("{} to {close}", campaign.opens_on),
+                format!("từ {} đến {}", vn(campaign.opens_on), vn(close)),
+            ),
+            None => (
+                format!("from {}", campaign.opens_on),
+                format!("từ {}", vn(campaign.opens_on)),
+            ),
         };
         c.add(
             "report.campaign_id",
@@ -320,6 +394,7 @@ fn check_campaign(
                 "campaign `{}` is closed: it accepts reports {window}",
                 campaign.id
             ),
+            format!("Đợt báo cáo đã đóng: chỉ nhận báo cáo {window_vi}."),
         );
     }
     if !ctx.registry.is_within(unit, &campaign.province) {
@@ -329,6 +404,7 @@ fn check_campaign(
                 "unit `{}` is not in province {} of campaign `{}`",
                 unit.code, campaign.province, campaign.id
             ),
+            "Đơn vị không thuộc địa bàn của đợt báo cáo này.",
         );
     }
 }
@@ -357,11 +433,13 @@ fn check_system_identity_and_counts(
         c.add(
             format!("{path}.system_code"),
             "is required (a stable code for this system within the unit)",
+            "Bắt buộc nhập mã hệ thống (do đơn vị đặt, giữ nguyên giữa các lần báo cáo).",
         );
     } else if s.system_code.len() > 64 || !s.system_code.chars().all(code_ok) {
         c.add(
             format!("{path}.system_code"),
             "must be 1-64 characters of A-Z, a-z, 0-9, '-', '_' or '.'",
+            "Mã hệ thống gồm 1–64 ký tự: chữ không dấu, chữ số, '-', '_' hoặc '.'.",
         );
     }
     c.text(&format!("{path}.name"), &s.name, true, max_text);
@@ -387,12 +465,17 @@ fn check_system_identity_and_counts(
                 "certified ({}) + on a warning list ({}) exceeds camera_count ({})",
                 s.cameras_certified, s.cameras_on_warning_list, s.camera_count
             ),
+            format!(
+                "Số camera có CO/CQ ({}) cộng số camera thuộc danh sách cảnh báo ({}) vượt quá số lượng camera ({}).",
+                s.cameras_certified, s.cameras_on_warning_list, s.camera_count
+            ),
         );
     }
     if !(1..=5).contains(&s.proposed_level) {
         c.add(
             format!("{path}.proposed_level"),
             format!("must be a security level 1-5 (got {})", s.proposed_level),
+            "Chọn cấp độ từ 1 đến 5.",
         );
     }
 }
@@ -410,18 +493,25 @@ fn check_dossier(
         None => c.add(
             format!("{path}.dossier_status"),
             format!("unknown value {}", s.dossier_status),
+            "Giá trị không có trong danh sách.",
         ),
-        Some(DossierStatus::Unspecified) => c.add(format!("{path}.dossier_status"), "is required"),
+        Some(DossierStatus::Unspecified) => c.add(
+            format!("{path}.dossier_status"),
+            "is required",
+            "Chọn tình trạng hồ sơ đề xuất cấp độ.",
+        ),
         Some(_) => {}
     }
     match (dossier == Some(DossierStatus::Approved), &s.approval) {
         (true, None) => c.add(
             format!("{path}.approval"),
             "is required when dossier_status is APPROVED (decision number, date, authority, level)",
+            "Hồ sơ đã được phê duyệt: nhập số, ngày quyết định, cấp phê duyệt và cấp độ được phê duyệt.",
         ),
         (false, Some(_)) => c.add(
             format!("{path}.approval"),
             "approval details are only allowed when dossier_status is APPROVED",
+            "Chỉ nhập quyết định phê duyệt khi hồ sơ đã được phê duyệt.",
         ),
         (true, Some(a)) => check_approval(c, &format!("{path}.approval"), a, today, max_text),
         (false, None) => {}
@@ -435,8 +525,13 @@ fn check_plan(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDate)
         None => c.add(
             format!("{path}.plan_status"),
             format!("unknown value {}", s.plan_status),
+            "Giá trị không có trong danh sách.",
         ),
-        Some(PlanStatus::Unspecified) => c.add(format!("{path}.plan_status"), "is required"),
+        Some(PlanStatus::Unspecified) => c.add(
+            format!("{path}.plan_status"),
+            "is required",
+            "Chọn tình trạng triển khai phương án.",
+        ),
         Some(_) => {}
     }
     let implemented = plan == Some(PlanStatus::Implemented);
@@ -444,6 +539,7 @@ fn check_plan(c: &mut Collector, path: &str, s: &CameraSystem, today: NaiveDate)
         c.add(
             format!("{path}.plan_implemented_on"),
             "is only allowed when plan_status is IMPLEMENTED",
+            "Chỉ nhập ngày hoàn thành khi phương án đã triển khai xong.",
         );
     } else {
         c.date(
@@ -484,6 +580,7 @@ fn check_approval(c: &mut Collector, path: &str, a: &Approval, today: NaiveDate,
         c.add(
             format!("{path}.approved_level"),
             format!("must be a security level 1-5 (got {})", a.approved_level),
+            "Chọn cấp độ được phê duyệt từ 1 đến 5.",
         );
     }
 }
@@ -507,6 +604,7 @@ fn check_regulation(c: &mut Collector, reg: &InternalRegulation, today: NaiveDat
         c.add(
             path,
             "document details are only allowed when updated is true",
+            "Chỉ nhập số, ngày văn bản khi quy chế đã được cập nhật.",
         );
     }
 }
@@ -525,6 +623,7 @@ fn check_block(
                 "units of kind `{}` do not report {name} indicators",
                 unit.kind
             ),
+            "Loại đơn vị này không báo cáo nhóm chỉ tiêu này.",
         );
     }
     for (field, value) in counts {
@@ -559,12 +658,14 @@ fn check_indicators(
             c.add(
                 "report.telecom.non_compliant_found",
                 "exceeds cameras_checked",
+                "Lớn hơn số camera đã kiểm tra.",
             );
         }
         if t.non_compliant_handled > t.non_compliant_found {
             c.add(
                 "report.telecom.non_compliant_handled",
                 "exceeds non_compliant_found",
+                "Lớn hơn số camera không đáp ứng đã phát hiện.",
             );
         }
     }

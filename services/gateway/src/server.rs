@@ -19,9 +19,9 @@ use crate::service::ReportingGateway;
 use crate::{Error, Result};
 use baocao_access::{TlsConfig, TokenStore};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
-use baocao_submission::index::{IndexFollower, SubmissionIndex, follow_topic};
+use baocao_submission::index::IndexFollower;
 use baocao_submission::validate::ReportLimits;
-use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, SystemClock};
+use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, SystemClock, follow_scope};
 
 /// A gateway's own settings (`[gateway]` in the config file).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -141,7 +141,7 @@ pub async fn start_gateway_with_clock(
         tier: Some(tier),
         jurisdiction: config.jurisdiction.clone(),
     };
-    let (index, index_follower) = submission_index(kafka, &registry, &scope).await?;
+    let (index, index_follower) = follow_scope(kafka, &registry, &scope, false).await?;
     let gateway = ReportingGateway::new(Arc::new(SubmissionCore::new(CoreParts {
         registry,
         producer: producer.clone(),
@@ -199,28 +199,6 @@ fn checked_tier(config: &GatewayConfig, registry: &Registry) -> Result<AdminLeve
         )));
     }
     Ok(tier)
-}
-
-/// Every accepted submission of the units served, read from the topic before serving
-/// (so a reused id is refused after a restart or when another replica accepted it),
-/// then followed.
-async fn submission_index(
-    kafka: &KafkaConfig,
-    registry: &Arc<Registry>,
-    scope: &Scope,
-) -> Result<(Arc<SubmissionIndex>, IndexFollower)> {
-    let index = Arc::new(SubmissionIndex::default());
-    let serves = {
-        let registry = registry.clone();
-        let scope = scope.clone();
-        Arc::new(move |code: &str| {
-            registry
-                .unit(code)
-                .is_some_and(|unit| scope.serves(&registry, unit))
-        })
-    };
-    let follower = follow_topic(kafka, index.clone(), serves).await?;
-    Ok((index, follower))
 }
 
 /// Serves the reporting service with gRPC health and reflection (both versions: grpcurl

@@ -184,6 +184,7 @@ mod tests {
             .map(|i| Violation {
                 field: format!("report.systems[{i}].name"),
                 reason: "is required".into(),
+                reason_vi: "Bắt buộc nhập.".into(),
             })
             .collect();
         let status = invalid_report(&violations);
@@ -221,6 +222,7 @@ mod tests {
             .map(|i| Violation {
                 field: format!("report.systems[{i}].name"),
                 reason: reason.clone(),
+                reason_vi: reason.clone(),
             })
             .collect();
         let status = invalid_report(&violations);

@@ -1,0 +1,113 @@
+//! `baocao account`: the portal's person accounts — issued in bulk from a staff list
+//! (CSV or Excel) with a printable sheet of one-time passwords, and listed.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use baocao_accounts::{AccountStore, roster, sheet};
+use baocao_registry::Registry;
+
+use crate::config::{Config, Overrides};
+
+/// `baocao account …`
+#[derive(clap::Subcommand)]
+pub enum AccountCommand {
+    /// Create the accounts of a staff list (CSV or XLSX: unit_code, full_name, and
+    /// optionally username, role, scope, email, phone) and write their one-time
+    /// passwords to a print-ready workbook. All rows or none.
+    Import {
+        /// The staff list.
+        #[arg(long)]
+        file: PathBuf,
+        /// Where to write the one-time-password workbook.
+        #[arg(long, default_value = "mat-khau-mot-lan.xlsx")]
+        passwords_out: PathBuf,
+        /// The accounts database (overrides `portal.accounts_db`).
+        #[arg(long)]
+        accounts_db: Option<PathBuf>,
+    },
+    /// List the accounts (never passwords).
+    List {
+        /// The accounts database (overrides `portal.accounts_db`).
+        #[arg(long)]
+        accounts_db: Option<PathBuf>,
+    },
+}
+
+impl AccountCommand {
+    pub fn overrides(&self) -> Overrides {
+        let (AccountCommand::Import { accounts_db, .. } | AccountCommand::List { accounts_db }) =
+            self;
+        match accounts_db {
+            Some(path) => vec![("portal.accounts_db", path.display().to_string().into())],
+            None => Vec::new(),
+        }
+    }
+}
+
+pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<ExitCode> {
+    let store =
+        AccountStore::open(&config.portal.accounts_db, config.portal.login_policy()).await?;
+    match command {
+        AccountCommand::Import {
+            file,
+            passwords_out,
+            ..
+        } => import(config, &store, &file, &passwords_out).await,
+        AccountCommand::List { .. } => {
+            for a in store.accounts().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    a.username,
+                    a.role.as_str(),
+                    a.unit_code,
+                    a.scope,
+                    a.full_name,
+                    if a.must_change_password {
+                        "\t(one-time password not yet changed)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn import(
+    config: &Config,
+    store: &AccountStore,
+    file: &std::path::Path,
+    passwords_out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let registry = Registry::load(&config.data_dir)
+        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let taken: HashSet<String> = store
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| a.username)
+        .collect();
+    let accounts = roster::read(file, &registry, &taken)?;
+    let issued = store.issue(accounts, chrono::Utc::now()).await?;
+    sheet::write(passwords_out, &registry, &issued).with_context(|| {
+        format!(
+            "{} accounts were created but their passwords could not be written; \
+             issue new ones after fixing {}",
+            issued.len(),
+            passwords_out.display()
+        )
+    })?;
+    eprintln!(
+        "{} account(s) created in {:.1} s; one-time passwords in {} (print it, hand each person their line, then delete the file)",
+        issued.len(),
+        started.elapsed().as_secs_f64(),
+        passwords_out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

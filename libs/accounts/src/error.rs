@@ -1,0 +1,64 @@
+//! The accounts crate's error type: the database, a staff list that cannot be read (named
+//! by file, row and column), hashing, randomness.
+
+use std::path::PathBuf;
+
+/// Errors from the accounts database and the staff lists.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The accounts database refused an operation.
+    #[error("accounts database {path}: {source}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// The engine's error.
+        source: libsql::Error,
+    },
+    /// A staff list cannot be opened or read.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A spreadsheet cannot be read as a workbook.
+    #[error("{path}: not a readable workbook: {source}")]
+    Workbook {
+        /// The file.
+        path: PathBuf,
+        /// The reader's error.
+        source: calamine::Error,
+    },
+    /// A staff list has problems: every problem, each naming its row and column.
+    #[error("{path}: {} problem(s):\n  {}", problems.len(), problems.join("\n  "))]
+    Roster {
+        /// The file.
+        path: PathBuf,
+        /// One line per problem, e.g. `row 7, column unit_code: unit 38.XYZ is not in the register`.
+        problems: Vec<String>,
+    },
+    /// Writing the one-time-password sheet failed.
+    #[error("{path}: {source}")]
+    Sheet {
+        /// The workbook being written.
+        path: PathBuf,
+        /// The writer's error.
+        source: rust_xlsxwriter::XlsxError,
+    },
+    /// Hashing or checking a password failed (not a wrong password: a broken hash).
+    #[error("password hashing: {0}")]
+    Hash(String),
+    /// The operating system gave no randomness.
+    #[error("no randomness from the operating system: {0}")]
+    Random(#[from] getrandom::Error),
+    /// A hashing task ended without a result.
+    #[error("a hashing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// An account named in a command does not exist.
+    #[error("no account `{0}`")]
+    UnknownAccount(String),
+}
+
+/// Result with the accounts [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

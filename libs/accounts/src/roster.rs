@@ -1,0 +1,292 @@
+//! Staff lists: the CSV or Excel file a province fills to issue its accounts in bulk, one
+//! row per person. Every problem is named by row and column, all at once, and nothing is
+//! created unless the whole list is right.
+//!
+//! Columns, by header (English codes or the Vietnamese headers of the template):
+//! `unit_code` (Mã đơn vị, required), `full_name` (Họ và tên, required), `username` (Tên
+//! đăng nhập; default: the unit code in lower case, `.2`, `.3`… for a unit's next people),
+//! `role` (Vai trò: clerk, district_office, province, analyst; default from the unit's
+//! kind), `scope` (Phạm vi: the administrative code a dashboard shows; default from the
+//! role and the unit's area), `email`, `phone` (Điện thoại).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use baocao_registry::{AdminLevel, Registry, ReportingUnit};
+use calamine::{Data, Reader};
+
+use crate::{Error, NewAccount, Result, Role};
+
+/// The columns of a staff list, with the headers accepted for each.
+const COLUMNS: [(&str, &[&str]); 7] = [
+    ("username", &["username", "tên đăng nhập"]),
+    ("full_name", &["full_name", "họ và tên", "họ tên"]),
+    ("unit_code", &["unit_code", "mã đơn vị"]),
+    ("role", &["role", "vai trò"]),
+    ("scope", &["scope", "phạm vi"]),
+    ("email", &["email", "thư điện tử"]),
+    ("phone", &["phone", "điện thoại", "số điện thoại"]),
+];
+
+/// A row as read: its 1-based line or row number and its cells by column name.
+struct RawRow {
+    number: usize,
+    cells: HashMap<&'static str, String>,
+}
+
+impl RawRow {
+    fn cell(&self, column: &str) -> &str {
+        self.cells.get(column).map_or("", |v| v.trim())
+    }
+}
+
+/// Reads the staff list at `path` (`.csv`, or `.xlsx`/`.xls`/`.ods`: the first sheet)
+/// and checks every row against the register and the user names already taken.
+pub fn read(path: &Path, registry: &Registry, taken: &HashSet<String>) -> Result<Vec<NewAccount>> {
+    let rows = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        Some("xlsx" | "xlsm" | "xls" | "ods") => read_workbook(path)?,
+        _ => read_csv(path)?,
+    };
+    let mut problems = Vec::new();
+    let accounts = check_rows(&rows, registry, taken, &mut problems);
+    if problems.is_empty() {
+        Ok(accounts)
+    } else {
+        Err(Error::Roster {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+fn roster_error(path: &Path, problem: String) -> Error {
+    Error::Roster {
+        path: path.to_path_buf(),
+        problems: vec![problem],
+    }
+}
+
+/// Maps header cells to column names; unknown headers are refused by name.
+fn columns_of(path: &Path, headers: &[String]) -> Result<Vec<Option<&'static str>>> {
+    let mut columns = Vec::new();
+    for header in headers {
+        let wanted = header.trim().trim_start_matches('\u{feff}').to_lowercase();
+        if wanted.is_empty() {
+            columns.push(None);
+            continue;
+        }
+        let column = COLUMNS
+            .iter()
+            .find(|(_, names)| names.contains(&wanted.as_str()))
+            .map(|(name, _)| *name)
+            .ok_or_else(|| {
+                roster_error(
+                    path,
+                    format!(
+                        "row 1: unknown column `{header}` (known: {})",
+                        COLUMNS.map(|(name, _)| name).join(", ")
+                    ),
+                )
+            })?;
+        columns.push(Some(column));
+    }
+    for required in ["unit_code", "full_name"] {
+        if !columns.contains(&Some(required)) {
+            return Err(roster_error(path, format!("row 1: no column `{required}`")));
+        }
+    }
+    Ok(columns)
+}
+
+fn raw_row(number: usize, columns: &[Option<&'static str>], values: Vec<String>) -> RawRow {
+    let cells = columns
+        .iter()
+        .zip(values)
+        .filter_map(|(column, value)| column.map(|c| (c, value)))
+        .collect();
+    RawRow { number, cells }
+}
+
+fn read_csv(path: &Path) -> Result<Vec<RawRow>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(headers) => headers.iter().map(str::to_string).collect(),
+        Err(err) => return Err(roster_error(path, format!("row 1: {err}"))),
+    };
+    let columns = columns_of(path, &headers)?;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|err| roster_error(path, format!("row {}: {err}", i + 2)))?;
+        let values: Vec<String> = record.iter().map(str::to_string).collect();
+        if values.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        rows.push(raw_row(i + 2, &columns, values));
+    }
+    Ok(rows)
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        // Codes typed as numbers (38, 14755) come back as floats.
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn read_workbook(path: &Path) -> Result<Vec<RawRow>> {
+    let workbook_error = |source| Error::Workbook {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut workbook = calamine::open_workbook_auto(path).map_err(workbook_error)?;
+    let Some(first) = workbook.sheet_names().first().cloned() else {
+        return Err(roster_error(path, "the workbook has no sheet".into()));
+    };
+    let range = workbook.worksheet_range(&first).map_err(workbook_error)?;
+    let mut lines = range.rows();
+    let Some(header) = lines.next() else {
+        return Err(roster_error(path, format!("sheet `{first}` is empty")));
+    };
+    let columns = columns_of(path, &header.iter().map(cell_text).collect::<Vec<_>>())?;
+    let first_row = range.start().map_or(0, |(row, _)| row as usize);
+    let rows = lines
+        .enumerate()
+        .map(|(i, cells)| {
+            (
+                first_row + i + 2,
+                cells.iter().map(cell_text).collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, values)| values.iter().any(|v| !v.trim().is_empty()))
+        .map(|(number, values)| raw_row(number, &columns, values))
+        .collect();
+    Ok(rows)
+}
+
+/// The role a unit's people get when the list does not say.
+fn default_role(registry: &Registry, unit: &ReportingUnit) -> Role {
+    match registry.kind(&unit.kind) {
+        Some(kind) if kind.submits_on_behalf => Role::DistrictOffice,
+        Some(kind) if kind.code == "dic" => Role::Province,
+        _ => Role::Clerk,
+    }
+}
+
+/// The subtree a role's dashboard shows when the list does not say.
+fn default_scope(registry: &Registry, unit: &ReportingUnit, role: Role) -> String {
+    let level = match role {
+        Role::Province => AdminLevel::Province,
+        Role::DistrictOffice => AdminLevel::District,
+        Role::Clerk | Role::Analyst => return unit.area_code.clone(),
+    };
+    registry
+        .area_at(unit, level)
+        .map_or_else(|| unit.area_code.clone(), |area| area.code.clone())
+}
+
+fn check_rows(
+    rows: &[RawRow],
+    registry: &Registry,
+    taken: &HashSet<String>,
+    problems: &mut Vec<String>,
+) -> Vec<NewAccount> {
+    let mut names: HashSet<String> = taken.clone();
+    let mut accounts = Vec::new();
+    for row in rows {
+        let mut problem = |column: &str, reason: String| {
+            problems.push(format!("row {}, column {column}: {reason}", row.number));
+        };
+        let code = row.cell("unit_code");
+        let Some(unit) = registry.unit(code) else {
+            problem(
+                "unit_code",
+                if code.is_empty() {
+                    "is empty".into()
+                } else {
+                    format!("unit `{code}` is not in the register")
+                },
+            );
+            continue;
+        };
+        let full_name = row.cell("full_name");
+        if full_name.is_empty() {
+            problem("full_name", "is empty".into());
+        }
+        let role = match row.cell("role") {
+            "" => default_role(registry, unit),
+            given => match Role::parse(given) {
+                Some(role) => role,
+                None => {
+                    problem(
+                        "role",
+                        format!("`{given}` is not clerk, district_office, province or analyst"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let scope = match row.cell("scope") {
+            "" => default_scope(registry, unit, role),
+            given if registry.admin_unit(given).is_some() => given.to_string(),
+            given => {
+                problem(
+                    "scope",
+                    format!("`{given}` is not an administrative code in the register"),
+                );
+                continue;
+            }
+        };
+        let username = match row.cell("username") {
+            "" => free_name(&unit.code.to_lowercase(), &names),
+            given if names.contains(&given.to_lowercase()) => {
+                problem("username", format!("`{given}` is already taken"));
+                continue;
+            }
+            given if given.chars().any(char::is_whitespace) || given.chars().count() > 64 => {
+                problem(
+                    "username",
+                    format!("`{given}` must be one word of at most 64 characters"),
+                );
+                continue;
+            }
+            given => given.to_lowercase(),
+        };
+        names.insert(username.clone());
+        accounts.push(NewAccount {
+            username,
+            full_name: full_name.to_string(),
+            unit_code: unit.code.clone(),
+            role,
+            scope,
+            email: row.cell("email").to_string(),
+            phone: row.cell("phone").to_string(),
+        });
+    }
+    accounts
+}
+
+/// `base`, or `base.2`, `base.3`… whichever is free.
+fn free_name(base: &str, taken: &HashSet<String>) -> String {
+    if !taken.contains(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}.{n}"))
+        .find(|name| !taken.contains(name))
+        .unwrap_or_else(|| base.to_string())
+}

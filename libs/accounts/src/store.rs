@@ -1,0 +1,699 @@
+//! [`AccountStore`]: accounts, sessions and the audit log in one SQLite database (WAL,
+//! busy timeout, every change in a transaction), so that restarts keep everything and
+//! concurrent requests never see half a change.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use libsql::{Connection, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use crate::password::{self, Cost};
+use crate::{Error, Result};
+
+/// What a person may do in the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Fills and corrects their own unit's report.
+    Clerk,
+    /// A district office: its own report and those of its district's commune units (the
+    /// register decides who may submit for whom), and the district's dashboard.
+    DistrictOffice,
+    /// A provincial officer (the DIC): its own report and the province's dashboard.
+    Province,
+    /// Reads the dashboard of a subtree; submits nothing.
+    Analyst,
+}
+
+impl Role {
+    /// The code used in staff lists and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::DistrictOffice => "district_office",
+            Role::Province => "province",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    /// The role of a code, if it is one.
+    pub fn parse(code: &str) -> Option<Role> {
+        [
+            Role::Clerk,
+            Role::DistrictOffice,
+            Role::Province,
+            Role::Analyst,
+        ]
+        .into_iter()
+        .find(|role| role.as_str() == code.trim())
+    }
+
+    /// The role as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Clerk => "Cán bộ đơn vị",
+            Role::DistrictOffice => "Phòng chuyên môn cấp huyện",
+            Role::Province => "Cán bộ cấp tỉnh",
+            Role::Analyst => "Phân tích số liệu",
+        }
+    }
+
+    /// Whether the role sends reports.
+    pub fn submits(self) -> bool {
+        self != Role::Analyst
+    }
+
+    /// Whether the role sees a dashboard.
+    pub fn views_dashboard(self) -> bool {
+        self != Role::Clerk
+    }
+}
+
+/// A person's account (never its password).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Login name, unique.
+    pub username: String,
+    /// The person's name.
+    pub full_name: String,
+    /// The unit the person works for.
+    pub unit_code: String,
+    /// What the person may do.
+    pub role: Role,
+    /// Administrative code whose subtree the dashboard shows (empty: the whole register).
+    pub scope: String,
+    /// Contact e-mail (for the urging of late units).
+    pub email: String,
+    /// Contact phone.
+    pub phone: String,
+    /// The one-time password must be replaced before anything else.
+    pub must_change_password: bool,
+}
+
+/// An account to create, from a staff list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAccount {
+    /// Login name.
+    pub username: String,
+    /// The person's name.
+    pub full_name: String,
+    /// The unit.
+    pub unit_code: String,
+    /// The role.
+    pub role: Role,
+    /// The dashboard's subtree.
+    pub scope: String,
+    /// E-mail.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+}
+
+/// A created account and its one-time password (shown once, then only its hash is kept).
+#[derive(Clone, Debug)]
+pub struct IssuedAccount {
+    /// The account.
+    pub account: NewAccount,
+    /// The one-time password to hand over.
+    pub one_time_password: String,
+}
+
+/// A signed-in person.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Who.
+    pub account: Account,
+    /// The token every form of this session must carry.
+    pub csrf_token: String,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to a login attempt.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// Signed in: the new session's cookie value (shown once) and the session.
+    SignedIn {
+        /// The cookie value.
+        cookie: String,
+        /// The session.
+        session: Box<Session>,
+    },
+    /// Wrong user name or password (not said which).
+    Refused,
+    /// Too many wrong passwords: locked until then.
+    Locked {
+        /// When it opens again.
+        until: DateTime<Utc>,
+    },
+}
+
+/// Lockout and session settings.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginPolicy {
+    /// Consecutive wrong passwords that lock an account.
+    pub max_failed_logins: u32,
+    /// How long a locked account stays locked.
+    pub lockout: Duration,
+    /// How long a session lasts.
+    pub session_lifetime: Duration,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        LoginPolicy {
+            max_failed_logins: 5,
+            lockout: Duration::from_secs(15 * 60),
+            session_lifetime: Duration::from_secs(8 * 3600),
+        }
+    }
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS accounts (
+    username TEXT PRIMARY KEY,
+    full_name TEXT NOT NULL,
+    unit_code TEXT NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    email TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES accounts(username),
+    csrf_token TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    username TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+";
+
+const ACCOUNT_COLUMNS: &str =
+    "username, full_name, unit_code, role, scope, email, phone, must_change_password";
+
+/// The accounts database. Cheap to clone; one connection, used by one request at a time
+/// (SQLite writes one at a time anyway), with password hashing done outside it.
+#[derive(Clone)]
+pub struct AccountStore {
+    path: PathBuf,
+    connection: Arc<Mutex<Connection>>,
+    _database: Arc<libsql::Database>,
+    policy: LoginPolicy,
+}
+
+fn random_hex(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)?;
+    Ok(hex::encode(buf))
+}
+
+fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+fn seconds(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+}
+
+fn instant(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+fn account_of(row: &libsql::Row) -> std::result::Result<Account, libsql::Error> {
+    let role: String = row.get(3)?;
+    Ok(Account {
+        username: row.get(0)?,
+        full_name: row.get(1)?,
+        unit_code: row.get(2)?,
+        role: Role::parse(&role).unwrap_or(Role::Analyst),
+        scope: row.get(4)?,
+        email: row.get(5)?,
+        phone: row.get(6)?,
+        must_change_password: row.get::<i64>(7)? != 0,
+    })
+}
+
+impl AccountStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub async fn open(path: &Path, policy: LoginPolicy) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| Error::File {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let db_error = |source| Error::Database {
+            path: path.to_path_buf(),
+            source,
+        };
+        let database = libsql::Builder::new_local(path)
+            .build()
+            .await
+            .map_err(db_error)?;
+        let connection = database.connect().map_err(db_error)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(db_error)?;
+        connection.execute_batch(SCHEMA).await.map_err(db_error)?;
+        Ok(AccountStore {
+            path: path.to_path_buf(),
+            connection: Arc::new(Mutex::new(connection)),
+            _database: Arc::new(database),
+            policy,
+        })
+    }
+
+    fn db_error(&self) -> impl FnOnce(libsql::Error) -> Error + use<> {
+        let path = self.path.clone();
+        move |source| Error::Database { path, source }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The lockout and session settings.
+    pub fn policy(&self) -> LoginPolicy {
+        self.policy
+    }
+
+    /// Creates `accounts` in one transaction, each with a fresh one-time password (hashed
+    /// on every core): all or none. An existing user name is refused, naming it.
+    pub async fn issue(
+        &self,
+        accounts: Vec<NewAccount>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IssuedAccount>> {
+        let issued = tokio::task::spawn_blocking(move || hash_one_time(accounts)).await??;
+        let connection = self.connection.lock().await;
+        let tx = connection.transaction().await.map_err(self.db_error())?;
+        for (issued, hash) in &issued {
+            let a = &issued.account;
+            tx.execute(
+                "INSERT INTO accounts (username, full_name, unit_code, role, scope, email, phone, \
+                 password_hash, must_change_password, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
+                params![
+                    a.username.as_str(),
+                    a.full_name.as_str(),
+                    a.unit_code.as_str(),
+                    a.role.as_str(),
+                    a.scope.as_str(),
+                    a.email.as_str(),
+                    a.phone.as_str(),
+                    hash.as_str(),
+                    seconds(now)
+                ],
+            )
+            .await
+            .map_err(self.db_error())?;
+        }
+        let detail = format!("{} account(s)", issued.len());
+        audit_on(&tx, now, "accounts_issued", "", &detail)
+            .await
+            .map_err(self.db_error())?;
+        tx.commit().await.map_err(self.db_error())?;
+        Ok(issued.into_iter().map(|(issued, _)| issued).collect())
+    }
+
+    /// The account `username`, if there is one.
+    pub async fn account(&self, username: &str) -> Result<Option<Account>> {
+        let connection = self.connection.lock().await;
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1");
+        let mut rows = connection
+            .query(&sql, params![username])
+            .await
+            .map_err(self.db_error())?;
+        match rows.next().await.map_err(self.db_error())? {
+            Some(row) => Ok(Some(account_of(&row).map_err(self.db_error())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every account, by user name.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        let connection = self.connection.lock().await;
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username");
+        let mut rows = connection.query(&sql, ()).await.map_err(self.db_error())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(self.db_error())? {
+            out.push(account_of(&row).map_err(self.db_error())?);
+        }
+        Ok(out)
+    }
+
+    /// Checks a login; on success opens a new session (any session the browser had is
+    /// ended by the caller through [`AccountStore::end_session`]).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<LoginOutcome> {
+        let Some((stored, failed, locked_until)) = self.credentials(username).await? else {
+            // Same work as for a real account, so timing does not tell which names exist.
+            let typed = password.to_string();
+            tokio::task::spawn_blocking(move || password::verify(&typed, dummy_hash()?)).await??;
+            self.audit(now, "login_failed", username, "unknown user")
+                .await?;
+            return Ok(LoginOutcome::Refused);
+        };
+        if let Some(until) = locked_until.map(instant).filter(|until| *until > now) {
+            self.audit(now, "login_locked", username, "attempt while locked")
+                .await?;
+            return Ok(LoginOutcome::Locked { until });
+        }
+        let typed = password.to_string();
+        let matches =
+            tokio::task::spawn_blocking(move || password::verify(&typed, &stored)).await??;
+        if !matches {
+            return self.record_failure(username, failed + 1, now).await;
+        }
+        let (cookie, session) = self.open_session(username, now).await?;
+        self.audit(now, "login", username, "").await?;
+        Ok(LoginOutcome::SignedIn {
+            cookie,
+            session: Box::new(session),
+        })
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<(String, i64, Option<i64>)>> {
+        let connection = self.connection.lock().await;
+        let mut rows = connection
+            .query(
+                "SELECT password_hash, failed_logins, locked_until FROM accounts WHERE username = ?1",
+                params![username],
+            )
+            .await
+            .map_err(self.db_error())?;
+        let Some(row) = rows.next().await.map_err(self.db_error())? else {
+            return Ok(None);
+        };
+        let read = || -> std::result::Result<_, libsql::Error> {
+            Ok((row.get(0)?, row.get(1)?, row.get::<Option<i64>>(2)?))
+        };
+        Ok(Some(read().map_err(self.db_error())?))
+    }
+
+    async fn record_failure(
+        &self,
+        username: &str,
+        failed: i64,
+        now: DateTime<Utc>,
+    ) -> Result<LoginOutcome> {
+        let max = i64::from(self.policy.max_failed_logins);
+        let lock = (failed >= max)
+            .then(|| now + chrono::Duration::from_std(self.policy.lockout).unwrap_or_default());
+        {
+            let connection = self.connection.lock().await;
+            connection
+                .execute(
+                    "UPDATE accounts SET failed_logins = ?2, locked_until = ?3 WHERE username = ?1",
+                    params![
+                        username,
+                        if lock.is_some() { 0 } else { failed },
+                        lock.map(seconds)
+                    ],
+                )
+                .await
+                .map_err(self.db_error())?;
+        }
+        match lock {
+            Some(until) => {
+                self.audit(
+                    now,
+                    "account_locked",
+                    username,
+                    &format!("{failed} wrong passwords"),
+                )
+                .await?;
+                Ok(LoginOutcome::Locked { until })
+            }
+            None => {
+                self.audit(
+                    now,
+                    "login_failed",
+                    username,
+                    &format!("wrong password ({failed} of {max})"),
+                )
+                .await?;
+                Ok(LoginOutcome::Refused)
+            }
+        }
+    }
+
+    async fn open_session(&self, username: &str, now: DateTime<Utc>) -> Result<(String, Session)> {
+        let cookie = random_hex(32)?;
+        let csrf_token = random_hex(32)?;
+        let expires_at =
+            now + chrono::Duration::from_std(self.policy.session_lifetime).unwrap_or_default();
+        {
+            let connection = self.connection.lock().await;
+            let tx = connection.transaction().await.map_err(self.db_error())?;
+            tx.execute(
+                "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = ?1",
+                params![username],
+            )
+            .await
+            .map_err(self.db_error())?;
+            tx.execute(
+                "DELETE FROM sessions WHERE expires_at <= ?1",
+                params![seconds(now)],
+            )
+            .await
+            .map_err(self.db_error())?;
+            tx.execute(
+                "INSERT INTO sessions (id_sha256, username, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![sha256_hex(&cookie), username, csrf_token.as_str(), seconds(expires_at)],
+            )
+            .await
+            .map_err(self.db_error())?;
+            tx.commit().await.map_err(self.db_error())?;
+        }
+        let account = self
+            .account(username)
+            .await?
+            .ok_or_else(|| Error::UnknownAccount(username.to_string()))?;
+        Ok((
+            cookie,
+            Session {
+                account,
+                csrf_token,
+                expires_at,
+            },
+        ))
+    }
+
+    /// The live session of a cookie value, if there is one.
+    pub async fn session(&self, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let connection = self.connection.lock().await;
+        let sql = format!(
+            "SELECT {}, s.csrf_token, s.expires_at FROM sessions s JOIN accounts a ON a.username = s.username \
+             WHERE s.id_sha256 = ?1 AND s.expires_at > ?2",
+            ACCOUNT_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut rows = connection
+            .query(&sql, params![sha256_hex(cookie), seconds(now)])
+            .await
+            .map_err(self.db_error())?;
+        let Some(row) = rows.next().await.map_err(self.db_error())? else {
+            return Ok(None);
+        };
+        let read = || -> std::result::Result<Session, libsql::Error> {
+            Ok(Session {
+                account: account_of(&row)?,
+                csrf_token: row.get(8)?,
+                expires_at: instant(row.get(9)?),
+            })
+        };
+        Ok(Some(read().map_err(self.db_error())?))
+    }
+
+    /// Ends the session of a cookie value (logout, or a new login in the same browser).
+    pub async fn end_session(&self, cookie: &str, now: DateTime<Utc>) -> Result<()> {
+        let username = self.session(cookie, now).await?.map(|s| s.account.username);
+        {
+            let connection = self.connection.lock().await;
+            connection
+                .execute(
+                    "DELETE FROM sessions WHERE id_sha256 = ?1",
+                    params![sha256_hex(cookie)],
+                )
+                .await
+                .map_err(self.db_error())?;
+        }
+        if let Some(username) = username {
+            self.audit(now, "logout", &username, "").await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces `username`'s password with `chosen` (at the chosen-password cost) and
+    /// clears the must-change flag; the account's other sessions are ended.
+    pub async fn change_password(
+        &self,
+        username: &str,
+        chosen: &str,
+        keep_session: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let chosen = chosen.to_string();
+        let hash =
+            tokio::task::spawn_blocking(move || password::hash(&chosen, Cost::Chosen)).await??;
+        {
+            let connection = self.connection.lock().await;
+            let tx = connection.transaction().await.map_err(self.db_error())?;
+            let changed = tx
+                .execute(
+                    "UPDATE accounts SET password_hash = ?2, must_change_password = 0 WHERE username = ?1",
+                    params![username, hash.as_str()],
+                )
+                .await
+                .map_err(self.db_error())?;
+            if changed == 0 {
+                return Err(Error::UnknownAccount(username.to_string()));
+            }
+            tx.execute(
+                "DELETE FROM sessions WHERE username = ?1 AND id_sha256 <> ?2",
+                params![username, sha256_hex(keep_session)],
+            )
+            .await
+            .map_err(self.db_error())?;
+            tx.commit().await.map_err(self.db_error())?;
+        }
+        self.audit(now, "password_changed", username, "").await
+    }
+
+    /// Checks `password` against `username`'s current one (for a password change).
+    pub async fn password_matches(&self, username: &str, password: &str) -> Result<bool> {
+        let Some((stored, _, _)) = self.credentials(username).await? else {
+            return Ok(false);
+        };
+        let typed = password.to_string();
+        tokio::task::spawn_blocking(move || password::verify(&typed, &stored)).await?
+    }
+
+    /// Writes one audit event (also to the log, target `audit`).
+    pub async fn audit(
+        &self,
+        now: DateTime<Utc>,
+        event: &str,
+        username: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let connection = self.connection.lock().await;
+        audit_on(&connection, now, event, username, detail)
+            .await
+            .map_err(self.db_error())
+    }
+
+    /// The audit events of `username` (all when empty), oldest first.
+    pub async fn audit_events(
+        &self,
+        username: &str,
+    ) -> Result<Vec<(DateTime<Utc>, String, String)>> {
+        let connection = self.connection.lock().await;
+        let mut rows = connection
+            .query(
+                "SELECT at, event, detail FROM audit WHERE ?1 = '' OR username = ?1 ORDER BY rowid",
+                params![username],
+            )
+            .await
+            .map_err(self.db_error())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(self.db_error())? {
+            let read = || -> std::result::Result<_, libsql::Error> {
+                Ok((instant(row.get(0)?), row.get(1)?, row.get(2)?))
+            };
+            out.push(read().map_err(self.db_error())?);
+        }
+        Ok(out)
+    }
+}
+
+/// The hash checked for an unknown user name (a random one-time password's, which nothing
+/// typed matches), so that such a login costs what a real one does.
+fn dummy_hash() -> Result<&'static str> {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash);
+    }
+    let hash = password::hash(&password::one_time_password()?, Cost::Chosen)?;
+    Ok(DUMMY.get_or_init(|| hash))
+}
+
+async fn audit_on(
+    connection: &Connection,
+    now: DateTime<Utc>,
+    event: &str,
+    username: &str,
+    detail: &str,
+) -> std::result::Result<(), libsql::Error> {
+    tracing::info!(target: "audit", event, username, detail, "audit");
+    connection
+        .execute(
+            "INSERT INTO audit (at, event, username, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![seconds(now), event, username, detail],
+        )
+        .await?;
+    Ok(())
+}
+
+/// One-time passwords for `accounts` and their hashes, hashed on every core.
+fn hash_one_time(accounts: Vec<NewAccount>) -> Result<Vec<(IssuedAccount, String)>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = accounts.len().div_ceil(threads).max(1);
+    let chunks: Vec<Vec<NewAccount>> = accounts.chunks(chunk).map(<[_]>::to_vec).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|account| {
+                            let one_time_password = password::one_time_password()?;
+                            let hash = password::hash(&one_time_password, Cost::OneTime)?;
+                            Ok((
+                                IssuedAccount {
+                                    account,
+                                    one_time_password,
+                                },
+                                hash,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for worker in workers {
+            let hashed = worker
+                .join()
+                .map_err(|_| Error::Hash("a hashing thread panicked".into()))??;
+            out.extend(hashed);
+        }
+        Ok(out)
+    })
+}

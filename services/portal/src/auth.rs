@@ -1,0 +1,307 @@
+//! Signing in and out, the first-login password change, and the session and CSRF checks
+//! every other page relies on. The session cookie is HttpOnly, SameSite=Strict (and
+//! Secure under TLS) and a new one is issued at every login; every form carries the
+//! session's CSRF token; the login form carries its own (a short-lived cookie).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_accounts::{LoginOutcome, Session, password};
+use chrono::Utc;
+
+use crate::pages::{self, LoginPage, PasswordPage, UserBar};
+use crate::state::AppState;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "baocao_session";
+/// The login form's CSRF cookie.
+const LOGIN_COOKIE: &str = "baocao_login";
+
+/// The value of cookie `name`, if the request has it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The decoded fields of a form body.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// The value of field `name`.
+pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Whether the form carries `expected` as its CSRF token (compared in constant time).
+pub fn csrf_matches(pairs: &[(String, String)], expected: &str) -> bool {
+    let given = field(pairs, "csrf").as_bytes();
+    let expected = expected.as_bytes();
+    !expected.is_empty()
+        && given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The live session of the request, if any.
+pub async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let cookie = cookie(headers, SESSION_COOKIE)?;
+    match state.accounts().session(&cookie, Utc::now()).await {
+        Ok(session) => session,
+        Err(err) => {
+            tracing::error!(%err, "portal: reading a session failed");
+            None
+        }
+    }
+}
+
+/// The session of a page that needs one: otherwise the answer (to the login page, or to
+/// the password change a new account must make first).
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    match session(state, headers).await {
+        None => Err(Redirect::to("/login").into_response()),
+        Some(s) if s.account.must_change_password => Err(Redirect::to("/password").into_response()),
+        Some(s) => Ok(s),
+    }
+}
+
+/// The header bar of a signed-in person.
+pub fn user_bar(state: &AppState, session: &Session) -> UserBar {
+    let registry = state.core().registry();
+    let unit_name = registry
+        .unit(&session.account.unit_code)
+        .map_or_else(|| session.account.unit_code.clone(), |u| u.name.clone());
+    UserBar::of(session, unit_name)
+}
+
+/// A refused form (no or a wrong CSRF token).
+pub fn forbidden_form(user: Option<UserBar>) -> Response {
+    pages::message(
+        StatusCode::FORBIDDEN,
+        user,
+        "Biểu mẫu không hợp lệ",
+        "Biểu mẫu đã hết hạn hoặc không được gửi từ trang của hệ thống. Hãy tải lại trang và thực hiện lại.",
+    )
+}
+
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers).await {
+        Ok(_) => Redirect::to("/report").into_response(),
+        Err(answer) => answer,
+    }
+}
+
+fn login_form(state: &AppState, status: StatusCode, username: &str, message: &str) -> Response {
+    let token = match getrandom_hex() {
+        Some(token) => token,
+        None => {
+            return pages::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "Lỗi hệ thống",
+                "Không tạo được phiên đăng nhập.",
+            );
+        }
+    };
+    let page = LoginPage {
+        csrf: token.clone(),
+        username: username.to_string(),
+        message: message.to_string(),
+    };
+    let mut response = pages::render(status, &page);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, &token, 3600, state.secure_cookies()),
+    );
+    response
+}
+
+fn getrandom_hex() -> Option<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(hex::encode(bytes))
+}
+
+pub async fn login_page(State(state): State<AppState>) -> Response {
+    login_form(&state, StatusCode::OK, "", "")
+}
+
+pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let pairs = form_pairs(&body);
+    let username = field(&pairs, "username").trim().to_lowercase();
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if !csrf_matches(&pairs, &expected) {
+        return login_form(
+            &state,
+            StatusCode::FORBIDDEN,
+            &username,
+            "Trang đăng nhập đã hết hạn. Hãy nhập lại.",
+        );
+    }
+    let now = Utc::now();
+    let outcome = match state
+        .accounts()
+        .login(&username, field(&pairs, "password"), now)
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            tracing::error!(%err, "portal: login failed");
+            return pages::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "Lỗi hệ thống",
+                "Không kiểm tra được tài khoản. Hãy thử lại sau ít phút.",
+            );
+        }
+    };
+    match outcome {
+        LoginOutcome::SignedIn {
+            cookie: value,
+            session,
+        } => {
+            if let Some(old) = cookie(&headers, SESSION_COOKIE)
+                && let Err(err) = state.accounts().end_session(&old, now).await
+            {
+                tracing::warn!(%err, "portal: ending the previous session failed");
+            }
+            let target = if session.account.must_change_password {
+                "/password"
+            } else {
+                "/"
+            };
+            let mut response = Redirect::to(target).into_response();
+            let max_age = (session.expires_at - now).num_seconds();
+            let secure = state.secure_cookies();
+            let headers = response.headers_mut();
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &value, max_age, secure),
+            );
+            headers.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, secure));
+            response
+        }
+        LoginOutcome::Refused => login_form(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &username,
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+        ),
+        LoginOutcome::Locked { until } => {
+            let text = format!(
+                "Tài khoản tạm khóa đến {} vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau hoặc liên hệ quản trị hệ thống.",
+                pages::vn_time(until)
+            );
+            login_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &text)
+        }
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(session) = session(&state, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf_matches(&form_pairs(&body), &session.csrf_token) {
+        return forbidden_form(Some(user_bar(&state, &session)));
+    }
+    if let Some(value) = cookie(&headers, SESSION_COOKIE)
+        && let Err(err) = state.accounts().end_session(&value, Utc::now()).await
+    {
+        tracing::warn!(%err, "portal: ending a session failed");
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies()),
+    );
+    response
+}
+
+fn password_form(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let page = PasswordPage {
+        user: user_bar(state, session),
+        forced: session.account.must_change_password,
+        message: message.to_string(),
+    };
+    pages::render(status, &page)
+}
+
+pub async fn password_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session(&state, &headers).await {
+        Some(session) => password_form(&state, &session, StatusCode::OK, ""),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(session) = session(&state, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let pairs = form_pairs(&body);
+    if !csrf_matches(&pairs, &session.csrf_token) {
+        return forbidden_form(Some(user_bar(&state, &session)));
+    }
+    let (current, chosen) = (field(&pairs, "current"), field(&pairs, "new"));
+    let username = session.account.username.clone();
+    let refuse =
+        |message: &str| password_form(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, message);
+    match state.accounts().password_matches(&username, current).await {
+        Ok(true) => {}
+        Ok(false) => return refuse("Mật khẩu hiện tại không đúng."),
+        Err(err) => {
+            tracing::error!(%err, "portal: checking a password failed");
+            return refuse("Không kiểm tra được mật khẩu. Hãy thử lại.");
+        }
+    }
+    if chosen != field(&pairs, "confirm") {
+        return refuse("Hai lần nhập mật khẩu mới không giống nhau.");
+    }
+    if chosen == current {
+        return refuse("Mật khẩu mới phải khác mật khẩu hiện tại.");
+    }
+    if let Some(reason) = password::weakness(chosen, &username) {
+        return refuse(reason);
+    }
+    let keep = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    match state
+        .accounts()
+        .change_password(&username, chosen, &keep, Utc::now())
+        .await
+    {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(err) => {
+            tracing::error!(%err, "portal: changing a password failed");
+            refuse("Không đổi được mật khẩu. Hãy thử lại.")
+        }
+    }
+}

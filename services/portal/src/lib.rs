@@ -1,0 +1,157 @@
+//! `baocao serve-web`: the web portal of the people who report. A clerk signs in, fills
+//! the unit's report in Vietnamese and gets the receipt once Kafka has it; a district
+//! office enters its communes' reports; the DIC and analysts see who is late. Pages are
+//! rendered on the server (askama templates checked at compile time, assets embedded)
+//! and work without JavaScript. Reports go through the same submission core as gRPC.
+
+mod auth;
+mod error;
+mod form;
+mod pages;
+mod report;
+mod serve;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baocao_access::TlsConfig;
+use baocao_accounts::{AccountStore, LoginPolicy};
+use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
+use baocao_registry::Registry;
+use baocao_submission::index::IndexFollower;
+use baocao_submission::validate::ReportLimits;
+use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, follow_scope};
+use serde::{Deserialize, Serialize};
+
+pub use error::{Error, Result};
+
+/// The portal's settings (`[portal]` in the config file).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
+    pub listen: String,
+    /// The accounts database (SQLite), created if missing.
+    pub accounts_db: PathBuf,
+    /// Administrative code whose units this portal takes reports for (empty: all).
+    pub jurisdiction: String,
+    /// Identity written into envelopes and receipts.
+    pub portal_id: String,
+    /// Consecutive wrong passwords that lock an account.
+    pub max_failed_logins: u32,
+    /// Minutes a locked account stays locked.
+    pub lockout_minutes: u64,
+    /// Hours a session lasts.
+    pub session_hours: u64,
+    /// Reports a person's unit may send per minute (0: unlimited).
+    pub max_reports_per_unit_per_minute: u32,
+    /// TLS on the listener; empty: plaintext (loopback and the demo only). Under TLS the
+    /// session cookie is `Secure`.
+    pub tls: TlsConfig,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        PortalConfig {
+            listen: "127.0.0.1:8080".into(),
+            accounts_db: PathBuf::from("state/accounts.db"),
+            jurisdiction: String::new(),
+            portal_id: "portal".into(),
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            session_hours: 8,
+            max_reports_per_unit_per_minute: 30,
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+impl PortalConfig {
+    /// The login policy these settings say.
+    pub fn login_policy(&self) -> LoginPolicy {
+        LoginPolicy {
+            max_failed_logins: self.max_failed_logins.max(1),
+            lockout: Duration::from_secs(self.lockout_minutes * 60),
+            session_lifetime: Duration::from_secs(self.session_hours.max(1) * 3600),
+        }
+    }
+}
+
+/// A running portal: its address and how to stop it.
+pub struct RunningPortal {
+    /// The bound address.
+    pub local_addr: SocketAddr,
+    /// `http://…` or `https://…` of the bound address.
+    pub url: String,
+    server: serve::Server,
+    producer: Arc<ReportProducer>,
+    _index: IndexFollower,
+}
+
+impl RunningPortal {
+    /// Stops accepting, finishes in-flight requests, flushes the producer.
+    pub async fn stop(self) -> Result<()> {
+        let result = self.server.stop().await;
+        self.producer.flush(Duration::from_secs(5));
+        result
+    }
+
+    /// Waits until the server ends.
+    pub async fn wait(self) -> Result<()> {
+        let result = self.server.wait().await;
+        self.producer.flush(Duration::from_secs(5));
+        result
+    }
+}
+
+/// Opens the accounts database and the submission core, binds and serves in the
+/// background.
+pub async fn start_portal(
+    config: &PortalConfig,
+    kafka: &KafkaConfig,
+    registry: Arc<Registry>,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningPortal> {
+    if !config.jurisdiction.is_empty() && registry.admin_unit(&config.jurisdiction).is_none() {
+        return Err(Error::Config(format!(
+            "portal.jurisdiction `{}` is not an administrative code in the register",
+            config.jurisdiction
+        )));
+    }
+    let tls = config.tls.rustls_config("portal.tls")?;
+    let accounts = AccountStore::open(&config.accounts_db, config.login_policy()).await?;
+    if kafka.create_topic {
+        ensure_reports_topic(kafka).await?;
+    }
+    let producer = Arc::new(ReportProducer::new(kafka)?);
+    let scope = Scope {
+        tier: None,
+        jurisdiction: config.jurisdiction.clone(),
+    };
+    let (index, follower) = follow_scope(kafka, &registry, &scope, true).await?;
+    let core = SubmissionCore::new(CoreParts {
+        registry,
+        producer: producer.clone(),
+        scope,
+        front_door_id: config.portal_id.clone(),
+        limits: ReportLimits::default(),
+        index,
+        rate_limit: config.max_reports_per_unit_per_minute,
+        clock,
+    });
+    let state = state::AppState::new(accounts, Arc::new(core), tls.is_some());
+    let server = serve::start(&config.listen, state.router(), tls).await?;
+    let scheme = if server.tls { "https" } else { "http" };
+    let url = format!("{scheme}://{}", server.local_addr);
+    tracing::info!(%url, accounts_db = %config.accounts_db.display(), topic = %kafka.reports_topic, "portal serving");
+    Ok(RunningPortal {
+        local_addr: server.local_addr,
+        url,
+        server,
+        producer,
+        _index: follower,
+    })
+}

@@ -1,0 +1,239 @@
+//! The pages, as askama templates (`templates/`, checked at compile time) and the small
+//! view models they read; Vietnamese formats for dates and numbers.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use baocao_accounts::Session;
+
+use crate::form::ReportInput;
+
+/// The signed-in person, as the page header shows them.
+pub struct UserBar {
+    pub full_name: String,
+    pub unit_name: String,
+    pub role: &'static str,
+    pub csrf: String,
+}
+
+impl UserBar {
+    pub fn of(session: &Session, unit_name: String) -> Self {
+        UserBar {
+            full_name: session.account.full_name.clone(),
+            unit_name,
+            role: session.account.role.label(),
+            csrf: session.csrf_token.clone(),
+        }
+    }
+}
+
+/// Messages by field name, shown next to their inputs.
+#[derive(Default)]
+pub struct FieldErrors {
+    by_field: HashMap<String, Vec<String>>,
+    /// Every message in order, with its field, for the summary at the top.
+    pub all: Vec<(String, String)>,
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: &str) {
+        self.by_field
+            .entry(field.to_string())
+            .or_default()
+            .push(message.to_string());
+        self.all.push((field.to_string(), message.to_string()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// The messages of `field`, one line.
+    pub fn at(&self, field: &str) -> String {
+        self.by_field
+            .get(field)
+            .map(|m| m.join(" "))
+            .unwrap_or_default()
+    }
+
+    /// The messages of system row `index`'s `field`.
+    pub fn system(&self, index: impl std::fmt::Display, field: &str) -> String {
+        self.at(&format!("systems.{index}.{field}"))
+    }
+}
+
+/// Whether two texts are equal (templates compare `String`s, `&str`s and references).
+pub fn same(a: impl AsRef<str>, b: impl AsRef<str>) -> bool {
+    a.as_ref() == b.as_ref()
+}
+
+/// Options of a select: (value, label).
+pub type Options = &'static [(&'static str, &'static str)];
+
+pub const DOSSIER_OPTIONS: Options = &[
+    ("", "— Chọn —"),
+    ("DOSSIER_STATUS_NOT_STARTED", "Chưa xây dựng hồ sơ"),
+    ("DOSSIER_STATUS_PREPARING", "Đang xây dựng hồ sơ"),
+    ("DOSSIER_STATUS_SUBMITTED", "Đã trình thẩm định"),
+    ("DOSSIER_STATUS_APPRAISED", "Đã thẩm định"),
+    ("DOSSIER_STATUS_APPROVED", "Đã phê duyệt cấp độ"),
+    ("DOSSIER_STATUS_REJECTED", "Không được phê duyệt"),
+];
+
+pub const PLAN_OPTIONS: Options = &[
+    ("", "— Chọn —"),
+    ("PLAN_STATUS_NOT_STARTED", "Chưa triển khai"),
+    ("PLAN_STATUS_IN_PROGRESS", "Đang triển khai"),
+    ("PLAN_STATUS_IMPLEMENTED", "Đã triển khai xong"),
+];
+
+pub const LEVEL_OPTIONS: Options = &[
+    ("", "—"),
+    ("1", "Cấp độ 1"),
+    ("2", "Cấp độ 2"),
+    ("3", "Cấp độ 3"),
+    ("4", "Cấp độ 4"),
+    ("5", "Cấp độ 5"),
+];
+
+pub const YES_NO_OPTIONS: Options = &[("", "Chưa xác định"), ("yes", "Có"), ("no", "Không")];
+
+/// An indicator field the unit's kind reports.
+pub struct BlockField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub username: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub user: UserBar,
+    pub forced: bool,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "choose_unit.html")]
+pub struct ChooseUnitPage {
+    pub user: UserBar,
+    /// (code, name, area) of each unit the person may report for.
+    pub units: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub user: UserBar,
+    pub unit_name: String,
+    pub kind_name: String,
+    pub on_behalf: bool,
+    /// (id, name) of the open campaigns the unit reports in.
+    pub campaigns: Vec<(String, String)>,
+    pub input: ReportInput,
+    pub blocks: Vec<BlockField>,
+    pub errors: FieldErrors,
+    /// A message above the form (why it was not received).
+    pub notice: String,
+    /// "Last accepted version received at …", when the form starts from one.
+    pub latest: String,
+    pub dossier_options: Options,
+    pub plan_options: Options,
+    pub level_options: Options,
+    pub yes_no_options: Options,
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub user: UserBar,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub campaign_name: String,
+    pub submission_id: String,
+    pub received_at: String,
+    pub repeat: bool,
+    pub systems: usize,
+    pub cameras: String,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub user: Option<UserBar>,
+    pub title: String,
+    pub text: String,
+}
+
+/// Renders `page` with `status`; a template failure becomes a plain 500.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "page template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Lỗi hệ thống: không hiển thị được trang.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A message page.
+pub fn message(status: StatusCode, user: Option<UserBar>, title: &str, text: &str) -> Response {
+    render(
+        status,
+        &MessagePage {
+            user,
+            title: title.to_string(),
+            text: text.to_string(),
+        },
+    )
+}
+
+/// A count as Vietnamese write it: 150.000.000.
+pub fn vn_number(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// An instant in Vietnam time, `dd/mm/yyyy HH:MM`.
+pub fn vn_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    const FORMAT: &str = "%d/%m/%Y %H:%M";
+    match chrono::FixedOffset::east_opt(7 * 3600) {
+        Some(vietnam) => at.with_timezone(&vietnam).format(FORMAT).to_string(),
+        None => at.format(FORMAT).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_formats() {
+        assert_eq!(vn_number(150_000_000), "150.000.000");
+        assert_eq!(vn_number(-1234), "-1.234");
+        assert_eq!(vn_number(12), "12");
+        let at = chrono::DateTime::from_timestamp(1_678_417_200, 0).unwrap_or_default();
+        assert_eq!(vn_time(at), "10/03/2023 10:00");
+    }
+}

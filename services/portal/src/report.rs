@@ -1,0 +1,373 @@
+//! The report form: which unit and campaign, pre-filled from the last accepted version,
+//! rows of camera systems added and removed without JavaScript, and the submit that goes
+//! through the submission core — a receipt only after Kafka acknowledged, every refusal
+//! shown at its field, what was typed always kept.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use baocao_accounts::Session;
+use baocao_registry::{Registry, ReportingUnit, vietnam_date};
+use baocao_submission::Refusal;
+use chrono::NaiveDate;
+
+use crate::auth::{csrf_matches, forbidden_form, form_pairs, signed_in, user_bar};
+use crate::form::{self, BLOCK_FIELDS, FormAction, ReportInput, SystemInput};
+use crate::pages::{self, BlockField, ChooseUnitPage, FieldErrors, ReceiptPage, ReportPage};
+use crate::state::AppState;
+
+/// The open campaigns that expect `unit`'s report on `today`: (id, name).
+fn open_campaigns(
+    registry: &Registry,
+    unit: &ReportingUnit,
+    today: NaiveDate,
+) -> Vec<(String, String)> {
+    registry
+        .campaigns()
+        .iter()
+        .filter(|c| {
+            c.is_open_on(today)
+                && c.required_unit_kinds.contains(&unit.kind)
+                && registry.is_within(unit, &c.province)
+        })
+        .map(|c| (c.id.clone(), c.name.clone()))
+        .collect()
+}
+
+/// The unit a request is about (the person's own when none is named), if the person may
+/// report for it; otherwise the 403 page.
+fn permitted_unit(
+    state: &AppState,
+    session: &Session,
+    unit: &str,
+) -> Result<String, Box<Response>> {
+    let code = if unit.is_empty() {
+        session.account.unit_code.as_str()
+    } else {
+        unit
+    };
+    if session.account.role.submits() && state.core().may_submit(&session.account.unit_code, code) {
+        return Ok(code.to_string());
+    }
+    tracing::info!(target: "audit", event = "report_forbidden", username = %session.account.username, unit = %baocao_submission::validate::shown(code), "audit");
+    Err(Box::new(pages::message(
+        StatusCode::FORBIDDEN,
+        Some(user_bar(state, session)),
+        "Không có quyền",
+        "Tài khoản của bạn không được nhập báo cáo cho đơn vị này.",
+    )))
+}
+
+/// `GET /report?unit=&campaign=`: the form, or the list of units a district office
+/// reports for.
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let asked = query.get("unit").map_or("", String::as_str);
+    if asked.is_empty() && on_behalf_units(&state, &session).len() > 1 {
+        return choose_unit(&state, &session);
+    }
+    let unit = match permitted_unit(&state, &session, asked) {
+        Ok(unit) => unit,
+        Err(answer) => return *answer,
+    };
+    let input = starting_input(
+        &state,
+        &unit,
+        query.get("campaign").map_or("", String::as_str),
+    );
+    let latest = latest_note(&state, &input);
+    render_form(
+        &state,
+        &session,
+        StatusCode::OK,
+        input,
+        FieldErrors::default(),
+        "",
+        &latest,
+    )
+}
+
+/// The units `session`'s person may report for: their own, then (for a district office)
+/// the units of its communes.
+fn on_behalf_units(state: &AppState, session: &Session) -> Vec<(String, String, String)> {
+    let registry = state.core().registry();
+    let Some(own) = registry.unit(&session.account.unit_code) else {
+        return Vec::new();
+    };
+    let mut units: Vec<&ReportingUnit> = registry
+        .units()
+        .filter(|u| u.code != own.code && registry.may_submit_for(own, u))
+        .collect();
+    units.sort_by(|a, b| (&a.area_code, &a.code).cmp(&(&b.area_code, &b.code)));
+    std::iter::once(own)
+        .chain(units)
+        .map(|u| {
+            let area = registry
+                .admin_unit(&u.area_code)
+                .map_or_else(String::new, |a| a.name_with_type.clone());
+            (u.code.clone(), u.name.clone(), area)
+        })
+        .collect()
+}
+
+fn choose_unit(state: &AppState, session: &Session) -> Response {
+    let page = ChooseUnitPage {
+        user: user_bar(state, session),
+        units: on_behalf_units(state, session),
+    };
+    pages::render(StatusCode::OK, &page)
+}
+
+/// A new form for `unit`: its last accepted report of the campaign when there is one
+/// (a correction is an edit), else an empty report with one system row; a fresh
+/// submission id either way.
+fn starting_input(state: &AppState, unit: &str, campaign: &str) -> ReportInput {
+    let core = state.core();
+    let registry = core.registry();
+    let today = vietnam_date(core.now());
+    let blocks = unit_blocks(&registry, unit);
+    let campaigns = registry
+        .unit(unit)
+        .map(|u| open_campaigns(&registry, u, today))
+        .unwrap_or_default();
+    let campaign = if campaign.is_empty() {
+        campaigns.first().map_or("", |(id, _)| id.as_str())
+    } else {
+        campaign
+    };
+    let mut input = match core.latest(unit, campaign) {
+        Some(latest) => ReportInput::from_report(&latest.report, &blocks),
+        None => ReportInput {
+            unit_code: unit.to_string(),
+            campaign_id: campaign.to_string(),
+            systems: vec![SystemInput::default()],
+            ..ReportInput::default()
+        },
+    };
+    input.show_blocks(&blocks);
+    input.as_of = form::date_text(Some(&proto_date(today)));
+    input.submission_id = uuid::Uuid::now_v7().to_string();
+    input
+}
+
+fn proto_date(day: NaiveDate) -> baocao_proto::v1::Date {
+    use chrono::Datelike;
+    baocao_proto::v1::Date {
+        year: day.year(),
+        month: day.month() as i32,
+        day: day.day() as i32,
+    }
+}
+
+/// The indicator blocks `unit`'s kind reports.
+fn unit_blocks(registry: &Registry, unit: &str) -> Vec<String> {
+    registry
+        .unit(unit)
+        .and_then(|u| registry.kind(&u.kind))
+        .map(|k| k.indicator_blocks.clone())
+        .unwrap_or_default()
+}
+
+fn latest_note(state: &AppState, input: &ReportInput) -> String {
+    let Some(latest) = state.core().latest(&input.unit_code, &input.campaign_id) else {
+        return String::new();
+    };
+    let at = chrono::DateTime::from_timestamp(latest.received_at.seconds, 0).unwrap_or_default();
+    format!(
+        "Biểu mẫu đã điền sẵn theo báo cáo tiếp nhận lúc {}. Sửa những gì đã thay đổi rồi gửi: bản gửi mới sẽ thay thế bản cũ.",
+        pages::vn_time(at)
+    )
+}
+
+fn render_form(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    input: ReportInput,
+    errors: FieldErrors,
+    notice: &str,
+    latest: &str,
+) -> Response {
+    let core = state.core();
+    let registry = core.registry();
+    let today = vietnam_date(core.now());
+    let unit = registry.unit(&input.unit_code);
+    let kind_name = unit
+        .and_then(|u| registry.kind(&u.kind))
+        .map_or_else(String::new, |k| k.name.clone());
+    let blocks = BLOCK_FIELDS
+        .iter()
+        .filter(|(_, field, _)| input.blocks.contains_key(*field))
+        .map(|(_, name, label)| BlockField {
+            name,
+            label,
+            value: input.block(name).to_string(),
+        })
+        .collect();
+    let page = ReportPage {
+        user: user_bar(state, session),
+        unit_name: unit.map_or_else(|| input.unit_code.clone(), |u| u.name.clone()),
+        kind_name,
+        on_behalf: input.unit_code != session.account.unit_code,
+        campaigns: unit
+            .map(|u| open_campaigns(&registry, u, today))
+            .unwrap_or_default(),
+        input,
+        blocks,
+        errors,
+        notice: notice.to_string(),
+        latest: latest.to_string(),
+        dossier_options: pages::DOSSIER_OPTIONS,
+        plan_options: pages::PLAN_OPTIONS,
+        level_options: pages::LEVEL_OPTIONS,
+        yes_no_options: pages::YES_NO_OPTIONS,
+    };
+    pages::render(status, &page)
+}
+
+/// `POST /report`: add or remove a row, or submit.
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let pairs = form_pairs(&body);
+    if !csrf_matches(&pairs, &session.csrf_token) {
+        return forbidden_form(Some(user_bar(&state, &session)));
+    }
+    let (mut input, action) = ReportInput::from_pairs(&pairs);
+    let unit = match permitted_unit(&state, &session, &input.unit_code) {
+        Ok(unit) => unit,
+        Err(answer) => return *answer,
+    };
+    input.unit_code = unit;
+    match action {
+        FormAction::AddSystem => {
+            input.systems.push(SystemInput::default());
+            render_form(
+                &state,
+                &session,
+                StatusCode::OK,
+                input,
+                FieldErrors::default(),
+                "",
+                "",
+            )
+        }
+        FormAction::RemoveSystem(index) => {
+            if index < input.systems.len() {
+                input.systems.remove(index);
+            }
+            render_form(
+                &state,
+                &session,
+                StatusCode::OK,
+                input,
+                FieldErrors::default(),
+                "",
+                "",
+            )
+        }
+        FormAction::Submit => send(&state, &session, input).await,
+    }
+}
+
+async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Response {
+    let report = match input.to_report() {
+        Ok(report) => report,
+        Err(problems) => {
+            let mut errors = FieldErrors::default();
+            for (field, message) in &problems {
+                errors.add(field, message);
+            }
+            return render_form(
+                state,
+                session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                input,
+                errors,
+                "",
+                "",
+            );
+        }
+    };
+    let systems = report.systems.len();
+    let cameras: i64 = report.systems.iter().map(|s| s.camera_count).sum();
+    let campaign_id = report.campaign_id.clone();
+    let submitter = session.account.unit_code.clone();
+    match state.core().submit(&submitter, report).await {
+        Ok(receipt) => {
+            tracing::info!(target: "audit", event = "report_submitted", username = %session.account.username, unit = %input.unit_code, submission_id = %receipt.submission_id, repeat = receipt.repeat, "audit");
+            let registry = state.core().registry();
+            let at = chrono::DateTime::from_timestamp(receipt.received_at.seconds, 0)
+                .unwrap_or_default();
+            let page = ReceiptPage {
+                user: user_bar(state, session),
+                unit_code: input.unit_code.clone(),
+                unit_name: registry
+                    .unit(&input.unit_code)
+                    .map_or_else(|| input.unit_code.clone(), |u| u.name.clone()),
+                campaign_name: registry
+                    .campaign(&campaign_id)
+                    .map_or(campaign_id.clone(), |c| c.name.clone()),
+                submission_id: receipt.submission_id,
+                received_at: pages::vn_time(at),
+                repeat: receipt.repeat,
+                systems,
+                cameras: pages::vn_number(cameras),
+            };
+            pages::render(StatusCode::OK, &page)
+        }
+        Err(refusal) => {
+            let (status, errors, notice) = refusal_view(&refusal);
+            if matches!(refusal, Refusal::IdReused { .. }) {
+                input.submission_id = uuid::Uuid::now_v7().to_string();
+            }
+            render_form(state, session, status, input, errors, &notice, "")
+        }
+    }
+}
+
+/// How a refusal is shown: the status, messages at their fields, a notice above.
+fn refusal_view(refusal: &Refusal) -> (StatusCode, FieldErrors, String) {
+    let mut errors = FieldErrors::default();
+    let (status, notice) = match refusal {
+        Refusal::Invalid(violations) => {
+            for v in violations {
+                errors.add(&form::field_of_path(&v.field), &v.reason_vi);
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, String::new())
+        }
+        Refusal::Missing { field } => {
+            errors.add(&form::field_of_path(field), "Bắt buộc nhập.");
+            (StatusCode::UNPROCESSABLE_ENTITY, String::new())
+        }
+        Refusal::Unavailable(err) => {
+            tracing::warn!(%err, "portal: report not received (Kafka)");
+            (StatusCode::SERVICE_UNAVAILABLE, "Chưa tiếp nhận được báo cáo: hệ thống truyền dữ liệu đang tạm gián đoạn. Nội dung bạn nhập vẫn còn nguyên; hãy bấm “Gửi báo cáo” lại sau ít phút (báo cáo sẽ không bị tính hai lần).".to_string())
+        }
+        Refusal::RateLimited { wait, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Đơn vị đã gửi quá nhiều lần trong một phút. Hãy gửi lại sau {} giây.", wait.as_secs().max(1)),
+        ),
+        Refusal::IdReused { .. } => (
+            StatusCode::CONFLICT,
+            "Biểu mẫu này đã được gửi trước đó với nội dung khác. Nội dung hiện tại chưa được tiếp nhận; bấm “Gửi báo cáo” để gửi nó như một bản cập nhật mới.".to_string(),
+        ),
+        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) => (
+            StatusCode::FORBIDDEN,
+            "Tài khoản của bạn không được gửi báo cáo cho đơn vị này.".to_string(),
+        ),
+    };
+    (status, errors, notice)
+}

@@ -1,0 +1,455 @@
+//! The web portal in a real browser (Debian's chromium over chromedriver): a commune
+//! clerk's first login, password change, a report with two systems refused at the wrong
+//! field, fixed and received (and on the topic); a district office confined to its
+//! district; a form posted without its CSRF token refused; an account locked after
+//! wrong passwords; the form usable at 360 px.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use baocao_accounts::{AccountStore, IssuedAccount, LoginPolicy, NewAccount, Role};
+use baocao_kafka::KafkaConfig;
+use baocao_portal::{PortalConfig, RunningPortal, start_portal};
+use baocao_registry::Registry;
+use baocao_submission::SystemClock;
+use common::{BrokerProcess, KillOnDrop, data_dir, free_port, wait_for_port};
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Where the tests leave their screenshots (for docs/portal.md and for looking at).
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Chromedriver with a headless chromium, 360 px wide like a small phone.
+async fn browser() -> anyhow::Result<(KillOnDrop, Client)> {
+    let port = free_port();
+    // The browser's own language decides how date inputs show dates: Vietnamese, as
+    // the people who use the portal have it (dd/mm/yyyy).
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .env("LANGUAGE", "vi")
+        .env("LANG", "vi_VN.UTF-8")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|err| {
+            anyhow::anyhow!("chromedriver (Debian: apt install chromium-driver): {err}")
+        })?;
+    let driver = KillOnDrop(driver);
+    wait_for_port(&format!("127.0.0.1:{port}"), Duration::from_secs(20))?;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--lang=vi-VN"],
+            "mobileEmulation": {"deviceMetrics": {"width": 360, "height": 800, "pixelRatio": 1.0}},
+        }),
+    );
+    baocao_access::install_crypto_provider();
+    let client = ClientBuilder::rustls()?
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await?;
+    Ok((driver, client))
+}
+
+struct Portal {
+    _root: tempfile::TempDir,
+    _broker: BrokerProcess,
+    kafka: KafkaConfig,
+    portal: Option<RunningPortal>,
+    url: String,
+    accounts: AccountStore,
+}
+
+async fn portal() -> anyhow::Result<Portal> {
+    let root = tempfile::tempdir()?;
+    let broker = BrokerProcess::start(root.path())?;
+    let data = data_dir(root.path())?;
+    let registry = Arc::new(Registry::load(&data)?);
+    let kafka = KafkaConfig {
+        brokers: broker.addr.clone(),
+        reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
+        topic_partitions: 3,
+        delivery_timeout_ms: 3_000,
+        ..KafkaConfig::default()
+    };
+    let config = PortalConfig {
+        listen: "127.0.0.1:0".into(),
+        accounts_db: root.path().join("accounts.db"),
+        max_failed_logins: 3,
+        ..PortalConfig::default()
+    };
+    let portal = start_portal(&config, &kafka, registry, Arc::new(SystemClock)).await?;
+    let url = portal.url.clone();
+    let accounts = AccountStore::open(&config.accounts_db, LoginPolicy::default()).await?;
+    Ok(Portal {
+        _root: root,
+        _broker: broker,
+        kafka,
+        portal: Some(portal),
+        url,
+        accounts,
+    })
+}
+
+fn person(username: &str, unit: &str, role: Role, scope: &str) -> NewAccount {
+    NewAccount {
+        username: username.into(),
+        full_name: format!("Cán bộ {unit}"),
+        unit_code: unit.into(),
+        role,
+        scope: scope.into(),
+        email: String::new(),
+        phone: String::new(),
+    }
+}
+
+async fn fill(client: &Client, name: &str, value: &str) -> anyhow::Result<()> {
+    let input = client
+        .find(Locator::Css(&format!("[name=\"{name}\"]")))
+        .await?;
+    input.clear().await?;
+    input.send_keys(value).await?;
+    Ok(())
+}
+
+async fn choose(client: &Client, name: &str, value: &str) -> anyhow::Result<()> {
+    let select = client
+        .find(Locator::Css(&format!("select[name=\"{name}\"]")))
+        .await?;
+    select.select_by_value(value).await?;
+    Ok(())
+}
+
+async fn press(client: &Client, css: &str) -> anyhow::Result<()> {
+    client.find(Locator::Css(css)).await?.click().await?;
+    Ok(())
+}
+
+/// Waits (up to 10 s) until the browser shows a page whose path ends with `path`.
+async fn wait_for_path(client: &Client, path: &str) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        if client.current_url().await?.path().ends_with(path) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!(
+        "the browser is at {}, not at …{path}",
+        client.current_url().await?
+    )
+}
+
+/// Waits (up to 10 s) until the page contains `text`.
+async fn wait_for_text(client: &Client, text: &str) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        if client.source().await?.contains(text) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!(
+        "the page at {} never showed {text:?}",
+        client.current_url().await?
+    )
+}
+
+async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
+    Ok(client.find(Locator::Css(css)).await?.text().await?)
+}
+
+/// Signs in with a one-time password and replaces it; ends on the report page.
+async fn first_login(
+    client: &Client,
+    url: &str,
+    issued: &IssuedAccount,
+    chosen: &str,
+) -> anyhow::Result<()> {
+    client.goto(&format!("{url}/login")).await?;
+    fill(client, "username", &issued.account.username).await?;
+    fill(client, "password", &issued.one_time_password).await?;
+    press(client, "button[type=submit]").await?;
+    wait_for_path(client, "/password").await?;
+    fill(client, "current", &issued.one_time_password).await?;
+    fill(client, "new", chosen).await?;
+    fill(client, "confirm", chosen).await?;
+    press(client, "form[action=\"/password\"] button[type=submit]").await?;
+    Ok(())
+}
+
+/// A raw HTTP/1.1 POST (the browser always sends the token, so the refusal is tested
+/// without it): the status code and the page.
+async fn post(url: &str, path: &str, cookie: &str, body: &str) -> anyhow::Result<(u16, String)> {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    let status = answer.split_whitespace().nth(1).unwrap_or("0").parse()?;
+    Ok((status, answer))
+}
+
+async fn session_cookie(client: &Client) -> anyhow::Result<String> {
+    let cookie = client.get_named_cookie("baocao_session").await?;
+    Ok(format!("baocao_session={}", cookie.value()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_use_the_portal_in_a_real_browser() -> anyhow::Result<()> {
+    let mut p = portal().await?;
+    let issued = p
+        .accounts
+        .issue(
+            vec![
+                person("14755", "14755", Role::Clerk, "14755"),
+                person("380.pvhtt", "380.PVHTT", Role::DistrictOffice, "380"),
+                person("38.stttt", "38.STTTT", Role::Province, "38"),
+            ],
+            chrono::Utc::now(),
+        )
+        .await?;
+    let (_driver, client) = browser().await?;
+    let outcome = scenario(&client, &p, &issued).await;
+    let _ = client.close().await;
+    if let Some(portal) = p.portal.take() {
+        portal.stop().await?;
+    }
+    outcome
+}
+
+async fn scenario(client: &Client, p: &Portal, issued: &[IssuedAccount]) -> anyhow::Result<()> {
+    clerk_reports(client, p, &issued[0]).await?;
+    csrf_is_required(client, p).await?;
+    district_office_is_confined(client, p, &issued[1]).await?;
+    wrong_passwords_lock(client, p, &issued[2]).await?;
+    Ok(())
+}
+
+async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> anyhow::Result<()> {
+    first_login(client, &p.url, clerk, "Hàm Rồng 2026!").await?;
+    wait_for_path(client, "/report").await?;
+    assert!(
+        client.source().await?.contains("Phường Hàm Rồng")
+            || client.source().await?.contains("Hàm Rồng")
+    );
+    fill(client, "reporter.full_name", "Lê Thị Hoa").await?;
+    fill(client, "reporter.phone", "0912 345 678").await?;
+    fill(client, "systems.0.system_code", "CAM-TRU-SO").await?;
+    fill(client, "systems.0.name", "Camera trụ sở").await?;
+    fill(client, "systems.0.camera_count", "10").await?;
+    choose(client, "systems.0.proposed_level", "2").await?;
+    choose(
+        client,
+        "systems.0.dossier_status",
+        "DOSSIER_STATUS_PREPARING",
+    )
+    .await?;
+    choose(client, "systems.0.plan_status", "PLAN_STATUS_NOT_STARTED").await?;
+    // One field wrong: more certified cameras than the system has.
+    fill(client, "systems.0.cameras_certified", "50").await?;
+    press(client, "button[value=add_system]").await?;
+    wait_for_text(client, "systems.1.system_code").await?;
+    fill(client, "systems.1.system_code", "CAM-CONG").await?;
+    fill(client, "systems.1.name", "Camera cổng").await?;
+    fill(client, "systems.1.camera_count", "4").await?;
+    choose(client, "systems.1.proposed_level", "1").await?;
+    choose(
+        client,
+        "systems.1.dossier_status",
+        "DOSSIER_STATUS_NOT_STARTED",
+    )
+    .await?;
+    choose(client, "systems.1.plan_status", "PLAN_STATUS_NOT_STARTED").await?;
+    std::fs::write(
+        screenshot_dir().join("report-form-360.png"),
+        client.screenshot().await?,
+    )?;
+    let overflow = client
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             return [...document.querySelectorAll('body *')] \
+               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .map(e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right)) \
+               .slice(0, 5);",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        overflow,
+        serde_json::json!([]),
+        "elements wider than a 360 px screen"
+    );
+    let viewport = client
+        .execute("return document.documentElement.clientWidth;", vec![])
+        .await?;
+    assert_eq!(viewport.as_i64(), Some(360), "the page is seen 360 px wide");
+    press(client, "button[value=submit]").await?;
+    wait_for_text(client, "Báo cáo chưa được gửi").await?;
+    // Refused: the message is at that field, the typed values are kept.
+    let message = text_of(client, "[id=\"e-systems.0.cameras_certified\"]").await?;
+    assert!(
+        !message.is_empty(),
+        "a message at systems[0].cameras_certified"
+    );
+    assert!(text_of(client, "#error-summary").await?.contains(&message));
+    let kept = client
+        .find(Locator::Css("[name=\"systems.1.name\"]"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some("Camera cổng"));
+    std::fs::write(
+        screenshot_dir().join("report-refused-360.png"),
+        client.screenshot().await?,
+    )?;
+    fill(client, "systems.0.cameras_certified", "8").await?;
+    let form = client
+        .execute(
+            "const d = new FormData(document.querySelector('form.report')); d.append('action', 'submit'); \
+             return new URLSearchParams(d).toString();",
+            vec![],
+        )
+        .await?;
+    press(client, "button[value=submit]").await?;
+    wait_for_text(client, "Đã tiếp nhận").await?;
+    let id = text_of(client, "#submission-id").await?;
+    assert!(client.source().await?.contains("Đã tiếp nhận"));
+    assert_eq!(uuid::Uuid::parse_str(&id)?.get_version_num(), 7);
+    std::fs::write(
+        screenshot_dir().join("receipt-360.png"),
+        client.screenshot().await?,
+    )?;
+    let records = common::read_envelopes(&p.kafka.brokers, &p.kafka.reports_topic, 3, 1)?;
+    assert_eq!(records.len(), 1, "one record on the topic");
+    let report = records[0].1.report.clone().unwrap_or_default();
+    assert_eq!(
+        (report.unit_code.as_str(), report.submission_id.as_str()),
+        ("14755", id.as_str())
+    );
+    assert_eq!(report.systems.len(), 2);
+    assert_eq!(report.systems[0].cameras_certified, 8);
+    // The same form posted again (a double click, a re-sent page) gets the same receipt.
+    let body = form.as_str().unwrap_or_default();
+    let (status, page) = post(&p.url, "/report", &session_cookie(client).await?, body).await?;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&id) && page.contains("đã được tiếp nhận trước đó"));
+    let records = common::read_envelopes(&p.kafka.brokers, &p.kafka.reports_topic, 3, 1)?;
+    assert_eq!(
+        records.len(),
+        1,
+        "a re-posted form is not a second submission"
+    );
+    // The form opens again from the accepted version.
+    client.goto(&format!("{}/report", p.url)).await?;
+    let name = client
+        .find(Locator::Css("[name=\"systems.1.name\"]"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(name.as_deref(), Some("Camera cổng"));
+    Ok(())
+}
+
+async fn csrf_is_required(client: &Client, p: &Portal) -> anyhow::Result<()> {
+    let cookie = session_cookie(client).await?;
+    let body = "unit_code=14755&campaign_id=th-open&action=submit";
+    assert_eq!(post(&p.url, "/report", &cookie, body).await?.0, 403);
+    assert_eq!(
+        post(&p.url, "/report", &cookie, &format!("{body}&csrf=0000"))
+            .await?
+            .0,
+        403
+    );
+    let records = common::read_envelopes(&p.kafka.brokers, &p.kafka.reports_topic, 3, 1)?;
+    assert_eq!(
+        records.len(),
+        1,
+        "nothing written for a form without its token"
+    );
+    press(client, "form[action=\"/logout\"] button").await?;
+    wait_for_path(client, "/login").await?;
+    Ok(())
+}
+
+async fn district_office_is_confined(
+    client: &Client,
+    p: &Portal,
+    office: &IssuedAccount,
+) -> anyhow::Result<()> {
+    first_login(client, &p.url, office, "Phòng VH-TT 380").await?;
+    wait_for_path(client, "/report").await?;
+    std::fs::write(
+        screenshot_dir().join("choose-unit-360.png"),
+        client.screenshot().await?,
+    )?;
+    // The chooser lists its own unit and its communes' units, none of district 381.
+    let page = client.source().await?;
+    assert!(
+        page.contains("unit=14755"),
+        "a commune of district 380 is offered"
+    );
+    assert!(
+        !page.contains("14809"),
+        "no unit of district 381 anywhere on the page"
+    );
+    client.goto(&format!("{}/report?unit=14809", p.url)).await?;
+    assert!(client.source().await?.contains("Không có quyền"));
+    let status = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(location.href).then(r => done(r.status));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(status.as_i64(), Some(403));
+    press(client, "form[action=\"/logout\"] button").await?;
+    wait_for_path(client, "/login").await?;
+    Ok(())
+}
+
+async fn wrong_passwords_lock(
+    client: &Client,
+    p: &Portal,
+    dic: &IssuedAccount,
+) -> anyhow::Result<()> {
+    for attempt in 1..=3 {
+        client.goto(&format!("{}/login", p.url)).await?;
+        fill(client, "username", &dic.account.username).await?;
+        fill(client, "password", &format!("sai-{attempt}")).await?;
+        press(client, "button[type=submit]").await?;
+        let answer = if attempt < 3 {
+            "mật khẩu không đúng"
+        } else {
+            "tạm khóa"
+        };
+        wait_for_text(client, answer).await?;
+    }
+    // Even the right password is refused while locked.
+    client.goto(&format!("{}/login", p.url)).await?;
+    fill(client, "username", &dic.account.username).await?;
+    fill(client, "password", &dic.one_time_password).await?;
+    press(client, "button[type=submit]").await?;
+    wait_for_text(client, "tạm khóa").await?;
+    assert!(client.current_url().await?.path().ends_with("/login"));
+    let events: Vec<String> = p
+        .accounts
+        .audit_events(&dic.account.username)
+        .await?
+        .into_iter()
+        .map(|(_, event, _)| event)
+        .collect();
+    assert!(events.contains(&"account_locked".to_string()), "{events:?}");
+    Ok(())
+}
