@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use baocao_accounts::{AccountStore, IssuedAccount, LoginPolicy, NewAccount, Role};
 use baocao_kafka::KafkaConfig;
-use baocao_portal::{PortalConfig, RunningPortal, start_portal};
+use baocao_portal::{PortalConfig, PortalSources, RunningPortal, start_portal};
 use baocao_registry::Registry;
 use baocao_submission::SystemClock;
 use common::{BrokerProcess, KillOnDrop, data_dir, free_port, wait_for_port};
@@ -62,7 +62,8 @@ async fn browser() -> anyhow::Result<(KillOnDrop, Client)> {
 }
 
 struct Portal {
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
+    data: PathBuf,
     _broker: BrokerProcess,
     kafka: KafkaConfig,
     portal: Option<RunningPortal>,
@@ -88,11 +89,17 @@ async fn portal() -> anyhow::Result<Portal> {
         max_failed_logins: 3,
         ..PortalConfig::default()
     };
-    let portal = start_portal(&config, &kafka, registry, Arc::new(SystemClock)).await?;
+    // Where `baocao land` and `baocao rollup` write when run in `root` (their defaults).
+    let sources = PortalSources {
+        landing: baocao_store::Store::local(root.path().join("state/landing")),
+        summaries: baocao_store::Store::local(root.path().join("state/summaries")),
+    };
+    let portal = start_portal(&config, &kafka, registry, sources, Arc::new(SystemClock)).await?;
     let url = portal.url.clone();
     let accounts = AccountStore::open(&config.accounts_db, LoginPolicy::default()).await?;
     Ok(Portal {
-        _root: root,
+        data,
+        root,
         _broker: broker,
         kafka,
         portal: Some(portal),
@@ -183,7 +190,8 @@ async fn first_login(
     fill(client, "new", chosen).await?;
     fill(client, "confirm", chosen).await?;
     press(client, "form[action=\"/password\"] button[type=submit]").await?;
-    Ok(())
+    // Every account that submits lands on its report form.
+    wait_for_path(client, "/report").await
 }
 
 /// A raw HTTP/1.1 POST (the browser always sends the token, so the refusal is tested
@@ -217,6 +225,7 @@ async fn people_use_the_portal_in_a_real_browser() -> anyhow::Result<()> {
                 person("14755", "14755", Role::Clerk, "14755"),
                 person("380.pvhtt", "380.PVHTT", Role::DistrictOffice, "380"),
                 person("38.stttt", "38.STTTT", Role::Province, "38"),
+                person("38.stttt.2", "38.STTTT", Role::Province, "38"),
             ],
             chrono::Utc::now(),
         )
@@ -234,7 +243,8 @@ async fn scenario(client: &Client, p: &Portal, issued: &[IssuedAccount]) -> anyh
     clerk_reports(client, p, &issued[0]).await?;
     csrf_is_required(client, p).await?;
     district_office_is_confined(client, p, &issued[1]).await?;
-    wrong_passwords_lock(client, p, &issued[2]).await?;
+    the_dic_sees_the_report_counted(client, p, &issued[2]).await?;
+    wrong_passwords_lock(client, p, &issued[3]).await?;
     Ok(())
 }
 
@@ -414,6 +424,82 @@ async fn district_office_is_confined(
         )
         .await?;
     assert_eq!(status.as_i64(), Some(403));
+    press(client, "form[action=\"/logout\"] button").await?;
+    wait_for_path(client, "/login").await?;
+    Ok(())
+}
+
+/// After the landing and a rollup, the DIC sees Hàm Rồng's report counted in district
+/// 380 and, drilling down, in its commune; the district office sees only its district.
+async fn the_dic_sees_the_report_counted(
+    client: &Client,
+    p: &Portal,
+    dic: &IssuedAccount,
+) -> anyhow::Result<()> {
+    let run = |args: &[&str]| {
+        let mut command = common::baocao_command(
+            p.root.path(),
+            &p.data,
+            &p.kafka.brokers,
+            &p.kafka.reports_topic,
+        );
+        command.args(args);
+        common::succeeded(&mut command)
+    };
+    run(&["land", "--until-caught-up"])?;
+    run(&[
+        "rollup",
+        "--campaign",
+        "th-open",
+        "--milestone",
+        "levels-approved",
+    ])?;
+    first_login(client, &p.url, dic, "Sở KH&CN 2026!").await?;
+    client.goto(&format!("{}/dashboard", p.url)).await?;
+    wait_for_text(client, "Tình hình báo cáo").await?;
+    let row = text_of(client, "a[href*=\"area=380\"]").await?;
+    assert!(row.contains("Thanh Hóa"), "district 380 is listed: {row}");
+    std::fs::write(
+        screenshot_dir().join("dashboard-360.png"),
+        client.screenshot().await?,
+    )?;
+    press(client, "a[href*=\"area=380\"]").await?;
+    wait_for_text(client, "Phường Hàm Rồng").await?;
+    let cells = client
+        .execute(
+            "const row = [...document.querySelectorAll('tbody tr')] \
+               .find(r => r.textContent.includes('Phường Hàm Rồng')); \
+             return row ? [...row.querySelectorAll('td')].map(td => td.textContent) : [];",
+            vec![],
+        )
+        .await?;
+    // Expected, reported, on time, late, missing, rate: one unit reported.
+    assert_eq!(
+        cells.get(1).and_then(|c| c.as_str()),
+        Some("1"),
+        "Hàm Rồng: {cells}"
+    );
+    // The late list names units that have not reported, with a CSV download.
+    let download = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(document.querySelector('a[href^=\"/dashboard/late.csv\"]').href) \
+               .then(r => r.arrayBuffer()) \
+               .then(b => done([[...new Uint8Array(b.slice(0, 3))], new TextDecoder().decode(b)]));",
+            vec![],
+        )
+        .await?;
+    let bom = serde_json::json!([0xEF, 0xBB, 0xBF]);
+    assert_eq!(download[0], bom, "UTF-8 with a byte-order mark");
+    let csv = download[1].as_str().unwrap_or_default();
+    assert!(
+        csv.contains("Chưa báo cáo") && csv.contains("Trường học"),
+        "{csv:.300}"
+    );
+    assert!(
+        !csv.contains("\"14755\""),
+        "the unit that reported is not late"
+    );
     press(client, "form[action=\"/logout\"] button").await?;
     wait_for_path(client, "/login").await?;
     Ok(())

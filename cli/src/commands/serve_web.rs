@@ -42,10 +42,15 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     for warning in registry.register_warnings() {
         tracing::warn!("{warning}");
     }
+    let sources = baocao_portal::PortalSources {
+        landing: config.landing_store(None)?,
+        summaries: config.summaries_store(None)?,
+    };
     let portal = baocao_portal::start_portal(
         &config.portal,
         &config.kafka,
         Arc::new(registry),
+        sources,
         Arc::new(SystemClock),
     )
     .await?;

@@ -107,6 +107,9 @@ pub fn forbidden_form(user: Option<UserBar>) -> Response {
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match signed_in(&state, &headers).await {
+        Ok(session) if !session.account.role.submits() => {
+            Redirect::to("/dashboard").into_response()
+        }
         Ok(_) => Redirect::to("/report").into_response(),
         Err(answer) => answer,
     }

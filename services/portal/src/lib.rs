@@ -5,6 +5,7 @@
 //! and work without JavaScript. Reports go through the same submission core as gRPC.
 
 mod auth;
+mod dashboard;
 mod error;
 mod form;
 mod pages;
@@ -80,6 +81,16 @@ impl PortalConfig {
     }
 }
 
+/// Where the dashboards read: the landed history and the summaries `baocao rollup` writes
+/// (the same locations as `landing.dir` and `rollup.out_dir`).
+#[derive(Clone, Debug)]
+pub struct PortalSources {
+    /// Root of the raw landing tables.
+    pub landing: baocao_store::Store,
+    /// Root of the summaries.
+    pub summaries: baocao_store::Store,
+}
+
 /// A running portal: its address and how to stop it.
 pub struct RunningPortal {
     /// The bound address.
@@ -113,6 +124,7 @@ pub async fn start_portal(
     config: &PortalConfig,
     kafka: &KafkaConfig,
     registry: Arc<Registry>,
+    sources: PortalSources,
     clock: Arc<dyn Clock>,
 ) -> Result<RunningPortal> {
     if !config.jurisdiction.is_empty() && registry.admin_unit(&config.jurisdiction).is_none() {
@@ -142,7 +154,7 @@ pub async fn start_portal(
         rate_limit: config.max_reports_per_unit_per_minute,
         clock,
     });
-    let state = state::AppState::new(accounts, Arc::new(core), tls.is_some());
+    let state = state::AppState::new(accounts, Arc::new(core), sources, tls.is_some());
     let server = serve::start(&config.listen, state.router(), tls).await?;
     let scheme = if server.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.local_addr);

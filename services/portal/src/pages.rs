@@ -16,6 +16,8 @@ pub struct UserBar {
     pub unit_name: String,
     pub role: &'static str,
     pub csrf: String,
+    pub submits: bool,
+    pub dashboard: bool,
 }
 
 impl UserBar {
@@ -25,6 +27,8 @@ impl UserBar {
             unit_name,
             role: session.account.role.label(),
             csrf: session.csrf_token.clone(),
+            submits: session.account.role.submits(),
+            dashboard: session.account.role.views_dashboard(),
         }
     }
 }
@@ -165,6 +169,91 @@ pub struct ReceiptPage {
     pub repeat: bool,
     pub systems: usize,
     pub cameras: String,
+}
+
+/// One row of the dashboard's area table.
+pub struct AreaRow {
+    pub tier: String,
+    pub code: String,
+    pub name: String,
+    pub expected: i64,
+    pub reported: i64,
+    pub on_time: i64,
+    pub late: i64,
+    pub missing: i64,
+    pub completeness: Option<f64>,
+    /// A unit row's status, in Vietnamese.
+    pub status: &'static str,
+    /// The row links to its own dashboard (an area under the one shown).
+    pub drill: bool,
+    /// The row of the area shown itself (the total).
+    pub is_total: bool,
+}
+
+impl AreaRow {
+    /// Completeness as shown: `87,5 %`, or `—`.
+    pub fn percent(&self) -> String {
+        self.completeness.map_or_else(
+            || "—".to_string(),
+            |p| format!("{p:.1} %").replace('.', ","),
+        )
+    }
+}
+
+/// One late or missing unit.
+pub struct LateRow {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub status: &'static str,
+    pub place: String,
+    pub contact: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub user: UserBar,
+    pub title: String,
+    pub area_name: String,
+    /// (query, name) from the widest area the person sees down to the one shown.
+    pub trail: Vec<(String, String)>,
+    /// (query, label) of every campaign milestone with a summary.
+    pub milestones: Vec<(String, String)>,
+    /// The query of the milestone shown.
+    pub current: String,
+    /// The query of the page shown (for downloads).
+    pub here: String,
+    pub areas: Vec<AreaRow>,
+    pub late: Vec<LateRow>,
+    /// The bar chart, SVG markup built by the server (names escaped).
+    pub chart: String,
+    /// (code, name) of the unit kinds, for the filter.
+    pub kinds: Vec<(String, String)>,
+    pub kind: String,
+    pub campaign: String,
+    pub milestone: String,
+    pub area: String,
+}
+
+/// A report status in Vietnamese.
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "on_time" => "Đúng hạn",
+        "late" => "Muộn",
+        "missing" => "Chưa báo cáo",
+        "not_updated" => "Chưa cập nhật",
+        "not_required" => "Không thuộc diện",
+        _ => "",
+    }
+}
+
+/// Text made safe inside HTML or SVG markup.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[derive(Template)]

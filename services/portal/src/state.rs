@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use baocao_accounts::AccountStore;
 use baocao_submission::SubmissionCore;
 
-use crate::{auth, pages, report};
+use crate::{PortalSources, auth, dashboard, pages, report};
 
 /// The portal's shared state. Cheap to clone.
 #[derive(Clone)]
@@ -21,6 +21,7 @@ pub struct AppState {
 struct Inner {
     accounts: AccountStore,
     core: Arc<SubmissionCore>,
+    sources: PortalSources,
     secure_cookies: bool,
 }
 
@@ -28,14 +29,25 @@ struct Inner {
 const STYLE: &str = include_str!("../assets/style.css");
 
 impl AppState {
-    pub fn new(accounts: AccountStore, core: Arc<SubmissionCore>, secure_cookies: bool) -> Self {
+    pub fn new(
+        accounts: AccountStore,
+        core: Arc<SubmissionCore>,
+        sources: PortalSources,
+        secure_cookies: bool,
+    ) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 accounts,
                 core,
+                sources,
                 secure_cookies,
             }),
         }
+    }
+
+    /// Where the landed history and the summaries are read.
+    pub fn sources(&self) -> &PortalSources {
+        &self.inner.sources
     }
 
     pub fn accounts(&self) -> &AccountStore {
@@ -62,6 +74,8 @@ impl AppState {
                 get(auth::password_page).post(auth::change_password),
             )
             .route("/report", get(report::form).post(report::submit))
+            .route("/dashboard", get(dashboard::dashboard))
+            .route("/dashboard/{table}", get(dashboard::csv))
             .route("/healthz", get(|| async { "ok" }))
             .route("/assets/style.css", get(style))
             .fallback(not_found)

@@ -1,0 +1,574 @@
+//! The dashboard of district offices, the DIC and analysts: per milestone, completeness and
+//! timeliness of the areas under the one shown (province → districts → communes → units,
+//! with drill-down), a bar chart, the late and missing units with their contacts, and CSV
+//! downloads. Read from the summaries `baocao rollup` writes, through the analysts' catalog
+//! with the person's scope: the same code that decides what Flight SQL shows.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Float64Type, Int64Type};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use baocao_accounts::Session;
+use baocao_registry::{AdminLevel, Registry};
+use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+use datafusion::prelude::SessionContext;
+
+use crate::auth::{signed_in, user_bar};
+use crate::pages::{self, AreaRow, DashboardPage, LateRow};
+use crate::state::AppState;
+
+/// What the dashboard is asked to show (query parameters).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct View {
+    campaign: String,
+    milestone: String,
+    area: String,
+    kind: String,
+}
+
+/// A view checked against the register and the person's scope: safe to put in SQL.
+struct Checked {
+    campaign: String,
+    milestone: String,
+    milestone_name: String,
+    deadline: String,
+    area: String,
+    area_level: AdminLevel,
+    kind: String,
+}
+
+fn forbidden(state: &AppState, session: &Session, text: &str) -> Response {
+    pages::message(
+        StatusCode::FORBIDDEN,
+        Some(user_bar(state, session)),
+        "Không có quyền",
+        text,
+    )
+}
+
+/// Whether the area `code` lies inside `scope` (empty: everywhere).
+fn area_within(registry: &Registry, code: &str, scope: &str) -> bool {
+    scope.is_empty() || registry.area_chain(code).iter().any(|a| a.code == scope)
+}
+
+/// Checks `view` (defaults: the newest campaign and milestone with a summary, the person's
+/// own area).
+fn check(
+    registry: &Registry,
+    session: &Session,
+    view: &View,
+    written: &[(String, String)],
+) -> Result<Checked, &'static str> {
+    let (campaign_id, milestone_id) = if view.campaign.is_empty() {
+        written
+            .last()
+            .cloned()
+            .ok_or("Chưa có số liệu tổng hợp nào: chạy `baocao rollup` trước.")?
+    } else {
+        (view.campaign.clone(), view.milestone.clone())
+    };
+    let campaign = registry
+        .campaign(&campaign_id)
+        .ok_or("Không có đợt báo cáo này.")?;
+    let milestone = match campaign.milestone(&milestone_id) {
+        Some(m) => m,
+        None => campaign
+            .milestones
+            .first()
+            .ok_or("Đợt báo cáo không có mốc nào.")?,
+    };
+    let scope = session.account.scope.as_str();
+    let area = match (view.area.as_str(), scope) {
+        ("", "") => campaign.province.clone(),
+        ("", scope) => scope.to_string(),
+        (area, _) => area.to_string(),
+    };
+    let area_unit = registry.admin_unit(&area).ok_or("Không có địa bàn này.")?;
+    if !area_within(registry, &area, scope) {
+        return Err("Địa bàn này nằm ngoài phạm vi tài khoản của bạn.");
+    }
+    if !view.kind.is_empty() && registry.kind(&view.kind).is_none() {
+        return Err("Không có loại đơn vị này.");
+    }
+    Ok(Checked {
+        campaign: campaign.id.clone(),
+        milestone: milestone.id.clone(),
+        milestone_name: milestone.name.clone(),
+        deadline: milestone.unit_deadline.format("%d/%m/%Y").to_string(),
+        area: area_unit.code.clone(),
+        area_level: area_unit.level,
+        kind: view.kind.clone(),
+    })
+}
+
+/// The catalog as the person may see it.
+async fn session_context(
+    state: &AppState,
+    registry: &Registry,
+    session: &Session,
+) -> Result<SessionContext, baocao_rollup::Error> {
+    let scope = session.account.scope.as_str();
+    catalog_session(&CatalogSources {
+        registry,
+        landing: &state.sources().landing,
+        summaries: &state.sources().summaries,
+        as_of: None,
+        scope: (!scope.is_empty()).then_some(scope),
+    })
+    .await
+}
+
+fn strings(batch: &RecordBatch, column: &str) -> Vec<String> {
+    let Some(array) = batch.column_by_name(column) else {
+        return Vec::new();
+    };
+    let Ok(cast) = arrow::compute::cast(array, &arrow::datatypes::DataType::Utf8) else {
+        return Vec::new();
+    };
+    let values = cast.as_string::<i32>();
+    (0..values.len())
+        .map(|i| {
+            if values.is_null(i) {
+                String::new()
+            } else {
+                values.value(i).to_string()
+            }
+        })
+        .collect()
+}
+
+fn ints(batch: &RecordBatch, column: &str) -> Vec<i64> {
+    let Some(array) = batch.column_by_name(column) else {
+        return Vec::new();
+    };
+    let Ok(cast) = arrow::compute::cast(array, &arrow::datatypes::DataType::Int64) else {
+        return Vec::new();
+    };
+    let values = cast.as_primitive::<Int64Type>();
+    (0..values.len())
+        .map(|i| {
+            if values.is_null(i) {
+                0
+            } else {
+                values.value(i)
+            }
+        })
+        .collect()
+}
+
+fn floats(batch: &RecordBatch, column: &str) -> Vec<Option<f64>> {
+    let Some(array) = batch.column_by_name(column) else {
+        return Vec::new();
+    };
+    let Ok(cast) = arrow::compute::cast(array, &arrow::datatypes::DataType::Float64) else {
+        return Vec::new();
+    };
+    let values = cast.as_primitive::<Float64Type>();
+    (0..values.len())
+        .map(|i| (!values.is_null(i)).then(|| values.value(i)))
+        .collect()
+}
+
+/// The (campaign, milestone) pairs with a summary the person can see, oldest first.
+async fn written(ctx: &SessionContext) -> Vec<(String, String)> {
+    let sql = "SELECT DISTINCT campaign_id, milestone_id FROM summaries ORDER BY campaign_id, milestone_id";
+    let Ok(batches) = run_query(ctx, sql).await else {
+        return Vec::new();
+    };
+    batches
+        .iter()
+        .flat_map(|b| {
+            strings(b, "campaign_id")
+                .into_iter()
+                .zip(strings(b, "milestone_id"))
+        })
+        .collect()
+}
+
+/// The rows under the area: its districts, communes or units, then the units attached to
+/// the area itself (a province's departments, a district's offices).
+fn area_sql(c: &Checked) -> String {
+    let (child_tier, parent_column) = match c.area_level {
+        AdminLevel::Province => ("district", "province_code"),
+        AdminLevel::District => ("commune", "district_code"),
+        AdminLevel::Commune => ("unit", "commune_code"),
+    };
+    let own_units = match c.area_level {
+        AdminLevel::Province => "tier = 'unit' AND province_code = '{a}' AND district_code IS NULL",
+        AdminLevel::District => "tier = 'unit' AND district_code = '{a}' AND commune_code IS NULL",
+        AdminLevel::Commune => "FALSE",
+    }
+    .replace("{a}", &c.area);
+    format!(
+        "SELECT tier, code, name, units_expected, units_reported, units_on_time, units_late, units_missing, \
+         completeness_pct, timeliness_pct, report_status FROM summaries \
+         WHERE campaign_id = '{}' AND milestone_id = '{}' \
+         AND ((tier = '{child_tier}' AND {parent_column} = '{}') OR ({own_units}) OR code = '{}') \
+         ORDER BY CASE WHEN code = '{}' THEN 0 WHEN tier = 'unit' THEN 2 ELSE 1 END, code",
+        c.campaign, c.milestone, c.area, c.area, c.area
+    )
+}
+
+fn late_sql(c: &Checked) -> String {
+    let kind = if c.kind.is_empty() {
+        String::new()
+    } else {
+        format!(" AND l.unit_kind = '{}'", c.kind)
+    };
+    format!(
+        "SELECT l.unit_code, l.unit_name, l.unit_kind, l.report_status, l.district_name, l.commune_name \
+         FROM late_and_missing l JOIN units u ON u.unit_code = l.unit_code \
+         WHERE l.campaign_id = '{}' AND l.milestone_id = '{}' \
+         AND (u.province_code = '{a}' OR u.district_code = '{a}' OR u.commune_code = '{a}' OR u.unit_code = '{a}'){kind} \
+         ORDER BY l.district_code, l.commune_code, l.unit_code",
+        c.campaign,
+        c.milestone,
+        a = c.area
+    )
+}
+
+async fn area_rows(
+    ctx: &SessionContext,
+    c: &Checked,
+) -> Result<Vec<AreaRow>, baocao_rollup::Error> {
+    let mut rows = Vec::new();
+    for b in run_query(ctx, &area_sql(c)).await? {
+        let (tier, code, name) = (
+            strings(&b, "tier"),
+            strings(&b, "code"),
+            strings(&b, "name"),
+        );
+        let (expected, reported) = (ints(&b, "units_expected"), ints(&b, "units_reported"));
+        let (on_time, late, missing) = (
+            ints(&b, "units_on_time"),
+            ints(&b, "units_late"),
+            ints(&b, "units_missing"),
+        );
+        let (completeness, status) = (floats(&b, "completeness_pct"), strings(&b, "report_status"));
+        for i in 0..b.num_rows() {
+            rows.push(AreaRow {
+                drill: tier[i] != "unit" && code[i] != c.area,
+                is_total: code[i] == c.area,
+                tier: tier[i].clone(),
+                code: code[i].clone(),
+                name: name[i].clone(),
+                expected: expected[i],
+                reported: reported[i],
+                on_time: on_time[i],
+                late: late[i],
+                missing: missing[i],
+                completeness: completeness[i],
+                status: pages::status_label(&status[i]),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+async fn late_rows(
+    state: &AppState,
+    ctx: &SessionContext,
+    c: &Checked,
+) -> Result<Vec<LateRow>, baocao_rollup::Error> {
+    let registry = state.core().registry();
+    let mut contacts: HashMap<String, Vec<String>> = HashMap::new();
+    if let Ok(accounts) = state.accounts().accounts().await {
+        for a in accounts {
+            let reach: Vec<&str> = [a.phone.as_str(), a.email.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            let line = if reach.is_empty() {
+                a.full_name.clone()
+            } else {
+                format!("{} ({})", a.full_name, reach.join(", "))
+            };
+            contacts.entry(a.unit_code).or_default().push(line);
+        }
+    }
+    let mut rows = Vec::new();
+    for b in run_query(ctx, &late_sql(c)).await? {
+        let (code, name, kind) = (
+            strings(&b, "unit_code"),
+            strings(&b, "unit_name"),
+            strings(&b, "unit_kind"),
+        );
+        let (status, district, commune) = (
+            strings(&b, "report_status"),
+            strings(&b, "district_name"),
+            strings(&b, "commune_name"),
+        );
+        for i in 0..b.num_rows() {
+            let place: Vec<&str> = [commune[i].as_str(), district[i].as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            let kind_name = registry
+                .kind(&kind[i])
+                .map_or_else(|| kind[i].clone(), |k| k.name.clone());
+            rows.push(LateRow {
+                contact: contacts
+                    .get(&code[i])
+                    .map(|c| c.join("; "))
+                    .unwrap_or_default(),
+                code: code[i].clone(),
+                name: name[i].clone(),
+                kind: kind_name,
+                status: pages::status_label(&status[i]),
+                place: place.join(", "),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// A horizontal bar per area: reported (on time darker), of expected.
+fn bar_chart(rows: &[AreaRow]) -> String {
+    let bars: Vec<&AreaRow> = rows
+        .iter()
+        .filter(|r| !r.is_total && r.tier != "unit")
+        .collect();
+    if bars.is_empty() {
+        return String::new();
+    }
+    let (label_w, bar_w, row_h) = (150.0, 190.0, 22.0);
+    let height = row_h * bars.len() as f64 + 8.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" role="img" aria-label="Tỉ lệ đơn vị đã báo cáo theo địa bàn" class="chart">"#,
+        w = label_w + bar_w + 50.0
+    );
+    for (i, r) in bars.iter().enumerate() {
+        let y = row_h * i as f64 + 4.0;
+        let share = |n: i64| {
+            if r.expected > 0 {
+                n as f64 / r.expected as f64
+            } else {
+                0.0
+            }
+        };
+        let name = pages::escape(&r.name);
+        let _ = write!(
+            svg,
+            r##"<text x="{tx}" y="{ty}" text-anchor="end" font-size="11">{name}</text><rect x="{label_w}" y="{y}" width="{bar_w}" height="14" fill="#e3e8ee"/><rect x="{label_w}" y="{y}" width="{rw:.1}" height="14" fill="#8fb3d9"/><rect x="{label_w}" y="{y}" width="{ow:.1}" height="14" fill="#0b4f8a"/><text x="{px}" y="{ty}" font-size="11">{pct:.0}%</text>"##,
+            tx = label_w - 4.0,
+            ty = y + 11.0,
+            rw = bar_w * share(r.reported),
+            ow = bar_w * share(r.on_time),
+            px = label_w + bar_w + 4.0,
+            pct = share(r.reported) * 100.0,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// `GET /dashboard?campaign=&milestone=&area=&kind=`.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(view): Query<View>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    if !session.account.role.views_dashboard() {
+        return forbidden(
+            &state,
+            &session,
+            "Tài khoản của bạn không xem được bảng tổng hợp.",
+        );
+    }
+    match build(&state, &session, &view).await {
+        Ok(page) => pages::render(StatusCode::OK, &page),
+        Err(Failure::Refused(text)) => forbidden(&state, &session, text),
+        Err(Failure::Broken(err)) => {
+            tracing::error!(%err, "portal: dashboard query failed");
+            pages::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some(user_bar(&state, &session)),
+                "Lỗi hệ thống",
+                "Không đọc được số liệu tổng hợp. Hãy thử lại sau ít phút.",
+            )
+        }
+    }
+}
+
+enum Failure {
+    Refused(&'static str),
+    Broken(baocao_rollup::Error),
+}
+
+impl From<baocao_rollup::Error> for Failure {
+    fn from(err: baocao_rollup::Error) -> Self {
+        Failure::Broken(err)
+    }
+}
+
+async fn build(state: &AppState, session: &Session, view: &View) -> Result<DashboardPage, Failure> {
+    let registry = state.core().registry();
+    let ctx = session_context(state, &registry, session).await?;
+    let written = written(&ctx).await;
+    let c = check(&registry, session, view, &written).map_err(Failure::Refused)?;
+    let areas = area_rows(&ctx, &c).await?;
+    let late = late_rows(state, &ctx, &c).await?;
+    let query = |area: &str| {
+        format!(
+            "campaign={}&milestone={}&area={area}",
+            c.campaign, c.milestone
+        )
+    };
+    let trail = registry
+        .area_chain(&c.area)
+        .into_iter()
+        .rev()
+        .filter(|a| area_within(&registry, &a.code, &session.account.scope))
+        .map(|a| (query(&a.code), a.name_with_type.clone()))
+        .collect();
+    let mut kinds: Vec<(String, String)> = registry
+        .units()
+        .map(|u| u.kind.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|k| registry.kind(&k).map(|kind| (k, kind.name.clone())))
+        .collect();
+    kinds.sort();
+    Ok(DashboardPage {
+        user: user_bar(state, session),
+        chart: bar_chart(&areas),
+        milestones: written
+            .iter()
+            .map(|(c, m)| {
+                (
+                    format!("campaign={c}&milestone={m}"),
+                    milestone_label(&registry, c, m),
+                )
+            })
+            .collect(),
+        current: format!("campaign={}&milestone={}", c.campaign, c.milestone),
+        here: query(&c.area),
+        title: format!("{} — hạn của đơn vị {}", c.milestone_name, c.deadline),
+        area_name: registry
+            .admin_unit(&c.area)
+            .map_or_else(String::new, |a| a.name_with_type.clone()),
+        trail,
+        areas,
+        late,
+        kinds,
+        kind: c.kind.clone(),
+        campaign: c.campaign.clone(),
+        milestone: c.milestone.clone(),
+        area: c.area.clone(),
+    })
+}
+
+/// "Campaign name · milestone name" as people read it (the ids when unknown).
+fn milestone_label(registry: &Registry, campaign: &str, milestone: &str) -> String {
+    match registry.campaign(campaign) {
+        Some(c) => {
+            let name = c
+                .milestone(milestone)
+                .map_or(milestone, |m| m.name.as_str());
+            format!("{} · {name}", c.name)
+        }
+        None => format!("{campaign} · {milestone}"),
+    }
+}
+
+/// `GET /dashboard/areas.csv` and `/dashboard/late.csv`: the tables as Excel opens them
+/// (UTF-8 with a byte-order mark, so the diacritics show).
+pub async fn csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(table): axum::extract::Path<String>,
+    Query(view): Query<View>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    if !session.account.role.views_dashboard() {
+        return forbidden(
+            &state,
+            &session,
+            "Tài khoản của bạn không xem được bảng tổng hợp.",
+        );
+    }
+    let page = match build(&state, &session, &view).await {
+        Ok(page) => page,
+        Err(Failure::Refused(text)) => return forbidden(&state, &session, text),
+        Err(Failure::Broken(err)) => {
+            tracing::error!(%err, "portal: dashboard query failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Không đọc được số liệu tổng hợp.",
+            )
+                .into_response();
+        }
+    };
+    let mut out = String::from("\u{feff}");
+    match table.as_str() {
+        "areas.csv" => {
+            out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Tỉ lệ đã báo cáo (%)\r\n");
+            for r in &page.areas {
+                let pct = r.completeness.map_or(String::new(), |p| format!("{p:.1}"));
+                out.push_str(&csv_line(&[
+                    &r.code,
+                    &r.name,
+                    &r.expected.to_string(),
+                    &r.reported.to_string(),
+                    &r.on_time.to_string(),
+                    &r.late.to_string(),
+                    &r.missing.to_string(),
+                    &pct,
+                ]));
+            }
+        }
+        "late.csv" => {
+            out.push_str("Mã đơn vị,Tên đơn vị,Loại,Tình trạng,Địa bàn,Liên hệ\r\n");
+            for r in &page.late {
+                out.push_str(&csv_line(&[
+                    &r.code, &r.name, &r.kind, r.status, &r.place, &r.contact,
+                ]));
+            }
+        }
+        _ => {
+            return pages::message(
+                StatusCode::NOT_FOUND,
+                Some(user_bar(&state, &session)),
+                "Không tìm thấy",
+                "Không có bảng này.",
+            );
+        }
+    }
+    let disposition = format!("attachment; filename=\"{table}\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+fn csv_line(cells: &[&str]) -> String {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            // A leading = + - @ would be a formula to Excel: prefix it.
+            let c = if c.starts_with(['=', '+', '-', '@']) {
+                format!("'{c}")
+            } else {
+                c.to_string()
+            };
+            format!("\"{}\"", c.replace('"', "\"\""))
+        })
+        .collect();
+    format!("{}\r\n", quoted.join(","))
+}
