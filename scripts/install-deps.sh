@@ -9,11 +9,13 @@
 #   (a C-core gRPC client) for another, and grpcio-reflection for the README walkthrough's
 #   `scripts/grpc_services.py`.
 # - chromium and chromium-driver (Debian's): the portal's browser tests drive a real
-#   browser over WebDriver.
+#   browser over WebDriver; npm (Debian's) installs axe-core (tests/browser/), the
+#   accessibility checker those tests run in each page.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
 packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver)
+command -v npm >/dev/null || packages+=(npm)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do
@@ -37,4 +39,12 @@ if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflect
   pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection)
   # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
+fi
+
+# axe-core for the browser tests' accessibility check (npm registry), pinned in
+# tests/browser/package.json.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -f "$here/tests/browser/node_modules/axe-core/axe.min.js" ]; then
+  echo "installing axe-core into tests/browser"
+  npm install --prefix "$here/tests/browser" --no-audit --no-fund --silent
 fi

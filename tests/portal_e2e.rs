@@ -170,6 +170,43 @@ async fn wait_for_text(client: &Client, text: &str) -> anyhow::Result<()> {
     )
 }
 
+/// Runs axe-core (tests/browser/, installed by scripts/install-deps.sh) in the page and
+/// returns its serious and critical violations, one line each.
+async fn accessibility_violations(client: &Client) -> anyhow::Result<Vec<String>> {
+    let axe = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/browser/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&axe)
+        .map_err(|err| anyhow::anyhow!("{}: {err} (run scripts/install-deps.sh)", axe.display()))?;
+    client
+        .execute(&format!("{source}; return true;"), vec![])
+        .await?;
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations \
+               .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+               .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
+}
+
+/// Saves a screenshot of the page shown (`target/tmp/portal-screenshots/NAME.png`) and
+/// checks it has no serious accessibility violation.
+async fn snapshot(client: &Client, name: &str) -> anyhow::Result<()> {
+    let png = client.screenshot().await?;
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png)?;
+    assert_accessible(client, name).await
+}
+
+/// Fails on any serious or critical accessibility violation of the page shown.
+async fn assert_accessible(client: &Client, page: &str) -> anyhow::Result<()> {
+    let violations = accessibility_violations(client).await?;
+    assert!(violations.is_empty(), "{page}: {violations:#?}");
+    Ok(())
+}
+
 async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
     Ok(client.find(Locator::Css(css)).await?.text().await?)
 }
@@ -182,10 +219,12 @@ async fn first_login(
     chosen: &str,
 ) -> anyhow::Result<()> {
     client.goto(&format!("{url}/login")).await?;
+    snapshot(client, "login-360").await?;
     fill(client, "username", &issued.account.username).await?;
     fill(client, "password", &issued.one_time_password).await?;
     press(client, "button[type=submit]").await?;
     wait_for_path(client, "/password").await?;
+    snapshot(client, "password-360").await?;
     fill(client, "current", &issued.one_time_password).await?;
     fill(client, "new", chosen).await?;
     fill(client, "confirm", chosen).await?;
@@ -240,6 +279,12 @@ async fn people_use_the_portal_in_a_real_browser() -> anyhow::Result<()> {
 }
 
 async fn scenario(client: &Client, p: &Portal, issued: &[IssuedAccount]) -> anyhow::Result<()> {
+    // The checker itself finds what it must: an input nobody labelled.
+    client
+        .goto("data:text/html,<html lang=vi><title>t</title><main><input></main></html>")
+        .await?;
+    let found = accessibility_violations(client).await?;
+    assert!(found.iter().any(|v| v.starts_with("label")), "{found:?}");
     clerk_reports(client, p, &issued[0]).await?;
     csrf_is_required(client, p).await?;
     district_office_is_confined(client, p, &issued[1]).await?;
@@ -283,10 +328,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
     )
     .await?;
     choose(client, "systems.1.plan_status", "PLAN_STATUS_NOT_STARTED").await?;
-    std::fs::write(
-        screenshot_dir().join("report-form-360.png"),
-        client.screenshot().await?,
-    )?;
+    snapshot(client, "report-form-360").await?;
     let overflow = client
         .execute(
             "const w = document.documentElement.clientWidth; \
@@ -321,10 +363,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
         .prop("value")
         .await?;
     assert_eq!(kept.as_deref(), Some("Camera cổng"));
-    std::fs::write(
-        screenshot_dir().join("report-refused-360.png"),
-        client.screenshot().await?,
-    )?;
+    snapshot(client, "report-refused-360").await?;
     fill(client, "systems.0.cameras_certified", "8").await?;
     let form = client
         .execute(
@@ -338,10 +377,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
     let id = text_of(client, "#submission-id").await?;
     assert!(client.source().await?.contains("Đã tiếp nhận"));
     assert_eq!(uuid::Uuid::parse_str(&id)?.get_version_num(), 7);
-    std::fs::write(
-        screenshot_dir().join("receipt-360.png"),
-        client.screenshot().await?,
-    )?;
+    snapshot(client, "receipt-360").await?;
     let records = common::read_envelopes(&p.kafka.brokers, &p.kafka.reports_topic, 3, 1)?;
     assert_eq!(records.len(), 1, "one record on the topic");
     let report = records[0].1.report.clone().unwrap_or_default();
@@ -401,10 +437,7 @@ async fn district_office_is_confined(
 ) -> anyhow::Result<()> {
     first_login(client, &p.url, office, "Phòng VH-TT 380").await?;
     wait_for_path(client, "/report").await?;
-    std::fs::write(
-        screenshot_dir().join("choose-unit-360.png"),
-        client.screenshot().await?,
-    )?;
+    snapshot(client, "choose-unit-360").await?;
     // The chooser lists its own unit and its communes' units, none of district 381.
     let page = client.source().await?;
     assert!(
@@ -459,10 +492,7 @@ async fn the_dic_sees_the_report_counted(
     wait_for_text(client, "Tình hình báo cáo").await?;
     let row = text_of(client, "a[href*=\"area=380\"]").await?;
     assert!(row.contains("Thanh Hóa"), "district 380 is listed: {row}");
-    std::fs::write(
-        screenshot_dir().join("dashboard-360.png"),
-        client.screenshot().await?,
-    )?;
+    snapshot(client, "dashboard-360").await?;
     press(client, "a[href*=\"area=380\"]").await?;
     wait_for_text(client, "Phường Hàm Rồng").await?;
     let cells = client

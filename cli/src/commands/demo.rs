@@ -40,6 +40,10 @@ pub struct DemoArgs {
     /// Seed of the synthetic activity (same seed, same figures).
     #[arg(long, default_value_t = 2023)]
     seed: u64,
+    /// Then serve the web portal on the demo's data (accounts for a commune clerk, a
+    /// district office and the DIC are printed) until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
 }
 
 #[derive(Default)]
@@ -117,6 +121,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     println!("[6/6] done in {:.1} s", started.elapsed().as_secs_f64());
     print_outputs(&campaign, &outputs);
+    if args.serve {
+        crate::commands::demo_serve::serve(config, &kafka, registry.clone(), &campaign, &dir)
+            .await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

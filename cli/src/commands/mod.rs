@@ -7,6 +7,7 @@ pub mod bench;
 pub mod broker;
 pub mod compact;
 pub mod demo;
+pub mod demo_serve;
 pub mod embedded;
 pub mod r#gen;
 pub mod history;

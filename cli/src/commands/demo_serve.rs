@@ -1,0 +1,122 @@
+//! `baocao demo --serve`: after the demo, the web portal on its data, with accounts for
+//! a commune clerk, a district office and the DIC whose one-time passwords are printed,
+//! until Ctrl-C.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use baocao_accounts::{AccountStore, IssuedAccount, NewAccount, Role};
+use baocao_kafka::KafkaConfig;
+use baocao_portal::{PortalConfig, PortalSources, start_portal};
+use baocao_registry::{AdminLevel, Campaign, Registry};
+use baocao_store::Store;
+use baocao_submission::SystemClock;
+
+use crate::config::Config;
+
+/// The demo's people: a commune People's Committee's clerk, a district office and the
+/// campaign's consolidating unit (the DIC), each with a one-time password.
+fn demo_people(registry: &Registry, campaign: &Campaign) -> Vec<NewAccount> {
+    let in_province = |tier: AdminLevel, kind: &str| {
+        let mut units: Vec<_> = registry
+            .units()
+            .filter(|u| {
+                u.tier == tier && u.kind == kind && registry.is_within(u, &campaign.province)
+            })
+            .collect();
+        units.sort_by(|a, b| a.code.cmp(&b.code));
+        units.first().map(|u| (*u).clone())
+    };
+    let person =
+        |unit: &baocao_registry::ReportingUnit, role: Role, scope: String, name: &str| NewAccount {
+            username: unit.code.to_lowercase(),
+            full_name: name.to_string(),
+            unit_code: unit.code.clone(),
+            role,
+            scope,
+            email: String::new(),
+            phone: String::new(),
+        };
+    let mut people = Vec::new();
+    if let Some(commune) = in_province(AdminLevel::Commune, "people_committee") {
+        people.push(person(
+            &commune,
+            Role::Clerk,
+            commune.area_code.clone(),
+            "Cán bộ văn phòng UBND xã",
+        ));
+    }
+    if let Some(office) = in_province(AdminLevel::District, "district_office") {
+        people.push(person(
+            &office,
+            Role::DistrictOffice,
+            office.area_code.clone(),
+            "Cán bộ phòng chuyên môn",
+        ));
+    }
+    if let Some(dic) = registry.unit(&campaign.consolidating_unit) {
+        people.push(person(
+            dic,
+            Role::Province,
+            campaign.province.clone(),
+            "Cán bộ Sở",
+        ));
+    }
+    people
+}
+
+/// Serves the portal on the demo's broker, landing and summaries until Ctrl-C.
+pub async fn serve(
+    config: &Config,
+    kafka: &KafkaConfig,
+    registry: Arc<Registry>,
+    campaign: &Campaign,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let portal_config = PortalConfig {
+        accounts_db: dir.join("accounts.db"),
+        ..config.portal.clone()
+    };
+    let accounts =
+        AccountStore::open(&portal_config.accounts_db, portal_config.login_policy()).await?;
+    let issued = accounts
+        .issue(demo_people(&registry, campaign), chrono::Utc::now())
+        .await?;
+    let sources = PortalSources {
+        landing: Store::local(dir.join("landing")),
+        summaries: Store::local(dir.join("summaries")),
+    };
+    let portal = start_portal(
+        &portal_config,
+        kafka,
+        registry.clone(),
+        sources,
+        Arc::new(SystemClock),
+    )
+    .await?;
+    println!(
+        "\nportal on {} (Ctrl-C stops it and the broker)",
+        portal.url
+    );
+    for IssuedAccount {
+        account,
+        one_time_password,
+    } in &issued
+    {
+        println!(
+            "  {:<16} {:<26} user {:<14} one-time password {}",
+            account.role.label(),
+            registry
+                .unit(&account.unit_code)
+                .map_or(account.unit_code.as_str(), |u| u.name.as_str()),
+            account.username,
+            one_time_password
+        );
+    }
+    println!(
+        "  the clerk and the office report in an open campaign (e.g. thanh-hoa-2026); the DIC's dashboard shows the demo's summaries"
+    );
+    crate::commands::shutdown_signal().await;
+    portal.stop().await?;
+    Ok(())
+}
