@@ -1,4 +1,4 @@
-//! What a kind of storage must do for a [`Store`](crate::Store): the two backends
+//! What a kind of storage must do for a [`Store`](crate::Store), and what it lists: the two backends
 //! ([`LocalDir`](crate::local::LocalDir) and [`Bucket`](crate::bucket::Bucket)) implement
 //! it, so each operation is written once per kind and the store only delegates.
 
@@ -9,8 +9,33 @@ use arrow::array::RecordBatch;
 use bytes::Bytes;
 use object_store::ObjectStore;
 
+use chrono::{DateTime, Utc};
+
 use crate::Result;
-use crate::store::StoredFile;
+
+/// A file found by [`Store::list`](crate::Store::list).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StoredFile {
+    /// Path relative to the store, `/`-separated.
+    pub relative: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification (local mtime, or the object's `Last-Modified`).
+    pub modified: Option<DateTime<Utc>>,
+}
+
+impl StoredFile {
+    /// Whether this is a Parquet file (what readers take; `.tmp` files never are).
+    pub fn is_parquet(&self) -> bool {
+        self.relative.ends_with(".parquet")
+    }
+}
+
+/// Whether a file name is one a reader may see (and a backup copies): not a writer's
+/// `.tmp` file, not hidden (scratch-directory markers).
+pub fn is_visible(name: &str) -> bool {
+    !name.ends_with(".tmp") && !name.starts_with('.')
+}
 
 /// One kind of storage, rooted at a directory or a key prefix. Paths are relative to it
 /// and `/`-separated. See [`Store`](crate::Store) for what each operation promises.

@@ -10,10 +10,9 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, StoredFile, is_visible};
 use crate::files::parquet_bytes;
 use crate::local::blocking;
-use crate::store::{StoredFile, is_visible};
 use crate::{Error, Result};
 
 /// A prefix in an S3-compatible bucket.

@@ -13,7 +13,8 @@ mod progress;
 pub mod s3;
 mod store;
 
+pub use backend::{StoredFile, is_visible};
 pub use error::{Error, Result};
 pub use progress::{Progress, ProgressSnapshot};
 pub use s3::S3Config;
-pub use store::{Store, StoredFile, is_visible};
+pub use store::Store;

@@ -10,9 +10,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use object_store::ObjectStore;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, StoredFile, is_visible};
 use crate::files::{remove_temporary_files, write_atomic, write_parquet_atomic};
-use crate::store::{StoredFile, is_visible};
 use crate::{Error, Result};
 
 /// A local directory of Parquet state.

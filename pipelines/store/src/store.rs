@@ -10,10 +10,9 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use object_store::ObjectStore;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, StoredFile};
 use crate::bucket::Bucket;
 use crate::local::LocalDir;
 use crate::s3::{S3Config, parse_s3_url};
@@ -24,30 +23,6 @@ use crate::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Arc<dyn Backend>,
-}
-
-/// A file found by [`Store::list`].
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct StoredFile {
-    /// Path relative to the store, `/`-separated.
-    pub relative: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Last modification (local mtime, or the object's `Last-Modified`).
-    pub modified: Option<DateTime<Utc>>,
-}
-
-impl StoredFile {
-    /// Whether this is a Parquet file (what readers take; `.tmp` files never are).
-    pub fn is_parquet(&self) -> bool {
-        self.relative.ends_with(".parquet")
-    }
-}
-
-/// Whether a file name is one a reader may see (and a backup copies): not a writer's
-/// `.tmp` file, not hidden (scratch-directory markers).
-pub fn is_visible(name: &str) -> bool {
-    !name.ends_with(".tmp") && !name.starts_with('.')
 }
 
 impl Store {

@@ -10,6 +10,7 @@ mod error;
 mod form;
 mod pages;
 mod report;
+mod routes;
 mod serve;
 mod state;
 
@@ -28,6 +29,7 @@ use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, follow_scope};
 use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
+pub use state::PortalSources;
 
 /// The portal's settings (`[portal]` in the config file).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -79,16 +81,6 @@ impl PortalConfig {
             session_lifetime: Duration::from_secs(self.session_hours.max(1) * 3600),
         }
     }
-}
-
-/// Where the dashboards read: the landed history and the summaries `baocao rollup` writes
-/// (the same locations as `landing.dir` and `rollup.out_dir`).
-#[derive(Clone, Debug)]
-pub struct PortalSources {
-    /// Root of the raw landing tables.
-    pub landing: baocao_store::Store,
-    /// Root of the summaries.
-    pub summaries: baocao_store::Store,
 }
 
 /// A running portal: its address and how to stop it.
@@ -155,7 +147,7 @@ pub async fn start_portal(
         clock,
     });
     let state = state::AppState::new(accounts, Arc::new(core), sources, tls.is_some());
-    let server = serve::start(&config.listen, state.router(), tls).await?;
+    let server = serve::start(&config.listen, routes::router(state), tls).await?;
     let scheme = if server.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.local_addr);
     tracing::info!(%url, accounts_db = %config.accounts_db.display(), topic = %kafka.reports_topic, "portal serving");

@@ -1,0 +1,77 @@
+//! The portal's routes, its embedded stylesheet, and the headers every answer carries.
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+use crate::{auth, dashboard, pages, report};
+
+/// The stylesheet, embedded in the binary.
+const STYLE: &str = include_str!("../assets/style.css");
+
+/// Every route of the portal.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/password",
+            get(auth::password_page).post(auth::change_password),
+        )
+        .route("/report", get(report::form).post(report::submit))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/{table}", get(dashboard::csv))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/style.css", get(style))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    pages::message(
+        StatusCode::NOT_FOUND,
+        None,
+        "Không tìm thấy trang",
+        "Địa chỉ này không có trong hệ thống. Hãy quay lại trang chủ.",
+    )
+}
+
+/// No framing, no sniffing, no referrer to other sites, scripts and styles only from the
+/// portal itself; pages are never cached (they carry a person's data and CSRF token).
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    let is_page = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if is_page {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
