@@ -509,6 +509,17 @@ async fn the_dic_sees_the_report_counted(
         Some("1"),
         "Hàm Rồng: {cells}"
     );
+    // The Chairman's report of the milestone, as the rollup wrote it (an Excel workbook).
+    let magic = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(document.querySelector('a[href^=\"/dashboard/report/bao-cao.xlsx\"]').href) \
+               .then(r => r.arrayBuffer()) \
+               .then(b => done([...new Uint8Array(b.slice(0, 2))]));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(magic, serde_json::json!([0x50, 0x4B]), "a zip (xlsx) file");
     // The late list names units that have not reported, with a CSV download.
     let download = client
         .execute_async(

@@ -459,6 +459,13 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
         trail,
         areas,
         late,
+        chairman_report: area_within(
+            &registry,
+            &registry
+                .campaign(&c.campaign)
+                .map_or(String::new(), |k| k.province.clone()),
+            &session.account.scope,
+        ),
         kinds,
         kind: c.kind.clone(),
         campaign: c.campaign.clone(),
@@ -477,6 +484,90 @@ fn milestone_label(registry: &Registry, campaign: &str, milestone: &str) -> Stri
             format!("{} · {name}", c.name)
         }
         None => format!("{campaign} · {milestone}"),
+    }
+}
+
+/// The Chairman's report files `baocao rollup` writes beside each summary, with their
+/// content types.
+const REPORT_FILES: [(&str, &str); 3] = [
+    (
+        "bao-cao.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("bao-cao.html", "text/html; charset=utf-8"),
+    ("bao-cao.md", "text/markdown; charset=utf-8"),
+];
+
+/// `GET /dashboard/report/{file}?campaign=&milestone=`: the Chairman's report of a rolled
+/// up milestone, for accounts that see the campaign's whole province (it is the
+/// province's report: a district office downloads its own tables as CSV instead).
+pub async fn chairman_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    Query(view): Query<View>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let registry = state.core().registry();
+    let (Some((name, content_type)), Some(campaign)) = (
+        REPORT_FILES.iter().find(|(name, _)| *name == file),
+        registry.campaign(&view.campaign),
+    ) else {
+        return pages::message(
+            StatusCode::NOT_FOUND,
+            Some(user_bar(&state, &session)),
+            "Không tìm thấy",
+            "Không có báo cáo này.",
+        );
+    };
+    let scope = session.account.scope.as_str();
+    if !session.account.role.views_dashboard() || !area_within(&registry, &campaign.province, scope)
+    {
+        return forbidden(
+            &state,
+            &session,
+            "Báo cáo gửi Chủ tịch UBND tỉnh chỉ dành cho cán bộ cấp tỉnh.",
+        );
+    }
+    let Some(milestone) = campaign.milestone(&view.milestone) else {
+        return pages::message(
+            StatusCode::NOT_FOUND,
+            Some(user_bar(&state, &session)),
+            "Không tìm thấy",
+            "Không có mốc báo cáo này.",
+        );
+    };
+    let dir = state
+        .sources()
+        .summaries
+        .join(&format!("{}/{}", campaign.id, milestone.id));
+    match dir.get(name).await {
+        Ok(bytes) => {
+            let disposition = format!(
+                "attachment; filename=\"{}-{}-{name}\"",
+                campaign.id, milestone.id
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, content_type.to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(err) => {
+            tracing::info!(%err, "portal: no Chairman's report to download");
+            pages::message(
+                StatusCode::NOT_FOUND,
+                Some(user_bar(&state, &session)),
+                "Chưa có báo cáo",
+                "Mốc này chưa được tổng hợp: chạy `baocao rollup` trước.",
+            )
+        }
     }
 }
 

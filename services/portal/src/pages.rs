@@ -230,6 +230,8 @@ pub struct DashboardPage {
     pub chart: String,
     /// (code, name) of the unit kinds, for the filter.
     pub kinds: Vec<(String, String)>,
+    /// The person may download the Chairman's report (they see the whole province).
+    pub chairman_report: bool,
     pub kind: String,
     pub campaign: String,
     pub milestone: String,

@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/report", get(report::form).post(report::submit))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/{table}", get(dashboard::csv))
+        .route("/dashboard/report/{file}", get(dashboard::chairman_report))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/style.css", get(style))
         .fallback(not_found)
