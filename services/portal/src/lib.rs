@@ -8,6 +8,7 @@ mod auth;
 mod dashboard;
 mod error;
 mod form;
+mod live;
 mod pages;
 mod report;
 mod routes;

@@ -6,10 +6,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use crate::{auth, dashboard, pages, report};
+use crate::{auth, dashboard, live, pages, report};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
+/// The dashboard's only script (live updates), embedded in the binary.
+const LIVE_JS: &str = include_str!("../assets/live.js");
 
 /// Every route of the portal.
 pub fn router(state: AppState) -> Router {
@@ -23,10 +25,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/report", get(report::form).post(report::submit))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/events", get(live::events))
         .route("/dashboard/{table}", get(dashboard::csv))
         .route("/dashboard/report/{file}", get(dashboard::chairman_report))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/style.css", get(style))
+        .route("/assets/live.js", get(live_js))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -39,6 +43,17 @@ async fn style() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLE,
+    )
+        .into_response()
+}
+
+async fn live_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        LIVE_JS,
     )
         .into_response()
 }
