@@ -835,3 +835,101 @@ fn the_readme_walkthrough_runs_as_written() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A province's staff list issues portal accounts and gRPC tokens in one command each:
+/// `baocao account import` writes the one-time-password workbook (read back here), `baocao
+/// token import` the tokens (a file only its owner can read) whose hashes authenticate;
+/// a list with a bad row creates nothing and names the row and column.
+#[test]
+fn a_staff_list_issues_accounts_and_tokens_in_bulk() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir()?;
+    let data = repo_root().join("data");
+    let units: Vec<String> = std::fs::read_to_string(data.join("units/38.csv"))?
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .filter(|code| code.starts_with("380."))
+        .collect();
+    let mut staff = String::from("Mã đơn vị,Họ và tên,Vai trò,Phạm vi\n");
+    for code in &units {
+        staff.push_str(&format!("{code},Cán bộ {code},,\n"));
+    }
+    staff.push_str("38.STTTT,Nhà phân tích,analyst,380\n");
+    std::fs::write(root.path().join("staff.csv"), &staff)?;
+    let baocao = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .current_dir(root.path());
+        command.output()
+    };
+    let accounts = baocao(&[
+        "account",
+        "import",
+        "--file",
+        "staff.csv",
+        "--passwords-out",
+        "otp.xlsx",
+    ])?;
+    assert!(
+        accounts.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accounts.stderr)
+    );
+    assert!(root.path().join("otp.xlsx").metadata()?.len() > 0);
+    let listed = baocao(&["account", "list"])?;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(listed.lines().count(), units.len() + 1, "{listed}");
+    assert!(
+        listed.contains("380.pvhtt\tdistrict_office\t380.PVHTT\t380"),
+        "{listed}"
+    );
+
+    let tokens = baocao(&[
+        "token",
+        "import",
+        "--file",
+        "staff.csv",
+        "--out",
+        "tokens.csv",
+    ])?;
+    assert!(
+        tokens.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tokens.stderr)
+    );
+    let out = root.path().join("tokens.csv");
+    assert_eq!(out.metadata()?.permissions().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&out)?;
+    assert_eq!(
+        text.lines().count(),
+        units.len() + 2,
+        "a header, a unit token per unit and one analyst token"
+    );
+    let store = baocao_access::TokenStore::open(root.path().join("state/tokens.json"))?;
+    for line in text.lines().skip(1) {
+        let token = line.rsplit(',').next().unwrap_or_default();
+        assert!(store.authenticate(token).is_some(), "{line}");
+    }
+    assert!(text.contains(",analyst,380,"), "{text}");
+
+    // One bad row: nothing is created, the row and column are named.
+    std::fs::write(
+        root.path().join("bad.csv"),
+        "unit_code,full_name\n380.CA,A\n38.NOPE,B\n",
+    )?;
+    let refused = baocao(&["account", "import", "--file", "bad.csv"])?;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("row 3, column unit_code"), "{stderr}");
+    let after = baocao(&["account", "list"])?;
+    assert_eq!(
+        String::from_utf8_lossy(&after.stdout).lines().count(),
+        units.len() + 1
+    );
+    Ok(())
+}

@@ -510,18 +510,31 @@ async fn the_dic_sees_the_report_counted(
         "Hàm Rồng: {cells}"
     );
     // A new rollup is announced to the open page (server-sent events), which reloads.
-    client.execute("window.stillTheSamePage = true; return true;", vec![]).await?;
-    run(&["rollup", "--campaign", "th-open", "--milestone", "levels-approved"])?;
+    client
+        .execute("window.stillTheSamePage = true; return true;", vec![])
+        .await?;
+    run(&[
+        "rollup",
+        "--campaign",
+        "th-open",
+        "--milestone",
+        "levels-approved",
+    ])?;
     let mut reloaded = false;
     for _ in 0..200 {
-        let same = client.execute("return window.stillTheSamePage === true;", vec![]).await?;
+        let same = client
+            .execute("return window.stillTheSamePage === true;", vec![])
+            .await?;
         if same == serde_json::json!(false) {
             reloaded = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(reloaded, "the dashboard reloads itself when a summary is written");
+    assert!(
+        reloaded,
+        "the dashboard reloads itself when a summary is written"
+    );
     wait_for_text(client, "Phường Hàm Rồng").await?;
     // The Chairman's report of the milestone, as the rollup wrote it (an Excel workbook).
     let magic = client

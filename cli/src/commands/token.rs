@@ -33,6 +33,24 @@ pub enum TokenCommand {
         #[arg(long)]
         tokens_file: Option<PathBuf>,
     },
+    /// Issue the tokens of a staff list at once (the CSV or XLSX of `baocao account
+    /// import`: a unit token per unit listed, an analyst token per analyst row with its
+    /// scope) in one rewrite of the token file, and write them to a CSV readable only by
+    /// you, for the units' systems to be configured with.
+    Import {
+        /// The staff list.
+        #[arg(long)]
+        file: PathBuf,
+        /// Where to write the tokens (created with permissions 0600).
+        #[arg(long, default_value = "tokens.csv")]
+        out: PathBuf,
+        /// Days the tokens work; 0: until revoked.
+        #[arg(long, default_value_t = 400)]
+        valid_days: i64,
+        /// Token file (overrides `gateway.tokens_file`).
+        #[arg(long)]
+        tokens_file: Option<PathBuf>,
+    },
     /// List tokens: id, role, unit or scope, issued, expires, revoked (never the tokens).
     List {
         /// Token file (overrides `gateway.tokens_file`).
@@ -53,6 +71,7 @@ pub enum TokenCommand {
 impl TokenCommand {
     pub fn overrides(&self) -> Overrides {
         let (TokenCommand::Issue { tokens_file, .. }
+        | TokenCommand::Import { tokens_file, .. }
         | TokenCommand::List { tokens_file }
         | TokenCommand::Revoke { tokens_file, .. }) = self;
         match tokens_file {
@@ -88,6 +107,12 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
             );
             println!("{token}");
         }
+        TokenCommand::Import {
+            file,
+            out,
+            valid_days,
+            ..
+        } => import_tokens(config, &file, &out, valid_days)?,
         TokenCommand::List { .. } => print_tokens(path)?,
         TokenCommand::Revoke { id, .. } => {
             let record = revoke_token(path, &id)?;
@@ -99,6 +124,95 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `token import`: a staff list's tokens in one rewrite of the token file.
+fn import_tokens(
+    config: &Config,
+    file: &std::path::Path,
+    out: &std::path::Path,
+    valid_days: i64,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(valid_days >= 0, "--valid-days must not be negative");
+    let started = std::time::Instant::now();
+    let registry = Registry::load(&config.data_dir)
+        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let rows = baocao_accounts::roster::read(file, &registry, &Default::default())?;
+    let valid_for = (valid_days > 0).then(|| chrono::Duration::days(valid_days));
+    let mut seen = std::collections::HashSet::new();
+    let requests: Vec<TokenRequest> = rows
+        .iter()
+        .filter_map(|row| {
+            let analyst = row.role == baocao_accounts::Role::Analyst;
+            let key = if analyst {
+                format!("scope:{}", row.scope)
+            } else {
+                row.unit_code.clone()
+            };
+            seen.insert(key).then(|| TokenRequest {
+                role: if analyst {
+                    TokenRole::Analyst
+                } else {
+                    TokenRole::Unit
+                },
+                unit: if analyst {
+                    String::new()
+                } else {
+                    row.unit_code.clone()
+                },
+                scope: if analyst {
+                    row.scope.clone()
+                } else {
+                    String::new()
+                },
+                valid_for,
+            })
+        })
+        .collect();
+    let path = &config.gateway.tokens_file;
+    let issued = baocao_access::tokens::issue_all(path, requests)?;
+    let mut csv = String::from("unit_code,unit_name,role,scope,token_id,expires_at,token\n");
+    for (token, r) in &issued {
+        let name = registry.unit(&r.unit).map_or("", |u| u.name.as_str());
+        let role = if r.role == TokenRole::Analyst {
+            "analyst"
+        } else {
+            "unit"
+        };
+        let expires = r.expires_at.as_deref().unwrap_or("");
+        csv.push_str(&format!(
+            "{},\"{}\",{role},{},{},{expires},{token}\n",
+            r.unit,
+            name.replace('"', "\"\""),
+            r.scope,
+            r.id
+        ));
+    }
+    write_private(out, csv.as_bytes())?;
+    eprintln!(
+        "{} token(s) issued in {:.1} s; hashes in {}, tokens in {} (readable only by you: hand each over, then delete it)",
+        issued.len(),
+        started.elapsed().as_secs_f64(),
+        path.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Writes `bytes` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// A unit token's request, and who holds it (for the message).

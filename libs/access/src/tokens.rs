@@ -169,6 +169,12 @@ pub fn issue_tokens(path: &Path, units: &[&str]) -> Result<Vec<(String, TokenRec
     issue_records(path, units.iter().map(|unit| unit_request(unit)).collect())
 }
 
+/// Issues every requested token in a single rewrite of the token file (a staff list's
+/// units and analysts at once). Returns (token, record) in the order of `wanted`.
+pub fn issue_all(path: &Path, wanted: Vec<TokenRequest>) -> Result<Vec<(String, TokenRecord)>> {
+    issue_records(path, wanted)
+}
+
 /// Creates the tokens and appends their hashes to the file in one atomic rewrite.
 fn issue_records(path: &Path, wanted: Vec<TokenRequest>) -> Result<Vec<(String, TokenRecord)>> {
     let issued = wanted
