@@ -490,6 +490,10 @@ async fn the_dic_sees_the_report_counted(
     first_login(client, &p.url, dic, "Sở KH&CN 2026!").await?;
     client.goto(&format!("{}/dashboard", p.url)).await?;
     wait_for_text(client, "Tình hình báo cáo").await?;
+    let weeks = client
+        .find_all(Locator::Css("svg[aria-label=\"Số đơn vị đã báo cáo theo tuần\"] rect"))
+        .await?;
+    assert!(!weeks.is_empty(), "units reported week by week are charted");
     let row = text_of(client, "a[href*=\"area=380\"]").await?;
     assert!(row.contains("Thanh Hóa"), "district 380 is listed: {row}");
     snapshot(client, "dashboard-360").await?;

@@ -367,6 +367,74 @@ fn bar_chart(rows: &[AreaRow]) -> String {
     svg
 }
 
+/// Units reported by the end of each week of the campaign, in the person's scope.
+async fn weekly(
+    ctx: &SessionContext,
+    c: &Checked,
+) -> Result<Vec<(String, i64)>, baocao_rollup::Error> {
+    let sql = format!(
+        "SELECT to_char(week_start, '%d/%m') AS week, units_reported FROM weekly_trend \
+         WHERE campaign_id = '{}' ORDER BY week_start",
+        c.campaign
+    );
+    let mut weeks = Vec::new();
+    for b in run_query(ctx, &sql).await? {
+        weeks.extend(
+            strings(&b, "week")
+                .into_iter()
+                .zip(ints(&b, "units_reported")),
+        );
+    }
+    Ok(weeks)
+}
+
+/// Columns of units reported per week, against the units expected (a dashed line).
+fn weekly_chart(weeks: &[(String, i64)], expected: i64) -> String {
+    if weeks.is_empty() {
+        return String::new();
+    }
+    let top = weeks
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(expected)
+        .max(1) as f64;
+    let (left, width, height, bottom) = (30.0, 320.0, 120.0, 30.0);
+    let step = width / weeks.len() as f64;
+    let y = |n: f64| height - n / top * height + 8.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="Số đơn vị đã báo cáo theo tuần" class="chart">"#,
+        w = left + width + 10.0,
+        h = height + bottom + 8.0
+    );
+    for (i, (week, n)) in weeks.iter().enumerate() {
+        let x = left + step * i as f64;
+        let _ = write!(
+            svg,
+            r##"<rect x="{x:.1}" y="{top_y:.1}" width="{bw:.1}" height="{bh:.1}" fill="#0b4f8a"><title>{week}: {n}</title></rect>"##,
+            top_y = y(*n as f64),
+            bw = (step * 0.7).max(1.0),
+            bh = height + 8.0 - y(*n as f64),
+        );
+        if weeks.len() <= 12 || i % (weeks.len() / 6).max(1) == 0 {
+            let _ = write!(
+                svg,
+                r#"<text x="{x:.1}" y="{ty}" font-size="9">{week}</text>"#,
+                ty = height + 22.0
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" x2="{x2}" y1="{ey:.1}" y2="{ey:.1}" stroke="#b3261e" stroke-dasharray="4 3"/><text x="0" y="{ty:.1}" font-size="9">{expected}</text></svg>"##,
+        x2 = left + width,
+        ey = y(expected as f64),
+        ty = y(expected as f64) + 3.0,
+    );
+    svg
+}
+
 /// `GET /dashboard?campaign=&milestone=&area=&kind=`.
 pub async fn dashboard(
     State(state): State<AppState>,
@@ -416,6 +484,12 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
     let written = written(&ctx).await;
     let c = check(&registry, session, view, &written).map_err(Failure::Refused)?;
     let areas = area_rows(&ctx, &c).await?;
+    let scope_expected = areas.iter().find(|r| r.is_total).map_or(0, |r| r.expected);
+    let trend = if view.area.is_empty() || view.area == session.account.scope {
+        weekly_chart(&weekly(&ctx, &c).await?, scope_expected)
+    } else {
+        String::new()
+    };
     let late = late_rows(state, &ctx, &c).await?;
     let query = |area: &str| {
         format!(
@@ -441,6 +515,7 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
     Ok(DashboardPage {
         user: user_bar(state, session),
         chart: bar_chart(&areas),
+        trend,
         milestones: written
             .iter()
             .map(|(c, m)| {

@@ -228,6 +228,8 @@ pub struct DashboardPage {
     pub late: Vec<LateRow>,
     /// The bar chart, SVG markup built by the server (names escaped).
     pub chart: String,
+    /// Units reported week by week (the person's whole scope), SVG; empty below it.
+    pub trend: String,
     /// (code, name) of the unit kinds, for the filter.
     pub kinds: Vec<(String, String)>,
     /// The person may download the Chairman's report (they see the whole province).
