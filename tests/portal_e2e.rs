@@ -76,13 +76,7 @@ async fn portal() -> anyhow::Result<Portal> {
     let broker = BrokerProcess::start(root.path())?;
     let data = data_dir(root.path())?;
     let registry = Arc::new(Registry::load(&data)?);
-    let kafka = KafkaConfig {
-        brokers: broker.addr.clone(),
-        reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
-        topic_partitions: 3,
-        delivery_timeout_ms: 3_000,
-        ..KafkaConfig::default()
-    };
+    let kafka = common::test_kafka(&broker);
     let config = PortalConfig {
         listen: "127.0.0.1:0".into(),
         accounts_db: root.path().join("accounts.db"),
@@ -491,7 +485,9 @@ async fn the_dic_sees_the_report_counted(
     client.goto(&format!("{}/dashboard", p.url)).await?;
     wait_for_text(client, "Tình hình báo cáo").await?;
     let weeks = client
-        .find_all(Locator::Css("svg[aria-label=\"Số đơn vị đã báo cáo theo tuần\"] rect"))
+        .find_all(Locator::Css(
+            "svg[aria-label=\"Số đơn vị đã báo cáo theo tuần\"] rect",
+        ))
         .await?;
     assert!(!weeks.is_empty(), "units reported week by week are charted");
     let row = text_of(client, "a[href*=\"area=380\"]").await?;

@@ -153,6 +153,18 @@ pub fn valid_report(unit: &str) -> StatusReport {
     baocao_fixtures::complete_report("th-open", unit, &id, today())
 }
 
+/// A test's Kafka settings: this broker, a fresh reports topic of three partitions, and a
+/// short delivery timeout (an outage is seen in seconds).
+pub fn test_kafka(broker: &BrokerProcess) -> KafkaConfig {
+    KafkaConfig {
+        brokers: broker.addr.clone(),
+        reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
+        topic_partitions: 3,
+        delivery_timeout_ms: 3_000,
+        ..KafkaConfig::default()
+    }
+}
+
 /// Broker + data + tokens + one gateway, all owned by one test.
 pub struct Stack {
     pub root: tempfile::TempDir,
@@ -178,13 +190,7 @@ impl Stack {
         let broker = BrokerProcess::start(root.path())?;
         let data = data_dir(root.path())?;
         let registry = Arc::new(Registry::load(&data)?);
-        let kafka = KafkaConfig {
-            brokers: broker.addr.clone(),
-            reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
-            topic_partitions: 3,
-            delivery_timeout_ms: 3_000,
-            ..KafkaConfig::default()
-        };
+        let kafka = test_kafka(&broker);
         let tokens_file = root.path().join("tokens.json");
         let mut config = GatewayConfig {
             listen: "127.0.0.1:0".to_string(),

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int64Type};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -123,54 +123,51 @@ async fn session_context(
     .await
 }
 
+/// `column` of `batch` cast to `to` (empty when the column is missing: a summary of an
+/// older version).
+fn cast_column(batch: &RecordBatch, column: &str, to: &DataType) -> Option<ArrayRef> {
+    arrow::compute::cast(batch.column_by_name(column)?, to).ok()
+}
+
 fn strings(batch: &RecordBatch, column: &str) -> Vec<String> {
-    let Some(array) = batch.column_by_name(column) else {
+    let Some(array) = cast_column(batch, column, &DataType::Utf8) else {
         return Vec::new();
     };
-    let Ok(cast) = arrow::compute::cast(array, &arrow::datatypes::DataType::Utf8) else {
-        return Vec::new();
-    };
-    let values = cast.as_string::<i32>();
+    let values = array.as_string::<i32>();
     (0..values.len())
         .map(|i| {
-            if values.is_null(i) {
-                String::new()
-            } else {
+            if values.is_valid(i) {
                 values.value(i).to_string()
+            } else {
+                String::new()
             }
         })
         .collect()
 }
 
 fn ints(batch: &RecordBatch, column: &str) -> Vec<i64> {
-    let Some(array) = batch.column_by_name(column) else {
+    let Some(array) = cast_column(batch, column, &DataType::Int64) else {
         return Vec::new();
     };
-    let Ok(cast) = arrow::compute::cast(array, &arrow::datatypes::DataType::Int64) else {
-        return Vec::new();
-    };
-    let values = cast.as_primitive::<Int64Type>();
+    let values = array.as_primitive::<Int64Type>();
     (0..values.len())
         .map(|i| {
-            if values.is_null(i) {
-                0
-            } else {
+            if values.is_valid(i) {
                 values.value(i)
+            } else {
+                0
             }
         })
         .collect()
 }
 
 fn floats(batch: &RecordBatch, column: &str) -> Vec<Option<f64>> {
-    let Some(array) = batch.column_by_name(column) else {
+    let Some(array) = cast_column(batch, column, &DataType::Float64) else {
         return Vec::new();
     };
-    let Ok(cast) = arrow::compute::cast(array, &arrow::datatypes::DataType::Float64) else {
-        return Vec::new();
-    };
-    let values = cast.as_primitive::<Float64Type>();
+    let values = array.as_primitive::<Float64Type>();
     (0..values.len())
-        .map(|i| (!values.is_null(i)).then(|| values.value(i)))
+        .map(|i| values.is_valid(i).then(|| values.value(i)))
         .collect()
 }
 

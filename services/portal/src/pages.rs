@@ -295,18 +295,7 @@ pub fn message(status: StatusCode, user: Option<UserBar>, title: &str, text: &st
     )
 }
 
-/// A count as Vietnamese write it: 150.000.000.
-pub fn vn_number(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
+pub use baocao_rollup::report::vn_number;
 
 /// An instant in Vietnam time, `dd/mm/yyyy HH:MM`.
 pub fn vn_time(at: chrono::DateTime<chrono::Utc>) -> String {

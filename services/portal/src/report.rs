@@ -252,34 +252,16 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     input.unit_code = unit;
     match action {
-        FormAction::AddSystem => {
-            input.systems.push(SystemInput::default());
-            render_form(
-                &state,
-                &session,
-                StatusCode::OK,
-                input,
-                FieldErrors::default(),
-                "",
-                "",
-            )
+        FormAction::AddSystem => input.systems.push(SystemInput::default()),
+        FormAction::RemoveSystem(index) if index < input.systems.len() => {
+            input.systems.remove(index);
         }
-        FormAction::RemoveSystem(index) => {
-            if index < input.systems.len() {
-                input.systems.remove(index);
-            }
-            render_form(
-                &state,
-                &session,
-                StatusCode::OK,
-                input,
-                FieldErrors::default(),
-                "",
-                "",
-            )
-        }
-        FormAction::Submit => send(&state, &session, input).await,
+        FormAction::RemoveSystem(_) => {}
+        FormAction::Submit => return send(&state, &session, input).await,
     }
+    // A row added or removed: the same form again, everything typed kept.
+    let errors = FieldErrors::default();
+    render_form(&state, &session, StatusCode::OK, input, errors, "", "")
 }
 
 async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Response {
