@@ -4,7 +4,7 @@
 //! downloads. Read from the summaries `baocao rollup` writes, through the analysts' catalog
 //! with the person's scope: the same code that decides what Flight SQL shows.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -17,8 +17,9 @@ use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
 use datafusion::prelude::SessionContext;
 
 use crate::auth::{signed_in, user_bar};
+use crate::cache::{Contacts, ScopeCatalog};
 use crate::charts::{bar_chart, weekly_chart};
-use crate::pages::{self, AreaRow, DashboardPage, LateRow};
+use crate::pages::{self, AreaRow, DashboardPage, LateRow, ViewTables};
 use crate::state::AppState;
 
 /// What the dashboard is asked to show (query parameters).
@@ -106,21 +107,48 @@ fn check(
     })
 }
 
-/// The catalog as the person may see it.
-async fn session_context(
+/// The catalog as the person's scope sees it, with what every view of it needs; kept
+/// until the next summary.
+async fn scope_catalog(
     state: &AppState,
     registry: &Registry,
-    session: &Session,
-) -> Result<SessionContext, baocao_rollup::Error> {
-    let scope = session.account.scope.as_str();
-    catalog_session(&CatalogSources {
-        registry,
-        landing: &state.sources().landing,
-        summaries: &state.sources().summaries,
-        as_of: None,
-        scope: (!scope.is_empty()).then_some(scope),
-    })
-    .await
+    scope: &str,
+) -> Result<Arc<ScopeCatalog>, baocao_rollup::Error> {
+    let cache = state.dashboards();
+    cache.follow(&state.sources().summaries).await;
+    cache
+        .scope(scope, async {
+            let ctx = catalog_session(&CatalogSources {
+                registry,
+                landing: &state.sources().landing,
+                summaries: &state.sources().summaries,
+                as_of: None,
+                scope: (!scope.is_empty()).then_some(scope),
+            })
+            .await?;
+            let written = written(&ctx).await;
+            Ok(ScopeCatalog {
+                ctx,
+                written,
+                kinds: unit_kinds(registry),
+            })
+        })
+        .await
+}
+
+/// (code, name) of the unit kinds the register has units of, by code.
+fn unit_kinds(registry: &Registry) -> Vec<(String, String)> {
+    registry
+        .units()
+        .map(|u| u.kind.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|k| {
+            registry
+                .kind(k)
+                .map(|kind| (k.to_string(), kind.name.clone()))
+        })
+        .collect()
 }
 
 /// `column` of `batch` cast to `to` (empty when the column is missing: a summary of an
@@ -267,27 +295,45 @@ async fn area_rows(
     Ok(rows)
 }
 
+/// How to reach the people of each unit, from their accounts (kept for a while).
+async fn contacts(state: &AppState) -> Arc<Contacts> {
+    let accounts = state.accounts();
+    state
+        .dashboards()
+        .contacts(async {
+            let mut contacts = Contacts::new();
+            let Ok(accounts) = accounts.accounts().await else {
+                return contacts;
+            };
+            for a in accounts {
+                let reach: Vec<&str> = [a.phone.as_str(), a.email.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let line = if reach.is_empty() {
+                    a.full_name.clone()
+                } else {
+                    format!("{} ({})", a.full_name, reach.join(", "))
+                };
+                contacts
+                    .entry(a.unit_code)
+                    .and_modify(|all| {
+                        all.push_str("; ");
+                        all.push_str(&line);
+                    })
+                    .or_insert(line);
+            }
+            contacts
+        })
+        .await
+}
+
+/// The late and missing units under the area (contacts left empty).
 async fn late_rows(
-    state: &AppState,
+    registry: &Registry,
     ctx: &SessionContext,
     c: &Checked,
 ) -> Result<Vec<LateRow>, baocao_rollup::Error> {
-    let registry = state.core().registry();
-    let mut contacts: HashMap<String, Vec<String>> = HashMap::new();
-    if let Ok(accounts) = state.accounts().accounts().await {
-        for a in accounts {
-            let reach: Vec<&str> = [a.phone.as_str(), a.email.as_str()]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect();
-            let line = if reach.is_empty() {
-                a.full_name.clone()
-            } else {
-                format!("{} ({})", a.full_name, reach.join(", "))
-            };
-            contacts.entry(a.unit_code).or_default().push(line);
-        }
-    }
     let mut rows = Vec::new();
     for b in run_query(ctx, &late_sql(c)).await? {
         let (code, name, kind) = (
@@ -309,10 +355,7 @@ async fn late_rows(
                 .kind(&kind[i])
                 .map_or_else(|| kind[i].clone(), |k| k.name.clone());
             rows.push(LateRow {
-                contact: contacts
-                    .get(&code[i])
-                    .map(|c| c.join("; "))
-                    .unwrap_or_default(),
+                contact: String::new(),
                 code: code[i].clone(),
                 name: name[i].clone(),
                 kind: kind_name,
@@ -392,19 +435,61 @@ impl From<baocao_rollup::Error> for Failure {
     }
 }
 
+/// The tables of the view `c` (the trend only on the person's own area); kept until the
+/// next summary, shared by everyone whose account has `account_scope`.
+async fn view_tables(
+    state: &AppState,
+    registry: &Registry,
+    account_scope: &str,
+    scope: &ScopeCatalog,
+    c: &Checked,
+    with_trend: bool,
+) -> Result<Arc<ViewTables>, baocao_rollup::Error> {
+    let key = format!(
+        "{}/{}/{}/{}/{with_trend}",
+        c.campaign, c.milestone, c.area, c.kind
+    );
+    let make = async {
+        let areas = area_rows(&scope.ctx, c).await?;
+        let scope_expected = areas.iter().find(|r| r.is_total).map_or(0, |r| r.expected);
+        let trend = if with_trend {
+            weekly_chart(&weekly(&scope.ctx, c).await?, scope_expected)
+        } else {
+            String::new()
+        };
+        Ok(ViewTables {
+            chart: bar_chart(&areas),
+            late: late_rows(registry, &scope.ctx, c).await?,
+            areas,
+            trend,
+        })
+    };
+    state.dashboards().view(account_scope, key, make).await
+}
+
 async fn build(state: &AppState, session: &Session, view: &View) -> Result<DashboardPage, Failure> {
     let registry = state.core().registry();
-    let ctx = session_context(state, &registry, session).await?;
-    let written = written(&ctx).await;
-    let c = check(&registry, session, view, &written).map_err(Failure::Refused)?;
-    let areas = area_rows(&ctx, &c).await?;
-    let scope_expected = areas.iter().find(|r| r.is_total).map_or(0, |r| r.expected);
-    let trend = if view.area.is_empty() || view.area == session.account.scope {
-        weekly_chart(&weekly(&ctx, &c).await?, scope_expected)
-    } else {
-        String::new()
-    };
-    let late = late_rows(state, &ctx, &c).await?;
+    let scope = scope_catalog(state, &registry, &session.account.scope).await?;
+    let c = check(&registry, session, view, &scope.written).map_err(Failure::Refused)?;
+    let with_trend = view.area.is_empty() || view.area == session.account.scope;
+    let tables = view_tables(
+        state,
+        &registry,
+        &session.account.scope,
+        &scope,
+        &c,
+        with_trend,
+    )
+    .await?;
+    let contacts = contacts(state).await;
+    let late = tables
+        .late
+        .iter()
+        .map(|row| LateRow {
+            contact: contacts.get(&row.code).cloned().unwrap_or_default(),
+            ..row.clone()
+        })
+        .collect();
     let query = |area: &str| {
         format!(
             "campaign={}&milestone={}&area={area}",
@@ -418,19 +503,12 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
         .filter(|a| area_within(&registry, &a.code, &session.account.scope))
         .map(|a| (query(&a.code), a.name_with_type.clone()))
         .collect();
-    let mut kinds: Vec<(String, String)> = registry
-        .units()
-        .map(|u| u.kind.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .filter_map(|k| registry.kind(&k).map(|kind| (k, kind.name.clone())))
-        .collect();
-    kinds.sort();
     Ok(DashboardPage {
         user: user_bar(state, session),
-        chart: bar_chart(&areas),
-        trend,
-        milestones: written
+        chart: tables.chart.clone(),
+        trend: tables.trend.clone(),
+        milestones: scope
+            .written
             .iter()
             .map(|(c, m)| {
                 (
@@ -446,7 +524,7 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
             .admin_unit(&c.area)
             .map_or_else(String::new, |a| a.name_with_type.clone()),
         trail,
-        areas,
+        areas: tables.areas.clone(),
         late,
         chairman_report: area_within(
             &registry,
@@ -455,7 +533,7 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
                 .map_or(String::new(), |k| k.province.clone()),
             &session.account.scope,
         ),
-        kinds,
+        kinds: scope.kinds.clone(),
         kind: c.kind.clone(),
         campaign: c.campaign.clone(),
         milestone: c.milestone.clone(),

@@ -36,6 +36,41 @@ pub struct SystemInput {
     pub cameras_replaced_or_removed: String,
 }
 
+impl SystemInput {
+    /// (field name under `systems.N.`, value) of every input of the row: the one list
+    /// of the row's names, for reading a form and for writing one.
+    fn fields_mut(&mut self) -> [(&'static str, &mut String); 17] {
+        [
+            ("system_code", &mut self.system_code),
+            ("name", &mut self.name),
+            ("location", &mut self.location),
+            ("camera_count", &mut self.camera_count),
+            ("proposed_level", &mut self.proposed_level),
+            ("dossier_status", &mut self.dossier_status),
+            ("approval.decision_number", &mut self.decision_number),
+            ("approval.decision_date", &mut self.decision_date),
+            (
+                "approval.approving_authority",
+                &mut self.approving_authority,
+            ),
+            ("approval.approved_level", &mut self.approved_level),
+            ("plan_status", &mut self.plan_status),
+            ("plan_implemented_on", &mut self.plan_implemented_on),
+            ("assessed_at_procurement", &mut self.assessed_at_procurement),
+            (
+                "last_periodic_assessment_on",
+                &mut self.last_periodic_assessment_on,
+            ),
+            ("cameras_certified", &mut self.cameras_certified),
+            ("cameras_on_warning_list", &mut self.cameras_on_warning_list),
+            (
+                "cameras_replaced_or_removed",
+                &mut self.cameras_replaced_or_removed,
+            ),
+        ]
+    }
+}
+
 /// The whole form's inputs, as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportInput {
@@ -132,29 +167,83 @@ impl ReportInput {
         (input, action)
     }
 
-    fn set_field(&mut self, name: &str, value: &str) {
-        let value = value.to_string();
-        match name {
-            "unit_code" => self.unit_code = value,
-            "campaign_id" => self.campaign_id = value,
-            "as_of" => self.as_of = value,
-            "submission_id" => self.submission_id = value,
-            "reporter.full_name" => self.reporter_full_name = value,
-            "reporter.position" => self.reporter_position = value,
-            "reporter.phone" => self.reporter_phone = value,
-            "reporter.email" => self.reporter_email = value,
-            "no_camera_systems" => self.no_camera_systems = value == "on",
-            "budget_allocated_vnd" => self.budget_allocated_vnd = value,
-            "incidents" => self.incidents = value,
-            "internal_regulation.updated" => self.regulation_updated = value == "on",
-            "internal_regulation.document_number" => self.regulation_number = value,
-            "internal_regulation.document_date" => self.regulation_date = value,
-            "national_regulation_applied" => self.national_regulation_applied = value,
-            "notes" => self.notes = value,
-            other if BLOCK_FIELDS.iter().any(|(_, field, _)| *field == other) => {
-                self.blocks.insert(other.to_string(), value);
+    /// The body a browser sends for these inputs (the inverse of [`Self::from_pairs`]),
+    /// without the CSRF token and the button: what a client other than a browser posts.
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        let mut copy = self.clone();
+        let mut pairs: Vec<(String, String)> = copy
+            .text_fields_mut()
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect();
+        for (flag, on) in [
+            ("no_camera_systems", self.no_camera_systems),
+            ("internal_regulation.updated", self.regulation_updated),
+        ] {
+            if on {
+                pairs.push((flag.to_string(), "on".to_string()));
             }
-            _ => {}
+        }
+        let mut blocks: Vec<_> = self.blocks.iter().collect();
+        blocks.sort();
+        pairs.extend(blocks.into_iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (i, s) in self.systems.iter().enumerate() {
+            let mut row = s.clone();
+            pairs.extend(
+                row.fields_mut()
+                    .into_iter()
+                    .map(|(name, value)| (format!("systems.{i}.{name}"), value.clone())),
+            );
+        }
+        pairs
+    }
+
+    /// (field name, value) of every text input outside the system rows: the one list of
+    /// their names, for reading a form and for writing one.
+    fn text_fields_mut(&mut self) -> [(&'static str, &mut String); 14] {
+        [
+            ("unit_code", &mut self.unit_code),
+            ("campaign_id", &mut self.campaign_id),
+            ("as_of", &mut self.as_of),
+            ("submission_id", &mut self.submission_id),
+            ("reporter.full_name", &mut self.reporter_full_name),
+            ("reporter.position", &mut self.reporter_position),
+            ("reporter.phone", &mut self.reporter_phone),
+            ("reporter.email", &mut self.reporter_email),
+            ("budget_allocated_vnd", &mut self.budget_allocated_vnd),
+            ("incidents", &mut self.incidents),
+            (
+                "internal_regulation.document_number",
+                &mut self.regulation_number,
+            ),
+            (
+                "internal_regulation.document_date",
+                &mut self.regulation_date,
+            ),
+            (
+                "national_regulation_applied",
+                &mut self.national_regulation_applied,
+            ),
+            ("notes", &mut self.notes),
+        ]
+    }
+
+    fn set_field(&mut self, name: &str, value: &str) {
+        match name {
+            "no_camera_systems" => self.no_camera_systems = value == "on",
+            "internal_regulation.updated" => self.regulation_updated = value == "on",
+            other if BLOCK_FIELDS.iter().any(|(_, field, _)| *field == other) => {
+                self.blocks.insert(other.to_string(), value.to_string());
+            }
+            other => {
+                if let Some((_, slot)) = self
+                    .text_fields_mut()
+                    .into_iter()
+                    .find(|(field, _)| *field == other)
+                {
+                    *slot = value.to_string();
+                }
+            }
         }
     }
 
@@ -171,28 +260,13 @@ impl ReportInput {
         if self.systems.len() <= index {
             self.systems.resize(index + 1, SystemInput::default());
         }
-        let s = &mut self.systems[index];
-        let slot = match field {
-            "system_code" => &mut s.system_code,
-            "name" => &mut s.name,
-            "location" => &mut s.location,
-            "camera_count" => &mut s.camera_count,
-            "proposed_level" => &mut s.proposed_level,
-            "dossier_status" => &mut s.dossier_status,
-            "approval.decision_number" => &mut s.decision_number,
-            "approval.decision_date" => &mut s.decision_date,
-            "approval.approving_authority" => &mut s.approving_authority,
-            "approval.approved_level" => &mut s.approved_level,
-            "plan_status" => &mut s.plan_status,
-            "plan_implemented_on" => &mut s.plan_implemented_on,
-            "assessed_at_procurement" => &mut s.assessed_at_procurement,
-            "last_periodic_assessment_on" => &mut s.last_periodic_assessment_on,
-            "cameras_certified" => &mut s.cameras_certified,
-            "cameras_on_warning_list" => &mut s.cameras_on_warning_list,
-            "cameras_replaced_or_removed" => &mut s.cameras_replaced_or_removed,
-            _ => return,
-        };
-        *slot = value.to_string();
+        if let Some((_, slot)) = self.systems[index]
+            .fields_mut()
+            .into_iter()
+            .find(|(name, _)| *name == field)
+        {
+            *slot = value.to_string();
+        }
     }
 
     /// The report these inputs say, or every value that is not a number or a date,
@@ -633,6 +707,31 @@ mod tests {
         let back = ReportInput::from_report(&report, &["police".to_string()]);
         assert_eq!(back.systems[0].decision_date, "2026-03-10");
         assert_eq!(back.to_report().map(|r| r.systems), Ok(report.systems));
+    }
+
+    #[test]
+    fn a_form_written_out_reads_back_the_same() {
+        let (typed, _) = ReportInput::from_pairs(&pairs(&[
+            ("unit_code", "14755.UBND"),
+            ("as_of", "15/03/2026"),
+            ("reporter.full_name", "Lê Thị Hoa"),
+            ("internal_regulation.updated", "on"),
+            ("systems.1.camera_count", "6"),
+            ("systems.0.name", "Camera trụ sở, cổng & sân"),
+            ("systems.0.approval.decision_number", "12/QĐ-UBND"),
+            ("systems.1.cameras_replaced_or_removed", "1"),
+            ("police.cases_handled", "3"),
+            ("telecom.users_notified", "40"),
+        ]));
+        let (read, action) = ReportInput::from_pairs(&typed.to_pairs());
+        assert_eq!(read, typed);
+        assert_eq!(action, FormAction::Submit);
+        assert!(
+            !typed
+                .to_pairs()
+                .iter()
+                .any(|(name, _)| name == "no_camera_systems")
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! and work without JavaScript. Reports go through the same submission core as gRPC.
 
 mod auth;
+mod cache;
 mod charts;
 mod dashboard;
 mod error;

@@ -13,26 +13,11 @@ use baocao_store::Store;
 use futures::Stream;
 
 use crate::auth::session;
+use crate::cache::fingerprint;
 use crate::state::AppState;
 
 /// How often the summaries are listed for a change.
 const POLL: Duration = Duration::from_secs(3);
-
-/// What identifies the summaries written so far: each lineage file and when it was
-/// written.
-async fn fingerprint(summaries: &Store) -> Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> {
-    match summaries.list().await {
-        Ok(files) => files
-            .into_iter()
-            .filter(|f| f.relative.ends_with("lineage.json"))
-            .map(|f| (f.relative, f.modified))
-            .collect(),
-        Err(err) => {
-            tracing::warn!(%err, "portal: listing the summaries failed");
-            Vec::new()
-        }
-    }
-}
 
 fn changes(summaries: Store) -> impl Stream<Item = Result<Event, Infallible>> {
     futures::stream::unfold((summaries, None), |(summaries, seen)| async move {

@@ -172,6 +172,7 @@ pub struct ReceiptPage {
 }
 
 /// One row of the dashboard's area table.
+#[derive(Clone)]
 pub struct AreaRow {
     pub tier: String,
     pub code: String,
@@ -201,6 +202,7 @@ impl AreaRow {
 }
 
 /// One late or missing unit.
+#[derive(Clone)]
 pub struct LateRow {
     pub code: String,
     pub name: String,
@@ -208,6 +210,17 @@ pub struct LateRow {
     pub status: &'static str,
     pub place: String,
     pub contact: String,
+}
+
+/// What one dashboard view shows as read from the summaries: kept between requests (the
+/// late units' contacts are added to each answer).
+pub struct ViewTables {
+    pub areas: Vec<AreaRow>,
+    pub late: Vec<LateRow>,
+    /// The bar chart (SVG).
+    pub chart: String,
+    /// Units reported week by week (SVG), or empty.
+    pub trend: String,
 }
 
 #[derive(Template)]

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use baocao_accounts::AccountStore;
 use baocao_submission::SubmissionCore;
 
+use crate::cache::PortalCache;
+
 /// Where the dashboards read: the landed history and the summaries `baocao rollup` writes
 /// (the same locations as `landing.dir` and `rollup.out_dir`).
 #[derive(Clone, Debug)]
@@ -27,6 +29,7 @@ struct Inner {
     core: Arc<SubmissionCore>,
     sources: PortalSources,
     secure_cookies: bool,
+    dashboards: PortalCache,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
                 core,
                 sources,
                 secure_cookies,
+                dashboards: PortalCache::default(),
             }),
         }
     }
@@ -57,6 +61,11 @@ impl AppState {
 
     pub fn core(&self) -> &SubmissionCore {
         &self.inner.core
+    }
+
+    /// What the dashboards keep between requests.
+    pub fn dashboards(&self) -> &PortalCache {
+        &self.inner.dashboards
     }
 
     /// Whether cookies are marked `Secure` (the listener speaks TLS).
