@@ -74,24 +74,41 @@ impl SystemInput {
 /// The whole form's inputs, as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportInput {
+    /// The unit reported on.
     pub unit_code: String,
+    /// The campaign reported in.
     pub campaign_id: String,
+    /// The day the figures stand at (dd/mm/yyyy or yyyy-mm-dd).
     pub as_of: String,
+    /// This form's submission id (a re-posted form repeats it: counted once).
     pub submission_id: String,
+    /// The reporter's name.
     pub reporter_full_name: String,
+    /// The reporter's position.
     pub reporter_position: String,
+    /// The reporter's phone.
     pub reporter_phone: String,
+    /// The reporter's e-mail.
     pub reporter_email: String,
+    /// The camera systems, one row each.
     pub systems: Vec<SystemInput>,
+    /// The unit declares it has no camera system.
     pub no_camera_systems: bool,
+    /// Budget allocated, in đồng.
     pub budget_allocated_vnd: String,
+    /// Incidents in the period.
     pub incidents: String,
+    /// The unit's internal regulation was updated.
     pub regulation_updated: bool,
+    /// The regulation's document number.
     pub regulation_number: String,
+    /// The regulation's date.
     pub regulation_date: String,
+    /// Whether the national regulation is applied (yes/no/empty).
     pub national_regulation_applied: String,
     /// Indicator block inputs by field name (`telecom.cameras_checked`, …).
     pub blocks: HashMap<String, String>,
+    /// Free text.
     pub notes: String,
 }
 

@@ -32,6 +32,7 @@ use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, follow_scope};
 use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
+pub use form::{FormAction, ReportInput};
 pub use state::PortalSources;
 
 /// The portal's settings (`[portal]` in the config file).

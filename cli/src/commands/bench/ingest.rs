@@ -262,7 +262,9 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
 
 /// The gateway's clock stands at the campaign's close (or a year after its last
 /// deadline): every planned report is dated before it.
-fn clock_at_close(campaign: &baocao_registry::Campaign) -> chrono::DateTime<chrono::Utc> {
+pub(super) fn clock_at_close(
+    campaign: &baocao_registry::Campaign,
+) -> chrono::DateTime<chrono::Utc> {
     let last_day = campaign.closes_on.unwrap_or_else(|| {
         campaign
             .milestones

@@ -2,14 +2,17 @@
 //! never fail on a threshold. `ingest` (gateway vs the raw producer), `landing` (through
 //! the broker and without it), `rollup` (DataFusion vs DuckDB) and `freshness` (a submit's
 //! OK → visible in the summaries), `hostile` (what hostile request bodies cost a
-//! gateway's memory).
+//! gateway's memory), `portal` (dashboard pages under concurrent viewers; a form submit
+//! against a gRPC submit).
 
 mod freshness;
 mod hostile;
 mod ingest;
 mod landing;
+mod portal;
 mod rig;
 mod rollup;
+mod web;
 
 use std::future::Future;
 use std::ops::Range;
@@ -36,6 +39,9 @@ pub enum BenchCommand {
     /// Hostile request bodies (a flood of empty camera systems) against a gateway: its
     /// resident memory before and its peak growth, with and without a token.
     Hostile(hostile::HostileBenchArgs),
+    /// The web portal: dashboard pages with concurrent viewers on the national workload,
+    /// and a report form's submit against a gRPC submit at the same offered rate.
+    Portal(portal::PortalBenchArgs),
 }
 
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -45,6 +51,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitC
         BenchCommand::Rollup(args) => rollup::run(args).await,
         BenchCommand::Freshness(args) => freshness::run(config, args).await,
         BenchCommand::Hostile(args) => hostile::run(config, args).await,
+        BenchCommand::Portal(args) => portal::run(config, args).await,
     }
 }
 
