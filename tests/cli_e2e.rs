@@ -516,7 +516,7 @@ fn gen_and_bench_rollup_run_on_one_province() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bench rollup` and `bench landing` on a workload made by `gen`.
+/// `bench rollup`, `bench landing` and `bench portal` on a workload made by `gen`.
 #[cfg(feature = "bench")]
 fn bench_rollup_and_landing_on(out: &std::path::Path) -> anyhow::Result<()> {
     let stdout = common::succeeded(
@@ -559,6 +559,44 @@ fn bench_rollup_and_landing_on(out: &std::path::Path) -> anyhow::Result<()> {
         rows_of("decode → Arrow → Parquet"),
         "{stdout}"
     );
+    bench_portal_on(out)
+}
+
+/// `bench portal` on a workload made by `gen`: viewers signed in through the pages see
+/// their dashboards, and every form and gRPC submit gets its receipt.
+#[cfg(feature = "bench")]
+fn bench_portal_on(out: &std::path::Path) -> anyhow::Result<()> {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let stdout = common::succeeded(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args(["bench", "portal", "--viewers", "3", "--view-seconds", "1"])
+            .args(["--clerks", "2", "--rate", "20", "--paced-seconds", "1", "--dir"])
+            .arg(out),
+    )?;
+    assert!(
+        stdout.contains("3 viewers: 1 provinces' DICs and 2 district offices"),
+        "{stdout}"
+    );
+    let pages = stdout
+        .lines()
+        .find(|l| l.contains("pages/s over"))
+        .unwrap_or_default();
+    assert!(pages.ends_with("; 0 failed"), "{stdout}");
+    let first_loads = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("first load after a summary"))
+        .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<u64>().ok()));
+    assert!(first_loads.is_some_and(|n| n >= 3), "{stdout}");
+    for path in ["gRPC → gateway → Kafka", "form POST → portal → Kafka"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(path))
+            .unwrap_or_default();
+        assert_eq!(row.split_whitespace().last(), Some("0"), "{stdout}");
+    }
+    assert!(stdout.contains("form p99 / gRPC p99"), "{stdout}");
     Ok(())
 }
 

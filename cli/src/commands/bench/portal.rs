@@ -518,8 +518,10 @@ fn via_form(
                 .and_then(|u| registry.kind(&u.kind))
                 .map(|k| k.indicator_blocks.clone())
                 .unwrap_or_default();
-            let pairs = baocao_portal::ReportInput::from_report(&t.report, &blocks).to_pairs();
-            (unit.clone(), pairs)
+            let mut input = baocao_portal::ReportInput::from_report(&t.report, &blocks);
+            // The form carries the id it was opened with: here, the report's fresh one.
+            input.submission_id = t.report.submission_id.clone();
+            (unit.clone(), input.to_pairs())
         })
         .collect();
     let (clients, bodies) = (clients.clone(), Arc::new(bodies));

@@ -152,13 +152,27 @@ impl WebClient {
     }
 }
 
-/// What a refusal page says, shortly (its first error or notice line).
+/// What a refusal page says, shortly: its alert's text, with the fields it links to.
 fn first_line(body: &str) -> String {
-    body.lines()
-        .map(str::trim)
-        .find(|l| l.contains("class=\"error") || l.contains("class=\"notice"))
-        .unwrap_or_else(|| body.lines().next().unwrap_or_default())
+    let Some(start) = body.find("role=\"alert\"") else {
+        return body.chars().take(200).collect();
+    };
+    let alert = &body[start..];
+    let alert = &alert[..alert.find("</div>").or(alert.find("</p>")).unwrap_or(alert.len())];
+    let mut text = String::new();
+    let mut in_tag = true;
+    for part in alert.split_inclusive(['<', '>']) {
+        if !in_tag {
+            text.push_str(part.trim_end_matches('<'));
+        } else if let Some(field) = part.strip_prefix("a href=\"#f-") {
+            text.push_str(&format!(" [{}] ", field.trim_end_matches(['"', '>'])));
+        }
+        in_tag = part.ends_with('<');
+    }
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
         .chars()
-        .take(200)
+        .take(400)
         .collect()
 }
