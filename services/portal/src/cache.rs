@@ -181,9 +181,10 @@ mod tests {
     use super::*;
 
     type Cache = DashboardCache<usize, usize, usize>;
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
     #[tokio::test]
-    async fn concurrent_askers_of_a_view_share_one_computation() {
+    async fn concurrent_askers_of_a_view_share_one_computation() -> TestResult {
         let cache = Arc::new(Cache::default());
         let made = Arc::new(AtomicUsize::new(0));
         let mut tasks = tokio::task::JoinSet::new();
@@ -193,47 +194,48 @@ mod tests {
                 cache
                     .view("44", "area=44".into(), async {
                         tokio::time::sleep(Duration::from_millis(20)).await;
-                        Ok::<_, ()>(made.fetch_add(1, Ordering::SeqCst))
+                        Ok::<_, &str>(made.fetch_add(1, Ordering::SeqCst))
                     })
                     .await
             });
         }
         while let Some(joined) = tasks.join_next().await {
-            assert_eq!(*joined.unwrap().unwrap(), 0);
+            assert_eq!(*joined??, 0);
         }
         assert_eq!(made.load(Ordering::SeqCst), 1);
-        let other = cache.view("38", "area=44".into(), async { Ok::<_, ()>(7) });
-        assert_eq!(*other.await.unwrap(), 7, "another scope is another entry");
+        let other = cache.view("38", "area=44".into(), async { Ok::<_, &str>(7) });
+        assert_eq!(*other.await?, 7, "another scope is another entry");
+        Ok(())
     }
 
     #[tokio::test]
-    async fn a_failed_computation_is_not_kept() {
+    async fn a_failed_computation_is_not_kept() -> TestResult {
         let cache = Cache::default();
         let failed = cache.scope("44", async { Err::<usize, _>("broken") }).await;
         assert_eq!(failed, Err("broken"));
         let next = cache.scope("44", async { Ok::<_, &str>(3) }).await;
-        assert_eq!(*next.unwrap(), 3);
+        assert_eq!(*next?, 3);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn a_new_summary_drops_what_was_kept() {
-        let dir = tempfile::tempdir().unwrap();
+    async fn a_new_summary_drops_what_was_kept() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let summaries = Store::local(dir.path());
         let cache = Cache::default();
+        let kept = |n: usize| cache.scope("44", async move { Ok::<_, &str>(n) });
         cache.follow(&summaries).await;
-        cache.scope("44", async { Ok::<_, ()>(1) }).await.unwrap();
-        let kept = cache.scope("44", async { Ok::<_, ()>(2) }).await.unwrap();
-        assert_eq!(*kept, 1, "kept while the summaries are unchanged");
+        kept(1).await?;
+        assert_eq!(*kept(2).await?, 1, "kept while the summaries are unchanged");
 
         let milestone = dir.path().join("thanh-hoa-2023/levels-approved");
-        std::fs::create_dir_all(&milestone).unwrap();
-        std::fs::write(milestone.join("lineage.json"), "{}").unwrap();
+        std::fs::create_dir_all(&milestone)?;
+        std::fs::write(milestone.join("lineage.json"), "{}")?;
         cache.follow(&summaries).await;
-        let stale = cache.scope("44", async { Ok::<_, ()>(3) }).await.unwrap();
-        assert_eq!(*stale, 1, "not listed again within RECHECK");
+        assert_eq!(*kept(3).await?, 1, "not listed again within RECHECK");
         tokio::time::sleep(RECHECK).await;
         cache.follow(&summaries).await;
-        let fresh = cache.scope("44", async { Ok::<_, ()>(4) }).await.unwrap();
-        assert_eq!(*fresh, 4, "a new lineage file is a new generation");
+        assert_eq!(*kept(4).await?, 4, "a new lineage file is a new generation");
+        Ok(())
     }
 }
