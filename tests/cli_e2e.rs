@@ -572,7 +572,15 @@ fn bench_portal_on(out: &std::path::Path) -> anyhow::Result<()> {
             .arg("--data-dir")
             .arg(&shipped)
             .args(["bench", "portal", "--viewers", "3", "--view-seconds", "1"])
-            .args(["--clerks", "2", "--rate", "20", "--paced-seconds", "1", "--dir"])
+            .args([
+                "--clerks",
+                "2",
+                "--rate",
+                "20",
+                "--paced-seconds",
+                "1",
+                "--dir",
+            ])
             .arg(out),
     )?;
     assert!(

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use baocao_accounts::{AccountStore, IssuedAccount, LoginPolicy, NewAccount, Role};
+use baocao_accounts::{AccountStore, IssuedAccount, LoginPolicy, Person, Role};
 use baocao_kafka::KafkaConfig;
 use baocao_portal::{PortalConfig, PortalSources, RunningPortal, start_portal};
 use baocao_registry::Registry;
@@ -102,8 +102,8 @@ async fn portal() -> anyhow::Result<Portal> {
     })
 }
 
-fn person(username: &str, unit: &str, role: Role, scope: &str) -> NewAccount {
-    NewAccount {
+fn person(username: &str, unit: &str, role: Role, scope: &str) -> Person {
+    Person {
         username: username.into(),
         full_name: format!("Cán bộ {unit}"),
         unit_code: unit.into(),

@@ -61,11 +61,11 @@ pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<Exi
             for a in store.accounts().await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}{}",
-                    a.username,
-                    a.role.as_str(),
-                    a.unit_code,
-                    a.scope,
-                    a.full_name,
+                    a.person.username,
+                    a.person.role.as_str(),
+                    a.person.unit_code,
+                    a.person.scope,
+                    a.person.full_name,
                     if a.must_change_password {
                         "\t(one-time password not yet changed)"
                     } else {
@@ -91,7 +91,7 @@ async fn import(
         .accounts()
         .await?
         .into_iter()
-        .map(|a| a.username)
+        .map(|a| a.person.username)
         .collect();
     let accounts = roster::read(file, &registry, &taken)?;
     let issued = store.issue(accounts, chrono::Utc::now()).await?;

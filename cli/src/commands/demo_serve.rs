@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use baocao_accounts::{AccountStore, IssuedAccount, NewAccount, Role};
+use baocao_accounts::{AccountStore, IssuedAccount, Person, Role};
 use baocao_kafka::KafkaConfig;
 use baocao_portal::{PortalConfig, PortalSources, start_portal};
 use baocao_registry::{AdminLevel, Campaign, Registry};
@@ -16,7 +16,7 @@ use crate::config::Config;
 
 /// The demo's people: a commune People's Committee's clerk, a district office and the
 /// campaign's consolidating unit (the DIC), each with a one-time password.
-fn demo_people(registry: &Registry, campaign: &Campaign) -> Vec<NewAccount> {
+fn demo_people(registry: &Registry, campaign: &Campaign) -> Vec<Person> {
     let in_province = |tier: AdminLevel, kind: &str| {
         let mut units: Vec<_> = registry
             .units()
@@ -28,7 +28,7 @@ fn demo_people(registry: &Registry, campaign: &Campaign) -> Vec<NewAccount> {
         units.first().map(|u| (*u).clone())
     };
     let person =
-        |unit: &baocao_registry::ReportingUnit, role: Role, scope: String, name: &str| NewAccount {
+        |unit: &baocao_registry::ReportingUnit, role: Role, scope: String, name: &str| Person {
             username: unit.code.to_lowercase(),
             full_name: name.to_string(),
             unit_code: unit.code.clone(),

@@ -17,5 +17,5 @@ mod store;
 
 pub use error::{Error, Result};
 pub use store::{
-    Account, AccountStore, IssuedAccount, LoginOutcome, LoginPolicy, NewAccount, Role, Session,
+    Account, AccountStore, IssuedAccount, LoginOutcome, LoginPolicy, Person, Role, Session,
 };

@@ -15,7 +15,7 @@ use std::path::Path;
 use baocao_registry::{AdminLevel, Registry, ReportingUnit};
 use calamine::{Data, Reader};
 
-use crate::{Error, NewAccount, Result, Role};
+use crate::{Error, Person, Result, Role};
 
 /// The columns of a staff list, with the headers accepted for each.
 const COLUMNS: [(&str, &[&str]); 7] = [
@@ -42,7 +42,7 @@ impl RawRow {
 
 /// Reads the staff list at `path` (`.csv`, or `.xlsx`/`.xls`/`.ods`: the first sheet)
 /// and checks every row against the register and the user names already taken.
-pub fn read(path: &Path, registry: &Registry, taken: &HashSet<String>) -> Result<Vec<NewAccount>> {
+pub fn read(path: &Path, registry: &Registry, taken: &HashSet<String>) -> Result<Vec<Person>> {
     let rows = match path
         .extension()
         .and_then(|e| e.to_str())
@@ -204,7 +204,7 @@ fn check_rows(
     registry: &Registry,
     taken: &HashSet<String>,
     problems: &mut Vec<String>,
-) -> Vec<NewAccount> {
+) -> Vec<Person> {
     let mut names: HashSet<String> = taken.clone();
     let mut accounts = Vec::new();
     for row in rows {
@@ -267,7 +267,7 @@ fn check_rows(
             given => given.to_lowercase(),
         };
         names.insert(username.clone());
-        accounts.push(NewAccount {
+        accounts.push(Person {
             username,
             full_name: full_name.to_string(),
             unit_code: unit.code.clone(),

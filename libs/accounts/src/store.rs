@@ -77,6 +77,16 @@ impl Role {
 /// A person's account (never its password).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
+    /// Who the person is and what they may do.
+    pub person: Person,
+    /// The one-time password must be replaced before anything else.
+    pub must_change_password: bool,
+}
+
+/// Who an account's person is and what they may do: what a staff list says of them,
+/// and what an account is created from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
     /// Login name, unique.
     pub username: String,
     /// The person's name.
@@ -91,34 +101,13 @@ pub struct Account {
     pub email: String,
     /// Contact phone.
     pub phone: String,
-    /// The one-time password must be replaced before anything else.
-    pub must_change_password: bool,
-}
-
-/// An account to create, from a staff list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewAccount {
-    /// Login name.
-    pub username: String,
-    /// The person's name.
-    pub full_name: String,
-    /// The unit.
-    pub unit_code: String,
-    /// The role.
-    pub role: Role,
-    /// The dashboard's subtree.
-    pub scope: String,
-    /// E-mail.
-    pub email: String,
-    /// Phone.
-    pub phone: String,
 }
 
 /// A created account and its one-time password (shown once, then only its hash is kept).
 #[derive(Clone, Debug)]
 pub struct IssuedAccount {
     /// The account.
-    pub account: NewAccount,
+    pub account: Person,
     /// The one-time password to hand over.
     pub one_time_password: String,
 }
@@ -238,13 +227,15 @@ fn instant(seconds: i64) -> DateTime<Utc> {
 fn account_of(row: &libsql::Row) -> std::result::Result<Account, libsql::Error> {
     let role: String = row.get(3)?;
     Ok(Account {
-        username: row.get(0)?,
-        full_name: row.get(1)?,
-        unit_code: row.get(2)?,
-        role: Role::parse(&role).unwrap_or(Role::Analyst),
-        scope: row.get(4)?,
-        email: row.get(5)?,
-        phone: row.get(6)?,
+        person: Person {
+            username: row.get(0)?,
+            full_name: row.get(1)?,
+            unit_code: row.get(2)?,
+            role: Role::parse(&role).unwrap_or(Role::Analyst),
+            scope: row.get(4)?,
+            email: row.get(5)?,
+            phone: row.get(6)?,
+        },
         must_change_password: row.get::<i64>(7)? != 0,
     })
 }
@@ -298,7 +289,7 @@ impl AccountStore {
     /// on every core): all or none. An existing user name is refused, naming it.
     pub async fn issue(
         &self,
-        accounts: Vec<NewAccount>,
+        accounts: Vec<Person>,
         now: DateTime<Utc>,
     ) -> Result<Vec<IssuedAccount>> {
         let issued = tokio::task::spawn_blocking(move || hash_one_time(accounts)).await??;
@@ -532,7 +523,10 @@ impl AccountStore {
 
     /// Ends the session of a cookie value (logout, or a new login in the same browser).
     pub async fn end_session(&self, cookie: &str, now: DateTime<Utc>) -> Result<()> {
-        let username = self.session(cookie, now).await?.map(|s| s.account.username);
+        let username = self
+            .session(cookie, now)
+            .await?
+            .map(|s| s.account.person.username);
         {
             let connection = self.connection.lock().await;
             connection
@@ -661,10 +655,10 @@ async fn audit_on(
 }
 
 /// One-time passwords for `accounts` and their hashes, hashed on every core.
-fn hash_one_time(accounts: Vec<NewAccount>) -> Result<Vec<(IssuedAccount, String)>> {
+fn hash_one_time(accounts: Vec<Person>) -> Result<Vec<(IssuedAccount, String)>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = accounts.len().div_ceil(threads).max(1);
-    let chunks: Vec<Vec<NewAccount>> = accounts.chunks(chunk).map(<[_]>::to_vec).collect();
+    let chunks: Vec<Vec<Person>> = accounts.chunks(chunk).map(<[_]>::to_vec).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = chunks
             .into_iter()

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use baocao_accounts::{AccountStore, LoginOutcome, LoginPolicy, NewAccount, Role, roster, sheet};
+use baocao_accounts::{AccountStore, LoginOutcome, LoginPolicy, Person, Role, roster, sheet};
 use baocao_registry::Registry;
 use chrono::Utc;
 
@@ -14,8 +14,8 @@ fn registry() -> Registry {
     Registry::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")).expect("shipped data")
 }
 
-fn clerk(username: &str, unit: &str) -> NewAccount {
-    NewAccount {
+fn clerk(username: &str, unit: &str) -> Person {
+    Person {
         username: username.into(),
         full_name: "Lê Thị Hoa".into(),
         unit_code: unit.into(),

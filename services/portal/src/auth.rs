@@ -90,8 +90,11 @@ pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session,
 pub fn user_bar(state: &AppState, session: &Session) -> UserBar {
     let registry = state.core().registry();
     let unit_name = registry
-        .unit(&session.account.unit_code)
-        .map_or_else(|| session.account.unit_code.clone(), |u| u.name.clone());
+        .unit(&session.account.person.unit_code)
+        .map_or_else(
+            || session.account.person.unit_code.clone(),
+            |u| u.name.clone(),
+        );
     UserBar::of(session, unit_name)
 }
 
@@ -107,7 +110,7 @@ pub fn forbidden_form(user: Option<UserBar>) -> Response {
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match signed_in(&state, &headers).await {
-        Ok(session) if !session.account.role.submits() => {
+        Ok(session) if !session.account.person.role.submits() => {
             Redirect::to("/dashboard").into_response()
         }
         Ok(_) => Redirect::to("/report").into_response(),
@@ -275,7 +278,7 @@ pub async fn change_password(
         return forbidden_form(Some(user_bar(&state, &session)));
     }
     let (current, chosen) = (field(&pairs, "current"), field(&pairs, "new"));
-    let username = session.account.username.clone();
+    let username = session.account.person.username.clone();
     let refuse =
         |message: &str| password_form(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, message);
     match state.accounts().password_matches(&username, current).await {

@@ -83,7 +83,7 @@ fn check(
             .first()
             .ok_or("Đợt báo cáo không có mốc nào.")?,
     };
-    let scope = session.account.scope.as_str();
+    let scope = session.account.person.scope.as_str();
     let area = match (view.area.as_str(), scope) {
         ("", "") => campaign.province.clone(),
         ("", scope) => scope.to_string(),
@@ -305,7 +305,7 @@ async fn contacts(state: &AppState) -> Arc<Contacts> {
             let Ok(accounts) = accounts.accounts().await else {
                 return contacts;
             };
-            for a in accounts {
+            for a in accounts.into_iter().map(|a| a.person) {
                 let reach: Vec<&str> = [a.phone.as_str(), a.email.as_str()]
                     .into_iter()
                     .filter(|s| !s.is_empty())
@@ -392,7 +392,7 @@ async fn weekly(
 /// otherwise the answer (to the login page, or 403).
 async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Session, Box<Response>> {
     let session = signed_in(state, headers).await.map_err(Box::new)?;
-    if !session.account.role.views_dashboard() {
+    if !session.account.person.role.views_dashboard() {
         let text = "Tài khoản của bạn không xem được bảng tổng hợp.";
         return Err(Box::new(forbidden(state, &session, text)));
     }
@@ -469,13 +469,13 @@ async fn view_tables(
 
 async fn build(state: &AppState, session: &Session, view: &View) -> Result<DashboardPage, Failure> {
     let registry = state.core().registry();
-    let scope = scope_catalog(state, &registry, &session.account.scope).await?;
+    let scope = scope_catalog(state, &registry, &session.account.person.scope).await?;
     let c = check(&registry, session, view, &scope.written).map_err(Failure::Refused)?;
-    let with_trend = view.area.is_empty() || view.area == session.account.scope;
+    let with_trend = view.area.is_empty() || view.area == session.account.person.scope;
     let tables = view_tables(
         state,
         &registry,
-        &session.account.scope,
+        &session.account.person.scope,
         &scope,
         &c,
         with_trend,
@@ -500,7 +500,7 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
         .area_chain(&c.area)
         .into_iter()
         .rev()
-        .filter(|a| area_within(&registry, &a.code, &session.account.scope))
+        .filter(|a| area_within(&registry, &a.code, &session.account.person.scope))
         .map(|a| (query(&a.code), a.name_with_type.clone()))
         .collect();
     Ok(DashboardPage {
@@ -531,7 +531,7 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
             &registry
                 .campaign(&c.campaign)
                 .map_or(String::new(), |k| k.province.clone()),
-            &session.account.scope,
+            &session.account.person.scope,
         ),
         kinds: scope.kinds.clone(),
         kind: c.kind.clone(),
@@ -590,8 +590,9 @@ pub async fn chairman_report(
             "Không có báo cáo này.",
         );
     };
-    let scope = session.account.scope.as_str();
-    if !session.account.role.views_dashboard() || !area_within(&registry, &campaign.province, scope)
+    let scope = session.account.person.scope.as_str();
+    if !session.account.person.role.views_dashboard()
+        || !area_within(&registry, &campaign.province, scope)
     {
         return forbidden(
             &state,

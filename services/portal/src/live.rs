@@ -40,7 +40,7 @@ fn changes(summaries: Store) -> impl Stream<Item = Result<Event, Infallible>> {
 /// `GET /dashboard/events`: the event stream of a signed-in dashboard viewer.
 pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session(&state, &headers).await {
-        Some(s) if s.account.role.views_dashboard() && !s.account.must_change_password => {
+        Some(s) if s.account.person.role.views_dashboard() && !s.account.must_change_password => {
             Sse::new(changes(state.sources().summaries.clone()))
                 .keep_alive(KeepAlive::default())
                 .into_response()

@@ -23,12 +23,12 @@ pub struct UserBar {
 impl UserBar {
     pub fn of(session: &Session, unit_name: String) -> Self {
         UserBar {
-            full_name: session.account.full_name.clone(),
+            full_name: session.account.person.full_name.clone(),
             unit_name,
-            role: session.account.role.label(),
+            role: session.account.person.role.label(),
             csrf: session.csrf_token.clone(),
-            submits: session.account.role.submits(),
-            dashboard: session.account.role.views_dashboard(),
+            submits: session.account.person.role.submits(),
+            dashboard: session.account.person.role.views_dashboard(),
         }
     }
 }

@@ -45,14 +45,18 @@ fn permitted_unit(
     unit: &str,
 ) -> Result<String, Box<Response>> {
     let code = if unit.is_empty() {
-        session.account.unit_code.as_str()
+        session.account.person.unit_code.as_str()
     } else {
         unit
     };
-    if session.account.role.submits() && state.core().may_submit(&session.account.unit_code, code) {
+    if session.account.person.role.submits()
+        && state
+            .core()
+            .may_submit(&session.account.person.unit_code, code)
+    {
         return Ok(code.to_string());
     }
-    tracing::info!(target: "audit", event = "report_forbidden", username = %session.account.username, unit = %baocao_submission::validate::shown(code), "audit");
+    tracing::info!(target: "audit", event = "report_forbidden", username = %session.account.person.username, unit = %baocao_submission::validate::shown(code), "audit");
     Err(Box::new(pages::message(
         StatusCode::FORBIDDEN,
         Some(user_bar(state, session)),
@@ -101,7 +105,7 @@ pub async fn form(
 /// the units of its communes.
 fn on_behalf_units(state: &AppState, session: &Session) -> Vec<(String, String, String)> {
     let registry = state.core().registry();
-    let Some(own) = registry.unit(&session.account.unit_code) else {
+    let Some(own) = registry.unit(&session.account.person.unit_code) else {
         return Vec::new();
     };
     let mut units: Vec<&ReportingUnit> = registry
@@ -218,7 +222,7 @@ fn render_form(
         user: user_bar(state, session),
         unit_name: unit.map_or_else(|| input.unit_code.clone(), |u| u.name.clone()),
         kind_name,
-        on_behalf: input.unit_code != session.account.unit_code,
+        on_behalf: input.unit_code != session.account.person.unit_code,
         campaigns: unit
             .map(|u| open_campaigns(&registry, u, today))
             .unwrap_or_default(),
@@ -286,10 +290,10 @@ async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Re
     let systems = report.systems.len();
     let cameras: i64 = report.systems.iter().map(|s| s.camera_count).sum();
     let campaign_id = report.campaign_id.clone();
-    let submitter = session.account.unit_code.clone();
+    let submitter = session.account.person.unit_code.clone();
     match state.core().submit(&submitter, report).await {
         Ok(receipt) => {
-            tracing::info!(target: "audit", event = "report_submitted", username = %session.account.username, unit = %input.unit_code, submission_id = %receipt.submission_id, repeat = receipt.repeat, "audit");
+            tracing::info!(target: "audit", event = "report_submitted", username = %session.account.person.username, unit = %input.unit_code, submission_id = %receipt.submission_id, repeat = receipt.repeat, "audit");
             let registry = state.core().registry();
             let at = chrono::DateTime::from_timestamp(receipt.received_at.seconds, 0)
                 .unwrap_or_default();

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baocao_accounts::{AccountStore, IssuedAccount, NewAccount, Role};
+use baocao_accounts::{AccountStore, IssuedAccount, Person, Role};
 use baocao_kafka::KafkaConfig;
 use baocao_portal::{PortalConfig, PortalSources, RunningPortal, start_portal};
 use baocao_registry::{Registry, ReportingUnit};
@@ -109,7 +109,7 @@ fn broker_in(config: &Config, work: &Path) -> anyhow::Result<(BrokerProcess, Kaf
 async fn sign_in_all(
     portal: &RunningPortal,
     accounts_db: &Path,
-    people: Vec<NewAccount>,
+    people: Vec<Person>,
 ) -> anyhow::Result<Vec<WebClient>> {
     let accounts = AccountStore::open(accounts_db, PortalConfig::default().login_policy()).await?;
     let issued = accounts.issue(people, chrono::Utc::now()).await?;
@@ -199,7 +199,7 @@ fn committees_under<'a>(registry: &'a Registry, parent: &str) -> Vec<&'a Reporti
 /// One viewer in five the DIC of a province (an account of its People's Committee,
 /// scope the province), the others district offices of those provinces (their district
 /// People's Committee), round robin.
-fn viewers(registry: &Registry, count: usize) -> Vec<NewAccount> {
+fn viewers(registry: &Registry, count: usize) -> Vec<Person> {
     let mut provinces = committees_under(registry, "");
     provinces.truncate(count.div_ceil(5).max(1));
     let under: Vec<Vec<&ReportingUnit>> = provinces
@@ -212,7 +212,7 @@ fn viewers(registry: &Registry, count: usize) -> Vec<NewAccount> {
     let offices = districts.map(|d| (*d, Role::DistrictOffice));
     dics.chain(offices)
         .take(count)
-        .map(|(unit, role)| NewAccount {
+        .map(|(unit, role)| Person {
             username: format!("bench.{}", unit.code.to_lowercase()),
             full_name: "Cán bộ đo hiệu năng".into(),
             unit_code: unit.code.clone(),
@@ -224,7 +224,7 @@ fn viewers(registry: &Registry, count: usize) -> Vec<NewAccount> {
         .collect()
 }
 
-fn describe_viewers(viewers: &[NewAccount]) -> String {
+fn describe_viewers(viewers: &[Person]) -> String {
     let dics = viewers.iter().filter(|v| v.role == Role::Province).count();
     format!(
         "{} viewers: {dics} provinces' DICs and {} district offices",
@@ -384,7 +384,7 @@ async fn submits(config: &Config, args: &PortalBenchArgs) -> anyhow::Result<()> 
 }
 
 /// Accounts for the first `count` units of the templates (which are narrowed to them).
-fn clerks(registry: &Registry, templates: &mut Vec<Template>, count: usize) -> Vec<NewAccount> {
+fn clerks(registry: &Registry, templates: &mut Vec<Template>, count: usize) -> Vec<Person> {
     let mut units: Vec<String> = templates
         .iter()
         .map(|t| t.report.unit_code.clone())
@@ -396,7 +396,7 @@ fn clerks(registry: &Registry, templates: &mut Vec<Template>, count: usize) -> V
     units
         .iter()
         .filter_map(|code| registry.unit(code))
-        .map(|unit| NewAccount {
+        .map(|unit| Person {
             username: format!("bench.{}", unit.code.to_lowercase()),
             full_name: "Văn thư đo hiệu năng".into(),
             unit_code: unit.code.clone(),

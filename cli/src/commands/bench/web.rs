@@ -158,7 +158,10 @@ fn first_line(body: &str) -> String {
         return body.chars().take(200).collect();
     };
     let alert = &body[start..];
-    let alert = &alert[..alert.find("</div>").or(alert.find("</p>")).unwrap_or(alert.len())];
+    let alert = &alert[..alert
+        .find("</div>")
+        .or(alert.find("</p>"))
+        .unwrap_or(alert.len())];
     let mut text = String::new();
     let mut in_tag = true;
     for part in alert.split_inclusive(['<', '>']) {
