@@ -11,31 +11,23 @@ fn shipped_data() -> PathBuf {
 
 /// A minimal valid data directory: one province, one district, two communes, one school.
 fn small_data() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path();
-    std::fs::create_dir_all(p.join("units")).expect("mkdir");
-    std::fs::create_dir_all(p.join("campaigns")).expect("mkdir");
-    std::fs::write(
-        p.join("admin_units.csv"),
-        "# test register\ncode,level,name,name_with_type,type,parent_code\n\
-         38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,\n\
-         380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38\n\
-         14758,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380\n\
-         14761,commune,Đông Thọ,Phường Đông Thọ,phuong,380\n",
-    )
-    .expect("write");
-    std::fs::copy(
-        shipped_data().join("unit_kinds.toml"),
-        p.join("unit_kinds.toml"),
-    )
-    .expect("copy");
-    std::fs::write(
-        p.join("units/38.csv"),
-        "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n14758.TH,school,Trường Tiểu học Hàm Rồng,14758\n",
-    )
-    .expect("write");
-    std::fs::write(p.join("campaigns/c.toml"), campaign_toml("2023-03-20")).expect("write");
-    dir
+    baocao_fixtures::DataDir::new()
+        .admin(&[
+            "38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,",
+            "380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38",
+            "14758,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380",
+            "14761,commune,Đông Thọ,Phường Đông Thọ,phuong,380",
+        ])
+        .units(
+            "38",
+            &[
+                "38.STTTT,dic,Sở TT&TT,38",
+                "14758.TH,school,Trường Tiểu học Hàm Rồng,14758",
+            ],
+        )
+        .campaign("c", &campaign_toml("2023-03-20"))
+        .write()
+        .expect("a data directory")
 }
 
 fn campaign_toml(unit_deadline: &str) -> String {

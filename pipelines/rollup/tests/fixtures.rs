@@ -18,37 +18,32 @@ use chrono::NaiveDate;
 use common::{Summary, date, land};
 
 fn registry_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path();
-    std::fs::create_dir_all(p.join("units")).expect("mkdir");
-    std::fs::create_dir_all(p.join("campaigns")).expect("mkdir");
-    std::fs::write(
-        p.join("admin_units.csv"),
-        "code,level,name,name_with_type,type,parent_code\n\
-         38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,\n\
-         380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38\n\
-         381,district,Bỉm Sơn,Thị xã Bỉm Sơn,thi-xa,38\n\
-         14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380\n\
-         14761,commune,Nam Ngạn,Phường Nam Ngạn,phuong,380\n\
-         14809,commune,Bắc Sơn,Phường Bắc Sơn,phuong,381\n",
-    )
-    .expect("write");
-    let kinds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/unit_kinds.toml");
-    std::fs::copy(kinds, p.join("unit_kinds.toml")).expect("copy");
-    std::fs::write(
-        p.join("units/38.csv"),
-        "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n14755.TH,school,Trường TH Hàm Rồng,14755\n380.CA,police,Công an TP,380\n",
-    )
-    .expect("write");
-    std::fs::write(
-        p.join("campaigns/c.toml"),
-        "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
-         required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\"]\n\
-         [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
-         unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
-    )
-    .expect("write");
-    dir
+    baocao_fixtures::DataDir::new()
+        .admin(&[
+            "38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,",
+            "380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38",
+            "381,district,Bỉm Sơn,Thị xã Bỉm Sơn,thi-xa,38",
+            "14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380",
+            "14761,commune,Nam Ngạn,Phường Nam Ngạn,phuong,380",
+            "14809,commune,Bắc Sơn,Phường Bắc Sơn,phuong,381",
+        ])
+        .units(
+            "38",
+            &[
+                "38.STTTT,dic,Sở TT&TT,38",
+                "14755.TH,school,Trường TH Hàm Rồng,14755",
+                "380.CA,police,Công an TP,380",
+            ],
+        )
+        .campaign(
+            "c",
+            "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+             required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\"]\n\
+             [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+             unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
+        )
+        .write()
+        .expect("a data directory")
 }
 
 /// A system decided (approved, implemented) on 1/3/2023.

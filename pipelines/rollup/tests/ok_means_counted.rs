@@ -25,51 +25,41 @@ use common::{Summary, land};
 const SHARED_ID: &str = "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50";
 
 fn registry_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path();
-    std::fs::create_dir_all(p.join("units")).expect("mkdir");
-    std::fs::create_dir_all(p.join("campaigns")).expect("mkdir");
-    std::fs::write(
-        p.join("admin_units.csv"),
-        "code,level,name,name_with_type,type,parent_code\n\
-         38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,\n\
-         44,province,Quảng Bình,Tỉnh Quảng Bình,tinh,\n\
-         380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38\n\
-         14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380\n",
-    )
-    .expect("write");
-    let kinds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/unit_kinds.toml");
-    std::fs::copy(kinds, p.join("unit_kinds.toml")).expect("copy");
-    std::fs::write(
-        p.join("units/38.csv"),
-        "code,kind,name,area_code\n38.STTTT,dic,Sở TT&TT,38\n38.PC,soe,Công ty Điện lực Thanh Hóa,38\n\
-         38.BAO,media,Báo Thanh Hóa,38\n14755.TH,school,Trường TH Hàm Rồng,14755\n",
-    )
-    .expect("write");
-    std::fs::write(
-        p.join("units/44.csv"),
-        "code,kind,name,area_code\n44.STTTT,dic,Sở TT&TT Quảng Bình,44\n",
-    )
-    .expect("write");
-    std::fs::write(
-        p.join("campaigns/c.toml"),
-        "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+    baocao_fixtures::DataDir::new()
+        .admin(&[
+            "38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,",
+            "44,province,Quảng Bình,Tỉnh Quảng Bình,tinh,",
+            "380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38",
+            "14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380",
+        ])
+        .units(
+            "38",
+            &[
+                "38.STTTT,dic,Sở TT&TT,38",
+                "38.PC,soe,Công ty Điện lực Thanh Hóa,38",
+                "38.BAO,media,Báo Thanh Hóa,38",
+                "14755.TH,school,Trường TH Hàm Rồng,14755",
+            ],
+        )
+        .units("44", &["44.STTTT,dic,Sở TT&TT Quảng Bình,44"])
+        .campaign(
+            "c",
+            "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
          required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"soe\"]\n\
          [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
          unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n\
          [[milestones]]\nid = \"plans\"\nname = \"Triển khai phương án\"\nmeasure = \"plans_implemented\"\n\
          unit_deadline = \"2023-09-10\"\nreport_deadline = \"2023-09-20\"\n",
-    )
-    .expect("write");
-    std::fs::write(
-        p.join("campaigns/n.toml"),
-        "id = \"n\"\nname = \"Toàn quốc\"\nprovince = \"\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+        )
+        .campaign(
+            "n",
+            "id = \"n\"\nname = \"Toàn quốc\"\nprovince = \"\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
          required_unit_kinds = [\"dic\"]\n\
          [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
          unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
-    )
-    .expect("write");
-    dir
+        )
+        .write()
+        .expect("a data directory")
 }
 
 /// A report of `unit` for `campaign` under `id`, received at `(y, m, d, hh:mm)` Vietnam
