@@ -287,6 +287,26 @@ async fn scenario(client: &Client, p: &Portal, issued: &[IssuedAccount]) -> anyh
     Ok(())
 }
 
+/// What the clerk types into one camera-system row.
+struct SystemRow {
+    code: &'static str,
+    name: &'static str,
+    cameras: &'static str,
+    level: &'static str,
+    dossier: &'static str,
+}
+
+/// Fills row `i` of the report form (its plan not started).
+async fn fill_system(client: &Client, i: usize, row: &SystemRow) -> anyhow::Result<()> {
+    let field = |name: &str| format!("systems.{i}.{name}");
+    fill(client, &field("system_code"), row.code).await?;
+    fill(client, &field("name"), row.name).await?;
+    fill(client, &field("camera_count"), row.cameras).await?;
+    choose(client, &field("proposed_level"), row.level).await?;
+    choose(client, &field("dossier_status"), row.dossier).await?;
+    choose(client, &field("plan_status"), "PLAN_STATUS_NOT_STARTED").await
+}
+
 async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> anyhow::Result<()> {
     first_login(client, &p.url, clerk, "Hàm Rồng 2026!").await?;
     wait_for_path(client, "/report").await?;
@@ -296,32 +316,26 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
     );
     fill(client, "reporter.full_name", "Lê Thị Hoa").await?;
     fill(client, "reporter.phone", "0912 345 678").await?;
-    fill(client, "systems.0.system_code", "CAM-TRU-SO").await?;
-    fill(client, "systems.0.name", "Camera trụ sở").await?;
-    fill(client, "systems.0.camera_count", "10").await?;
-    choose(client, "systems.0.proposed_level", "2").await?;
-    choose(
-        client,
-        "systems.0.dossier_status",
-        "DOSSIER_STATUS_PREPARING",
-    )
-    .await?;
-    choose(client, "systems.0.plan_status", "PLAN_STATUS_NOT_STARTED").await?;
+    let head_office = SystemRow {
+        code: "CAM-TRU-SO",
+        name: "Camera trụ sở",
+        cameras: "10",
+        level: "2",
+        dossier: "DOSSIER_STATUS_PREPARING",
+    };
+    fill_system(client, 0, &head_office).await?;
     // One field wrong: more certified cameras than the system has.
     fill(client, "systems.0.cameras_certified", "50").await?;
     press(client, "button[value=add_system]").await?;
     wait_for_text(client, "systems.1.system_code").await?;
-    fill(client, "systems.1.system_code", "CAM-CONG").await?;
-    fill(client, "systems.1.name", "Camera cổng").await?;
-    fill(client, "systems.1.camera_count", "4").await?;
-    choose(client, "systems.1.proposed_level", "1").await?;
-    choose(
-        client,
-        "systems.1.dossier_status",
-        "DOSSIER_STATUS_NOT_STARTED",
-    )
-    .await?;
-    choose(client, "systems.1.plan_status", "PLAN_STATUS_NOT_STARTED").await?;
+    let gate = SystemRow {
+        code: "CAM-CONG",
+        name: "Camera gate",
+        cameras: "4",
+        level: "1",
+        dossier: "DOSSIER_STATUS_NOT_STARTED",
+    };
+    fill_system(client, 1, &gate).await?;
     snapshot(client, "report-form-360").await?;
     let overflow = client
         .execute(
@@ -356,7 +370,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
         .await?
         .prop("value")
         .await?;
-    assert_eq!(kept.as_deref(), Some("Camera cổng"));
+    assert_eq!(kept.as_deref(), Some("Camera gate"));
     snapshot(client, "report-refused-360").await?;
     fill(client, "systems.0.cameras_certified", "8").await?;
     let form = client
@@ -399,7 +413,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
         .await?
         .prop("value")
         .await?;
-    assert_eq!(name.as_deref(), Some("Camera cổng"));
+    assert_eq!(name.as_deref(), Some("Camera gate"));
     Ok(())
 }
 
