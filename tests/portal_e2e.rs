@@ -330,7 +330,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
     wait_for_text(client, "systems.1.system_code").await?;
     let gate = SystemRow {
         code: "CAM-CONG",
-        name: "Camera gate",
+        name: "Camera cổng",
         cameras: "4",
         level: "1",
         dossier: "DOSSIER_STATUS_NOT_STARTED",
@@ -370,7 +370,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
         .await?
         .prop("value")
         .await?;
-    assert_eq!(kept.as_deref(), Some("Camera gate"));
+    assert_eq!(kept.as_deref(), Some("Camera cổng"));
     snapshot(client, "report-refused-360").await?;
     fill(client, "systems.0.cameras_certified", "8").await?;
     let form = client
@@ -413,7 +413,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
         .await?
         .prop("value")
         .await?;
-    assert_eq!(name.as_deref(), Some("Camera gate"));
+    assert_eq!(name.as_deref(), Some("Camera cổng"));
     Ok(())
 }
 
