@@ -20,6 +20,34 @@ const HEADERS: [&str; 6] = [
     "Vai trò",
 ];
 const WIDTHS: [f64; 6] = [5.0, 38.0, 22.0, 20.0, 18.0, 18.0];
+/// Height of one line of text, in points.
+const LINE_HEIGHT: f64 = 15.0;
+
+/// Lines that `text` takes when wrapped at word boundaries into a column `width`
+/// characters wide (a character short of it, for fonts wider than Excel's default): a row
+/// is made this many lines high, since neither Excel nor LibreOffice grows a row whose
+/// height the file does not state when printing it as written.
+fn wrapped_lines(text: &str, width: f64) -> usize {
+    let room = (width - 2.0).max(1.0) as usize;
+    let mut lines = 1;
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if used == 0 {
+            used = len;
+        } else if used + 1 + len <= room {
+            used += 1 + len;
+        } else {
+            lines += 1;
+            used = len;
+        }
+        while used > room {
+            lines += 1;
+            used -= room;
+        }
+    }
+    lines
+}
 
 /// The group heading of an account: its district, or the province's own units.
 fn group_of(registry: &Registry, unit_code: &str) -> (u8, String) {
@@ -64,9 +92,13 @@ fn fill(
         .set_border(FormatBorder::Thin)
         .set_align(FormatAlign::Center)
         .set_text_wrap();
-    let cell = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let cell = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
     let secret = Format::new()
         .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::VerticalCenter)
         .set_font_name("Courier New")
         .set_bold();
     let sheet = workbook.add_worksheet().set_name("Mật khẩu một lần")?;
@@ -105,9 +137,32 @@ fn fill(
             sheet.write_string_with_format(row, 3, &a.username, &cell)?;
             sheet.write_string_with_format(row, 4, &issued.one_time_password, &secret)?;
             sheet.write_string_with_format(row, 5, a.role.label(), &cell)?;
+            let lines = wrapped_lines(unit, WIDTHS[1]).max(wrapped_lines(&a.full_name, WIDTHS[2]));
+            if lines > 1 {
+                sheet.set_row_height(row, LINE_HEIGHT * lines as f64)?;
+            }
             row += 1;
         }
         row += 1;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_take_more_lines() {
+        assert_eq!(wrapped_lines("Sở Tư pháp Thanh Hóa", WIDTHS[1]), 1);
+        let long = "Sở Nông nghiệp và Phát triển nông thôn Thanh Hóa";
+        assert_eq!(wrapped_lines(long, WIDTHS[1]), 2);
+        assert_eq!(wrapped_lines(long, 12.0), 5);
+        assert_eq!(
+            wrapped_lines(&"x".repeat(80), WIDTHS[1]),
+            3,
+            "one long word"
+        );
+        assert_eq!(wrapped_lines("", WIDTHS[1]), 1);
+    }
 }
