@@ -47,12 +47,14 @@ pub async fn fingerprint(summaries: &Store) -> Fingerprint {
     }
 }
 
-/// What a scope's dashboards share: the catalog as the scope sees it, the (campaign,
-/// milestone) pairs with a summary (oldest first) and the unit kinds of the register
-/// (code, name) for the filter.
+/// What a scope's dashboards share: the tables the scope sees (in memory), the
+/// (campaign, milestone) pairs with a summary (oldest first), when each unit first
+/// reported (campaign, Unix seconds) and the unit kinds of the register (code, name) for
+/// the filter.
 pub struct ScopeCatalog {
     pub ctx: SessionContext,
     pub written: Vec<(String, String)>,
+    pub firsts: Vec<(String, i64)>,
     pub kinds: Vec<(String, String)>,
 }
 

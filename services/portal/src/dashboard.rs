@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+use chrono::Datelike;
 use datafusion::prelude::SessionContext;
 
 use crate::auth::{signed_in, user_bar};
@@ -118,7 +119,8 @@ async fn scope_catalog(
     cache.follow(&state.sources().summaries).await;
     cache
         .scope(scope, async {
-            let ctx = catalog_session(&CatalogSources {
+            let started = std::time::Instant::now();
+            let catalog = catalog_session(&CatalogSources {
                 registry,
                 landing: &state.sources().landing,
                 summaries: &state.sources().summaries,
@@ -126,14 +128,53 @@ async fn scope_catalog(
                 scope: (!scope.is_empty()).then_some(scope),
             })
             .await?;
+            let ctx = in_memory(&catalog).await?;
+            let firsts = first_reports(&catalog).await?;
             let written = written(&ctx).await;
+            tracing::debug!(%scope, ms = started.elapsed().as_millis(), "portal: dashboard catalog read");
             Ok(ScopeCatalog {
                 ctx,
                 written,
+                firsts,
                 kinds: unit_kinds(registry),
             })
         })
         .await
+}
+
+/// The tables the dashboards query, read once from the person's catalog (which decided
+/// what is in scope) into a session of their own: pages then query memory, not Parquet.
+async fn in_memory(catalog: &SessionContext) -> Result<SessionContext, baocao_rollup::Error> {
+    let ctx = SessionContext::new();
+    for table in ["units", "summaries", "late_and_missing"] {
+        if !catalog.table_exist(table)? {
+            continue;
+        }
+        let frame = catalog.table(table).await?;
+        let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        let memory = datafusion::datasource::MemTable::try_new(schema, vec![batches])?;
+        ctx.register_table(table, Arc::new(memory))?;
+    }
+    Ok(ctx)
+}
+
+/// When each unit in scope first reported, per campaign (Unix seconds), for the weekly
+/// chart.
+async fn first_reports(
+    catalog: &SessionContext,
+) -> Result<Vec<(String, i64)>, baocao_rollup::Error> {
+    let sql = "SELECT campaign_id, to_unixtime(min(received_at)) AS first_at \
+               FROM submissions GROUP BY campaign_id, unit_code";
+    let mut firsts = Vec::new();
+    for b in run_query(catalog, sql).await? {
+        firsts.extend(
+            strings(&b, "campaign_id")
+                .into_iter()
+                .zip(ints(&b, "first_at")),
+        );
+    }
+    Ok(firsts)
 }
 
 /// (code, name) of the unit kinds the register has units of, by code.
@@ -367,25 +408,32 @@ async fn late_rows(
     Ok(rows)
 }
 
-/// Units reported by the end of each week of the campaign, in the person's scope.
-async fn weekly(
-    ctx: &SessionContext,
-    c: &Checked,
-) -> Result<Vec<(String, i64)>, baocao_rollup::Error> {
-    let sql = format!(
-        "SELECT to_char(week_start, '%d/%m') AS week, units_reported FROM weekly_trend \
-         WHERE campaign_id = '{}' ORDER BY week_start",
-        c.campaign
-    );
-    let mut weeks = Vec::new();
-    for b in run_query(ctx, &sql).await? {
-        weeks.extend(
-            strings(&b, "week")
-                .into_iter()
-                .zip(ints(&b, "units_reported")),
-        );
+/// Units reported by the end of each week (Monday to Sunday, Vietnam time) from the week
+/// of the campaign's first report to the week of its last, labelled by the week's Monday.
+fn weekly(firsts: &[(String, i64)], campaign: &str) -> Vec<(String, i64)> {
+    let monday = |seconds: i64| {
+        let day = chrono::DateTime::from_timestamp(seconds, 0)
+            .map(baocao_registry::vietnam_date)
+            .unwrap_or_default();
+        day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+    };
+    let mut weeks: Vec<chrono::NaiveDate> = firsts
+        .iter()
+        .filter(|(c, _)| c == campaign)
+        .map(|(_, at)| monday(*at))
+        .collect();
+    weeks.sort_unstable();
+    let (Some(first), Some(last)) = (weeks.first().copied(), weeks.last().copied()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut week = first;
+    while week <= last {
+        let reported = weeks.partition_point(|w| *w <= week) as i64;
+        out.push((week.format("%d/%m").to_string(), reported));
+        week = week + chrono::Days::new(7);
     }
-    Ok(weeks)
+    out
 }
 
 /// The signed-in person of a dashboard request, if their role sees dashboards;
@@ -450,16 +498,27 @@ async fn view_tables(
         c.campaign, c.milestone, c.area, c.kind
     );
     let make = async {
+        let started = std::time::Instant::now();
         let areas = area_rows(&scope.ctx, c).await?;
+        let areas_done = started.elapsed();
         let scope_expected = areas.iter().find(|r| r.is_total).map_or(0, |r| r.expected);
         let trend = if with_trend {
-            weekly_chart(&weekly(&scope.ctx, c).await?, scope_expected)
+            weekly_chart(&weekly(&scope.firsts, &c.campaign), scope_expected)
         } else {
             String::new()
         };
+        let trend_done = started.elapsed();
+        let late = late_rows(registry, &scope.ctx, c).await?;
+        tracing::debug!(
+            area = %c.area,
+            areas_ms = areas_done.as_millis(),
+            trend_ms = (trend_done - areas_done).as_millis(),
+            late_ms = (started.elapsed() - trend_done).as_millis(),
+            "portal: dashboard view computed"
+        );
         Ok(ViewTables {
             chart: bar_chart(&areas),
-            late: late_rows(registry, &scope.ctx, c).await?,
+            late,
             areas,
             trend,
         })
