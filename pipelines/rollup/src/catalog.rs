@@ -296,24 +296,69 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
         )
         .with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
-    let units = scoped_units(units_batch(sources.registry, None)?, sources.scope)?;
-    let unit_codes = unit_code_literals(&units)?;
+    let (rule, units) = ScopeRule::new(units_batch(sources.registry, None)?, sources.scope)?;
     ctx.register_batch("units", units)?;
     let (campaigns, milestones) = campaigns_batches(sources.registry)?;
     ctx.register_batch("campaigns", campaigns)?;
     ctx.register_batch("milestones", milestones)?;
-    let in_scope = |frame: DataFrame| -> Result<DataFrame> {
-        Ok(match sources.scope {
-            Some(_) => frame.filter(col("unit_code").in_list(unit_codes.clone(), false))?,
-            None => frame,
-        })
-    };
-    register_raw_tables(&ctx, sources, &in_scope).await?;
+    register_raw_tables(&ctx, sources, &rule).await?;
     for view in catalog_views() {
         ctx.sql(&view).await?;
     }
-    register_written_tables(&ctx, sources, &in_scope).await?;
+    register_written_tables(&ctx, sources, &rule).await?;
     Ok(ctx)
+}
+
+/// What a scope may see, as filters on the catalog's tables: the one place that decides
+/// it, for Flight SQL and the portal's dashboards alike. `units` and every table with a
+/// `unit_code` keep the units inside the scope; `summaries` keeps the scope's own row and
+/// everything beneath it, never the aggregate above it.
+pub struct ScopeRule {
+    scope: Option<String>,
+    unit_codes: Vec<Expr>,
+}
+
+impl ScopeRule {
+    /// The rule of `scope` (`None`: everything), and the rows of `all_units` (the
+    /// `units` table of every unit) inside it.
+    pub fn new(all_units: RecordBatch, scope: Option<&str>) -> Result<(ScopeRule, RecordBatch)> {
+        let units = scoped_units(all_units, scope)?;
+        let unit_codes = match scope {
+            Some(_) => unit_code_literals(&units)?,
+            None => Vec::new(),
+        };
+        let rule = ScopeRule {
+            scope: scope.map(str::to_string),
+            unit_codes,
+        };
+        Ok((rule, units))
+    }
+
+    /// A table with a `unit_code` column, cut to the scope's units.
+    pub fn per_unit(&self, frame: DataFrame) -> Result<DataFrame> {
+        Ok(match self.scope {
+            Some(_) => frame.filter(col("unit_code").in_list(self.unit_codes.clone(), false))?,
+            None => frame,
+        })
+    }
+
+    /// `summaries`, cut to the scope's area and the areas beneath it.
+    pub fn summaries(&self, frame: DataFrame) -> Result<DataFrame> {
+        Ok(match &self.scope {
+            Some(scope) => frame.filter(
+                col("province_code")
+                    .eq(lit(scope.as_str()))
+                    .or(col("district_code").eq(lit(scope.as_str())))
+                    .or(col("commune_code").eq(lit(scope.as_str()))),
+            )?,
+            None => frame,
+        })
+    }
+}
+
+/// The `units` table of every unit of the register.
+pub fn all_units(registry: &Registry) -> Result<RecordBatch> {
+    units_batch(registry, None)
 }
 
 /// The registry's units inside `scope` (all of them without one).
@@ -359,7 +404,7 @@ fn unit_code_literals(units: &RecordBatch) -> Result<Vec<Expr>> {
 async fn register_raw_tables(
     ctx: &SessionContext,
     sources: &CatalogSources<'_>,
-    in_scope: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+    rule: &ScopeRule,
 ) -> Result<()> {
     let cut = |frame: DataFrame| -> Result<DataFrame> {
         Ok(match sources.as_of {
@@ -377,7 +422,7 @@ async fn register_raw_tables(
         ("systems_raw", layout::SYSTEMS, &SYSTEMS_SCHEMA),
     ] {
         let frame = raw_frame(ctx, &sources.landing.join(table), schema).await?;
-        ctx.register_table(name, in_scope(cut(frame)?)?.into_view())?;
+        ctx.register_table(name, rule.per_unit(cut(frame)?)?.into_view())?;
     }
     Ok(())
 }
@@ -386,24 +431,13 @@ async fn register_raw_tables(
 async fn register_written_tables(
     ctx: &SessionContext,
     sources: &CatalogSources<'_>,
-    in_scope: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+    rule: &ScopeRule,
 ) -> Result<()> {
     if let Some(summaries) = written_frame(ctx, sources.summaries, "summary.parquet").await? {
-        // A summary row is inside the scope when its area is: the scope's own row and
-        // everything beneath it, never the aggregate above it.
-        let summaries = match sources.scope {
-            Some(scope) => summaries.filter(
-                col("province_code")
-                    .eq(lit(scope))
-                    .or(col("district_code").eq(lit(scope)))
-                    .or(col("commune_code").eq(lit(scope))),
-            )?,
-            None => summaries,
-        };
-        ctx.register_table("summaries", summaries.into_view())?;
+        ctx.register_table("summaries", rule.summaries(summaries)?.into_view())?;
     }
     if let Some(late) = written_frame(ctx, sources.summaries, "late_and_missing.parquet").await? {
-        ctx.register_table("late_and_missing", in_scope(late)?.into_view())?;
+        ctx.register_table("late_and_missing", rule.per_unit(late)?.into_view())?;
     }
     Ok(())
 }

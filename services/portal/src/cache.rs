@@ -11,6 +11,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow::array::RecordBatch;
 use baocao_store::Store;
 use datafusion::prelude::SessionContext;
 use tokio::sync::{Mutex, OnceCell};
@@ -47,15 +48,25 @@ pub async fn fingerprint(summaries: &Store) -> Fingerprint {
     }
 }
 
-/// What a scope's dashboards share: the tables the scope sees (in memory), the
-/// (campaign, milestone) pairs with a summary (oldest first), when each unit first
-/// reported (campaign, Unix seconds) and the unit kinds of the register (code, name) for
-/// the filter.
+/// What a scope's dashboards share: the tables the scope sees (in memory: `units`,
+/// `summaries`, `late_and_missing`), its units, the (campaign, milestone) pairs with a
+/// summary (oldest first), when each unit first reported, and the unit kinds of the
+/// register (code, name) for the filter.
 pub struct ScopeCatalog {
     pub ctx: SessionContext,
+    pub units: RecordBatch,
     pub written: Vec<(String, String)>,
-    pub firsts: Vec<(String, i64)>,
+    pub firsts: Vec<FirstReport>,
     pub kinds: Vec<(String, String)>,
+}
+
+/// When a unit first reported in a campaign.
+#[derive(Clone, Debug)]
+pub struct FirstReport {
+    pub campaign: String,
+    pub unit_code: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// Unit code → how to reach its people ("name (phone, e-mail)"; several joined by "; ").

@@ -4,6 +4,7 @@
 //! downloads. Read from the summaries `baocao rollup` writes, through the analysts' catalog
 //! with the person's scope: the same code that decides what Flight SQL shows.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -13,12 +14,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_registry::{AdminLevel, Registry};
-use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+use baocao_rollup::catalog::{CatalogSources, ScopeRule, catalog_session, run_query};
 use chrono::Datelike;
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::auth::{signed_in, user_bar};
-use crate::cache::{Contacts, ScopeCatalog};
+use crate::cache::{Contacts, FirstReport, ScopeCatalog};
 use crate::charts::{bar_chart, weekly_chart};
 use crate::pages::{self, AreaRow, DashboardPage, LateRow, ViewTables};
 use crate::state::AppState;
@@ -117,62 +120,123 @@ async fn scope_catalog(
 ) -> Result<Arc<ScopeCatalog>, baocao_rollup::Error> {
     let cache = state.dashboards();
     cache.follow(&state.sources().summaries).await;
+    let base = base_catalog(state, registry).await?;
+    if scope.is_empty() {
+        return Ok(base);
+    }
     cache
         .scope(scope, async {
+            let started = std::time::Instant::now();
+            let cut = cut_to_scope(&base, scope).await;
+            tracing::debug!(%scope, ms = started.elapsed().as_millis(), "portal: dashboard scope cut");
+            cut
+        })
+        .await
+}
+
+/// Everything the dashboards may show, read once per summary into memory through the
+/// analysts' catalog without a scope (what an account whose scope is the whole register
+/// sees).
+async fn base_catalog(
+    state: &AppState,
+    registry: &Registry,
+) -> Result<Arc<ScopeCatalog>, baocao_rollup::Error> {
+    state
+        .dashboards()
+        .scope("", async {
             let started = std::time::Instant::now();
             let catalog = catalog_session(&CatalogSources {
                 registry,
                 landing: &state.sources().landing,
                 summaries: &state.sources().summaries,
                 as_of: None,
-                scope: (!scope.is_empty()).then_some(scope),
+                scope: None,
             })
             .await?;
-            let ctx = in_memory(&catalog).await?;
-            let firsts = first_reports(&catalog).await?;
-            let written = written(&ctx).await;
-            tracing::debug!(%scope, ms = started.elapsed().as_millis(), "portal: dashboard catalog read");
-            Ok(ScopeCatalog {
-                ctx,
-                written,
-                firsts,
+            let ctx = SessionContext::new();
+            for table in ["units", "summaries", "late_and_missing"] {
+                if catalog.table_exist(table)? {
+                    into_memory(&ctx, table, catalog.table(table).await?).await?;
+                }
+            }
+            let units = ctx.table("units").await?;
+            let schema = Arc::new(units.schema().as_arrow().clone());
+            let units = arrow::compute::concat_batches(&schema, &units.collect().await?)?;
+            let base = ScopeCatalog {
+                written: written(&ctx).await,
+                firsts: first_reports(&catalog).await?,
                 kinds: unit_kinds(registry),
-            })
+                units,
+                ctx,
+            };
+            tracing::debug!(
+                ms = started.elapsed().as_millis(),
+                "portal: dashboard tables read"
+            );
+            Ok(base)
         })
         .await
 }
 
-/// The tables the dashboards query, read once from the person's catalog (which decided
-/// what is in scope) into a session of their own: pages then query memory, not Parquet.
-async fn in_memory(catalog: &SessionContext) -> Result<SessionContext, baocao_rollup::Error> {
-    let ctx = SessionContext::new();
-    for table in ["units", "summaries", "late_and_missing"] {
-        if !catalog.table_exist(table)? {
-            continue;
-        }
-        let frame = catalog.table(table).await?;
-        let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
-        let batches = frame.collect().await?;
-        let memory = datafusion::datasource::MemTable::try_new(schema, vec![batches])?;
-        ctx.register_table(table, Arc::new(memory))?;
-    }
-    Ok(ctx)
+/// `frame`'s rows, collected, as table `name` of `ctx`.
+async fn into_memory(
+    ctx: &SessionContext,
+    name: &str,
+    frame: DataFrame,
+) -> Result<(), baocao_rollup::Error> {
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    Ok(())
 }
 
-/// When each unit in scope first reported, per campaign (Unix seconds), for the weekly
-/// chart.
-async fn first_reports(
-    catalog: &SessionContext,
-) -> Result<Vec<(String, i64)>, baocao_rollup::Error> {
-    let sql = "SELECT campaign_id, to_unixtime(min(received_at)) AS first_at \
+/// `base` cut to `scope` by the analysts' catalog's own scope rule ([`ScopeRule`]): the
+/// same code decides what a person sees here and in Flight SQL.
+async fn cut_to_scope(
+    base: &ScopeCatalog,
+    scope: &str,
+) -> Result<ScopeCatalog, baocao_rollup::Error> {
+    let (rule, units) = ScopeRule::new(base.units.clone(), Some(scope))?;
+    let ctx = SessionContext::new();
+    ctx.register_batch("units", units.clone())?;
+    if base.ctx.table_exist("summaries")? {
+        let frame = rule.summaries(base.ctx.table("summaries").await?)?;
+        into_memory(&ctx, "summaries", frame).await?;
+    }
+    if base.ctx.table_exist("late_and_missing")? {
+        let frame = rule.per_unit(base.ctx.table("late_and_missing").await?)?;
+        into_memory(&ctx, "late_and_missing", frame).await?;
+    }
+    let inside: HashSet<String> = strings(&units, "unit_code").into_iter().collect();
+    Ok(ScopeCatalog {
+        written: written(&ctx).await,
+        firsts: base
+            .firsts
+            .iter()
+            .filter(|f| inside.contains(&f.unit_code))
+            .cloned()
+            .collect(),
+        kinds: base.kinds.clone(),
+        units,
+        ctx,
+    })
+}
+
+/// When each unit first reported, per campaign, for the weekly chart.
+async fn first_reports(catalog: &SessionContext) -> Result<Vec<FirstReport>, baocao_rollup::Error> {
+    let sql = "SELECT campaign_id, unit_code, to_unixtime(min(received_at)) AS first_at \
                FROM submissions GROUP BY campaign_id, unit_code";
     let mut firsts = Vec::new();
     for b in run_query(catalog, sql).await? {
-        firsts.extend(
-            strings(&b, "campaign_id")
-                .into_iter()
-                .zip(ints(&b, "first_at")),
-        );
+        let (campaigns, units) = (strings(&b, "campaign_id"), strings(&b, "unit_code"));
+        let at = ints(&b, "first_at");
+        for ((campaign, unit_code), at) in campaigns.into_iter().zip(units).zip(at) {
+            firsts.push(FirstReport {
+                campaign,
+                unit_code,
+                at,
+            });
+        }
     }
     Ok(firsts)
 }
@@ -410,7 +474,7 @@ async fn late_rows(
 
 /// Units reported by the end of each week (Monday to Sunday, Vietnam time) from the week
 /// of the campaign's first report to the week of its last, labelled by the week's Monday.
-fn weekly(firsts: &[(String, i64)], campaign: &str) -> Vec<(String, i64)> {
+fn weekly(firsts: &[FirstReport], campaign: &str) -> Vec<(String, i64)> {
     let monday = |seconds: i64| {
         let day = chrono::DateTime::from_timestamp(seconds, 0)
             .map(baocao_registry::vietnam_date)
@@ -419,8 +483,8 @@ fn weekly(firsts: &[(String, i64)], campaign: &str) -> Vec<(String, i64)> {
     };
     let mut weeks: Vec<chrono::NaiveDate> = firsts
         .iter()
-        .filter(|(c, _)| c == campaign)
-        .map(|(_, at)| monday(*at))
+        .filter(|f| f.campaign == campaign)
+        .map(|f| monday(f.at))
         .collect();
     weeks.sort_unstable();
     let (Some(first), Some(last)) = (weeks.first().copied(), weeks.last().copied()) else {

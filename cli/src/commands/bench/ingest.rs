@@ -7,7 +7,6 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,15 +14,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baocao_kafka::report_producer_config;
-use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use tonic::transport::Channel;
 
-use crate::commands::bench::rig::{Rig, RigSpec, Template};
+use crate::commands::bench::rig::{GatewayClient, Rig, RigSpec, SendFn, Template, via_gateway};
 use crate::commands::bench::{LatencySummary, Outcomes, Sends, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::r#gen::TopicRecord;
-use crate::commands::submit::submit_on;
 use crate::config::Config;
 use crate::sysinfo::machine;
 
@@ -139,43 +135,6 @@ fn envelopes(reports: &[Template], tier: &str) -> Vec<TopicRecord> {
         .iter()
         .map(|t| TopicRecord::accepted(t.report.clone(), now, tier, "bench-raw-producer"))
         .collect()
-}
-
-/// A gRPC connection to the gateway.
-type GatewayClient = ReportingServiceClient<Channel>;
-
-/// Sends item `i` (second argument) on connection `c` (first): one path under test.
-trait SendFn:
-    Fn(usize, usize) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-    + Clone
-    + Send
-    + 'static
-{
-}
-
-impl<F> SendFn for F where
-    F: Fn(usize, usize) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-        + Clone
-        + Send
-        + 'static
-{
-}
-
-/// Sends through the gateway: items[i] on connection `client`.
-fn via_gateway(clients: Vec<GatewayClient>, items: Vec<Template>) -> impl SendFn {
-    let clients = Arc::new(clients);
-    let items = Arc::new(items);
-    move |client, item| {
-        let mut connection = clients[client % clients.len()].clone();
-        let items = items.clone();
-        Box::pin(async move {
-            let template = &items[item];
-            submit_on(&mut connection, &template.token, template.report.clone())
-                .await
-                .map(|_| ())
-                .map_err(|status| format!("{:?}: {}", status.code(), status.message()))
-        })
-    }
 }
 
 /// Sends the same envelopes with a raw producer of the gateway's settings.

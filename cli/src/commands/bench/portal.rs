@@ -19,14 +19,13 @@ use baocao_rollup::{RollupRequest, run_rollup};
 use baocao_store::Store;
 use baocao_submission::{CampaignClock, Clock};
 
-use crate::commands::bench::rig::{Rig, RigSpec, Template};
+use crate::commands::bench::rig::{Rig, RigSpec, Template, via_gateway};
 use crate::commands::bench::web::WebClient;
 use crate::commands::bench::{LatencySummary, ms, paced};
 use crate::commands::embedded::{
     BrokerProcess, prepare_scratch_dir, registry_and_campaign, start_broker,
 };
 use crate::commands::r#gen::NATIONAL_CAMPAIGN;
-use crate::commands::submit::submit_on;
 use crate::config::Config;
 use crate::sysinfo::machine;
 
@@ -417,15 +416,14 @@ async fn paced_submits(
 ) -> anyhow::Result<()> {
     let count = (u64::from(args.rate) * args.paced_seconds) as usize;
     let clients: Arc<Vec<WebClient>> = Arc::new(clients);
-    let connections = Arc::new(rig.connections(clients.len()).await?);
+    let connections = rig.connections(clients.len()).await?;
+    let grpc = |items: Vec<Template>| {
+        let (send, n) = (via_gateway(connections.clone(), items), connections.len());
+        move |item| send(item % n, item)
+    };
     // Warm-up: connections, producer ids, the portal's and the gateway's first pages.
     let warm = 200.min(count);
-    paced(
-        args.rate,
-        0..warm,
-        via_grpc(&connections, rig.fresh_reports(warm)),
-    )
-    .await;
+    paced(args.rate, 0..warm, grpc(rig.fresh_reports(warm))).await;
     paced(
         args.rate,
         0..warm,
@@ -440,13 +438,8 @@ async fn paced_submits(
         "    {:<32} {:>8} {:>8} {:>8} {:>8} {:>7}",
         "path", "p50 ms", "p95 ms", "p99 ms", "max ms", "failed"
     );
-    let grpc = paced(
-        args.rate,
-        0..count,
-        via_grpc(&connections, rig.fresh_reports(count)),
-    )
-    .await;
-    let grpc = print_submits("gRPC → gateway → Kafka", grpc);
+    let through_gateway = paced(args.rate, 0..count, grpc(rig.fresh_reports(count))).await;
+    let grpc = print_submits("gRPC → gateway → Kafka", through_gateway);
     let form = paced(
         args.rate,
         0..count,
@@ -475,30 +468,6 @@ fn print_submits(name: &str, sends: super::Sends) -> LatencySummary {
         println!("      first failure: {first}");
     }
     s
-}
-
-type GatewayClient =
-    baocao_proto::v1::reporting_service_client::ReportingServiceClient<tonic::transport::Channel>;
-
-fn via_grpc(
-    connections: &Arc<Vec<GatewayClient>>,
-    items: Vec<Template>,
-) -> impl Fn(usize) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-+ Clone
-+ Send
-+ 'static {
-    let (connections, items) = (connections.clone(), Arc::new(items));
-    move |item| {
-        let mut connection = connections[item % connections.len()].clone();
-        let items = items.clone();
-        Box::pin(async move {
-            let template = &items[item];
-            submit_on(&mut connection, &template.token, template.report.clone())
-                .await
-                .map(|_| ())
-                .map_err(|status| format!("{:?}: {}", status.code(), status.message()))
-        })
-    }
 }
 
 fn via_form(

@@ -1,9 +1,11 @@
 //! The test rig of the ingest and freshness benchmarks: a broker (embedded child, or a
 //! cluster given by address), one gateway of a campaign's busiest tier with tokens for its
-//! units, pooled gRPC connections, and report templates that validate at the rig's clock.
+//! units, pooled gRPC connections, report templates that validate at the rig's clock, and
+//! the sender of templates through the gateway.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -17,6 +19,7 @@ use chrono::{DateTime, Utc};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::commands::embedded::{BrokerProcess, CampaignClock, start_broker};
+use crate::commands::submit::submit_on;
 use crate::config::Config;
 
 /// One report a unit may send, with the token it sends it with.
@@ -183,5 +186,42 @@ impl Rig {
             self.kafka.topic_partitions,
             self.tier
         )
+    }
+}
+
+/// A gRPC connection to the gateway.
+pub type GatewayClient = ReportingServiceClient<Channel>;
+
+/// Sends item `i` (second argument) on connection `c` (first): one path under test.
+pub trait SendFn:
+    Fn(usize, usize) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<F> SendFn for F where
+    F: Fn(usize, usize) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+        + Clone
+        + Send
+        + 'static
+{
+}
+
+/// Sends through the gateway: items[i] on connection `client`.
+pub fn via_gateway(clients: Vec<GatewayClient>, items: Vec<Template>) -> impl SendFn {
+    let clients = Arc::new(clients);
+    let items = Arc::new(items);
+    move |client, item| {
+        let mut connection = clients[client % clients.len()].clone();
+        let items = items.clone();
+        Box::pin(async move {
+            let template = &items[item];
+            submit_on(&mut connection, &template.token, template.report.clone())
+                .await
+                .map(|_| ())
+                .map_err(|status| format!("{:?}: {}", status.code(), status.message()))
+        })
     }
 }
