@@ -14,6 +14,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{Error, Lineage, Result, RollupOutput};
 
+mod xlsx;
+
+pub use xlsx::{NUMBER_FORMAT, PERCENT_FORMAT, XLSX_REPORT, xlsx_bytes};
+
 /// The figures of one row of the summary (a province, district or group of units).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figures {
@@ -712,128 +716,6 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
         html_escape(&lineage_line(data))
     ));
     out
-}
-
-fn xlsx_error(err: rust_xlsxwriter::XlsxError) -> Error {
-    Error::Output {
-        location: XLSX_REPORT.to_string(),
-        source: Box::new(err),
-    }
-}
-
-/// File name of the Excel report.
-const XLSX_REPORT: &str = "bao-cao.xlsx";
-
-/// The report as an Excel workbook (Tổng hợp, Theo huyện, Trễ hạn - chưa báo cáo), as
-/// the bytes of an `.xlsx` file.
-pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    summary_sheet(&mut workbook, data)?;
-    district_sheet(&mut workbook, data)?;
-    late_sheet(&mut workbook, data)?;
-    workbook.save_to_buffer().map_err(xlsx_error)
-}
-
-/// "Tổng hợp": the title, deadlines, headline lines and lineage.
-fn summary_sheet(workbook: &mut rust_xlsxwriter::Workbook, data: &ReportData) -> Result<()> {
-    let e = xlsx_error;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet = workbook.add_worksheet().set_name("Tổng hợp").map_err(&e)?;
-    sheet
-        .write_with_format(0, 0, title(data), &bold)
-        .map_err(&e)?;
-    sheet.write(1, 0, &data.campaign_name).map_err(&e)?;
-    sheet
-        .write(
-            2,
-            0,
-            format!(
-                "Hạn đơn vị: {}; hạn báo cáo: {}; số liệu đến hết ngày {}",
-                vn_date(data.unit_deadline),
-                vn_date(data.report_deadline),
-                vn_date(data.lineage.cut_off_date)
-            ),
-        )
-        .map_err(&e)?;
-    let headline = headline_lines(data);
-    for (i, line) in headline.iter().enumerate() {
-        sheet.write(4 + i as u32, 0, line).map_err(&e)?;
-    }
-    sheet
-        .write(5 + headline.len() as u32, 0, lineage_line(data))
-        .map_err(&e)?;
-    sheet.set_column_width(0, 120).map_err(&e)?;
-    Ok(())
-}
-
-/// "Theo huyện": one row per district, the provincial units and the province.
-fn district_sheet(workbook: &mut rust_xlsxwriter::Workbook, data: &ReportData) -> Result<()> {
-    let e = xlsx_error;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let percent = rust_xlsxwriter::Format::new().set_num_format("0.0%");
-    let sheet = workbook
-        .add_worksheet()
-        .set_name("Theo huyện")
-        .map_err(&e)?;
-    let (header, rows) = district_table(data);
-    for (j, h) in header.iter().enumerate() {
-        sheet.write_with_format(0, j as u16, h, &bold).map_err(&e)?;
-    }
-    let figures: Vec<&Figures> = std::iter::once(&data.provincial_units)
-        .chain(&data.districts)
-        .chain(std::iter::once(&data.province))
-        .collect();
-    for (i, (row, f)) in rows.iter().zip(figures).enumerate() {
-        let r = 1 + i as u32;
-        sheet.write(r, 0, &row[0]).map_err(&e)?;
-        let numbers = [
-            f.units_expected,
-            f.units_reported,
-            f.units_on_time,
-            f.units_late,
-            f.units_missing,
-            f.units_not_updated,
-            f.systems,
-            f.cameras,
-            f.done(data.measure),
-        ];
-        for (j, n) in numbers.iter().enumerate() {
-            sheet.write(r, 1 + j as u16, *n as f64).map_err(&e)?;
-        }
-        if f.systems > 0 {
-            sheet
-                .write_with_format(
-                    r,
-                    10,
-                    f.done(data.measure) as f64 / f.systems as f64,
-                    &percent,
-                )
-                .map_err(&e)?;
-        }
-    }
-    sheet.set_column_width(0, 45).map_err(&e)?;
-    Ok(())
-}
-
-/// "Trễ hạn - chưa báo cáo": the late and missing units.
-fn late_sheet(workbook: &mut rust_xlsxwriter::Workbook, data: &ReportData) -> Result<()> {
-    let e = xlsx_error;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet = workbook
-        .add_worksheet()
-        .set_name("Trễ hạn - chưa báo cáo")
-        .map_err(&e)?;
-    let (header, rows) = late_table(data);
-    for (j, h) in header.iter().enumerate() {
-        sheet.write_with_format(0, j as u16, h, &bold).map_err(&e)?;
-    }
-    for (i, row) in rows.iter().enumerate() {
-        for (j, cell) in row.iter().enumerate() {
-            sheet.write(1 + i as u32, j as u16, cell).map_err(&e)?;
-        }
-    }
-    sheet.set_column_width(1, 50).map_err(&e)?;
-    Ok(())
 }
 
 /// Writes `bao-cao.md`, `bao-cao.html` and `bao-cao.xlsx` into `dir` (a directory or a

@@ -386,6 +386,94 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     assert_eq!(files.len(), 3);
     let xlsx = std::fs::read(&files[2]).expect("xlsx");
     assert_eq!(&xlsx[..2], b"PK", "an XLSX is a zip container");
+    the_workbook_prints_and_counts(&xlsx);
+}
+
+/// Every XML part of a workbook, by name.
+fn xlsx_parts(xlsx: &[u8]) -> std::collections::BTreeMap<String, String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("zip");
+    let mut parts = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).expect("part");
+        let mut text = String::new();
+        if part.read_to_string(&mut text).is_ok() {
+            parts.insert(part.name().to_string(), text);
+        }
+    }
+    parts
+}
+
+/// The Chairman's workbook: A4, fitted to the width, header rows repeated and frozen,
+/// Vietnamese number formats, codes as text, an autofilter, two charts; and the same
+/// figures as the Markdown, as numbers.
+fn the_workbook_prints_and_counts(xlsx: &[u8]) {
+    let parts = xlsx_parts(xlsx);
+    let part = |name: &str| parts.get(name).cloned().unwrap_or_default();
+    let styles = part("xl/styles.xml");
+    for format in ["[$-42A]#,##0", "[$-42A]0.0%"] {
+        assert!(
+            styles.contains(&format!("formatCode=\"{format}\"")),
+            "{styles}"
+        );
+    }
+    assert!(
+        styles.contains("numFmtId=\"49\"") || styles.contains("formatCode=\"@\""),
+        "codes formatted as text: {styles}"
+    );
+    for (sheet, orientation) in [(1, "portrait"), (2, "landscape"), (3, "landscape")] {
+        let xml = part(&format!("xl/worksheets/sheet{sheet}.xml"));
+        for needle in [
+            "paperSize=\"9\"".to_string(),
+            format!("orientation=\"{orientation}\""),
+            "fitToHeight=\"0\"".to_string(),
+            "fitToPage=\"1\"".to_string(),
+        ] {
+            assert!(xml.contains(&needle), "sheet {sheet}: no {needle}");
+        }
+    }
+    for sheet in [2, 3] {
+        let xml = part(&format!("xl/worksheets/sheet{sheet}.xml"));
+        assert!(xml.contains("state=\"frozen\""), "sheet {sheet} not frozen");
+    }
+    assert!(part("xl/worksheets/sheet3.xml").contains("<autoFilter ref=\"A2:E"));
+    let workbook = part("xl/workbook.xml");
+    assert!(
+        workbook.contains("_xlnm.Print_Titles") && workbook.contains("$1:$1"),
+        "{workbook}"
+    );
+    let charts = parts
+        .keys()
+        .filter(|k| k.starts_with("xl/charts/chart"))
+        .count();
+    assert_eq!(charts, 2, "{:?}", parts.keys().collect::<Vec<_>>());
+
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).expect("workbook");
+    let areas = book.worksheet_range("Theo huyện").expect("sheet");
+    let row = areas
+        .rows()
+        .find(|r| r.first() == Some(&Data::String("Thành phố Thanh Hóa".into())))
+        .expect("the district's row");
+    let numbers: Vec<f64> = row[1..10]
+        .iter()
+        .map(|c| match c {
+            Data::Float(f) => *f,
+            other => panic!("not a number: {other:?}"),
+        })
+        .collect();
+    assert_eq!(numbers, [5.0, 4.0, 2.0, 2.0, 1.0, 0.0, 4.0, 69.0, 2.0]);
+    assert_eq!(row[10], Data::Float(0.5));
+    assert_eq!(row[11], Data::Float(0.8), "4 of 5 units reported");
+    let late = book
+        .worksheet_range("Trễ hạn - chưa báo cáo")
+        .expect("sheet");
+    assert!(
+        late.rows()
+            .any(|r| r.first() == Some(&Data::String("380.CA".into()))),
+        "codes are text"
+    );
 }
 
 #[tokio::test]
