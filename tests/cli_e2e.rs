@@ -8,22 +8,80 @@ use std::time::Duration;
 
 use common::{BIN, BrokerProcess, KillOnDrop, baocao_command, data_dir, free_port, wait_for_port};
 
-/// `GET /metrics` over plain HTTP/1.0; the body.
-fn scrape(addr: &str) -> anyhow::Result<String> {
+/// One plain HTTP/1.0 request (`request`: its first line and headers); the status code
+/// and the body.
+fn http(addr: &str, request: &str) -> anyhow::Result<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let (head, body) = response
         .split_once("\r\n\r\n")
         .ok_or_else(|| anyhow::anyhow!("not an HTTP response: {response}"))?;
-    anyhow::ensure!(
-        head.starts_with("HTTP/1.") && head.contains(" 200 "),
-        "{head}"
+    let status = head
+        .strip_prefix("HTTP/1.")
+        .and_then(|rest| rest.get(2..5))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no status in {head}"))?;
+    Ok((status, body.to_string()))
+}
+
+/// `GET /metrics`; the body.
+fn scrape(addr: &str) -> anyhow::Result<String> {
+    let (status, body) = http(addr, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    anyhow::ensure!(status == 200, "{status}: {body}");
+    Ok(body)
+}
+
+/// `baocao serve-web` as a process: its health endpoint answers, and its Prometheus
+/// endpoint counts requests by route and status, and logins by outcome.
+#[test]
+fn the_portal_process_answers_health_and_counts_requests() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let broker = BrokerProcess::start(root.path())?;
+    let data = data_dir(root.path())?;
+    let topic = format!("web-{}", uuid::Uuid::new_v4().simple());
+    let (listen, metrics) = (
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
     );
-    Ok(body.to_string())
+    let _portal = KillOnDrop(
+        baocao_command(root.path(), &data, &broker.addr, &topic)
+            .args(["serve-web", "--listen", &listen, "--accounts-db"])
+            .arg(root.path().join("accounts.db"))
+            .env("BAOCAO_METRICS__LISTEN", &metrics)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    wait_for_port(&listen, Duration::from_secs(30))?;
+    let get = |path: &str| http(&listen, &format!("GET {path} HTTP/1.0\r\n\r\n"));
+    assert_eq!(get("/healthz")?, (200, "ok".to_string()));
+    assert_eq!(get("/login")?.0, 200);
+    // A login form posted without the login page's cookie: refused, counted.
+    let body = "username=ai&password=sai";
+    let posted = http(
+        &listen,
+        &format!(
+            "POST /login HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )?;
+    assert_eq!(posted.0, 403);
+    let scraped = scrape(&metrics)?;
+    for line in [
+        "baocao_portal_requests_total{route=\"/healthz\",status=\"200\"} 1",
+        "baocao_portal_requests_total{route=\"/login\",status=\"200\"} 1",
+        "baocao_portal_requests_total{route=\"/login\",status=\"403\"} 1",
+        "baocao_portal_logins_total{outcome=\"stale_form\"} 1",
+        "baocao_portal_request_seconds_count{route=\"/login\"} 2",
+    ] {
+        assert!(scraped.lines().any(|l| l == line), "`{line}` in\n{scraped}");
+    }
+    Ok(())
 }
 
 /// The shipped template for the open test campaign (dated today by `report template`),

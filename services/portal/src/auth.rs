@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use baocao_accounts::{LoginOutcome, Session, password};
 use chrono::Utc;
 
+use crate::metrics;
 use crate::pages::{self, LoginPage, PasswordPage, UserBar};
 use crate::state::AppState;
 
@@ -158,6 +159,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     let username = field(&pairs, "username").trim().to_lowercase();
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if !csrf_matches(&pairs, &expected) {
+        metrics::login("stale_form");
         return login_form(
             &state,
             StatusCode::FORBIDDEN,
@@ -173,6 +175,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     {
         Ok(outcome) => outcome,
         Err(err) => {
+            metrics::login("error");
             tracing::error!(%err, "portal: login failed");
             return pages::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -187,6 +190,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             cookie: value,
             session,
         } => {
+            metrics::login("signed_in");
             if let Some(old) = cookie(&headers, SESSION_COOKIE)
                 && let Err(err) = state.accounts().end_session(&old, now).await
             {
@@ -208,13 +212,17 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             headers.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, secure));
             response
         }
-        LoginOutcome::Refused => login_form(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &username,
-            "Tên đăng nhập hoặc mật khẩu không đúng.",
-        ),
+        LoginOutcome::Refused => {
+            metrics::login("refused");
+            login_form(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &username,
+                "Tên đăng nhập hoặc mật khẩu không đúng.",
+            )
+        }
         LoginOutcome::Locked { until } => {
+            metrics::login("locked");
             let text = format!(
                 "Tài khoản tạm khóa đến {} vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau hoặc liên hệ quản trị hệ thống.",
                 pages::vn_time(until)

@@ -11,6 +11,7 @@ mod dashboard;
 mod error;
 mod form;
 mod live;
+mod metrics;
 mod pages;
 mod report;
 mod routes;

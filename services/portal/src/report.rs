@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 
 use crate::auth::{csrf_matches, forbidden_form, form_pairs, signed_in, user_bar};
 use crate::form::{self, BLOCK_FIELDS, FormAction, ReportInput, SystemInput};
+use crate::metrics;
 use crate::pages::{self, BlockField, ChooseUnitPage, FieldErrors, ReceiptPage, ReportPage};
 use crate::state::AppState;
 
@@ -272,6 +273,7 @@ async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Re
     let report = match input.to_report() {
         Ok(report) => report,
         Err(problems) => {
+            metrics::report("invalid");
             let mut errors = FieldErrors::default();
             for (field, message) in &problems {
                 errors.add(field, message);
@@ -293,6 +295,7 @@ async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Re
     let submitter = session.account.person.unit_code.clone();
     match state.core().submit(&submitter, report).await {
         Ok(receipt) => {
+            metrics::report(if receipt.repeat { "repeat" } else { "accepted" });
             tracing::info!(target: "audit", event = "report_submitted", username = %session.account.person.username, unit = %input.unit_code, submission_id = %receipt.submission_id, repeat = receipt.repeat, "audit");
             let registry = state.core().registry();
             let at = chrono::DateTime::from_timestamp(receipt.received_at.seconds, 0)
@@ -315,12 +318,24 @@ async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Re
             pages::render(StatusCode::OK, &page)
         }
         Err(refusal) => {
+            metrics::report(refusal_kind(&refusal));
             let (status, errors, notice) = refusal_view(&refusal);
             if matches!(refusal, Refusal::IdReused { .. }) {
                 input.submission_id = uuid::Uuid::now_v7().to_string();
             }
             render_form(state, session, status, input, errors, &notice, "")
         }
+    }
+}
+
+/// A refusal's name in the metrics.
+fn refusal_kind(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::Invalid(_) | Refusal::Missing { .. } => "invalid",
+        Refusal::Unavailable(_) => "unavailable",
+        Refusal::RateLimited { .. } => "rate_limited",
+        Refusal::IdReused { .. } => "id_reused",
+        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) => "not_permitted",
     }
 }
 

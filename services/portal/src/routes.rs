@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use crate::{auth, dashboard, live, pages, report};
+use crate::{auth, dashboard, live, metrics, pages, report};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/style.css", get(style))
         .route("/assets/live.js", get(live_js))
+        .route_layer(axum::middleware::from_fn(metrics::record))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
