@@ -50,12 +50,25 @@ pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> C
     command
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released).
+/// A free TCP port on 127.0.0.1 (bound then released), never one this test process has
+/// handed out before: the tests of a binary run at once, and the kernel may give a
+/// released port again, so two servers of two tests could otherwise be told the same
+/// port (one fails to bind, and its test talks to the other's server).
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = StdListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let mut given = GIVEN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Runs a `baocao` command to success; its stdout (stdout and stderr in the failure).

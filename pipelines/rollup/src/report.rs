@@ -1,5 +1,5 @@
 //! The Chairman's report for a milestone, in Vietnamese: headline figures for the
-//! province, a table per district, the late and missing units, the cut-off and the data
+//! province, a table per district (per commune where the register has no districts), the late and missing units, the cut-off and the data
 //! lineage. [`ReportData::from_rollup`] extracts the figures (pure); the renderers write
 //! Markdown, HTML and XLSX from them.
 
@@ -114,12 +114,49 @@ pub struct LateUnit {
     pub code: String,
     /// Unit name.
     pub name: String,
-    /// District name, or empty for a provincial unit.
-    pub district: String,
+    /// Name of its area under the province (its district, or its commune where the
+    /// register has no districts); empty for a provincial unit.
+    pub area: String,
     /// `late` or `missing`.
     pub status: String,
     /// When it first reported (late units).
     pub first_received_at: Option<DateTime<Utc>>,
+}
+
+/// The tier under the province that the report's tables list: districts where the
+/// register has them, communes where it has none (the two-tier structure since 1/7/2025).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AreaTier {
+    /// Districts (huyện, thị xã, thành phố thuộc tỉnh).
+    District,
+    /// Communes (xã, phường, đặc khu) directly under the province.
+    Commune,
+}
+
+impl AreaTier {
+    /// "cấp huyện" / "cấp xã" (headings).
+    pub fn level_name(self) -> &'static str {
+        match self {
+            AreaTier::District => "cấp huyện",
+            AreaTier::Commune => "cấp xã",
+        }
+    }
+
+    /// "huyện" / "xã" (sheet names, chart titles).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            AreaTier::District => "huyện",
+            AreaTier::Commune => "xã",
+        }
+    }
+
+    /// The late list's column of the area.
+    pub fn column(self) -> &'static str {
+        match self {
+            AreaTier::District => "Huyện",
+            AreaTier::Commune => "Xã, phường",
+        }
+    }
 }
 
 /// Everything the report shows.
@@ -141,8 +178,11 @@ pub struct ReportData {
     pub national: bool,
     /// Provincial units (departments, provincial police, enterprises...).
     pub provincial_units: Figures,
-    /// Districts in code order.
-    pub districts: Vec<Figures>,
+    /// Which tier the areas are.
+    pub area_tier: AreaTier,
+    /// The areas under the province in code order: its districts, or its communes where
+    /// the register has no districts.
+    pub areas: Vec<Figures>,
     /// Late and missing units.
     pub late_and_missing: Vec<LateUnit>,
     /// Where the figures come from.
@@ -276,24 +316,30 @@ impl ReportData {
             name: "Các sở, ban, ngành và đơn vị cấp tỉnh".to_string(),
             ..Figures::default()
         };
-        let mut districts = Vec::new();
+        let (mut districts, mut communes) = (Vec::new(), Vec::new());
         for row in 0..output.summary.num_rows() {
+            let provincial = summary.string("district_code", row).is_empty()
+                && summary.string("commune_code", row).is_empty();
             match summary.string("tier", row).as_str() {
                 // A national campaign has a row per province: its totals are their sum.
                 "province" => province.add(&summary.figures(row)),
                 "district" => districts.push(summary.figures(row)),
-                "unit" if summary.string("district_code", row).is_empty() => {
-                    provincial_units.add(&summary.figures(row));
-                }
+                "commune" => communes.push(summary.figures(row)),
+                "unit" if provincial => provincial_units.add(&summary.figures(row)),
                 _ => {}
             }
         }
+        let (area_tier, areas, area_column) = if districts.is_empty() && !communes.is_empty() {
+            (AreaTier::Commune, communes, "commune_name")
+        } else {
+            (AreaTier::District, districts, "district_name")
+        };
         let late = Columns::new("late_and_missing.parquet", &output.late_and_missing);
         let late_and_missing = (0..output.late_and_missing.num_rows())
             .map(|row| LateUnit {
                 code: late.string("unit_code", row),
                 name: late.string("unit_name", row),
-                district: late.string("district_name", row),
+                area: late.string(area_column, row),
                 status: late.string("report_status", row),
                 first_received_at: late.timestamp_ms("first_received_at", row),
             })
@@ -309,7 +355,8 @@ impl ReportData {
             province,
             national,
             provincial_units,
-            districts,
+            area_tier,
+            areas,
             late_and_missing,
             lineage: output.lineage.clone(),
         })
@@ -373,7 +420,7 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
-/// The table of districts (and provincial units): header and rows of cells.
+/// The table of the areas (and the provincial units): header and rows of cells.
 fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "Đơn vị",
@@ -406,7 +453,7 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
         ]
     };
     let mut rows: Vec<Vec<String>> = std::iter::once(&data.provincial_units)
-        .chain(&data.districts)
+        .chain(&data.areas)
         .map(row)
         .collect();
     rows.push(row(&data.province));
@@ -416,9 +463,15 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
 /// The table of late and missing units: header and rows of cells (one place for all
 /// three renderers).
 fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
-    let header = ["Mã", "Đơn vị", "Huyện", "Tình trạng", "Báo cáo lần đầu"]
-        .map(str::to_string)
-        .to_vec();
+    let header = [
+        "Mã",
+        "Đơn vị",
+        data.area_tier.column(),
+        "Tình trạng",
+        "Báo cáo lần đầu",
+    ]
+    .map(str::to_string)
+    .to_vec();
     let rows = data
         .late_and_missing
         .iter()
@@ -426,10 +479,10 @@ fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
             vec![
                 u.code.clone(),
                 u.name.clone(),
-                if u.district.is_empty() {
+                if u.area.is_empty() {
                     "Cấp tỉnh".to_string()
                 } else {
-                    u.district.clone()
+                    u.area.clone()
                 },
                 status_label(&u.status).to_string(),
                 u.first_received_at.map(vn_time).unwrap_or_default(),
@@ -613,7 +666,10 @@ pub fn render_markdown(data: &ReportData) -> String {
     for line in headline_lines(data) {
         out.push_str(&format!("- {}\n", markdown_escape(&line)));
     }
-    out.push_str("\n## 2. Chi tiết theo đơn vị hành chính cấp huyện\n\n");
+    out.push_str(&format!(
+        "\n## 2. Chi tiết theo đơn vị hành chính {}\n\n",
+        data.area_tier.level_name()
+    ));
     let (header, rows) = district_table(data);
     out.push_str(&markdown_row(&header));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
@@ -653,8 +709,12 @@ fn html_escape(text: &str) -> String {
 pub fn render_html(data: &ReportData) -> String {
     let mut out = String::from(
         "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Báo cáo</title>\n<style>\
-body{font-family:'Times New Roman',serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;width:100%}\
-td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-weight:bold}\
+body{font-family:'Times New Roman','Liberation Serif',serif;max-width:1100px;margin:2em auto}\
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #444;padding:4px 6px}\
+td.n{text-align:right}tr.total{font-weight:bold}\
+@page{size:A4;margin:20mm 15mm 20mm 30mm}\
+@media print{body{max-width:none;margin:0;font-size:12pt}h2.page{break-before:page}\
+thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
 </style></head><body>\n",
     );
     out.push_str(&format!("<h1>{}</h1>\n", html_escape(&title(data))));
@@ -675,12 +735,15 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
     for line in headline_lines(data) {
         out.push_str(&format!("<li>{}</li>\n", html_escape(&line)));
     }
-    out.push_str("</ul>\n<h2>2. Chi tiết theo đơn vị hành chính cấp huyện</h2>\n<table>\n<tr>");
+    out.push_str(&format!(
+        "</ul>\n<h2 class=\"page\">2. Chi tiết theo đơn vị hành chính {}</h2>\n<table>\n<thead><tr>",
+        data.area_tier.level_name()
+    ));
     let (header, rows) = district_table(data);
     for h in &header {
         out.push_str(&format!("<th>{}</th>", html_escape(h)));
     }
-    out.push_str("</tr>\n");
+    out.push_str("</tr></thead>\n<tbody>\n");
     let last = rows.len().saturating_sub(1);
     for (i, row) in rows.iter().enumerate() {
         out.push_str(if i == last {
@@ -695,7 +758,7 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
         out.push_str("</tr>\n");
     }
     out.push_str(&format!(
-        "</table>\n<h2>3. {} ({})</h2>\n<table>\n<tr>",
+        "</tbody></table>\n<h2 class=\"page\">3. {} ({})</h2>\n<table>\n<thead><tr>",
         late_heading(data),
         vn_number(data.late_and_missing.len() as i64)
     ));
@@ -703,7 +766,7 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
     for h in &header {
         out.push_str(&format!("<th>{}</th>", html_escape(h)));
     }
-    out.push_str("</tr>\n");
+    out.push_str("</tr></thead>\n<tbody>\n");
     for row in rows {
         out.push_str("<tr>");
         for cell in row {
@@ -712,7 +775,7 @@ td,th{border:1px solid #444;padding:4px 6px}td.n{text-align:right}tr.total{font-
         out.push_str("</tr>\n");
     }
     out.push_str(&format!(
-        "</table>\n<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
+        "</tbody></table>\n<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
         html_escape(&lineage_line(data))
     ));
     out

@@ -347,7 +347,8 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let milestone = campaign.milestone("levels").expect("milestone");
     let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output)
         .expect("report data");
-    assert_eq!(data.districts.len(), 2);
+    assert_eq!(data.areas.len(), 2);
+    assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::District);
     assert_eq!(
         data.provincial_units.units_expected, 2,
         "UBND tỉnh and the DIC"
@@ -387,6 +388,37 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let xlsx = std::fs::read(&files[2]).expect("xlsx");
     assert_eq!(&xlsx[..2], b"PK", "an XLSX is a zip container");
     the_workbook_prints_and_counts(&xlsx);
+    the_html_prints_on_a4_by_section(std::path::Path::new(&files[1]));
+}
+
+/// The HTML report printed by Debian's chromium (as an official would print it): A4, and
+/// each of its three parts on a page of its own.
+fn the_html_prints_on_a4_by_section(html: &Path) {
+    let pdf = html.with_extension("pdf");
+    let printed = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium (scripts/install-deps.sh installs it)");
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(info.contains("(A4)"), "{info}");
+    let pages: u32 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert_eq!(pages, 3, "headline, table by area, units to urge: {info}");
 }
 
 /// Every XML part of a workbook, by name.
@@ -474,6 +506,93 @@ fn the_workbook_prints_and_counts(xlsx: &[u8]) {
             .any(|r| r.first() == Some(&Data::String("380.CA".into()))),
         "codes are text"
     );
+}
+
+/// A register without districts (the two-tier structure since 1/7/2025): the report
+/// lists communes, says "cấp xã", and keeps the communes' units out of the provincial
+/// units.
+#[tokio::test]
+async fn a_register_without_districts_is_reported_by_commune() {
+    let registry_dir = baocao_fixtures::DataDir::new()
+        .admin(&[
+            "38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,",
+            "14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,38",
+            "14761,commune,Nam Ngạn,Phường Nam Ngạn,phuong,38",
+        ])
+        .units(
+            "38",
+            &[
+                "38.STTTT,dic,Sở TT&TT,38",
+                "14755.TH,school,Trường TH Hàm Rồng,14755",
+            ],
+        )
+        .campaign(
+            "c",
+            "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\n\
+             opens_on = \"2023-01-01\"\nrequired_unit_kinds = [\"people_committee\", \"dic\", \"school\"]\n\
+             [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+             unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
+        )
+        .write()
+        .expect("a data directory");
+    let root = tempfile::tempdir().expect("tempdir");
+    let school = envelope(
+        "s1",
+        "14755.TH",
+        (2023, 3, 10),
+        9,
+        0,
+        vec![system(
+            "A",
+            8,
+            2,
+            DossierStatus::Approved,
+            PlanStatus::Implemented,
+        )],
+    );
+    land(&root.path().join("landing"), &[school]);
+    let output = rollup(
+        registry_dir.path(),
+        &root.path().join("landing"),
+        &root.path().join("out"),
+        day(2023, 3, 22),
+    )
+    .await;
+    let registry = Registry::load(registry_dir.path()).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign");
+    let milestone = campaign.milestone("levels").expect("milestone");
+    let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output)
+        .expect("report data");
+    assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::Commune);
+    let names: Vec<&str> = data.areas.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Phường Hàm Rồng", "Phường Nam Ngạn"]);
+    assert_eq!(
+        data.provincial_units.units_expected, 2,
+        "UBND tỉnh and the DIC, not the communes' units"
+    );
+    assert_eq!(
+        data.areas[0].units_expected, 2,
+        "UBND phường and the school"
+    );
+    assert_eq!(data.areas[0].units_reported, 1);
+    let markdown = baocao_rollup::report::render_markdown(&data);
+    assert!(
+        markdown.contains("Chi tiết theo đơn vị hành chính cấp xã"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("cấp huyện"), "{markdown}");
+    assert!(
+        markdown.contains("| Mã | Đơn vị | Xã, phường |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| 14761 | UBND phường Nam Ngạn | Phường Nam Ngạn | Chưa báo cáo |"),
+        "{markdown}"
+    );
+    let xlsx = baocao_rollup::report::xlsx_bytes(&data).expect("workbook");
+    let parts = xlsx_parts(&xlsx);
+    let workbook = parts.get("xl/workbook.xml").cloned().unwrap_or_default();
+    assert!(workbook.contains("name=\"Theo xã\""), "{workbook}");
 }
 
 #[tokio::test]

@@ -847,3 +847,51 @@ fn csv_line(cells: &[&str]) -> String {
         .collect();
     format!("{}\r\n", quoted.join(","))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(campaign: &str, unit: &str, vietnam: (i32, u32, u32, u32)) -> FirstReport {
+        let (y, m, d, h) = vietnam;
+        let at = chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|day| day.and_hms_opt(h, 0, 0))
+            .map(|t| t.and_utc().timestamp() - 7 * 3600)
+            .unwrap_or_default();
+        FirstReport {
+            campaign: campaign.into(),
+            unit_code: unit.into(),
+            at,
+        }
+    }
+
+    #[test]
+    fn the_weekly_chart_counts_units_by_their_first_report_every_week() {
+        let firsts = [
+            // Monday 6/3/2023, 06:00 Vietnam time (Sunday 23:00 UTC): the week of 6/3.
+            first("c", "a", (2023, 3, 6, 6)),
+            first("c", "b", (2023, 3, 12, 23)),
+            // Nothing in the week of 13/3; two in the week of 20/3.
+            first("c", "c", (2023, 3, 20, 8)),
+            first("c", "d", (2023, 3, 26, 10)),
+            first("other", "e", (2023, 1, 2, 8)),
+        ];
+        assert_eq!(
+            weekly(&firsts, "c"),
+            [
+                ("06/03".to_string(), 2),
+                ("13/03".to_string(), 2),
+                ("20/03".to_string(), 4)
+            ]
+        );
+        assert!(weekly(&firsts, "none").is_empty());
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(
+            csv_line(&["Trường \"A\"", "=1+1", "-3", "14.5%"]),
+            "\"Trường \"\"A\"\"\",\"'=1+1\",\"'-3\",\"14.5%\"\r\n"
+        );
+    }
+}

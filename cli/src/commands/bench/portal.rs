@@ -72,7 +72,7 @@ pub async fn run(config: &Config, args: PortalBenchArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// A portal on a broker of its own, with a fresh accounts database in `work`.
+/// A portal producing to `kafka`, with a fresh accounts database in `work`.
 async fn portal_on(
     config: &Config,
     work: &Path,

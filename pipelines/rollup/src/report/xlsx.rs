@@ -28,7 +28,6 @@ pub const PERCENT_FORMAT: &str = "[$-42A]0.0%";
 
 /// Sheet names.
 const SUMMARY: &str = "Tổng hợp";
-const BY_AREA: &str = "Theo huyện";
 const TO_URGE: &str = "Trễ hạn - chưa báo cáo";
 
 /// Paper size A4 in Excel's numbering.
@@ -95,7 +94,7 @@ fn page_setup(sheet: &mut Worksheet, landscape: bool, data: &ReportData) {
     sheet.set_footer("&RTrang &P/&N");
 }
 
-/// The report as an Excel workbook (Tổng hợp, Theo huyện, Trễ hạn - chưa báo cáo), as
+/// The report as an Excel workbook (Tổng hợp, Theo huyện or Theo xã, Trễ hạn - chưa báo cáo), as
 /// the bytes of an `.xlsx` file.
 pub fn xlsx_bytes(data: &ReportData) -> Result<Vec<u8>> {
     let formats = Formats::new();
@@ -221,10 +220,11 @@ fn levels_table(
     Ok(row + 7)
 }
 
-/// "Theo huyện": one row per district, the provincial units and the province (in bold),
-/// with the share of units that reported, and its chart.
+/// "Theo huyện" (or "Theo xã"): one row per area, the provincial units and the province
+/// (in bold), with the share of units that reported, and its chart.
 fn area_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result<(), XlsxError> {
-    let sheet = workbook.add_worksheet().set_name(BY_AREA)?;
+    let name = format!("Theo {}", data.area_tier.short_name());
+    let sheet = workbook.add_worksheet().set_name(&name)?;
     page_setup(sheet, true, data);
     let (mut header, _) = district_table(data);
     header.push("Tỷ lệ đã báo cáo".into());
@@ -234,7 +234,7 @@ fn area_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result
     }
     sheet.set_row_height(0, 45)?;
     let areas: Vec<&Figures> = std::iter::once(&data.provincial_units)
-        .chain(&data.districts)
+        .chain(&data.areas)
         .collect();
     for (i, area) in areas.iter().enumerate() {
         area_row(sheet, data, f, 1 + i as u32, area, false)?;
@@ -246,10 +246,14 @@ fn area_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result
     let mut chart = Chart::new(ChartType::Bar);
     chart
         .add_series()
-        .set_categories((BY_AREA, 1, 0, total_row - 1, 0))
-        .set_values((BY_AREA, 1, 11, total_row - 1, 11))
+        .set_categories((name.as_str(), 1, 0, total_row - 1, 0))
+        .set_values((name.as_str(), 1, 11, total_row - 1, 11))
         .set_name("Tỷ lệ đơn vị đã báo cáo");
-    chart.title().set_name("Tỷ lệ đơn vị đã báo cáo theo huyện");
+    let chart_title = format!(
+        "Tỷ lệ đơn vị đã báo cáo theo {}",
+        data.area_tier.short_name()
+    );
+    chart.title().set_name(chart_title.as_str());
     chart.legend().set_hidden();
     chart.x_axis().set_num_format("0%").set_max(1.0);
     chart
