@@ -327,10 +327,7 @@ pub fn plan_campaign(
         if roll < 6 {
             continue; // never reports
         }
-        let blocks = registry
-            .kind(&unit.kind)
-            .map(|k| k.indicator_blocks.clone())
-            .unwrap_or_default();
+        let blocks = registry.indicator_blocks(unit).to_vec();
         let profile = UnitProfile {
             unit,
             systems: systems_for(&mut rng, unit, &timeline),

@@ -150,6 +150,13 @@ impl Registry {
         self.kinds.iter().find(|k| k.code == code)
     }
 
+    /// The indicator blocks `unit`'s kind reports (none for an unknown kind).
+    pub fn indicator_blocks(&self, unit: &ReportingUnit) -> &[String] {
+        self.kind(&unit.kind)
+            .map(|k| k.indicator_blocks.as_slice())
+            .unwrap_or_default()
+    }
+
     /// The data directory this registry was loaded from.
     pub fn dir(&self) -> &Path {
         &self.dir

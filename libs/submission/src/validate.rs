@@ -637,10 +637,7 @@ fn check_indicators(
     unit: &ReportingUnit,
     registry: &Registry,
 ) {
-    let allowed = registry
-        .kind(&unit.kind)
-        .map(|k| k.indicator_blocks.as_slice())
-        .unwrap_or_default();
+    let allowed = registry.indicator_blocks(unit);
     if let Some(t) = &report.telecom {
         check_block(
             c,

@@ -178,8 +178,7 @@ fn proto_date(day: NaiveDate) -> baocao_proto::v1::Date {
 fn unit_blocks(registry: &Registry, unit: &str) -> Vec<String> {
     registry
         .unit(unit)
-        .and_then(|u| registry.kind(&u.kind))
-        .map(|k| k.indicator_blocks.clone())
+        .map(|u| registry.indicator_blocks(u).to_vec())
         .unwrap_or_default()
 }
 

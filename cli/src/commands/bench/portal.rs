@@ -484,10 +484,9 @@ fn via_form(
             let unit = &t.report.unit_code;
             let blocks = registry
                 .unit(unit)
-                .and_then(|u| registry.kind(&u.kind))
-                .map(|k| k.indicator_blocks.clone())
+                .map(|u| registry.indicator_blocks(u))
                 .unwrap_or_default();
-            let mut input = baocao_portal::ReportInput::from_report(&t.report, &blocks);
+            let mut input = baocao_portal::ReportInput::from_report(&t.report, blocks);
             // The form carries the id it was opened with: here, the report's fresh one.
             input.submission_id = t.report.submission_id.clone();
             (unit.clone(), input.to_pairs())
