@@ -112,16 +112,21 @@ impl WebClient {
         Ok(())
     }
 
+    /// Sends `request` with the cookies; its status and body.
+    async fn answer(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<(StatusCode, String)> {
+        let response = request.header(COOKIE, self.cookie_header()).send().await?;
+        let status = response.status();
+        Ok((status, response.text().await?))
+    }
+
     /// Loads `path`; anything but a 200 page is an error.
     pub async fn get_page(&self, path: &str) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .send()
+        let (status, body) = self
+            .answer(self.http.get(format!("{}{path}", self.base)))
             .await?;
-        let status = response.status();
-        let body = response.text().await?;
         anyhow::ensure!(status == StatusCode::OK, "{status}: {}", first_line(&body));
         Ok(())
     }
@@ -134,15 +139,9 @@ impl WebClient {
             .map(|(name, value)| (name.as_str(), value.as_str()))
             .collect();
         form.extend([("csrf", self.csrf.as_str()), ("action", "submit")]);
-        let response = self
-            .http
-            .post(format!("{}/report", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(&form)
-            .send()
+        let (status, body) = self
+            .answer(self.http.post(format!("{}/report", self.base)).form(&form))
             .await?;
-        let status = response.status();
-        let body = response.text().await?;
         anyhow::ensure!(
             status == StatusCode::OK && body.contains("Đã tiếp nhận"),
             "{status}: {}",
