@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::document::{DocumentFile, DocumentSettings};
 use crate::load::{iso_date, line_of, read_to_string, toml_document};
 use crate::{Error, Result};
 
@@ -72,6 +73,9 @@ pub struct Campaign {
     pub required_unit_kinds: Vec<String>,
     /// Milestones in file order.
     pub milestones: Vec<Milestone>,
+    /// Who issues the Chairman's report, to whom, and who signs it (`[document]`,
+    /// completed from the register).
+    pub document: DocumentSettings,
 }
 
 impl Campaign {
@@ -107,6 +111,7 @@ struct CampaignFile {
     required_unit_kinds: Spanned<Vec<String>>,
     #[serde(default)]
     milestones: Vec<MilestoneFile>,
+    document: Option<Spanned<DocumentFile>>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +209,8 @@ pub(crate) struct LoadedCampaign {
     pub(crate) province_line: usize,
     pub(crate) consolidating_unit_line: usize,
     pub(crate) kinds_line: usize,
+    /// The `[document]` table as written (defaults not yet derived) and its line.
+    pub(crate) document: (DocumentFile, usize),
 }
 
 /// Parses one campaign file: dates must be real calendar dates, deadlines ordered,
@@ -252,6 +259,13 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
         province_line: line_of(&text, file.province.span().start),
         consolidating_unit_line: line_of(&text, file.consolidating_unit.span().start),
         kinds_line: line_of(&text, file.required_unit_kinds.span().start),
+        document: match file.document {
+            Some(table) => (
+                table.get_ref().clone(),
+                line_of(&text, table.span().start),
+            ),
+            None => (DocumentFile::default(), 0),
+        },
         campaign: Campaign {
             id: file.id.into_inner(),
             name: file.name,
@@ -262,6 +276,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             closes_on,
             required_unit_kinds: file.required_unit_kinds.into_inner(),
             milestones,
+            document: DocumentSettings::default(),
         },
     })
 }

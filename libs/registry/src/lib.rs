@@ -12,15 +12,17 @@ mod live;
 mod load;
 mod register;
 mod registry;
+mod document;
 mod units;
 
 pub use admin::{AdminLevel, AdminUnit};
 pub use campaign::{Campaign, Milestone, MilestoneMeasure};
+pub use document::DocumentSettings;
 pub use error::{Error, Result};
 pub use live::LiveRegistry;
 pub use register::RegisterInfo;
 pub use registry::Registry;
-pub use units::{ReportingUnit, UnitKind};
+pub use units::{Contact, ReportingUnit, UnitKind};
 
 /// Vietnam's offset from UTC (UTC+7, no daylight saving): deadlines and "today" are
 /// Vietnamese calendar days.

@@ -1,14 +1,15 @@
 //! The loaded registry: lookups along the unit tree that gateways (who may submit?) and
 //! pipelines (who was expected?) share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::admin::load_admin_units;
 use crate::campaign::load_campaign;
 use crate::load::{csv_records, read_to_string};
 use crate::register::load_register_info;
-use crate::units::{PEOPLE_COMMITTEE, UnitRow, load_kinds};
+use crate::document::document_problem;
+use crate::units::{Contact, PEOPLE_COMMITTEE, UnitRow, load_kinds};
 use crate::{
     AdminLevel, AdminUnit, Campaign, Error, RegisterInfo, ReportingUnit, Result, UnitKind,
 };
@@ -236,6 +237,7 @@ fn peoples_committees(admin: &HashMap<String, AdminUnit>) -> HashMap<String, Rep
                 area_code: a.code.clone(),
                 tier: a.level,
                 parent_code: a.parent_code.clone(),
+                contact: Contact::default(),
             };
             (a.code.clone(), unit)
         })
@@ -243,7 +245,9 @@ fn peoples_committees(admin: &HashMap<String, AdminUnit>) -> HashMap<String, Rep
 }
 
 /// Adds the units of one `units/*.csv` file, refusing an unknown area or kind, a bad or
-/// duplicate code with file, line and reason.
+/// duplicate code, a malformed phone or e-mail with file, line and reason. A row of kind
+/// `people_committee` describes the People's Committee the register implies for its
+/// area (its contact, and its name when given) instead of adding a unit.
 fn load_unit_file(
     path: &Path,
     admin: &HashMap<String, AdminUnit>,
@@ -251,34 +255,42 @@ fn load_unit_file(
     units: &mut HashMap<String, ReportingUnit>,
 ) -> Result<()> {
     let text = read_to_string(path)?;
+    let mut committees_described = HashSet::new();
     for (line, row) in csv_records::<UnitRow>(path, &text)? {
+        let refuse = |reason: String| Err(Error::data(path, line, reason));
         let Some(area) = admin.get(&row.area_code) else {
-            return Err(Error::data(
-                path,
-                line,
-                format!("unknown area_code `{}`", row.area_code),
-            ));
+            return refuse(format!("unknown area_code `{}`", row.area_code));
         };
         if row.code.is_empty() || row.code.chars().any(char::is_whitespace) {
-            return Err(Error::data(
-                path,
-                line,
-                format!("code `{}` must be non-empty without spaces", row.code),
-            ));
+            return refuse(format!("code `{}` must be non-empty without spaces", row.code));
         }
         if !kinds.iter().any(|k| k.code == row.kind) {
-            return Err(Error::data(
-                path,
-                line,
-                format!("unknown kind `{}` (see unit_kinds.toml)", row.kind),
-            ));
+            return refuse(format!("unknown kind `{}` (see unit_kinds.toml)", row.kind));
+        }
+        let contact = row.contact();
+        if let Some(problem) = contact.problem() {
+            return refuse(problem);
+        }
+        if row.kind == PEOPLE_COMMITTEE {
+            if row.code != row.area_code {
+                return refuse(format!(
+                    "a `{PEOPLE_COMMITTEE}` row describes the People's Committee of its area: code `{}` must equal area_code `{}`",
+                    row.code, row.area_code
+                ));
+            }
+            if !committees_described.insert(row.code.clone()) {
+                return refuse(format!("duplicate unit code `{}`", row.code));
+            }
+            if let Some(committee) = units.get_mut(&row.code) {
+                committee.contact = contact;
+                if !row.name.is_empty() {
+                    committee.name = row.name;
+                }
+            }
+            continue;
         }
         if units.contains_key(&row.code) {
-            return Err(Error::data(
-                path,
-                line,
-                format!("duplicate unit code `{}`", row.code),
-            ));
+            return refuse(format!("duplicate unit code `{}`", row.code));
         }
         units.insert(
             row.code.clone(),
@@ -289,6 +301,7 @@ fn load_unit_file(
                 area_code: area.code.clone(),
                 tier: area.level,
                 parent_code: area.code.clone(),
+                contact,
             },
         );
     }
@@ -319,7 +332,7 @@ fn load_checked_campaign(
     kinds: &[UnitKind],
     earlier: &[Campaign],
 ) -> Result<Campaign> {
-    let loaded = load_campaign(path)?;
+    let mut loaded = load_campaign(path)?;
     let c = &loaded.campaign;
     if earlier.iter().any(|other| other.id == c.id) {
         return Err(Error::data(
@@ -358,6 +371,12 @@ fn load_checked_campaign(
             format!("unknown unit kind `{kind}`"),
         ));
     }
+    let (file, line) = loaded.document;
+    let document = file.resolve(admin.get(&c.province), &units[&c.consolidating_unit]);
+    if let Some(problem) = document_problem(&document) {
+        return Err(Error::data(path, line, problem));
+    }
+    loaded.campaign.document = document;
     Ok(loaded.campaign)
 }
 

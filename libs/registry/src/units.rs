@@ -1,6 +1,6 @@
 //! Reporting units: one People's Committee per administrative unit (implied by the
 //! register) plus the units listed in `units/*.csv` (departments, police, schools, ...),
-//! each of a kind from `unit_kinds.toml`.
+//! each of a kind from `unit_kinds.toml`, with whom to contact about each report.
 
 use std::path::Path;
 
@@ -98,6 +98,67 @@ pub struct ReportingUnit {
     /// ordinary unit, the People's Committee of the parent area for a People's Committee;
     /// empty for a province's People's Committee.
     pub parent_code: String,
+    /// Whom the department calls about the unit's report (empty when the units file
+    /// does not say).
+    pub contact: Contact,
+}
+
+/// Whom to call or write to about a unit's report: the optional columns `person`,
+/// `position`, `phone` and `email` of a units file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Contact {
+    /// Full name, e.g. `Nguyễn Thị Hoa`.
+    pub person: String,
+    /// Position, e.g. `Văn phòng - Thống kê`.
+    pub position: String,
+    /// Telephone as written, e.g. `0912 345 678`.
+    pub phone: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+impl Contact {
+    /// Whether no column was filled.
+    pub fn is_empty(&self) -> bool {
+        self.person.is_empty()
+            && self.position.is_empty()
+            && self.phone.is_empty()
+            && self.email.is_empty()
+    }
+
+    /// Why a filled phone or e-mail cannot be right (column and reason), if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        let digits = self.phone.chars().filter(char::is_ascii_digit).count();
+        if !self.phone.is_empty()
+            && (digits < 8
+                || digits > 15
+                || !self
+                    .phone
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " .-+()".contains(c)))
+        {
+            return Some(format!(
+                "phone `{}`: expected 8 to 15 digits, with spaces, dots, dashes, + or brackets only",
+                self.phone
+            ));
+        }
+        let well_formed = |email: &str| {
+            email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            }) && !email.chars().any(|c| c.is_whitespace() || c == ',' || c == ';')
+        };
+        if !self.email.is_empty() && !well_formed(&self.email) {
+            return Some(format!(
+                "email `{}`: expected one address such as vanthu@example.gov.vn",
+                self.email
+            ));
+        }
+        None
+    }
 }
 
 /// One row of a `units/*.csv` file.
@@ -107,4 +168,24 @@ pub(crate) struct UnitRow {
     pub(crate) kind: String,
     pub(crate) name: String,
     pub(crate) area_code: String,
+    #[serde(default)]
+    pub(crate) person: String,
+    #[serde(default)]
+    pub(crate) position: String,
+    #[serde(default)]
+    pub(crate) phone: String,
+    #[serde(default)]
+    pub(crate) email: String,
+}
+
+impl UnitRow {
+    /// The row's contact columns.
+    pub(crate) fn contact(&self) -> Contact {
+        Contact {
+            person: self.person.clone(),
+            position: self.position.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+        }
+    }
 }

@@ -316,3 +316,110 @@ fn the_shipped_2026_campaign_is_warned_to_run_on_the_replaced_2023_register() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("thanh-hoa-2026"), "{}", warnings[0]);
 }
+
+/// Contacts are optional columns of a units file; a `people_committee` row gives the
+/// People's Committee the register implies its contact; a bad phone or e-mail is refused
+/// at its line.
+#[test]
+fn contacts_come_from_the_units_files() {
+    let dir = small_data();
+    let units = dir.path().join("units/38.csv");
+    std::fs::write(
+        &units,
+        "code,kind,name,area_code,person,position,phone,email\n\
+         38.STTTT,dic,Sở TT&TT,38,,,,\n\
+         14758.TH,school,Trường Tiểu học Hàm Rồng,14758,Lê Thị Hoa,Hiệu trưởng,0912 345 678,hoa@th-hamrong.example\n\
+         14761,people_committee,,14761,Trần Văn Nam,Văn phòng - Thống kê,(0237) 385.2222,vp@dongtho.example\n",
+    )
+    .expect("write");
+    let registry = Registry::load(dir.path()).expect("loads");
+    let school = registry.unit("14758.TH").expect("school");
+    assert_eq!(school.contact.person, "Lê Thị Hoa");
+    assert_eq!(school.contact.phone, "0912 345 678");
+    let committee = registry.unit("14761").expect("committee");
+    assert_eq!(committee.name, "UBND phường Đông Thọ", "name kept when empty");
+    assert_eq!(committee.contact.email, "vp@dongtho.example");
+    assert!(registry.unit("38.STTTT").expect("dic").contact.is_empty());
+    assert_eq!(registry.unit_count(), 6, "the committee row added no unit");
+
+    // The four columns may be left out altogether (the original format).
+    let dir = small_data();
+    let registry = Registry::load(dir.path()).expect("loads");
+    assert!(registry.unit("14758.TH").expect("school").contact.is_empty());
+
+    let refused = [
+        (
+            "14758.TH,school,T,14758,A,B,12345,\n",
+            "phone `12345`: expected 8 to 15 digits",
+        ),
+        (
+            "14758.TH,school,T,14758,A,B,,a@b\n",
+            "email `a@b`: expected one address",
+        ),
+        (
+            "14758.TH,school,T,14758,A,B,,a@b.vn; c@d.vn\n",
+            "email `a@b.vn; c@d.vn`",
+        ),
+        (
+            "14758.X,people_committee,,14758,,,,\n",
+            "code `14758.X` must equal area_code `14758`",
+        ),
+    ];
+    for (row, expected) in refused {
+        let dir = small_data();
+        std::fs::write(
+            dir.path().join("units/38.csv"),
+            format!("code,kind,name,area_code,person,position,phone,email\n38.STTTT,dic,S,38,,,,\n{row}"),
+        )
+        .expect("write");
+        let (path, line, reason) = data_error(dir.path());
+        assert!(path.ends_with("units/38.csv"));
+        assert_eq!(line, 3, "{reason}");
+        assert!(reason.contains(expected), "{reason}");
+    }
+}
+
+/// The report's letterhead comes from the register unless the campaign's `[document]`
+/// table says otherwise; an unknown key or an empty required element is refused.
+#[test]
+fn the_document_elements_default_from_the_register_and_follow_the_campaign() {
+    let registry = Registry::load(shipped_data()).expect("shipped");
+    let document = &registry.campaign("thanh-hoa-2023").expect("campaign").document;
+    assert_eq!(document.parent_body, "ỦY BAN NHÂN DÂN TỈNH THANH HÓA");
+    assert_eq!(document.issuing_body, "SỞ THÔNG TIN VÀ TRUYỀN THÔNG");
+    assert_eq!(document.symbol, "BC-STTTT");
+    assert_eq!(document.place, "Thanh Hóa");
+    assert_eq!(
+        document.recipients,
+        ["Chủ tịch Ủy ban nhân dân tỉnh Thanh Hóa"]
+    );
+    assert_eq!(document.copies_to, ["Như trên", "Lưu: VT, STTTT"]);
+
+    let dir = small_data();
+    let text = format!(
+        "{}[document]\nissuing_body = \"SỞ KHOA HỌC VÀ CÔNG NGHỆ\"\nsymbol = \"BC-SKHCN\"\n\
+         signer_deputy_title = \"PHÓ GIÁM ĐỐC\"\nsigner_name = \"Nguyễn Văn A\"\n",
+        campaign_toml("2023-03-20")
+    );
+    std::fs::write(dir.path().join("campaigns/c.toml"), text).expect("write");
+    let registry = Registry::load(dir.path()).expect("loads");
+    let document = &registry.campaign("c").expect("campaign").document;
+    assert_eq!(document.issuing_body, "SỞ KHOA HỌC VÀ CÔNG NGHỆ");
+    assert_eq!(document.symbol, "BC-SKHCN");
+    assert_eq!(document.signer_title, "GIÁM ĐỐC");
+    assert_eq!(document.signer_deputy_title, "PHÓ GIÁM ĐỐC");
+    assert_eq!(document.parent_body, "ỦY BAN NHÂN DÂN TỈNH THANH HÓA");
+
+    for (table, expected) in [
+        ("signer = \"x\"\n", "unknown field `signer`"),
+        ("signer_title = \" \"\n", "document.signer_title must not be empty"),
+        ("recipients = []\n", "document.recipients must name"),
+    ] {
+        let dir = small_data();
+        let text = format!("{}[document]\n{table}", campaign_toml("2023-03-20"));
+        std::fs::write(dir.path().join("campaigns/c.toml"), text).expect("write");
+        let (_, line, reason) = data_error(dir.path());
+        assert!(reason.contains(expected), "{reason}");
+        assert!(line >= 11, "line {line}: {reason}");
+    }
+}
