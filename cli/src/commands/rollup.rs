@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baocao_registry::{Campaign, Milestone, Registry};
-use baocao_rollup::report::{ReportData, vn_number, vn_percent, write_reports};
+use baocao_rollup::report::{
+    ReportData, units_late_before, vn_number, vn_percent, write_reports,
+};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
@@ -130,7 +132,14 @@ pub async fn rollup_and_report(
     if let Some(progress) = request.progress {
         progress.stage("the Chairman's report");
     }
-    let data = ReportData::from_rollup(request.campaign, request.milestone, &output)?;
+    let late_before = units_late_before(request.out, request.campaign, request.milestone).await?;
+    let data = ReportData::from_rollup(
+        request.registry,
+        request.campaign,
+        request.milestone,
+        &output,
+        &late_before,
+    )?;
     let files = write_reports(&data, &output.dir).await?;
     Ok((output, data, files))
 }

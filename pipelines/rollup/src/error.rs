@@ -9,6 +9,9 @@ pub enum Error {
     /// Arrow failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A Parquet file of an earlier rollup could not be read.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
     /// Reading or writing the summaries' store (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),

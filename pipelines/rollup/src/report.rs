@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_registry::{Campaign, Milestone, MilestoneMeasure};
+use baocao_registry::{Campaign, Contact, DocumentSettings, Milestone, MilestoneMeasure, Registry};
 use baocao_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -66,6 +66,8 @@ pub struct Figures {
     pub market: [i64; 2],
     /// Media: items broadcast.
     pub media_items_broadcast: i64,
+    /// Systems proposed at level 3 or above whose level is not approved.
+    pub high_levels_not_approved: i64,
 }
 
 impl Figures {
@@ -96,6 +98,7 @@ impl Figures {
             self.market[i] += other.market[i];
         }
         self.media_items_broadcast += other.media_items_broadcast;
+        self.high_levels_not_approved += other.high_levels_not_approved;
     }
 
     /// The milestone's measure: systems approved or implemented.
@@ -117,10 +120,16 @@ pub struct LateUnit {
     /// Name of its area under the province (its district, or its commune where the
     /// register has no districts); empty for a provincial unit.
     pub area: String,
-    /// `late` or `missing`.
+    /// `late`, `missing` or `not_updated`.
     pub status: String,
-    /// When it first reported (late units).
+    /// When it first reported in the milestone's window (late units).
     pub first_received_at: Option<DateTime<Utc>>,
+    /// When its counted report was received (late and not-updated units).
+    pub last_received_at: Option<DateTime<Utc>>,
+    /// Whom to call (from the units file; empty when it has none).
+    pub contact: Contact,
+    /// Whether it was also late or missing at an earlier milestone of the campaign.
+    pub late_before: bool,
 }
 
 /// The tier under the province that the report's tables list: districts where the
@@ -187,6 +196,8 @@ pub struct ReportData {
     pub late_and_missing: Vec<LateUnit>,
     /// Where the figures come from.
     pub lineage: Lineage,
+    /// Who issues the report, to whom, who signs (the campaign's `[document]`).
+    pub document: DocumentSettings,
 }
 
 /// Reads the columns of a rollup's table by name. A column that is not there (or not of a
@@ -289,17 +300,22 @@ impl<'a> Columns<'a> {
             police: [i("police_assessments_done"), i("police_cases_handled")],
             market: [i("market_inspections"), i("market_violations")],
             media_items_broadcast: i("media_items_broadcast"),
+            high_levels_not_approved: i("high_levels_not_approved"),
         }
     }
 }
 
 impl ReportData {
-    /// Extracts the report's figures from a rollup; fails when a column it reads is not
-    /// in the rollup's tables.
+    /// Extracts the report's figures from a rollup, with the contacts of the units to
+    /// urge from `registry` and `late_before` the units late or missing at an earlier
+    /// milestone ([`units_late_before`]); fails when a column it reads is not in the
+    /// rollup's tables.
     pub fn from_rollup(
+        registry: &Registry,
         campaign: &Campaign,
         milestone: &Milestone,
         output: &RollupOutput,
+        late_before: &BTreeSet<String>,
     ) -> Result<Self> {
         let summary = Columns::new("summary.parquet", &output.summary);
         let national = campaign.province.is_empty();
@@ -336,12 +352,21 @@ impl ReportData {
         };
         let late = Columns::new("late_and_missing.parquet", &output.late_and_missing);
         let late_and_missing = (0..output.late_and_missing.num_rows())
-            .map(|row| LateUnit {
-                code: late.string("unit_code", row),
-                name: late.string("unit_name", row),
-                area: late.string(area_column, row),
-                status: late.string("report_status", row),
-                first_received_at: late.timestamp_ms("first_received_at", row),
+            .map(|row| {
+                let code = late.string("unit_code", row);
+                LateUnit {
+                    name: late.string("unit_name", row),
+                    area: late.string(area_column, row),
+                    status: late.string("report_status", row),
+                    first_received_at: late.timestamp_ms("first_received_at", row),
+                    last_received_at: late.timestamp_ms("latest_received_at", row),
+                    contact: registry
+                        .unit(&code)
+                        .map(|u| u.contact.clone())
+                        .unwrap_or_default(),
+                    late_before: late_before.contains(&code),
+                    code,
+                }
             })
             .collect();
         summary.finish()?;
@@ -359,6 +384,7 @@ impl ReportData {
             areas,
             late_and_missing,
             lineage: output.lineage.clone(),
+            document: campaign.document.clone(),
         })
     }
 
@@ -377,6 +403,35 @@ impl ReportData {
             MilestoneMeasure::PlansImplemented => "Đã triển khai đầy đủ phương án",
         }
     }
+}
+
+/// The units late, missing or not updated at a milestone of `campaign` before
+/// `milestone`, read from the earlier milestones' `late_and_missing.parquet` under `out`
+/// (a milestone not rolled up yet adds none).
+pub async fn units_late_before(
+    out: &Store,
+    campaign: &Campaign,
+    milestone: &Milestone,
+) -> Result<BTreeSet<String>> {
+    const LATE_FILE: &str = "late_and_missing.parquet";
+    let mut codes = BTreeSet::new();
+    for earlier in campaign.milestones.iter().take_while(|m| m.id != milestone.id) {
+        let dir = out.join(&format!("{}/{}", campaign.id, earlier.id));
+        if !dir.list().await?.iter().any(|f| f.relative == LATE_FILE) {
+            continue;
+        }
+        let bytes = dir.get(LATE_FILE).await?;
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?
+                .build()?;
+        for batch in reader {
+            let batch = batch?;
+            let column = Columns::new("late_and_missing.parquet", &batch);
+            codes.extend((0..batch.num_rows()).map(|row| column.string("unit_code", row)));
+            column.finish()?;
+        }
+    }
+    Ok(codes)
 }
 
 /// `1234567` → `1.234.567` (Vietnamese digit grouping).

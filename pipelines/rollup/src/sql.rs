@@ -137,6 +137,22 @@ const APPENDED_STATUS_MEASURES: &[(&str, &str)] = &[(
     "CASE WHEN u.expected AND l.unit_code IS NOT NULL AND l.first_received_at IS NULL THEN 1 ELSE 0 END",
 )];
 
+/// Per-system counters added after the first release of the summary, at its end after
+/// [`APPENDED_STATUS_MEASURES`]: systems proposed at level 3 or above whose level is not
+/// approved (the report's "tồn tại, hạn chế").
+const APPENDED_SYSTEM_MEASURES: &[(&str, &str)] = &[(
+    "high_levels_not_approved",
+    "CASE WHEN y.proposed_level >= 3 AND y.dossier_status IS DISTINCT FROM 'approved' THEN 1 ELSE 0 END",
+)];
+
+/// The measure columns after the percentages, in output order.
+fn appended_measure_columns() -> impl Iterator<Item = &'static str> {
+    APPENDED_STATUS_MEASURES
+        .iter()
+        .chain(APPENDED_SYSTEM_MEASURES)
+        .map(|(name, _)| *name)
+}
+
 /// The measure columns before the percentages, in output order.
 fn leading_measure_columns() -> impl Iterator<Item = &'static str> {
     STATUS_MEASURES
@@ -148,7 +164,7 @@ fn leading_measure_columns() -> impl Iterator<Item = &'static str> {
 
 /// Every summed measure column of the summary, in output order.
 pub fn measure_columns() -> impl Iterator<Item = &'static str> {
-    leading_measure_columns().chain(APPENDED_STATUS_MEASURES.iter().map(|(name, _)| *name))
+    leading_measure_columns().chain(appended_measure_columns())
 }
 
 /// Raw `submissions` columns the unit-level measures read from a unit's latest version
@@ -252,6 +268,7 @@ latest_systems AS (
 fn per_unit_over_latest() -> String {
     let system_sums = SYSTEM_MEASURES
         .iter()
+        .chain(APPENDED_SYSTEM_MEASURES)
         .map(|(name, expr)| format!("SUM({expr}) AS {name}"))
         .collect::<Vec<_>>()
         .join(",\n    ");
@@ -273,6 +290,11 @@ fn per_unit_over_latest() -> String {
     let appended = APPENDED_STATUS_MEASURES
         .iter()
         .map(|(name, expr)| format!("{expr} AS {name}"))
+        .chain(
+            APPENDED_SYSTEM_MEASURES
+                .iter()
+                .map(|(name, _)| format!("COALESCE(s.{name}, 0) AS {name}")),
+        )
         .collect::<Vec<_>>()
         .join(",\n    ");
     format!(
@@ -333,11 +355,7 @@ fn summary_over_per_unit() -> String {
         .collect::<Vec<_>>()
         .join(",\n    ");
     let measures = leading_measure_columns().collect::<Vec<_>>().join(", ");
-    let appended = APPENDED_STATUS_MEASURES
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let appended = appended_measure_columns().collect::<Vec<_>>().join(", ");
     let percentages = r#"CASE WHEN units_expected > 0 THEN 100.0 * units_reported / units_expected END AS completeness_pct,
   CASE WHEN units_expected > 0 THEN 100.0 * units_on_time / units_expected END AS timeliness_pct,
   CASE WHEN systems > 0 THEN 100.0 * dossiers_approved / systems END AS approved_pct,
@@ -419,7 +437,8 @@ pub fn late_and_missing_sql() -> String {
 /// [`late_and_missing_sql`] over a `per_unit` table computed beforehand.
 pub fn late_and_missing_over_per_unit_sql() -> String {
     r#"SELECT unit_code, unit_name, unit_kind, unit_tier, report_status,
-  district_code, district_name, commune_code, commune_name, first_received_at
+  district_code, district_name, commune_code, commune_name, first_received_at,
+  latest_received_at
 FROM per_unit
 WHERE expected AND report_status IN ('late', 'missing', 'not_updated')
 ORDER BY district_code NULLS FIRST, commune_code NULLS FIRST, report_status, unit_code"#

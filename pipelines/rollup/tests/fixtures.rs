@@ -345,7 +345,13 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let registry = landed.registry();
     let campaign = registry.campaign("c").expect("campaign");
     let milestone = campaign.milestone("levels").expect("milestone");
-    let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output)
+    let data = baocao_rollup::report::ReportData::from_rollup(
+        &registry,
+        campaign,
+        milestone,
+        &output,
+        &Default::default(),
+    )
         .expect("report data");
     assert_eq!(data.areas.len(), 2);
     assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::District);
@@ -561,7 +567,13 @@ async fn a_register_without_districts_is_reported_by_commune() {
     let registry = Registry::load(registry_dir.path()).expect("registry");
     let campaign = registry.campaign("c").expect("campaign");
     let milestone = campaign.milestone("levels").expect("milestone");
-    let data = baocao_rollup::report::ReportData::from_rollup(campaign, milestone, &output)
+    let data = baocao_rollup::report::ReportData::from_rollup(
+        &registry,
+        campaign,
+        milestone,
+        &output,
+        &Default::default(),
+    )
         .expect("report data");
     assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::Commune);
     let names: Vec<&str> = data.areas.iter().map(|a| a.name.as_str()).collect();

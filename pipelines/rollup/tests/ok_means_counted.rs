@@ -323,9 +323,11 @@ async fn timeliness_is_decided_inside_each_milestones_window() {
     let registry = Registry::load(landed.registry_dir.path()).expect("registry");
     let campaign = registry.campaign("c").expect("campaign");
     let data = baocao_rollup::report::ReportData::from_rollup(
+        &registry,
         campaign,
         campaign.milestone("plans").expect("milestone"),
         &september,
+        &Default::default(),
     )
     .expect("report data");
     let markdown = baocao_rollup::report::render_markdown(&data);
@@ -346,9 +348,11 @@ async fn a_national_campaigns_headline_is_the_countrys() {
     let registry = Registry::load(landed.registry_dir.path()).expect("registry");
     let campaign = registry.campaign("n").expect("campaign");
     let data = baocao_rollup::report::ReportData::from_rollup(
+        &registry,
         campaign,
         campaign.milestone("levels").expect("milestone"),
         &output,
+        &Default::default(),
     )
     .expect("report data");
     assert_eq!(
