@@ -11,11 +11,12 @@
 # - chromium and chromium-driver (Debian's): the portal's browser tests drive a real
 #   browser over WebDriver; npm (Debian's) installs axe-core (tests/browser/), the
 #   accessibility checker those tests run in each page. The report tests print the
-#   Chairman's HTML report with the same chromium and read the PDF with poppler-utils.
+#   Chairman's HTML report with the same chromium and read the PDF with poppler-utils;
+#   LibreOffice Writer (headless) opens the report's DOCX as an officer would.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
-packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils)
+packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils libreoffice-writer-nogui)
 command -v npm >/dev/null || packages+=(npm)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()

@@ -329,6 +329,8 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         "bao-cao.xlsx",
         "bao-cao.md",
         "bao-cao.html",
+        "bao-cao.docx",
+        "bao-cao.pdf",
     ] {
         assert!(
             summaries

@@ -176,6 +176,8 @@ fn landing_and_summaries_in_an_s3_bucket_match_local_disk() -> anyhow::Result<()
         "bao-cao.md",
         "bao-cao.html",
         "bao-cao.xlsx",
+        "bao-cao.docx",
+        "bao-cao.pdf",
     ] {
         assert!(summary(file).is_file(), "{file} not in the bucket");
     }

@@ -4,9 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baocao_registry::{Campaign, Milestone, Registry};
-use baocao_rollup::report::{
-    ReportData, units_late_before, vn_number, vn_percent, write_reports,
-};
+use baocao_rollup::report::{ReportData, units_late_before, vn_number, vn_percent, write_reports};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;

@@ -260,10 +260,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
         consolidating_unit_line: line_of(&text, file.consolidating_unit.span().start),
         kinds_line: line_of(&text, file.required_unit_kinds.span().start),
         document: match file.document {
-            Some(table) => (
-                table.get_ref().clone(),
-                line_of(&text, table.span().start),
-            ),
+            Some(table) => (table.get_ref().clone(), line_of(&text, table.span().start)),
             None => (DocumentFile::default(), 0),
         },
         campaign: Campaign {

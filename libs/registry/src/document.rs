@@ -12,10 +12,12 @@ use crate::{AdminUnit, ReportingUnit};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DocumentSettings {
     /// The body the issuer belongs to (first line of the issuing body), e.g.
-    /// `ỦY BAN NHÂN DÂN TỈNH THANH HÓA`; empty for a body with no parent line.
+    /// `UBND TỈNH THANH HÓA`; empty for a body with no parent line.
     pub parent_body: String,
     /// The issuing body, e.g. `SỞ KHOA HỌC VÀ CÔNG NGHỆ`.
     pub issuing_body: String,
+    /// The issuing body as running text writes it, e.g. `Sở Khoa học và Công nghệ`.
+    pub issuer_name: String,
     /// The symbol after the number, e.g. `BC-SKHCN` (`Số: …/BC-SKHCN`); the clerk of
     /// records writes the number when the document is issued.
     pub symbol: String,
@@ -40,6 +42,7 @@ pub struct DocumentSettings {
 pub(crate) struct DocumentFile {
     parent_body: Option<String>,
     issuing_body: Option<String>,
+    issuer_name: Option<String>,
     symbol: Option<String>,
     place: Option<String>,
     recipients: Option<Vec<String>>,
@@ -77,9 +80,12 @@ impl DocumentFile {
             .unwrap_or(&consolidating.name);
         let (parent_body, place, recipient, signer_title) = match province {
             Some(p) => (
-                format!("ỦY BAN NHÂN DÂN {}", p.name_with_type.to_uppercase()),
+                format!("UBND {}", p.name_with_type.to_uppercase()),
                 p.name.clone(),
-                format!("Chủ tịch Ủy ban nhân dân {}", lower_first(&p.name_with_type)),
+                format!(
+                    "Chủ tịch Ủy ban nhân dân {}",
+                    lower_first(&p.name_with_type)
+                ),
                 "GIÁM ĐỐC",
             ),
             None => (
@@ -94,6 +100,7 @@ impl DocumentFile {
             issuing_body: self
                 .issuing_body
                 .unwrap_or_else(|| body_name.to_uppercase()),
+            issuer_name: self.issuer_name.unwrap_or_else(|| body_name.to_string()),
             symbol: self.symbol.unwrap_or_else(|| format!("BC-{short}")),
             place: self.place.unwrap_or(place),
             recipients: self.recipients.unwrap_or_else(|| vec![recipient]),
@@ -113,6 +120,7 @@ impl DocumentFile {
 pub(crate) fn document_problem(settings: &DocumentSettings) -> Option<String> {
     let required = [
         ("issuing_body", &settings.issuing_body),
+        ("issuer_name", &settings.issuer_name),
         ("symbol", &settings.symbol),
         ("place", &settings.place),
         ("signer_title", &settings.signer_title),

@@ -7,12 +7,12 @@
 
 mod admin;
 mod campaign;
+mod document;
 mod error;
 mod live;
 mod load;
 mod register;
 mod registry;
-mod document;
 mod units;
 
 pub use admin::{AdminLevel, AdminUnit};

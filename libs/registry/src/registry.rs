@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::admin::load_admin_units;
 use crate::campaign::load_campaign;
+use crate::document::document_problem;
 use crate::load::{csv_records, read_to_string};
 use crate::register::load_register_info;
-use crate::document::document_problem;
 use crate::units::{Contact, PEOPLE_COMMITTEE, UnitRow, load_kinds};
 use crate::{
     AdminLevel, AdminUnit, Campaign, Error, RegisterInfo, ReportingUnit, Result, UnitKind,
@@ -262,7 +262,10 @@ fn load_unit_file(
             return refuse(format!("unknown area_code `{}`", row.area_code));
         };
         if row.code.is_empty() || row.code.chars().any(char::is_whitespace) {
-            return refuse(format!("code `{}` must be non-empty without spaces", row.code));
+            return refuse(format!(
+                "code `{}` must be non-empty without spaces",
+                row.code
+            ));
         }
         if !kinds.iter().any(|k| k.code == row.kind) {
             return refuse(format!("unknown kind `{}` (see unit_kinds.toml)", row.kind));

@@ -130,8 +130,7 @@ impl Contact {
     pub fn problem(&self) -> Option<String> {
         let digits = self.phone.chars().filter(char::is_ascii_digit).count();
         if !self.phone.is_empty()
-            && (digits < 8
-                || digits > 15
+            && (!(8..=15).contains(&digits)
                 || !self
                     .phone
                     .chars()
@@ -149,7 +148,9 @@ impl Contact {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
                     && !domain.contains('@')
-            }) && !email.chars().any(|c| c.is_whitespace() || c == ',' || c == ';')
+            }) && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c == ',' || c == ';')
         };
         if !self.email.is_empty() && !well_formed(&self.email) {
             return Some(format!(

@@ -337,7 +337,10 @@ fn contacts_come_from_the_units_files() {
     assert_eq!(school.contact.person, "Lê Thị Hoa");
     assert_eq!(school.contact.phone, "0912 345 678");
     let committee = registry.unit("14761").expect("committee");
-    assert_eq!(committee.name, "UBND phường Đông Thọ", "name kept when empty");
+    assert_eq!(
+        committee.name, "UBND phường Đông Thọ",
+        "name kept when empty"
+    );
     assert_eq!(committee.contact.email, "vp@dongtho.example");
     assert!(registry.unit("38.STTTT").expect("dic").contact.is_empty());
     assert_eq!(registry.unit_count(), 6, "the committee row added no unit");
@@ -345,7 +348,13 @@ fn contacts_come_from_the_units_files() {
     // The four columns may be left out altogether (the original format).
     let dir = small_data();
     let registry = Registry::load(dir.path()).expect("loads");
-    assert!(registry.unit("14758.TH").expect("school").contact.is_empty());
+    assert!(
+        registry
+            .unit("14758.TH")
+            .expect("school")
+            .contact
+            .is_empty()
+    );
 
     let refused = [
         (
@@ -369,7 +378,9 @@ fn contacts_come_from_the_units_files() {
         let dir = small_data();
         std::fs::write(
             dir.path().join("units/38.csv"),
-            format!("code,kind,name,area_code,person,position,phone,email\n38.STTTT,dic,S,38,,,,\n{row}"),
+            format!(
+                "code,kind,name,area_code,person,position,phone,email\n38.STTTT,dic,S,38,,,,\n{row}"
+            ),
         )
         .expect("write");
         let (path, line, reason) = data_error(dir.path());
@@ -384,9 +395,13 @@ fn contacts_come_from_the_units_files() {
 #[test]
 fn the_document_elements_default_from_the_register_and_follow_the_campaign() {
     let registry = Registry::load(shipped_data()).expect("shipped");
-    let document = &registry.campaign("thanh-hoa-2023").expect("campaign").document;
-    assert_eq!(document.parent_body, "ỦY BAN NHÂN DÂN TỈNH THANH HÓA");
+    let document = &registry
+        .campaign("thanh-hoa-2023")
+        .expect("campaign")
+        .document;
+    assert_eq!(document.parent_body, "UBND TỈNH THANH HÓA");
     assert_eq!(document.issuing_body, "SỞ THÔNG TIN VÀ TRUYỀN THÔNG");
+    assert_eq!(document.issuer_name, "Sở Thông tin và Truyền thông");
     assert_eq!(document.symbol, "BC-STTTT");
     assert_eq!(document.place, "Thanh Hóa");
     assert_eq!(
@@ -408,11 +423,12 @@ fn the_document_elements_default_from_the_register_and_follow_the_campaign() {
     assert_eq!(document.symbol, "BC-SKHCN");
     assert_eq!(document.signer_title, "GIÁM ĐỐC");
     assert_eq!(document.signer_deputy_title, "PHÓ GIÁM ĐỐC");
-    assert_eq!(document.parent_body, "ỦY BAN NHÂN DÂN TỈNH THANH HÓA");
-
     for (table, expected) in [
         ("signer = \"x\"\n", "unknown field `signer`"),
-        ("signer_title = \" \"\n", "document.signer_title must not be empty"),
+        (
+            "signer_title = \" \"\n",
+            "document.signer_title must not be empty",
+        ),
         ("recipients = []\n", "document.recipients must name"),
     ] {
         let dir = small_data();

@@ -14,8 +14,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{Error, Lineage, Result, RollupOutput};
 
+mod chart;
+mod document;
+mod docx;
+mod fonts;
+mod pdf;
 mod xlsx;
 
+pub use document::PROPOSALS_PLACEHOLDER;
+pub use docx::{DOCX_REPORT, docx_bytes};
+pub use pdf::{PDF_REPORT, pdf_bytes};
 pub use xlsx::{NUMBER_FORMAT, PERCENT_FORMAT, XLSX_REPORT, xlsx_bytes};
 
 /// The figures of one row of the summary (a province, district or group of units).
@@ -415,15 +423,18 @@ pub async fn units_late_before(
 ) -> Result<BTreeSet<String>> {
     const LATE_FILE: &str = "late_and_missing.parquet";
     let mut codes = BTreeSet::new();
-    for earlier in campaign.milestones.iter().take_while(|m| m.id != milestone.id) {
+    for earlier in campaign
+        .milestones
+        .iter()
+        .take_while(|m| m.id != milestone.id)
+    {
         let dir = out.join(&format!("{}/{}", campaign.id, earlier.id));
         if !dir.list().await?.iter().any(|f| f.relative == LATE_FILE) {
             continue;
         }
         let bytes = dir.get(LATE_FILE).await?;
-        let reader =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?
-                .build()?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?
+            .build()?;
         for batch in reader {
             let batch = batch?;
             let column = Columns::new("late_and_missing.parquet", &batch);
@@ -515,21 +526,29 @@ fn district_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// The table of late and missing units: header and rows of cells (one place for all
-/// three renderers).
-fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
+/// The table of units to urge, those of `status` or all (late, missing, not updated,
+/// each by area): header and rows of cells, with whom to call (one place for all three
+/// renderers).
+fn late_table(data: &ReportData, status: Option<&str>) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "Mã",
         "Đơn vị",
         data.area_tier.column(),
         "Tình trạng",
         "Báo cáo lần đầu",
+        "Báo cáo gần nhất",
+        "Người liên hệ",
+        "Chức vụ",
+        "Điện thoại",
+        "Thư điện tử",
+        "Ghi chú",
     ]
     .map(str::to_string)
     .to_vec();
-    let rows = data
-        .late_and_missing
-        .iter()
+    let time = |at: Option<DateTime<Utc>>| at.map(vn_time).unwrap_or_default();
+    let rows = document::urge_order(data)
+        .into_iter()
+        .filter(|u| status.is_none_or(|s| s == u.status))
         .map(|u| {
             vec![
                 u.code.clone(),
@@ -540,11 +559,39 @@ fn late_table(data: &ReportData) -> (Vec<String>, Vec<Vec<String>>) {
                     u.area.clone()
                 },
                 status_label(&u.status).to_string(),
-                u.first_received_at.map(vn_time).unwrap_or_default(),
+                time(u.first_received_at),
+                time(u.last_received_at),
+                u.contact.person.clone(),
+                u.contact.position.clone(),
+                u.contact.phone.clone(),
+                u.contact.email.clone(),
+                if u.late_before {
+                    "Trễ hạn, chưa báo cáo cả đợt trước"
+                } else {
+                    ""
+                }
+                .to_string(),
             ]
         })
         .collect();
     (header, rows)
+}
+
+/// The statuses present among the units to urge, in the list's order, with their
+/// group headings and counts.
+fn urge_groups(data: &ReportData) -> Vec<(&'static str, &'static str, usize)> {
+    ["late", "missing", "not_updated"]
+        .into_iter()
+        .map(|status| {
+            let count = data
+                .late_and_missing
+                .iter()
+                .filter(|u| u.status == status)
+                .count();
+            (status, document::status_group(status), count)
+        })
+        .filter(|(_, _, count)| *count > 0)
+        .collect()
 }
 
 /// The heading of the list of units to urge: late and missing, and not updated when
@@ -738,13 +785,20 @@ pub fn render_markdown(data: &ReportData) -> String {
     ));
     if data.late_and_missing.is_empty() {
         out.push_str("Không có.\n");
-    } else {
-        let (header, rows) = late_table(data);
+    }
+    for (i, (status, heading, count)) in urge_groups(data).into_iter().enumerate() {
+        out.push_str(&format!(
+            "### 3.{} {heading} ({})\n\n",
+            i + 1,
+            vn_number(count as i64)
+        ));
+        let (header, rows) = late_table(data, Some(status));
         out.push_str(&markdown_row(&header));
         out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
         for row in rows {
             out.push_str(&markdown_row(&row));
         }
+        out.push('\n');
     }
     out.push_str(&format!(
         "\n## 4. Nguồn số liệu\n\n{}\n",
@@ -753,7 +807,7 @@ pub fn render_markdown(data: &ReportData) -> String {
     out
 }
 
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -813,36 +867,47 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
         out.push_str("</tr>\n");
     }
     out.push_str(&format!(
-        "</tbody></table>\n<h2 class=\"page\">3. {} ({})</h2>\n<table>\n<thead><tr>",
+        "</tbody></table>\n<h2 class=\"page\">3. {} ({})</h2>\n",
         late_heading(data),
         vn_number(data.late_and_missing.len() as i64)
     ));
-    let (header, rows) = late_table(data);
-    for h in &header {
-        out.push_str(&format!("<th>{}</th>", html_escape(h)));
-    }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for row in rows {
-        out.push_str("<tr>");
-        for cell in row {
-            out.push_str(&format!("<td>{}</td>", html_escape(&cell)));
+    for (i, (status, heading, count)) in urge_groups(data).into_iter().enumerate() {
+        out.push_str(&format!(
+            "<h3>3.{} {} ({})</h3>\n<table>\n<thead><tr>",
+            i + 1,
+            html_escape(heading),
+            vn_number(count as i64)
+        ));
+        let (header, rows) = late_table(data, Some(status));
+        for h in &header {
+            out.push_str(&format!("<th>{}</th>", html_escape(h)));
         }
-        out.push_str("</tr>\n");
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for row in rows {
+            out.push_str("<tr>");
+            for cell in row {
+                out.push_str(&format!("<td>{}</td>", html_escape(&cell)));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody></table>\n");
     }
     out.push_str(&format!(
-        "</tbody></table>\n<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
+        "<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
         html_escape(&lineage_line(data))
     ));
     out
 }
 
-/// Writes `bao-cao.md`, `bao-cao.html` and `bao-cao.xlsx` into `dir` (a directory or a
-/// bucket prefix, each file whole); returns where they are.
+/// Writes `bao-cao.md`, `.html`, `.xlsx`, `.docx` and `.pdf` into `dir` (a directory
+/// or a bucket prefix, each file whole); returns where they are.
 pub async fn write_reports(data: &ReportData, dir: &Store) -> Result<Vec<String>> {
     let files = [
         ("bao-cao.md", render_markdown(data).into_bytes()),
         ("bao-cao.html", render_html(data).into_bytes()),
         (XLSX_REPORT, xlsx_bytes(data)?),
+        (DOCX_REPORT, docx_bytes(data)?),
+        (PDF_REPORT, pdf_bytes(data)?),
     ];
     let mut written = Vec::new();
     for (name, bytes) in files {

@@ -32,7 +32,13 @@ fn registry_dir() -> tempfile::TempDir {
             &[
                 "38.STTTT,dic,Sở TT&TT,38",
                 "14755.TH,school,Trường TH Hàm Rồng,14755",
-                "380.CA,police,Công an TP,380",
+            ],
+        )
+        .units_with_contacts(
+            "38",
+            &[
+                "380.CA,police,Công an TP,380,Lê Văn Tâm,Đội trưởng,0912 345 678,tam@ca.example",
+                "14761,people_committee,,14761,Phạm Thị Hoa,Văn phòng - Thống kê,0237 3852 222,vp@namngan.example",
             ],
         )
         .campaign(
@@ -352,7 +358,7 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
         &output,
         &Default::default(),
     )
-        .expect("report data");
+    .expect("report data");
     assert_eq!(data.areas.len(), 2);
     assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::District);
     assert_eq!(
@@ -390,17 +396,194 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let files = baocao_rollup::report::write_reports(&data, &output.dir)
         .await
         .expect("reports");
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 5);
     let xlsx = std::fs::read(&files[2]).expect("xlsx");
     assert_eq!(&xlsx[..2], b"PK", "an XLSX is a zip container");
     the_workbook_prints_and_counts(&xlsx);
     the_html_prints_on_a4_by_section(std::path::Path::new(&files[1]));
+    the_docx_has_every_decree_30_element(&std::fs::read(&files[3]).expect("docx"));
+    libreoffice_opens_the_docx(Path::new(&files[3]));
+    the_pdf_is_a4_with_the_font_embedded(Path::new(&files[4]));
+}
+
+/// The elements of an administrative document (Decree 30/2020/NĐ-CP) the DOCX and the
+/// PDF must both show, with the figures of the fixture's summary.
+const DECREE_30_ELEMENTS: &[&str] = &[
+    "UBND TỈNH THANH HÓA",
+    "SỞ TT&TT",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "/BC-STTTT",
+    "Thanh Hóa, ngày 22 tháng 3 năm 2023",
+    "BÁO CÁO",
+    "Kết quả phê duyệt cấp độ",
+    "Kính gửi: Chủ tịch Ủy ban nhân dân tỉnh Thanh Hóa.",
+    "I. KẾT QUẢ THỰC HIỆN",
+    "II. TỒN TẠI, HẠN CHẾ",
+    "III. ĐỀ XUẤT, KIẾN NGHỊ",
+    "Nơi nhận:",
+    "- Như trên;",
+    "- Lưu: VT, STTTT.",
+    "GIÁM ĐỐC",
+    "PHỤ LỤC I",
+    "PHỤ LỤC II",
+    // Headline figures of summary.parquet (9 expected, 5 reported, 55,6 %).
+    "Số đơn vị phải báo cáo: 9",
+    "Đã báo cáo: 5 (55,6%)",
+    // Section II drafted from the figures.
+    "Thị xã Bỉm Sơn (0,0%)",
+    // The late list to chase with.
+    "Lê Văn Tâm",
+    "0912 345 678",
+    "tam@ca.example",
+    "Đơn vị báo cáo trễ hạn (2)",
+    "Đơn vị chưa báo cáo (4)",
+];
+
+/// The text of a DOCX's body: its `w:t` runs, a paragraph per line.
+fn docx_text(docx: &[u8]) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("word/document.xml").expect("document.xml"),
+        &mut xml,
+    )
+    .expect("read");
+    let mut text = String::new();
+    for paragraph in xml.split("</w:p>") {
+        for run in paragraph.split("<w:t").skip(1) {
+            let body = run.split_once('>').map(|(_, rest)| rest).unwrap_or("");
+            let body = body.split("</w:t>").next().unwrap_or("");
+            text.push_str(
+                &body
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">"),
+            );
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn the_docx_has_every_decree_30_element(docx: &[u8]) {
+    let text = docx_text(docx);
+    for element in DECREE_30_ELEMENTS {
+        assert!(text.contains(element), "DOCX lacks {element:?}:\n{text}");
+    }
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("word/document.xml").expect("document.xml"),
+        &mut xml,
+    )
+    .expect("read");
+    // A4 portrait for the body, A4 landscape for the appendices, Decree 30's margins
+    // (top 20 mm = 1134 twips, left 30 mm = 1701), header rows repeated.
+    assert!(
+        xml.contains("w:w=\"11906\" w:h=\"16838\""),
+        "no A4 portrait section"
+    );
+    assert!(
+        xml.contains("w:w=\"16838\" w:h=\"11906\""),
+        "no A4 landscape section"
+    );
+    assert!(xml.contains("w:top=\"1134\"") && xml.contains("w:left=\"1701\""));
+    assert!(
+        xml.contains("<w:tblHeader />"),
+        "appendix headers do not repeat"
+    );
+    let images = (0..archive.len())
+        .filter_map(|i| archive.by_index(i).ok().map(|f| f.name().to_string()))
+        .filter(|name| name.starts_with("word/media/") && name.ends_with(".png"))
+        .count();
+    assert_eq!(images, 2, "the two charts");
+}
+
+/// LibreOffice (Debian's, as a DIC officer might use) opens the DOCX and lays it out on
+/// A4 with the letterhead and the appendices.
+fn libreoffice_opens_the_docx(docx: &Path) {
+    let out_dir = docx.with_file_name("soffice");
+    let profile = docx.with_file_name("soffice-profile");
+    let converted = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&out_dir)
+        .arg(docx)
+        .output()
+        .expect("soffice (scripts/install-deps.sh installs LibreOffice)");
+    let pdf = out_dir.join("bao-cao.pdf");
+    assert!(
+        pdf.exists(),
+        "{}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for element in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "PHỤ LỤC II",
+        "Lê Văn Tâm",
+    ] {
+        assert!(
+            text.contains(element),
+            "LibreOffice's rendering lacks {element:?}:\n{text}"
+        );
+    }
+}
+
+fn the_pdf_is_a4_with_the_font_embedded(pdf: &Path) {
+    let run = |tool: &str, args: &[&str]| {
+        let out = std::process::Command::new(tool)
+            .args(args)
+            .arg(pdf)
+            .args(if tool == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|err| panic!("{tool} (poppler-utils): {err}"));
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let info = run("pdfinfo", &[]);
+    assert!(info.contains("595.276 x 841.89 pts (A4)"), "{info}");
+    let fonts = run("pdffonts", &[]);
+    let serif: Vec<&str> = fonts
+        .lines()
+        .filter(|l| l.contains("LiberationSerif"))
+        .collect();
+    assert!(serif.len() >= 3, "{fonts}");
+    assert!(
+        serif
+            .iter()
+            .all(|l| l.split_whitespace().rev().nth(4) == Some("yes")),
+        "every font embedded: {fonts}"
+    );
+    let text = run("pdftotext", &["-layout"]);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for element in DECREE_30_ELEMENTS {
+        let element = element.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&element), "PDF lacks {element:?}:\n{text}");
+    }
 }
 
 /// The HTML report printed by Debian's chromium (as an official would print it): A4, and
 /// each of its three parts on a page of its own.
 fn the_html_prints_on_a4_by_section(html: &Path) {
-    let pdf = html.with_extension("pdf");
+    let pdf = html.with_file_name("html-printed.pdf");
     let printed = std::process::Command::new("chromium")
         .args([
             "--headless",
@@ -474,7 +657,7 @@ fn the_workbook_prints_and_counts(xlsx: &[u8]) {
         let xml = part(&format!("xl/worksheets/sheet{sheet}.xml"));
         assert!(xml.contains("state=\"frozen\""), "sheet {sheet} not frozen");
     }
-    assert!(part("xl/worksheets/sheet3.xml").contains("<autoFilter ref=\"A2:E"));
+    assert!(part("xl/worksheets/sheet3.xml").contains("<autoFilter ref=\"A2:K"));
     let workbook = part("xl/workbook.xml");
     assert!(
         workbook.contains("_xlnm.Print_Titles") && workbook.contains("$1:$1"),
@@ -574,7 +757,7 @@ async fn a_register_without_districts_is_reported_by_commune() {
         &output,
         &Default::default(),
     )
-        .expect("report data");
+    .expect("report data");
     assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::Commune);
     let names: Vec<&str> = data.areas.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Phường Hàm Rồng", "Phường Nam Ngạn"]);

@@ -679,7 +679,12 @@ fn milestone_label(registry: &Registry, campaign: &str, milestone: &str) -> Stri
 
 /// The Chairman's report files `baocao rollup` writes beside each summary, with their
 /// content types.
-const REPORT_FILES: [(&str, &str); 3] = [
+const REPORT_FILES: [(&str, &str); 5] = [
+    (
+        "bao-cao.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("bao-cao.pdf", "application/pdf"),
     (
         "bao-cao.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

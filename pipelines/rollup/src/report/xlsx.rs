@@ -308,12 +308,15 @@ fn area_row(
 fn urge_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result<(), XlsxError> {
     let sheet = workbook.add_worksheet().set_name(TO_URGE)?;
     page_setup(sheet, true, data);
-    sheet.merge_range(0, 0, 0, 4, late_heading(data), &f.title)?;
-    let (header, rows) = late_table(data);
+    sheet.merge_range(0, 0, 0, 6, late_heading(data), &f.title)?;
+    let (header, rows) = late_table(data, None);
     for (col, h) in header.iter().enumerate() {
         sheet.write_string_with_format(1, col as u16, h, &f.header)?;
     }
-    for (col, width) in [14.0, 50.0, 28.0, 20.0, 18.0].into_iter().enumerate() {
+    let widths = [
+        12.0, 36.0, 22.0, 14.0, 16.0, 16.0, 20.0, 24.0, 14.0, 28.0, 18.0,
+    ];
+    for (col, width) in widths.into_iter().enumerate() {
         sheet.set_column_width(col as u16, width)?;
     }
     for (i, row) in rows.iter().enumerate() {
