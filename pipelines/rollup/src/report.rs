@@ -181,6 +181,8 @@ impl AreaTier {
 pub struct ReportData {
     /// Campaign title.
     pub campaign_name: String,
+    /// The legal documents the campaign implements (may be empty).
+    pub legal_basis: String,
     /// Milestone title.
     pub milestone_name: String,
     /// What the milestone counts.
@@ -381,6 +383,7 @@ impl ReportData {
         late.finish()?;
         Ok(ReportData {
             campaign_name: campaign.name.clone(),
+            legal_basis: campaign.legal_basis.clone(),
             milestone_name: milestone.name.clone(),
             measure: milestone.measure,
             unit_deadline: milestone.unit_deadline,
@@ -899,18 +902,29 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
     out
 }
 
+/// Renders a report file's bytes.
+type Renderer = fn(&ReportData) -> Result<Vec<u8>>;
+
 /// Writes `bao-cao.md`, `.html`, `.xlsx`, `.docx` and `.pdf` into `dir` (a directory
 /// or a bucket prefix, each file whole); returns where they are.
 pub async fn write_reports(data: &ReportData, dir: &Store) -> Result<Vec<String>> {
-    let files = [
-        ("bao-cao.md", render_markdown(data).into_bytes()),
-        ("bao-cao.html", render_html(data).into_bytes()),
-        (XLSX_REPORT, xlsx_bytes(data)?),
-        (DOCX_REPORT, docx_bytes(data)?),
-        (PDF_REPORT, pdf_bytes(data)?),
+    let renderers: [(&str, Renderer); 5] = [
+        ("bao-cao.md", |d| Ok(render_markdown(d).into_bytes())),
+        ("bao-cao.html", |d| Ok(render_html(d).into_bytes())),
+        (XLSX_REPORT, xlsx_bytes),
+        (DOCX_REPORT, docx_bytes),
+        (PDF_REPORT, pdf_bytes),
     ];
     let mut written = Vec::new();
-    for (name, bytes) in files {
+    for (name, render) in renderers {
+        let started = std::time::Instant::now();
+        let bytes = render(data)?;
+        tracing::debug!(
+            file = name,
+            bytes = bytes.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "report rendered"
+        );
         dir.put(name, bytes).await?;
         written.push(dir.join(name).to_string());
     }

@@ -46,6 +46,18 @@ impl BarChart {
             CHART_WIDTH / 2.0,
             html_escape(&self.title)
         );
+        // The reference line first, so the bars' values are written over it.
+        if let Some((value, label)) = &self.reference {
+            let x = x_of(*value);
+            let bottom = TOP + ROW * self.bars.len() as f32;
+            let _ = write!(
+                svg,
+                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{bottom}" stroke="#b22222" stroke-width="1" stroke-dasharray="3 2"/><text x="{x}" y="{}" text-anchor="middle" fill="#b22222" font-size="9">{}</text>"##,
+                TOP - 2.0,
+                bottom + 12.0,
+                html_escape(label)
+            );
+        }
         for (i, (label, value, shown)) in self.bars.iter().enumerate() {
             let y = TOP + ROW * i as f32;
             let _ = write!(
@@ -60,17 +72,6 @@ impl BarChart {
                 x_of(*value) + 3.0,
                 y + 10.5,
                 html_escape(shown)
-            );
-        }
-        if let Some((value, label)) = &self.reference {
-            let x = x_of(*value);
-            let bottom = TOP + ROW * self.bars.len() as f32;
-            let _ = write!(
-                svg,
-                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{bottom}" stroke="#b22222" stroke-width="1" stroke-dasharray="3 2"/><text x="{x}" y="{}" text-anchor="middle" fill="#b22222" font-size="9">{}</text>"##,
-                TOP - 2.0,
-                bottom + 12.0,
-                html_escape(label)
             );
         }
         svg.push_str("</svg>");

@@ -187,7 +187,11 @@ fn body(data: &ReportData, issuer: &str) -> Vec<Block> {
     let mut blocks = vec![
         Block::Paragraph(format!(
             "Thực hiện {}, {} báo cáo kết quả {} tính đến hết ngày {} như sau:",
-            data.campaign_name,
+            if data.legal_basis.is_empty() {
+                &data.campaign_name
+            } else {
+                &data.legal_basis
+            },
             issuer,
             lower_first(&data.milestone_name),
             super::vn_date(data.lineage.cut_off_date)

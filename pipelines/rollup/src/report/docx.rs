@@ -147,7 +147,7 @@ fn chart_paragraph(chart: &BarChart, width_mm: f32) -> Result<Paragraph> {
         .map_err(|err| docx_error(format!("chart: {err}")))?;
     const EMU_PER_MM: f32 = 36_000.0;
     let height_mm = width_mm * size.height() / size.width();
-    let picture = Pic::new(&png).size(
+    let picture = Pic::new_with_dimensions(png, w, h).size(
         (width_mm * EMU_PER_MM) as u32,
         (height_mm * EMU_PER_MM) as u32,
     );
@@ -359,5 +359,24 @@ pub fn docx_bytes(data: &ReportData) -> Result<Vec<u8>> {
     let mut bytes = std::io::Cursor::new(Vec::new());
     xml.pack(&mut bytes)
         .map_err(|err| docx_error(err.to_string()))?;
-    Ok(bytes.into_inner())
+    deflated(&bytes.into_inner()).map_err(|err| docx_error(err.to_string()))
+}
+
+/// The zip `stored` rewritten with every part deflated: docx-rs stores its parts
+/// uncompressed, which makes the province's report (its appendix lists hundreds of
+/// units) several megabytes to e-mail instead of a few hundred kilobytes.
+fn deflated(stored: &[u8]) -> zip::result::ZipResult<Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(stored))?;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i)?;
+        if part.is_dir() {
+            continue;
+        }
+        writer.start_file(part.name().to_string(), options)?;
+        std::io::copy(&mut part, &mut writer)?;
+    }
+    Ok(writer.finish()?.into_inner())
 }

@@ -33,10 +33,16 @@ pub(crate) fn font_bytes(style: Style) -> &'static [u8] {
     }
 }
 
+/// Characters below this code point (Latin, with every Vietnamese letter up to U+1EF9)
+/// have their advances precomputed.
+const TABLED: u32 = 0x2000;
+
 /// Advance widths of one style, for line breaking.
 pub(crate) struct Metrics {
     face: ttf_parser::Face<'static>,
     units_per_em: f32,
+    /// Advance of each character below [`TABLED`], in font units.
+    advances: Vec<u16>,
 }
 
 impl Metrics {
@@ -44,20 +50,33 @@ impl Metrics {
     pub(crate) fn of(style: Style) -> Option<Metrics> {
         let face = ttf_parser::Face::parse(font_bytes(style), 0).ok()?;
         let units_per_em = f32::from(face.units_per_em());
-        Some(Metrics { face, units_per_em })
+        let advances = (0..TABLED)
+            .map(|code| char::from_u32(code).map_or(0, |c| advance(&face, c)))
+            .collect();
+        Some(Metrics {
+            face,
+            units_per_em,
+            advances,
+        })
     }
 
     /// Width of `text` at `size` points (advances, without kerning).
     pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
-        let units: f32 = text
+        let units: u32 = text
             .chars()
             .map(|c| {
-                let glyph = self.face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
-                f32::from(self.face.glyph_hor_advance(glyph).unwrap_or(0))
+                let tabled = self.advances.get(c as usize).copied();
+                u32::from(tabled.unwrap_or_else(|| advance(&self.face, c)))
             })
             .sum();
-        units * size / self.units_per_em
+        units as f32 * size / self.units_per_em
     }
+}
+
+/// The advance of `c` (of the missing-glyph box when the font lacks it).
+fn advance(face: &ttf_parser::Face<'_>, c: char) -> u16 {
+    let glyph = face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
+    face.glyph_hor_advance(glyph).unwrap_or(0)
 }
 
 /// The chart drawing options: the built-in faces only, so a chart looks the same on any

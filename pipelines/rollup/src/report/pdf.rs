@@ -189,29 +189,37 @@ impl Typesetter {
         first_width: f32,
         width: f32,
     ) -> Vec<String> {
+        let space = self.width_of(" ", style, size);
         let mut lines = Vec::new();
-        let mut line = String::new();
+        let (mut line, mut line_width) = (String::new(), 0.0);
         for word in text.split_whitespace() {
             let limit = if lines.is_empty() { first_width } else { width };
-            let candidate = if line.is_empty() {
-                word.to_string()
+            let word_width = self.width_of(word, style, size);
+            let joined = if line.is_empty() {
+                word_width
             } else {
-                format!("{line} {word}")
+                line_width + space + word_width
             };
-            if self.width_of(&candidate, style, size) <= limit {
-                line = candidate;
+            if joined <= limit {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_width = joined;
                 continue;
             }
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }
+            line_width = 0.0;
             for c in word.chars() {
-                line.push(c);
-                if self.width_of(&line, style, size) > width && line.chars().count() > 1 {
-                    line.pop();
+                let c_width = self.width_of(c.encode_utf8(&mut [0; 4]), style, size);
+                if line_width + c_width > width && !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
-                    line.push(c);
+                    line_width = 0.0;
                 }
+                line.push(c);
+                line_width += c_width;
             }
         }
         if !line.is_empty() || lines.is_empty() {
@@ -308,7 +316,7 @@ impl Typesetter {
             let pieces = if self.width_of(text, *style, *size) <= column.1 {
                 vec![text.to_string()]
             } else {
-                self.wrap(text, *style, *size, column.1, column.1)
+                self.balanced(text, *style, *size, column.1)
             };
             for piece in pieces {
                 self.line_at(&piece, *style, *size, column, y, Align::Center);
@@ -317,6 +325,22 @@ impl Typesetter {
             }
         }
         (y, widths)
+    }
+
+    /// `text` wrapped into as few lines as `width` allows, of about equal length (no
+    /// lone word on a title's last line).
+    fn balanced(&self, text: &str, style: Style, size: f32, width: f32) -> Vec<String> {
+        let lines = self.wrap(text, style, size, width, width).len();
+        let (mut narrow, mut wide) = (width / 2.0, width);
+        for _ in 0..12 {
+            let middle = (narrow + wide) / 2.0;
+            if self.wrap(text, style, size, middle, middle).len() == lines {
+                wide = middle;
+            } else {
+                narrow = middle;
+            }
+        }
+        self.wrap(text, style, size, wide, wide)
     }
 
     /// A horizontal rule of `width` centred in `column`, at `y`.
@@ -402,8 +426,13 @@ impl Typesetter {
         Ok(())
     }
 
+    /// A chart centred, scaled down (to 70 % at most) rather than leaving the rest of a
+    /// page empty.
     fn chart(&mut self, chart: &BarChart) -> Result<()> {
-        let width = CHART_WIDTH.min(self.text_width());
+        let full = CHART_WIDTH.min(self.text_width());
+        let room = self.page_size().1 - self.margins.bottom - self.y - 12.0;
+        let scale = (room / (chart.height() * full / CHART_WIDTH)).clamp(0.7, 1.0);
+        let width = full * scale;
         let height = chart.height() * width / CHART_WIDTH;
         self.ensure(height + 8.0);
         let x = self.left() + (self.text_width() - width) / 2.0;
@@ -418,10 +447,23 @@ impl Typesetter {
         Ok(())
     }
 
+    /// Height the signature block needs.
+    fn signature_height(doc: &OfficialReport) -> f32 {
+        (12.0 * LEADING * (doc.copies_to.len() as f32 + 2.0) + 40.0 * MM).min(120.0 * MM)
+    }
+
+    /// Height of a body paragraph.
+    fn paragraph_height(&self, text: &str) -> f32 {
+        let width = self.text_width();
+        let lines = self
+            .wrap(text, Style::Regular, BODY, width - 10.0 * MM, width)
+            .len();
+        lines as f32 * BODY * LEADING + 4.0
+    }
+
     /// Nơi nhận on the left, the signature block on the right.
     fn signature(&mut self, doc: &OfficialReport) {
-        let needed = 12.0 * LEADING * (doc.copies_to.len() as f32 + 2.0) + 40.0 * MM;
-        self.ensure(needed.min(120.0 * MM));
+        self.ensure(Self::signature_height(doc));
         self.y += 6.0;
         let top = self.y;
         let left = (self.left(), 75.0 * MM);
@@ -487,12 +529,15 @@ impl Typesetter {
             } else {
                 table.numeric.clone()
             };
-            if self.table_row(&row_columns, cells, style, &numeric, false) {
+            // A group's title is never the last line of a page: it goes with its first row.
+            let keep_with_next = if span {
+                3.0 * (CELL * LEADING + 5.0)
+            } else {
+                0.0
+            };
+            let broke = keep_with_next > 0.0 && self.ensure(keep_with_next);
+            if broke || self.table_row(&row_columns, cells, style, &numeric, false) {
                 // A page break happened before this row: repeat the header over it.
-                self.y = self.margins.top;
-                if let Some(page) = self.pages.last_mut() {
-                    page.ops.clear();
-                }
                 self.table_row(
                     &columns,
                     &table.header,
@@ -602,7 +647,12 @@ fn lay_out(doc: &OfficialReport) -> Result<Vec<Page>> {
     let mut t = Typesetter::new()?;
     t.new_page(false);
     t.letterhead(doc);
-    for block in &doc.body {
+    let last = doc.body.len().saturating_sub(1);
+    for (i, block) in doc.body.iter().enumerate() {
+        // The signature never stands alone on a page: the closing paragraph goes with it.
+        if let (true, Block::Paragraph(text)) = (i == last, block) {
+            t.ensure(t.paragraph_height(text) + Typesetter::signature_height(doc));
+        }
         t.block(block)?;
     }
     t.signature(doc);
