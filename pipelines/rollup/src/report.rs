@@ -823,7 +823,7 @@ pub fn render_html(data: &ReportData) -> String {
         "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Báo cáo</title>\n<style>\
 body{font-family:'Times New Roman','Liberation Serif',serif;max-width:1100px;margin:2em auto}\
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #444;padding:4px 6px}\
-td.n{text-align:right}tr.total{font-weight:bold}\
+td.n{text-align:right}tr.total{font-weight:bold}figure{margin:1em 0;text-align:center}figure svg{max-width:100%;height:auto}\
 @page{size:A4;margin:20mm 15mm 20mm 30mm}\
 @media print{body{max-width:none;margin:0;font-size:12pt}h2.page{break-before:page}\
 thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
@@ -847,8 +847,12 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
     for line in headline_lines(data) {
         out.push_str(&format!("<li>{}</li>\n", html_escape(&line)));
     }
+    out.push_str("</ul>\n");
+    for chart in [chart::completeness_chart(data), chart::levels_chart(data)] {
+        out.push_str(&format!("<figure>{}</figure>\n", chart.svg()));
+    }
     out.push_str(&format!(
-        "</ul>\n<h2 class=\"page\">2. Chi tiết theo đơn vị hành chính {}</h2>\n<table>\n<thead><tr>",
+        "<h2 class=\"page\">2. Chi tiết theo đơn vị hành chính {}</h2>\n<table>\n<thead><tr>",
         data.area_tier.level_name()
     ));
     let (header, rows) = district_table(data);

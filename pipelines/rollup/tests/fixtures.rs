@@ -46,7 +46,8 @@ fn registry_dir() -> tempfile::TempDir {
             "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
              required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\"]\n\
              [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
-             unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n",
+             unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n\
+             [document]\nsigner_deputy_title = \"PHÓ GIÁM ĐỐC\"\nsigner_name = \"Nguyễn Văn An\"\n",
         )
         .write()
         .expect("a data directory")
@@ -424,7 +425,9 @@ const DECREE_30_ELEMENTS: &[&str] = &[
     "Nơi nhận:",
     "- Như trên;",
     "- Lưu: VT, STTTT.",
-    "GIÁM ĐỐC",
+    "KT. GIÁM ĐỐC",
+    "PHÓ GIÁM ĐỐC",
+    "Nguyễn Văn An",
     "PHỤ LỤC I",
     "PHỤ LỤC II",
     // Headline figures of summary.parquet (9 expected, 5 reported, 55,6 %).

@@ -444,3 +444,17 @@ fn urge_table(data: &ReportData) -> Table {
         rows,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decree_30_dates_pad_days_under_ten_and_the_first_two_months() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert_eq!(decree_date(day(2023, 3, 22)), "ngày 22 tháng 3 năm 2023");
+        assert_eq!(decree_date(day(2023, 2, 5)), "ngày 05 tháng 02 năm 2023");
+        assert_eq!(decree_date(day(2023, 1, 10)), "ngày 10 tháng 01 năm 2023");
+        assert_eq!(decree_date(day(2023, 12, 1)), "ngày 01 tháng 12 năm 2023");
+    }
+}
