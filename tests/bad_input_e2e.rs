@@ -634,6 +634,7 @@ fn raw_cases(valid: &[u8]) -> Vec<(String, Vec<u8>, Code, Vec<&'static str>)> {
                 systems: vec![CameraSystem::default(); 1_000],
                 ..Default::default()
             }),
+            validate_only: false,
         }
         .encode_to_vec(),
     );
@@ -682,6 +683,7 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
         .submit_report(authed(
             SubmitReportRequest {
                 report: Some(original),
+                validate_only: false,
             },
             &token,
         ))
@@ -722,6 +724,7 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
             .submit_report(authed(
                 SubmitReportRequest {
                     report: Some(report),
+                    validate_only: false,
                 },
                 &token,
             ))
@@ -731,6 +734,7 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
     }
     let valid = SubmitReportRequest {
         report: Some(valid_report("38.STTTT")),
+        validate_only: false,
     }
     .encode_to_vec();
     for (name, body, code, fields) in raw_cases(&valid) {
@@ -742,7 +746,13 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
     let mut huge = valid_report("38.STTTT");
     huge.notes = "y".repeat(200_000);
     let result = client
-        .submit_report(authed(SubmitReportRequest { report: Some(huge) }, &token))
+        .submit_report(authed(
+            SubmitReportRequest {
+                report: Some(huge),
+                validate_only: false,
+            },
+            &token,
+        ))
         .await
         .map(|_| ());
     expect(
@@ -755,6 +765,7 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
     // Tokens: none, malformed, unknown.
     let report = SubmitReportRequest {
         report: Some(valid_report("38.STTTT")),
+        validate_only: false,
     };
     let result = client
         .submit_report(tonic::Request::new(report.clone()))
@@ -801,7 +812,13 @@ async fn bad_input_corpus_each_refused_precisely_and_the_service_keeps_serving()
         })
         .collect();
     let status = client
-        .submit_report(authed(SubmitReportRequest { report: Some(many) }, &token))
+        .submit_report(authed(
+            SubmitReportRequest {
+                report: Some(many),
+                validate_only: false,
+            },
+            &token,
+        ))
         .await
         .expect_err("many problems");
     assert_eq!(status.code(), Code::InvalidArgument);

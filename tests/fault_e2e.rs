@@ -143,6 +143,7 @@ async fn attempt(endpoint: &str, token: &str, report: &StatusReport) -> Result<(
     let mut request = authed(
         SubmitReportRequest {
             report: Some(report.clone()),
+            validate_only: false,
         },
         token,
     );

@@ -17,6 +17,7 @@ fn submit(report: &StatusReport, token: &str) -> tonic::Request<SubmitReportRequ
     authed(
         SubmitReportRequest {
             report: Some(report.clone()),
+            validate_only: false,
         },
         token,
     )
@@ -173,6 +174,7 @@ async fn tokens_tiers_and_jurisdictions_are_enforced() -> anyhow::Result<()> {
 
     let no_token = tonic::Request::new(SubmitReportRequest {
         report: Some(valid_report("38.STTTT")),
+        validate_only: false,
     });
     let status = client.submit_report(no_token).await.expect_err("no token");
     assert_eq!(status.code(), Code::Unauthenticated);

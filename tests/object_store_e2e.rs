@@ -55,6 +55,7 @@ fn submit(
                 .submit_report(authed(
                     SubmitReportRequest {
                         report: Some(report),
+                        validate_only: false,
                     },
                     &stack.token(unit),
                 ))

@@ -104,6 +104,7 @@ async fn replay(
         let request = authed(
             SubmitReportRequest {
                 report: Some(planned.report.clone()),
+                validate_only: false,
             },
             &tokens[&planned.unit_code],
         );

@@ -29,6 +29,7 @@ fn submit(report: &StatusReport, token: &str) -> tonic::Request<SubmitReportRequ
     authed(
         SubmitReportRequest {
             report: Some(report.clone()),
+            validate_only: false,
         },
         token,
     )
@@ -289,6 +290,7 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
     // A valid report followed by a million empty camera systems (2 bytes each).
     let mut hostile = SubmitReportRequest {
         report: Some(valid_report("38.STTTT")),
+        validate_only: false,
     }
     .encode_to_vec();
     let empty_systems = StatusReport {
@@ -298,6 +300,7 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
     hostile.extend(
         SubmitReportRequest {
             report: Some(empty_systems),
+            validate_only: false,
         }
         .encode_to_vec(),
     );
@@ -314,6 +317,7 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
     // Small enough, but more systems than allowed: counted on the wire.
     let mut many = SubmitReportRequest {
         report: Some(valid_report("38.STTTT")),
+        validate_only: false,
     }
     .encode_to_vec();
     many.extend(
@@ -322,6 +326,7 @@ async fn hostile_bytes_are_refused_before_they_cost_and_answers_fit_every_client
                 systems: vec![CameraSystem::default(); 600],
                 ..Default::default()
             }),
+            validate_only: false,
         }
         .encode_to_vec(),
     );
@@ -469,7 +474,11 @@ async fn a_c_core_client_gets_invalid_argument_with_its_list_and_not_found() -> 
     let endpoint = stack.endpoint().trim_start_matches("http://").to_string();
     // 500 systems with no name at level 0: 1,000 problems.
     let bad = thousand_problems();
-    let body = SubmitReportRequest { report: Some(bad) }.encode_to_vec();
+    let body = SubmitReportRequest {
+        report: Some(bad),
+        validate_only: false,
+    }
+    .encode_to_vec();
     let answer = c_core_call(
         &endpoint,
         "/baocao.v1.ReportingService/SubmitReport",

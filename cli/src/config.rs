@@ -173,7 +173,12 @@ pub fn load(explicit: Option<&Path>, overrides: Overrides) -> anyhow::Result<Con
         }
         None => {}
     }
-    figment = figment.merge(Env::prefixed("BAOCAO_").split("__").ignore(&["config"]));
+    // BAOCAO_TOKEN is the credential of `submit` and `import`, not a setting.
+    figment = figment.merge(
+        Env::prefixed("BAOCAO_")
+            .split("__")
+            .ignore(&["config", "token"]),
+    );
     for (key, value) in overrides {
         figment = figment.merge(Serialized::default(key, value));
     }

@@ -80,6 +80,11 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Submit a report file (TOML or JSON) to a gateway.
     Submit(commands::submit::SubmitArgs),
+    /// The offline Excel form of a unit or of every unit of an area, pre-filled.
+    Form(commands::form::FormArgs),
+    /// Import a filled form (XLSX or CSV) through a gateway: every cell checked, one
+    /// report per unit, a unit with problems not sent.
+    Import(commands::import::ImportArgs),
     /// TLS: make development certificates (a CA, a server and a client certificate).
     #[command(subcommand)]
     Tls(commands::tls::TlsCommand),
@@ -164,6 +169,8 @@ async fn main() -> ExitCode {
         Command::Account(command) => commands::account::run(&config, command).await,
         Command::Token(command) => commands::token::run(&config, command),
         Command::Submit(args) => commands::submit::run(args).await,
+        Command::Form(args) => commands::form::run(&config, args).await,
+        Command::Import(args) => commands::import::run(args).await,
         Command::Report(command) => commands::report::run(command),
         Command::Tls(command) => commands::tls::run(command),
         Command::Registry(command) => commands::registry::run(&config, command),

@@ -106,8 +106,19 @@ pub async fn submit_on(
     token: &str,
     report: StatusReport,
 ) -> Result<SubmitReportResponse, Status> {
+    submit_request(client, token, report, false).await
+}
+
+/// One SubmitReport call, or with `validate_only` a check that writes nothing.
+pub async fn submit_request(
+    client: &mut ReportingServiceClient<Channel>,
+    token: &str,
+    report: StatusReport,
+    validate_only: bool,
+) -> Result<SubmitReportResponse, Status> {
     let mut request = tonic::Request::new(SubmitReportRequest {
         report: Some(report),
+        validate_only,
     });
     request.set_timeout(Duration::from_secs(30));
     let bearer: MetadataValue<_> = format!("Bearer {token}").parse().map_err(|_| {

@@ -108,6 +108,15 @@ pub struct Receipt {
     pub produce_time: Option<Duration>,
 }
 
+/// The answer to a report checked without writing (see [`SubmissionCore::check`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The submission id, canonical.
+    pub submission_id: String,
+    /// True when this (unit, id) was accepted before with the same content.
+    pub repeat: bool,
+}
+
 /// The submission core of one front door.
 pub struct SubmissionCore {
     clock: Arc<dyn Clock>,
@@ -176,27 +185,66 @@ impl SubmissionCore {
     /// Takes `report` from `submitter` (a unit code, authenticated by the front door):
     /// checks who may send it, validates it, and writes it durably unless this (unit,
     /// submission id) was accepted before.
-    pub async fn submit(
+    pub async fn submit(&self, submitter: &str, report: StatusReport) -> Result<Receipt, Refusal> {
+        let (report, key, now) = self.admit(submitter, report)?;
+        // Released on drop, so also when the caller goes away mid-produce.
+        let id_lock = IdLock {
+            core: self,
+            lock: self.id_lock(&key),
+            key,
+        };
+        let _attempt = id_lock.lock.lock().await;
+        self.accept(report, &id_lock.key, submitter, now).await
+    }
+
+    /// Everything [`Self::submit`] checks, without writing: whether `submitter` may send
+    /// `report`, whether it is valid, and whether it would be a repeat (a dry run of an
+    /// import, a form's "check" button).
+    pub fn check(&self, submitter: &str, report: StatusReport) -> Result<Checked, Refusal> {
+        let (report, key, _) = self.admit(submitter, report)?;
+        let repeat = match self.index.get(&key) {
+            Some(known) => self
+                .repeat(
+                    report.submission_id.clone(),
+                    &key,
+                    known,
+                    canonical_digest(&report),
+                )
+                .map(|receipt| receipt.repeat)?,
+            None => false,
+        };
+        Ok(Checked {
+            submission_id: report.submission_id,
+            repeat,
+        })
+    }
+
+    /// The checks before a write: a unit named, the rate of reports on that unit, who may
+    /// send it, and the report's validity (in canonical form). Returns the canonical
+    /// report, its key and the time of the decision.
+    fn admit(
         &self,
         submitter: &str,
         mut report: StatusReport,
-    ) -> Result<Receipt, Refusal> {
+    ) -> Result<(StatusReport, SubmissionKey, chrono::DateTime<Utc>), Refusal> {
         if report.unit_code.is_empty() {
             return Err(Refusal::Missing {
                 field: "report.unit_code",
             });
         }
+        let registry = self.registry.current();
+        let unit = self.authorise(&registry, submitter, &report.unit_code)?;
+        // Counted per unit reported on: an office sending its forty communes' reports from
+        // one spreadsheet is forty units, each within its own limit.
         if let Err(wait) = self
             .rate_limiter
-            .check(submitter, std::time::Instant::now())
+            .check(&unit.code, std::time::Instant::now())
         {
             return Err(Refusal::RateLimited {
-                unit: submitter.to_string(),
+                unit: unit.code.clone(),
                 wait,
             });
         }
-        let registry = self.registry.current();
-        let unit = self.authorise(&registry, submitter, &report.unit_code)?;
         // One spelling of the id and of line breaks, before validation and the digest.
         normalize_report(&mut report);
         let now = self.clock.now();
@@ -215,14 +263,7 @@ impl SubmissionCore {
             unit: unit.code.clone(),
             id: report.submission_id.clone(),
         };
-        // Released on drop, so also when the caller goes away mid-produce.
-        let id_lock = IdLock {
-            core: self,
-            lock: self.id_lock(&key),
-            key,
-        };
-        let _attempt = id_lock.lock.lock().await;
-        self.accept(report, &id_lock.key, submitter, now).await
+        Ok((report, key, now))
     }
 
     /// The unit `submitter` sends a report for, if it may: itself, or — for a district

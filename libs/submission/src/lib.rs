@@ -10,8 +10,9 @@ mod core;
 mod error;
 pub mod index;
 pub mod rate_limit;
+pub mod typed;
 pub mod validate;
 
 pub use crate::clock::{CampaignClock, Clock, SystemClock};
-pub use crate::core::{CoreParts, Receipt, Scope, SubmissionCore, follow_scope};
+pub use crate::core::{Checked, CoreParts, Receipt, Scope, SubmissionCore, follow_scope};
 pub use error::{Error, Refusal, Result};

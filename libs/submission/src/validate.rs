@@ -475,7 +475,10 @@ fn check_system_identity_and_counts(
         c.add(
             format!("{path}.proposed_level"),
             format!("must be a security level 1-5 (got {})", s.proposed_level),
-            "Chọn cấp độ từ 1 đến 5.",
+            match s.proposed_level {
+                0 => "Chọn cấp độ từ 1 đến 5.".to_string(),
+                other => format!("Cấp độ phải từ 1 đến 5 (đang là {other})."),
+            },
         );
     }
 }

@@ -273,6 +273,7 @@ mod tests {
                 systems: vec![CameraSystem::default(); systems],
                 ..Default::default()
             }),
+            validate_only: false,
         }
         .encode_to_vec()
     }

@@ -69,9 +69,25 @@ impl ReportingGateway {
         request: Request<SubmitReportRequest>,
     ) -> Result<Response<SubmitReportResponse>, Status> {
         let caller = Self::caller(&request)?;
-        let Some(report) = request.into_inner().report else {
+        let SubmitReportRequest {
+            report,
+            validate_only,
+        } = request.into_inner();
+        let Some(report) = report else {
             return Err(refusal_status(Refusal::Missing { field: "report" }));
         };
+        if validate_only {
+            let checked = self
+                .core
+                .check(&caller.unit, report)
+                .map_err(refusal_status)?;
+            return Ok(Response::new(SubmitReportResponse {
+                submission_id: checked.submission_id,
+                received_at: None,
+                repeat: checked.repeat,
+                gateway_id: self.core.front_door_id().to_string(),
+            }));
+        }
         let receipt = self
             .core
             .submit(&caller.unit, report)

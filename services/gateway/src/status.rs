@@ -2,7 +2,7 @@
 //! naming the field for validation failures.
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+use tonic_types::{ErrorDetails, FieldViolation, LocalizedMessage, StatusExt};
 
 use baocao_submission::Refusal;
 use baocao_submission::validate::Violation;
@@ -55,12 +55,17 @@ pub fn invalid_report(violations: &[Violation]) -> Status {
         // A field path and a reason never take more than a quarter of the budget.
         let field = cut(&v.field, LISTED_VIOLATION_BYTES / 4);
         let reason = cut(&v.reason, LISTED_VIOLATION_BYTES / 4);
-        let cost = field.len() + reason.len() + 8;
+        let reason_vi = cut(&v.reason_vi, LISTED_VIOLATION_BYTES / 4);
+        let cost = field.len() + reason.len() + reason_vi.len() + 20;
         if cost > budget {
             break;
         }
         budget -= cost;
-        field_violations.push(FieldViolation::new(field, reason));
+        let mut violation = FieldViolation::new(field, reason);
+        if !reason_vi.is_empty() {
+            violation.localized_message = Some(LocalizedMessage::new("vi-VN", reason_vi));
+        }
+        field_violations.push(violation);
     }
     let unlisted = violations.len() - field_violations.len();
     if unlisted > 0 {

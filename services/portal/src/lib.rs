@@ -9,7 +9,6 @@ mod cache;
 mod charts;
 mod dashboard;
 mod error;
-mod form;
 mod live;
 mod metrics;
 mod pages;
@@ -32,8 +31,8 @@ use baocao_submission::validate::ReportLimits;
 use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, follow_scope};
 use serde::{Deserialize, Serialize};
 
+pub use baocao_submission::typed::{FormAction, ReportInput};
 pub use error::{Error, Result};
-pub use form::{FormAction, ReportInput};
 pub use state::PortalSources;
 
 /// The portal's settings (`[portal]` in the config file).

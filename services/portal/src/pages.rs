@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use baocao_accounts::Session;
 
-use crate::form::ReportInput;
+use baocao_submission::typed::ReportInput;
 
 /// The signed-in person, as the page header shows them.
 pub struct UserBar {
@@ -73,36 +73,9 @@ pub fn same(a: impl AsRef<str>, b: impl AsRef<str>) -> bool {
     a.as_ref() == b.as_ref()
 }
 
-/// Options of a select: (value, label).
-pub type Options = &'static [(&'static str, &'static str)];
-
-pub const DOSSIER_OPTIONS: Options = &[
-    ("", "— Chọn —"),
-    ("DOSSIER_STATUS_NOT_STARTED", "Chưa xây dựng hồ sơ"),
-    ("DOSSIER_STATUS_PREPARING", "Đang xây dựng hồ sơ"),
-    ("DOSSIER_STATUS_SUBMITTED", "Đã trình thẩm định"),
-    ("DOSSIER_STATUS_APPRAISED", "Đã thẩm định"),
-    ("DOSSIER_STATUS_APPROVED", "Đã phê duyệt cấp độ"),
-    ("DOSSIER_STATUS_REJECTED", "Không được phê duyệt"),
-];
-
-pub const PLAN_OPTIONS: Options = &[
-    ("", "— Chọn —"),
-    ("PLAN_STATUS_NOT_STARTED", "Chưa triển khai"),
-    ("PLAN_STATUS_IN_PROGRESS", "Đang triển khai"),
-    ("PLAN_STATUS_IMPLEMENTED", "Đã triển khai xong"),
-];
-
-pub const LEVEL_OPTIONS: Options = &[
-    ("", "—"),
-    ("1", "Cấp độ 1"),
-    ("2", "Cấp độ 2"),
-    ("3", "Cấp độ 3"),
-    ("4", "Cấp độ 4"),
-    ("5", "Cấp độ 5"),
-];
-
-pub const YES_NO_OPTIONS: Options = &[("", "Chưa xác định"), ("yes", "Có"), ("no", "Không")];
+pub use baocao_submission::typed::{
+    DOSSIER_OPTIONS, LEVEL_OPTIONS, Options, PLAN_OPTIONS, YES_NO_OPTIONS,
+};
 
 /// An indicator field the unit's kind reports.
 pub struct BlockField {

@@ -15,10 +15,10 @@ use baocao_submission::Refusal;
 use chrono::NaiveDate;
 
 use crate::auth::{csrf_matches, forbidden_form, form_pairs, signed_in, user_bar};
-use crate::form::{self, BLOCK_FIELDS, FormAction, ReportInput, SystemInput};
 use crate::metrics;
 use crate::pages::{self, BlockField, ChooseUnitPage, FieldErrors, ReceiptPage, ReportPage};
 use crate::state::AppState;
+use baocao_submission::typed::{self as form, BLOCK_FIELDS, FormAction, ReportInput, SystemInput};
 
 /// The open campaigns that expect `unit`'s report on `today`: (id, name).
 fn open_campaigns(

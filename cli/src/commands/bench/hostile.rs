@@ -49,6 +49,7 @@ fn hostile_body(bytes: usize) -> Vec<u8> {
             campaign_id: "thanh-hoa-2023".into(),
             ..Default::default()
         }),
+        validate_only: false,
     }
     .encode_to_vec();
     // Each empty system: tag + zero length; the report's own length prefix takes ≤ 5.
@@ -59,6 +60,7 @@ fn hostile_body(bytes: usize) -> Vec<u8> {
                 systems: vec![CameraSystem::default(); systems],
                 ..Default::default()
             }),
+            validate_only: false,
         }
         .encode_to_vec(),
     );

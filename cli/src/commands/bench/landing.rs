@@ -40,7 +40,7 @@ pub struct LandingBenchArgs {
 }
 
 /// The peak resident set of this process's waited-for children, in MiB (getrusage).
-fn children_peak_rss_mib() -> anyhow::Result<f64> {
+pub(super) fn children_peak_rss_mib() -> anyhow::Result<f64> {
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
         .context("getrusage")?;
     // Linux reports ru_maxrss in KiB.

@@ -3,10 +3,11 @@
 //! the broker and without it), `rollup` (DataFusion vs DuckDB) and `freshness` (a submit's
 //! OK → visible in the summaries), `hostile` (what hostile request bodies cost a
 //! gateway's memory), `portal` (dashboard pages under concurrent viewers; a form submit
-//! against a gRPC submit).
+//! against a gRPC submit), `import` (a spreadsheet's reports/s; hostile files' memory).
 
 mod freshness;
 mod hostile;
+mod import;
 mod ingest;
 mod landing;
 mod portal;
@@ -42,6 +43,9 @@ pub enum BenchCommand {
     /// The web portal: dashboard pages with concurrent viewers on the national workload,
     /// and a report form's submit against a gRPC submit at the same offered rate.
     Portal(portal::PortalBenchArgs),
+    /// Spreadsheets in: a district office's XLSX imported through the gateway (reports/s),
+    /// and the peak memory of refusing hostile files.
+    Import(import::ImportBenchArgs),
 }
 
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -52,6 +56,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<ExitC
         BenchCommand::Freshness(args) => freshness::run(config, args).await,
         BenchCommand::Hostile(args) => hostile::run(config, args).await,
         BenchCommand::Portal(args) => portal::run(config, args).await,
+        BenchCommand::Import(args) => import::run(config, args).await,
     }
 }
 

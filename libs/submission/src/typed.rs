@@ -1,7 +1,7 @@
-//! The report form as the browser sends and shows it: every value kept as typed (so a
-//! refused form comes back exactly as the clerk left it), turned into a `StatusReport`
-//! with each unparsable value named by its field, and rebuilt from the unit's last
-//! accepted report. Pure: no I/O.
+//! A report as a person types it — in the portal's form or a spreadsheet's cells: every
+//! value kept as typed (so a refused form comes back exactly as the clerk left it), turned
+//! into a `StatusReport` with each unparsable value named by its field, and rebuilt from
+//! the unit's last accepted report. Pure: no I/O. Shared by the front doors people use.
 //!
 //! Field names follow the report's own paths (`systems.0.camera_count` for
 //! `report.systems[0].camera_count`), so a validator's message lands next to its input.
@@ -17,22 +17,39 @@ use chrono::NaiveDate;
 /// One camera system's inputs, as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemInput {
+    /// The system's code within its unit.
     pub system_code: String,
+    /// Its name.
     pub name: String,
+    /// Where it is installed.
     pub location: String,
+    /// Its cameras.
     pub camera_count: String,
+    /// The proposed security level (1–5).
     pub proposed_level: String,
+    /// Where its level dossier stands (a `DOSSIER_STATUS_…` name).
     pub dossier_status: String,
+    /// The approving decision's number.
     pub decision_number: String,
+    /// The decision's date.
     pub decision_date: String,
+    /// Who approved.
     pub approving_authority: String,
+    /// The approved level.
     pub approved_level: String,
+    /// Where its protection plan stands (a `PLAN_STATUS_…` name).
     pub plan_status: String,
+    /// When the plan was fully implemented.
     pub plan_implemented_on: String,
+    /// Whether security was assessed at procurement (yes/no/empty).
     pub assessed_at_procurement: String,
+    /// The last periodic assessment's date.
     pub last_periodic_assessment_on: String,
+    /// Cameras with CO/CQ certificates.
     pub cameras_certified: String,
+    /// Cameras on a warning list.
     pub cameras_on_warning_list: String,
+    /// Cameras replaced or removed.
     pub cameras_replaced_or_removed: String,
 }
 
@@ -163,6 +180,41 @@ pub const BLOCK_FIELDS: [(&str, &str, &str); 9] = [
         "Số tin, bài tuyên truyền đã đăng, phát",
     ),
 ];
+
+/// Options of a choice: (value, Vietnamese label).
+pub type Options = &'static [(&'static str, &'static str)];
+
+/// Where a dossier stands, as people choose it.
+pub const DOSSIER_OPTIONS: Options = &[
+    ("", "— Chọn —"),
+    ("DOSSIER_STATUS_NOT_STARTED", "Chưa xây dựng hồ sơ"),
+    ("DOSSIER_STATUS_PREPARING", "Đang xây dựng hồ sơ"),
+    ("DOSSIER_STATUS_SUBMITTED", "Đã trình thẩm định"),
+    ("DOSSIER_STATUS_APPRAISED", "Đã thẩm định"),
+    ("DOSSIER_STATUS_APPROVED", "Đã phê duyệt cấp độ"),
+    ("DOSSIER_STATUS_REJECTED", "Không được phê duyệt"),
+];
+
+/// Where a protection plan stands, as people choose it.
+pub const PLAN_OPTIONS: Options = &[
+    ("", "— Chọn —"),
+    ("PLAN_STATUS_NOT_STARTED", "Chưa triển khai"),
+    ("PLAN_STATUS_IN_PROGRESS", "Đang triển khai"),
+    ("PLAN_STATUS_IMPLEMENTED", "Đã triển khai xong"),
+];
+
+/// Security levels, as people choose them.
+pub const LEVEL_OPTIONS: Options = &[
+    ("", "—"),
+    ("1", "Cấp độ 1"),
+    ("2", "Cấp độ 2"),
+    ("3", "Cấp độ 3"),
+    ("4", "Cấp độ 4"),
+    ("5", "Cấp độ 5"),
+];
+
+/// Yes, no or not said.
+pub const YES_NO_OPTIONS: Options = &[("", "Chưa xác định"), ("yes", "Có"), ("no", "Không")];
 
 /// Most system rows a form may carry (the gateway's own limit is checked again).
 pub const MAX_ROWS: usize = 500;
@@ -310,7 +362,10 @@ impl ReportInput {
             no_camera_systems: self.no_camera_systems,
             budget_allocated_vnd: p.count("budget_allocated_vnd", &self.budget_allocated_vnd),
             internal_regulation: self.regulation(&mut p),
-            national_regulation_applied: p.yes_no(&self.national_regulation_applied),
+            national_regulation_applied: p.yes_no(
+                "national_regulation_applied",
+                &self.national_regulation_applied,
+            ),
             incidents: p.count("incidents", &self.incidents),
             telecom: self.has_block("telecom").then(|| TelecomIndicators {
                 cameras_checked: p.count(
@@ -497,7 +552,10 @@ fn system(p: &mut Parser, i: usize, s: &SystemInput) -> CameraSystem {
             PlanStatus::from_str_name,
         ),
         plan_implemented_on: p.date(&field("plan_implemented_on"), &s.plan_implemented_on),
-        assessed_at_procurement: p.yes_no(&s.assessed_at_procurement),
+        assessed_at_procurement: p.yes_no(
+            &field("assessed_at_procurement"),
+            &s.assessed_at_procurement,
+        ),
         last_periodic_assessment_on: p.date(
             &field("last_periodic_assessment_on"),
             &s.last_periodic_assessment_on,
@@ -578,22 +636,17 @@ impl Parser {
     }
 
     /// A count: digits, with `.`, `,` or spaces as thousands separators (as Vietnamese
-    /// write them: 150.000.000); empty is 0.
+    /// write them: 150.000.000) between groups of three; empty is 0. "2,5" is a decimal,
+    /// not 25: refused.
     fn count(&mut self, field: &str, text: &str) -> i64 {
-        let digits: String = text
-            .chars()
-            .filter(|c| !matches!(c, '.' | ',' | ' ' | '\u{a0}'))
-            .collect();
-        if digits.is_empty() {
+        let text = text.trim();
+        if text.is_empty() {
             return 0;
         }
-        match digits.parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => {
-                self.problem(
-                    field,
-                    format!("“{}” không phải là một số nguyên.", text.trim()),
-                );
+        match parse_grouped_integer(text) {
+            Some(n) => n,
+            None => {
+                self.problem(field, format!("“{text}” không phải là một số nguyên."));
                 0
             }
         }
@@ -624,11 +677,15 @@ impl Parser {
         }
     }
 
-    fn yes_no(&mut self, text: &str) -> Option<bool> {
+    fn yes_no(&mut self, field: &str, text: &str) -> Option<bool> {
         match text.trim() {
             "yes" => Some(true),
             "no" => Some(false),
-            _ => None,
+            "" => None,
+            other => {
+                self.problem(field, format!("“{other}”: chọn Có hoặc Không."));
+                None
+            }
         }
     }
 
@@ -660,13 +717,34 @@ impl Parser {
     }
 }
 
+/// An integer written with optional thousands separators (`.`, `,`, spaces) between
+/// groups of exactly three digits, and an optional leading minus: `1.234`, `1 234 567`,
+/// `-3`. None for anything else (`2,5`, `1.23`, `12a`).
+pub fn parse_grouped_integer(text: &str) -> Option<i64> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let groups: Vec<&str> = body.split(['.', ',', ' ', '\u{a0}']).collect();
+    let all_digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let well_grouped =
+        groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !groups.iter().all(|g| all_digits(g)) || !well_grouped {
+        return None;
+    }
+    let value: i64 = groups.concat().parse().ok()?;
+    Some(if negative { -value } else { value })
+}
+
 /// The form field a validator path names: `report.systems[0].camera_count` →
 /// `systems.0.camera_count`.
 pub fn field_of_path(path: &str) -> String {
-    path.trim_start_matches("report.")
-        .trim_start_matches("report")
-        .replace('[', ".")
-        .replace(']', "")
+    let field = match path.strip_prefix("report.") {
+        Some(rest) => rest,
+        None if path == "report" => "",
+        None => path,
+    };
+    field.replace('[', ".").replace(']', "")
 }
 
 #[cfg(test)]
@@ -764,6 +842,18 @@ mod tests {
     }
 
     #[test]
+    fn counts_take_thousands_separators_but_not_decimals() {
+        assert_eq!(parse_grouped_integer("150.000.000"), Some(150_000_000));
+        assert_eq!(parse_grouped_integer("1,234"), Some(1234));
+        assert_eq!(parse_grouped_integer("1 234"), Some(1234));
+        assert_eq!(parse_grouped_integer("-3"), Some(-3));
+        assert_eq!(parse_grouped_integer("37711"), Some(37711));
+        for bad in ["2,5", "1.23", "12a", "", ".", "1..000", "1234.567"] {
+            assert_eq!(parse_grouped_integer(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn buttons_and_paths() {
         assert_eq!(parse_action("add_system"), FormAction::AddSystem);
         assert_eq!(parse_action("remove_system:3"), FormAction::RemoveSystem(3));
@@ -772,5 +862,7 @@ mod tests {
             "systems.2.approval.decision_date"
         );
         assert_eq!(field_of_path("report.as_of"), "as_of");
+        assert_eq!(field_of_path("report.reporter"), "reporter");
+        assert_eq!(field_of_path("report"), "");
     }
 }
