@@ -167,7 +167,7 @@ async fn a_district_form_with_five_mistakes_names_them_and_counts_the_rest_once(
     assert_eq!(code, Some(2), "{first}");
     assert_eq!(named_places(&first), mistakes, "{first}");
     assert!(
-        first.contains("đã ghi nhận 35 đơn vị (35 mới, 0 trùng"),
+        first.contains("Đã ghi nhận 35 đơn vị (35 mới, 0 trùng"),
         "{first}"
     );
     for refused in [2, 9, 17, 24, 30] {
@@ -176,7 +176,7 @@ async fn a_district_form_with_five_mistakes_names_them_and_counts_the_rest_once(
     // Again: a repeat of each, nothing new on the topic.
     let (_, second) = import("filled.xlsx", &[])?;
     assert!(
-        second.contains("đã ghi nhận 35 đơn vị (0 mới, 35 trùng"),
+        second.contains("Đã ghi nhận 35 đơn vị (0 mới, 35 trùng"),
         "{second}"
     );
     let records = stack.read_topic(35)?;
@@ -295,11 +295,10 @@ async fn a_unit_outside_the_offices_district_is_refused_and_others_go_in() -> an
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(stdout.contains("đã ghi nhận 1 đơn vị"), "{stdout}");
+    assert!(stdout.contains("Đã ghi nhận 1 đơn vị"), "{stdout}");
     assert!(
-        stdout.contains(&format!(
-            "units.csv!A3: tài khoản nhập không được gửi báo cáo cho đơn vị {theirs}"
-        )),
+        stdout.contains("units.csv!A3: tài khoản nhập không được gửi báo cáo cho đơn vị này")
+            && stdout.contains(&format!("có lỗi, chưa ghi nhận: {theirs}")),
         "{stdout}"
     );
     assert_eq!(stack.read_topic(1)?.len(), 1);

@@ -381,7 +381,8 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
         )
         .await?;
     press(client, "button[value=submit]").await?;
-    wait_for_text(client, "Đã tiếp nhận").await?;
+    // The receipt itself (the form's help text also says "Đã tiếp nhận").
+    wait_for_text(client, "id=\"submission-id\"").await?;
     let id = text_of(client, "#submission-id").await?;
     assert!(client.source().await?.contains("Đã tiếp nhận"));
     assert_eq!(uuid::Uuid::parse_str(&id)?.get_version_num(), 7);
@@ -465,8 +466,78 @@ async fn district_office_is_confined(
         )
         .await?;
     assert_eq!(status.as_i64(), Some(403));
+    office_imports_a_spreadsheet(client, p).await?;
     press(client, "form[action=\"/logout\"] button").await?;
     wait_for_path(client, "/login").await?;
+    Ok(())
+}
+
+/// The office downloads its communes' form, uploads a filled one with a level of 6 in one
+/// unit's system: that cell is named, the other unit is received (and on the topic).
+async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Result<()> {
+    client.goto(&format!("{}/sheets", p.url)).await?;
+    snapshot(client, "sheets-360").await?;
+    let form: Vec<u8> = serde_json::from_value(
+        client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch('/sheets/form.xlsx?campaign=th-open').then(r => r.arrayBuffer()) \
+                   .then(b => done(Array.from(new Uint8Array(b))));",
+                vec![],
+            )
+            .await?,
+    )?;
+    let sheets = baocao_sheets::read_file("form.xlsx", &form)?;
+    let units = baocao_sheets::parse("form.xlsx", &sheets, None)?.units;
+    let codes: Vec<&str> = units.iter().map(|u| u.unit_code.as_str()).collect();
+    assert!(codes.contains(&"14755"), "{codes:?}");
+    assert!(!codes.iter().any(|c| c.starts_with("14809")), "{codes:?}");
+    // Filled: a valid report for Hàm Rồng, a level of 6 for the next unit.
+    let registry = Registry::load(&p.data)?;
+    let today = common::today();
+    let good = baocao_fixtures::complete_report("th-open", "14755", "", today);
+    let other = codes
+        .iter()
+        .find(|c| **c != "14755")
+        .copied()
+        .unwrap_or_default();
+    let mut bad = baocao_fixtures::complete_report("th-open", other, "", today);
+    bad.systems[0].proposed_level = 6;
+    let reports = [good, bad];
+    let filled = baocao_sheets::write_form(&baocao_sheets::FormSpec {
+        campaign_id: "th-open",
+        campaign_name: "Thử nghiệm",
+        for_whom: "Phòng VH-TT",
+        units: reports
+            .iter()
+            .filter_map(|r| {
+                let unit = registry.unit(&r.unit_code)?;
+                Some(baocao_sheets::FormUnit {
+                    unit,
+                    blocks: registry.indicator_blocks(unit),
+                    last: Some(r),
+                })
+            })
+            .collect(),
+        today,
+    })?;
+    let file = p.root.path().join("da-dien.xlsx");
+    std::fs::write(&file, filled)?;
+    client
+        .find(Locator::Css("input[type=file]"))
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    press(client, "form.upload button[type=submit]").await?;
+    wait_for_text(client, "Đã ghi nhận 1 đơn vị").await?;
+    snapshot(client, "sheets-result-360").await?;
+    let result = text_of(client, "#import-result").await?;
+    assert!(
+        result.contains("Hệ thống camera!F4")
+            && result.contains("Cấp độ phải từ 1 đến 5 (đang là 6)"),
+        "{result}"
+    );
+    assert!(result.contains(other), "{result}");
     Ok(())
 }
 

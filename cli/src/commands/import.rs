@@ -10,8 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use baocao_proto::v1::StatusReport;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
-use baocao_sheets::{Parsed, Problem, UnitEntry};
-use futures::StreamExt;
+use baocao_sheets::{Answer, ImportResult, Parsed, send_units};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
@@ -52,29 +51,6 @@ pub struct ImportArgs {
     concurrency: usize,
 }
 
-/// What happened to one unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Written (or, in a dry run, would be): `repeat` when this content was accepted before.
-    Accepted {
-        /// Nothing new: the same content was accepted before.
-        repeat: bool,
-    },
-    /// Not sent: every problem, at its cell.
-    Refused(Vec<Problem>),
-}
-
-/// The result of importing a file.
-#[derive(Debug, Default)]
-pub struct ImportResult {
-    /// (unit code, outcome), in the file's order.
-    pub units: Vec<(String, Outcome)>,
-    /// Problems of the file that belong to no unit (a system row of an unknown unit).
-    pub file_problems: Vec<Problem>,
-    /// What was ignored.
-    pub notes: Vec<String>,
-}
-
 /// Reads the files into the form's units (every sheet of every file together, so a CSV of
 /// units and a CSV of systems make one form).
 pub fn read_form(files: &[PathBuf], campaign: Option<&str>) -> anyhow::Result<Parsed> {
@@ -113,74 +89,19 @@ pub async fn import(
     dry_run: bool,
     concurrency: usize,
 ) -> anyhow::Result<ImportResult> {
-    let Parsed {
-        units,
-        problems,
-        notes,
-    } = parsed;
-    let file_problems = problems
-        .iter()
-        .filter(|p| p.unit.is_none())
-        .cloned()
-        .collect();
-    let outcomes = futures::stream::iter(units.into_iter().map(|entry| {
-        let unit_problems: Vec<Problem> = problems
-            .iter()
-            .filter(|p| p.unit.as_deref() == Some(entry.unit_code.as_str()))
-            .cloned()
-            .collect();
+    send_units(parsed, dry_run, concurrency, |report, check_only| {
         let client = client.clone();
         async move {
-            let outcome = one_unit(client, token, &entry, unit_problems, dry_run).await?;
-            anyhow::Ok((entry.unit_code, outcome))
+            match send(client, token, report, check_only).await {
+                Ok(repeat) => Ok(Answer::Accepted { repeat }),
+                Err(status) if status.code() == Code::Unauthenticated => {
+                    anyhow::bail!("the gateway refused the token: {}", status.message())
+                }
+                Err(status) => Ok(answer_of_status(&status)),
+            }
         }
-    }))
-    .buffered(concurrency.max(1))
-    .collect::<Vec<_>>()
-    .await;
-    Ok(ImportResult {
-        units: outcomes.into_iter().collect::<anyhow::Result<_>>()?,
-        file_problems,
-        notes,
     })
-}
-
-/// One unit: its cell problems, then the gateway's check or submission. A unit with cell
-/// problems is only checked (to list every problem at once), never sent.
-async fn one_unit(
-    client: ReportingServiceClient<Channel>,
-    token: &str,
-    entry: &UnitEntry,
-    mut problems: Vec<Problem>,
-    dry_run: bool,
-) -> anyhow::Result<Outcome> {
-    let report = match entry.report() {
-        Ok(report) => report,
-        Err(parse_problems) => {
-            problems.extend(parse_problems);
-            return Ok(Outcome::Refused(problems));
-        }
-    };
-    let check_only = dry_run || !problems.is_empty();
-    match send(client, token, report, check_only).await {
-        Ok(repeat) if problems.is_empty() => Ok(Outcome::Accepted { repeat }),
-        Ok(_) => Ok(Outcome::Refused(problems)),
-        Err(status) if status.code() == Code::Unauthenticated => {
-            anyhow::bail!("the gateway refused the token: {}", status.message())
-        }
-        Err(status) => {
-            // A row with an unreadable value has its other rules checked once it is fixed:
-            // the value reached the gateway empty, and what follows from that is noise.
-            let unreadable_rows: std::collections::HashSet<(String, u32)> =
-                problems.iter().filter_map(|p| row_of(&p.at)).collect();
-            problems.extend(
-                problems_of_status(entry, &status)
-                    .into_iter()
-                    .filter(|p| row_of(&p.at).is_none_or(|row| !unreadable_rows.contains(&row))),
-            );
-            Ok(Outcome::Refused(problems))
-        }
-    }
+    .await
 }
 
 /// Sends (or checks) a report, retrying UNAVAILABLE with the same id; whether it repeats
@@ -204,57 +125,35 @@ async fn send(
     }
 }
 
-/// The gateway's refusal as problems at cells: each field violation (in Vietnamese when
-/// the gateway gives it) at the cell of its field, anything else at the unit's row.
-fn problems_of_status(entry: &UnitEntry, status: &Status) -> Vec<Problem> {
+/// The gateway's refusal: each field violation (in Vietnamese when the gateway gives it),
+/// or the whole unit's.
+fn answer_of_status(status: &Status) -> Answer {
     let violations = status
         .get_details_bad_request()
         .map(|b| b.field_violations)
         .unwrap_or_default();
-    if violations.is_empty() {
-        let message = match status.code() {
-            Code::PermissionDenied => format!(
-                "tài khoản nhập không được gửi báo cáo cho đơn vị {} ({})",
-                entry.unit_code,
-                status.message()
-            ),
-            Code::ResourceExhausted => format!(
-                "đơn vị {} gửi quá nhiều báo cáo trong một phút: nhập lại sau ({})",
-                entry.unit_code,
-                status.message()
-            ),
-            _ => format!("không gửi được ({:?}: {})", status.code(), status.message()),
-        };
-        return vec![entry.problem_at("", message)];
+    if !violations.is_empty() {
+        return Answer::Fields(
+            violations
+                .into_iter()
+                .map(|v| {
+                    let message = v.localized_message.map_or(v.description, |m| m.message);
+                    (v.field, message)
+                })
+                .collect(),
+        );
     }
-    violations
-        .into_iter()
-        .map(|v| {
-            let message = v.localized_message.map_or(v.description, |m| m.message);
-            entry.problem_at(&v.field, message)
-        })
-        .collect()
-}
-
-/// (sheet, column letters, row) of a place `Sheet!E12`; none for a place without a cell.
-fn cell_of(at: &str) -> Option<(String, String, u32)> {
-    let (sheet, cell) = at.rsplit_once('!')?;
-    let letters: String = cell.chars().take_while(char::is_ascii_alphabetic).collect();
-    let row = cell[letters.len()..].parse().ok()?;
-    Some((sheet.to_string(), letters, row))
-}
-
-/// (sheet, row) of a place `Sheet!E12`.
-fn row_of(at: &str) -> Option<(String, u32)> {
-    cell_of(at).map(|(sheet, _, row)| (sheet, row))
-}
-
-/// Problems in reading order: by sheet, then row, then column.
-fn in_reading_order(problems: &mut [Problem]) {
-    problems.sort_by_key(|p| match cell_of(&p.at) {
-        Some((sheet, letters, row)) => (sheet, row, letters.len(), letters),
-        None => (p.at.clone(), 0, 0, String::new()),
-    });
+    Answer::Unit(match status.code() {
+        Code::PermissionDenied => format!(
+            "tài khoản nhập không được gửi báo cáo cho đơn vị này ({})",
+            status.message()
+        ),
+        Code::ResourceExhausted => format!(
+            "đơn vị gửi quá nhiều báo cáo trong một phút: nhập lại sau ({})",
+            status.message()
+        ),
+        _ => format!("không gửi được ({:?}: {})", status.code(), status.message()),
+    })
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -267,66 +166,22 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot reach gateway {}", args.gateway))?;
     let client = ReportingServiceClient::new(channel);
     let result = import(client, &args.token, parsed, args.dry_run, args.concurrency).await?;
-    Ok(print_result(&result, args.dry_run))
+    Ok(print_result(&result))
 }
 
 /// Prints every problem in reading order, then the summary; the exit code says whether
 /// every unit went in (0) or some did not (2).
-pub fn print_result(result: &ImportResult, dry_run: bool) -> ExitCode {
+pub fn print_result(result: &ImportResult) -> ExitCode {
     for note in &result.notes {
         println!("lưu ý: {note}");
     }
-    let mut problems: Vec<Problem> = result.file_problems.clone();
-    for (_, outcome) in &result.units {
-        if let Outcome::Refused(unit_problems) = outcome {
-            problems.extend(unit_problems.iter().cloned());
-        }
-    }
-    in_reading_order(&mut problems);
-    for problem in &problems {
+    for problem in result.problems() {
         println!("{problem}");
     }
-    let accepted = |repeat: bool| {
-        result
-            .units
-            .iter()
-            .filter(|(_, o)| *o == Outcome::Accepted { repeat })
-            .count()
-    };
-    let refused: Vec<&str> = result
-        .units
-        .iter()
-        .filter(|(_, o)| matches!(o, Outcome::Refused(_)))
-        .map(|(code, _)| code.as_str())
-        .collect();
-    let (new, repeats) = (accepted(false), accepted(true));
-    if dry_run {
-        println!(
-            "kiểm tra (chưa gửi): {new} đơn vị hợp lệ sẽ được ghi nhận, {repeats} đơn vị trùng \
-             lần nhập trước, {} đơn vị có lỗi{}",
-            refused.len(),
-            listed(&refused)
-        );
-    } else {
-        println!(
-            "đã ghi nhận {} đơn vị ({new} mới, {repeats} trùng lần nhập trước, không tính hai \
-             lần); {} đơn vị có lỗi, chưa ghi nhận{}",
-            new + repeats,
-            refused.len(),
-            listed(&refused)
-        );
-    }
-    if refused.is_empty() && result.file_problems.is_empty() {
+    println!("{}", result.summary());
+    if result.complete() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    }
-}
-
-fn listed(codes: &[&str]) -> String {
-    if codes.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", codes.join(", "))
     }
 }

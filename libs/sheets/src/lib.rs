@@ -9,10 +9,12 @@ pub mod hostile;
 pub mod import;
 pub mod layout;
 pub mod read;
+pub mod send;
 
 pub use form::{FormSpec, FormUnit, write_form};
 pub use import::{Parsed, Problem, UnitEntry, derived_submission_id, parse};
 pub use read::read_file;
+pub use send::{Answer, ImportResult, Outcome, send_units};
 
 /// Why a file could not be read at all (problems of single cells are [`Problem`]s).
 #[derive(Debug, thiserror::Error)]

@@ -9,12 +9,12 @@ use baocao_submission::validate::Violation;
 
 use crate::Error;
 
-/// Bytes of field paths and reasons listed in one answer. With the message and the
+/// Bytes of field paths and reasons (English, and Vietnamese as localized messages) listed in one answer. With the message and the
 /// encoding (`grpc-status-details-bin` is base64, `grpc-message` percent-encoded) every
 /// answer stays under [`MAX_ERROR_METADATA_BYTES`], below the 8 KiB metadata limit of
 /// C-core gRPC clients (Python, C++, C#, Ruby, PHP), which otherwise report
 /// RESOURCE_EXHAUSTED instead of the list of problems.
-const LISTED_VIOLATION_BYTES: usize = 2_800;
+const LISTED_VIOLATION_BYTES: usize = 4_000;
 
 /// Longest status message in bytes (before percent-encoding).
 const MAX_MESSAGE_BYTES: usize = 400;

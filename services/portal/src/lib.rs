@@ -15,6 +15,7 @@ mod pages;
 mod report;
 mod routes;
 mod serve;
+mod sheets;
 mod state;
 
 use std::net::SocketAddr;

@@ -84,6 +84,28 @@ pub struct BlockField {
     pub value: String,
 }
 
+/// What an upload did, as the sheets page shows it.
+pub struct SheetsResult {
+    pub file: String,
+    pub summary: String,
+    pub complete: bool,
+    /// (cell, message), in reading order.
+    pub problems: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sheets.html")]
+pub struct SheetsPage {
+    pub user: UserBar,
+    /// Open campaigns: (id, name).
+    pub campaigns: Vec<(String, String)>,
+    /// Units in the form of the first campaign.
+    pub units: usize,
+    pub result: Option<SheetsResult>,
+    pub message: String,
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {

@@ -38,6 +38,17 @@ fn open_campaigns(
         .collect()
 }
 
+/// The open campaigns that expect `unit_code`'s report today: (id, name).
+pub(crate) fn open_campaigns_of(state: &AppState, unit_code: &str) -> Vec<(String, String)> {
+    let core = state.core();
+    let registry = core.registry();
+    let today = vietnam_date(core.now());
+    registry
+        .unit(unit_code)
+        .map(|u| open_campaigns(&registry, u, today))
+        .unwrap_or_default()
+}
+
 /// The unit a request is about (the person's own when none is named), if the person may
 /// report for it; otherwise the 403 page.
 fn permitted_unit(
@@ -104,7 +115,10 @@ pub async fn form(
 
 /// The units `session`'s person may report for: their own, then (for a district office)
 /// the units of its communes.
-fn on_behalf_units(state: &AppState, session: &Session) -> Vec<(String, String, String)> {
+pub(crate) fn on_behalf_units(
+    state: &AppState,
+    session: &Session,
+) -> Vec<(String, String, String)> {
     let registry = state.core().registry();
     let Some(own) = registry.unit(&session.account.person.unit_code) else {
         return Vec::new();

@@ -1,12 +1,13 @@
 //! The portal's routes, its embedded stylesheet, and the headers every answer carries.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use crate::{auth, dashboard, live, metrics, pages, report};
+use crate::{auth, dashboard, live, metrics, pages, report, sheets};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
@@ -24,6 +25,13 @@ pub fn router(state: AppState) -> Router {
             get(auth::password_page).post(auth::change_password),
         )
         .route("/report", get(report::form).post(report::submit))
+        .route(
+            "/sheets",
+            get(sheets::page)
+                .post(sheets::upload)
+                .layer(DefaultBodyLimit::max(sheets::MAX_UPLOAD_BYTES)),
+        )
+        .route("/sheets/form.xlsx", get(sheets::download))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/events", get(live::events))
         .route("/dashboard/{table}", get(dashboard::csv))

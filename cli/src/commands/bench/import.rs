@@ -12,13 +12,13 @@ use anyhow::Context;
 use baocao_proto::v1::StatusReport;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use baocao_registry::{AdminLevel, Registry, ReportingUnit, vietnam_date};
-use baocao_sheets::{FormSpec, FormUnit, hostile, write_form};
+use baocao_sheets::{FormSpec, FormUnit, Outcome, hostile, write_form};
 
 use super::ingest::clock_at_close;
 use super::landing::children_peak_rss_mib;
 use super::rig::{Rig, RigSpec};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
-use crate::commands::import::{Outcome, import, read_form};
+use crate::commands::import::{import, read_form};
 use crate::config::Config;
 use crate::sysinfo::machine;
 
