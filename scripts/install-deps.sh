@@ -12,11 +12,13 @@
 #   browser over WebDriver; npm (Debian's) installs axe-core (tests/browser/), the
 #   accessibility checker those tests run in each page. The report tests print the
 #   Chairman's HTML report with the same chromium and read the PDF with poppler-utils;
-#   LibreOffice Writer (headless) opens the report's DOCX as an officer would.
+#   LibreOffice Writer (headless) opens the report's DOCX as an officer would, and
+#   LibreOffice Calc re-saves a filled spreadsheet form as a clerk's office suite would
+#   (the import must read it unchanged); openpyxl (PyPI) fills forms in the import tests.
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
-packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils libreoffice-writer-nogui)
+packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui)
 command -v npm >/dev/null || packages+=(npm)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()
@@ -36,9 +38,9 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) fi
 # and grpcio, a C-core gRPC client (the stock client of Python, C++, C#, Ruby and PHP), for
 # the test that every error answer fits its 8 KiB metadata limit, with grpcio-reflection for
 # the README walkthrough (scripts/grpc_services.py).
-if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection" 2>/dev/null; then
-  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection"
-  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection)
+if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection, openpyxl" 2>/dev/null; then
+  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection openpyxl"
+  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection openpyxl)
   # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
 fi

@@ -319,3 +319,45 @@ fn form_units_of(stack: &Stack, district: &str) -> anyhow::Result<Vec<String>> {
     anyhow::ensure!(!codes.is_empty(), "no unit in {district}");
     Ok(codes)
 }
+
+/// `bench import`: every hostile file refused by name within the memory bound, then a
+/// district office's file imported through the gateway with every unit written.
+#[cfg(feature = "bench")]
+#[test]
+fn the_import_benchmark_refuses_hostile_files_and_writes_every_unit() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let stdout = succeeded(
+        Command::new(common::BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args(["bench", "import", "--rounds", "1", "--dir"])
+            .arg(dir.path().join("bench"))
+            .env("RUST_LOG", "warn"),
+    )?;
+    for (file, refusal) in [
+        ("50mb.csv", "quá lớn"),
+        ("zip-bomb.xlsx", "quá lớn"),
+        ("million-rows.xlsx", "hơn 50.000 dòng"),
+        ("16384-columns.xlsx", "CW2: có dữ liệu ngoài phạm vi biểu mẫu"),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(file))
+            .unwrap_or_default();
+        assert!(line.contains("exit Some(1)") && line.contains(refusal), "{stdout}");
+    }
+    let peak: f64 = stdout
+        .lines()
+        .find_map(|l| l.split("peak resident memory of those imports: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::MAX);
+    assert!(peak <= 256.0, "{stdout}");
+    let round = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("round 1:"))
+        .unwrap_or_default();
+    assert!(round.contains("reports/s") && !round.contains("refused"), "{stdout}");
+    Ok(())
+}
