@@ -339,13 +339,19 @@ fn the_import_benchmark_refuses_hostile_files_and_writes_every_unit() -> anyhow:
         ("50mb.csv", "quá lớn"),
         ("zip-bomb.xlsx", "quá lớn"),
         ("million-rows.xlsx", "hơn 50.000 dòng"),
-        ("16384-columns.xlsx", "CW2: có dữ liệu ngoài phạm vi biểu mẫu"),
+        (
+            "16384-columns.xlsx",
+            "CW2: có dữ liệu ngoài phạm vi biểu mẫu",
+        ),
     ] {
         let line = stdout
             .lines()
             .find(|l| l.trim_start().starts_with(file))
             .unwrap_or_default();
-        assert!(line.contains("exit Some(1)") && line.contains(refusal), "{stdout}");
+        assert!(
+            line.contains("exit Some(1)") && line.contains(refusal),
+            "{stdout}"
+        );
     }
     let peak: f64 = stdout
         .lines()
@@ -358,6 +364,9 @@ fn the_import_benchmark_refuses_hostile_files_and_writes_every_unit() -> anyhow:
         .lines()
         .find(|l| l.trim_start().starts_with("round 1:"))
         .unwrap_or_default();
-    assert!(round.contains("reports/s") && !round.contains("refused"), "{stdout}");
+    assert!(
+        round.contains("reports/s") && !round.contains("refused"),
+        "{stdout}"
+    );
     Ok(())
 }

@@ -15,7 +15,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-use crate::commands::submit::{gateway_endpoint, submit_request};
+use crate::commands::submit::{GatewayArgs, submit_request};
 
 /// Flags of `baocao import`.
 #[derive(clap::Args)]
@@ -24,22 +24,8 @@ pub struct ImportArgs {
     /// repeat the flag for each file.
     #[arg(long = "file", required = true)]
     files: Vec<PathBuf>,
-    /// A unit's or a district office's bearer token (`baocao token issue`): an office
-    /// imports for the units it may submit for.
-    #[arg(long, env = "BAOCAO_TOKEN", hide_env_values = true)]
-    token: String,
-    /// Gateway address; `https://` for a gateway with TLS.
-    #[arg(long, default_value = "http://127.0.0.1:50051")]
-    gateway: String,
-    /// CA that signed the gateway's certificate (PEM).
-    #[arg(long)]
-    ca_cert: Option<PathBuf>,
-    /// This machine's client certificate (PEM), for a gateway with mutual TLS.
-    #[arg(long, requires = "client_key")]
-    client_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM).
-    #[arg(long, requires = "client_cert")]
-    client_key: Option<PathBuf>,
+    #[command(flatten)]
+    gateway: GatewayArgs,
     /// Check every unit with the gateway (who may send it, every rule) and send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -158,14 +144,21 @@ fn answer_of_status(status: &Status) -> Answer {
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let parsed = read_form(&args.files, args.campaign.as_deref())?;
-    let identity = args.client_cert.as_deref().zip(args.client_key.as_deref());
-    let endpoint = gateway_endpoint(&args.gateway, args.ca_cert.as_deref(), identity)?;
-    let channel = endpoint
+    let channel = args
+        .gateway
+        .endpoint()?
         .connect()
         .await
-        .with_context(|| format!("cannot reach gateway {}", args.gateway))?;
+        .with_context(|| format!("cannot reach gateway {}", args.gateway.gateway))?;
     let client = ReportingServiceClient::new(channel);
-    let result = import(client, &args.token, parsed, args.dry_run, args.concurrency).await?;
+    let result = import(
+        client,
+        &args.gateway.token,
+        parsed,
+        args.dry_run,
+        args.concurrency,
+    )
+    .await?;
     Ok(print_result(&result))
 }
 

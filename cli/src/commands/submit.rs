@@ -19,12 +19,22 @@ pub struct SubmitArgs {
     /// Report file: `.toml` or `.json` (`baocao report template` writes one).
     #[arg(long)]
     file: PathBuf,
-    /// The unit's bearer token (`baocao token issue`).
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// Retries when the gateway answers UNAVAILABLE or cannot be reached.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+}
+
+/// How a client reaches a gateway, and as whom: the flags of `submit` and `import`.
+#[derive(clap::Args)]
+pub struct GatewayArgs {
+    /// The bearer token (`baocao token issue`): a unit's, or a district office's.
     #[arg(long, env = "BAOCAO_TOKEN", hide_env_values = true)]
-    token: String,
+    pub token: String,
     /// Gateway address; `https://` for a gateway with TLS.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
-    gateway: String,
+    pub gateway: String,
     /// CA that signed the gateway's certificate (PEM); default: the system's roots.
     #[arg(long)]
     ca_cert: Option<PathBuf>,
@@ -34,9 +44,14 @@ pub struct SubmitArgs {
     /// The client certificate's private key (PEM).
     #[arg(long, requires = "client_cert")]
     client_key: Option<PathBuf>,
-    /// Retries when the gateway answers UNAVAILABLE or cannot be reached.
-    #[arg(long, default_value_t = 3)]
-    retries: u32,
+}
+
+impl GatewayArgs {
+    /// The gateway endpoint these flags name, with their TLS settings.
+    pub fn endpoint(&self) -> anyhow::Result<Endpoint> {
+        let identity = self.client_cert.as_deref().zip(self.client_key.as_deref());
+        gateway_endpoint(&self.gateway, self.ca_cert.as_deref(), identity)
+    }
 }
 
 /// Reads a report from TOML or JSON (protobuf JSON mapping; snake_case names accepted).
@@ -54,7 +69,7 @@ pub fn read_report_file(path: &Path) -> anyhow::Result<StatusReport> {
 
 /// The gateway endpoint with TLS settings: plaintext for `http://`, TLS for `https://`
 /// (with the given CA, else the system roots), and a client certificate when given.
-pub fn gateway_endpoint(
+fn gateway_endpoint(
     url: &str,
     ca_cert: Option<&Path>,
     client_identity: Option<(&Path, &Path)>,
@@ -150,11 +165,10 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             report.submission_id
         );
     }
-    let identity = args.client_cert.as_deref().zip(args.client_key.as_deref());
-    let gateway = gateway_endpoint(&args.gateway, args.ca_cert.as_deref(), identity)?;
+    let gateway = args.gateway.endpoint()?;
     let mut attempt = 0;
     loop {
-        match submit_once(&gateway, &args.token, &report).await {
+        match submit_once(&gateway, &args.gateway.token, &report).await {
             Ok(receipt) => {
                 println!("{}", serde_json::to_string_pretty(&receipt)?);
                 return Ok(ExitCode::SUCCESS);

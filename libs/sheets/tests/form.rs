@@ -190,3 +190,75 @@ fn hostile_files_are_refused_by_name_within_the_bounds() {
         Err(Error::TooLarge { .. })
     ));
 }
+
+/// A form as people leave it: sheets renamed, title rows added above the headers, an
+/// extra column, empty rows, a formula, a date typed as text, a merged cell.
+#[test]
+fn renamed_sheets_extra_columns_formulas_and_merged_cells_are_handled_by_name() {
+    use rust_xlsxwriter::{Formula, Workbook};
+    let mut workbook = Workbook::new();
+    let units = workbook.add_worksheet();
+    units.set_name("DV").expect("name");
+    units.write(0, 0, "Báo cáo của huyện").expect("title");
+    let unit_headers = [
+        "Mã đơn vị",
+        "Mã đợt báo cáo",
+        "Số liệu tính đến ngày",
+        "Người chịu trách nhiệm báo cáo",
+        "Điện thoại",
+        "Cột riêng của huyện",
+    ];
+    for (col, header) in unit_headers.iter().enumerate() {
+        units.write(2, col as u16, *header).expect("header");
+    }
+    for (row, code) in [(3, "38.A"), (5, "38.B")] {
+        for (col, value) in [code, "c", "20/3/2026", "An", "0912 000 111", "x"]
+            .iter()
+            .enumerate()
+        {
+            units.write(row, col as u16, *value).expect("cell");
+        }
+    }
+    let systems = workbook.add_worksheet();
+    systems.set_name("HT").expect("name");
+    for (col, header) in ["Mã đơn vị", "Mã hệ thống", "Tên hệ thống", "Số camera"]
+        .iter()
+        .enumerate()
+    {
+        systems.write(0, col as u16, *header).expect("header");
+    }
+    systems.write(1, 0, "38.A").expect("cell");
+    systems.write(1, 1, "CAM-01").expect("cell");
+    systems.write(1, 2, "Cổng").expect("cell");
+    systems
+        .write_formula(1, 3, Formula::new("=2+3").set_result("5"))
+        .expect("formula");
+    systems
+        .merge_range(2, 0, 3, 0, "38.B", &rust_xlsxwriter::Format::new())
+        .expect("merge");
+    systems.write(2, 1, "CAM-02").expect("cell");
+    let bytes = workbook.save_to_buffer().expect("save");
+
+    let sheets = read_file("huyen.xlsx", &bytes).expect("reads");
+    let parsed = parse("huyen.xlsx", &sheets, None).expect("a form");
+    assert_eq!(parsed.units.len(), 2);
+    assert_eq!(
+        parsed.notes,
+        ["DV!F3: cột “Cột riêng của huyện” không thuộc biểu mẫu, bỏ qua"]
+    );
+    let a = parsed.units[0].report().expect("38.A reads");
+    assert_eq!(a.as_of, Some(baocao_fixtures::date(2026, 3, 20)));
+    assert_eq!(a.systems.len(), 1);
+    assert_eq!(a.systems[0].camera_count, 5, "the formula's result");
+    let merged: Vec<String> = parsed
+        .problems_of("38.B")
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        merged,
+        [
+            "HT!A3: ô gộp A3:A4 ở trang “HT” nằm trong vùng số liệu: hãy bỏ gộp ô (mỗi dòng một đơn vị hoặc một hệ thống)"
+        ]
+    );
+    assert!(parsed.problems_of("38.A").next().is_none());
+}
