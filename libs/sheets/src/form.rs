@@ -152,7 +152,9 @@ fn write_guide(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name(GUIDE_SHEET)?;
-    sheet.set_column_width(0, 110)?;
+    sheet.set_column_width(0, 100)?;
+    sheet.set_paper_size(9);
+    sheet.set_print_fit_to_pages(1, 0);
     let lines = [
         format!("BIỂU MẪU BÁO CÁO — {}", spec.campaign_name),
         format!(
@@ -182,16 +184,13 @@ fn write_guide(
          nhận. Nhập lại cùng một tệp không tính hai lần."
             .to_string(),
     ];
+    let title = styles.guide.clone().set_bold().set_font_size(14);
     for (row, line) in lines.iter().enumerate() {
-        let format = if row == 0 {
-            &styles.title
-        } else {
-            &styles.guide
-        };
+        let format = if row == 0 { &title } else { &styles.guide };
         sheet.write_string_with_format(row as u32, 0, line, format)?;
-        if row > 1 {
-            sheet.set_row_height(row as u32, 48)?;
-        }
+        // Rows as high as their wrapped text (Excel and LibreOffice print a row at the
+        // height the file gives it).
+        sheet.set_row_height(row as u32, if row < 2 { 36 } else { 48 })?;
     }
     sheet.protect();
     Ok(())

@@ -60,15 +60,26 @@ impl BarChart {
         }
         for (i, (label, value, shown)) in self.bars.iter().enumerate() {
             let y = TOP + ROW * i as f32;
+            let width = x_of(*value) - LABEL_WIDTH;
             let _ = write!(
                 svg,
-                r##"<text x="{}" y="{}" text-anchor="end">{}</text><rect x="{LABEL_WIDTH}" y="{}" width="{}" height="{}" fill="#3a6ea5"/><text x="{}" y="{}">{}</text>"##,
+                r##"<text x="{}" y="{}" text-anchor="end">{}</text>"##,
                 LABEL_WIDTH - 4.0,
                 y + 10.5,
                 html_escape(&shorten(label, 34)),
-                y + 2.0,
-                x_of(*value) - LABEL_WIDTH,
-                ROW - 4.0,
+            );
+            // A zero bar is no rectangle at all (SVG forbids a zero width; renderers warn).
+            if width > 0.0 {
+                let _ = write!(
+                    svg,
+                    r##"<rect x="{LABEL_WIDTH}" y="{}" width="{width}" height="{}" fill="#3a6ea5"/>"##,
+                    y + 2.0,
+                    ROW - 4.0,
+                );
+            }
+            let _ = write!(
+                svg,
+                r##"<text x="{}" y="{}">{}</text>"##,
                 x_of(*value) + 3.0,
                 y + 10.5,
                 html_escape(shown)
