@@ -198,8 +198,8 @@ impl SubmissionCore {
     }
 
     /// Everything [`Self::submit`] checks, without writing: whether `submitter` may send
-    /// `report`, whether it is valid, and whether it would be a repeat (a dry run of an
-    /// import, a form's "check" button).
+    /// `report`, whether it is valid, and whether it would be a repeat (the dry run of a
+    /// spreadsheet import, and its check of units it will not write).
     pub fn check(&self, submitter: &str, report: StatusReport) -> Result<Checked, Refusal> {
         let (report, key, _) = self.admit(submitter, report)?;
         let repeat = match self.index.get(&key) {
