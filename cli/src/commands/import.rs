@@ -32,8 +32,8 @@ pub struct ImportArgs {
     /// Campaign of rows that do not name one (a CSV without the campaign column).
     #[arg(long)]
     campaign: Option<String>,
-    /// Reports in flight at once.
-    #[arg(long, default_value_t = 32)]
+    /// Reports in flight at once (a district's file goes in one wave).
+    #[arg(long, default_value_t = 128)]
     concurrency: usize,
 }
 

@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub const MAX_UPLOAD_BYTES: usize = baocao_sheets::read::MAX_FILE_BYTES as usize + 64 * 1024;
 
 /// Reports sent through the core at once from one upload.
-const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 64;
 
 /// The units `session`'s person may report for that `campaign` expects, in form order.
 fn form_unit_codes(state: &AppState, session: &Session, campaign: &str) -> Vec<String> {

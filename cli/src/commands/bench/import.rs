@@ -34,8 +34,9 @@ pub struct ImportBenchArgs {
     /// Imports of the office's file, each with new content (a new version of every unit).
     #[arg(long, default_value_t = 8)]
     rounds: usize,
-    /// Reports in flight at once.
-    #[arg(long, default_value_t = 64)]
+    /// Reports in flight at once (the rate is bound by the broker's acknowledgements:
+    /// more in flight, larger batches).
+    #[arg(long, default_value_t = 256)]
     concurrency: usize,
 }
 
