@@ -538,6 +538,24 @@ async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Re
         "{result}"
     );
     assert!(result.contains(other), "{result}");
+    // An upload without the page's CSRF token (from another site) is refused, nothing read.
+    let cookie = session_cookie(client).await?;
+    let boundary = "baocao-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\nMã đơn vị,Số liệu tính đến ngày\r\n14755,01/01/2026\r\n--{boundary}--\r\n"
+    );
+    let addr = p.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST /sheets HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("Biểu mẫu không hợp lệ"), "{answer}");
     Ok(())
 }
 
