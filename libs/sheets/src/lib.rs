@@ -4,6 +4,7 @@
 //! [`import::parse`]). The reports then go through the same submission core as any other
 //! front door; this crate does no I/O beyond the bytes it is given.
 
+mod cells;
 pub mod form;
 pub mod hostile;
 pub mod import;
