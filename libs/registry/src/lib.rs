@@ -28,6 +28,20 @@ pub use units::{Contact, ReportingUnit, UnitKind};
 /// Vietnamese calendar days.
 pub const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
 
+/// A whole number as Vietnamese write it, with `.` between thousands: 37711 → `37.711`
+/// (reports, forms and messages people read).
+pub fn vn_number(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if value < 0 { format!("-{out}") } else { out }
+}
+
 /// The Vietnamese calendar day of an instant.
 pub fn vietnam_date(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     (instant + chrono::Duration::seconds(i64::from(VIETNAM_UTC_OFFSET_SECONDS))).date_naive()

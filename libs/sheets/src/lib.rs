@@ -75,16 +75,3 @@ pub enum Error {
 
 /// Result with the sheets [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// A count with Vietnamese thousands separators: 50000 → `50.000`.
-pub fn vn_count(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
-    }
-    if value < 0 { format!("-{out}") } else { out }
-}

@@ -174,7 +174,7 @@ fn read_sheet_rows<RS: Read + Seek>(workbook: &mut Xlsx<RS>, sheet: &str) -> Res
                     cell: cell_name(row, col),
                     reason: format!(
                         "trang có hơn {} dòng; hãy chia thành nhiều tệp",
-                        crate::vn_count(MAX_ROWS as i64)
+                        baocao_registry::vn_number(MAX_ROWS as i64)
                     ),
                 });
             }
@@ -269,7 +269,7 @@ fn read_csv(name: &str, bytes: &[u8]) -> Result<Sheet> {
                 cell: cell_name(number as u32, 0),
                 reason: format!(
                     "tệp có hơn {} dòng; hãy chia thành nhiều tệp",
-                    crate::vn_count(MAX_ROWS as i64)
+                    baocao_registry::vn_number(MAX_ROWS as i64)
                 ),
             });
         }

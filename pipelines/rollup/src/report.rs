@@ -21,6 +21,8 @@ mod fonts;
 mod pdf;
 mod xlsx;
 
+/// Vietnamese digit grouping (`1.234.567`), kept here for the report's callers.
+pub use baocao_registry::vn_number;
 pub use document::PROPOSALS_PLACEHOLDER;
 pub use docx::{DOCX_REPORT, docx_bytes};
 pub use pdf::{PDF_REPORT, pdf_bytes};
@@ -138,6 +140,26 @@ pub struct LateUnit {
     pub contact: Contact,
     /// Whether it was also late or missing at an earlier milestone of the campaign.
     pub late_before: bool,
+}
+
+impl LateUnit {
+    /// Its area as the late list groups it: the area's name, or "Cấp tỉnh" for a
+    /// provincial unit.
+    pub fn area_or_province(&self) -> &str {
+        if self.area.is_empty() {
+            "Cấp tỉnh"
+        } else {
+            &self.area
+        }
+    }
+}
+
+/// How many of the units to urge have `status`.
+pub(crate) fn units_with_status(data: &ReportData, status: &str) -> usize {
+    data.late_and_missing
+        .iter()
+        .filter(|u| u.status == status)
+        .count()
 }
 
 /// The tier under the province that the report's tables list: districts where the
@@ -448,19 +470,6 @@ pub async fn units_late_before(
     Ok(codes)
 }
 
-/// `1234567` → `1.234.567` (Vietnamese digit grouping).
-pub fn vn_number(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if value < 0 { format!("-{out}") } else { out }
-}
-
 /// `part / whole` as a Vietnamese percentage with one decimal (`61,9%`), or `-`.
 pub fn vn_percent(part: i64, whole: i64) -> String {
     if whole == 0 {
@@ -556,11 +565,7 @@ fn late_table(data: &ReportData, status: Option<&str>) -> (Vec<String>, Vec<Vec<
             vec![
                 u.code.clone(),
                 u.name.clone(),
-                if u.area.is_empty() {
-                    "Cấp tỉnh".to_string()
-                } else {
-                    u.area.clone()
-                },
+                u.area_or_province().to_string(),
                 status_label(&u.status).to_string(),
                 time(u.first_received_at),
                 time(u.last_received_at),
@@ -586,12 +591,11 @@ fn urge_groups(data: &ReportData) -> Vec<(&'static str, &'static str, usize)> {
     ["late", "missing", "not_updated"]
         .into_iter()
         .map(|status| {
-            let count = data
-                .late_and_missing
-                .iter()
-                .filter(|u| u.status == status)
-                .count();
-            (status, document::status_group(status), count)
+            (
+                status,
+                document::status_group(status),
+                units_with_status(data, status),
+            )
         })
         .filter(|(_, _, count)| *count > 0)
         .collect()

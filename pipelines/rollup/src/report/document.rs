@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use super::chart::{BarChart, completeness_chart, levels_chart};
 use super::{
     LateUnit, ReportData, completeness_lines, district_table, indicator_lines, lineage_line,
-    vn_number, vn_percent, vn_time,
+    units_with_status, vn_number, vn_percent, vn_time,
 };
 
 /// What the officer replaces before signing (section III).
@@ -390,11 +390,7 @@ fn urge_table(data: &ReportData) -> Table {
     let (mut status, mut area) = (None, None);
     for unit in urge_order(data) {
         if status != Some(unit.status.as_str()) {
-            let count = data
-                .late_and_missing
-                .iter()
-                .filter(|u| u.status == unit.status)
-                .count();
+            let count = units_with_status(data, &unit.status);
             rows.push((
                 RowKind::Group,
                 vec![format!(
@@ -407,12 +403,7 @@ fn urge_table(data: &ReportData) -> Table {
             area = None;
         }
         if area != Some(unit.area.as_str()) {
-            let name = if unit.area.is_empty() {
-                "Cấp tỉnh"
-            } else {
-                unit.area.as_str()
-            };
-            rows.push((RowKind::Group, vec![name.to_string()]));
+            rows.push((RowKind::Group, vec![unit.area_or_province().to_string()]));
             area = Some(unit.area.as_str());
         }
         let c = &unit.contact;
