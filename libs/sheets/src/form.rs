@@ -6,7 +6,7 @@
 
 use baocao_proto::v1::StatusReport;
 use baocao_registry::ReportingUnit;
-use baocao_submission::typed::{ReportInput, SystemInput, parse_grouped_integer};
+use baocao_submission::typed::{BLOCK_FIELDS, ReportInput, SystemInput, parse_grouped_integer};
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, DataValidationRule, ExcelDateTime, Format,
     FormatAlign, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet, XlsxError,
@@ -252,11 +252,9 @@ fn write_units(
         let row = first + i as u32;
         for (col, column) in columns.iter().enumerate() {
             let col = col as u16;
-            let blocked = is_block(column.field)
-                && !unit
-                    .blocks
-                    .iter()
-                    .any(|b| column.field.starts_with(&format!("{b}.")));
+            // An indicator the unit's kind does not report: greyed and locked.
+            let blocked =
+                block_of(column.field).is_some_and(|block| !unit.blocks.iter().any(|b| b == block));
             match column.field {
                 layout::UNIT_CODE => {
                     sheet.write_string_with_format(row, col, &unit.unit.code, &styles.locked)?;
@@ -278,10 +276,13 @@ fn write_units(
     add_validations(sheet, &columns, first, last)
 }
 
-fn is_block(field: &str) -> bool {
-    ["telecom.", "police.", "market.", "media."]
+/// The indicator block a field belongs to (`telecom` for `telecom.cameras_checked`),
+/// none for the other fields.
+fn block_of(field: &str) -> Option<&'static str> {
+    BLOCK_FIELDS
         .iter()
-        .any(|b| field.starts_with(b))
+        .find(|(_, name, _)| *name == field)
+        .map(|(block, _, _)| *block)
 }
 
 /// The typed value of a unit-level field.

@@ -114,6 +114,7 @@ pub fn parse(file: &str, sheets: &[Sheet], campaign: Option<&str>) -> Result<Par
 
 /// The form sheet `sheet` is, if its header row is found in its first rows.
 fn recognise<'s>(sheet: &'s Sheet, notes: &mut Vec<String>) -> Option<FormSheet<'s>> {
+    let (systems, units) = (system_columns(), unit_columns());
     for row in sheet.rows.iter().take(HEADER_SEARCH_ROWS) {
         let headers: Vec<(u32, String)> = row
             .cells
@@ -128,18 +129,16 @@ fn recognise<'s>(sheet: &'s Sheet, notes: &mut Vec<String>) -> Option<FormSheet<
                 .iter()
                 .any(|(_, h)| column_for(columns, h).is_some_and(|c| c.field == field))
         };
-        let systems = system_columns();
-        let units = unit_columns();
         let (role, columns) = if has(&systems, "system_code") && has(&systems, UNIT_CODE) {
-            (SheetRole::Systems, systems)
+            (SheetRole::Systems, &systems)
         } else if has(&units, "as_of") && has(&units, UNIT_CODE) {
-            (SheetRole::Units, units)
+            (SheetRole::Units, &units)
         } else {
             continue;
         };
         let mut by_position = BTreeMap::new();
         for (col, header) in headers {
-            match column_for(&columns, &header) {
+            match column_for(columns, &header) {
                 Some(column) => {
                     by_position.insert(col, *column);
                 }
