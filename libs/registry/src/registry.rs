@@ -214,14 +214,21 @@ impl Registry {
             && self.is_within(unit, &submitter.area_code)
     }
 
-    /// Units expected to report in `campaign`: inside its province and of a required kind.
+    /// Whether `campaign` expects `unit`'s report: a unit of a required kind inside its
+    /// province.
+    pub fn expects(&self, campaign: &Campaign, unit: &ReportingUnit) -> bool {
+        campaign.required_unit_kinds.contains(&unit.kind)
+            && self.is_within(unit, &campaign.province)
+    }
+
+    /// Units expected to report in `campaign` (see [`Registry::expects`]).
     pub fn expected_units<'a>(
         &'a self,
         campaign: &'a Campaign,
     ) -> impl Iterator<Item = &'a ReportingUnit> {
-        self.units.values().filter(move |u| {
-            campaign.required_unit_kinds.contains(&u.kind) && self.is_within(u, &campaign.province)
-        })
+        self.units
+            .values()
+            .filter(move |u| self.expects(campaign, u))
     }
 }
 

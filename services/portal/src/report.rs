@@ -29,24 +29,9 @@ fn open_campaigns(
     registry
         .campaigns()
         .iter()
-        .filter(|c| {
-            c.is_open_on(today)
-                && c.required_unit_kinds.contains(&unit.kind)
-                && registry.is_within(unit, &c.province)
-        })
+        .filter(|c| c.is_open_on(today) && registry.expects(c, unit))
         .map(|c| (c.id.clone(), c.name.clone()))
         .collect()
-}
-
-/// The open campaigns that expect `unit_code`'s report today: (id, name).
-pub(crate) fn open_campaigns_of(state: &AppState, unit_code: &str) -> Vec<(String, String)> {
-    let core = state.core();
-    let registry = core.registry();
-    let today = vietnam_date(core.now());
-    registry
-        .unit(unit_code)
-        .map(|u| open_campaigns(&registry, u, today))
-        .unwrap_or_default()
 }
 
 /// The unit a request is about (the person's own when none is named), if the person may

@@ -15,7 +15,7 @@ use baocao_submission::Refusal;
 
 use crate::auth::{csrf_matches, forbidden_form, signed_in, user_bar};
 use crate::pages::{self, SheetsPage, SheetsResult};
-use crate::report::{on_behalf_units, open_campaigns_of};
+use crate::report::on_behalf_units;
 use crate::state::AppState;
 
 /// Largest upload: the reader's own bound on a file, plus the form's other fields.
@@ -24,21 +24,28 @@ pub const MAX_UPLOAD_BYTES: usize = baocao_sheets::read::MAX_FILE_BYTES as usize
 /// Reports sent through the core at once from one upload.
 const CONCURRENCY: usize = 64;
 
-/// The units `session`'s person may report for that `campaign` expects, in form order.
-fn form_unit_codes(state: &AppState, session: &Session, campaign: &str) -> Vec<String> {
-    let registry = state.core().registry();
-    let Some(campaign) = registry.campaign(campaign) else {
-        return Vec::new();
-    };
+/// The units `session`'s person may report for (their own, then an office's communes'),
+/// by code.
+fn reporting_units(state: &AppState, session: &Session) -> Vec<String> {
     on_behalf_units(state, session)
         .into_iter()
         .map(|(code, _, _)| code)
+        .collect()
+}
+
+/// Those of `units` that `campaign` expects, in form order.
+fn form_unit_codes(registry: &Registry, units: &[String], campaign: &str) -> Vec<String> {
+    let Some(campaign) = registry.campaign(campaign) else {
+        return Vec::new();
+    };
+    units
+        .iter()
         .filter(|code| {
-            registry.unit(code).is_some_and(|u| {
-                campaign.required_unit_kinds.contains(&u.kind)
-                    && registry.is_within(u, &campaign.province)
-            })
+            registry
+                .unit(code)
+                .is_some_and(|u| registry.expects(campaign, u))
         })
+        .cloned()
         .collect()
 }
 
@@ -58,18 +65,24 @@ fn render(
     result: Option<SheetsResult>,
     message: &str,
 ) -> Response {
-    // An office's own kind may report in no campaign while its communes do.
-    let mut campaigns: Vec<(String, String)> = Vec::new();
-    for (code, _, _) in on_behalf_units(state, session) {
-        for campaign in open_campaigns_of(state, &code) {
-            if !campaigns.contains(&campaign) {
-                campaigns.push(campaign);
-            }
-        }
-    }
-    let units = campaigns
-        .first()
-        .map_or(0, |(id, _)| form_unit_codes(state, session, id).len());
+    // The campaigns open today that expect any of the person's units (an office's own
+    // kind may report in no campaign while its communes do).
+    let core = state.core();
+    let registry = core.registry();
+    let today = vietnam_date(core.now());
+    let units = reporting_units(state, session);
+    let forms: Vec<((String, String), usize)> = registry
+        .campaigns()
+        .iter()
+        .filter(|c| c.is_open_on(today))
+        .map(|c| {
+            let expected = form_unit_codes(&registry, &units, &c.id).len();
+            ((c.id.clone(), c.name.clone()), expected)
+        })
+        .filter(|(_, expected)| *expected > 0)
+        .collect();
+    let units = forms.first().map_or(0, |(_, expected)| *expected);
+    let campaigns = forms.into_iter().map(|(campaign, _)| campaign).collect();
     let page = SheetsPage {
         user: user_bar(state, session),
         campaigns,
@@ -91,7 +104,11 @@ pub async fn download(
         Err(answer) => return answer,
     };
     let campaign = query.get("campaign").map_or("", String::as_str);
-    let codes = form_unit_codes(&state, &session, campaign);
+    let codes = form_unit_codes(
+        &state.core().registry(),
+        &reporting_units(&state, &session),
+        campaign,
+    );
     if !session.account.person.role.submits() || codes.is_empty() {
         return pages::message(
             StatusCode::NOT_FOUND,
