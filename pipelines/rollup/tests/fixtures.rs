@@ -349,17 +349,7 @@ async fn an_empty_campaign_rolls_up_to_every_unit_missing() {
 async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let landed = Landed::new();
     let output = landed.rollup(day(2023, 3, 22)).await;
-    let registry = landed.registry();
-    let campaign = registry.campaign("c").expect("campaign");
-    let milestone = campaign.milestone("levels").expect("milestone");
-    let data = baocao_rollup::report::ReportData::from_rollup(
-        &registry,
-        campaign,
-        milestone,
-        &output,
-        &Default::default(),
-    )
-    .expect("report data");
+    let data = levels_report_data(&landed.registry(), &output);
     assert_eq!(data.areas.len(), 2);
     assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::District);
     assert_eq!(
@@ -800,16 +790,7 @@ async fn a_register_without_districts_is_reported_by_commune() {
     )
     .await;
     let registry = Registry::load(registry_dir.path()).expect("registry");
-    let campaign = registry.campaign("c").expect("campaign");
-    let milestone = campaign.milestone("levels").expect("milestone");
-    let data = baocao_rollup::report::ReportData::from_rollup(
-        &registry,
-        campaign,
-        milestone,
-        &output,
-        &Default::default(),
-    )
-    .expect("report data");
+    let data = levels_report_data(&registry, &output);
     assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::Commune);
     let names: Vec<&str> = data.areas.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Phường Hàm Rồng", "Phường Nam Ngạn"]);
@@ -1147,4 +1128,21 @@ async fn the_production_selection_matches_the_sql_specification() {
         common::assert_selection_matches_spec(&registry, campaign, milestone, cut_off, &landing)
             .await;
     }
+}
+
+/// The report's data for milestone `levels` of campaign `c` (the fixtures' campaign).
+fn levels_report_data(
+    registry: &Registry,
+    output: &RollupOutput,
+) -> baocao_rollup::report::ReportData {
+    let campaign = registry.campaign("c").expect("campaign");
+    let milestone = campaign.milestone("levels").expect("milestone");
+    baocao_rollup::report::ReportData::from_rollup(
+        registry,
+        campaign,
+        milestone,
+        output,
+        &Default::default(),
+    )
+    .expect("report data")
 }
