@@ -15,6 +15,17 @@ use anyhow::Context;
 use common::{Stack, baocao_command, succeeded};
 use serde_json::{Value, json};
 
+/// `baocao` run in the stack's directory, on its data, broker and topic.
+fn baocao_in(stack: &Stack) -> Command {
+    let root = stack.root.path();
+    baocao_command(
+        root,
+        &root.join("data"),
+        &stack.kafka.brokers,
+        &stack.kafka.reports_topic,
+    )
+}
+
 /// The units of a form, in its order, with their row cells.
 fn form_units(form: &Path) -> anyhow::Result<Vec<baocao_sheets::UnitEntry>> {
     let bytes = std::fs::read(form)?;
@@ -93,15 +104,7 @@ async fn a_district_form_with_five_mistakes_names_them_and_counts_the_rest_once(
 -> anyhow::Result<()> {
     let stack = Stack::start("commune", "388").await?;
     let root = stack.root.path();
-    let data = root.join("data");
-    let cli = || {
-        baocao_command(
-            root,
-            &data,
-            &stack.kafka.brokers,
-            &stack.kafka.reports_topic,
-        )
-    };
+    let cli = || baocao_in(&stack);
     let office_token = stack.token("388.PVHTT");
 
     // The office's form: every commune-tier unit of Huyện Lang Chánh expected in the campaign.
@@ -261,15 +264,7 @@ async fn a_district_form_with_five_mistakes_names_them_and_counts_the_rest_once(
 async fn a_unit_outside_the_offices_district_is_refused_and_others_go_in() -> anyhow::Result<()> {
     let stack = Stack::start("commune", "388").await?;
     let root = stack.root.path();
-    let data = root.join("data");
-    let cli = || {
-        baocao_command(
-            root,
-            &data,
-            &stack.kafka.brokers,
-            &stack.kafka.reports_topic,
-        )
-    };
+    let cli = || baocao_in(&stack);
     // A CSV of units (UTF-8 with a byte-order mark, `;` as Excel writes it in Vietnam) and
     // one of systems: a commune of Lang Chánh, and one of another district.
     let ours = &form_units_of(&stack, "388")?[0];
