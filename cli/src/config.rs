@@ -86,8 +86,13 @@ impl Default for LogSection {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The registry data directory (admin_units.csv, unit_kinds.toml, units/, campaigns/).
+    /// The registry data directory (unit_kinds.toml, campaigns/, and registers/<id>/ —
+    /// or a single register's admin_units.csv and units/).
     pub data_dir: PathBuf,
+    /// The register servers (gateway, portal, Flight SQL) and unit commands (tokens,
+    /// accounts, history) load: its directory under `registers/`; empty: the one in force
+    /// today. Commands about a campaign use the campaign's register.
+    pub register: String,
     /// Kafka connection and topic.
     pub kafka: KafkaConfig,
     /// Tier gateway.
@@ -116,6 +121,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from("data"),
+            register: String::new(),
             kafka: KafkaConfig::default(),
             gateway: GatewayConfig::default(),
             broker: BrokerSection::default(),
@@ -132,6 +138,27 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The registry servers and unit commands use: `register`, or the register in force
+    /// today (docs/data.md, "Registers and their dates").
+    pub fn registry(&self) -> anyhow::Result<baocao_registry::Registry> {
+        let choice = if self.register.is_empty() {
+            baocao_registry::RegisterChoice::InForceOn(baocao_registry::vietnam_date(
+                chrono::Utc::now(),
+            ))
+        } else {
+            baocao_registry::RegisterChoice::Named(self.register.clone())
+        };
+        baocao_registry::Registry::load_register(&self.data_dir, &choice)
+            .with_context(|| format!("loading registry from {}", self.data_dir.display()))
+    }
+
+    /// The registry of the register `campaign` runs on.
+    pub fn campaign_registry(&self, campaign: &str) -> anyhow::Result<baocao_registry::Registry> {
+        let choice = baocao_registry::RegisterChoice::OfCampaign(campaign.to_string());
+        baocao_registry::Registry::load_register(&self.data_dir, &choice)
+            .with_context(|| format!("loading registry from {}", self.data_dir.display()))
+    }
+
     /// The landing's store: `flag` (a command's `--landing-dir`) or `landing.dir`.
     pub fn landing_store(&self, flag: Option<&str>) -> anyhow::Result<Store> {
         Ok(Store::open(

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use baocao_accounts::{AccountStore, roster, sheet};
-use baocao_registry::Registry;
 
 use crate::config::{Config, Overrides};
 
@@ -85,8 +84,7 @@ async fn import(
     passwords_out: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     let taken: HashSet<String> = store
         .accounts()
         .await?

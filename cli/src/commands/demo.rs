@@ -1,7 +1,8 @@
 //! `baocao demo`: the whole job on embedded defaults. Starts the embedded broker (a child
-//! `baocao broker` process), gateways of the three tiers for Thanh Hóa, replays the 2023
-//! campaign's submissions from its units over gRPC (on a simulated campaign clock), lands
-//! them, rolls up both milestones and writes the summaries and the Chairman's reports.
+//! `baocao broker` process), a gateway per tier of the campaign's register for its
+//! province, replays the campaign's submissions from its units over gRPC (on a simulated
+//! campaign clock), lands them, rolls up every milestone and writes the summaries and the
+//! Chairman's reports.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -66,9 +67,15 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         dir.join("broker").display()
     );
 
+    let tiers: Vec<&str> = registry.tiers().iter().map(|t| t.as_str()).collect();
     println!(
-        "[2/6] gateways for province {} (three tiers) and unit tokens",
-        campaign.province
+        "[2/6] gateways for province {} ({}: {}) and unit tokens",
+        campaign.province,
+        registry
+            .register_id()
+            .map(|id| format!("register {id}"))
+            .unwrap_or_else(|| "its register".to_string()),
+        tiers.join(", ")
     );
     let plan = plan_campaign(&registry, &campaign, args.seed);
     let first_at = plan.first().map(|p| p.at).unwrap_or_else(Utc::now);
@@ -144,8 +151,9 @@ fn print_outputs(campaign: &Campaign, outputs: &[(RollupOutput, ReportData, Vec<
     }
 }
 
-/// The campaign province's gateways of the three tiers on free ports, on the campaign
-/// clock, and how to reach each.
+/// The campaign province's gateways, one per tier of its register (three on the 2023
+/// map, two on the 2025 one), on free ports, on the campaign clock, and how to reach
+/// each.
 async fn start_gateways(
     config: &Config,
     kafka: &KafkaConfig,
@@ -156,11 +164,7 @@ async fn start_gateways(
 ) -> anyhow::Result<(Vec<RunningGateway>, HashMap<AdminLevel, Endpoint>)> {
     let mut gateways = Vec::new();
     let mut endpoints = HashMap::new();
-    for tier in [
-        AdminLevel::Province,
-        AdminLevel::District,
-        AdminLevel::Commune,
-    ] {
+    for tier in registry.tiers() {
         let gateway_config = GatewayConfig {
             listen: "127.0.0.1:0".to_string(),
             tier: tier.as_str().to_string(),

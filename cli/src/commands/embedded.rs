@@ -17,8 +17,7 @@ pub fn registry_and_campaign(
     config: &Config,
     campaign: &str,
 ) -> anyhow::Result<(Arc<Registry>, Campaign)> {
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.campaign_registry(campaign)?;
     let campaign = registry
         .campaign(campaign)
         .with_context(|| format!("unknown campaign `{campaign}`"))?

@@ -40,10 +40,7 @@ pub struct FormArgs {
 }
 
 pub async fn run(config: &Config, args: FormArgs) -> anyhow::Result<ExitCode> {
-    let registry = Arc::new(
-        Registry::load(&config.data_dir)
-            .with_context(|| format!("loading registry from {}", config.data_dir.display()))?,
-    );
+    let registry = Arc::new(config.campaign_registry(&args.campaign)?);
     let campaign = registry
         .campaign(&args.campaign)
         .with_context(|| format!("--campaign: unknown campaign `{}`", args.campaign))?;

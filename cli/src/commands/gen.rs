@@ -71,15 +71,37 @@ pub fn read_admin(path: &Path) -> anyhow::Result<Vec<AdminRow>> {
     Ok(rows)
 }
 
+/// The register of the workload's dates (2023) in the data directory `shipped`: the one
+/// in force on the national campaign's first day, or the directory itself when it holds
+/// a single register.
+fn register_of_2023(shipped: &Path) -> anyhow::Result<std::path::PathBuf> {
+    if !shipped.join("registers").is_dir() {
+        return Ok(shipped.to_path_buf());
+    }
+    let opens = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).context("a date")?;
+    baocao_registry::register_versions(shipped)?
+        .into_iter()
+        .find(|v| v.in_force_on(opens))
+        .map(|v| v.dir)
+        .with_context(|| format!("no register of {} in force on {opens}", shipped.display()))
+}
+
 /// Writes the registry of the national workload into `data`.
 fn write_data_dir(shipped: &Path, data: &Path, args: &GenArgs) -> anyhow::Result<usize> {
     std::fs::create_dir_all(data.join("units"))?;
     std::fs::create_dir_all(data.join("campaigns"))?;
-    for file in ["admin_units.csv", "unit_kinds.toml"] {
-        std::fs::copy(shipped.join(file), data.join(file))
-            .with_context(|| format!("copying {file}"))?;
-    }
-    let admin = read_admin(&shipped.join("admin_units.csv"))?;
+    let register = register_of_2023(shipped)?;
+    std::fs::copy(
+        register.join("admin_units.csv"),
+        data.join("admin_units.csv"),
+    )
+    .context("copying admin_units.csv")?;
+    std::fs::copy(
+        shipped.join("unit_kinds.toml"),
+        data.join("unit_kinds.toml"),
+    )
+    .context("copying unit_kinds.toml")?;
+    let admin = read_admin(&register.join("admin_units.csv"))?;
     let units = national_units(&admin, &args.provinces, args.copies);
     let mut writer = csv::Writer::from_path(data.join("units/national.csv"))?;
     writer.write_record(["code", "kind", "name", "area_code"])?;
@@ -239,7 +261,7 @@ pub async fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Resul
     // (`--data-dir`, default `data`).
     let shipped = config.data_dir.as_path();
     anyhow::ensure!(
-        shipped.join("admin_units.csv").exists(),
+        register_of_2023(shipped)?.join("admin_units.csv").exists(),
         "{} has no admin_units.csv (set --data-dir)",
         shipped.display()
     );

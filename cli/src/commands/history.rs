@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use baocao_registry::Registry;
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use baocao_rollup::history::{diff, unit_history};
 
@@ -25,8 +24,7 @@ pub struct HistoryArgs {
 }
 
 pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode> {
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     let unit = registry
         .unit(&args.unit)
         .with_context(|| format!("unknown unit `{}`", args.unit))?;

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
-use baocao_registry::Registry;
 use baocao_rollup::catalog::{CATALOG_TABLES, CatalogSources, catalog_session, run_query};
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
@@ -110,8 +109,7 @@ async fn execute(ctx: &SessionContext, sql: &str, args: &QueryArgs) -> anyhow::R
 }
 
 pub async fn run(config: &Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     let landing = config.landing_store(args.landing_dir.as_deref())?;
     let summaries = config.summaries_store(args.summaries_dir.as_deref())?;
     let ctx = catalog_session(&CatalogSources {

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use baocao_registry::{Campaign, Milestone, Registry};
+use baocao_registry::{AreaMap, Campaign, Milestone, RegisterChoice, Registry};
 use baocao_rollup::report::{ReportData, units_late_before, vn_number, vn_percent, write_reports};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
@@ -50,6 +50,11 @@ pub struct RollupArgs {
     /// it is almost always a wrong --landing-dir or a landing that has not run.
     #[arg(long)]
     allow_empty: bool,
+    /// Roll up under another register's map (e.g. 2025 for a 2023 campaign): the
+    /// campaign's units placed on it by `maps/<its register>-<ID>/` (each unit in one
+    /// area, so totals are unchanged), summaries and report under `<out>/under-<ID>/`.
+    #[arg(long)]
+    register: Option<String>,
 }
 
 impl RollupArgs {
@@ -196,9 +201,43 @@ pub fn print_headline(data: &ReportData) {
     }
 }
 
+/// The campaign's registry, placed on `register`'s map when that is another register,
+/// and the output root's part for it (`under-<register>/`, or none).
+fn registry_on_map(
+    config: &Config,
+    campaign: &str,
+    register: Option<&str>,
+) -> anyhow::Result<(Registry, Option<String>)> {
+    let own = config.campaign_registry(campaign)?;
+    let Some(wanted) = register.filter(|r| Some(*r) != own.register_id()) else {
+        return Ok((own, None));
+    };
+    let from = own.register_id().with_context(|| {
+        format!(
+            "--register {wanted}: {} holds a single register (no registers/ directory)",
+            config.data_dir.display()
+        )
+    })?;
+    let target =
+        Registry::load_register(&config.data_dir, &RegisterChoice::Named(wanted.to_string()))
+            .with_context(|| format!("loading register {wanted}"))?;
+    let map = AreaMap::load(&config.data_dir, from, wanted)?;
+    let province = own
+        .campaign(campaign)
+        .map(|c| c.province.clone())
+        .unwrap_or_default();
+    let placed = own
+        .on_map(&target, &map, &province)
+        .with_context(|| format!("placing campaign {campaign}'s units on register {wanted}"))?;
+    println!(
+        "campaign {campaign} (register {from}) rolled up under register {wanted}: its units placed by {}",
+        map.dir.display()
+    );
+    Ok((placed, Some(format!("under-{wanted}"))))
+}
+
 pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> {
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let (registry, under) = registry_on_map(config, &args.campaign, args.register.as_deref())?;
     let campaign = registry
         .campaign(&args.campaign)
         .with_context(|| format!("unknown campaign `{}`", args.campaign))?;
@@ -214,7 +253,10 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         })?],
     };
     let landing = config.landing_store(args.landing_dir.as_deref())?;
-    let out = config.summaries_store(args.out.as_deref())?;
+    let mut out = config.summaries_store(args.out.as_deref())?;
+    if let Some(under) = &under {
+        out = out.join(under);
+    }
     let target = RollupTarget {
         registry: &registry,
         campaign,

@@ -4,9 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
-use baocao_registry::Registry;
-
 use crate::config::{Config, Overrides};
 
 /// Flags of `baocao serve`.
@@ -57,8 +54,7 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         !config.gateway.jurisdiction.is_empty(),
         "--jurisdiction (gateway.jurisdiction) is required, e.g. 38 for Thanh Hóa"
     );
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     for warning in registry.register_warnings() {
         tracing::warn!("{warning}");
     }

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
-use baocao_registry::Registry;
 use baocao_sql::{SqlSources, start_sql_server};
 
 use crate::config::Config;
@@ -28,8 +26,7 @@ pub struct ServeSqlArgs {
 }
 
 pub async fn run(config: &Config, args: ServeSqlArgs) -> anyhow::Result<ExitCode> {
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     let sources = SqlSources {
         landing: config.landing_store(args.landing_dir.as_deref())?,
         summaries: config.summaries_store(args.summaries_dir.as_deref())?,

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
-use baocao_registry::Registry;
 use baocao_submission::SystemClock;
 
 use crate::config::{Config, Overrides};
@@ -37,8 +35,7 @@ impl ServeWebArgs {
 }
 
 pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     for warning in registry.register_warnings() {
         tracing::warn!("{warning}");
     }

@@ -91,8 +91,7 @@ pub fn run(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
             ..
         } => {
             anyhow::ensure!(valid_days >= 0, "--valid-days must not be negative");
-            let registry = Registry::load(&config.data_dir)
-                .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+            let registry = config.registry()?;
             let valid_for = (valid_days > 0).then(|| chrono::Duration::days(valid_days));
             let (request, holder) = match unit {
                 Some(unit) => unit_request(&registry, &unit, valid_for)?,
@@ -135,8 +134,7 @@ fn import_tokens(
 ) -> anyhow::Result<()> {
     anyhow::ensure!(valid_days >= 0, "--valid-days must not be negative");
     let started = std::time::Instant::now();
-    let registry = Registry::load(&config.data_dir)
-        .with_context(|| format!("loading registry from {}", config.data_dir.display()))?;
+    let registry = config.registry()?;
     let rows = baocao_accounts::roster::read(file, &registry, &Default::default())?;
     let valid_for = (valid_days > 0).then(|| chrono::Duration::days(valid_days));
     let mut seen = std::collections::HashSet::new();

@@ -76,6 +76,10 @@ pub struct Campaign {
     /// Who issues the Chairman's report, to whom, and who signs it (`[document]`,
     /// completed from the register).
     pub document: DocumentSettings,
+    /// The register (administrative map) it runs on: the id of its directory under
+    /// `registers/`, from the file or the register in force on `opens_on`; empty in a data
+    /// directory of a single register.
+    pub register: String,
 }
 
 impl Campaign {
@@ -112,6 +116,7 @@ struct CampaignFile {
     #[serde(default)]
     milestones: Vec<MilestoneFile>,
     document: Option<Spanned<DocumentFile>>,
+    register: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +216,8 @@ pub(crate) struct LoadedCampaign {
     pub(crate) kinds_line: usize,
     /// The `[document]` table as written (defaults not yet derived) and its line.
     pub(crate) document: (DocumentFile, usize),
+    /// The register the file names, and its line.
+    pub(crate) register: Option<(String, usize)>,
 }
 
 /// Parses one campaign file: dates must be real calendar dates, deadlines ordered,
@@ -263,6 +270,9 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             Some(table) => (table.get_ref().clone(), line_of(&text, table.span().start)),
             None => (DocumentFile::default(), 0),
         },
+        register: file
+            .register
+            .map(|r| (r.get_ref().clone(), line_of(&text, r.span().start))),
         campaign: Campaign {
             id: file.id.into_inner(),
             name: file.name,
@@ -274,6 +284,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             required_unit_kinds: file.required_unit_kinds.into_inner(),
             milestones,
             document: DocumentSettings::default(),
+            register: String::new(),
         },
     })
 }

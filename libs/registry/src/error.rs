@@ -23,6 +23,9 @@ pub enum Error {
         /// What is wrong, in words an editor of the file can act on.
         reason: String,
     },
+    /// The register or campaign asked for is not in the data directory.
+    #[error("{0}")]
+    Choice(String),
 }
 
 /// Result with the registry's [`Error`].

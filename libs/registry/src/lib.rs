@@ -11,18 +11,22 @@ mod document;
 mod error;
 mod live;
 mod load;
+mod map;
 mod register;
 mod registry;
 mod units;
+mod versions;
 
 pub use admin::{AdminLevel, AdminUnit};
 pub use campaign::{Campaign, Milestone, MilestoneMeasure};
 pub use document::DocumentSettings;
 pub use error::{Error, Result};
 pub use live::LiveRegistry;
+pub use map::{AreaMap, MappedArea};
 pub use register::RegisterInfo;
 pub use registry::Registry;
 pub use units::{Contact, ReportingUnit, UnitKind};
+pub use versions::{RegisterChoice, RegisterVersion, register_versions};
 
 /// Vietnam's offset from UTC (UTC+7, no daylight saving): deadlines and "today" are
 /// Vietnamese calendar days.

@@ -76,7 +76,7 @@ impl LiveRegistry {
             return None;
         }
         seen.1 = now;
-        match Registry::load(registry.dir()) {
+        match Registry::load_register(registry.dir(), &registry.reload_choice()) {
             Ok(fresh) => {
                 log_changes(registry, &fresh);
                 let fresh = Arc::new(fresh);

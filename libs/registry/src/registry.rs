@@ -5,13 +5,15 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::admin::load_admin_units;
-use crate::campaign::load_campaign;
+use crate::campaign::{LoadedCampaign, load_campaign};
 use crate::document::document_problem;
 use crate::load::{csv_records, read_to_string};
 use crate::register::load_register_info;
 use crate::units::{Contact, PEOPLE_COMMITTEE, UnitRow, load_kinds};
+use crate::versions::{RegisterVersion, has_versions, register_of_campaign, register_versions};
 use crate::{
-    AdminLevel, AdminUnit, Campaign, Error, RegisterInfo, ReportingUnit, Result, UnitKind,
+    AdminLevel, AdminUnit, Campaign, Error, RegisterChoice, RegisterInfo, ReportingUnit, Result,
+    UnitKind,
 };
 
 /// Administrative register, reporting units, unit kinds and campaigns, checked together.
@@ -22,19 +24,28 @@ use crate::{
 #[derive(Debug)]
 pub struct Registry {
     /// Unique per loaded registry in this process (see [`Registry::load_id`]).
-    load_id: u64,
+    pub(crate) load_id: u64,
     /// The data directory it was loaded from.
-    dir: PathBuf,
-    admin: HashMap<String, AdminUnit>,
-    register: Option<RegisterInfo>,
-    units: HashMap<String, ReportingUnit>,
-    children: HashMap<String, Vec<String>>,
-    kinds: Vec<UnitKind>,
-    campaigns: Vec<Campaign>,
+    pub(crate) dir: PathBuf,
+    pub(crate) admin: HashMap<String, AdminUnit>,
+    pub(crate) register: Option<RegisterInfo>,
+    /// The register's id when the data directory holds dated registers.
+    pub(crate) register_id: Option<String>,
+    pub(crate) units: HashMap<String, ReportingUnit>,
+    pub(crate) children: HashMap<String, Vec<String>>,
+    pub(crate) kinds: Vec<UnitKind>,
+    pub(crate) campaigns: Vec<Campaign>,
+    /// (campaign, register) of the data directory's campaigns on other registers.
+    pub(crate) elsewhere: Vec<(String, String)>,
 }
 
 /// The next [`Registry::load_id`].
 static NEXT_LOAD_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A fresh [`Registry::load_id`].
+pub(crate) fn next_load_id() -> u64 {
+    NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
@@ -63,33 +74,144 @@ pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> 
     Ok(files)
 }
 
-impl Registry {
-    /// Loads and cross-checks every file of a data directory.
-    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
-        let dir = dir.as_ref();
-        let admin = load_admin_units(&dir.join("admin_units.csv"))?;
-        let kinds = load_kinds(&dir.join("unit_kinds.toml"))?;
-        let register = load_register_info(&dir.join("register.toml"))?;
-        let mut units = peoples_committees(&admin);
-        for path in sorted_files(&dir.join("units"), "csv")? {
-            load_unit_file(&path, &admin, &kinds, &mut units)?;
+/// A campaign file as read, before its references are checked.
+type CampaignFile = (PathBuf, LoadedCampaign);
+
+/// Every `campaigns/*.toml` of `dir`, parsed; a duplicate id refused with file and line.
+fn read_campaigns(dir: &Path) -> Result<Vec<CampaignFile>> {
+    let mut read: Vec<CampaignFile> = Vec::new();
+    for path in sorted_files(&dir.join("campaigns"), "toml")? {
+        let loaded = load_campaign(&path)?;
+        if read
+            .iter()
+            .any(|(_, other)| other.campaign.id == loaded.campaign.id)
+        {
+            return Err(Error::data(
+                &path,
+                loaded.id_line,
+                format!("duplicate campaign id `{}`", loaded.campaign.id),
+            ));
         }
-        let children = children_of(&units);
-        let mut campaigns: Vec<Campaign> = Vec::new();
-        for path in sorted_files(&dir.join("campaigns"), "toml")? {
-            let campaign = load_checked_campaign(&path, &admin, &units, &kinds, &campaigns)?;
-            campaigns.push(campaign);
+        read.push((path, loaded));
+    }
+    Ok(read)
+}
+
+/// The register `choice` asks for among `versions`, whose campaigns are `campaigns`.
+fn chosen_version<'v>(
+    choice: &RegisterChoice,
+    versions: &'v [RegisterVersion],
+    campaigns: &[CampaignFile],
+) -> Result<&'v RegisterVersion> {
+    let known: Vec<&str> = versions.iter().map(|v| v.id.as_str()).collect();
+    let found = match choice {
+        RegisterChoice::Named(id) => versions.iter().find(|v| &v.id == id),
+        RegisterChoice::InForceOn(day) => versions.iter().rev().find(|v| v.in_force_on(*day)),
+        RegisterChoice::OfCampaign(id) => {
+            let Some((_, loaded)) = campaigns.iter().find(|(_, c)| &c.campaign.id == id) else {
+                let ids: Vec<&str> = campaigns
+                    .iter()
+                    .map(|(_, c)| c.campaign.id.as_str())
+                    .collect();
+                return Err(Error::Choice(format!(
+                    "unknown campaign `{id}` (campaigns/ has: {})",
+                    ids.join(", ")
+                )));
+            };
+            versions.iter().find(|v| v.id == loaded.campaign.register)
         }
-        Ok(Registry {
-            load_id: NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            dir: dir.to_path_buf(),
-            admin,
-            register,
-            units,
-            children,
-            kinds,
-            campaigns,
+    };
+    found.ok_or_else(|| {
+        Error::Choice(match choice {
+            RegisterChoice::InForceOn(day) => {
+                format!(
+                    "no register is in force on {day} (registers/ has: {})",
+                    known.join(", ")
+                )
+            }
+            _ => format!(
+                "{choice:?}: no such register (registers/ has: {})",
+                known.join(", ")
+            ),
         })
+    })
+}
+
+impl Registry {
+    /// Loads and cross-checks every file of a data directory: of a single register, or —
+    /// when it has `registers/` — the register in force today (Vietnam time).
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        let today = crate::vietnam_date(chrono::Utc::now());
+        Self::load_register(dir, &RegisterChoice::InForceOn(today))
+    }
+
+    /// Loads one register of a data directory with the campaigns that run on it, every
+    /// campaign of the directory checked (a campaign on no register, or outside its
+    /// register's dates, is refused). A data directory without `registers/` has a single
+    /// register, whatever the choice (a named one is refused).
+    pub fn load_register(dir: impl AsRef<Path>, choice: &RegisterChoice) -> Result<Self> {
+        let dir = dir.as_ref();
+        let mut campaigns = read_campaigns(dir)?;
+        if !has_versions(dir) {
+            return Self::load_single(dir, choice, campaigns);
+        }
+        let versions = register_versions(dir)?;
+        for (path, loaded) in &mut campaigns {
+            let version = register_of_campaign(path, loaded, &versions)?;
+            loaded.campaign.register = version.id.clone();
+        }
+        let chosen = chosen_version(choice, &versions, &campaigns)?;
+        let (mine, others): (Vec<_>, Vec<_>) = campaigns
+            .into_iter()
+            .partition(|(_, c)| c.campaign.register == chosen.id);
+        let elsewhere = others
+            .into_iter()
+            .map(|(_, c)| (c.campaign.id, c.campaign.register))
+            .collect();
+        let kinds_file = Some(chosen.dir.join("unit_kinds.toml"))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| dir.join("unit_kinds.toml"));
+        let world = World {
+            register_dir: &chosen.dir,
+            kinds_file: &kinds_file,
+            register: Some(chosen.info.clone()),
+            register_id: Some(chosen.id.clone()),
+        };
+        world.load(dir, mine, elsewhere)
+    }
+
+    /// A data directory of one register (no `registers/`): `admin_units.csv`,
+    /// `register.toml` and `units/` beside `campaigns/`.
+    fn load_single(
+        dir: &Path,
+        choice: &RegisterChoice,
+        campaigns: Vec<CampaignFile>,
+    ) -> Result<Self> {
+        if let RegisterChoice::Named(id) = choice {
+            return Err(Error::Choice(format!(
+                "register `{id}` asked for, but {} holds a single register (no registers/ directory)",
+                dir.display()
+            )));
+        }
+        if let Some((path, (id, line))) = campaigns
+            .iter()
+            .find_map(|(path, c)| c.register.as_ref().map(|r| (path, r)))
+        {
+            return Err(Error::data(
+                path,
+                *line,
+                format!(
+                    "register `{id}`: this data directory holds a single register (no registers/ directory); remove the line"
+                ),
+            ));
+        }
+        let world = World {
+            register_dir: dir,
+            kinds_file: &dir.join("unit_kinds.toml"),
+            register: load_register_info(&dir.join("register.toml"))?,
+            register_id: None,
+        };
+        world.load(dir, campaigns, Vec::new())
     }
 
     /// Identifies this loaded registry within the process: a key for caches of values
@@ -105,6 +227,29 @@ impl Registry {
         self.register.as_ref()
     }
 
+    /// The id of the register loaded (its directory under `registers/`); `None` for a
+    /// data directory of a single register.
+    pub fn register_id(&self) -> Option<&str> {
+        self.register_id.as_deref()
+    }
+
+    /// How to load this registry again (a running server follows its campaign files but
+    /// stays on its register until restarted).
+    pub fn reload_choice(&self) -> RegisterChoice {
+        match &self.register_id {
+            Some(id) => RegisterChoice::Named(id.clone()),
+            None => RegisterChoice::InForceOn(crate::vietnam_date(chrono::Utc::now())),
+        }
+    }
+
+    /// The register a campaign of the data directory runs on, when it is not this one.
+    pub fn campaign_elsewhere(&self, id: &str) -> Option<&str> {
+        self.elsewhere
+            .iter()
+            .find(|(campaign, _)| campaign == id)
+            .map(|(_, register)| register.as_str())
+    }
+
     /// One line per campaign whose dates fall outside the register's period of validity
     /// (see [`RegisterInfo::mismatch`]); empty when all fit or the period is unknown.
     pub fn register_warnings(&self) -> Vec<String> {
@@ -115,6 +260,18 @@ impl Registry {
             .iter()
             .filter_map(|c| register.mismatch(c))
             .collect()
+    }
+
+    /// The tiers of the register, from the province down (no district on the 2025 map).
+    pub fn tiers(&self) -> Vec<AdminLevel> {
+        let mut tiers: Vec<AdminLevel> = Vec::new();
+        for area in self.admin.values() {
+            if !tiers.contains(&area.level) {
+                tiers.push(area.level);
+            }
+        }
+        tiers.sort();
+        tiers
     }
 
     /// An administrative unit by code.
@@ -232,6 +389,48 @@ impl Registry {
     }
 }
 
+/// Where one register's files are.
+struct World<'a> {
+    register_dir: &'a Path,
+    kinds_file: &'a Path,
+    register: Option<RegisterInfo>,
+    register_id: Option<String>,
+}
+
+impl World<'_> {
+    /// The register's areas, kinds and units, and `campaigns` checked against them.
+    fn load(
+        self,
+        dir: &Path,
+        campaigns: Vec<CampaignFile>,
+        elsewhere: Vec<(String, String)>,
+    ) -> Result<Registry> {
+        let admin = load_admin_units(&self.register_dir.join("admin_units.csv"))?;
+        let kinds = load_kinds(self.kinds_file)?;
+        let mut units = peoples_committees(&admin);
+        for path in sorted_files(&self.register_dir.join("units"), "csv")? {
+            load_unit_file(&path, &admin, &kinds, &mut units)?;
+        }
+        let children = children_of(&units);
+        let mut checked = Vec::with_capacity(campaigns.len());
+        for (path, loaded) in campaigns {
+            checked.push(check_campaign(&path, loaded, &admin, &units, &kinds)?);
+        }
+        Ok(Registry {
+            load_id: next_load_id(),
+            dir: dir.to_path_buf(),
+            admin,
+            register: self.register,
+            register_id: self.register_id,
+            units,
+            children,
+            kinds,
+            campaigns: checked,
+            elsewhere,
+        })
+    }
+}
+
 /// A People's Committee for every administrative unit of the register.
 fn peoples_committees(admin: &HashMap<String, AdminUnit>) -> HashMap<String, ReportingUnit> {
     admin
@@ -319,7 +518,7 @@ fn load_unit_file(
 }
 
 /// The reporting tree: each parent's children, sorted.
-fn children_of(units: &HashMap<String, ReportingUnit>) -> HashMap<String, Vec<String>> {
+pub(crate) fn children_of(units: &HashMap<String, ReportingUnit>) -> HashMap<String, Vec<String>> {
     let mut children: HashMap<String, Vec<String>> = HashMap::new();
     for unit in units.values() {
         children
@@ -333,24 +532,16 @@ fn children_of(units: &HashMap<String, ReportingUnit>) -> HashMap<String, Vec<St
     children
 }
 
-/// Loads one campaign file and checks its references: a unique id, a known province,
-/// consolidating unit and unit kinds.
-fn load_checked_campaign(
+/// Checks one campaign's references: a known province, consolidating unit and unit
+/// kinds; completes its `[document]` from the register.
+fn check_campaign(
     path: &Path,
+    mut loaded: LoadedCampaign,
     admin: &HashMap<String, AdminUnit>,
     units: &HashMap<String, ReportingUnit>,
     kinds: &[UnitKind],
-    earlier: &[Campaign],
 ) -> Result<Campaign> {
-    let mut loaded = load_campaign(path)?;
     let c = &loaded.campaign;
-    if earlier.iter().any(|other| other.id == c.id) {
-        return Err(Error::data(
-            path,
-            loaded.id_line,
-            format!("duplicate campaign id `{}`", c.id),
-        ));
-    }
     // An empty province is a national campaign (the Ministry consolidates all).
     if !c.province.is_empty()
         && admin
