@@ -490,7 +490,10 @@ fn landed_files(dir: &Path) -> usize {
 async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let broker = BrokerProcess::start(root.path())?;
-    let registry = Registry::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"))?;
+    let registry = Registry::load_register(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
+        &baocao_registry::RegisterChoice::Named("2023".to_string()),
+    )?;
     let kafka = KafkaConfig {
         brokers: broker.addr.clone(),
         reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),

@@ -29,7 +29,11 @@ use common::{BrokerProcess, authed, roll_up_at_deadline};
 /// A registry with the shipped data (incl. the thanh-hoa-2023 campaign).
 fn shipped_registry() -> Arc<Registry> {
     Arc::new(
-        Registry::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")).expect("registry"),
+        Registry::load_register(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
+            &baocao_registry::RegisterChoice::Named("2023".to_string()),
+        )
+        .expect("registry"),
     )
 }
 

@@ -150,8 +150,9 @@ struct Endpoint {
 
 async fn endpoint() -> anyhow::Result<Endpoint> {
     let root = tempfile::tempdir()?;
-    let registry = Arc::new(Registry::load(
+    let registry = Arc::new(Registry::load_register(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
+        &baocao_registry::RegisterChoice::Named("2023".to_string()),
     )?);
     prepare(root.path(), &registry).await?;
     let tokens_file = root.path().join("tokens.json");

@@ -122,18 +122,22 @@ pub fn today() -> NaiveDate {
     baocao_registry::vietnam_date(Utc::now())
 }
 
-/// A copy of the shipped data with two Thanh Hóa campaigns: `th-open` (open today) and
+/// A copy of the shipped 2023 register (a single-register data directory) with two Thanh Hóa campaigns: `th-open` (open today) and
 /// `th-closed` (closed yesterday).
 pub fn data_dir(root: &Path) -> anyhow::Result<PathBuf> {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let dir = root.join("data");
     std::fs::create_dir_all(dir.join("units"))?;
     std::fs::create_dir_all(dir.join("campaigns"))?;
-    std::fs::copy(shipped.join("admin_units.csv"), dir.join("admin_units.csv"))?;
+    let register = shipped.join("registers/2023");
+    std::fs::copy(
+        register.join("admin_units.csv"),
+        dir.join("admin_units.csv"),
+    )?;
     std::fs::copy(shipped.join("unit_kinds.toml"), dir.join("unit_kinds.toml"))?;
     for unit_file in ["38.csv", "44.csv"] {
         std::fs::copy(
-            shipped.join("units").join(unit_file),
+            register.join("units").join(unit_file),
             dir.join("units").join(unit_file),
         )?;
     }

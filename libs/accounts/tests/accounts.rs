@@ -11,7 +11,11 @@ use baocao_registry::Registry;
 use chrono::Utc;
 
 fn registry() -> Registry {
-    Registry::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")).expect("shipped data")
+    Registry::load_register(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"),
+        &baocao_registry::RegisterChoice::Named("2023".to_string()),
+    )
+    .expect("shipped data")
 }
 
 fn clerk(username: &str, unit: &str) -> Person {

@@ -3,10 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use baocao_registry::{AdminLevel, Error, Registry};
+use baocao_registry::{AdminLevel, Error, RegisterChoice, Registry};
 
 fn shipped_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
+}
+
+/// The shipped 2023 register (the seeds' campaigns run on it).
+fn on_2023() -> RegisterChoice {
+    RegisterChoice::Named("2023".to_string())
 }
 
 /// A minimal valid data directory: one province, one district, two communes, one school.
@@ -48,7 +53,7 @@ fn data_error(dir: &Path) -> (PathBuf, usize, String) {
 
 #[test]
 fn shipped_register_has_the_2023_counts_and_both_provinces() {
-    let registry = Registry::load(shipped_data()).expect("shipped data loads");
+    let registry = Registry::load_register(shipped_data(), &on_2023()).expect("shipped data loads");
     let count = |level| {
         registry
             .units()
@@ -235,7 +240,7 @@ fn milestone_windows_default_to_the_day_after_the_previous_deadline() {
 
 #[test]
 fn peoples_committees_are_named_as_vietnamese_writes_them() {
-    let registry = Registry::load(shipped_data()).expect("shipped data loads");
+    let registry = Registry::load_register(shipped_data(), &on_2023()).expect("shipped data loads");
     let name = |code: &str| registry.unit(code).map(|u| u.name.clone());
     assert_eq!(name("38").as_deref(), Some("UBND tỉnh Thanh Hóa"));
     assert_eq!(name("380").as_deref(), Some("UBND thành phố Thanh Hóa"));
@@ -307,14 +312,6 @@ fn a_bad_register_period_is_refused_with_file_line_and_reason() {
     assert!(path.ends_with("register.toml"), "{path:?}");
     assert_eq!(line, 3);
     assert!(reason.contains("2025-06-31"), "{reason}");
-}
-
-#[test]
-fn the_shipped_2026_campaign_is_warned_to_run_on_the_replaced_2023_register() {
-    let registry = Registry::load(shipped_data()).expect("shipped data loads");
-    let warnings = registry.register_warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("thanh-hoa-2026"), "{}", warnings[0]);
 }
 
 /// Contacts are optional columns of a units file; a `people_committee` row gives the
@@ -394,7 +391,7 @@ fn contacts_come_from_the_units_files() {
 /// table says otherwise; an unknown key or an empty required element is refused.
 #[test]
 fn the_document_elements_default_from_the_register_and_follow_the_campaign() {
-    let registry = Registry::load(shipped_data()).expect("shipped");
+    let registry = Registry::load_register(shipped_data(), &on_2023()).expect("shipped");
     let document = &registry
         .campaign("thanh-hoa-2023")
         .expect("campaign")

@@ -710,8 +710,11 @@ mod tests {
     use super::*;
 
     fn registry() -> Registry {
-        Registry::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"))
-            .expect("shipped data")
+        Registry::load_register(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"),
+            &baocao_registry::RegisterChoice::Named("2023".to_string()),
+        )
+        .expect("shipped data")
     }
 
     /// The fixtures' complete report as of 15/3/2023, its level approved on 10/3 and its

@@ -146,7 +146,11 @@ mod tests {
 
     fn shipped_registry() -> Registry {
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
-        Registry::load(data).expect("the shipped registry loads")
+        Registry::load_register(
+            data,
+            &baocao_registry::RegisterChoice::Named("2023".to_string()),
+        )
+        .expect("the shipped registry loads")
     }
 
     #[test]

@@ -1,0 +1,219 @@
+//! Registers as dated versions, end to end with the `baocao` binary on the shipped data:
+//! the 2023 Thanh Hóa campaign replayed by the demo and rolled up again under the 2025
+//! map (same province totals, communes the sums of their units, Quảng Bình in the new
+//! Quảng Trị), and the 2026 campaign's demo on two tiers.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use arrow::array::{Array, Int64Array, StringArray};
+use common::{BIN, succeeded};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")
+}
+
+fn baocao(root: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(shipped())
+        .env("RUST_LOG", "warn")
+        .current_dir(root);
+    command
+}
+
+/// One row of a summary: its text columns and its whole-number columns.
+#[derive(Debug, Default)]
+struct Row {
+    text: HashMap<String, String>,
+    counts: HashMap<String, i64>,
+}
+
+impl Row {
+    fn text(&self, column: &str) -> &str {
+        self.text
+            .get(column)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+fn summary(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let file = std::fs::File::open(path)?;
+    let mut rows = Vec::new();
+    for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
+        let batch = batch?;
+        let schema = batch.schema();
+        let start = rows.len();
+        rows.resize_with(start + batch.num_rows(), Row::default);
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            if let Some(text) = column.as_any().downcast_ref::<StringArray>() {
+                for (i, row) in rows[start..].iter_mut().enumerate() {
+                    if text.is_valid(i) {
+                        row.text
+                            .insert(field.name().clone(), text.value(i).to_string());
+                    }
+                }
+            } else if let Some(ints) = column.as_any().downcast_ref::<Int64Array>() {
+                for (i, row) in rows[start..].iter_mut().enumerate() {
+                    row.counts.insert(field.name().clone(), ints.value(i));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn province_row<'a>(rows: &'a [Row], code: &str) -> anyhow::Result<&'a Row> {
+    rows.iter()
+        .find(|r| r.text("tier") == "province" && r.text("code") == code)
+        .ok_or_else(|| anyhow::anyhow!("no province row {code}"))
+}
+
+/// The counts a tier's row adds up from its units (not `versions`, which counts
+/// submissions, nor the derived percentages).
+const ADDITIVE: &[&str] = &[
+    "units_expected",
+    "units_reported",
+    "units_on_time",
+    "units_late",
+    "units_missing",
+    "units_not_updated",
+    "systems",
+    "cameras",
+    "dossiers_approved",
+    "plans_implemented",
+    "budget_vnd",
+];
+
+#[test]
+fn the_2023_campaign_rolls_up_under_the_2025_map_with_the_same_totals() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let demo = root.path().join("demo");
+    succeeded(baocao(root.path()).args(["demo", "--dir"]).arg(&demo))?;
+    let landing = demo.join("landing");
+    let out = demo.join("summaries");
+    let rollup = |campaign: &str, extra: &[&str]| -> anyhow::Result<String> {
+        succeeded(
+            baocao(root.path())
+                .args(["rollup", "--campaign", campaign, "--register", "2025"])
+                .arg("--landing-dir")
+                .arg(&landing)
+                .arg("--out")
+                .arg(&out)
+                .args(extra),
+        )
+    };
+    let stdout = rollup("thanh-hoa-2023", &[])?;
+    assert!(stdout.contains("rolled up under register 2025"), "{stdout}");
+
+    for milestone in ["levels-approved", "plans-implemented"] {
+        let as_collected =
+            summary(&out.join(format!("thanh-hoa-2023/{milestone}/summary.parquet")))?;
+        let under_2025 = summary(&out.join(format!(
+            "under-2025/thanh-hoa-2023/{milestone}/summary.parquet"
+        )))?;
+        let (before, after) = (
+            province_row(&as_collected, "38")?,
+            province_row(&under_2025, "38")?,
+        );
+        assert_eq!(
+            before.counts, after.counts,
+            "{milestone}: province totals differ"
+        );
+        assert!(
+            under_2025.iter().all(|r| r.text("tier") != "district"),
+            "no district rows"
+        );
+        let communes: Vec<&Row> = under_2025
+            .iter()
+            .filter(|r| r.text("tier") == "commune")
+            .collect();
+        assert_eq!(communes.len(), 166, "Thanh Hóa's 2025 communes");
+        let units: Vec<&Row> = under_2025
+            .iter()
+            .filter(|r| r.text("tier") == "unit")
+            .collect();
+        assert_eq!(
+            units.len() as i64,
+            after.counts["units_expected"],
+            "every unit once"
+        );
+        for commune in communes {
+            let own: Vec<&&Row> = units
+                .iter()
+                .filter(|u| u.text("commune_code") == commune.text("code"))
+                .collect();
+            for column in ADDITIVE {
+                let sum: i64 = own.iter().map(|u| u.counts[*column]).sum();
+                assert_eq!(
+                    commune.counts[*column],
+                    sum,
+                    "{milestone}: commune {} {column} is not the sum of its units",
+                    commune.text("code")
+                );
+            }
+        }
+        // The primary school of divided Đông Thọ follows its override to Hàm Rồng.
+        let school = units.iter().find(|u| u.text("code") == "14758.TH");
+        assert_eq!(school.map(|u| u.text("commune_code")), Some("14758"));
+    }
+
+    // Quảng Bình's 2023 campaign (nothing landed: every unit missing) lands in the new
+    // Quảng Trị, province 44.
+    rollup(
+        "quang-binh-2023",
+        &["--milestone", "levels-approved", "--allow-empty"],
+    )?;
+    let quang_binh =
+        summary(&out.join("under-2025/quang-binh-2023/levels-approved/summary.parquet"))?;
+    let province = province_row(&quang_binh, "44")?;
+    assert_eq!(province.text("name"), "Tỉnh Quảng Trị");
+    assert_eq!(province.counts["units_expected"], 693);
+    Ok(())
+}
+
+#[test]
+fn the_2026_campaign_runs_on_two_tiers_with_a_report_by_commune() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let demo = root.path().join("demo");
+    let stdout = succeeded(
+        baocao(root.path())
+            .args(["demo", "--campaign", "thanh-hoa-2026", "--dir"])
+            .arg(&demo),
+    )?;
+    assert!(
+        stdout.contains("register 2025: province, commune"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("district gateway"), "{stdout}");
+    let dir = demo.join("summaries/thanh-hoa-2026/levels-reviewed");
+    let rows = summary(&dir.join("summary.parquet"))?;
+    assert!(rows.iter().all(|r| r.text("tier") != "district"));
+    assert_eq!(
+        rows.iter().filter(|r| r.text("tier") == "commune").count(),
+        166
+    );
+    let report = std::fs::read_to_string(dir.join("bao-cao.md"))?;
+    assert!(
+        report.contains("Chi tiết theo đơn vị hành chính cấp xã"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("cấp huyện"),
+        "a district table in the report"
+    );
+    // The consolidating department is the Department of Science and Technology.
+    let docx = std::fs::read(dir.join("bao-cao.docx"))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx))?;
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml")?, &mut xml)?;
+    assert!(xml.contains("SỞ KHOA HỌC VÀ CÔNG NGHỆ"));
+    assert!(xml.contains("/BC-SKHCN"));
+    Ok(())
+}
