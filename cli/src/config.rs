@@ -91,7 +91,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The register servers (gateway, portal, Flight SQL) and unit commands (tokens,
     /// accounts, history) load: its directory under `registers/`; empty: the one in force
-    /// today. Commands about a campaign use the campaign's register.
+    /// today. Commands about a campaign use the campaign's register. A number is read as
+    /// its digits (`BAOCAO_REGISTER=2023`, `register = 2023`).
+    #[serde(deserialize_with = "text_or_number")]
     pub register: String,
     /// Kafka connection and topic.
     pub kafka: KafkaConfig,
@@ -135,6 +137,21 @@ impl Default for Config {
             log: LogSection::default(),
         }
     }
+}
+
+/// A string, or a whole number read as its digits (an environment variable's `2023` is
+/// parsed as a number before it reaches a string field).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match TextOrNumber::deserialize(deserializer)? {
+        TextOrNumber::Text(text) => text,
+        TextOrNumber::Number(number) => number.to_string(),
+    })
 }
 
 impl Config {
@@ -255,6 +272,9 @@ mod tests {
             assert_eq!(config.kafka.brokers, "file:9092");
             assert_eq!(config.kafka.reports_topic, "from-env");
             assert_eq!(config.gateway.tier, "commune");
+            jail.set_env("BAOCAO_REGISTER", "2023");
+            let config = load(Some(Path::new("b.toml")), Vec::new()).map_err(|e| e.to_string())?;
+            assert_eq!(config.register, "2023", "a register id read as a number");
             jail.set_env("BAOCAO_KAFKA__NO_SUCH_KEY", "x");
             let err = load(Some(Path::new("b.toml")), Vec::new()).expect_err("unknown key refused");
             assert!(format!("{err:#}").contains("no_such_key"), "{err:#}");

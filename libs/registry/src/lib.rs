@@ -22,7 +22,7 @@ pub use campaign::{Campaign, Milestone, MilestoneMeasure};
 pub use document::DocumentSettings;
 pub use error::{Error, Result};
 pub use live::LiveRegistry;
-pub use map::{AreaMap, MappedArea};
+pub use map::{AreaMap, MappedArea, area_maps};
 pub use register::RegisterInfo;
 pub use registry::Registry;
 pub use units::{Contact, ReportingUnit, UnitKind};

@@ -118,6 +118,41 @@ impl AreaMap {
     }
 }
 
+/// Every map of a data directory (`maps/<from>-<to>/`), by name; none without `maps/`.
+pub fn area_maps(data_dir: &Path) -> Result<Vec<AreaMap>> {
+    let root = data_dir.join("maps");
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| Error::Io {
+                path: root.clone(),
+                source,
+            })?
+            .path();
+        if path.is_dir() {
+            names.push(
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    names.sort();
+    names
+        .iter()
+        .map(|name| match name.split_once('-') {
+            Some((from, to)) => AreaMap::load(data_dir, from, to),
+            None => Err(Error::Choice(format!(
+                "{}: a map's directory is named <from>-<to>, e.g. 2023-2025",
+                root.join(name).display()
+            ))),
+        })
+        .collect()
+}
+
 impl Registry {
     /// This registry's units inside `within` (an area code; empty: all) and its
     /// campaigns placed on `target`'s map by `map`: each unit in the one area of `target`

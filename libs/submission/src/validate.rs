@@ -370,11 +370,25 @@ fn check_campaign(
         return;
     }
     let Some(campaign) = ctx.registry.campaign(&report.campaign_id) else {
-        c.add(
-            "report.campaign_id",
-            format!("unknown campaign `{}`", shown(&report.campaign_id)),
-            format!("Không có đợt báo cáo “{}”.", shown(&report.campaign_id)),
-        );
+        let id = shown(&report.campaign_id);
+        match ctx.registry.campaign_elsewhere(&report.campaign_id) {
+            Some(register) => c.add(
+                "report.campaign_id",
+                format!(
+                    "campaign `{id}` runs on register {register}, not on this server's register {}",
+                    ctx.registry.register_id().unwrap_or_default()
+                ),
+                format!(
+                    "Đợt báo cáo “{id}” dùng danh mục đơn vị hành chính {register}, máy chủ này dùng danh mục {}.",
+                    ctx.registry.register_id().unwrap_or_default()
+                ),
+            ),
+            None => c.add(
+                "report.campaign_id",
+                format!("unknown campaign `{id}`"),
+                format!("Không có đợt báo cáo “{id}”."),
+            ),
+        }
         return;
     };
     if !campaign.is_open_on(ctx.today) {
@@ -765,6 +779,27 @@ mod tests {
         assert_eq!(
             check(&report(), day(2023, 3, 11)),
             ["report.as_of", "report.systems[0].plan_implemented_on"]
+        );
+    }
+
+    #[test]
+    fn a_campaign_of_another_register_is_named_with_its_register() {
+        let mut r = report();
+        r.campaign_id = "thanh-hoa-2026".to_string();
+        let registry = registry();
+        let unit = registry.unit(&r.unit_code).expect("unit").clone();
+        let context = ValidationContext {
+            registry: &registry,
+            today: day(2026, 3, 1),
+            limits: ReportLimits::default(),
+            encoded_len: 100,
+        };
+        let violations = validate_report(&r, &unit, &context);
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert!(
+            violations[0].reason.contains("runs on register 2025")
+                && violations[0].reason.contains("register 2023"),
+            "{violations:?}"
         );
     }
 

@@ -51,6 +51,10 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
         "milestones of every campaign with unit and report deadlines",
     ),
     (
+        "area_map",
+        "where each area of an older register lies on a newer one (2023 → 2025): join history across a reform",
+    ),
+    (
         "submissions_raw",
         "every landed submission row (copies of re-delivered records included)",
     ),
@@ -301,6 +305,7 @@ pub async fn catalog_session(sources: &CatalogSources<'_>) -> Result<SessionCont
     let (campaigns, milestones) = campaigns_batches(sources.registry)?;
     ctx.register_batch("campaigns", campaigns)?;
     ctx.register_batch("milestones", milestones)?;
+    ctx.register_batch("area_map", area_map_batch(sources.registry)?)?;
     register_raw_tables(&ctx, sources, &rule).await?;
     for view in catalog_views() {
         ctx.sql(&view).await?;
@@ -354,6 +359,51 @@ impl ScopeRule {
             None => frame,
         })
     }
+}
+
+/// The `area_map` table: every row of every `maps/<from>-<to>/areas.csv` of the data
+/// directory (public register data, the same for every scope).
+fn area_map_batch(registry: &Registry) -> Result<RecordBatch> {
+    let maps = baocao_registry::area_maps(registry.dir())?;
+    let mut columns: [Vec<String>; 7] = Default::default();
+    for map in &maps {
+        let mut areas: Vec<_> = map.areas().collect();
+        areas.sort_by(|a, b| a.from_code.cmp(&b.from_code));
+        for area in areas {
+            let values = [
+                &map.from,
+                &map.to,
+                &area.from_code,
+                &area.from_level.as_str().to_string(),
+                &area.to_code,
+                &area.rule,
+                &area.note,
+            ];
+            for (column, value) in columns.iter_mut().zip(values) {
+                column.push(value.clone());
+            }
+        }
+    }
+    let names = [
+        "from_register",
+        "to_register",
+        "from_code",
+        "from_level",
+        "to_code",
+        "rule",
+        "note",
+    ];
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = columns
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
+        .collect();
+    Ok(RecordBatch::try_new(schema, arrays)?)
 }
 
 /// The `units` table of every unit of the register.

@@ -15,6 +15,9 @@ pub enum Error {
     /// Reading or writing the summaries' store (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),
+    /// A data file of the registry (a map between registers) could not be read.
+    #[error(transparent)]
+    Registry(#[from] baocao_registry::Error),
     /// Writing an output failed.
     #[error("{location}: {source}")]
     Output {
