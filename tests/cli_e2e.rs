@@ -802,7 +802,7 @@ fn query_csv_starts_with_a_bom_and_round_trips_with_diacritics() -> anyhow::Resu
             .arg(root.path().join("landing"))
             .arg("--summaries-dir")
             .arg(root.path().join("summaries"))
-            .arg("SELECT unit_code, unit_name FROM units WHERE unit_code = '38.STTTT'")
+            .arg("SELECT unit_code, unit_name FROM units WHERE unit_code = '38.SKHCN'")
             .env("RUST_LOG", "warn")
             .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/..")
             .output()
@@ -826,7 +826,7 @@ fn query_csv_starts_with_a_bom_and_round_trips_with_diacritics() -> anyhow::Resu
         .output()?;
     assert_eq!(
         String::from_utf8(read.stdout)?.trim(),
-        "unit_code | Sở Thông tin và Truyền thông Thanh Hóa"
+        "unit_code | Sở Khoa học và Công nghệ Thanh Hóa"
     );
     let plain = query(&["--no-bom"])?;
     assert!(plain.stdout.starts_with(b"unit_code"));
@@ -864,9 +864,9 @@ const WALKTHROUGH_EXPECTS: &[(&str, &[&str])] = &[
     ("land --until-caught-up", &["\"submissions\": 1"]),
     (
         "rollup --campaign thanh-hoa-2026",
-        &["2.460 expected, 1 reported"],
+        &["1.958 expected, 1 reported"],
     ),
-    ("query ", &["Tỉnh Thanh Hóa", "| 2460 ", "| 1 ", "| 2459 "]),
+    ("query ", &["Tỉnh Thanh Hóa", "| 1958 ", "| 1 ", "| 1957 "]),
 ];
 
 /// The README's walkthrough, run as written (one bash, line after line, in a scratch
@@ -951,7 +951,8 @@ fn a_staff_list_issues_accounts_and_tokens_in_bulk() -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let root = tempfile::tempdir()?;
     let data = repo_root().join("data");
-    let units: Vec<String> = std::fs::read_to_string(data.join("units/38.csv"))?
+    // The staff of Thành phố Thanh Hóa's district offices: units of the 2023 register.
+    let units: Vec<String> = std::fs::read_to_string(data.join("registers/2023/units/38.csv"))?
         .lines()
         .skip(1)
         .filter_map(|l| l.split(',').next().map(str::to_string))
@@ -970,6 +971,7 @@ fn a_staff_list_issues_accounts_and_tokens_in_bulk() -> anyhow::Result<()> {
             .arg(&data)
             .args(args)
             .env("RUST_LOG", "warn")
+            .env("BAOCAO_REGISTER", "2023")
             .current_dir(root.path());
         command.output()
     };

@@ -171,7 +171,7 @@ async fn main() -> ExitCode {
         Command::Submit(args) => commands::submit::run(args).await,
         Command::Form(args) => commands::form::run(&config, args).await,
         Command::Import(args) => commands::import::run(args).await,
-        Command::Report(command) => commands::report::run(command),
+        Command::Report(command) => commands::report::run(&config, command),
         Command::Tls(command) => commands::tls::run(command),
         Command::Registry(command) => commands::registry::run(&config, command),
     };

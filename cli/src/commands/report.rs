@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::config::Config;
+
 /// Report subcommands.
 #[derive(clap::Subcommand)]
 pub enum ReportCommand {
@@ -19,6 +21,10 @@ pub enum ReportCommand {
         /// Date the figures are as of, YYYY-MM-DD (default: today in Vietnam).
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
+        /// The reporting unit's code (default: the campaign's consolidating unit, from the
+        /// campaign's register).
+        #[arg(long)]
+        unit: Option<String>,
     },
 }
 
@@ -30,8 +36,9 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{text}` is not a date YYYY-MM-DD"))
 }
 
-/// The template with its campaign and `as_of` lines set, comments kept.
-fn render_template(campaign: &str, as_of: NaiveDate) -> String {
+/// The template with its unit, campaign and `as_of` lines set, comments kept.
+fn render_template(unit: &str, campaign: &str, as_of: NaiveDate) -> String {
+    let unit = toml::Value::String(unit.to_string()).to_string();
     let campaign = toml::Value::String(campaign.to_string()).to_string();
     let as_of = format!(
         "{{ year = {}, month = {}, day = {} }}",
@@ -42,6 +49,7 @@ fn render_template(campaign: &str, as_of: NaiveDate) -> String {
     let mut out = String::with_capacity(REPORT_TEMPLATE.len());
     for line in REPORT_TEMPLATE.lines() {
         let line = match line.split_once(" = ") {
+            Some(("unit_code", rest)) => with_value(line, rest, &unit),
             Some(("campaign_id", rest)) => with_value(line, rest, &campaign),
             Some(("as_of", rest)) => with_value(line, rest, &as_of),
             _ => line.to_string(),
@@ -63,15 +71,27 @@ fn with_value(line: &str, rest: &str, value: &str) -> String {
     }
 }
 
-pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
+/// The unit a template is from: `unit`, or the campaign's consolidating unit when the
+/// data directory knows the campaign, or the template's own example unit.
+fn template_unit(config: &Config, campaign: &str, unit: Option<String>) -> String {
+    unit.or_else(|| {
+        let registry = config.campaign_registry(campaign).ok()?;
+        Some(registry.campaign(campaign)?.consolidating_unit.clone())
+    })
+    .unwrap_or_else(|| "38.STTTT".to_string())
+}
+
+pub fn run(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> {
     match command {
         ReportCommand::Template {
             format,
             campaign,
             as_of,
+            unit,
         } => {
             let as_of = as_of.unwrap_or_else(|| baocao_registry::vietnam_date(chrono::Utc::now()));
-            let text = render_template(&campaign, as_of);
+            let unit = template_unit(config, &campaign, unit);
+            let text = render_template(&unit, &campaign, as_of);
             if format == "json" {
                 let report: baocao_proto::v1::StatusReport = toml::from_str(&text)?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -115,10 +135,11 @@ mod tests {
     }
 
     #[test]
-    fn rendered_template_names_the_campaign_and_date_and_keeps_the_rest() {
+    fn rendered_template_names_the_unit_campaign_and_date_and_keeps_the_rest() {
         let date = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
-        let text = render_template("quang-tri-2026", date);
+        let text = render_template("44.SKHCN", "quang-tri-2026", date);
         let report: baocao_proto::v1::StatusReport = toml::from_str(&text).expect("parses");
+        assert_eq!(report.unit_code, "44.SKHCN");
         assert_eq!(report.campaign_id, "quang-tri-2026");
         let as_of = report.as_of.expect("as_of");
         assert_eq!((as_of.year, as_of.month, as_of.day), (2026, 12, 1));
@@ -126,5 +147,20 @@ mod tests {
         let base: baocao_proto::v1::StatusReport =
             toml::from_str(REPORT_TEMPLATE).expect("template parses");
         assert_eq!(report.systems, base.systems);
+    }
+
+    #[test]
+    fn the_template_is_from_the_campaigns_consolidating_unit() {
+        let config = Config {
+            data_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
+            ..Config::default()
+        };
+        assert_eq!(template_unit(&config, "thanh-hoa-2026", None), "38.SKHCN");
+        assert_eq!(template_unit(&config, "thanh-hoa-2023", None), "38.STTTT");
+        assert_eq!(
+            template_unit(&config, "thanh-hoa-2026", Some("38.SNV".into())),
+            "38.SNV"
+        );
+        assert_eq!(template_unit(&config, "no-such-campaign", None), "38.STTTT");
     }
 }
