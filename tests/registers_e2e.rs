@@ -217,3 +217,21 @@ fn the_2026_campaign_runs_on_two_tiers_with_a_report_by_commune() -> anyhow::Res
     assert!(xml.contains("/BC-SKHCN"));
     Ok(())
 }
+
+#[test]
+fn a_district_gateway_on_the_2025_map_is_refused_by_name() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    // Refused before any broker is contacted (the demo of 2023 runs a district gateway).
+    let refused = baocao(root.path())
+        .args(["serve", "--tier", "district", "--jurisdiction", "38", "--listen"])
+        .arg("127.0.0.1:0")
+        .env("BAOCAO_KAFKA__BROKERS", "127.0.0.1:1")
+        .output()?;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("has no district tier") && stderr.contains("province or commune"),
+        "{stderr}"
+    );
+    Ok(())
+}

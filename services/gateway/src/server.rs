@@ -198,6 +198,21 @@ fn checked_tier(config: &GatewayConfig, registry: &Registry) -> Result<AdminLeve
             area.code, area.level
         )));
     }
+    if !registry.tiers().contains(&tier) {
+        let register = registry
+            .register()
+            .map(|r| format!("the register \"{}\"", r.name))
+            .unwrap_or_else(|| "the register".to_string());
+        return Err(Error::Config(format!(
+            "gateway.tier `{tier}`: {register} has no {tier} tier (the district tier was abolished on 1/7/2025); serve {} instead, or set `register` to an older one",
+            registry
+                .tiers()
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )));
+    }
     Ok(tier)
 }
 
