@@ -29,7 +29,8 @@ never split. The rules, in the order they are tried (docs/data.md, "The map"):
 Anything no rule places is written to unmapped.csv and printed by province; the
 script fails when a province of the seeds (38, 44, 45, 30, 31, 04) has any.
 
-Usage: python3 scripts/gen_map_2023_2025.py [--wheel PATH]
+Usage: python3 scripts/gen_map_2023_2025.py [--wheel PATH] [--check]
+(--check derives the map again and fails if the shipped files differ.)
 """
 import argparse
 import csv
@@ -202,18 +203,18 @@ def province_of(code: str, level: str, old_rows_by_code: dict) -> str:
     return code
 
 
-def write(mapped, unmapped, old_rows):
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+def write(mapped, unmapped, old_rows, out_dir: pathlib.Path):
+    out_dir.mkdir(parents=True, exist_ok=True)
     header = (f"# The 2023 register's areas on the 2025 map, derived from PyPI vietnamadminunits "
               f"{VERSION} (MIT, see ../../registers/2025/LICENSE-vietnamadminunits.txt) by "
               "scripts/gen_map_2023_2025.py; rules in docs/data.md.\n")
-    with (OUT_DIR / "areas.csv").open("w", newline="", encoding="utf-8") as f:
+    with (out_dir / "areas.csv").open("w", newline="", encoding="utf-8") as f:
         f.write(header)
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["from_code", "from_level", "to_code", "rule", "note"])
         writer.writerows(sorted(mapped, key=lambda r: (r[1] != "province", r[1], r[0])))
     by_code = {r["code"]: r for r in old_rows}
-    with (OUT_DIR / "unmapped.csv").open("w", newline="", encoding="utf-8") as f:
+    with (out_dir / "unmapped.csv").open("w", newline="", encoding="utf-8") as f:
         f.write("# Areas of the 2023 register no rule places on the 2025 map (a unit there\n"
                 "# needs a row in unit_overrides.csv to be re-rolled).\n")
         writer = csv.writer(f, lineterminator="\n")
@@ -225,6 +226,8 @@ def write(mapped, unmapped, old_rows):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wheel", type=pathlib.Path)
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; fail if the shipped files differ from a fresh derivation")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = pathlib.Path(tmp_dir)
@@ -232,11 +235,20 @@ def main() -> None:
         mapper = Mapper(*read_package(wheel, tmp))
     old_rows, new_rows = read_register(OLD), read_register(NEW)
     mapped, unmapped = map_areas(old_rows, new_rows, mapper)
-    write(mapped, unmapped, old_rows)
+    if args.check:
+        with tempfile.TemporaryDirectory() as fresh_dir:
+            fresh = pathlib.Path(fresh_dir)
+            write(mapped, unmapped, old_rows, fresh)
+            for name in ("areas.csv", "unmapped.csv"):
+                if (fresh / name).read_bytes() != (OUT_DIR / name).read_bytes():
+                    sys.exit(f"{OUT_DIR.relative_to(ROOT)}/{name} differs from a fresh derivation")
+    else:
+        write(mapped, unmapped, old_rows, OUT_DIR)
     rules = {}
     for row in mapped:
         rules[row[3]] = rules.get(row[3], 0) + 1
-    print(f"wrote {OUT_DIR.relative_to(ROOT)}/areas.csv: {len(mapped)} areas by rule {rules}")
+    verb = "checked" if args.check else "wrote"
+    print(f"{verb} {OUT_DIR.relative_to(ROOT)}/areas.csv: {len(mapped)} areas by rule {rules}")
     by_code = {r["code"]: r for r in old_rows}
     per_province = {}
     for code, level, _, _ in unmapped:

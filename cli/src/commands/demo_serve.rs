@@ -113,9 +113,24 @@ pub async fn serve(
             one_time_password
         );
     }
-    println!(
-        "  the clerk and the office report in an open campaign (e.g. thanh-hoa-2026); the DIC's dashboard shows the demo's summaries"
-    );
+    let today = baocao_registry::vietnam_date(chrono::Utc::now());
+    let open: Vec<&str> = registry
+        .campaigns()
+        .iter()
+        .filter(|c| c.is_open_on(today))
+        .map(|c| c.id.as_str())
+        .collect();
+    if open.is_empty() {
+        println!(
+            "  the DIC's dashboard shows the demo's summaries; no campaign of register {} is open today, so nothing can be reported (the open example is `demo --campaign thanh-hoa-2026 --serve`)",
+            registry.register_id().unwrap_or("of this data")
+        );
+    } else {
+        println!(
+            "  the DIC's dashboard shows the demo's summaries; reports can be sent in {}",
+            open.join(", ")
+        );
+    }
     crate::commands::shutdown_signal().await;
     portal.stop().await?;
     Ok(())
