@@ -37,10 +37,11 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) fi
 # Python ADBC, for the test that connects to the Flight SQL endpoint as analysts' Python does,
 # and grpcio, a C-core gRPC client (the stock client of Python, C++, C#, Ruby and PHP), for
 # the test that every error answer fits its 8 KiB metadata limit, with grpcio-reflection for
-# the README walkthrough (scripts/grpc_services.py).
-if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection, openpyxl" 2>/dev/null; then
-  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection openpyxl"
-  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection openpyxl)
+# the README walkthrough (scripts/grpc_services.py), openpyxl to fill spreadsheets, and
+# aiosmtpd, the real SMTP server the reminder tests deliver to.
+if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection, openpyxl, aiosmtpd" 2>/dev/null; then
+  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection openpyxl aiosmtpd"
+  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection openpyxl aiosmtpd==1.4.6)
   # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
 fi

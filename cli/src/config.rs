@@ -111,6 +111,8 @@ pub struct Config {
     pub rollup: RollupSection,
     /// Backups to object storage (`baocao backup`, `baocao restore`).
     pub backup: baocao_backup::BackupConfig,
+    /// Reminders to late units (`baocao remind`): SMTP, webhook, the record topic.
+    pub remind: baocao_remind::RemindConfig,
     /// How to reach the S3-compatible store of every `s3://` location.
     pub s3: S3Config,
     /// Prometheus metrics.
@@ -132,6 +134,7 @@ impl Default for Config {
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
             backup: baocao_backup::BackupConfig::default(),
+            remind: baocao_remind::RemindConfig::default(),
             s3: S3Config::default(),
             metrics: MetricsSection::default(),
             log: LogSection::default(),

@@ -66,6 +66,9 @@ enum Command {
     ServeSql(commands::serve_sql::ServeSqlArgs),
     /// Roll up one milestone: Parquet summaries and the Chairman's report.
     Rollup(commands::rollup::RollupArgs),
+    /// Urge units that have not reported, on the days of each milestone's schedule
+    /// (e-mail, webhook), each reminder once.
+    Remind(commands::remind::RemindArgs),
     /// Run the embedded Kafka-protocol broker (Tansu on sqlite) until Ctrl-C.
     Broker(commands::broker::BrokerArgs),
     /// Serve the gRPC reporting service for one tier and jurisdiction.
@@ -171,6 +174,7 @@ async fn main() -> ExitCode {
         Command::Submit(args) => commands::submit::run(args).await,
         Command::Form(args) => commands::form::run(&config, args).await,
         Command::Import(args) => commands::import::run(args).await,
+        Command::Remind(args) => commands::remind::run(&config, args).await,
         Command::Report(command) => commands::report::run(&config, command),
         Command::Tls(command) => commands::tls::run(command),
         Command::Registry(command) => commands::registry::run(&config, command),

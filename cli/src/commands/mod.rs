@@ -16,6 +16,7 @@ pub mod import;
 pub mod land;
 pub mod query;
 pub mod registry;
+pub mod remind;
 pub mod report;
 pub mod rollup;
 pub mod serve;

@@ -22,6 +22,12 @@ pub async fn ensure_reports_topic(config: &KafkaConfig) -> Result<()> {
     .await
 }
 
+/// Creates a topic that keeps every record (`retention.ms=-1`) if it does not exist: a
+/// log that is replayed from its beginning (the reminders sent).
+pub async fn ensure_kept_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<()> {
+    create_topic(config, topic, partitions, &[("retention.ms", "-1")]).await
+}
+
 /// Creates a topic with the configured replication if it does not exist.
 pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<()> {
     create_topic(config, topic, partitions, &[]).await

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use crate::document::{DocumentFile, DocumentSettings};
 use crate::load::{iso_date, line_of, read_to_string, toml_document};
+use crate::reminders::ReminderSchedule;
 use crate::{Error, Result};
 
 /// What a milestone counts as done for a camera system.
@@ -50,6 +51,9 @@ pub struct Milestone {
     pub unit_deadline: NaiveDate,
     /// Last day for the consolidated report to the Chairman.
     pub report_deadline: NaiveDate,
+    /// When units that have not reported are reminded (the milestone's `[reminders]`,
+    /// else the campaign's, else 7 and 2 days before, the day after, then weekly).
+    pub reminders: ReminderSchedule,
 }
 
 /// A reporting campaign of one province.
@@ -117,6 +121,7 @@ struct CampaignFile {
     milestones: Vec<MilestoneFile>,
     document: Option<Spanned<DocumentFile>>,
     register: Option<Spanned<String>>,
+    reminders: Option<Spanned<ReminderSchedule>>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +133,7 @@ struct MilestoneFile {
     opens_on: Option<Spanned<String>>,
     unit_deadline: Spanned<String>,
     report_deadline: Spanned<String>,
+    reminders: Option<Spanned<ReminderSchedule>>,
 }
 
 /// The first day of a milestone's reporting window: its `opens_on`, or the day after the
@@ -153,6 +159,7 @@ fn load_milestone(
     m: &MilestoneFile,
     earlier: &[Milestone],
     opens_on: NaiveDate,
+    campaign_reminders: Option<&Spanned<ReminderSchedule>>,
     path: &Path,
     text: &str,
     date: &dyn Fn(&Spanned<String>, &str) -> Result<NaiveDate>,
@@ -197,6 +204,19 @@ fn load_milestone(
             format!("duplicate milestone id `{}`", m.id.get_ref()),
         ));
     }
+    let reminders = match m.reminders.as_ref().or(campaign_reminders) {
+        Some(schedule) => {
+            if let Some(problem) = schedule.get_ref().problem() {
+                return Err(Error::data(
+                    path,
+                    line_of(text, schedule.span().start),
+                    problem,
+                ));
+            }
+            schedule.get_ref().clone()
+        }
+        None => ReminderSchedule::default(),
+    };
     Ok(Milestone {
         id: m.id.get_ref().clone(),
         name: m.name.clone(),
@@ -204,6 +224,7 @@ fn load_milestone(
         opens_on: window_opens,
         unit_deadline,
         report_deadline,
+        reminders,
     })
 }
 
@@ -251,7 +272,15 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
     }
     let mut milestones: Vec<Milestone> = Vec::with_capacity(file.milestones.len());
     for m in &file.milestones {
-        let milestone = load_milestone(m, &milestones, opens_on, path, &text, &date)?;
+        let milestone = load_milestone(
+            m,
+            &milestones,
+            opens_on,
+            file.reminders.as_ref(),
+            path,
+            &text,
+            &date,
+        )?;
         milestones.push(milestone);
     }
     if file.id.get_ref().is_empty() {

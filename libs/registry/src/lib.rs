@@ -14,6 +14,7 @@ mod load;
 mod map;
 mod register;
 mod registry;
+mod reminders;
 mod units;
 mod versions;
 
@@ -25,6 +26,7 @@ pub use live::LiveRegistry;
 pub use map::{AreaMap, MappedArea, area_maps};
 pub use register::RegisterInfo;
 pub use registry::Registry;
+pub use reminders::{ReminderSchedule, ReminderStep};
 pub use units::{Contact, ReportingUnit, UnitKind};
 pub use versions::{RegisterChoice, RegisterVersion, register_versions};
 
