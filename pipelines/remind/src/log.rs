@@ -99,6 +99,8 @@ impl ReminderLog {
             .set("group.id", "baocao-remind")
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
+            // Each write is read back before the next send: do not wait for more data.
+            .set("fetch.wait.max.ms", "10")
             .create()
             .map_err(|err| read_error("create the consumer", err))?;
         let producer = ReportProducer::new(&KafkaConfig {

@@ -1,0 +1,292 @@
+//! `baocao remind` against a real SMTP server (aiosmtpd) and a webhook receiver started by
+//! the test (`tests/remind/servers.py`), a real broker and gateway: exactly one e-mail and
+//! one webhook call per late unit, none for units that reported, a run stopped midway
+//! and run again sends the rest and no duplicate, and two runs at once share the work.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baocao_proto::v1::SubmitReportRequest;
+use common::{KillOnDrop, Stack, baocao_command, free_port, today, valid_report};
+
+/// The mail and webhook servers, and where they write what they receive.
+struct Receivers {
+    _process: KillOnDrop,
+    smtp_port: u16,
+    http_port: u16,
+    out: PathBuf,
+}
+
+impl Receivers {
+    fn start(root: &Path) -> anyhow::Result<Self> {
+        let (smtp_port, http_port) = (free_port(), free_port());
+        let out = root.join("received");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/remind/servers.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--smtp-port", &smtp_port.to_string()])
+            .args(["--http-port", &http_port.to_string()])
+            .arg("--out")
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("python3 tests/remind/servers.py (aiosmtpd: scripts/install-deps.sh)")?;
+        let stdout = child.stdout.take().context("its stdout")?;
+        let process = KillOnDrop(child);
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        anyhow::ensure!(line.trim() == "ready", "servers.py said {line:?}");
+        Ok(Receivers {
+            _process: process,
+            smtp_port,
+            http_port,
+            out,
+        })
+    }
+
+    fn lines(&self, file: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+        let Ok(text) = std::fs::read_to_string(self.out.join(file)) else {
+            return Ok(Vec::new());
+        };
+        text.lines().map(|l| Ok(serde_json::from_str(l)?)).collect()
+    }
+}
+
+/// A campaign whose unit deadline was yesterday (the schedule's step T+1 is due today),
+/// expecting Thanh Hóa's telecom operators and police: 32 units.
+fn remind_campaign(id: &str) -> String {
+    let today = today();
+    let day = chrono::Duration::days(1);
+    format!(
+        "id = \"{id}\"\nname = \"Thử nghiệm đôn đốc\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\n\
+         opens_on = \"{}\"\nrequired_unit_kinds = [\"telecom\", \"police\"]\n\
+         [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+         unit_deadline = \"{}\"\nreport_deadline = \"{}\"\n",
+        today - day * 60,
+        today - day,
+        today + day * 10
+    )
+}
+
+/// A stack with the campaign `th-remind`, and reports of 38.CA and 38.VNPT in it.
+async fn stack_with_two_reports() -> anyhow::Result<Stack> {
+    let stack = Stack::start("province", "38").await?;
+    let data = stack.root.path().join("data");
+    std::fs::write(
+        data.join("campaigns/th-remind.toml"),
+        remind_campaign("th-remind"),
+    )?;
+    let mut client = stack.client().await;
+    for unit in ["38.CA", "38.VNPT"] {
+        let mut report = valid_report(unit);
+        report.campaign_id = "th-remind".to_string();
+        let token = stack.token(unit);
+        // The gateway picks the new campaign file up within seconds.
+        let started = Instant::now();
+        loop {
+            let request = common::authed(
+                SubmitReportRequest {
+                    report: Some(report.clone()),
+                    validate_only: false,
+                },
+                &token,
+            );
+            match client.submit_report(request).await {
+                Ok(_) => break,
+                Err(_) if started.elapsed() < Duration::from_secs(15) => {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Err(status) => anyhow::bail!("{unit}: {status}"),
+            }
+        }
+    }
+    Ok(stack)
+}
+
+/// `baocao remind` for `th-remind` with this stack's broker and the receivers.
+fn remind(stack: &Stack, receivers: &Receivers, topic: &str) -> Command {
+    let data = stack.root.path().join("data");
+    let mut command = baocao_command(
+        stack.root.path(),
+        &data,
+        &stack.kafka.brokers,
+        &stack.kafka.reports_topic,
+    );
+    command
+        .args(["remind", "--campaign", "th-remind"])
+        .env("BAOCAO_REMIND__TOPIC", topic)
+        .env("BAOCAO_REMIND__SMTP_HOST", "127.0.0.1")
+        .env("BAOCAO_REMIND__SMTP_PORT", receivers.smtp_port.to_string())
+        .env("BAOCAO_REMIND__SMTP_SECURITY", "none")
+        .env(
+            "BAOCAO_REMIND__FROM",
+            "Sở Thông tin và Truyền thông Thanh Hóa <baocao@stttt.thanhhoa.example>",
+        )
+        .env(
+            "BAOCAO_REMIND__WEBHOOK_URL",
+            format!("http://127.0.0.1:{}/sms", receivers.http_port),
+        )
+        .env("BAOCAO_REMIND__PACE_MS", "100");
+    command
+}
+
+/// The e-mail addresses of the late units: every telecom operator and police unit of
+/// Thanh Hóa but the two that reported.
+fn late_addresses(stack: &Stack) -> HashMap<String, String> {
+    stack
+        .registry
+        .units()
+        .filter(|u| {
+            (u.kind == "telecom" || u.kind == "police")
+                && stack.registry.is_within(u, "38")
+                && u.code != "38.CA"
+                && u.code != "38.VNPT"
+        })
+        .map(|u| (u.contact.email.clone(), u.code.clone()))
+        .collect()
+}
+
+/// Each late unit got exactly one e-mail and one webhook call, nobody else any.
+fn exactly_once(receivers: &Receivers, late: &HashMap<String, String>) -> anyhow::Result<()> {
+    let mails = receivers.lines("mail.jsonl")?;
+    let mut recipients: Vec<String> = mails
+        .iter()
+        .flat_map(|m| m["to"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect();
+    recipients.sort();
+    let distinct: HashSet<&String> = recipients.iter().collect();
+    assert_eq!(
+        recipients.len(),
+        distinct.len(),
+        "a duplicate e-mail: {recipients:?}"
+    );
+    let expected: HashSet<&String> = late.keys().collect();
+    assert_eq!(distinct, expected, "e-mails to exactly the late units");
+    let ids: HashSet<&str> = mails
+        .iter()
+        .filter_map(|m| m["message_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), mails.len(), "one Message-ID per e-mail");
+
+    let calls = receivers.lines("webhook.jsonl")?;
+    let mut units: Vec<String> = calls
+        .iter()
+        .filter_map(|c| c["body"]["unit_code"].as_str().map(str::to_string))
+        .collect();
+    units.sort();
+    let expected_units: Vec<String> = {
+        let mut codes: Vec<String> = late.values().cloned().collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(units, expected_units, "one webhook call per late unit");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remind_sends_once_to_each_late_unit_and_a_stopped_run_resumes() -> anyhow::Result<()> {
+    let stack = stack_with_two_reports().await?;
+    let receivers = Receivers::start(stack.root.path())?;
+    let late = late_addresses(&stack);
+    assert_eq!(late.len(), 30);
+    let topic = format!("reminders-{}", uuid::Uuid::new_v4().simple());
+
+    // A dry run says who would be reminded and sends nothing.
+    let dry = common::succeeded(remind(&stack, &receivers, &topic).arg("--dry-run"))?;
+    assert!(
+        dry.contains("step T+1") && dry.contains("30 units have not reported"),
+        "{dry}"
+    );
+    assert!(dry.contains("60 reminders would be sent"), "{dry}");
+    assert!(
+        !dry.contains("38.CA ") && !dry.contains("38.VNPT "),
+        "{dry}"
+    );
+    assert!(receivers.lines("mail.jsonl")?.is_empty());
+
+    // A run stopped (SIGTERM) after a few e-mails ...
+    let child = remind(&stack, &receivers, &topic)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let started = Instant::now();
+    while receivers.lines("mail.jsonl")?.len() < 5 {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "no e-mail within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    let stopped = child.wait_with_output()?;
+    let stdout = String::from_utf8_lossy(&stopped.stdout);
+    assert!(
+        stopped.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
+    assert!(stdout.contains("stopped when asked"), "{stdout}");
+    let after_stop = receivers.lines("mail.jsonl")?.len();
+    assert!(after_stop < 30, "it stopped midway ({after_stop} e-mails)");
+
+    // ... run again sends the rest, and no duplicate.
+    let rest = common::succeeded(&mut remind(&stack, &receivers, &topic))?;
+    assert!(rest.contains("already sent before"), "{rest}");
+    exactly_once(&receivers, &late)?;
+
+    // A later run on the same day sends nothing.
+    let again = common::succeeded(&mut remind(&stack, &receivers, &topic))?;
+    assert!(
+        again.contains("sent: 0 e-mails, 0 webhook calls; already sent before: 60"),
+        "{again}"
+    );
+    exactly_once(&receivers, &late)?;
+
+    // The message says what is due, by when, and who urges.
+    let mail = &receivers.lines("mail.jsonl")?[0];
+    let subject = mail["subject"].as_str().unwrap_or_default();
+    assert!(
+        subject.starts_with("[Đôn đốc]") && subject.contains("Phê duyệt cấp độ"),
+        "{subject}"
+    );
+    let body = mail["body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains("quá hạn 1 ngày") && body.contains("Mã đơn vị"),
+        "{body}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_at_once_send_each_reminder_once() -> anyhow::Result<()> {
+    let stack = stack_with_two_reports().await?;
+    let receivers = Receivers::start(stack.root.path())?;
+    let late = late_addresses(&stack);
+    let topic = format!("reminders-{}", uuid::Uuid::new_v4().simple());
+    let spawn = || {
+        remind(&stack, &receivers, &topic)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    let (first, second) = (spawn()?, spawn()?);
+    for run in [first, second] {
+        let output = run.wait_with_output()?;
+        assert!(
+            output.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    exactly_once(&receivers, &late)
+}
