@@ -119,7 +119,8 @@ fn remind(stack: &Stack, receivers: &Receivers, topic: &str) -> Command {
         &stack.kafka.reports_topic,
     );
     command
-        .args(["remind", "--campaign", "th-remind"])
+        .args(["remind", "--campaign", "th-remind", "--out"])
+        .arg(stack.root.path().join("summaries"))
         .env("BAOCAO_REMIND__TOPIC", topic)
         .env("BAOCAO_REMIND__SMTP_HOST", "127.0.0.1")
         .env("BAOCAO_REMIND__SMTP_PORT", receivers.smtp_port.to_string())
@@ -263,6 +264,36 @@ async fn remind_sends_once_to_each_late_unit_and_a_stopped_run_resumes() -> anyh
         body.contains("quá hạn 1 ngày") && body.contains("Mã đơn vị"),
         "{body}"
     );
+
+    // The Chairman's report lists the reminders beside each unit to urge.
+    let root = stack.root.path();
+    let data = root.join("data");
+    let baocao = || {
+        baocao_command(
+            root,
+            &data,
+            &stack.kafka.brokers,
+            &stack.kafka.reports_topic,
+        )
+    };
+    common::succeeded(
+        baocao()
+            .args(["land", "--until-caught-up"])
+            .env("BAOCAO_LANDING__DIR", root.join("landing")),
+    )?;
+    common::succeeded(
+        baocao()
+            .args(["rollup", "--campaign", "th-remind", "--landing-dir"])
+            .arg(root.join("landing"))
+            .arg("--out")
+            .arg(root.join("summaries")),
+    )?;
+    let report = std::fs::read_to_string(root.join("summaries/th-remind/levels/bao-cao.md"))?;
+    let reminded = report
+        .lines()
+        .filter(|l| l.contains("đã đôn đốc 1 lần, gần nhất"))
+        .count();
+    assert_eq!(reminded, 30, "{report}");
     Ok(())
 }
 

@@ -9,7 +9,6 @@ use anyhow::Context;
 use baocao_registry::{Campaign, Milestone, Registry, vietnam_date};
 use baocao_remind::{RemindOptions, RemindSummary, ReminderLog, remind_milestone};
 use baocao_submission::Scope;
-use baocao_submission::index::SubmissionIndex;
 use chrono::NaiveDate;
 
 use crate::config::Config;
@@ -33,6 +32,10 @@ pub struct RemindArgs {
     /// what is due and not yet sent).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     every_minutes: Option<u64>,
+    /// Summaries root (overrides `rollup.out_dir`): the reminders sent are written to
+    /// `<out>/<campaign>/<milestone>/reminders.json` for the report's late list.
+    #[arg(long)]
+    out: Option<String>,
 }
 
 pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> {
@@ -67,6 +70,7 @@ pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> 
     )
     .await
     .context("reading the reminders sent so far")?;
+    let out = config.summaries_store(args.out.as_deref())?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -90,6 +94,9 @@ pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> 
             };
             let summary = remind_milestone(&config.remind, &index, &mut log, &options).await?;
             print_summary(&registry, milestone, today, &summary, args.dry_run);
+            if !args.dry_run {
+                write_sent(&out, &log, &campaign, milestone).await?;
+            }
         }
         let Some(every) = args.every_minutes else {
             break;
@@ -108,12 +115,31 @@ pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> 
             break;
         }
     }
-    keep_index_alive(&index);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The index is followed until the run ends (the follower is dropped with it).
-fn keep_index_alive(_index: &SubmissionIndex) {}
+/// Writes the reminders sent for `milestone` beside its summaries (`reminders.json`),
+/// which the next rollup's late list reads.
+async fn write_sent(
+    out: &baocao_store::Store,
+    log: &ReminderLog,
+    campaign: &Campaign,
+    milestone: &Milestone,
+) -> anyhow::Result<()> {
+    let sent: Vec<_> = log
+        .sent()
+        .iter()
+        .filter(|r| r.campaign == campaign.id && r.milestone == milestone.id)
+        .collect();
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let dir = out.join(&format!("{}/{}", campaign.id, milestone.id));
+    dir.put("reminders.json", serde_json::to_vec_pretty(&sent)?)
+        .await
+        .with_context(|| format!("writing {}", dir.join("reminders.json")))?;
+    Ok(())
+}
 
 fn chosen_milestones(campaign: &Campaign, wanted: Option<&str>) -> anyhow::Result<Vec<Milestone>> {
     match wanted {

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baocao_registry::{AreaMap, Campaign, Milestone, RegisterChoice, Registry};
-use baocao_rollup::report::{ReportData, units_late_before, vn_number, vn_percent, write_reports};
+use baocao_rollup::report::{
+    ReportData, reminders_sent, units_late_before, vn_number, vn_percent, write_reports,
+};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
@@ -136,13 +138,14 @@ pub async fn rollup_and_report(
         progress.stage("the Chairman's report");
     }
     let late_before = units_late_before(request.out, request.campaign, request.milestone).await?;
-    let data = ReportData::from_rollup(
+    let mut data = ReportData::from_rollup(
         request.registry,
         request.campaign,
         request.milestone,
         &output,
         &late_before,
     )?;
+    data.note_reminders(&reminders_sent(request.out, request.campaign, request.milestone).await?);
     let files = write_reports(&data, &output.dir).await?;
     Ok((output, data, files))
 }

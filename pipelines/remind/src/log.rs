@@ -73,8 +73,10 @@ pub struct ReminderLog {
     keys: HashMap<String, KeyState>,
     /// The next offset to read, per partition.
     next: HashMap<i32, i64>,
-    /// Every record read, in order (for the late list and the portal).
+    /// Every record read, in order.
     records: Vec<ReminderRecord>,
+    /// The sends that count (from the run holding the reminder), in order.
+    sent: Vec<ReminderRecord>,
 }
 
 fn read_error(action: impl Into<String>, source: rdkafka::error::KafkaError) -> Error {
@@ -115,6 +117,7 @@ impl ReminderLog {
             keys: HashMap::new(),
             next: HashMap::new(),
             records: Vec::new(),
+            sent: Vec::new(),
         };
         let ends = log.partition_ends()?;
         let mut assignment = TopicPartitionList::new();
@@ -195,12 +198,14 @@ impl ReminderLog {
                 }
             }
             ReminderState::Sent => {
-                if state
-                    .holder
-                    .as_ref()
-                    .is_some_and(|(run, _)| *run == record.run)
+                if state.sent.is_none()
+                    && state
+                        .holder
+                        .as_ref()
+                        .is_some_and(|(run, _)| *run == record.run)
                 {
                     state.sent = Some(record.at);
+                    self.sent.push(record.clone());
                 }
             }
             ReminderState::Failed => {
@@ -238,6 +243,12 @@ impl ReminderLog {
     /// Every record read, in the topic's order.
     pub fn records(&self) -> &[ReminderRecord] {
         &self.records
+    }
+
+    /// The reminders sent (one record each), in the topic's order: what the late list
+    /// and the portal show.
+    pub fn sent(&self) -> &[ReminderRecord] {
+        &self.sent
     }
 
     /// Writes `record` (acknowledged by all in-sync replicas) and reads the topic up to

@@ -4,7 +4,7 @@
 //! Markdown, HTML and XLSX from them.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
@@ -140,9 +140,24 @@ pub struct LateUnit {
     pub contact: Contact,
     /// Whether it was also late or missing at an earlier milestone of the campaign.
     pub late_before: bool,
+    /// Reminders sent to it for this milestone (`baocao remind`): how many occasions
+    /// (schedule steps), and the day of the last.
+    pub reminded: Option<(u32, NaiveDate)>,
 }
 
 impl LateUnit {
+    /// The reminders sent, as the late lists' note says it ("đã đôn đốc 2 lần, gần nhất
+    /// 01/07/2026"); empty when none was.
+    pub fn reminded_note(&self) -> String {
+        match self.reminded {
+            Some((times, last)) => format!(
+                "đã đôn đốc {times} lần, gần nhất {}",
+                last.format("%d/%m/%Y")
+            ),
+            None => String::new(),
+        }
+    }
+
     /// Its area as the late list groups it: the area's name, or "Cấp tỉnh" for a
     /// provincial unit.
     pub fn area_or_province(&self) -> &str {
@@ -397,6 +412,7 @@ impl ReportData {
                         .map(|u| u.contact.clone())
                         .unwrap_or_default(),
                     late_before: late_before.contains(&code),
+                    reminded: None,
                     code,
                 }
             })
@@ -434,6 +450,69 @@ impl ReportData {
         match self.measure {
             MilestoneMeasure::LevelsApproved => "Đã được phê duyệt cấp độ",
             MilestoneMeasure::PlansImplemented => "Đã triển khai đầy đủ phương án",
+        }
+    }
+}
+
+/// Two notes of a late list's last column, joined by "; " when both are there.
+pub(crate) fn join_notes(first: &str, second: &str) -> String {
+    match (first.is_empty(), second.is_empty()) {
+        (true, _) => second.to_string(),
+        (_, true) => first.to_string(),
+        _ => format!("{first}; {second}"),
+    }
+}
+
+/// One reminder of `reminders.json` (written by `baocao remind` beside the summaries;
+/// only the fields the report reads).
+#[derive(serde::Deserialize)]
+struct SentReminder {
+    unit: String,
+    step: String,
+    at: DateTime<Utc>,
+}
+
+/// The reminders sent for `milestone` of `campaign` per unit — (occasions, last day,
+/// Vietnam time) — from `<out>/<campaign>/<milestone>/reminders.json` (none when the file
+/// is not there: no reminder was sent).
+pub async fn reminders_sent(
+    out: &Store,
+    campaign: &Campaign,
+    milestone: &Milestone,
+) -> Result<BTreeMap<String, (u32, NaiveDate)>> {
+    const FILE: &str = "reminders.json";
+    let dir = out.join(&format!("{}/{}", campaign.id, milestone.id));
+    let mut sent = BTreeMap::new();
+    if !dir.list().await?.iter().any(|f| f.relative == FILE) {
+        return Ok(sent);
+    }
+    let bytes = dir.get(FILE).await?;
+    let reminders: Vec<SentReminder> =
+        serde_json::from_slice(&bytes).map_err(|err| Error::Output {
+            location: dir.join(FILE).to_string(),
+            source: Box::new(err),
+        })?;
+    let mut steps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for reminder in reminders {
+        let day = baocao_registry::vietnam_date(reminder.at);
+        steps
+            .entry(reminder.unit.clone())
+            .or_default()
+            .insert(reminder.step);
+        let entry = sent.entry(reminder.unit).or_insert((0, day));
+        entry.1 = entry.1.max(day);
+    }
+    for (unit, entry) in &mut sent {
+        entry.0 = steps.get(unit).map_or(0, |s| s.len() as u32);
+    }
+    Ok(sent)
+}
+
+impl ReportData {
+    /// Notes on each unit to urge the reminders sent to it ([`reminders_sent`]).
+    pub fn note_reminders(&mut self, sent: &BTreeMap<String, (u32, NaiveDate)>) {
+        for unit in &mut self.late_and_missing {
+            unit.reminded = sent.get(&unit.code).copied();
         }
     }
 }
@@ -573,12 +652,14 @@ fn late_table(data: &ReportData, status: Option<&str>) -> (Vec<String>, Vec<Vec<
                 u.contact.position.clone(),
                 u.contact.phone.clone(),
                 u.contact.email.clone(),
-                if u.late_before {
-                    "Trễ hạn, chưa báo cáo cả đợt trước"
-                } else {
-                    ""
-                }
-                .to_string(),
+                join_notes(
+                    if u.late_before {
+                        "Trễ hạn, chưa báo cáo cả đợt trước"
+                    } else {
+                        ""
+                    },
+                    &u.reminded_note(),
+                ),
             ]
         })
         .collect();

@@ -317,6 +317,19 @@ fn shortcomings(data: &ReportData) -> Vec<String> {
             name_list(&again, 10)
         ));
     }
+    let reminded: Vec<u32> = data
+        .late_and_missing
+        .iter()
+        .filter_map(|u| u.reminded.map(|(times, _)| times))
+        .collect();
+    if !reminded.is_empty() {
+        lines.push(format!(
+            "- {} đã đôn đốc {} đơn vị chưa báo cáo hoặc chưa cập nhật ({} lượt, bằng thư điện tử và tin nhắn); danh sách tại Phụ lục II.",
+            data.document.issuer_name,
+            vn_number(reminded.len() as i64),
+            vn_number(reminded.iter().map(|t| i64::from(*t)).sum())
+        ));
+    }
     lines
 }
 
@@ -419,12 +432,14 @@ fn urge_table(data: &ReportData) -> Table {
                 c.position.clone(),
                 c.phone.clone(),
                 c.email.clone(),
-                if unit.late_before {
-                    "Cả đợt trước"
-                } else {
-                    ""
-                }
-                .to_string(),
+                super::join_notes(
+                    if unit.late_before {
+                        "Cả đợt trước"
+                    } else {
+                        ""
+                    },
+                    &unit.reminded_note(),
+                ),
             ],
         ));
     }
