@@ -58,6 +58,24 @@ impl Receivers {
     }
 }
 
+/// The text of a DOCX's body.
+fn docx_text(path: &Path) -> anyhow::Result<String> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path)?)?;
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml")?, &mut xml)?;
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Ok(text)
+}
+
 /// A campaign whose unit deadline was yesterday (the schedule's step T+1 is due today),
 /// expecting Thanh Hóa's telecom operators and police: 32 units.
 fn remind_campaign(id: &str) -> String {
@@ -283,7 +301,13 @@ async fn remind_sends_once_to_each_late_unit_and_a_stopped_run_resumes() -> anyh
     )?;
     common::succeeded(
         baocao()
-            .args(["rollup", "--campaign", "th-remind", "--landing-dir"])
+            .args([
+                "rollup",
+                "--campaign",
+                "th-remind",
+                "--letters",
+                "--landing-dir",
+            ])
             .arg(root.join("landing"))
             .arg("--out")
             .arg(root.join("summaries")),
@@ -294,6 +318,36 @@ async fn remind_sends_once_to_each_late_unit_and_a_stopped_run_resumes() -> anyh
         .filter(|l| l.contains("đã đôn đốc 1 lần, gần nhất"))
         .count();
     assert_eq!(reminded, 30, "{report}");
+
+    // The urging letters: one to the provincial units, one per district's People's
+    // Committee, each listing its units that have not reported.
+    let letters = root.join("summaries/th-remind/levels/cong-van-don-doc");
+    let count = std::fs::read_dir(&letters)?.count();
+    assert_eq!(
+        count,
+        2 * 28,
+        "a DOCX and a PDF for the province and 27 districts"
+    );
+    let city = docx_text(&letters.join("380.docx"))?;
+    for expected in [
+        "V/v đôn đốc báo cáo phê duyệt cấp độ",
+        "Kính gửi: Ủy ban nhân dân thành phố Thanh Hóa",
+        "380.CA",
+        "DANH SÁCH",
+        "Nơi nhận",
+    ] {
+        assert!(city.contains(expected), "{expected} not in {city}");
+    }
+    let provincial = docx_text(&letters.join("tinh.docx"))?;
+    assert!(
+        provincial.contains("Các cơ quan, đơn vị cấp tỉnh") && provincial.contains("38.VIETTEL")
+    );
+    assert!(!provincial.contains("38.VNPT"), "38.VNPT reported");
+    let pdf = Command::new("pdftotext")
+        .arg(letters.join("380.pdf"))
+        .arg("-")
+        .output()?;
+    assert!(String::from_utf8_lossy(&pdf.stdout).contains("V/v đôn đốc báo cáo"));
     Ok(())
 }
 

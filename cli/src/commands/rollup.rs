@@ -6,6 +6,7 @@ use anyhow::Context;
 use baocao_registry::{AreaMap, Campaign, Milestone, RegisterChoice, Registry};
 use baocao_rollup::report::{
     ReportData, reminders_sent, units_late_before, vn_number, vn_percent, write_reports,
+    write_urging_letters,
 };
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
@@ -57,6 +58,10 @@ pub struct RollupArgs {
     /// area, so totals are unchanged), summaries and report under `<out>/under-<ID>/`.
     #[arg(long)]
     register: Option<String>,
+    /// Also write the urging letters (công văn đôn đốc), one per area with units that
+    /// have not reported, as DOCX and PDF under `cong-van-don-doc/` (docs/reminders.md).
+    #[arg(long)]
+    letters: bool,
 }
 
 impl RollupArgs {
@@ -82,6 +87,8 @@ struct RollupTarget<'a> {
     out: &'a Store,
     /// Whether an all-missing report may be written.
     allow_empty: bool,
+    /// Whether to write the urging letters too.
+    letters: bool,
 }
 
 /// The landed files' names, sizes and modification times: it changes whenever landing
@@ -268,6 +275,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         landing: &landing,
         out: &out,
         allow_empty: args.allow_empty,
+        letters: args.letters,
     };
     if args.follow {
         follow_landing(
@@ -334,7 +342,10 @@ async fn roll_up_milestones(
         if let Some(display) = display {
             display.finish().await;
         }
-        let (output, data, files) = rolled_up?;
+        let (output, data, mut files) = rolled_up?;
+        if target.letters {
+            files.extend(write_urging_letters(&data, &output.dir).await?);
+        }
         if !announce {
             tracing::info!(milestone = %milestone.id, %cut_off, submissions = data.lineage.submissions, dir = %output.dir, "summaries updated");
             continue;

@@ -130,6 +130,8 @@ pub struct LateUnit {
     /// Name of its area under the province (its district, or its commune where the
     /// register has no districts); empty for a provincial unit.
     pub area: String,
+    /// That area's code (empty for a provincial unit).
+    pub area_code: String,
     /// `late`, `missing` or `not_updated`.
     pub status: String,
     /// When it first reported in the milestone's window (late units).
@@ -404,6 +406,7 @@ impl ReportData {
                 LateUnit {
                     name: late.string("unit_name", row),
                     area: late.string(area_column, row),
+                    area_code: late.string(&area_column.replace("_name", "_code"), row),
                     status: late.string("report_status", row),
                     first_received_at: late.timestamp_ms("first_received_at", row),
                     last_received_at: late.timestamp_ms("latest_received_at", row),
@@ -993,6 +996,30 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
 
 /// Renders a report file's bytes.
 type Renderer = fn(&ReportData) -> Result<Vec<u8>>;
+
+/// The urging letters (*công văn đôn đốc*), one per area with units to urge — to its
+/// People's Committee (a district's, or a commune's where the register has none), and
+/// one to the provincial units — as DOCX and PDF under `cong-van-don-doc/`, named by
+/// the area's code (`tinh` for the provincial units).
+pub async fn write_urging_letters(data: &ReportData, dir: &Store) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    for letter in document::urging_letters(data) {
+        let stem = if letter.area_code.is_empty() {
+            "tinh".to_string()
+        } else {
+            letter.area_code.clone()
+        };
+        for (extension, bytes) in [
+            ("docx", docx::document_docx(&letter.document)?),
+            ("pdf", pdf::document_pdf(&letter.document)?),
+        ] {
+            let name = format!("cong-van-don-doc/{stem}.{extension}");
+            dir.put(&name, bytes).await?;
+            written.push(dir.join(&name).to_string());
+        }
+    }
+    Ok(written)
+}
 
 /// Writes `bao-cao.md`, `.html`, `.xlsx`, `.docx` and `.pdf` into `dir` (a directory
 /// or a bucket prefix, each file whole); returns where they are.

@@ -96,6 +96,10 @@ fn letterhead(doc: &OfficialReport) -> Table {
     left.push(rule(28.0, left_mm));
     left.push(centred("", 6.0, false, false));
     left.push(centred(&doc.number_line, 13.0, false, false));
+    if doc.kind.is_empty() {
+        // A letter (công văn): its summary ("V/v …") under the number.
+        left.push(centred(&doc.summary, 12.0, false, false));
+    }
     let right = vec![
         centred("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12.5, true, false),
         centred("Độc lập - Tự do - Hạnh phúc", 13.5, true, false),
@@ -277,7 +281,11 @@ fn page_number_header() -> Header {
 
 /// The report as the bytes of a DOCX file.
 pub fn docx_bytes(data: &ReportData) -> Result<Vec<u8>> {
-    let doc = OfficialReport::new(data);
+    document_docx(&OfficialReport::new(data))
+}
+
+/// An administrative document (a report, or a letter when its kind is empty) as DOCX.
+pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
     let mut first = Section::new()
         .page_size(docx_rs::PageSize::new().width(A4.0).height(A4.1))
         .page_margin(
@@ -291,11 +299,15 @@ pub fn docx_bytes(data: &ReportData) -> Result<Vec<u8>> {
         .title_pg()
         .header(page_number_header())
         .first_header(Header::new())
-        .add_table(letterhead(&doc))
-        .add_paragraph(centred("", 8.0, false, false))
-        .add_paragraph(centred(&doc.kind, 14.0, true, false))
-        .add_paragraph(centred(&doc.summary, 14.0, true, false))
-        .add_paragraph(rule(50.0, 165.0))
+        .add_table(letterhead(doc))
+        .add_paragraph(centred("", 8.0, false, false));
+    if !doc.kind.is_empty() {
+        first = first
+            .add_paragraph(centred(&doc.kind, 14.0, true, false))
+            .add_paragraph(centred(&doc.summary, 14.0, true, false))
+            .add_paragraph(rule(50.0, 165.0));
+    }
+    first = first
         .add_paragraph(centred("", 8.0, false, false))
         .add_paragraph(centred(
             &format!("Kính gửi: {}.", doc.recipients.join("; ")),

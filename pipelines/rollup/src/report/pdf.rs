@@ -380,11 +380,19 @@ impl Typesetter {
             right_bottom + 1.5,
         );
         let below = left_bottom.max(right_bottom) + 8.0;
-        self.centred(
+        let (number_bottom, _) = self.centred(
             &[(doc.number_line.as_str(), Style::Regular, 13.0)],
             left_column,
             below,
         );
+        if doc.kind.is_empty() {
+            // A letter (công văn): its summary ("V/v …") under the number.
+            self.centred(
+                &[(doc.summary.as_str(), Style::Regular, 12.0)],
+                left_column,
+                number_bottom,
+            );
+        }
         self.centred(
             &[(doc.place_date.as_str(), Style::Italic, 13.5)],
             right_column,
@@ -392,15 +400,20 @@ impl Typesetter {
         );
         self.y = below + 13.5 * LEADING + 16.0;
         let column = (self.left(), self.text_width());
-        let (bottom, _) = self.centred(&[(doc.kind.as_str(), Style::Bold, 14.0)], column, self.y);
-        let (bottom, widths) =
-            self.centred(&[(doc.summary.as_str(), Style::Bold, 14.0)], column, bottom);
-        self.rule(
-            column,
-            widths.iter().copied().fold(0.0, f32::max).min(60.0 * MM),
-            bottom + 2.0,
-        );
-        self.y = bottom + 14.0;
+        if doc.kind.is_empty() {
+            self.y += 12.0 * LEADING * (1.0 + (doc.summary.len() / 60) as f32);
+        } else {
+            let (bottom, _) =
+                self.centred(&[(doc.kind.as_str(), Style::Bold, 14.0)], column, self.y);
+            let (bottom, widths) =
+                self.centred(&[(doc.summary.as_str(), Style::Bold, 14.0)], column, bottom);
+            self.rule(
+                column,
+                widths.iter().copied().fold(0.0, f32::max).min(60.0 * MM),
+                bottom + 2.0,
+            );
+            self.y = bottom + 14.0;
+        }
         let recipients = doc.recipients.join("; ");
         self.centred(
             &[(&format!("Kính gửi: {recipients}."), Style::Regular, 14.0)],
@@ -677,8 +690,12 @@ fn lay_out(doc: &OfficialReport) -> Result<Vec<Page>> {
 
 /// The report as the bytes of a PDF file.
 pub fn pdf_bytes(data: &ReportData) -> Result<Vec<u8>> {
-    let doc = OfficialReport::new(data);
-    let pages = lay_out(&doc)?;
+    document_pdf(&OfficialReport::new(data))
+}
+
+/// An administrative document (a report, or a letter when its kind is empty) as PDF.
+pub(crate) fn document_pdf(doc: &OfficialReport) -> Result<Vec<u8>> {
+    let pages = lay_out(doc)?;
     let font = |style| {
         Font::new(font_bytes(style).to_vec().into(), 0).ok_or_else(|| pdf_error("built-in font"))
     };
