@@ -612,6 +612,14 @@ async fn the_dic_sees_the_report_counted(
         Some("1"),
         "Hàm Rồng: {cells}"
     );
+    // A reminder sent to a missing unit (as `baocao remind` records it beside the
+    // summaries) shows in the late list once the summary is written again.
+    std::fs::write(
+        p.root
+            .path()
+            .join("state/summaries/th-open/levels-approved/reminders.json"),
+        r#"[{"key":"th-open/levels-approved/T+1/14758.MN/email","state":"sent","run":"r","at":"2026-07-01T02:00:00Z","campaign":"th-open","milestone":"levels-approved","step":"T+1","unit":"14758.MN","channel":"email","to":"x@example.org","message_id":"<m@x>","reason":""}]"#,
+    )?;
     // A new rollup is announced to the open page (server-sent events), which reloads.
     client
         .execute("window.stillTheSamePage = true; return true;", vec![])
@@ -670,6 +678,14 @@ async fn the_dic_sees_the_report_counted(
     assert!(
         !csv.contains("\"14755\""),
         "the unit that reported is not late"
+    );
+    let reminded = csv
+        .lines()
+        .find(|l| l.contains("14758.MN"))
+        .unwrap_or_default();
+    assert!(
+        reminded.contains("1 lần, gần nhất 01/07/2026"),
+        "the reminder is listed: {reminded}"
     );
     press(client, "form[action=\"/logout\"] button").await?;
     wait_for_path(client, "/login").await?;

@@ -461,6 +461,7 @@ async fn late_rows(
                 .map_or_else(|| kind[i].clone(), |k| k.name.clone());
             rows.push(LateRow {
                 contact: String::new(),
+                reminded: String::new(),
                 code: code[i].clone(),
                 name: name[i].clone(),
                 kind: kind_name,
@@ -470,6 +471,31 @@ async fn late_rows(
         }
     }
     Ok(rows)
+}
+
+/// Notes on each late row the reminders sent to its unit (`baocao remind` writes them
+/// beside the milestone's summaries).
+async fn note_reminders(
+    state: &AppState,
+    registry: &Registry,
+    c: &Checked,
+    late: &mut [LateRow],
+) -> Result<(), baocao_rollup::Error> {
+    let Some(campaign) = registry.campaign(&c.campaign) else {
+        return Ok(());
+    };
+    let Some(milestone) = campaign.milestone(&c.milestone) else {
+        return Ok(());
+    };
+    let sent =
+        baocao_rollup::report::reminders_sent(&state.sources().summaries, campaign, milestone)
+            .await?;
+    for row in late {
+        if let Some((times, last)) = sent.get(&row.code) {
+            row.reminded = format!("{times} lần, gần nhất {}", last.format("%d/%m/%Y"));
+        }
+    }
+    Ok(())
 }
 
 /// Units reported by the end of each week (Monday to Sunday, Vietnam time) from the week
@@ -572,7 +598,8 @@ async fn view_tables(
             String::new()
         };
         let trend_done = started.elapsed();
-        let late = late_rows(registry, &scope.ctx, c).await?;
+        let mut late = late_rows(registry, &scope.ctx, c).await?;
+        note_reminders(state, registry, c, &mut late).await?;
         tracing::debug!(
             area = %c.area,
             areas_ms = areas_done.as_millis(),
@@ -810,10 +837,16 @@ pub async fn csv(
             }
         }
         "late.csv" => {
-            out.push_str("Mã đơn vị,Tên đơn vị,Loại,Tình trạng,Địa bàn,Liên hệ\r\n");
+            out.push_str("Mã đơn vị,Tên đơn vị,Loại,Tình trạng,Địa bàn,Liên hệ,Đã đôn đốc\r\n");
             for r in &page.late {
                 out.push_str(&csv_line(&[
-                    &r.code, &r.name, &r.kind, r.status, &r.place, &r.contact,
+                    &r.code,
+                    &r.name,
+                    &r.kind,
+                    r.status,
+                    &r.place,
+                    &r.contact,
+                    &r.reminded,
                 ]));
             }
         }

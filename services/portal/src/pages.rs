@@ -205,6 +205,8 @@ pub struct LateRow {
     pub status: &'static str,
     pub place: String,
     pub contact: String,
+    /// Reminders sent ("2 lần, gần nhất 01/07/2026"); empty when none.
+    pub reminded: String,
 }
 
 /// What one dashboard view shows as read from the summaries: kept between requests (the
