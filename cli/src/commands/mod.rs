@@ -18,6 +18,7 @@ pub mod query;
 pub mod registry;
 pub mod remind;
 pub mod report;
+pub mod review;
 pub mod rollup;
 pub mod serve;
 pub mod serve_sql;

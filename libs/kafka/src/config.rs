@@ -14,6 +14,9 @@ pub struct KafkaConfig {
     pub brokers: String,
     /// Topic accepted reports are written to.
     pub reports_topic: String,
+    /// Topic review decisions (approve, return) are written to, keyed by the reviewed
+    /// unit (created with the reports topic's partitions, kept forever).
+    pub reviews_topic: String,
     /// Partitions when baocao creates the topic.
     pub topic_partitions: i32,
     /// Replication factor when baocao creates the topic (3 on a production cluster).
@@ -35,6 +38,7 @@ impl Default for KafkaConfig {
         KafkaConfig {
             brokers: "127.0.0.1:9092".to_string(),
             reports_topic: baocao_proto::DEFAULT_REPORTS_TOPIC.to_string(),
+            reviews_topic: "baocao.reviews.v1".to_string(),
             topic_partitions: 6,
             topic_replication: 1,
             create_topic: true,

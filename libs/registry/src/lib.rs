@@ -27,7 +27,7 @@ pub use map::{AreaMap, MappedArea, area_maps};
 pub use register::RegisterInfo;
 pub use registry::Registry;
 pub use reminders::{ReminderSchedule, ReminderStep};
-pub use units::{Contact, ReportingUnit, UnitKind};
+pub use units::{Contact, ReportingUnit, ReviewRule, UnitKind};
 pub use versions::{RegisterChoice, RegisterVersion, register_versions};
 
 /// Vietnam's offset from UTC (UTC+7, no daylight saving): deadlines and "today" are

@@ -371,6 +371,28 @@ impl Registry {
             && self.is_within(unit, &submitter.area_code)
     }
 
+    /// Whether `reviewer` may approve or return `unit`'s reports in `campaign`: the
+    /// campaign's consolidating unit for any unit it expects, or a unit whose kind's
+    /// review rule covers `unit` inside the reviewer's area (never its own reports).
+    pub fn may_review(
+        &self,
+        reviewer: &ReportingUnit,
+        unit: &ReportingUnit,
+        campaign: &Campaign,
+    ) -> bool {
+        if reviewer.code == unit.code || !self.is_within(unit, &campaign.province) {
+            return false;
+        }
+        if reviewer.code == campaign.consolidating_unit {
+            return true;
+        }
+        self.kind(&reviewer.kind)
+            .and_then(|k| k.reviews.as_ref())
+            .is_some_and(|rule| {
+                rule.covers(reviewer.tier, unit) && self.is_within(unit, &reviewer.area_code)
+            })
+    }
+
     /// Whether `campaign` expects `unit`'s report: a unit of a required kind inside its
     /// province.
     pub fn expects(&self, campaign: &Campaign, unit: &ReportingUnit) -> bool {

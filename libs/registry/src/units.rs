@@ -28,6 +28,39 @@ pub struct UnitKind {
     /// who actually submitted.
     #[serde(default)]
     pub submits_on_behalf: bool,
+    /// Whose reports units of this kind review (approve or return), inside their area
+    /// (`[kind.reviews]`); none when absent. The campaign's consolidating unit reviews
+    /// every unit of its campaign in any case.
+    #[serde(default)]
+    pub reviews: Option<ReviewRule>,
+}
+
+/// Which units a reviewing kind reviews: inside the reviewer's area, of these tiers and
+/// kinds (empty: any), and only when the reviewer is of `reviewer_tier` (if given): a
+/// district office reviews its district's commune-tier units; a commune's People's
+/// Committee its commune's schools, but the province's People's Committee not.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRule {
+    /// The reviewer's own tier, when the rule holds for one tier only.
+    #[serde(default)]
+    pub reviewer_tier: Option<AdminLevel>,
+    /// Tiers of the units reviewed (empty: any).
+    #[serde(default)]
+    pub tiers: Vec<AdminLevel>,
+    /// Kinds of the units reviewed (empty: any).
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+impl ReviewRule {
+    /// Whether a reviewer of tier `reviewer_tier` reviews `unit` under this rule (the
+    /// area is checked by the caller).
+    pub fn covers(&self, reviewer_tier: AdminLevel, unit: &ReportingUnit) -> bool {
+        self.reviewer_tier.is_none_or(|t| t == reviewer_tier)
+            && (self.tiers.is_empty() || self.tiers.contains(&unit.tier))
+            && (self.kinds.is_empty() || self.kinds.contains(&unit.kind))
+    }
 }
 
 /// The indicator block names a kind may list.

@@ -349,6 +349,11 @@ impl SubmissionCore {
             Accepted {
                 digest,
                 received_at,
+                campaign: envelope
+                    .report
+                    .as_ref()
+                    .map(|r| r.campaign_id.clone())
+                    .unwrap_or_default(),
             },
         );
         if let Some(report) = &envelope.report {

@@ -51,4 +51,6 @@ pub enum Refusal {
     },
     /// Kafka did not acknowledge the write: not durable, retry with the same id.
     Unavailable(baocao_kafka::Error),
+    /// This version of the report was already approved or returned (who, when, how).
+    AlreadyReviewed(String),
 }

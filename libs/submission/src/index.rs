@@ -28,12 +28,14 @@ pub struct SubmissionKey {
 }
 
 /// What was accepted under a key: the content digest and the receipt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accepted {
     /// [`content_digest`] of the accepted report.
     pub digest: [u8; 32],
     /// When it was accepted.
     pub received_at: pbjson_types::Timestamp,
+    /// The campaign it was for.
+    pub campaign: String,
 }
 
 /// The newest accepted version of a unit's report for a campaign (what a form pre-fills).
@@ -103,7 +105,7 @@ impl SubmissionIndex {
 
     /// What was accepted under `key`, if anything.
     pub fn get(&self, key: &SubmissionKey) -> Option<Accepted> {
-        self.entries.read().ok()?.get(key).copied()
+        self.entries.read().ok()?.get(key).cloned()
     }
 
     /// Records an acceptance unless the key already has one.
@@ -141,6 +143,7 @@ impl SubmissionIndex {
         let accepted = Accepted {
             digest: content_digest(&report),
             received_at,
+            campaign: report.campaign_id.clone(),
         };
         self.record(
             SubmissionKey {
@@ -178,6 +181,25 @@ pub async fn follow_topic(
     index: Arc<SubmissionIndex>,
     serves: Arc<dyn Fn(&str) -> bool + Send + Sync>,
 ) -> Result<IndexFollower> {
+    let apply = {
+        let index = index.clone();
+        Arc::new(move |payload: &[u8]| index.apply(payload, serves.as_ref()))
+    };
+    let follower = follow_records(kafka, &kafka.reports_topic, apply).await?;
+    tracing::info!(
+        submissions = index.len(),
+        "submission index read from the topic"
+    );
+    Ok(follower)
+}
+
+/// Hands every record of `topic` to `apply`, from the topic's beginning up to the end
+/// it had when called, then follows it in the background.
+pub(crate) async fn follow_records(
+    kafka: &KafkaConfig,
+    topic: &str,
+    apply: Arc<dyn Fn(&[u8]) + Send + Sync>,
+) -> Result<IndexFollower> {
     let started = Instant::now();
     let consumer: StreamConsumer = kafka
         .client_config()
@@ -187,7 +209,7 @@ pub async fn follow_topic(
         .set("enable.partition.eof", "false")
         .create()
         .map_err(|err| kafka_error("create the submission index consumer", err))?;
-    let topic = kafka.reports_topic.clone();
+    let topic = topic.to_string();
     let ends = partition_ends(&consumer, &topic)?;
     let mut assignment = TopicPartitionList::new();
     for partition in ends.keys() {
@@ -210,14 +232,14 @@ pub async fn follow_topic(
             .await
             .map_err(|_| {
                 Error::Kafka(baocao_kafka::Error::Unavailable(format!(
-                    "submission index: no record from topic {topic} for {} s while reading it to its end ({records} read)",
+                    "no record from topic {topic} for {} s while reading it to its end ({records} read)",
                     CATCH_UP_STALL.as_secs()
                 )))
             })?
-            .map_err(|err| kafka_error(format!("submission index: read {topic}"), err))?;
+            .map_err(|err| kafka_error(format!("read {topic}"), err))?;
         records += 1;
         if let Some(payload) = message.payload() {
-            index.apply(payload, serves.as_ref());
+            apply(payload);
         }
         if remaining
             .get(&message.partition())
@@ -229,20 +251,19 @@ pub async fn follow_topic(
     tracing::info!(
         %topic,
         records,
-        submissions = index.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "submission index read from the topic"
+        "topic read to its end"
     );
     let task = tokio::spawn(async move {
         loop {
             match consumer.recv().await {
                 Ok(message) => {
                     if let Some(payload) = message.payload() {
-                        index.apply(payload, serves.as_ref());
+                        apply(payload);
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(%err, "submission index: reading the topic failed; retrying");
+                    tracing::warn!(%err, %topic, "reading the topic failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }

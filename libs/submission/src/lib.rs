@@ -10,6 +10,7 @@ mod core;
 mod error;
 pub mod index;
 pub mod rate_limit;
+pub mod reviews;
 pub mod typed;
 pub mod validate;
 

@@ -20,6 +20,7 @@ use crate::{Error, Result};
 use baocao_access::{TlsConfig, TokenStore};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use baocao_submission::index::IndexFollower;
+use baocao_submission::reviews::ReviewDesk;
 use baocao_submission::validate::ReportLimits;
 use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, SystemClock, follow_scope};
 
@@ -142,7 +143,7 @@ pub async fn start_gateway_with_clock(
         jurisdiction: config.jurisdiction.clone(),
     };
     let (index, index_follower) = follow_scope(kafka, &registry, &scope, false).await?;
-    let gateway = ReportingGateway::new(Arc::new(SubmissionCore::new(CoreParts {
+    let core = Arc::new(SubmissionCore::new(CoreParts {
         registry,
         producer: producer.clone(),
         scope,
@@ -151,7 +152,9 @@ pub async fn start_gateway_with_clock(
         index,
         rate_limit: config.max_reports_per_unit_per_minute,
         clock,
-    })));
+    }));
+    let reviews = Arc::new(ReviewDesk::open(kafka, core.clone(), &config.jurisdiction).await?);
+    let gateway = ReportingGateway::new(core, reviews);
     // The guard authenticates before the body is read, reads at most the report limit
     // and counts systems on the wire; the decoder's limit is the same.
     let transport_limit = limits.max_report_bytes.saturating_add(FRAMING_BYTES);

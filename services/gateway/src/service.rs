@@ -7,11 +7,13 @@ use std::sync::Arc;
 use baocao_access::TokenRecord;
 use baocao_proto::v1::reporting_service_server::ReportingService;
 use baocao_proto::v1::{
-    Campaign as CampaignMessage, Date, GetUnitRequest, ListCampaignsRequest, ListCampaignsResponse,
-    ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, SubmitReportRequest,
-    SubmitReportResponse, Unit,
+    Campaign as CampaignMessage, Date, GetReportStatusRequest, GetUnitRequest,
+    ListCampaignsRequest, ListCampaignsResponse, ListUnitsRequest, ListUnitsResponse,
+    Milestone as MilestoneMessage, ReportStatus, ReviewDecision, ReviewReportRequest,
+    ReviewReportResponse, SubmitReportRequest, SubmitReportResponse, Unit,
 };
 use baocao_registry::{ReportingUnit, vietnam_date};
+use baocao_submission::reviews::{ReviewDesk, ReviewRequest};
 use baocao_submission::validate::shown;
 use baocao_submission::{Refusal, SubmissionCore};
 use chrono::{Datelike, NaiveDate};
@@ -23,12 +25,13 @@ use crate::status::{field_error, refusal_status, unauthenticated};
 /// jurisdiction.
 pub struct ReportingGateway {
     core: Arc<SubmissionCore>,
+    reviews: Arc<ReviewDesk>,
 }
 
 impl ReportingGateway {
-    /// The gRPC service over `core`.
-    pub fn new(core: Arc<SubmissionCore>) -> Self {
-        ReportingGateway { core }
+    /// The gRPC service over `core`, with `reviews` for the review calls.
+    pub fn new(core: Arc<SubmissionCore>, reviews: Arc<ReviewDesk>) -> Self {
+        ReportingGateway { core, reviews }
     }
 
     /// The caller, authenticated by the guard before the body was decoded
@@ -39,6 +42,19 @@ impl ReportingGateway {
             .get::<TokenRecord>()
             .cloned()
             .ok_or_else(|| unauthenticated("missing `authorization: Bearer <token>` metadata"))
+    }
+}
+
+/// A refused review as a status: as a refused report's, worded for a review.
+fn review_refusal(refusal: Refusal) -> Status {
+    let status = refusal_status(refusal);
+    match status.message().strip_prefix("report refused") {
+        Some(rest) => Status::with_details(
+            status.code(),
+            format!("review refused{rest}"),
+            status.details().to_vec().into(),
+        ),
+        None => status,
     }
 }
 
@@ -114,6 +130,65 @@ impl ReportingService for ReportingGateway {
         let result = self.submit(request).await;
         crate::metrics::record_submission(self.core.front_door_id(), &result);
         result
+    }
+
+    async fn review_report(
+        &self,
+        request: Request<ReviewReportRequest>,
+    ) -> Result<Response<ReviewReportResponse>, Status> {
+        let caller = Self::caller(&request)?;
+        let r = request.into_inner();
+        let decision = match ReviewDecision::try_from(r.decision) {
+            Ok(ReviewDecision::Approve) => "approve",
+            Ok(ReviewDecision::Return) => "return",
+            _ => "",
+        };
+        let event = self
+            .reviews
+            .review(
+                &caller.unit,
+                ReviewRequest {
+                    unit_code: r.unit_code,
+                    campaign_id: r.campaign_id,
+                    submission_id: r.submission_id,
+                    decision: decision.to_string(),
+                    reason: r.reason,
+                },
+            )
+            .await
+            .map_err(review_refusal)?;
+        Ok(Response::new(ReviewReportResponse {
+            reviewed_at: event.reviewed_at,
+            reviewer_unit: event.reviewer_unit,
+            gateway_id: event.gateway_id,
+        }))
+    }
+
+    async fn get_report_status(
+        &self,
+        request: Request<GetReportStatusRequest>,
+    ) -> Result<Response<ReportStatus>, Status> {
+        let caller = Self::caller(&request)?;
+        let r = request.into_inner();
+        let status = self
+            .reviews
+            .status(&caller.unit, &r.unit_code, &r.campaign_id)
+            .map_err(refusal_status)?;
+        let decision = status.decision.clone().unwrap_or_default();
+        Ok(Response::new(ReportStatus {
+            review_state: status.state().to_string(),
+            submission_id: status
+                .latest
+                .as_ref()
+                .map(|(id, _)| id.clone())
+                .unwrap_or_default(),
+            received_at: status.latest.as_ref().map(|(_, v)| v.received_at),
+            reviewer_unit: decision.reviewer_unit,
+            reason: decision.reason,
+            reviewed_at: decision.reviewed_at,
+            unit_code: r.unit_code,
+            campaign_id: r.campaign_id,
+        }))
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {

@@ -153,6 +153,7 @@ pub fn refusal_status(refusal: Refusal) -> Status {
             ),
         ),
         Refusal::Unavailable(err) => Status::from(Error::Kafka(err)),
+        Refusal::AlreadyReviewed(detail) => Status::already_exists(detail),
     }
 }
 

@@ -334,6 +334,7 @@ fn refusal_kind(refusal: &Refusal) -> &'static str {
         Refusal::RateLimited { .. } => "rate_limited",
         Refusal::IdReused { .. } => "id_reused",
         Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) => "not_permitted",
+        Refusal::AlreadyReviewed(_) => "already_reviewed",
     }
 }
 
@@ -366,6 +367,10 @@ fn refusal_view(refusal: &Refusal) -> (StatusCode, FieldErrors, String) {
         Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) => (
             StatusCode::FORBIDDEN,
             "Tài khoản của bạn không được gửi báo cáo cho đơn vị này.".to_string(),
+        ),
+        Refusal::AlreadyReviewed(_) => (
+            StatusCode::CONFLICT,
+            "Phiên bản báo cáo này đã được xem xét.".to_string(),
         ),
     };
     (status, errors, notice)

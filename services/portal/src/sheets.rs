@@ -356,6 +356,7 @@ fn answer_of(refusal: &Refusal) -> Answer {
         Refusal::IdReused { .. } => {
             Answer::Unit("báo cáo này đã được gửi trước đó với nội dung khác: tải lên lại".into())
         }
+        Refusal::AlreadyReviewed(_) => Answer::Unit("phiên bản báo cáo này đã được xem xét".into()),
         Refusal::Unavailable(err) => {
             tracing::warn!(%err, "portal: imported report not received (Kafka)");
             Answer::Unit(

@@ -1,0 +1,364 @@
+//! Review by the level above: a reviewer approves or returns one version (unit,
+//! submission id) of a report with a reason. Decisions are events on the reviews topic,
+//! keyed by the reviewed unit; the first decision recorded for a version is the one that
+//! counts, and a unit's status is its latest version with that version's decision (a
+//! correction after an approval is pending again).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use baocao_kafka::{KafkaConfig, ReportProducer};
+use baocao_proto::canonical::canonical_submission_id;
+use baocao_proto::v1::ReviewEvent;
+use baocao_registry::Registry;
+use prost::Message;
+
+use crate::index::{IndexFollower, LatestVersion, SubmissionIndex, SubmissionKey, follow_records};
+use crate::validate::{Violation, shown};
+use crate::{Refusal, Result, SubmissionCore};
+
+/// The longest reason a reviewer may give, in characters.
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// How long a review waits for a version accepted a moment ago to arrive from the topic.
+pub const VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Version of [`ReviewEvent`]'s schema written here.
+pub const REVIEW_SCHEMA_VERSION: u32 = 1;
+
+/// The first decision on each version, from the reviews topic.
+#[derive(Default)]
+pub struct ReviewIndex {
+    first: RwLock<HashMap<SubmissionKey, ReviewEvent>>,
+}
+
+impl ReviewIndex {
+    /// The decision on `key`, if one was recorded.
+    pub fn decision(&self, key: &SubmissionKey) -> Option<ReviewEvent> {
+        self.first.read().ok()?.get(key).cloned()
+    }
+
+    /// Records `event` unless its version already has a decision.
+    pub fn record(&self, event: ReviewEvent) {
+        let key = SubmissionKey {
+            unit: event.unit_code.clone(),
+            id: event.submission_id.clone(),
+        };
+        if let Ok(mut first) = self.first.write() {
+            first.entry(key).or_insert(event);
+        }
+    }
+
+    fn apply(&self, payload: &[u8]) {
+        if let Ok(event) = ReviewEvent::decode(payload) {
+            self.record(event);
+        }
+    }
+}
+
+/// What a reviewer asks: a decision on one version.
+#[derive(Clone, Debug)]
+pub struct ReviewRequest {
+    /// The reviewed unit.
+    pub unit_code: String,
+    /// The campaign.
+    pub campaign_id: String,
+    /// The version's submission id.
+    pub submission_id: String,
+    /// `approve` or `return` (anything else is refused).
+    pub decision: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A unit's latest version of a campaign's report and its review.
+#[derive(Clone, Debug)]
+pub struct ReviewStatus {
+    /// The latest accepted version, if any.
+    pub latest: Option<(String, LatestVersion)>,
+    /// The decision on it, if any.
+    pub decision: Option<ReviewEvent>,
+}
+
+impl ReviewStatus {
+    /// `none`, `pending`, `approved` or `returned`.
+    pub fn state(&self) -> &'static str {
+        match (&self.latest, &self.decision) {
+            (None, _) => "none",
+            (Some(_), None) => "pending",
+            (Some(_), Some(d)) if d.decision == "approve" => "approved",
+            (Some(_), Some(_)) => "returned",
+        }
+    }
+}
+
+/// The review door of one gateway: every accepted version in its jurisdiction, every
+/// decision, and the producer of decisions.
+pub struct ReviewDesk {
+    core: Arc<SubmissionCore>,
+    submissions: Arc<SubmissionIndex>,
+    reviews: Arc<ReviewIndex>,
+    producer: ReportProducer,
+    /// One decision at a time: a second decision on a version waits for the first and
+    /// is then refused.
+    deciding: tokio::sync::Mutex<()>,
+    _followers: (IndexFollower, IndexFollower),
+}
+
+fn violation(field: &str, reason: String, reason_vi: String) -> Refusal {
+    Refusal::Invalid(vec![Violation {
+        field: field.to_string(),
+        reason,
+        reason_vi,
+    }])
+}
+
+impl ReviewDesk {
+    /// Opens the desk of `core`'s jurisdiction: reads every accepted report in it (any
+    /// tier) and every decision, and follows both topics.
+    pub async fn open(
+        kafka: &KafkaConfig,
+        core: Arc<SubmissionCore>,
+        jurisdiction: &str,
+    ) -> Result<Self> {
+        if kafka.create_topic {
+            baocao_kafka::ensure_kept_topic(kafka, &kafka.reviews_topic, kafka.topic_partitions)
+                .await?;
+        }
+        let registry = core.registry();
+        let scope = crate::Scope {
+            tier: None,
+            jurisdiction: jurisdiction.to_string(),
+        };
+        let (submissions, submissions_follower) =
+            crate::follow_scope(kafka, &registry, &scope, true).await?;
+        let reviews = Arc::new(ReviewIndex::default());
+        let apply = {
+            let reviews = reviews.clone();
+            Arc::new(move |payload: &[u8]| reviews.apply(payload))
+        };
+        let reviews_follower = follow_records(kafka, &kafka.reviews_topic, apply).await?;
+        let producer = ReportProducer::new(&KafkaConfig {
+            reports_topic: kafka.reviews_topic.clone(),
+            ..kafka.clone()
+        })?;
+        Ok(ReviewDesk {
+            core,
+            submissions,
+            reviews,
+            producer,
+            deciding: tokio::sync::Mutex::new(()),
+            _followers: (submissions_follower, reviews_follower),
+        })
+    }
+
+    /// Records `reviewer`'s decision on a version, durably, or refuses it (nothing
+    /// recorded): an unknown unit or campaign, a unit `reviewer` does not review, a
+    /// version never accepted in the campaign, no or a too long reason, a version decided
+    /// already.
+    pub async fn review(
+        &self,
+        reviewer: &str,
+        request: ReviewRequest,
+    ) -> Result<ReviewEvent, Refusal> {
+        let registry = self.core.registry();
+        let (key, campaign_id) = self.admit(&registry, reviewer, &request)?;
+        self.accepted_version(&key, &campaign_id).await?;
+        let _one_at_a_time = self.deciding.lock().await;
+        if let Some(decided) = self.reviews.decision(&key) {
+            return Err(already(&decided));
+        }
+        let now = self.core.now();
+        let event = ReviewEvent {
+            schema_version: REVIEW_SCHEMA_VERSION,
+            unit_code: key.unit.clone(),
+            campaign_id,
+            submission_id: key.id.clone(),
+            decision: request.decision.clone(),
+            reason: request.reason.trim().to_string(),
+            reviewer_unit: reviewer.to_string(),
+            reviewed_at: Some(pbjson_types::Timestamp {
+                seconds: now.timestamp(),
+                nanos: now.timestamp_subsec_nanos() as i32,
+            }),
+            gateway_id: self.core.front_door_id().to_string(),
+        };
+        self.producer
+            .send(&key.unit, &event.encode_to_vec())
+            .await
+            .map_err(Refusal::Unavailable)?;
+        tracing::info!(unit = %key.unit, submission_id = %key.id, decision = %event.decision, reviewer, "review recorded");
+        self.reviews.record(event.clone());
+        Ok(event)
+    }
+
+    /// Every check of [`Self::review`] that needs no lock: the version's key and its
+    /// campaign.
+    fn admit(
+        &self,
+        registry: &Registry,
+        reviewer: &str,
+        request: &ReviewRequest,
+    ) -> Result<(SubmissionKey, String), Refusal> {
+        for (field, value) in [
+            ("unit_code", &request.unit_code),
+            ("campaign_id", &request.campaign_id),
+            ("submission_id", &request.submission_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Refusal::Missing { field });
+            }
+        }
+        if request.decision != "approve" && request.decision != "return" {
+            return Err(violation(
+                "decision",
+                "must be APPROVE or RETURN".to_string(),
+                "Chọn phê duyệt hoặc trả lại.".to_string(),
+            ));
+        }
+        let reason_chars = request.reason.chars().count();
+        if reason_chars > MAX_REASON_CHARS {
+            return Err(violation(
+                "reason",
+                format!("at most {MAX_REASON_CHARS} characters (got {reason_chars})"),
+                format!("Lý do tối đa {MAX_REASON_CHARS} ký tự (đang có {reason_chars})."),
+            ));
+        }
+        if request.decision == "return" && request.reason.trim().is_empty() {
+            return Err(violation(
+                "reason",
+                "is required to return a report".to_string(),
+                "Ghi lý do trả lại báo cáo.".to_string(),
+            ));
+        }
+        let Some(unit) = registry.unit(request.unit_code.trim()) else {
+            return Err(violation(
+                "unit_code",
+                format!("unknown unit `{}`", shown(&request.unit_code)),
+                format!("Không có đơn vị “{}”.", shown(&request.unit_code)),
+            ));
+        };
+        let Some(campaign) = registry.campaign(request.campaign_id.trim()) else {
+            return Err(violation(
+                "campaign_id",
+                format!("unknown campaign `{}`", shown(&request.campaign_id)),
+                format!("Không có đợt báo cáo “{}”.", shown(&request.campaign_id)),
+            ));
+        };
+        let Some(reviewer_unit) = registry.unit(reviewer) else {
+            return Err(Refusal::NotPermitted(format!(
+                "unit `{reviewer}` is not in the register"
+            )));
+        };
+        if !registry.may_review(reviewer_unit, unit, campaign) {
+            return Err(Refusal::NotPermitted(format!(
+                "unit `{reviewer}` does not review the reports of unit `{}` in campaign `{}` (reviewers: the campaign's consolidating unit, and units whose kind reviews it inside their area: docs/data.md)",
+                unit.code, campaign.id
+            )));
+        }
+        let id = canonical_submission_id(&request.submission_id)
+            .unwrap_or_else(|| request.submission_id.trim().to_string());
+        let key = SubmissionKey {
+            unit: unit.code.clone(),
+            id,
+        };
+        Ok((key, campaign.id.clone()))
+    }
+
+    /// Refuses a version that was never accepted in `campaign`. A version accepted a
+    /// moment ago (by this or another gateway) may still be on its way through the
+    /// topic: it is looked for again for up to [`VERSION_WAIT`].
+    async fn accepted_version(&self, key: &SubmissionKey, campaign: &str) -> Result<(), Refusal> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(accepted) = self.submissions.get(key) {
+                if accepted.campaign == campaign {
+                    return Ok(());
+                }
+                break;
+            }
+            if started.elapsed() >= VERSION_WAIT {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(violation(
+            "submission_id",
+            format!(
+                "no accepted report of unit `{}` in campaign `{campaign}` has submission_id `{}`",
+                key.unit,
+                shown(&key.id)
+            ),
+            format!(
+                "Đơn vị {} chưa có báo cáo nào với mã “{}” trong đợt này.",
+                key.unit,
+                shown(&key.id)
+            ),
+        ))
+    }
+
+    /// `unit`'s latest version of `campaign` and its decision, for `caller`: the unit,
+    /// a unit that submits for it, or one of its reviewers.
+    pub fn status(
+        &self,
+        caller: &str,
+        unit: &str,
+        campaign: &str,
+    ) -> Result<ReviewStatus, Refusal> {
+        let registry = self.core.registry();
+        let Some(unit_record) = registry.unit(unit) else {
+            return Err(Refusal::UnknownUnit {
+                code: unit.to_string(),
+            });
+        };
+        let Some(campaign_record) = registry.campaign(campaign) else {
+            return Err(violation(
+                "campaign_id",
+                format!("unknown campaign `{}`", shown(campaign)),
+                format!("Không có đợt báo cáo “{}”.", shown(campaign)),
+            ));
+        };
+        let allowed = registry.unit(caller).is_some_and(|c| {
+            registry.may_submit_for(c, unit_record)
+                || registry.may_review(c, unit_record, campaign_record)
+        });
+        if !allowed {
+            return Err(Refusal::NotPermitted(format!(
+                "unit `{caller}` may not see the status of unit `{unit}`"
+            )));
+        }
+        let latest = self.submissions.latest(unit, campaign).map(|v| {
+            let id = canonical_submission_id(&v.report.submission_id)
+                .unwrap_or_else(|| v.report.submission_id.clone());
+            (id, v)
+        });
+        let decision = latest.as_ref().and_then(|(id, _)| {
+            self.reviews.decision(&SubmissionKey {
+                unit: unit.to_string(),
+                id: id.clone(),
+            })
+        });
+        Ok(ReviewStatus { latest, decision })
+    }
+}
+
+/// The refusal of a second decision, naming the first.
+fn already(decided: &ReviewEvent) -> Refusal {
+    let at = decided
+        .reviewed_at
+        .as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    Refusal::AlreadyReviewed(format!(
+        "submission `{}` of unit `{}` was already {} by `{}` at {at}; a new decision needs a new version of the report",
+        decided.submission_id,
+        decided.unit_code,
+        if decided.decision == "approve" {
+            "approved"
+        } else {
+            "returned"
+        },
+        decided.reviewer_unit
+    ))
+}

@@ -1,0 +1,269 @@
+//! Review by the level above through a real gateway and broker: a district office
+//! approves one commune unit's report and returns another's; each unit sees its status
+//! and the reason; a correction after an approval is pending again; and every bad review
+//! — a version that does not exist, a unit outside the reviewer's area, a unit's own
+//! credential, a second decision, a reason of 1 MB — is refused with nothing recorded.
+
+mod common;
+
+use std::time::Duration;
+
+use baocao_proto::v1::{
+    GetReportStatusRequest, ReportStatus, ReviewDecision, ReviewReportRequest, SubmitReportRequest,
+};
+use common::{Stack, authed, valid_report};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Message};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+/// Submits a fresh valid report of `unit` in `th-open`; returns its submission id.
+async fn submit(stack: &Stack, unit: &str) -> anyhow::Result<String> {
+    let report = valid_report(unit);
+    let id = report.submission_id.clone();
+    stack
+        .client()
+        .await
+        .submit_report(authed(
+            SubmitReportRequest {
+                report: Some(report),
+                validate_only: false,
+            },
+            &stack.token(unit),
+        ))
+        .await?;
+    Ok(id)
+}
+
+async fn review(
+    stack: &Stack,
+    token: &str,
+    unit: &str,
+    id: &str,
+    decision: ReviewDecision,
+    reason: &str,
+) -> Result<(), tonic::Status> {
+    stack
+        .client()
+        .await
+        .review_report(authed(
+            ReviewReportRequest {
+                unit_code: unit.to_string(),
+                campaign_id: "th-open".to_string(),
+                submission_id: id.to_string(),
+                decision: decision as i32,
+                reason: reason.to_string(),
+            },
+            token,
+        ))
+        .await
+        .map(|_| ())
+}
+
+async fn status(stack: &Stack, token: &str, unit: &str) -> anyhow::Result<ReportStatus> {
+    Ok(stack
+        .client()
+        .await
+        .get_report_status(authed(
+            GetReportStatusRequest {
+                unit_code: unit.to_string(),
+                campaign_id: "th-open".to_string(),
+            },
+            token,
+        ))
+        .await?
+        .into_inner())
+}
+
+/// How many records the reviews topic holds.
+fn reviews_recorded(stack: &Stack) -> anyhow::Result<usize> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &stack.kafka.brokers)
+        .set("group.id", format!("count-{}", uuid::Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    consumer.subscribe(&[&stack.kafka.reviews_topic])?;
+    let mut count = 0;
+    let mut idle = 0;
+    while idle < 10 {
+        match consumer.poll(Duration::from_millis(300)) {
+            Some(Ok(message)) if message.payload().is_some() => {
+                count += 1;
+                idle = 0;
+            }
+            _ => idle += 1,
+        }
+    }
+    Ok(count)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_district_office_approves_and_returns_and_bad_reviews_are_refused() -> anyhow::Result<()>
+{
+    let stack = Stack::start("commune", "38").await?;
+    let office = stack.token("380.PVHTT");
+    let committee = submit(&stack, "14755").await?;
+    let school = submit(&stack, "14758.TH").await?;
+
+    review(
+        &stack,
+        &office,
+        "14755",
+        &committee,
+        ReviewDecision::Approve,
+        "",
+    )
+    .await?;
+    let reason =
+        "Cấp độ 5 cho hệ thống camera của trường mầm non là không hợp lý; đề nghị rà soát lại.";
+    review(
+        &stack,
+        &office,
+        "14758.TH",
+        &school,
+        ReviewDecision::Return,
+        reason,
+    )
+    .await?;
+
+    let approved = status(&stack, &stack.token("14755"), "14755").await?;
+    assert_eq!(approved.review_state, "approved");
+    assert_eq!(approved.reviewer_unit, "380.PVHTT");
+    assert_eq!(approved.submission_id, committee);
+    let returned = status(&stack, &stack.token("14758.TH"), "14758.TH").await?;
+    assert_eq!(returned.review_state, "returned");
+    assert_eq!(returned.reason, reason);
+
+    // Refusals, each with nothing recorded.
+    let refused = |result: Result<(), tonic::Status>, code: Code, says: &str| {
+        let status = result.expect_err("refused");
+        assert_eq!(status.code(), code, "{status:?}");
+        assert!(status.message().contains(says), "{says} not in {status:?}");
+    };
+    let never = uuid::Uuid::now_v7().to_string();
+    let missing = review(
+        &stack,
+        &office,
+        "14755",
+        &never,
+        ReviewDecision::Approve,
+        "",
+    )
+    .await;
+    let missing = missing.expect_err("a version never accepted");
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    let fields: Vec<String> = missing
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["submission_id"]);
+    // A commune of another district (Huyện Lang Chánh's first).
+    let elsewhere = stack
+        .registry
+        .units()
+        .filter(|u| u.kind == "people_committee" && u.parent_code != "380")
+        .find(|u| stack.registry.is_within(u, "388"))
+        .map(|u| u.code.clone())
+        .unwrap_or_default();
+    refused(
+        review(
+            &stack,
+            &office,
+            &elsewhere,
+            &never,
+            ReviewDecision::Approve,
+            "",
+        )
+        .await,
+        Code::PermissionDenied,
+        "does not review",
+    );
+    refused(
+        review(
+            &stack,
+            &stack.token("14758.TH"),
+            "14755",
+            &committee,
+            ReviewDecision::Return,
+            "x",
+        )
+        .await,
+        Code::PermissionDenied,
+        "does not review",
+    );
+    refused(
+        review(
+            &stack,
+            &stack.token("38.STTTT"),
+            "14755",
+            &committee,
+            ReviewDecision::Return,
+            "again",
+        )
+        .await,
+        Code::AlreadyExists,
+        "already approved by `380.PVHTT`",
+    );
+    let huge = "x".repeat(1_000_000);
+    let too_long = review(
+        &stack,
+        &office,
+        "14758.TH",
+        &school,
+        ReviewDecision::Return,
+        &huge,
+    )
+    .await;
+    assert!(too_long.is_err(), "a 1 MB reason is refused");
+    refused(
+        review(
+            &stack,
+            &office,
+            "14758.TH",
+            &school,
+            ReviewDecision::Approve,
+            "",
+        )
+        .await,
+        Code::AlreadyExists,
+        "already returned",
+    );
+    assert_eq!(
+        reviews_recorded(&stack)?,
+        2,
+        "only the two decisions were recorded"
+    );
+
+    // A correction after the approval is pending until it is reviewed again.
+    let corrected = submit(&stack, "14755").await?;
+    // The status follows the reports topic: the new version shows within moments.
+    let mut pending = status(&stack, &office, "14755").await?;
+    for _ in 0..50 {
+        if pending.submission_id == corrected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        pending = status(&stack, &office, "14755").await?;
+    }
+    assert_eq!(pending.review_state, "pending");
+    assert_eq!(pending.submission_id, corrected);
+    // The DIC (the campaign's consolidating unit) reviews any unit of the campaign.
+    review(
+        &stack,
+        &stack.token("38.STTTT"),
+        "14755",
+        &corrected,
+        ReviewDecision::Approve,
+        "",
+    )
+    .await?;
+    assert_eq!(
+        status(&stack, &office, "14755").await?.review_state,
+        "approved"
+    );
+    // A unit that is neither the unit, its submitter nor its reviewer sees no status.
+    let other = status(&stack, &stack.token("14758.TH"), "14755").await;
+    assert!(other.is_err());
+    Ok(())
+}
