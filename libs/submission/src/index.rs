@@ -193,12 +193,15 @@ pub async fn follow_topic(
     Ok(follower)
 }
 
+/// What a follower does with each record's payload.
+pub(crate) type RecordHandler = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// Hands every record of `topic` to `apply`, from the topic's beginning up to the end
 /// it had when called, then follows it in the background.
 pub(crate) async fn follow_records(
     kafka: &KafkaConfig,
     topic: &str,
-    apply: Arc<dyn Fn(&[u8]) + Send + Sync>,
+    apply: RecordHandler,
 ) -> Result<IndexFollower> {
     let started = Instant::now();
     let consumer: StreamConsumer = kafka

@@ -18,6 +18,7 @@ mod chart;
 mod document;
 mod docx;
 mod fonts;
+mod letter;
 mod pdf;
 mod xlsx;
 
@@ -1003,7 +1004,7 @@ type Renderer = fn(&ReportData) -> Result<Vec<u8>>;
 /// the area's code (`tinh` for the provincial units).
 pub async fn write_urging_letters(data: &ReportData, dir: &Store) -> Result<Vec<String>> {
     let mut written = Vec::new();
-    for letter in document::urging_letters(data) {
+    for letter in letter::urging_letters(data) {
         let stem = if letter.area_code.is_empty() {
             "tinh".to_string()
         } else {

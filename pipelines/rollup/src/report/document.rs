@@ -174,7 +174,7 @@ impl OfficialReport {
     }
 }
 
-fn lower_first(text: &str) -> String {
+pub(crate) fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
@@ -386,7 +386,7 @@ pub(crate) fn urge_order(data: &ReportData) -> Vec<&LateUnit> {
 
 /// Appendix II (and a letter's list): `units` in [`urge_order`], grouped by status, then
 /// area; each unit with its last report and whom to call.
-fn urge_table(units: &[&LateUnit]) -> Table {
+pub(crate) fn urge_table(units: &[&LateUnit]) -> Table {
     let header = [
         "Mã",
         "Đơn vị",
@@ -462,112 +462,5 @@ mod tests {
         assert_eq!(decree_date(day(2023, 2, 5)), "ngày 05 tháng 02 năm 2023");
         assert_eq!(decree_date(day(2023, 1, 10)), "ngày 10 tháng 01 năm 2023");
         assert_eq!(decree_date(day(2023, 12, 1)), "ngày 01 tháng 12 năm 2023");
-    }
-}
-
-/// One urging letter: the area it goes to and the document.
-pub(crate) struct UrgingLetter {
-    /// The area's code (empty: the provincial units).
-    pub area_code: String,
-    /// The letter.
-    pub document: OfficialReport,
-}
-
-/// The urging letters (*công văn đôn đốc*) of a milestone: one per area with units that
-/// have not reported or not updated (late units have reported), to its People's
-/// Committee, and one to the provincial units; each with its list appended.
-pub(crate) fn urging_letters(data: &ReportData) -> Vec<UrgingLetter> {
-    let mut areas: Vec<(&str, &str)> = data
-        .late_and_missing
-        .iter()
-        .filter(|u| u.status != "late")
-        .map(|u| (u.area_code.as_str(), u.area.as_str()))
-        .collect();
-    areas.sort_unstable();
-    areas.dedup();
-    areas
-        .into_iter()
-        .map(|(code, name)| {
-            let units: Vec<&LateUnit> = urge_order(data)
-                .into_iter()
-                .filter(|u| u.status != "late" && u.area_code == code)
-                .collect();
-            UrgingLetter {
-                area_code: code.to_string(),
-                document: urging_letter(data, name, &units),
-            }
-        })
-        .collect()
-}
-
-/// The letter to the People's Committee of `area` (its name; empty: to the provincial
-/// units) about `units`.
-fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> OfficialReport {
-    let settings = &data.document;
-    let issuer = &settings.issuer_name;
-    let symbol = settings.symbol.trim_start_matches("BC-").to_string();
-    let date = document_date(data);
-    let milestone = lower_first(&data.milestone_name);
-    let basis = if data.legal_basis.is_empty() {
-        &data.campaign_name
-    } else {
-        &data.legal_basis
-    };
-    let count = vn_number(units.len() as i64);
-    let (recipient, situation) = if area.is_empty() {
-        (
-            "Các cơ quan, đơn vị cấp tỉnh có tên tại danh sách kèm theo".to_string(),
-            format!(
-                "Đến ngày {}, còn {count} cơ quan, đơn vị cấp tỉnh chưa báo cáo hoặc chưa cập nhật báo cáo (danh sách kèm theo). {issuer} đề nghị các cơ quan, đơn vị khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}./.",
-                super::vn_date(date),
-                super::vn_date(data.report_deadline)
-            ),
-        )
-    } else {
-        let committee = format!("Ủy ban nhân dân {}", lower_first(area));
-        (
-            committee.clone(),
-            format!(
-                "Đến ngày {}, trên địa bàn {} còn {count} cơ quan, đơn vị chưa báo cáo hoặc chưa cập nhật báo cáo (danh sách kèm theo). {issuer} đề nghị {committee} chỉ đạo, đôn đốc các cơ quan, đơn vị trên khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}./.",
-                super::vn_date(date),
-                lower_first(area),
-                super::vn_date(data.report_deadline)
-            ),
-        )
-    };
-    let mut signer_titles = Vec::new();
-    if settings.signer_deputy_title.is_empty() {
-        signer_titles.push(settings.signer_title.clone());
-    } else {
-        signer_titles.push(format!("KT. {}", settings.signer_title));
-        signer_titles.push(settings.signer_deputy_title.clone());
-    }
-    OfficialReport {
-        parent_body: settings.parent_body.clone(),
-        issuing_body: settings.issuing_body.clone(),
-        number_line: format!("Số:        /{symbol}"),
-        place_date: format!("{}, {}", settings.place, decree_date(date)),
-        kind: String::new(),
-        summary: format!("V/v đôn đốc báo cáo {milestone}"),
-        recipients: vec![recipient],
-        body: vec![
-            Block::Paragraph(format!(
-                "Thực hiện {basis}, {issuer} đề nghị các cơ quan, đơn vị báo cáo {milestone} trước ngày {}.",
-                super::vn_date(data.unit_deadline)
-            )),
-            Block::Paragraph(situation),
-        ],
-        copies_to: vec!["- Như trên;".to_string(), format!("- Lưu: VT, {symbol}.")],
-        signer_titles,
-        signer_name: settings.signer_name.clone(),
-        appendices: vec![Appendix {
-            number: "DANH SÁCH".to_string(),
-            title: "CƠ QUAN, ĐƠN VỊ CHƯA BÁO CÁO, CHƯA CẬP NHẬT BÁO CÁO".to_string(),
-            attached_to: format!(
-                "(Kèm theo Công văn số        /{symbol} {} của {issuer})",
-                decree_date(date)
-            ),
-            table: urge_table(units),
-        }],
     }
 }

@@ -319,7 +319,7 @@ pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
     for paragraph in body(&doc.body)? {
         first = first.add_paragraph(paragraph);
     }
-    first = first.add_table(signature(&doc));
+    first = first.add_table(signature(doc));
     let mut docx = Docx::new()
         .default_fonts(
             RunFonts::new()
