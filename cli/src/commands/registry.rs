@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use baocao_registry::{AdminLevel, AreaMap, RegisterChoice, Registry, register_versions};
+use baocao_registry::{AdminLevel, RegisterChoice, Registry, area_maps, register_versions};
 
 use crate::config::Config;
 
@@ -111,20 +111,9 @@ fn print_register(dir: &Path, registry: &Registry) {
 /// Every `maps/<from>-<to>/`: each of its areas lands on an area of `to`, and each area
 /// of `from` is placed (the ones that are not are counted: units there need overrides).
 fn check_maps(dir: &Path) -> anyhow::Result<()> {
-    let Ok(entries) = std::fs::read_dir(dir.join("maps")) else {
-        return Ok(());
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    for name in names {
-        let Some((from, to)) = name.split_once('-') else {
-            anyhow::bail!("maps/{name}: a map's directory is named <from>-<to>, e.g. 2023-2025");
-        };
-        let map = AreaMap::load(dir, from, to)?;
+    for map in area_maps(dir)? {
+        let (from, to) = (map.from.as_str(), map.to.as_str());
+        let name = format!("{from}-{to}");
         let older = Registry::load_register(dir, &RegisterChoice::Named(from.to_string()))?;
         let newer = Registry::load_register(dir, &RegisterChoice::Named(to.to_string()))?;
         if let Some(area) = map.areas().find(|a| newer.admin_unit(&a.to_code).is_none()) {

@@ -121,26 +121,10 @@ impl AreaMap {
 /// Every map of a data directory (`maps/<from>-<to>/`), by name; none without `maps/`.
 pub fn area_maps(data_dir: &Path) -> Result<Vec<AreaMap>> {
     let root = data_dir.join("maps");
-    let Ok(entries) = std::fs::read_dir(&root) else {
-        return Ok(Vec::new());
-    };
-    let mut names: Vec<String> = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Io {
-                path: root.clone(),
-                source,
-            })?
-            .path();
-        if path.is_dir() {
-            names.push(
-                path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            );
-        }
-    }
-    names.sort();
+    let names: Vec<String> = crate::versions::sub_directories(&root)?
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
     names
         .iter()
         .map(|name| match name.split_once('-') {

@@ -45,24 +45,38 @@ pub(crate) fn has_versions(dir: &Path) -> bool {
     dir.join("registers").is_dir()
 }
 
-/// The registers under `<dir>/registers/`, by id; each must have a `register.toml`.
-pub fn register_versions(dir: &Path) -> Result<Vec<RegisterVersion>> {
-    let root = dir.join("registers");
-    let entries = std::fs::read_dir(&root).map_err(|source| Error::Io {
-        path: root.clone(),
-        source,
-    })?;
-    let mut versions = Vec::new();
+/// The directories directly inside `dir`, sorted; none when `dir` does not exist.
+pub(crate) fn sub_directories(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut found = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|source| Error::Io {
-                path: root.clone(),
+                path: dir.to_path_buf(),
                 source,
             })?
             .path();
-        if !path.is_dir() {
-            continue;
+        if path.is_dir() {
+            found.push(path);
         }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The registers under `<dir>/registers/`, by id; each must have a `register.toml`.
+pub fn register_versions(dir: &Path) -> Result<Vec<RegisterVersion>> {
+    let mut versions = Vec::new();
+    for path in sub_directories(&dir.join("registers"))? {
         let info_path = path.join("register.toml");
         let Some(info) = load_register_info(&info_path)? else {
             return Err(Error::data(

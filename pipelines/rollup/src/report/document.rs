@@ -128,13 +128,7 @@ impl OfficialReport {
             decree_date(date),
             issuer
         );
-        let mut signer_titles = Vec::new();
-        if settings.signer_deputy_title.is_empty() {
-            signer_titles.push(settings.signer_title.clone());
-        } else {
-            signer_titles.push(format!("KT. {}", settings.signer_title));
-            signer_titles.push(settings.signer_deputy_title.clone());
-        }
+        let signer_titles = signer_titles(settings);
         let last = settings.copies_to.len().saturating_sub(1);
         OfficialReport {
             parent_body: settings.parent_body.clone(),
@@ -171,6 +165,18 @@ impl OfficialReport {
                 },
             ],
         }
+    }
+}
+
+/// The lines above the signature: the head's title, or "KT. <head>" and the deputy's.
+pub(crate) fn signer_titles(settings: &baocao_registry::DocumentSettings) -> Vec<String> {
+    if settings.signer_deputy_title.is_empty() {
+        vec![settings.signer_title.clone()]
+    } else {
+        vec![
+            format!("KT. {}", settings.signer_title),
+            settings.signer_deputy_title.clone(),
+        ]
     }
 }
 

@@ -2,8 +2,8 @@
 //! units that have not reported, in the Decree 30 layout of a letter, with its list.
 
 use super::document::{
-    Appendix, Block, OfficialReport, decree_date, document_date, lower_first, urge_order,
-    urge_table,
+    Appendix, Block, OfficialReport, decree_date, document_date, lower_first, signer_titles,
+    urge_order, urge_table,
 };
 use super::{LateUnit, ReportData, vn_number};
 
@@ -77,13 +77,6 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
             ),
         )
     };
-    let mut signer_titles = Vec::new();
-    if settings.signer_deputy_title.is_empty() {
-        signer_titles.push(settings.signer_title.clone());
-    } else {
-        signer_titles.push(format!("KT. {}", settings.signer_title));
-        signer_titles.push(settings.signer_deputy_title.clone());
-    }
     OfficialReport {
         parent_body: settings.parent_body.clone(),
         issuing_body: settings.issuing_body.clone(),
@@ -100,7 +93,7 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
             Block::Paragraph(situation),
         ],
         copies_to: vec!["- Như trên;".to_string(), format!("- Lưu: VT, {symbol}.")],
-        signer_titles,
+        signer_titles: signer_titles(settings),
         signer_name: settings.signer_name.clone(),
         appendices: vec![Appendix {
             number: "DANH SÁCH".to_string(),
