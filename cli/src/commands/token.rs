@@ -220,7 +220,9 @@ fn unit_request(
     valid_for: Option<chrono::Duration>,
 ) -> anyhow::Result<(TokenRequest, String)> {
     let Some(found) = registry.unit(unit) else {
-        anyhow::bail!("unknown unit `{unit}` (see data/units/*.csv and data/admin_units.csv)");
+        anyhow::bail!(
+            "unknown unit `{unit}` in this register (see data/registers/<id>/units/*.csv and admin_units.csv; `register` chooses the register)"
+        );
     };
     let request = TokenRequest {
         role: TokenRole::Unit,

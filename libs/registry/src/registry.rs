@@ -129,8 +129,12 @@ fn chosen_version<'v>(
                     known.join(", ")
                 )
             }
-            _ => format!(
-                "{choice:?}: no such register (registers/ has: {})",
+            RegisterChoice::Named(id) => format!(
+                "no such register `{id}` (registers/ has: {})",
+                known.join(", ")
+            ),
+            RegisterChoice::OfCampaign(id) => format!(
+                "campaign `{id}` names a register that is not there (registers/ has: {})",
                 known.join(", ")
             ),
         })

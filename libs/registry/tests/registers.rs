@@ -180,7 +180,7 @@ fn a_campaign_outside_its_registers_dates_is_refused_at_its_line() {
 fn an_unknown_register_or_campaign_choice_is_refused_by_name() {
     let dir = two_registers(&campaign("", "2026-01-01", "2026-12-31"));
     for (choice, expected) in [
-        (named("z"), "no such register"),
+        (named("z"), "no such register `z`"),
         (
             RegisterChoice::OfCampaign("nope".to_string()),
             "unknown campaign `nope`",
