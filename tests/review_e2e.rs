@@ -265,5 +265,51 @@ async fn a_district_office_approves_and_returns_and_bad_reviews_are_refused() ->
     // A unit that is neither the unit, its submitter nor its reviewer sees no status.
     let other = status(&stack, &stack.token("14758.TH"), "14755").await;
     assert!(other.is_err());
+
+    // The same through the CLI: the school corrects, the office approves, the school
+    // sees it; a second decision is refused with exit code 2 and the reason.
+    let fixed = submit(&stack, "14758.TH").await?;
+    let cli = |args: &[&str], token: &str| {
+        std::process::Command::new(common::BIN)
+            .args([
+                "review",
+                "--unit",
+                "14758.TH",
+                "--campaign",
+                "th-open",
+                "--gateway",
+            ])
+            .arg(stack.endpoint())
+            .args(["--token", token])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+    };
+    let mut approved = cli(&["--submission-id", &fixed, "--approve"], &office)?;
+    for _ in 0..30 {
+        if approved.status.success() {
+            break;
+        }
+        // The new version reaches the desk through the topic within moments.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        approved = cli(&["--submission-id", &fixed, "--approve"], &office)?;
+    }
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    let shown = cli(&["--status"], &stack.token("14758.TH"))?;
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("\"approved\"") && shown.contains(&fixed),
+        "{shown}"
+    );
+    let again = cli(
+        &["--submission-id", &fixed, "--return", "--reason", "Sai"],
+        &office,
+    )?;
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"));
     Ok(())
 }
