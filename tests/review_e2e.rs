@@ -311,5 +311,47 @@ async fn a_district_office_approves_and_returns_and_bad_reviews_are_refused() ->
     )?;
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"));
+
+    // Landed like reports: the history shows each version's decision, and SQL each
+    // unit's latest version with its review state.
+    let root = stack.root.path();
+    let data = root.join("data");
+    let baocao = || {
+        let mut command = common::baocao_command(
+            root,
+            &data,
+            &stack.kafka.brokers,
+            &stack.kafka.reports_topic,
+        );
+        command.env("BAOCAO_LANDING__DIR", root.join("landing"));
+        command
+    };
+    let landed = baocao().args(["land", "--until-caught-up"]).output()?;
+    assert!(
+        landed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&landed.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&landed.stderr).contains("reviews: 4 decisions landed"),
+        "{}",
+        String::from_utf8_lossy(&landed.stderr)
+    );
+    let history = common::succeeded(baocao().args(["history", "--unit", "14758.TH"]))?;
+    assert!(
+        history.contains("RETURNED by 380.PVHTT") && history.contains(reason),
+        "{history}"
+    );
+    assert!(history.contains("APPROVED by 380.PVHTT"), "{history}");
+    let state = common::succeeded(baocao().args([
+        "query",
+        "--format",
+        "csv",
+        "SELECT unit_code, review_state FROM review_state WHERE campaign_id = 'th-open' ORDER BY unit_code",
+    ]))?;
+    assert!(
+        state.contains("14755,approve") && state.contains("14758.TH,approve"),
+        "{state}"
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use arrow::array::Array as _;
 use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use baocao_rollup::history::{diff, unit_history};
 
@@ -37,6 +38,7 @@ pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode>
     })
     .await?;
     let versions = unit_history(&ctx, &unit.code, args.campaign.as_deref()).await?;
+    let decisions = review_decisions(&ctx, &unit.code).await?;
     println!(
         "{} — {} ({} accepted versions)",
         unit.code,
@@ -80,7 +82,62 @@ pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode>
                 }
             }
         }
+        if let Some(decision) = decisions.get(&version.submission_id) {
+            println!("  {decision}");
+        }
         previous = Some(version);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The decision that counts on each of `unit`'s versions (submission id → a line).
+async fn review_decisions(
+    ctx: &datafusion::prelude::SessionContext,
+    unit: &str,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let sql = format!(
+        "SELECT submission_id, decision, reviewer_unit, reason, \
+           CAST(reviewed_at AS VARCHAR) AS at FROM review_decisions WHERE unit_code = '{}'",
+        unit.replace('\'', "''")
+    );
+    let mut out = std::collections::HashMap::new();
+    for batch in ctx.sql(&sql).await?.collect().await? {
+        let column = |name: &str| -> anyhow::Result<Vec<String>> {
+            let array = batch
+                .column_by_name(name)
+                .with_context(|| format!("review_decisions: no column {name}"))?;
+            let strings = arrow::compute::cast(array, &arrow::datatypes::DataType::Utf8)?;
+            let strings = strings
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .context("review_decisions: not text")?;
+            Ok((0..strings.len())
+                .map(|i| strings.value(i).to_string())
+                .collect())
+        };
+        let (ids, decisions, reviewers, reasons, ats) = (
+            column("submission_id")?,
+            column("decision")?,
+            column("reviewer_unit")?,
+            column("reason")?,
+            column("at")?,
+        );
+        for i in 0..ids.len() {
+            let verb = if decisions[i] == "approve" {
+                "APPROVED"
+            } else {
+                "RETURNED"
+            };
+            let reason = if reasons[i].is_empty() {
+                String::new()
+            } else {
+                format!(": {}", reasons[i])
+            };
+            out.insert(
+                ids[i].clone(),
+                format!("{verb} by {} at {}{reason}", reviewers[i], ats[i]),
+            );
+        }
+    }
+    Ok(out)
 }

@@ -53,11 +53,28 @@ pub async fn run(config: &Config, args: LandArgs) -> anyhow::Result<ExitCode> {
     let display = args
         .until_caught_up
         .then(|| ProgressDisplay::show("land", "records", lander.progress(), &config.log));
-    let landed = lander.run(mode, crate::commands::shutdown_signal()).await;
+    let store = config.landing_store(Some(&landing.dir))?;
+    let (landed, reviews) = tokio::join!(
+        lander.run(mode, crate::commands::shutdown_signal()),
+        baocao_landing::land_reviews(
+            &config.kafka,
+            &landing,
+            &store,
+            mode,
+            crate::commands::shutdown_signal()
+        )
+    );
     if let Some(display) = display {
         display.finish().await;
     }
     let stats = landed?;
     println!("{}", serde_json::to_string_pretty(&stats)?);
+    let reviews = reviews?;
+    if reviews.rows > 0 || reviews.skipped > 0 {
+        eprintln!(
+            "reviews: {} decisions landed in {} files ({} records skipped) from {}",
+            reviews.rows, reviews.files, reviews.skipped, config.kafka.reviews_topic
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 pub const SUBMISSIONS: &str = "submissions";
 /// See [`SUBMISSIONS`].
 pub const SYSTEMS: &str = "systems";
+/// The review decisions (`reviews/campaign=<id>/part-….parquet`, not compacted).
+pub const REVIEWS: &str = "reviews";
 
 /// Directory of a campaign's compacted segments, beside the `received_date=` folders.
 pub const COMPACTED_DIR: &str = "segment=compacted";

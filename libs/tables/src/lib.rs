@@ -8,4 +8,4 @@ pub mod layout;
 pub mod rows;
 
 pub use error::{Error, Result};
-pub use rows::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32};
+pub use rows::{REVIEWS_SCHEMA, SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32, review_rows};

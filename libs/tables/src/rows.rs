@@ -12,7 +12,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use baocao_proto::canonical::{canonical_submission_id, content_digest};
 use baocao_proto::v1::{
-    CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, StatusReport,
+    CameraSystem, Date, DossierStatus, PlanStatus, ReportEnvelope, ReviewEvent, StatusReport,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -380,6 +380,42 @@ impl PartitionRows {
         let systems = to_batch(&SYSTEMS_SCHEMA, self.systems.finish())?;
         Ok((submissions, systems))
     }
+}
+
+raw_table!(
+    /// Schema of the `reviews` table: one row per landed review decision (the first per
+    /// (unit_code, submission_id), by `reviewed_at`, is the one that counts).
+    REVIEWS_SCHEMA, ReviewColumns {
+        unit_code: StringBuilder => Utf8, false,
+        campaign_id: StringBuilder => Utf8, false,
+        submission_id: StringBuilder => Utf8, false,
+        decision: StringBuilder => Utf8, false,
+        reason: StringBuilder => Utf8, false,
+        reviewer_unit: StringBuilder => Utf8, false,
+        reviewed_at: TimestampMillisecondBuilder => timestamp_type(), false,
+        gateway_id: StringBuilder => Utf8, false,
+        schema_version: UInt32Builder => UInt32, false,
+    }
+);
+
+/// The rows of review decisions, as a `reviews` batch.
+pub fn review_rows(events: &[ReviewEvent]) -> Result<RecordBatch> {
+    let mut c = ReviewColumns::default();
+    for e in events {
+        c.unit_code.append_value(&e.unit_code);
+        c.campaign_id.append_value(&e.campaign_id);
+        c.submission_id.append_value(&e.submission_id);
+        c.decision.append_value(&e.decision);
+        c.reason.append_value(&e.reason);
+        c.reviewer_unit.append_value(&e.reviewer_unit);
+        let at = e.reviewed_at.as_ref().map_or(0, |t| {
+            t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000)
+        });
+        c.reviewed_at.append_value(at);
+        c.gateway_id.append_value(&e.gateway_id);
+        c.schema_version.append_value(e.schema_version);
+    }
+    to_batch(&REVIEWS_SCHEMA, c.finish())
 }
 
 /// Builds a batch, casting columns whose builder type differs only in metadata (the

@@ -7,6 +7,8 @@ pub mod batch;
 pub mod compact;
 mod error;
 mod landing;
+mod reviews;
 
 pub use error::{Error, Result};
 pub use landing::{Lander, LandingConfig, LandingStats, RunMode};
+pub use reviews::{ReviewsLanded, land_reviews};

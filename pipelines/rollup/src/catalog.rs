@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use baocao_registry::Registry;
 use baocao_store::Store;
 use baocao_tables::layout;
-use baocao_tables::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32};
+use baocao_tables::{REVIEWS_SCHEMA, SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32};
 use chrono::NaiveDate;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContext, col, lit};
@@ -70,6 +70,18 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
     (
         "unit_state",
         "each unit's latest accepted submission per campaign (corrections applied)",
+    ),
+    (
+        "reviews",
+        "every landed review decision (approve / return) of a version (unit_code, submission_id)",
+    ),
+    (
+        "review_decisions",
+        "the decision that counts per version: the first recorded",
+    ),
+    (
+        "review_state",
+        "each unit's latest version per campaign and its review: pending, approve or return (a reviewer's backlog is its pending rows)",
     ),
     (
         "weekly_trend",
@@ -232,7 +244,7 @@ async fn raw_frame(ctx: &SessionContext, store: &Store, schema: &SchemaRef) -> R
 
 /// The catalog's views over the raw tables: the selection rule of `docs/schema.md` (first
 /// copy per (unit, id); latest version per unit) in SQL, and the weekly trend.
-fn catalog_views() -> [String; 4] {
+fn catalog_views() -> [String; 6] {
     [
         // One row per (unit, submission id): its first acceptance. Two units may use one id.
         // `received_at_vn`: the same instant shown in Vietnam time (UTC+7), beside the
@@ -286,6 +298,20 @@ fn catalog_views() -> [String; 4] {
          WHERE st.version_rank = 1
          GROUP BY st.campaign_id, st.week_start"
         ),
+        // The decision that counts for each version: the first one recorded.
+        "CREATE VIEW review_decisions AS SELECT * EXCLUDE (decision_rank) FROM (
+           SELECT *, ROW_NUMBER() OVER (PARTITION BY unit_code, submission_id
+             ORDER BY reviewed_at) AS decision_rank
+           FROM reviews) WHERE decision_rank = 1"
+            .to_string(),
+        // Each unit's latest version with its review state, and the reviewers' backlog:
+        // latest versions nobody has approved or returned yet.
+        "CREATE VIEW review_state AS
+         SELECT s.campaign_id, s.unit_code, s.submission_id, s.received_at,
+           COALESCE(d.decision, 'pending') AS review_state, d.reviewer_unit, d.reason, d.reviewed_at
+         FROM unit_state s LEFT JOIN review_decisions d
+           ON d.unit_code = s.unit_code AND d.submission_id = s.submission_id"
+            .to_string(),
     ]
 }
 
@@ -474,6 +500,14 @@ async fn register_raw_tables(
         let frame = raw_frame(ctx, &sources.landing.join(table), schema).await?;
         ctx.register_table(name, rule.per_unit(cut(frame)?)?.into_view())?;
     }
+    let reviews = raw_frame(ctx, &sources.landing.join(layout::REVIEWS), &REVIEWS_SCHEMA).await?;
+    let reviews = match sources.as_of {
+        Some(day) => reviews.filter(col("reviewed_at").lt(lit(
+            ScalarValue::TimestampMillisecond(Some(end_of_vietnam_day_ms(day)), Some("UTC".into())),
+        )))?,
+        None => reviews,
+    };
+    ctx.register_table("reviews", rule.per_unit(reviews)?.into_view())?;
     Ok(())
 }
 
