@@ -47,7 +47,8 @@ pub(crate) fn next_load_id() -> u64 {
     NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
+/// The entries of `dir` that `keep` accepts, sorted; none when `dir` does not exist.
+pub(crate) fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -58,7 +59,7 @@ pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> 
             });
         }
     };
-    let mut files = Vec::new();
+    let mut found = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|source| Error::Io {
@@ -66,12 +67,17 @@ pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> 
                 source,
             })?
             .path();
-        if path.extension().is_some_and(|e| e == extension) {
-            files.push(path);
+        if keep(&path) {
+            found.push(path);
         }
     }
-    files.sort();
-    Ok(files)
+    found.sort();
+    Ok(found)
+}
+
+/// The files of `dir` with `extension`, sorted.
+pub(crate) fn sorted_files(dir: &Path, extension: &str) -> Result<Vec<PathBuf>> {
+    sorted_entries(dir, |path| path.extension().is_some_and(|e| e == extension))
 }
 
 /// A campaign file as read, before its references are checked.

@@ -47,30 +47,7 @@ pub(crate) fn has_versions(dir: &Path) -> bool {
 
 /// The directories directly inside `dir`, sorted; none when `dir` does not exist.
 pub(crate) fn sub_directories(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        if path.is_dir() {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::registry::sorted_entries(dir, Path::is_dir)
 }
 
 /// The registers under `<dir>/registers/`, by id; each must have a `register.toml`.
