@@ -1,7 +1,8 @@
 //! Landing the reviews topic: every review decision (`ReviewEvent`) as a row of the raw
 //! `reviews` table, `reviews/campaign=<id>/part-<uuid>.parquet`. Decisions are few (one
-//! per version reviewed), so each poll's batch is written and committed at once; offsets
-//! are committed only after the files are durable, as for reports.
+//! per version reviewed), so what has arrived is written at once (one file per campaign,
+//! at most 1,000 decisions) and committed; offsets are committed only after the files
+//! are durable, as for reports.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -74,17 +75,49 @@ pub async fn land_reviews(
             message = tokio::time::timeout(Duration::from_millis(500), consumer.recv()) => message,
         };
         let Ok(message) = message else { continue };
-        let message = message.map_err(client_error)?;
-        next.insert(message.partition(), message.offset() + 1);
         let mut events = vec![];
-        match message.payload().map(ReviewEvent::decode) {
-            Some(Ok(event)) => events.push(event),
-            _ => landed.skipped += 1,
+        take(
+            message.map_err(client_error)?,
+            &mut next,
+            &mut events,
+            &mut landed,
+        );
+        // What else has arrived goes into the same files (one per campaign), not a file
+        // per decision.
+        while events.len() < MAX_BATCH {
+            let Ok(more) = tokio::time::timeout(Duration::from_millis(50), consumer.recv()).await
+            else {
+                break;
+            };
+            take(
+                more.map_err(client_error)?,
+                &mut next,
+                &mut events,
+                &mut landed,
+            );
         }
         write(landing, &events, &mut landed).await?;
         commit(&consumer, topic, &next)?;
     }
     Ok(landed)
+}
+
+/// Decisions written to one set of files at most.
+const MAX_BATCH: usize = 1_000;
+
+/// Notes `message`'s position and keeps its decision (a record that is not one is
+/// counted as skipped).
+fn take(
+    message: rdkafka::message::BorrowedMessage<'_>,
+    next: &mut HashMap<i32, i64>,
+    events: &mut Vec<ReviewEvent>,
+    landed: &mut ReviewsLanded,
+) {
+    next.insert(message.partition(), message.offset() + 1);
+    match message.payload().map(ReviewEvent::decode) {
+        Some(Ok(event)) => events.push(event),
+        _ => landed.skipped += 1,
+    }
 }
 
 /// Assigns every partition of `topic` from its committed offset (the beginning for a new
