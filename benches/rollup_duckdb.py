@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The national rollup's summary SQL in DuckDB, over the same Parquet files baocao reads.
 
-Called by `baocao bench rollup` (which writes bench/summary.sql, bench/units.parquet and
-bench/rollup_params.parquet from its DataFusion session). Prints one JSON object: the
+Called by `baocao bench rollup` (which writes bench/summary.sql, bench/units.parquet,
+bench/rollup_params.parquet and bench/reviews.parquet from its DataFusion session). Prints one JSON object: the
 DuckDB version, the timed runs and their median; writes bench/duckdb_summary.parquet for
 the agreement check. Needs `pip install duckdb`.
 """
@@ -33,7 +33,7 @@ def main() -> None:
         con.execute(
             f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{files}', hive_partitioning = false)"
         )
-    for table in ("units", "rollup_params"):
+    for table in ("units", "rollup_params", "reviews"):
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{bench / (table + '.parquet')}')")
     sql = (bench / "summary.sql").read_text()
 

@@ -32,6 +32,29 @@ impl MilestoneMeasure {
     }
 }
 
+/// Which versions of a unit's report the Chairman's report counts (the campaign's
+/// `count`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountBasis {
+    /// Each unit's latest accepted version, reviewed or not (the default).
+    #[default]
+    Received,
+    /// Each unit's latest version its reviewer approved; a correction after an approval
+    /// is not counted until it is approved in turn.
+    Approved,
+}
+
+impl CountBasis {
+    /// The snake_case name used in files, summaries and the lineage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CountBasis::Received => "received",
+            CountBasis::Approved => "approved",
+        }
+    }
+}
+
 /// A deadline pair: units must report by `unit_deadline`, and the consolidating unit (the
 /// DIC) reports to the Chairman by `report_deadline`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +107,8 @@ pub struct Campaign {
     /// `registers/`, from the file or the register in force on `opens_on`; empty in a data
     /// directory of a single register.
     pub register: String,
+    /// Which versions the Chairman's report counts (`count`, by default `received`).
+    pub count: CountBasis,
 }
 
 impl Campaign {
@@ -122,6 +147,8 @@ struct CampaignFile {
     document: Option<Spanned<DocumentFile>>,
     register: Option<Spanned<String>>,
     reminders: Option<Spanned<ReminderSchedule>>,
+    #[serde(default)]
+    count: CountBasis,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +341,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             milestones,
             document: DocumentSettings::default(),
             register: String::new(),
+            count: file.count,
         },
     })
 }

@@ -19,7 +19,7 @@ mod units;
 mod versions;
 
 pub use admin::{AdminLevel, AdminUnit};
-pub use campaign::{Campaign, Milestone, MilestoneMeasure};
+pub use campaign::{Campaign, CountBasis, Milestone, MilestoneMeasure};
 pub use document::DocumentSettings;
 pub use error::{Error, Result};
 pub use live::LiveRegistry;

@@ -1,8 +1,9 @@
-//! The selection of the rollup, in one pass per table: one accepted copy per (unit, submission id), each
-//! unit's latest version, and one copy of each of its systems: the tables `latest` and
-//! `latest_systems` that [`crate::sql`]'s selection CTEs specify in SQL.
+//! The selection of the rollup, in one pass per table: one accepted copy per (unit,
+//! submission id), the decision that counts for each version, each unit's counted version
+//! (its latest, or its latest approved), and one copy of each of its systems: the tables
+//! `latest` and `latest_systems` that [`crate::sql`]'s selection CTEs specify in SQL.
 //!
-//! Why not the SQL: it needs three `ROW_NUMBER()` windows, and DataFusion 55's window
+//! Why not the SQL: it needs several `ROW_NUMBER()` windows, and DataFusion 55's window
 //! operator pays per window partition; here almost every partition (a submission id, a
 //! unit, a system) holds one row, and the windows were most of the rollup's time
 //! (`docs/benchmarks.md`). One pass over the rows with a hash map per key computes the
@@ -18,6 +19,7 @@ use arrow::array::{
 };
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema};
+use baocao_registry::CountBasis;
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
@@ -142,14 +144,43 @@ fn first_copies<'a>(
 /// inside the milestone's window, and how many versions there are.
 struct Versions {
     newest: usize,
+    newest_approved: Option<usize>,
     first_in_window: Option<i64>,
     count: i64,
 }
 
-/// The submissions in scope (the campaign's, received before the cut-off) with the
-/// columns the selection and `latest` need, the window's first instant, and the
-/// registered unit codes.
-async fn read_in_scope(ctx: &SessionContext) -> Result<(RecordBatch, i64, RecordBatch)> {
+/// The decision that counts for each version (unit, submission id): the first recorded
+/// before the cut-off ([`crate::sql::DECISION_ORDER`]), and its instant.
+type Decisions<'a> = HashMap<(&'a str, &'a str), (i64, &'a str)>;
+
+/// The first decision per version among the `reviews` rows read.
+fn decisions_of(reviews: &RecordBatch) -> Result<Decisions<'_>> {
+    let units = strings(reviews, "unit_code")?;
+    let ids = strings(reviews, "submission_id")?;
+    let decided = strings(reviews, "decision")?;
+    let at = timestamps(reviews, "reviewed_at")?;
+    let mut decisions: Decisions<'_> = HashMap::with_capacity(reviews.num_rows());
+    for row in 0..reviews.num_rows() {
+        let this = (at.value(row), decided.value(row));
+        decisions
+            .entry((units.value(row), ids.value(row)))
+            .and_modify(|first| *first = (*first).min(this))
+            .or_insert(this);
+    }
+    Ok(decisions)
+}
+
+/// What the selection reads: the submissions in scope (the campaign's, received before
+/// the cut-off) with the columns `latest` needs, the window's first instant, the
+/// registered unit codes, and the campaign's review decisions made before the cut-off.
+struct ScopeRead {
+    in_scope: RecordBatch,
+    window_start: i64,
+    unit_rows: RecordBatch,
+    reviews: RecordBatch,
+}
+
+async fn read_in_scope(ctx: &SessionContext) -> Result<ScopeRead> {
     let columns = LATEST_UNIT_COLUMNS
         .iter()
         .map(|c| format!("s.{c}"))
@@ -172,7 +203,19 @@ async fn read_in_scope(ctx: &SessionContext) -> Result<(RecordBatch, i64, Record
         .next()
         .unwrap_or(i64::MIN);
     let unit_rows = query(ctx, "SELECT unit_code FROM units").await?;
-    Ok((in_scope, window_start, unit_rows))
+    let reviews = query(
+        ctx,
+        "SELECT r.unit_code, r.submission_id, r.decision, r.reviewed_at
+         FROM reviews r CROSS JOIN rollup_params p
+         WHERE r.campaign_id = p.campaign_id AND r.reviewed_at < p.cut_off",
+    )
+    .await?;
+    Ok(ScopeRead {
+        in_scope,
+        window_start,
+        unit_rows,
+        reviews,
+    })
 }
 
 /// Each unit's versions among the counted first copies.
@@ -180,17 +223,29 @@ fn versions_per_unit<'a>(
     rows: &InScope<'a>,
     first_copy: &HashMap<(&'a str, &'a str), Copies>,
     window_start: i64,
+    decisions: &Decisions<'_>,
 ) -> HashMap<&'a str, Versions> {
     let mut per_unit: HashMap<&str, Versions> = HashMap::with_capacity(first_copy.len());
-    for copies in first_copy.values() {
+    for (key, copies) in first_copy {
         let row = copies.first;
         let received = rows.received.value(row);
         let in_window = (received >= window_start).then_some(received);
+        let approved = decisions
+            .get(key)
+            .is_some_and(|(_, decision)| *decision == "approve")
+            .then_some(row);
         per_unit
             .entry(rows.units.value(row))
             .and_modify(|v| {
                 if rows.position(row) > rows.position(v.newest) {
                     v.newest = row;
+                }
+                if let Some(row) = approved
+                    && v
+                        .newest_approved
+                        .is_none_or(|kept| rows.position(row) > rows.position(kept))
+                {
+                    v.newest_approved = Some(row);
                 }
                 v.first_in_window = match (v.first_in_window, in_window) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -200,6 +255,7 @@ fn versions_per_unit<'a>(
             })
             .or_insert(Versions {
                 newest: row,
+                newest_approved: approved,
                 first_in_window: in_window,
                 count: 1,
             });
@@ -247,12 +303,33 @@ fn selection_of(
     }
 }
 
-/// The `latest` table: the newest version's row of each unit (in row order), with
-/// `first_received_at` and `version_count`.
-fn latest_batch(in_scope: &RecordBatch, per_unit: &HashMap<&str, Versions>) -> Result<RecordBatch> {
+/// The review state of a unit's latest version: its decision, or `pending`.
+fn review_state<'a>(rows: &InScope<'a>, newest: usize, decisions: &Decisions<'a>) -> &'a str {
+    decisions
+        .get(&(rows.units.value(newest), rows.ids.value(newest)))
+        .map_or("pending", |(_, decision)| *decision)
+}
+
+/// The `latest` table counting `basis`: a row per unit with a version (in row order of
+/// its newest), the counted version's columns (null when the unit has no approved version
+/// and `basis` is approved), `first_received_at`, `version_count` and `review_state`.
+fn latest_batch(
+    in_scope: &RecordBatch,
+    rows: &InScope<'_>,
+    per_unit: &HashMap<&str, Versions>,
+    decisions: &Decisions<'_>,
+    basis: CountBasis,
+) -> Result<RecordBatch> {
     let mut versions: Vec<&Versions> = per_unit.values().collect();
     versions.sort_by_key(|v| v.newest);
     let newest: UInt32Array = versions.iter().map(|v| v.newest as u32).collect();
+    let counted: UInt32Array = versions
+        .iter()
+        .map(|v| match basis {
+            CountBasis::Received => Some(v.newest as u32),
+            CountBasis::Approved => v.newest_approved.map(|row| row as u32),
+        })
+        .collect();
     let first_received_at = TimestampMillisecondArray::from(
         versions
             .iter()
@@ -261,10 +338,20 @@ fn latest_batch(in_scope: &RecordBatch, per_unit: &HashMap<&str, Versions>) -> R
     )
     .with_timezone_opt(timezone(in_scope, "received_at")?);
     let version_count: Int64Array = versions.iter().map(|v| v.count).collect();
+    let review_states: StringArray = versions
+        .iter()
+        .map(|v| Some(review_state(rows, v.newest, decisions)))
+        .collect();
     let mut fields: Vec<Arc<Field>> = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    for name in [
+    let unit_codes = column(in_scope, "unit_code")?;
+    fields.push(Arc::new(Field::new(
         "unit_code",
+        unit_codes.data_type().clone(),
+        true,
+    )));
+    arrays.push(take(unit_codes, &newest, None)?);
+    for name in [
         "submission_id",
         "received_at",
         "kafka_partition",
@@ -275,7 +362,7 @@ fn latest_batch(in_scope: &RecordBatch, per_unit: &HashMap<&str, Versions>) -> R
     {
         let values = column(in_scope, name)?;
         fields.push(Arc::new(Field::new(name, values.data_type().clone(), true)));
-        arrays.push(take(values, &newest, None)?);
+        arrays.push(take(values, &counted, None)?);
     }
     fields.push(Arc::new(Field::new(
         "first_received_at",
@@ -289,30 +376,61 @@ fn latest_batch(in_scope: &RecordBatch, per_unit: &HashMap<&str, Versions>) -> R
         false,
     )));
     arrays.push(Arc::new(version_count));
+    fields.push(Arc::new(Field::new("review_state", DataType::Utf8, false)));
+    arrays.push(Arc::new(review_states));
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
 
-/// `latest`: each registered unit's latest accepted version before the cut-off, its
-/// columns `unit_code, submission_id, received_at, kafka_partition, kafka_offset` and
-/// [`LATEST_UNIT_COLUMNS`], plus `first_received_at` (its first accepted version inside the
-/// milestone's window, null if none) and `version_count`.
-async fn latest(ctx: &SessionContext) -> Result<(RecordBatch, Selection)> {
-    let (in_scope, window_start, unit_rows) = read_in_scope(ctx).await?;
-    let registered: HashSet<&str> = strings(&unit_rows, "unit_code")?.iter().flatten().collect();
+/// What the selection chose: each unit's counted version for both bases, and what it
+/// read and left out.
+pub struct Selected {
+    /// `latest` counting every accepted version (the newest counts).
+    pub received: RecordBatch,
+    /// `latest` counting approved versions only (the newest approved counts).
+    pub approved: RecordBatch,
+    /// The lineage's counts, strays and conflicts.
+    pub selection: Selection,
+}
+
+impl Selected {
+    /// The `latest` table of `basis`.
+    pub fn latest(&self, basis: CountBasis) -> &RecordBatch {
+        match basis {
+            CountBasis::Received => &self.received,
+            CountBasis::Approved => &self.approved,
+        }
+    }
+}
+
+/// `latest` for both bases: each registered unit's counted version before the cut-off,
+/// its columns `unit_code, submission_id, received_at, kafka_partition, kafka_offset` and
+/// [`LATEST_UNIT_COLUMNS`], plus `first_received_at` (its first accepted version inside
+/// the milestone's window, null if none), `version_count` and `review_state`.
+pub async fn select(ctx: &SessionContext) -> Result<Selected> {
+    let read = read_in_scope(ctx).await?;
+    let registered: HashSet<&str> = strings(&read.unit_rows, "unit_code")?
+        .iter()
+        .flatten()
+        .collect();
+    let in_scope = &read.in_scope;
     let rows = InScope {
-        ids: strings(&in_scope, "submission_id")?,
-        units: strings(&in_scope, "unit_code")?,
-        received: timestamps(&in_scope, "received_at")?,
-        partitions: int32s(&in_scope, "kafka_partition")?,
-        offsets: int64s(&in_scope, "kafka_offset")?,
-        digests: strings(&in_scope, "content_sha256")?,
+        ids: strings(in_scope, "submission_id")?,
+        units: strings(in_scope, "unit_code")?,
+        received: timestamps(in_scope, "received_at")?,
+        partitions: int32s(in_scope, "kafka_partition")?,
+        offsets: int64s(in_scope, "kafka_offset")?,
+        digests: strings(in_scope, "content_sha256")?,
     };
+    let decisions = decisions_of(&read.reviews)?;
     let mut strays = BTreeMap::new();
     let first_copy = first_copies(&rows, &registered, &mut strays);
-    let per_unit = versions_per_unit(&rows, &first_copy, window_start);
-    let latest = latest_batch(&in_scope, &per_unit)?;
-    let selection = selection_of(&rows, &first_copy, per_unit.len(), strays);
-    Ok((latest, selection))
+    let per_unit = versions_per_unit(&rows, &first_copy, read.window_start, &decisions);
+    let latest = |basis| latest_batch(in_scope, &rows, &per_unit, &decisions, basis);
+    Ok(Selected {
+        received: latest(CountBasis::Received)?,
+        approved: latest(CountBasis::Approved)?,
+        selection: selection_of(&rows, &first_copy, per_unit.len(), strays),
+    })
 }
 
 /// `latest_systems`: the systems of the counted copy of each latest version (the record
@@ -343,6 +461,7 @@ async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<Re
         let partitions = int32s(latest, "kafka_partition")?;
         let offsets = int64s(latest, "kafka_offset")?;
         (0..latest.num_rows())
+            .filter(|&row| ids.is_valid(row))
             .map(|row| {
                 (
                     units.value(row),
@@ -430,12 +549,13 @@ pub struct Selection {
     pub conflicts: Vec<Conflict>,
 }
 
-/// Computes `latest` and `latest_systems` from the session's `submissions`, `systems`
-/// and `rollup_params`, and registers both in it.
-pub async fn register_latest(ctx: &SessionContext) -> Result<Selection> {
-    let (latest, selection) = latest(ctx).await?;
-    let latest_systems = latest_systems(ctx, &latest).await?;
-    ctx.register_batch("latest", latest)?;
+/// Registers `latest` (one basis's table of [`select`]) and its `latest_systems` in the
+/// session, replacing those of another basis.
+pub async fn register_latest(ctx: &SessionContext, latest: &RecordBatch) -> Result<()> {
+    let latest_systems = latest_systems(ctx, latest).await?;
+    ctx.deregister_table("latest")?;
+    ctx.deregister_table("latest_systems")?;
+    ctx.register_batch("latest", latest.clone())?;
     ctx.register_batch("latest_systems", latest_systems)?;
-    Ok(selection)
+    Ok(())
 }

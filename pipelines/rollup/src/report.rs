@@ -12,7 +12,7 @@ use baocao_registry::{Campaign, Contact, DocumentSettings, Milestone, MilestoneM
 use baocao_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::{Error, Lineage, Result, RollupOutput};
+use crate::{CountBasisName, Error, Lineage, Result, RollupOutput};
 
 mod chart;
 mod document;
@@ -79,6 +79,15 @@ pub struct Figures {
     pub media_items_broadcast: i64,
     /// Systems proposed at level 3 or above whose level is not approved.
     pub high_levels_not_approved: i64,
+    /// Expected units whose figures are counted (counting approved reports: units with
+    /// an approved version).
+    pub units_counted: i64,
+    /// Expected units whose latest version is approved by their reviewer.
+    pub units_review_approved: i64,
+    /// … returned by their reviewer.
+    pub units_review_returned: i64,
+    /// … not reviewed yet (the reviewers' backlog).
+    pub units_review_pending: i64,
 }
 
 impl Figures {
@@ -110,6 +119,10 @@ impl Figures {
         }
         self.media_items_broadcast += other.media_items_broadcast;
         self.high_levels_not_approved += other.high_levels_not_approved;
+        self.units_counted += other.units_counted;
+        self.units_review_approved += other.units_review_approved;
+        self.units_review_returned += other.units_review_returned;
+        self.units_review_pending += other.units_review_pending;
     }
 
     /// The milestone's measure: systems approved or implemented.
@@ -351,6 +364,10 @@ impl<'a> Columns<'a> {
             market: [i("market_inspections"), i("market_violations")],
             media_items_broadcast: i("media_items_broadcast"),
             high_levels_not_approved: i("high_levels_not_approved"),
+            units_counted: i("units_counted"),
+            units_review_approved: i("units_review_approved"),
+            units_review_returned: i("units_review_returned"),
+            units_review_pending: i("units_review_pending"),
         }
     }
 }
@@ -367,7 +384,11 @@ impl ReportData {
         output: &RollupOutput,
         late_before: &BTreeSet<String>,
     ) -> Result<Self> {
-        let summary = Columns::new("summary.parquet", &output.summary);
+        let counted = output.counted_summary();
+        let summary = Columns::new(
+            crate::summary_file(output.lineage.count.into()),
+            counted,
+        );
         let national = campaign.province.is_empty();
         let mut province = Figures {
             name: if national {
@@ -383,7 +404,7 @@ impl ReportData {
             ..Figures::default()
         };
         let (mut districts, mut communes) = (Vec::new(), Vec::new());
-        for row in 0..output.summary.num_rows() {
+        for row in 0..counted.num_rows() {
             let provincial = summary.string("district_code", row).is_empty()
                 && summary.string("commune_code", row).is_empty();
             match summary.string("tier", row).as_str() {
@@ -716,6 +737,7 @@ fn completeness_lines(data: &ReportData) -> Vec<String> {
             vn_number(p.units_late)
         ),
         format!("Chưa báo cáo: {}", vn_number(p.units_missing)),
+        count_basis_line(data),
     ];
     if p.units_not_updated > 0 {
         lines.push(format!(
@@ -725,6 +747,27 @@ fn completeness_lines(data: &ReportData) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Which reports the figures count (the campaign's `count`) and where review stands: said
+/// in every report, so nobody reads unreviewed figures as checked or the reverse.
+fn count_basis_line(data: &ReportData) -> String {
+    let p = &data.province;
+    let review = format!(
+        "{} đơn vị có báo cáo mới nhất đã được cấp trên phê duyệt, {} đơn vị đang chờ duyệt, {} đơn vị bị trả lại để hoàn thiện",
+        vn_number(p.units_review_approved),
+        vn_number(p.units_review_pending),
+        vn_number(p.units_review_returned)
+    );
+    match data.lineage.count {
+        CountBasisName::Approved => format!(
+            "Số liệu chỉ tính báo cáo đã được cấp trên phê duyệt: tính số liệu của {} đơn vị (bản đã duyệt gần nhất); {review}",
+            vn_number(p.units_counted)
+        ),
+        CountBasisName::Received => format!(
+            "Số liệu tính theo báo cáo mới nhất các đơn vị đã gửi, kể cả báo cáo chưa được cấp trên phê duyệt; {review}"
+        ),
+    }
 }
 
 /// The substantive measures: systems, levels, plans, cameras, budget, role indicators.

@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use baocao_registry::{Campaign, Milestone, Registry};
+use baocao_registry::{Campaign, CountBasis, Milestone, Registry};
 use baocao_store::{Progress, Store};
 use baocao_tables::layout::{self, campaign_key};
-use baocao_tables::{SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
+use baocao_tables::{REVIEWS_SCHEMA, SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use crate::latest::{Conflict, Selection, StrayUnit, register_latest};
+use crate::latest::{Conflict, Selected, Selection, StrayUnit, register_latest, select};
 use crate::raw::{end_of_vietnam_day_ms, query, raw_table, start_of_vietnam_day_ms};
 use crate::units_table::campaign_units_batch;
 use crate::{Error, Result, sql};
@@ -73,14 +73,59 @@ pub struct Lineage {
     /// (unit, submission id) landed with different contents: the first acceptance is
     /// counted, the others listed here (and in `baocao history`).
     pub conflicts: Vec<Conflict>,
+    /// Which versions the Chairman's report counts (the campaign's `count`): `received`
+    /// (`summary.parquet`) or `approved` (`summary_approved.parquet`).
+    #[serde(default)]
+    pub count: CountBasisName,
+}
+
+/// The name of a [`CountBasis`] as `lineage.json` spells it (`received`, `approved`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountBasisName {
+    /// Every accepted version (the newest counts); lineage files written before review
+    /// read as this.
+    #[default]
+    Received,
+    /// Approved versions only.
+    Approved,
+}
+
+impl From<CountBasis> for CountBasisName {
+    fn from(basis: CountBasis) -> Self {
+        match basis {
+            CountBasis::Received => CountBasisName::Received,
+            CountBasis::Approved => CountBasisName::Approved,
+        }
+    }
+}
+
+impl From<CountBasisName> for CountBasis {
+    fn from(name: CountBasisName) -> Self {
+        match name {
+            CountBasisName::Received => CountBasis::Received,
+            CountBasisName::Approved => CountBasis::Approved,
+        }
+    }
+}
+
+/// The summary file of each basis: every accepted version, or approved versions only.
+pub fn summary_file(basis: CountBasis) -> &'static str {
+    match basis {
+        CountBasis::Received => "summary.parquet",
+        CountBasis::Approved => "summary_approved.parquet",
+    }
 }
 
 /// The rollup's results, also written to `dir`.
 pub struct RollupOutput {
     /// `<out>/<campaign>/<milestone>/`.
     pub dir: Store,
-    /// The summary table (`summary.parquet`).
+    /// The summary of every accepted version (`summary.parquet`).
     pub summary: RecordBatch,
+    /// The summary of approved versions only (`summary_approved.parquet`), side by side
+    /// with [`RollupOutput::summary`].
+    pub summary_approved: RecordBatch,
     /// Expected units late or missing (`late_and_missing.parquet`).
     pub late_and_missing: RecordBatch,
     /// Lineage (`lineage.json`).
@@ -113,14 +158,44 @@ fn params_batch(
     )?)
 }
 
-/// Registers in a [`session`] the tables every output of a rollup reads: `latest` and
-/// `latest_systems` ([`crate::latest`]), and `per_unit`, every unit of the registry with
-/// its status and measures. Returns what the selection read (the lineage's counts).
-pub async fn register_per_unit(ctx: &SessionContext) -> Result<Selection> {
-    let selection = register_latest(ctx).await?;
-    let per_unit = query(ctx, &sql::per_unit_over_latest_sql()).await?;
+impl RollupOutput {
+    /// The summary the Chairman's report counts (the lineage's `count`).
+    pub fn counted_summary(&self) -> &RecordBatch {
+        match CountBasis::from(self.lineage.count) {
+            CountBasis::Received => &self.summary,
+            CountBasis::Approved => &self.summary_approved,
+        }
+    }
+}
+
+/// The per-unit rows counting `basis` from a selection: registers its `latest` and
+/// `latest_systems` ([`crate::latest`]) and computes every unit of the registry with its
+/// status and measures.
+async fn per_unit_of(
+    ctx: &SessionContext,
+    selected: &Selected,
+    basis: CountBasis,
+) -> Result<RecordBatch> {
+    register_latest(ctx, selected.latest(basis)).await?;
+    query(ctx, &sql::per_unit_over_latest_sql()).await
+}
+
+/// Makes `per_unit` the table the summary and late-list SQL read.
+fn use_per_unit(ctx: &SessionContext, per_unit: RecordBatch) -> Result<()> {
+    ctx.deregister_table("per_unit")?;
     ctx.register_batch("per_unit", per_unit)?;
-    Ok(selection)
+    Ok(())
+}
+
+/// Registers in a [`session`] the tables every output of a rollup counting `basis` reads:
+/// `latest` and `latest_systems` ([`crate::latest`]), and `per_unit`, every unit of the
+/// registry with its status and measures. Returns what the selection read (the lineage's
+/// counts).
+pub async fn register_per_unit(ctx: &SessionContext, basis: CountBasis) -> Result<Selection> {
+    let selected = select(ctx).await?;
+    let per_unit = per_unit_of(ctx, &selected, basis).await?;
+    use_per_unit(ctx, per_unit)?;
+    Ok(selected.selection)
 }
 
 /// A session reading the landing tables of one campaign with the registry and parameters.
@@ -149,6 +224,10 @@ pub async fn session(
     ctx.register_table(
         "systems",
         raw_table(&ctx, &campaign_dir(layout::SYSTEMS), &SYSTEMS_SCHEMA).await?,
+    )?;
+    ctx.register_table(
+        "reviews",
+        raw_table(&ctx, &campaign_dir(layout::REVIEWS), &REVIEWS_SCHEMA).await?,
     )?;
     ctx.register_batch("units", campaign_units_batch(registry, campaign)?)?;
     let params = params_batch(
@@ -185,8 +264,9 @@ fn is_vanished_file(err: &Error) -> bool {
     false
 }
 
-/// Rolls up one milestone of a campaign and writes `summary.parquet`,
-/// `late_and_missing.parquet` and `lineage.json`. A run that loses a race with
+/// Rolls up one milestone of a campaign and writes `summary.parquet` (every accepted
+/// version), `summary_approved.parquet` (approved versions), `late_and_missing.parquet`
+/// and `lineage.json`. A run that loses a race with
 /// compaction (a file it listed was merged away) is run again, up to twice.
 pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     let mut attempt = 1;
@@ -227,30 +307,42 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     stage("reading the landing");
     let ctx = session(registry, campaign, milestone, *cut_off, landing).await?;
     timings.lap("session_ms");
-    // The expensive part (dedup by id, latest version per unit, per-unit sums) once; the
-    // summary and the late-and-missing list both read it.
+    // The expensive part (dedup by id, latest version per unit, per-unit sums) once per
+    // basis; the summaries and the late-and-missing list read it.
     stage("latest version per unit");
-    let selection = register_per_unit(&ctx).await?;
-    refuse_empty(request, &selection)?;
+    let selected = select(&ctx).await?;
+    refuse_empty(request, &selected.selection)?;
+    let approved_per_unit = per_unit_of(&ctx, &selected, CountBasis::Approved).await?;
+    let received_per_unit = per_unit_of(&ctx, &selected, CountBasis::Received).await?;
     timings.lap("select_ms");
     stage("summaries");
+    use_per_unit(&ctx, approved_per_unit)?;
+    let summary_approved = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
+    use_per_unit(&ctx, received_per_unit)?;
     let summary = query(&ctx, &sql::summary_over_per_unit_sql()).await?;
     timings.lap("summary_ms");
     let dir = out.join(&format!("{}/{}", campaign.id, milestone.id));
-    // The summary is encoded and written while the late-and-missing list is computed.
-    let summary_written = tokio::spawn({
+    // The summaries are encoded and written while the late-and-missing list is computed.
+    let summaries_written = tokio::spawn({
         let dir = dir.clone();
-        let summary = summary.clone();
-        async move { dir.put_parquet("summary.parquet", summary).await }
+        let (summary, summary_approved) = (summary.clone(), summary_approved.clone());
+        async move {
+            dir.put_parquet(summary_file(CountBasis::Received), summary)
+                .await?;
+            dir.put_parquet(summary_file(CountBasis::Approved), summary_approved)
+                .await
+        }
     });
     stage("late and missing units");
+    // Reporting (on time, late, missing) does not depend on review: the list is the same
+    // for both bases.
     let late_and_missing = query(&ctx, &sql::late_and_missing_over_per_unit_sql()).await?;
     timings.lap("late_and_missing_ms");
-    let lineage = lineage_of(request, selection);
+    let lineage = lineage_of(request, selected.selection);
     stage("writing");
     dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
         .await?;
-    summary_written.await.map_err(|err| Error::Output {
+    summaries_written.await.map_err(|err| Error::Output {
         location: dir.join("summary.parquet").to_string(),
         source: Box::new(err),
     })??;
@@ -261,6 +353,7 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
         dir,
         summary,
         late_and_missing,
+        summary_approved,
         lineage,
     })
 }
@@ -316,6 +409,7 @@ fn refuse_empty(request: &RollupRequest<'_>, selection: &Selection) -> Result<()
 
 /// Where the figures come from; warns about conflicts and strays it lists.
 fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
+    let count = request.campaign.count.into();
     let timestamp = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let lineage = Lineage {
         campaign_id: request.campaign.id.clone(),
@@ -332,6 +426,7 @@ fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
         window_opens_on: request.milestone.opens_on,
         stray_units: selection.stray_units,
         conflicts: selection.conflicts,
+        count,
     };
     if !lineage.conflicts.is_empty() {
         tracing::warn!(

@@ -1,8 +1,10 @@
 //! The rollup SQL (pure text, no I/O): how a unit's state at the cut-off is chosen and how
 //! units roll up into communes, districts and the province. Tables it reads:
-//! `submissions`, `systems` (raw landing tables of one campaign), `units` (registry) and
-//! `rollup_params` (one row: campaign_id, window_start, cut_off, unit_deadline_end as UTC
-//! instants).
+//! `submissions`, `systems`, `reviews` (raw landing tables of one campaign), `units`
+//! (registry) and `rollup_params` (one row: campaign_id, window_start, cut_off,
+//! unit_deadline_end as UTC instants).
+
+use baocao_registry::CountBasis;
 
 /// Per-system measures summed per submission: (output column, SQL expression over `y`).
 const SYSTEM_MEASURES: &[(&str, &str)] = &[
@@ -145,11 +147,36 @@ const APPENDED_SYSTEM_MEASURES: &[(&str, &str)] = &[(
     "CASE WHEN y.proposed_level >= 3 AND y.dossier_status IS DISTINCT FROM 'approved' THEN 1 ELSE 0 END",
 )];
 
+/// Review counters per unit (0/1), added with review, at the summary's end after
+/// [`APPENDED_SYSTEM_MEASURES`]: whether the unit's figures are counted in this summary
+/// (in the approved summary, only units with an approved version), and the review state
+/// of its latest version (`l.review_state`: `approve`, `return` or `pending`; a reviewer's
+/// backlog is its `pending` units).
+const REVIEW_MEASURES: &[(&str, &str)] = &[
+    (
+        "units_counted",
+        "CASE WHEN u.expected AND l.submission_id IS NOT NULL THEN 1 ELSE 0 END",
+    ),
+    (
+        "units_review_approved",
+        "CASE WHEN u.expected AND l.review_state = 'approve' THEN 1 ELSE 0 END",
+    ),
+    (
+        "units_review_returned",
+        "CASE WHEN u.expected AND l.review_state = 'return' THEN 1 ELSE 0 END",
+    ),
+    (
+        "units_review_pending",
+        "CASE WHEN u.expected AND l.review_state = 'pending' THEN 1 ELSE 0 END",
+    ),
+];
+
 /// The measure columns after the percentages, in output order.
 fn appended_measure_columns() -> impl Iterator<Item = &'static str> {
     APPENDED_STATUS_MEASURES
         .iter()
         .chain(APPENDED_SYSTEM_MEASURES)
+        .chain(REVIEW_MEASURES)
         .map(|(name, _)| *name)
 }
 
@@ -199,10 +226,14 @@ pub const SYSTEM_COLUMNS: &[&str] = &[
     "cameras_replaced_or_removed",
 ];
 
-/// The shared CTEs: the selection ([`selection_ctes`]) and the per-unit rows
+/// The shared CTEs: the selection ([`selection_ctes`]) for `basis` and the per-unit rows
 /// ([`per_unit_over_latest`]).
-fn per_unit_ctes() -> String {
-    format!("WITH\n{},\n{}", selection_ctes(), per_unit_over_latest())
+fn per_unit_ctes(basis: CountBasis) -> String {
+    format!(
+        "WITH\n{},\n{}",
+        selection_ctes(basis),
+        per_unit_over_latest()
+    )
 }
 
 /// The order that makes a landed copy of a (unit, submission id) the counted one: the
@@ -215,13 +246,36 @@ pub const FIRST_COPY_ORDER: &str = "received_at, kafka_partition, kafka_offset";
 /// Kafka position (a unit's records share a key, so a partition, so that order is real).
 pub const LATEST_VERSION_ORDER: &str = "received_at DESC, kafka_partition DESC, kafka_offset DESC";
 
+/// The order that makes a review decision the one that counts for a version: the first
+/// recorded (ties, only possible between two gateway replicas deciding at the same
+/// millisecond, go to `approve` before `return` by name: deterministic, never a guess).
+pub const DECISION_ORDER: &str = "reviewed_at, decision";
+
+/// Which version of a unit a summary counts, as a join condition on `c` (a row of
+/// `versions`): the latest, or the latest one its reviewer approved.
+fn counted_version(basis: CountBasis) -> &'static str {
+    match basis {
+        CountBasis::Received => "c.version_rank = 1",
+        CountBasis::Approved => "c.approved_rank = 1 AND c.decision = 'approve'",
+    }
+}
+
 /// The selection, in SQL: one accepted copy per submission id received before the
-/// cut-off (`accepted`), each unit's latest version (`latest`: its row plus
-/// `first_received_at` and `version_count`), and one copy of each of that version's
-/// systems (`latest_systems`). This text is the specification; the production rollup
-/// computes the same two tables with hash maps ([`crate::latest`]), and `baocao bench rollup`
-/// checks that DuckDB running this text gets the same summary.
-fn selection_ctes() -> String {
+/// cut-off (`accepted`), the decision that counts for each version (`decisions`), each
+/// unit's counted version (`latest`: the latest, or for `basis` approved the latest
+/// approved; with `first_received_at`, `version_count` and the `review_state` of the
+/// latest version), and one copy of each of the counted version's systems
+/// (`latest_systems`). This text is the specification; the production rollup computes the
+/// same two tables with hash maps ([`crate::latest`]), the fixture tests check both agree
+/// for both bases, and `baocao bench rollup` checks that DuckDB running this text gets the
+/// same summary.
+fn selection_ctes(basis: CountBasis) -> String {
+    let counted = counted_version(basis);
+    let unit_columns = LATEST_UNIT_COLUMNS
+        .iter()
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"accepted AS (
   -- A (unit, submission id) is counted once, however many times it was delivered or
@@ -235,22 +289,42 @@ fn selection_ctes() -> String {
     WHERE s.campaign_id = p.campaign_id AND s.received_at < p.cut_off
   ) WHERE copy_rank = 1
 ),
+decisions AS (
+  -- A reviewer's decision on a version: the first recorded before the cut-off counts.
+  SELECT * FROM (
+    SELECT r.unit_code, r.submission_id, r.decision, ROW_NUMBER() OVER (
+      PARTITION BY r.unit_code, r.submission_id ORDER BY {DECISION_ORDER}) AS decision_rank
+    FROM reviews r CROSS JOIN rollup_params p
+    WHERE r.campaign_id = p.campaign_id AND r.reviewed_at < p.cut_off
+  ) WHERE decision_rank = 1
+),
 versions AS (
   -- A correction supersedes earlier reports: the latest accepted version counts (ties
   -- in received_at broken by Kafka order, a unit's real order: its records share a key
   -- and so a partition). The first version inside the milestone's window decides
-  -- timeliness.
-  SELECT a.*,
+  -- timeliness. Counting approved reports, the latest approved version counts instead.
+  SELECT a.*, d.decision,
     ROW_NUMBER() OVER (PARTITION BY a.unit_code
       ORDER BY {LATEST_VERSION_ORDER}) AS version_rank,
+    ROW_NUMBER() OVER (PARTITION BY a.unit_code
+      ORDER BY CASE WHEN d.decision = 'approve' THEN 0 ELSE 1 END, {LATEST_VERSION_ORDER}) AS approved_rank,
     MIN(CASE WHEN a.received_at >= p.window_start THEN a.received_at END)
       OVER (PARTITION BY a.unit_code) AS first_received_at,
     COUNT(*) OVER (PARTITION BY a.unit_code) AS version_count
   FROM accepted a CROSS JOIN rollup_params p
+  LEFT JOIN decisions d ON d.unit_code = a.unit_code AND d.submission_id = a.submission_id
 ),
-latest AS (SELECT * FROM versions WHERE version_rank = 1),
+latest AS (
+  -- Every unit with a version; the counted version's columns (none when nothing of the
+  -- unit is counted), the review state of its latest version.
+  SELECT n.unit_code, c.submission_id, c.received_at, c.kafka_partition, c.kafka_offset,
+    {unit_columns}, n.first_received_at, n.version_count,
+    COALESCE(n.decision, 'pending') AS review_state
+  FROM versions n LEFT JOIN versions c ON c.unit_code = n.unit_code AND {counted}
+  WHERE n.version_rank = 1
+),
 latest_systems AS (
-  -- The systems of the counted copy of each latest version (the record at its Kafka
+  -- The systems of the counted copy of each counted version (the record at its Kafka
   -- position), one of each system code should that record have landed twice.
   SELECT * FROM (
     SELECT y.*, ROW_NUMBER() OVER (
@@ -295,6 +369,11 @@ fn per_unit_over_latest() -> String {
                 .iter()
                 .map(|(name, _)| format!("COALESCE(s.{name}, 0) AS {name}")),
         )
+        .chain(
+            REVIEW_MEASURES
+                .iter()
+                .map(|(name, expr)| format!("{expr} AS {name}")),
+        )
         .collect::<Vec<_>>()
         .join(",\n    ");
     format!(
@@ -317,7 +396,8 @@ per_unit AS (
       ELSE 'late'
     END AS report_status,
     {per_unit_measures},
-    {appended}
+    {appended},
+    l.review_state
   FROM units u
   CROSS JOIN rollup_params p
   LEFT JOIN latest l ON u.unit_code = l.unit_code
@@ -326,9 +406,10 @@ per_unit AS (
     )
 }
 
-/// The per-unit rows alone (the shared CTEs), for computing them once per rollup.
-pub fn per_unit_sql() -> String {
-    format!("{}\nSELECT * FROM per_unit", per_unit_ctes())
+/// The per-unit rows alone (the shared CTEs) counting `basis`, for computing them once
+/// per rollup.
+pub fn per_unit_sql(basis: CountBasis) -> String {
+    format!("{}\nSELECT * FROM per_unit", per_unit_ctes(basis))
 }
 
 /// The per-unit rows over tables `latest` and `latest_systems` computed beforehand
@@ -337,11 +418,11 @@ pub fn per_unit_over_latest_sql() -> String {
     format!("WITH\n{}\nSELECT * FROM per_unit", per_unit_over_latest())
 }
 
-/// The summary: one row per tier member (province, district, commune, unit), measures
-/// summed over the units beneath it. One scan with GROUPING SETS. Self-contained (the
-/// benchmark runs this text in DuckDB).
-pub fn summary_sql() -> String {
-    format!("{},\n{}", per_unit_ctes(), summary_over_per_unit())
+/// The summary counting `basis`: one row per tier member (province, district, commune,
+/// unit), measures summed over the units beneath it. One scan with GROUPING SETS.
+/// Self-contained (the benchmark runs this text in DuckDB).
+pub fn summary_sql(basis: CountBasis) -> String {
+    format!("{},\n{}", per_unit_ctes(basis), summary_over_per_unit())
 }
 
 /// [`summary_sql`] over a `per_unit` table computed beforehand ([`per_unit_sql`]).
@@ -403,7 +484,8 @@ rows AS (
     versions,
     {measures},
     {percentages},
-    {appended}
+    {appended},
+    CASE WHEN FALSE THEN province_name END AS review_state
   FROM tiered
   -- A district group of units with no district (provincial units) or a commune group of
   -- units with no commune (district units) is not a real district or commune.
@@ -415,7 +497,8 @@ rows AS (
     latest_received_at, versions,
     {measures},
     {percentages},
-    {appended}
+    {appended},
+    review_state
   FROM per_unit
 )
 SELECT * FROM rows
@@ -429,7 +512,7 @@ ORDER BY province_code, district_code NULLS FIRST, commune_code NULLS FIRST,
 pub fn late_and_missing_sql() -> String {
     format!(
         "{}\n{}",
-        per_unit_ctes(),
+        per_unit_ctes(CountBasis::Received),
         late_and_missing_over_per_unit_sql()
     )
 }

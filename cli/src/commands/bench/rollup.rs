@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
-use baocao_registry::{Campaign, Milestone, Registry};
+use baocao_registry::{Campaign, CountBasis, Milestone, Registry};
 use baocao_rollup::{RollupRequest, register_per_unit, run_rollup, session};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
@@ -92,7 +92,7 @@ async fn explain_rollup(
         landing,
     )
     .await?;
-    register_per_unit(&ctx).await?;
+    register_per_unit(&ctx, CountBasis::Received).await?;
     for (name, sql) in [
         (
             "per_unit over latest",
@@ -241,24 +241,21 @@ async fn datafusion_summary_times(
     // DuckDB: the same summary SQL over the same files, with the same units and
     // parameters (exported from the DataFusion session).
     let ctx = session(registry, campaign, milestone, cut_off, &landing).await?;
-    for table in ["units", "rollup_params"] {
-        let batches = ctx
-            .sql(&format!("SELECT * FROM {table}"))
-            .await?
-            .collect()
-            .await?;
-        let schema = batches.first().map(|b| b.schema()).context("empty table")?;
+    for table in ["units", "rollup_params", "reviews"] {
+        let frame = ctx.sql(&format!("SELECT * FROM {table}")).await?;
+        let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
         let batch = arrow::compute::concat_batches(&schema, &batches)?;
         write_parquet_atomic(&bench.join(format!("{table}.parquet")), &batch)?;
     }
-    std::fs::write(bench.join("summary.sql"), baocao_rollup::sql::summary_sql())?;
+    std::fs::write(bench.join("summary.sql"), baocao_rollup::sql::summary_sql(CountBasis::Received))?;
     // The summary alone in DataFusion, for a like-for-like time: the production path
     // (session, selection, per-unit rows, summary), without the files it writes.
     let mut summary_times = Vec::new();
     for _ in 0..args.runs {
         let started = Instant::now();
         let ctx = session(registry, campaign, milestone, cut_off, &landing).await?;
-        register_per_unit(&ctx).await?;
+        register_per_unit(&ctx, CountBasis::Received).await?;
         ctx.sql(&baocao_rollup::sql::summary_over_per_unit_sql())
             .await?
             .collect()
@@ -269,7 +266,7 @@ async fn datafusion_summary_times(
     let mut spec_times = Vec::new();
     for _ in 0..args.runs {
         let started = Instant::now();
-        ctx.sql(&baocao_rollup::sql::summary_sql())
+        ctx.sql(&baocao_rollup::sql::summary_sql(CountBasis::Received))
             .await?
             .collect()
             .await?;

@@ -8,7 +8,7 @@ use std::path::Path;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use baocao_proto::v1::{CameraSystem, ReportEnvelope};
-use baocao_registry::{Campaign, Milestone, Registry};
+use baocao_registry::{Campaign, CountBasis, Milestone, Registry};
 use baocao_store::Store;
 use baocao_store::files::write_parquet_atomic;
 use baocao_tables::layout::partition_dir;
@@ -109,7 +109,8 @@ impl Summary<'_> {
 }
 
 /// The per-unit rows of the SQL specification and of the production path, equal column
-/// by column, for one milestone and cut-off.
+/// by column, for one milestone and cut-off, counting every accepted version and counting
+/// approved versions.
 pub async fn assert_selection_matches_spec(
     registry: &Registry,
     campaign: &Campaign,
@@ -117,47 +118,53 @@ pub async fn assert_selection_matches_spec(
     cut_off: NaiveDate,
     landing: &Store,
 ) {
-    let sorted_per_unit =
-        |sql: String| format!("SELECT * FROM ({}) ORDER BY unit_code", sql.trim_end());
-    let spec = baocao_rollup::session(registry, campaign, milestone, cut_off, landing)
-        .await
-        .expect("session");
-    let expected = spec
-        .sql(&sorted_per_unit(baocao_rollup::sql::per_unit_sql()))
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("spec per_unit");
     let production = baocao_rollup::session(registry, campaign, milestone, cut_off, landing)
         .await
         .expect("session");
-    baocao_rollup::latest::register_latest(&production)
+    let selected = baocao_rollup::latest::select(&production)
         .await
         .expect("selection");
-    let actual = production
-        .sql(&sorted_per_unit(
+    for basis in [CountBasis::Approved, CountBasis::Received] {
+        let at = format!("{} at cut-off {cut_off}, counting {basis:?}", milestone.id);
+        let spec = baocao_rollup::session(registry, campaign, milestone, cut_off, landing)
+            .await
+            .expect("session");
+        let expected = sorted_rows(&spec, baocao_rollup::sql::per_unit_sql(basis)).await;
+        baocao_rollup::latest::register_latest(&production, selected.latest(basis))
+            .await
+            .expect("register the selection");
+        let actual = sorted_rows(
+            &production,
             baocao_rollup::sql::per_unit_over_latest_sql(),
+        )
+        .await;
+        assert_eq!(expected.num_rows(), actual.num_rows(), "{at}");
+        for (field, (e, a)) in expected
+            .schema()
+            .fields()
+            .iter()
+            .zip(expected.columns().iter().zip(actual.columns()))
+        {
+            assert_eq!(e.to_data(), a.to_data(), "column {} {at}", field.name());
+        }
+    }
+    let at = format!("{} at cut-off {cut_off}", milestone.id);
+    assert_catalog_matches_production(registry, campaign, cut_off, landing, &production, &at).await;
+}
+
+/// The rows of a per-unit query, in unit order, as one batch.
+async fn sorted_rows(ctx: &datafusion::prelude::SessionContext, sql: String) -> RecordBatch {
+    let batches = ctx
+        .sql(&format!(
+            "SELECT * FROM ({}) ORDER BY unit_code",
+            sql.trim_end()
         ))
         .await
         .expect("plan")
         .collect()
         .await
-        .expect("production per_unit");
-    let expected =
-        arrow::compute::concat_batches(&expected[0].schema(), &expected).expect("concat");
-    let actual = arrow::compute::concat_batches(&actual[0].schema(), &actual).expect("concat");
-    let at = format!("{} at cut-off {cut_off}", milestone.id);
-    assert_eq!(expected.num_rows(), actual.num_rows(), "{at}");
-    for (field, (e, a)) in expected
-        .schema()
-        .fields()
-        .iter()
-        .zip(expected.columns().iter().zip(actual.columns()))
-    {
-        assert_eq!(e.to_data(), a.to_data(), "column {} {at}", field.name());
-    }
-    assert_catalog_matches_production(registry, campaign, cut_off, landing, &production, &at).await;
+        .expect("per_unit");
+    arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat")
 }
 
 /// The analysts' catalog (its `unit_state` view, cut at the same day) picks the same
@@ -222,4 +229,49 @@ async fn assert_catalog_matches_production(
         from_catalog, from_production,
         "catalog unit_state vs latest, {at}"
     );
+}
+
+/// A review decision on `(unit, id)` of `campaign` by `reviewer`, at `(y, m, d, hh, mm)`
+/// Vietnam time.
+pub fn review(
+    campaign: &str,
+    unit: &str,
+    id: &str,
+    decision: &str,
+    reviewer: &str,
+    at: (i32, u32, u32, u32, u32),
+) -> baocao_proto::v1::ReviewEvent {
+    baocao_proto::v1::ReviewEvent {
+        schema_version: 1,
+        unit_code: unit.to_string(),
+        campaign_id: campaign.to_string(),
+        submission_id: id.to_string(),
+        decision: decision.to_string(),
+        reason: format!("{decision} by {reviewer}"),
+        reviewer_unit: reviewer.to_string(),
+        reviewed_at: Some(baocao_fixtures::vietnam_time(at, 0)),
+        gateway_id: "test".to_string(),
+    }
+}
+
+/// Lands review decisions as `baocao land` does: one file per campaign under
+/// `reviews/campaign=<id>/`.
+pub fn land_reviews(root: &Path, events: &[baocao_proto::v1::ReviewEvent]) {
+    let mut by_campaign: BTreeMap<&str, Vec<baocao_proto::v1::ReviewEvent>> = BTreeMap::new();
+    for event in events {
+        by_campaign
+            .entry(&event.campaign_id)
+            .or_default()
+            .push(event.clone());
+    }
+    for (campaign, events) in by_campaign {
+        let batch = baocao_tables::review_rows(&events).expect("review rows");
+        write_parquet_atomic(
+            &root
+                .join(baocao_tables::layout::campaign_key("reviews", campaign))
+                .join("part-0.parquet"),
+            &batch,
+        )
+        .expect("write");
+    }
 }

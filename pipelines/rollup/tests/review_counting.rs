@@ -1,0 +1,262 @@
+//! Rollups counting with review over hand-built landings: the summaries of every received
+//! version and of approved versions side by side; with `count = "approved"` a unit counts
+//! with its latest approved version, a correction after an approval is not counted until
+//! it is approved in turn, a returned or unreviewed report is not counted, only the first
+//! decision on a version counts and only decisions made by the cut-off; the reviewers'
+//! backlog per district; and the report saying which count it used.
+
+mod common;
+
+use baocao_proto::v1::{ReportEnvelope, ReviewEvent};
+use baocao_registry::Registry;
+use baocao_rollup::report::{ReportData, render_markdown};
+use baocao_rollup::{CountBasisName, RollupOutput, RollupRequest, run_rollup};
+use baocao_store::Store;
+use chrono::NaiveDate;
+use common::{Summary, land, land_reviews, review};
+
+fn registry_dir(count: &str) -> tempfile::TempDir {
+    baocao_fixtures::DataDir::new()
+        .admin(&[
+            "38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,",
+            "380,district,Thanh Hóa,Thành phố Thanh Hóa,thanh-pho,38",
+            "381,district,Sầm Sơn,Thành phố Sầm Sơn,thanh-pho,38",
+            "14755,commune,Hàm Rồng,Phường Hàm Rồng,phuong,380",
+            "14800,commune,Trung Sơn,Phường Trung Sơn,phuong,381",
+        ])
+        .units(
+            "38",
+            &[
+                "38.STTTT,dic,Sở TT&TT,38",
+                "38.PC,soe,Công ty Điện lực Thanh Hóa,38",
+                "380.VH,district_office,Phòng VH-TT Thành phố Thanh Hóa,380",
+                "381.VH,district_office,Phòng VH-TT Thành phố Sầm Sơn,381",
+                "14755,people_committee,UBND phường Hàm Rồng,14755",
+                "14755.TH,school,Trường TH Hàm Rồng,14755",
+                "14755.MN,school,Trường MN Hàm Rồng,14755",
+                "14800.TH,school,Trường TH Trung Sơn,14800",
+            ],
+        )
+        .campaign(
+            "c",
+            &format!(
+                "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+                 count = \"{count}\"\n\
+                 required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"soe\"]\n\
+                 [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+                 unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n"
+            ),
+        )
+        .write()
+        .expect("a data directory")
+}
+
+fn id(n: u32) -> String {
+    format!("00000000-0000-7000-8000-{n:012}")
+}
+
+fn envelope(unit: &str, n: u32, day: u32, cameras: &[i64]) -> ReportEnvelope {
+    common::envelope_at(
+        "c",
+        unit,
+        &id(n),
+        (2023, 3, day, 8, 0),
+        0,
+        baocao_fixtures::systems(cameras),
+    )
+}
+
+/// Reports: five units report (not 14800.TH, nor the areas' People's Committees); 14755.TH corrects after approval.
+fn reports() -> Vec<ReportEnvelope> {
+    vec![
+        envelope("38.STTTT", 1, 2, &[2]),
+        envelope("38.PC", 2, 3, &[3]),
+        envelope("14755", 3, 4, &[4]),
+        envelope("14755.TH", 4, 5, &[5]),
+        envelope("14755.MN", 5, 6, &[7]),
+        // 14755.TH's correction, after its first version was approved.
+        envelope("14755.TH", 6, 12, &[9]),
+    ]
+}
+
+/// Decisions: the DIC approves the SOE; the district office approves the commune PC
+/// (then a second, ignored decision returns it), approves 14755.TH's first version,
+/// returns 14755.MN; 14755.TH's correction is approved only after the first cut-off; a
+/// decision on a version that never landed is ignored.
+fn reviews() -> Vec<ReviewEvent> {
+    vec![
+        review("c", "38.PC", &id(2), "approve", "38.STTTT", (2023, 3, 4, 9, 0)),
+        review("c", "14755", &id(3), "approve", "380.VH", (2023, 3, 5, 9, 0)),
+        review("c", "14755", &id(3), "return", "380.VH", (2023, 3, 6, 9, 0)),
+        review("c", "14755.TH", &id(4), "approve", "380.VH", (2023, 3, 6, 9, 0)),
+        review("c", "14755.MN", &id(5), "return", "380.VH", (2023, 3, 7, 9, 0)),
+        review("c", "14755.TH", &id(6), "approve", "380.VH", (2023, 3, 25, 9, 0)),
+        review("c", "14800.TH", &id(99), "approve", "381.VH", (2023, 3, 7, 9, 0)),
+    ]
+}
+
+struct Landed {
+    registry_dir: tempfile::TempDir,
+    root: tempfile::TempDir,
+}
+
+impl Landed {
+    fn new(count: &str) -> Self {
+        let landed = Landed {
+            registry_dir: registry_dir(count),
+            root: tempfile::tempdir().expect("tempdir"),
+        };
+        let landing = landed.root.path().join("landing");
+        land(&landing, &reports());
+        land_reviews(&landing, &reviews());
+        landed
+    }
+
+    fn registry(&self) -> Registry {
+        Registry::load(self.registry_dir.path()).expect("registry")
+    }
+
+    async fn rollup(&self, cut_off: NaiveDate) -> RollupOutput {
+        let registry = self.registry();
+        let campaign = registry.campaign("c").expect("campaign").clone();
+        let milestone = campaign.milestone("levels").expect("milestone").clone();
+        run_rollup(&RollupRequest {
+            registry: &registry,
+            campaign: &campaign,
+            milestone: &milestone,
+            cut_off,
+            landing: &Store::local(self.root.path().join("landing")),
+            out: &Store::local(self.root.path().join("out")),
+            allow_empty: false,
+            progress: None,
+        })
+        .await
+        .expect("rollup")
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+#[tokio::test]
+async fn counting_approved_takes_each_units_latest_approved_version() {
+    let landed = Landed::new("approved");
+    let output = landed.rollup(day(2023, 3, 22)).await;
+    assert_eq!(output.lineage.count, CountBasisName::Approved);
+    assert!(
+        std::ptr::eq(output.counted_summary(), &output.summary_approved),
+        "the report counts the approved summary"
+    );
+    let approved = Summary(&output.summary_approved);
+    // Counted: 38.PC (3), 14755 (4, its second decision ignored), 14755.TH's approved
+    // first version (5, not its pending correction's 9). Not: 38.STTTT (never reviewed),
+    // 14755.MN (returned), 14800.TH (no report; a decision on a version that never
+    // landed counts nothing).
+    assert_eq!(approved.int("province", "38", "cameras"), 3 + 4 + 5);
+    assert_eq!(approved.int("province", "38", "units_counted"), 3);
+    assert_eq!(approved.int("unit", "14755.TH", "cameras"), 5);
+    assert_eq!(approved.text("unit", "14755.TH", "submission_id"), id(4));
+    assert_eq!(approved.int("unit", "14755.MN", "units_counted"), 0);
+    assert_eq!(approved.int("unit", "14755.MN", "cameras"), 0);
+    assert_eq!(approved.int("unit", "38.STTTT", "systems"), 0);
+    // Reporting does not depend on review: five units reported in both summaries (the
+    // data directory adds a People's Committee per area: 10 expected).
+    let received = Summary(&output.summary);
+    for s in [&approved, &received] {
+        assert_eq!(s.int("province", "38", "units_reported"), 5);
+        assert_eq!(s.int("province", "38", "units_missing"), 5);
+        assert_eq!(s.text("unit", "14755.TH", "report_status"), "on_time");
+    }
+    // The received summary beside it counts every latest version.
+    assert_eq!(received.int("province", "38", "cameras"), 2 + 3 + 4 + 9 + 7);
+    assert_eq!(received.int("province", "38", "units_counted"), 5);
+    assert_eq!(received.text("unit", "14755.TH", "submission_id"), id(6));
+}
+
+#[tokio::test]
+async fn a_correction_after_approval_counts_once_it_is_approved() {
+    let landed = Landed::new("approved");
+    let before = landed.rollup(day(2023, 3, 22)).await;
+    assert_eq!(Summary(&before.summary_approved).int("unit", "14755.TH", "cameras"), 5);
+    assert_eq!(
+        Summary(&before.summary_approved).text("unit", "14755.TH", "review_state"),
+        "pending"
+    );
+    let after = landed.rollup(day(2023, 3, 26)).await;
+    let s = Summary(&after.summary_approved);
+    assert_eq!(s.int("unit", "14755.TH", "cameras"), 9);
+    assert_eq!(s.text("unit", "14755.TH", "submission_id"), id(6));
+    assert_eq!(s.text("unit", "14755.TH", "review_state"), "approve");
+    assert_eq!(s.int("province", "38", "cameras"), 3 + 4 + 9);
+}
+
+#[tokio::test]
+async fn the_backlog_per_district_is_in_both_summaries() {
+    let landed = Landed::new("received");
+    let output = landed.rollup(day(2023, 3, 22)).await;
+    assert_eq!(output.lineage.count, CountBasisName::Received);
+    assert!(std::ptr::eq(output.counted_summary(), &output.summary));
+    for s in [Summary(&output.summary), Summary(&output.summary_approved)] {
+        // District 380: 14755 approved, 14755.TH's correction pending, 14755.MN returned.
+        assert_eq!(s.int("district", "380", "units_review_approved"), 1);
+        assert_eq!(s.int("district", "380", "units_review_pending"), 1);
+        assert_eq!(s.int("district", "380", "units_review_returned"), 1);
+        // District 381: nothing received, nothing to review.
+        assert_eq!(s.int("district", "381", "units_review_pending"), 0);
+        // The province: the DIC's own report is pending, the SOE's approved.
+        assert_eq!(s.int("province", "38", "units_review_pending"), 2);
+        assert_eq!(s.int("province", "38", "units_review_approved"), 2);
+        assert_eq!(s.text("unit", "14755.MN", "review_state"), "return");
+    }
+    let out = landed.root.path().join("out/c/levels");
+    for file in ["summary.parquet", "summary_approved.parquet", "lineage.json"] {
+        assert!(out.join(file).is_file(), "{file} written");
+    }
+    let lineage = std::fs::read_to_string(out.join("lineage.json")).expect("lineage");
+    assert!(lineage.contains("\"count\": \"received\""), "{lineage}");
+}
+
+#[tokio::test]
+async fn the_report_says_which_reports_it_counts() {
+    for (count, says, cameras) in [
+        (
+            "approved",
+            "Số liệu chỉ tính báo cáo đã được cấp trên phê duyệt: tính số liệu của 3 đơn vị",
+            "tổng số camera: 12",
+        ),
+        (
+            "received",
+            "Số liệu tính theo báo cáo mới nhất các đơn vị đã gửi, kể cả báo cáo chưa được cấp trên phê duyệt",
+            "tổng số camera: 25",
+        ),
+    ] {
+        let landed = Landed::new(count);
+        let output = landed.rollup(day(2023, 3, 22)).await;
+        let registry = landed.registry();
+        let campaign = registry.campaign("c").expect("campaign");
+        let milestone = campaign.milestone("levels").expect("milestone");
+        let data = ReportData::from_rollup(&registry, campaign, milestone, &output, &Default::default())
+            .expect("report data");
+        let markdown = render_markdown(&data);
+        assert!(markdown.contains(says), "count = {count}: {markdown}");
+        assert!(
+            markdown.contains("2 đơn vị có báo cáo mới nhất đã được cấp trên phê duyệt, 2 đơn vị đang chờ duyệt, 1 đơn vị bị trả lại"),
+            "count = {count}: {markdown}"
+        );
+        assert!(markdown.contains(cameras), "count = {count}: {markdown}");
+    }
+}
+
+#[tokio::test]
+async fn the_production_selection_matches_the_sql_specification_with_reviews() {
+    let landed = Landed::new("approved");
+    let registry = landed.registry();
+    let campaign = registry.campaign("c").expect("campaign");
+    let milestone = campaign.milestone("levels").expect("milestone");
+    let landing = Store::local(landed.root.path().join("landing"));
+    for cut_off in [day(2023, 3, 5), day(2023, 3, 22), day(2023, 3, 26)] {
+        common::assert_selection_matches_spec(&registry, campaign, milestone, cut_off, &landing)
+            .await;
+    }
+}
