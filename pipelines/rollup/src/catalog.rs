@@ -89,7 +89,11 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
     ),
     (
         "summaries",
-        "every summary.parquet written, with campaign_id and milestone_id",
+        "every summary.parquet written (each unit's latest received version counted), with campaign_id and milestone_id",
+    ),
+    (
+        "summaries_approved",
+        "every summary_approved.parquet written (each unit's latest approved version counted), same columns",
     ),
     (
         "late_and_missing",
@@ -230,7 +234,9 @@ async fn written_frame(
         let frame = frame.select(columns)?;
         union = Some(match union {
             None => frame,
-            Some(previous) => frame.union(previous)?,
+            // By name: summaries written before a column was appended (the review
+            // columns) read with nulls there instead of failing the catalog.
+            Some(previous) => frame.union_by_name(previous)?,
         });
     }
     Ok(union)
@@ -511,14 +517,20 @@ async fn register_raw_tables(
     Ok(())
 }
 
-/// `summaries` and `late_and_missing`: every file the rollups wrote, in scope.
+/// `summaries`, `summaries_approved` and `late_and_missing`: every file the rollups
+/// wrote, in scope.
 async fn register_written_tables(
     ctx: &SessionContext,
     sources: &CatalogSources<'_>,
     rule: &ScopeRule,
 ) -> Result<()> {
-    if let Some(summaries) = written_frame(ctx, sources.summaries, "summary.parquet").await? {
-        ctx.register_table("summaries", rule.summaries(summaries)?.into_view())?;
+    for (table, file) in [
+        ("summaries", "summary.parquet"),
+        ("summaries_approved", "summary_approved.parquet"),
+    ] {
+        if let Some(summaries) = written_frame(ctx, sources.summaries, file).await? {
+            ctx.register_table(table, rule.summaries(summaries)?.into_view())?;
+        }
     }
     if let Some(late) = written_frame(ctx, sources.summaries, "late_and_missing.parquet").await? {
         ctx.register_table("late_and_missing", rule.per_unit(late)?.into_view())?;

@@ -260,3 +260,63 @@ async fn the_production_selection_matches_the_sql_specification_with_reviews() {
             .await;
     }
 }
+
+#[tokio::test]
+async fn the_catalog_has_both_summaries_and_reads_summaries_written_before_review() {
+    let landed = Landed::new("approved");
+    let output = landed.rollup(day(2023, 3, 22)).await;
+    // A summary written by a release before review: the same columns up to
+    // `high_levels_not_approved`, none of the review columns.
+    let before_review = output
+        .summary
+        .schema()
+        .index_of("units_counted")
+        .expect("units_counted");
+    let old = output
+        .summary
+        .project(&(0..before_review).collect::<Vec<_>>())
+        .expect("project");
+    let out = landed.root.path().join("out");
+    baocao_store::files::write_parquet_atomic(&out.join("c/earlier/summary.parquet"), &old)
+        .expect("write");
+    let registry = landed.registry();
+    let catalog =
+        baocao_rollup::catalog::catalog_session(&baocao_rollup::catalog::CatalogSources {
+            registry: &registry,
+            landing: &Store::local(landed.root.path().join("landing")),
+            summaries: &Store::local(&out),
+            as_of: None,
+            scope: None,
+        })
+        .await
+        .expect("catalog");
+    let rows = |sql: &str| {
+        let catalog = catalog.clone();
+        let sql = sql.to_string();
+        async move {
+            let batches = catalog
+                .sql(&sql)
+                .await
+                .expect("plan")
+                .collect()
+                .await
+                .expect("run");
+            arrow::util::pretty::pretty_format_batches(&batches)
+                .expect("format")
+                .to_string()
+        }
+    };
+    let both = rows(
+        "SELECT s.milestone_id, s.cameras, a.cameras AS approved_cameras, s.units_review_pending
+         FROM summaries s LEFT JOIN summaries_approved a
+           ON a.campaign_id = s.campaign_id AND a.milestone_id = s.milestone_id
+          AND a.tier = s.tier AND a.code = s.code
+         WHERE s.tier = 'province'",
+    )
+    .await;
+    assert!(
+        both.contains("| earlier      | 25      |                  |")
+            && both.contains("| levels       | 25      | 12               | 2 "),
+        "{both}"
+    );
+}
