@@ -2,7 +2,8 @@
 //! approves one commune unit's report and returns another's; each unit sees its status
 //! and the reason; a correction after an approval is pending again; and every bad review
 //! — a version that does not exist, a unit outside the reviewer's area, a unit's own
-//! credential, a second decision, a reason of 1 MB — is refused with nothing recorded.
+//! credential, a second decision, a reason of 1 MB — is refused with nothing recorded;
+//! landed, a campaign counting approved reports counts exactly the approved versions.
 
 mod common;
 
@@ -312,6 +313,10 @@ async fn a_district_office_approves_and_returns_and_bad_reviews_are_refused() ->
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("AlreadyExists"));
 
+    // A further correction of the committee, not reviewed: received, not yet counted
+    // when the campaign counts approved reports.
+    let unreviewed = submit(&stack, "14755").await?;
+
     // Landed like reports: the history shows each version's decision, and SQL each
     // unit's latest version with its review state.
     let root = stack.root.path();
@@ -350,8 +355,67 @@ async fn a_district_office_approves_and_returns_and_bad_reviews_are_refused() ->
         "SELECT unit_code, review_state FROM review_state WHERE campaign_id = 'th-open' ORDER BY unit_code",
     ]))?;
     assert!(
-        state.contains("14755,approve") && state.contains("14758.TH,approve"),
+        state.contains("14755,pending") && state.contains("14758.TH,approve"),
         "{state}"
+    );
+
+    // Counting with review: with `count = "approved"` the rollup counts each unit's
+    // latest approved version — the committee's approved correction, not the unreviewed
+    // one after it — and the received summary beside it the latest of each.
+    let campaign_file = data.join("campaigns/th-open.toml");
+    let campaign = std::fs::read_to_string(&campaign_file)?;
+    std::fs::write(
+        &campaign_file,
+        campaign.replacen("[[milestones]]", "count = \"approved\"\n[[milestones]]", 1),
+    )?;
+    let today = common::today().format("%Y-%m-%d").to_string();
+    let summaries = root.join("summaries");
+    common::succeeded(
+        baocao()
+            .args([
+                "rollup",
+                "--campaign",
+                "th-open",
+                "--milestone",
+                "levels-approved",
+            ])
+            .args(["--as-of", &today, "--out"])
+            .arg(&summaries),
+    )?;
+    let counted = |table: &str| -> anyhow::Result<String> {
+        common::succeeded(
+            baocao()
+                .args(["query", "--format", "csv", "--summaries-dir"])
+                .arg(&summaries)
+                .arg(format!(
+                    "SELECT code, submission_id, review_state, units_counted FROM {table}
+                     WHERE tier = 'unit' AND code IN ('14755', '14758.TH') ORDER BY code"
+                )),
+        )
+    };
+    assert_eq!(
+        counted("summaries_approved")?
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>(),
+        [
+            format!("14755,{corrected},pending,1"),
+            format!("14758.TH,{fixed},approve,1"),
+        ],
+    );
+    assert_eq!(
+        counted("summaries")?.lines().skip(1).collect::<Vec<_>>(),
+        [
+            format!("14755,{unreviewed},pending,1"),
+            format!("14758.TH,{fixed},approve,1"),
+        ],
+    );
+    let report = std::fs::read_to_string(summaries.join("th-open/levels-approved/bao-cao.md"))?;
+    assert!(
+        report.contains(
+            "Số liệu chỉ tính báo cáo đã được cấp trên phê duyệt: tính số liệu của 2 đơn vị"
+        ),
+        "{report}"
     );
     Ok(())
 }

@@ -241,8 +241,7 @@ fn versions_per_unit<'a>(
                     v.newest = row;
                 }
                 if let Some(row) = approved
-                    && v
-                        .newest_approved
+                    && v.newest_approved
                         .is_none_or(|kept| rows.position(row) > rows.position(kept))
                 {
                     v.newest_approved = Some(row);

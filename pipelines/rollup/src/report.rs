@@ -385,10 +385,7 @@ impl ReportData {
         late_before: &BTreeSet<String>,
     ) -> Result<Self> {
         let counted = output.counted_summary();
-        let summary = Columns::new(
-            crate::summary_file(output.lineage.count.into()),
-            counted,
-        );
+        let summary = Columns::new(crate::summary_file(output.lineage.count.into()), counted);
         let national = campaign.province.is_empty();
         let mut province = Figures {
             name: if national {

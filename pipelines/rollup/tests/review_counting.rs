@@ -85,13 +85,55 @@ fn reports() -> Vec<ReportEnvelope> {
 /// decision on a version that never landed is ignored.
 fn reviews() -> Vec<ReviewEvent> {
     vec![
-        review("c", "38.PC", &id(2), "approve", "38.STTTT", (2023, 3, 4, 9, 0)),
-        review("c", "14755", &id(3), "approve", "380.VH", (2023, 3, 5, 9, 0)),
+        review(
+            "c",
+            "38.PC",
+            &id(2),
+            "approve",
+            "38.STTTT",
+            (2023, 3, 4, 9, 0),
+        ),
+        review(
+            "c",
+            "14755",
+            &id(3),
+            "approve",
+            "380.VH",
+            (2023, 3, 5, 9, 0),
+        ),
         review("c", "14755", &id(3), "return", "380.VH", (2023, 3, 6, 9, 0)),
-        review("c", "14755.TH", &id(4), "approve", "380.VH", (2023, 3, 6, 9, 0)),
-        review("c", "14755.MN", &id(5), "return", "380.VH", (2023, 3, 7, 9, 0)),
-        review("c", "14755.TH", &id(6), "approve", "380.VH", (2023, 3, 25, 9, 0)),
-        review("c", "14800.TH", &id(99), "approve", "381.VH", (2023, 3, 7, 9, 0)),
+        review(
+            "c",
+            "14755.TH",
+            &id(4),
+            "approve",
+            "380.VH",
+            (2023, 3, 6, 9, 0),
+        ),
+        review(
+            "c",
+            "14755.MN",
+            &id(5),
+            "return",
+            "380.VH",
+            (2023, 3, 7, 9, 0),
+        ),
+        review(
+            "c",
+            "14755.TH",
+            &id(6),
+            "approve",
+            "380.VH",
+            (2023, 3, 25, 9, 0),
+        ),
+        review(
+            "c",
+            "14800.TH",
+            &id(99),
+            "approve",
+            "381.VH",
+            (2023, 3, 7, 9, 0),
+        ),
     ]
 }
 
@@ -178,7 +220,10 @@ async fn counting_approved_takes_each_units_latest_approved_version() {
 async fn a_correction_after_approval_counts_once_it_is_approved() {
     let landed = Landed::new("approved");
     let before = landed.rollup(day(2023, 3, 22)).await;
-    assert_eq!(Summary(&before.summary_approved).int("unit", "14755.TH", "cameras"), 5);
+    assert_eq!(
+        Summary(&before.summary_approved).int("unit", "14755.TH", "cameras"),
+        5
+    );
     assert_eq!(
         Summary(&before.summary_approved).text("unit", "14755.TH", "review_state"),
         "pending"
@@ -210,7 +255,11 @@ async fn the_backlog_per_district_is_in_both_summaries() {
         assert_eq!(s.text("unit", "14755.MN", "review_state"), "return");
     }
     let out = landed.root.path().join("out/c/levels");
-    for file in ["summary.parquet", "summary_approved.parquet", "lineage.json"] {
+    for file in [
+        "summary.parquet",
+        "summary_approved.parquet",
+        "lineage.json",
+    ] {
         assert!(out.join(file).is_file(), "{file} written");
     }
     let lineage = std::fs::read_to_string(out.join("lineage.json")).expect("lineage");
@@ -236,8 +285,9 @@ async fn the_report_says_which_reports_it_counts() {
         let registry = landed.registry();
         let campaign = registry.campaign("c").expect("campaign");
         let milestone = campaign.milestone("levels").expect("milestone");
-        let data = ReportData::from_rollup(&registry, campaign, milestone, &output, &Default::default())
-            .expect("report data");
+        let data =
+            ReportData::from_rollup(&registry, campaign, milestone, &output, &Default::default())
+                .expect("report data");
         let markdown = render_markdown(&data);
         assert!(markdown.contains(says), "count = {count}: {markdown}");
         assert!(

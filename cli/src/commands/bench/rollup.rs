@@ -248,7 +248,10 @@ async fn datafusion_summary_times(
         let batch = arrow::compute::concat_batches(&schema, &batches)?;
         write_parquet_atomic(&bench.join(format!("{table}.parquet")), &batch)?;
     }
-    std::fs::write(bench.join("summary.sql"), baocao_rollup::sql::summary_sql(CountBasis::Received))?;
+    std::fs::write(
+        bench.join("summary.sql"),
+        baocao_rollup::sql::summary_sql(CountBasis::Received),
+    )?;
     // The summary alone in DataFusion, for a like-for-like time: the production path
     // (session, selection, per-unit rows, summary), without the files it writes.
     let mut summary_times = Vec::new();

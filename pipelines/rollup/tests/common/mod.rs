@@ -133,11 +133,7 @@ pub async fn assert_selection_matches_spec(
         baocao_rollup::latest::register_latest(&production, selected.latest(basis))
             .await
             .expect("register the selection");
-        let actual = sorted_rows(
-            &production,
-            baocao_rollup::sql::per_unit_over_latest_sql(),
-        )
-        .await;
+        let actual = sorted_rows(&production, baocao_rollup::sql::per_unit_over_latest_sql()).await;
         assert_eq!(expected.num_rows(), actual.num_rows(), "{at}");
         for (field, (e, a)) in expected
             .schema()
