@@ -467,6 +467,7 @@ async fn district_office_is_confined(
         .await?;
     assert_eq!(status.as_i64(), Some(403));
     office_imports_a_spreadsheet(client, p).await?;
+    office_reviews(client, p).await?;
     press(client, "form[action=\"/logout\"] button").await?;
     wait_for_path(client, "/login").await?;
     Ok(())
@@ -556,6 +557,91 @@ async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Re
     stream.read_to_string(&mut answer).await?;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(answer.contains("Biểu mẫu không hợp lệ"), "{answer}");
+    Ok(())
+}
+
+/// The office reviews its communes' reports: a return without a reason is refused and
+/// nothing recorded; returned with a reason, the unit's form says why; the correction is
+/// pending again and is approved.
+async fn office_reviews(client: &Client, p: &Portal) -> anyhow::Result<()> {
+    press(client, "a[href=\"/review\"]").await?;
+    wait_for_path(client, "/review").await?;
+    // The import's version of Hàm Rồng reaches the desk through the topic.
+    for _ in 0..50 {
+        if client.source().await?.contains("id=\"review-14755\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        client.refresh().await?;
+    }
+    let card = text_of(client, "#review-14755").await?;
+    assert!(
+        card.contains("hệ thống") && card.contains("camera"),
+        "{card}"
+    );
+    assert!(
+        text_of(client, "#review-counts")
+            .await?
+            .contains("Chờ duyệt: 1")
+    );
+    snapshot(client, "review-360").await?;
+    assert_accessible(client, "review").await?;
+    press(client, "#review-14755 button[value=return]").await?;
+    wait_for_text(client, "id=\"review-problem\"").await?;
+    assert!(
+        text_of(client, "#review-problem")
+            .await?
+            .contains("Ghi lý do trả lại báo cáo"),
+        "a return needs a reason"
+    );
+    assert!(
+        text_of(client, "#review-counts")
+            .await?
+            .contains("Chờ duyệt: 1")
+    );
+    let reason = "Cấp độ đề xuất chưa phù hợp với quy mô hệ thống; đề nghị rà soát.";
+    client
+        .find(Locator::Css("#review-14755 textarea[name=reason]"))
+        .await?
+        .send_keys(reason)
+        .await?;
+    press(client, "#review-14755 button[value=return]").await?;
+    wait_for_text(client, "Đã trả lại báo cáo").await?;
+    let decided = text_of(client, "#decided").await?;
+    assert!(
+        decided.contains("Đã trả lại") && decided.contains(reason),
+        "{decided}"
+    );
+    // The unit's form says it was returned and why; its correction is pending again.
+    client.goto(&format!("{}/report?unit=14755", p.url)).await?;
+    wait_for_text(client, "trả lại").await?;
+    assert!(client.source().await?.contains(reason));
+    press(client, "button[value=submit]").await?;
+    wait_for_text(client, "id=\"submission-id\"").await?;
+    let corrected = text_of(client, "#submission-id").await?;
+    client.goto(&format!("{}/review", p.url)).await?;
+    for _ in 0..50 {
+        if client.source().await?.contains(corrected.trim()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        client.refresh().await?;
+    }
+    assert!(
+        text_of(client, "#review-counts")
+            .await?
+            .contains("Chờ duyệt: 1")
+    );
+    press(client, "#review-14755 button[value=approve]").await?;
+    wait_for_text(client, "Đã phê duyệt báo cáo").await?;
+    let counts = text_of(client, "#review-counts").await?;
+    assert!(
+        counts.contains("Chờ duyệt: 0") && counts.contains("Đã phê duyệt: 1"),
+        "{counts}"
+    );
+    snapshot(client, "review-decided-360").await?;
+    client.goto(&format!("{}/report?unit=14755", p.url)).await?;
+    wait_for_text(client, "phê duyệt").await?;
     Ok(())
 }
 

@@ -403,6 +403,19 @@ impl Registry {
             })
     }
 
+    /// Whether `reviewer` reviews anyone at all: it consolidates a campaign, or its kind
+    /// has a review rule that holds for its tier (for menus; [`Registry::may_review`]
+    /// decides each unit).
+    pub fn reviews_anyone(&self, reviewer: &ReportingUnit) -> bool {
+        self.campaigns
+            .iter()
+            .any(|c| c.consolidating_unit == reviewer.code)
+            || self
+                .kind(&reviewer.kind)
+                .and_then(|k| k.reviews.as_ref())
+                .is_some_and(|rule| rule.reviewer_tier.is_none_or(|t| t == reviewer.tier))
+    }
+
     /// Whether `campaign` expects `unit`'s report: a unit of a required kind inside its
     /// province.
     pub fn expects(&self, campaign: &Campaign, unit: &ReportingUnit) -> bool {

@@ -13,7 +13,11 @@ use baocao_rollup::report::{ReportData, render_markdown};
 use baocao_rollup::{CountBasisName, RollupOutput, RollupRequest, run_rollup};
 use baocao_store::Store;
 use chrono::NaiveDate;
-use common::{Summary, land, land_reviews, review};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use baocao_store::files::write_parquet_atomic;
+use common::{Summary, land};
 
 fn registry_dir(count: &str) -> tempfile::TempDir {
     baocao_fixtures::DataDir::new()
@@ -369,4 +373,49 @@ async fn the_catalog_has_both_summaries_and_reads_summaries_written_before_revie
             && both.contains("| levels       | 25      | 12               | 2 "),
         "{both}"
     );
+}
+
+/// A review decision on `(unit, id)` of `campaign` by `reviewer`, at `(y, m, d, hh, mm)`
+/// Vietnam time.
+pub fn review(
+    campaign: &str,
+    unit: &str,
+    id: &str,
+    decision: &str,
+    reviewer: &str,
+    at: (i32, u32, u32, u32, u32),
+) -> baocao_proto::v1::ReviewEvent {
+    baocao_proto::v1::ReviewEvent {
+        schema_version: 1,
+        unit_code: unit.to_string(),
+        campaign_id: campaign.to_string(),
+        submission_id: id.to_string(),
+        decision: decision.to_string(),
+        reason: format!("{decision} by {reviewer}"),
+        reviewer_unit: reviewer.to_string(),
+        reviewed_at: Some(baocao_fixtures::vietnam_time(at, 0)),
+        gateway_id: "test".to_string(),
+    }
+}
+
+/// Lands review decisions as `baocao land` does: one file per campaign under
+/// `reviews/campaign=<id>/`.
+pub fn land_reviews(root: &Path, events: &[baocao_proto::v1::ReviewEvent]) {
+    let mut by_campaign: BTreeMap<&str, Vec<baocao_proto::v1::ReviewEvent>> = BTreeMap::new();
+    for event in events {
+        by_campaign
+            .entry(&event.campaign_id)
+            .or_default()
+            .push(event.clone());
+    }
+    for (campaign, events) in by_campaign {
+        let batch = baocao_tables::review_rows(&events).expect("review rows");
+        write_parquet_atomic(
+            &root
+                .join(baocao_tables::layout::campaign_key("reviews", campaign))
+                .join("part-0.parquet"),
+            &batch,
+        )
+        .expect("write");
+    }
 }

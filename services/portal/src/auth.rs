@@ -90,13 +90,14 @@ pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session,
 /// The header bar of a signed-in person.
 pub fn user_bar(state: &AppState, session: &Session) -> UserBar {
     let registry = state.core().registry();
-    let unit_name = registry
-        .unit(&session.account.person.unit_code)
-        .map_or_else(
-            || session.account.person.unit_code.clone(),
-            |u| u.name.clone(),
-        );
-    UserBar::of(session, unit_name)
+    let unit = registry.unit(&session.account.person.unit_code);
+    let unit_name = unit.map_or_else(
+        || session.account.person.unit_code.clone(),
+        |u| u.name.clone(),
+    );
+    let mut bar = UserBar::of(session, unit_name);
+    bar.reviews = bar.submits && unit.is_some_and(|u| registry.reviews_anyone(u));
+    bar
 }
 
 /// A refused form (no or a wrong CSRF token).

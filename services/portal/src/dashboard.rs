@@ -322,7 +322,12 @@ async fn written(ctx: &SessionContext) -> Vec<(String, String)> {
 
 /// The rows under the area: its districts, communes or units, then the units attached to
 /// the area itself (a province's departments, a district's offices).
-fn area_sql(c: &Checked) -> String {
+/// The review columns of the summary: the reviewers' backlog (latest versions nobody has
+/// decided on) and the returned reports, per area. Absent from summaries written before
+/// review: the dashboard shows zeros until the next rollup.
+const REVIEW_COLUMNS: &str = "units_review_pending, units_review_returned";
+
+fn area_sql(c: &Checked, with_review: bool) -> String {
     let (child_tier, parent_column) = match c.area_level {
         AdminLevel::Province => ("district", "province_code"),
         AdminLevel::District => ("commune", "district_code"),
@@ -334,9 +339,14 @@ fn area_sql(c: &Checked) -> String {
         AdminLevel::Commune => "FALSE",
     }
     .replace("{a}", &c.area);
+    let review = if with_review {
+        format!(", {REVIEW_COLUMNS}")
+    } else {
+        String::new()
+    };
     format!(
         "SELECT tier, code, name, units_expected, units_reported, units_on_time, units_late, units_missing, \
-         completeness_pct, timeliness_pct, report_status FROM summaries \
+         completeness_pct, timeliness_pct, report_status{review} FROM summaries \
          WHERE campaign_id = '{}' AND milestone_id = '{}' \
          AND ((tier = '{child_tier}' AND {parent_column} = '{}') OR ({own_units}) OR code = '{}') \
          ORDER BY CASE WHEN code = '{}' THEN 0 WHEN tier = 'unit' THEN 2 ELSE 1 END, code",
@@ -366,8 +376,13 @@ async fn area_rows(
     ctx: &SessionContext,
     c: &Checked,
 ) -> Result<Vec<AreaRow>, baocao_rollup::Error> {
+    let with_review = ctx
+        .table("summaries")
+        .await?
+        .schema()
+        .has_column_with_unqualified_name("units_review_pending");
     let mut rows = Vec::new();
-    for b in run_query(ctx, &area_sql(c)).await? {
+    for b in run_query(ctx, &area_sql(c, with_review)).await? {
         let (tier, code, name) = (
             strings(&b, "tier"),
             strings(&b, "code"),
@@ -380,6 +395,10 @@ async fn area_rows(
             ints(&b, "units_missing"),
         );
         let (completeness, status) = (floats(&b, "completeness_pct"), strings(&b, "report_status"));
+        let (pending, returned) = (
+            ints(&b, "units_review_pending"),
+            ints(&b, "units_review_returned"),
+        );
         for i in 0..b.num_rows() {
             rows.push(AreaRow {
                 drill: tier[i] != "unit" && code[i] != c.area,
@@ -394,6 +413,8 @@ async fn area_rows(
                 missing: missing[i],
                 completeness: completeness[i],
                 status: pages::status_label(&status[i]),
+                review_pending: pending.get(i).copied().unwrap_or(0),
+                review_returned: returned.get(i).copied().unwrap_or(0),
             });
         }
     }
@@ -821,7 +842,7 @@ pub async fn csv(
     let mut out = String::from("\u{feff}");
     match table.as_str() {
         "areas.csv" => {
-            out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Tỉ lệ đã báo cáo (%)\r\n");
+            out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Tỉ lệ đã báo cáo (%),Chờ duyệt,Bị trả lại\r\n");
             for r in &page.areas {
                 let pct = r.completeness.map_or(String::new(), |p| format!("{p:.1}"));
                 out.push_str(&csv_line(&[
@@ -833,6 +854,8 @@ pub async fn csv(
                     &r.late.to_string(),
                     &r.missing.to_string(),
                     &pct,
+                    &r.review_pending.to_string(),
+                    &r.review_returned.to_string(),
                 ]));
             }
         }

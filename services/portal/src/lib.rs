@@ -13,6 +13,7 @@ mod live;
 mod metrics;
 mod pages;
 mod report;
+mod review;
 mod routes;
 mod serve;
 mod sheets;
@@ -28,6 +29,7 @@ use baocao_accounts::{AccountStore, LoginPolicy};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use baocao_registry::Registry;
 use baocao_submission::index::IndexFollower;
+use baocao_submission::reviews::ReviewDesk;
 use baocao_submission::validate::ReportLimits;
 use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, follow_scope};
 use serde::{Deserialize, Serialize};
@@ -151,7 +153,9 @@ pub async fn start_portal(
         rate_limit: config.max_reports_per_unit_per_minute,
         clock,
     });
-    let state = state::AppState::new(accounts, Arc::new(core), sources, tls.is_some());
+    let core = Arc::new(core);
+    let reviews = Arc::new(ReviewDesk::open(kafka, core.clone(), &config.jurisdiction).await?);
+    let state = state::AppState::new(accounts, core, reviews, sources, tls.is_some());
     let server = serve::start(&config.listen, routes::router(state), tls).await?;
     let scheme = if server.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.local_addr);

@@ -18,6 +18,8 @@ pub struct UserBar {
     pub csrf: String,
     pub submits: bool,
     pub dashboard: bool,
+    /// The person's unit reviews other units' reports.
+    pub reviews: bool,
 }
 
 impl UserBar {
@@ -29,6 +31,7 @@ impl UserBar {
             csrf: session.csrf_token.clone(),
             submits: session.account.person.role.submits(),
             dashboard: session.account.person.role.views_dashboard(),
+            reviews: false,
         }
     }
 }
@@ -184,6 +187,10 @@ pub struct AreaRow {
     pub drill: bool,
     /// The row of the area shown itself (the total).
     pub is_total: bool,
+    /// Expected units whose latest version awaits review (the reviewers' backlog).
+    pub review_pending: i64,
+    /// Expected units whose latest version was returned.
+    pub review_returned: i64,
 }
 
 impl AreaRow {
@@ -248,6 +255,58 @@ pub struct DashboardPage {
     pub campaign: String,
     pub milestone: String,
     pub area: String,
+}
+
+/// One unit's latest version on the review page.
+pub struct ReviewRow {
+    pub code: String,
+    pub name: String,
+    pub place: String,
+    pub submission_id: String,
+    pub received: String,
+    /// Systems, cameras and proposed levels of the version.
+    pub figures: String,
+    /// `pending`, `approved` or `returned`.
+    pub state: &'static str,
+    pub reviewer: String,
+    pub reason: String,
+}
+
+impl ReviewRow {
+    /// Pending first, then returned, then approved.
+    pub fn order(&self) -> u8 {
+        match self.state {
+            "pending" => 0,
+            "returned" => 1,
+            _ => 2,
+        }
+    }
+
+    /// The state in Vietnamese.
+    pub fn state_label(&self) -> &'static str {
+        match self.state {
+            "pending" => "Chờ duyệt",
+            "approved" => "Đã phê duyệt",
+            _ => "Đã trả lại",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub user: UserBar,
+    /// (id, name) of the campaigns under review.
+    pub campaigns: Vec<(String, String)>,
+    pub campaign: String,
+    pub rows: Vec<ReviewRow>,
+    pub pending: usize,
+    pub approved: usize,
+    pub returned: usize,
+    pub not_reported: usize,
+    pub max_rows: usize,
+    pub notice: String,
+    pub problem: String,
 }
 
 /// A report status in Vietnamese.

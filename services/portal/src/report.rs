@@ -186,9 +186,16 @@ fn latest_note(state: &AppState, input: &ReportInput) -> String {
         return String::new();
     };
     let at = chrono::DateTime::from_timestamp(latest.received_at.seconds, 0).unwrap_or_default();
+    let review = crate::review::status_note(
+        state,
+        &input.unit_code,
+        &input.unit_code,
+        &input.campaign_id,
+    );
     format!(
-        "Biểu mẫu đã điền sẵn theo báo cáo tiếp nhận lúc {}. Sửa những gì đã thay đổi rồi gửi: bản gửi mới sẽ thay thế bản cũ.",
-        pages::vn_time(at)
+        "Biểu mẫu đã điền sẵn theo báo cáo tiếp nhận lúc {}. {review}{}Sửa những gì đã thay đổi rồi gửi: bản gửi mới sẽ thay thế bản cũ.",
+        pages::vn_time(at),
+        if review.is_empty() { "" } else { " " }
     )
 }
 

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use crate::{auth, dashboard, live, metrics, pages, report, sheets};
+use crate::{auth, dashboard, live, metrics, pages, report, review, sheets};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
             get(auth::password_page).post(auth::change_password),
         )
         .route("/report", get(report::form).post(report::submit))
+        .route("/review", get(review::page).post(review::decide))
         .route(
             "/sheets",
             get(sheets::page)

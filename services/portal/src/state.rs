@@ -1,10 +1,11 @@
-//! What every request handler shares: the accounts database, the submission core and
-//! where the dashboards read.
+//! What every request handler shares: the accounts database, the submission core, the
+//! review desk and where the dashboards read.
 
 use std::sync::Arc;
 
 use baocao_accounts::AccountStore;
 use baocao_submission::SubmissionCore;
+use baocao_submission::reviews::ReviewDesk;
 
 use crate::cache::PortalCache;
 
@@ -27,6 +28,7 @@ pub struct AppState {
 struct Inner {
     accounts: AccountStore,
     core: Arc<SubmissionCore>,
+    reviews: Arc<ReviewDesk>,
     sources: PortalSources,
     secure_cookies: bool,
     dashboards: PortalCache,
@@ -36,6 +38,7 @@ impl AppState {
     pub fn new(
         accounts: AccountStore,
         core: Arc<SubmissionCore>,
+        reviews: Arc<ReviewDesk>,
         sources: PortalSources,
         secure_cookies: bool,
     ) -> Self {
@@ -43,6 +46,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 accounts,
                 core,
+                reviews,
                 sources,
                 secure_cookies,
                 dashboards: PortalCache::default(),
@@ -61,6 +65,11 @@ impl AppState {
 
     pub fn core(&self) -> &SubmissionCore {
         &self.inner.core
+    }
+
+    /// The review desk: decisions on versions and each unit's review status.
+    pub fn reviews(&self) -> &ReviewDesk {
+        &self.inner.reviews
     }
 
     /// What the dashboards keep between requests.

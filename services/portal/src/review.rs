@@ -1,0 +1,312 @@
+//! Review in the portal: a reviewer (a district office for its communes' units, the DIC
+//! for its campaign) sees the latest version of each unit it reviews with the figures to
+//! check, and approves or returns it with a reason — through the same review desk as the
+//! gateways' `ReviewReport`; a unit sees its status and the reason on its report form.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use baocao_accounts::Session;
+use baocao_registry::{Campaign, Registry, ReportingUnit, vietnam_date};
+use baocao_submission::Refusal;
+use baocao_submission::reviews::{ReviewRequest, ReviewStatus};
+
+use crate::auth::{csrf_matches, field, forbidden_form, form_pairs, signed_in, user_bar};
+use crate::pages::{self, ReviewPage, ReviewRow};
+use crate::state::AppState;
+
+/// Rows shown at most per state; the rest are counted.
+const MAX_ROWS: usize = 300;
+
+/// The campaigns a reviewer works on today: begun and not past their last day.
+fn review_campaigns<'a>(registry: &'a Registry, today: chrono::NaiveDate) -> Vec<&'a Campaign> {
+    registry
+        .campaigns()
+        .iter()
+        .filter(|c| c.opens_on <= today && today <= c.last_day())
+        .collect()
+}
+
+/// The person's unit, if it reviews anyone; otherwise the 403 page.
+fn reviewer_unit(state: &AppState, session: &Session) -> Result<ReportingUnit, Box<Response>> {
+    let registry = state.core().registry();
+    match registry.unit(&session.account.person.unit_code) {
+        Some(unit) if session.account.person.role.submits() && registry.reviews_anyone(unit) => {
+            Ok(unit.clone())
+        }
+        _ => Err(Box::new(pages::message(
+            StatusCode::FORBIDDEN,
+            Some(user_bar(state, session)),
+            "Không có quyền",
+            "Đơn vị của bạn không duyệt báo cáo của đơn vị nào.",
+        ))),
+    }
+}
+
+/// The figures a reviewer checks before approving: systems, cameras and proposed levels.
+fn figures_of(status: &ReviewStatus) -> String {
+    let Some((_, latest)) = &status.latest else {
+        return String::new();
+    };
+    let systems = &latest.report.systems;
+    let cameras: i64 = systems.iter().map(|s| i64::from(s.camera_count)).sum();
+    let mut levels = [0usize; 5];
+    for s in systems {
+        if let Some(count) = usize::try_from(s.proposed_level - 1)
+            .ok()
+            .and_then(|i| levels.get_mut(i))
+        {
+            *count += 1;
+        }
+    }
+    let levels = levels
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| format!("cấp {}: {n}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{} hệ thống, {} camera{}",
+        systems.len(),
+        cameras,
+        if levels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({levels})")
+        }
+    )
+}
+
+/// One unit's row, or `None` when it has sent nothing.
+fn row_of(registry: &Registry, unit: &ReportingUnit, status: &ReviewStatus) -> Option<ReviewRow> {
+    let (id, latest) = status.latest.as_ref()?;
+    let received = chrono::DateTime::from_timestamp(latest.received_at.seconds, 0)
+        .map(pages::vn_time)
+        .unwrap_or_default();
+    let decision = status.decision.as_ref();
+    Some(ReviewRow {
+        code: unit.code.clone(),
+        name: unit.name.clone(),
+        place: registry
+            .admin_unit(&unit.area_code)
+            .map_or_else(String::new, |a| a.name_with_type.clone()),
+        submission_id: id.clone(),
+        received,
+        figures: figures_of(status),
+        state: status.state(),
+        reviewer: decision.map_or_else(String::new, |d| {
+            registry
+                .unit(&d.reviewer_unit)
+                .map_or_else(|| d.reviewer_unit.clone(), |u| u.name.clone())
+        }),
+        reason: decision.map_or_else(String::new, |d| d.reason.clone()),
+    })
+}
+
+/// `GET /review?campaign=&done=`: the versions to review and those decided.
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let notice = match query.get("done").map(String::as_str) {
+        Some("approve") => "Đã phê duyệt báo cáo.",
+        Some("return") => "Đã trả lại báo cáo cho đơn vị kèm lý do.",
+        _ => "",
+    };
+    let campaign = query.get("campaign").map_or("", String::as_str);
+    render(&state, &session, StatusCode::OK, campaign, notice, "")
+}
+
+/// The review page for `campaign` (the first the reviewer works on when empty).
+fn render(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    campaign: &str,
+    notice: &str,
+    problem: &str,
+) -> Response {
+    let reviewer = match reviewer_unit(state, session) {
+        Ok(unit) => unit,
+        Err(answer) => return *answer,
+    };
+    let registry = state.core().registry();
+    let today = vietnam_date(state.core().now());
+    let campaigns = review_campaigns(&registry, today);
+    let chosen = campaigns
+        .iter()
+        .find(|c| c.id == campaign)
+        .or_else(|| campaigns.first())
+        .copied();
+    let mut rows: Vec<ReviewRow> = Vec::new();
+    let mut not_reported = 0usize;
+    if let Some(chosen) = chosen {
+        for unit in registry
+            .units()
+            .filter(|u| registry.may_review(&reviewer, u, chosen) && registry.expects(chosen, u))
+        {
+            let Ok(status) = state
+                .reviews()
+                .status(&reviewer.code, &unit.code, &chosen.id)
+            else {
+                continue;
+            };
+            match row_of(&registry, unit, &status) {
+                Some(row) => rows.push(row),
+                None => not_reported += 1,
+            }
+        }
+    }
+    rows.sort_by(|a, b| (a.order(), &a.place, &a.code).cmp(&(b.order(), &b.place, &b.code)));
+    let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
+    let counts = [
+        count("pending"),
+        count("approved"),
+        count("returned"),
+        not_reported,
+    ];
+    let mut shown: HashMap<&str, usize> = HashMap::new();
+    rows.retain(|r| {
+        let n = shown.entry(r.state).or_default();
+        *n += 1;
+        *n <= MAX_ROWS
+    });
+    let page = ReviewPage {
+        user: user_bar(state, session),
+        campaigns: campaigns
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone()))
+            .collect(),
+        campaign: chosen.map_or_else(String::new, |c| c.id.clone()),
+        rows,
+        pending: counts[0],
+        approved: counts[1],
+        returned: counts[2],
+        not_reported: counts[3],
+        max_rows: MAX_ROWS,
+        notice: notice.to_string(),
+        problem: problem.to_string(),
+    };
+    pages::render(status, &page)
+}
+
+/// What a refused decision tells the reviewer, in Vietnamese.
+fn refusal_text(refusal: &Refusal) -> (StatusCode, String) {
+    match refusal {
+        Refusal::Invalid(violations) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            violations
+                .iter()
+                .map(|v| v.reason_vi.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Refusal::Missing { field } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Thiếu thông tin ({field})."),
+        ),
+        Refusal::AlreadyReviewed(_) => (
+            StatusCode::CONFLICT,
+            "Phiên bản báo cáo này đã được phê duyệt hoặc trả lại trước đó; chỉ quyết định đầu tiên có hiệu lực. Đơn vị cần gửi bản cập nhật để được xem xét lại.".to_string(),
+        ),
+        Refusal::Unavailable(err) => {
+            tracing::warn!(%err, "portal: review not recorded (Kafka)");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Chưa ghi nhận được quyết định: hệ thống truyền dữ liệu đang tạm gián đoạn. Hãy thực hiện lại sau ít phút.".to_string(),
+            )
+        }
+        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) | Refusal::RateLimited { .. } => (
+            StatusCode::FORBIDDEN,
+            "Đơn vị của bạn không duyệt báo cáo của đơn vị này.".to_string(),
+        ),
+        Refusal::IdReused { .. } => (StatusCode::CONFLICT, "Mã báo cáo không hợp lệ.".to_string()),
+    }
+}
+
+/// `POST /review`: approve or return one version.
+pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let pairs = form_pairs(&body);
+    if !csrf_matches(&pairs, &session.csrf_token) {
+        return forbidden_form(Some(user_bar(&state, &session)));
+    }
+    let reviewer = match reviewer_unit(&state, &session) {
+        Ok(unit) => unit,
+        Err(answer) => return *answer,
+    };
+    let campaign = field(&pairs, "campaign_id").to_string();
+    let request = ReviewRequest {
+        unit_code: field(&pairs, "unit_code").to_string(),
+        campaign_id: campaign.clone(),
+        submission_id: field(&pairs, "submission_id").to_string(),
+        decision: field(&pairs, "decision").to_string(),
+        reason: field(&pairs, "reason").to_string(),
+    };
+    let unit = baocao_submission::validate::shown(&request.unit_code);
+    match state
+        .reviews()
+        .review(&reviewer.code, request.clone())
+        .await
+    {
+        Ok(event) => {
+            tracing::info!(target: "audit", event = "review", username = %session.account.person.username, unit = %unit, decision = %event.decision, "audit");
+            let to = format!(
+                "/review?campaign={}&done={}",
+                url::form_urlencoded::byte_serialize(campaign.as_bytes()).collect::<String>(),
+                event.decision
+            );
+            Redirect::to(&to).into_response()
+        }
+        Err(refusal) => {
+            let (status, text) = refusal_text(&refusal);
+            render(
+                &state,
+                &session,
+                status,
+                &campaign,
+                "",
+                &format!("Đơn vị {unit}: {text}"),
+            )
+        }
+    }
+}
+
+/// The review status of the unit's latest version, as its report form says it; empty
+/// when nothing was sent or nobody reviews it.
+pub fn status_note(state: &AppState, caller: &str, unit: &str, campaign: &str) -> String {
+    let Ok(status) = state.reviews().status(caller, unit, campaign) else {
+        return String::new();
+    };
+    let Some(decision) = &status.decision else {
+        return if status.latest.is_some() {
+            "Báo cáo gần nhất đang chờ cấp trên xem xét, phê duyệt.".to_string()
+        } else {
+            String::new()
+        };
+    };
+    let registry = state.core().registry();
+    let by = registry
+        .unit(&decision.reviewer_unit)
+        .map_or_else(|| decision.reviewer_unit.clone(), |u| u.name.clone());
+    if status.state() == "approved" {
+        format!("Báo cáo gần nhất đã được {by} phê duyệt.")
+    } else {
+        format!(
+            "Báo cáo gần nhất đã bị {by} trả lại. Lý do: {} Sửa theo yêu cầu rồi gửi lại.",
+            decision.reason
+        )
+    }
+}
