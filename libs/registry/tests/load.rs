@@ -436,3 +436,37 @@ fn the_document_elements_default_from_the_register_and_follow_the_campaign() {
         assert!(line >= 11, "line {line}: {reason}");
     }
 }
+
+#[test]
+fn the_count_setting_is_read_and_an_unknown_one_refused_at_its_line() {
+    let dir = small_data();
+    let with_count = |count: &str| {
+        campaign_toml("2023-03-20").replacen(
+            "required_unit_kinds",
+            &format!("count = \"{count}\"\nrequired_unit_kinds"),
+            1,
+        )
+    };
+    let file = dir.path().join("campaigns/c.toml");
+    std::fs::write(&file, campaign_toml("2023-03-20")).expect("write");
+    let registry = Registry::load(dir.path()).expect("loads");
+    assert_eq!(
+        registry.campaign("c").expect("c").count,
+        baocao_registry::CountBasis::Received,
+        "received by default"
+    );
+    std::fs::write(&file, with_count("approved")).expect("write");
+    let registry = Registry::load(dir.path()).expect("loads");
+    assert_eq!(
+        registry.campaign("c").expect("c").count,
+        baocao_registry::CountBasis::Approved
+    );
+    std::fs::write(&file, with_count("reviewed")).expect("write");
+    let (path, line, reason) = data_error(dir.path());
+    assert!(path.ends_with("campaigns/c.toml"), "{path:?}");
+    assert_eq!(line, 6);
+    assert!(
+        reason.contains("reviewed") && reason.contains("received") && reason.contains("approved"),
+        "{reason}"
+    );
+}

@@ -22,7 +22,7 @@ use crate::state::AppState;
 const MAX_ROWS: usize = 300;
 
 /// The campaigns a reviewer works on today: begun and not past their last day.
-fn review_campaigns<'a>(registry: &'a Registry, today: chrono::NaiveDate) -> Vec<&'a Campaign> {
+fn review_campaigns(registry: &Registry, today: chrono::NaiveDate) -> Vec<&Campaign> {
     registry
         .campaigns()
         .iter()
@@ -52,7 +52,7 @@ fn figures_of(status: &ReviewStatus) -> String {
         return String::new();
     };
     let systems = &latest.report.systems;
-    let cameras: i64 = systems.iter().map(|s| i64::from(s.camera_count)).sum();
+    let cameras: i64 = systems.iter().map(|s| s.camera_count).sum();
     let mut levels = [0usize; 5];
     for s in systems {
         if let Some(count) = usize::try_from(s.proposed_level - 1)
