@@ -12,7 +12,7 @@ use baocao_proto::v1::{
     CameraSystem, DossierStatus, MediaIndicators, PlanStatus, PoliceIndicators, ReportEnvelope,
 };
 use baocao_registry::Registry;
-use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_rollup::RollupOutput;
 use baocao_store::Store;
 use chrono::NaiveDate;
 use common::{Summary, date, land};
@@ -163,22 +163,16 @@ async fn rollup(
     out: &Path,
     cut_off: NaiveDate,
 ) -> RollupOutput {
-    let registry = Registry::load(registry_dir).expect("registry");
-    let campaign = registry.campaign("c").expect("campaign").clone();
-    let milestone = campaign.milestone("levels").expect("milestone").clone();
-    run_rollup(&RollupRequest {
-        registry: &registry,
-        campaign: &campaign,
-        milestone: &milestone,
-        cut_off,
-        landing: &Store::local(landing),
-        out: &Store::local(out),
+    let of = common::RollupOf {
+        registry_dir,
+        landing,
+        out,
+        campaign: "c",
+        milestone: "levels",
         // These fixtures include an empty campaign on purpose.
         allow_empty: true,
-        progress: None,
-    })
-    .await
-    .expect("rollup")
+    };
+    common::rollup_of(&of, cut_off).await
 }
 
 impl Summary<'_> {

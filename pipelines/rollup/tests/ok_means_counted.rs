@@ -169,21 +169,15 @@ impl Landed {
     }
 
     async fn rollup(&self, campaign: &str, milestone: &str, cut_off: NaiveDate) -> RollupOutput {
-        let registry = Registry::load(self.registry_dir.path()).expect("registry");
-        let campaign = registry.campaign(campaign).expect("campaign").clone();
-        let milestone = campaign.milestone(milestone).expect("milestone").clone();
-        run_rollup(&RollupRequest {
-            registry: &registry,
-            campaign: &campaign,
-            milestone: &milestone,
-            cut_off,
-            landing: &Store::local(self.root.path().join("landing")),
-            out: &Store::local(self.root.path().join("out")),
+        let of = common::RollupOf {
+            registry_dir: self.registry_dir.path(),
+            landing: &self.root.path().join("landing"),
+            out: &self.root.path().join("out"),
+            campaign,
+            milestone,
             allow_empty: false,
-            progress: None,
-        })
-        .await
-        .expect("rollup")
+        };
+        common::rollup_of(&of, cut_off).await
     }
 }
 

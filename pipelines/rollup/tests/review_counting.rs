@@ -10,7 +10,7 @@ mod common;
 use baocao_proto::v1::{ReportEnvelope, ReviewEvent};
 use baocao_registry::Registry;
 use baocao_rollup::report::{ReportData, render_markdown};
-use baocao_rollup::{CountBasisName, RollupOutput, RollupRequest, run_rollup};
+use baocao_rollup::{CountBasisName, RollupOutput};
 use baocao_store::Store;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -163,21 +163,15 @@ impl Landed {
     }
 
     async fn rollup(&self, cut_off: NaiveDate) -> RollupOutput {
-        let registry = self.registry();
-        let campaign = registry.campaign("c").expect("campaign").clone();
-        let milestone = campaign.milestone("levels").expect("milestone").clone();
-        run_rollup(&RollupRequest {
-            registry: &registry,
-            campaign: &campaign,
-            milestone: &milestone,
-            cut_off,
-            landing: &Store::local(self.root.path().join("landing")),
-            out: &Store::local(self.root.path().join("out")),
+        let of = common::RollupOf {
+            registry_dir: self.registry_dir.path(),
+            landing: &self.root.path().join("landing"),
+            out: &self.root.path().join("out"),
+            campaign: "c",
+            milestone: "levels",
             allow_empty: false,
-            progress: None,
-        })
-        .await
-        .expect("rollup")
+        };
+        common::rollup_of(&of, cut_off).await
     }
 }
 

@@ -226,3 +226,33 @@ async fn assert_catalog_matches_production(
         "catalog unit_state vs latest, {at}"
     );
 }
+
+/// Where a fixture's rollup reads and writes, and what it rolls up.
+pub struct RollupOf<'a> {
+    pub registry_dir: &'a Path,
+    pub landing: &'a Path,
+    pub out: &'a Path,
+    pub campaign: &'a str,
+    pub milestone: &'a str,
+    /// Roll up even when nothing of the campaign landed.
+    pub allow_empty: bool,
+}
+
+/// Rolls up a fixture's landing at `cut_off`.
+pub async fn rollup_of(of: &RollupOf<'_>, cut_off: NaiveDate) -> baocao_rollup::RollupOutput {
+    let registry = Registry::load(of.registry_dir).expect("registry");
+    let campaign = registry.campaign(of.campaign).expect("campaign").clone();
+    let milestone = campaign.milestone(of.milestone).expect("milestone").clone();
+    baocao_rollup::run_rollup(&baocao_rollup::RollupRequest {
+        registry: &registry,
+        campaign: &campaign,
+        milestone: &milestone,
+        cut_off,
+        landing: &Store::local(of.landing),
+        out: &Store::local(of.out),
+        allow_empty: of.allow_empty,
+        progress: None,
+    })
+    .await
+    .expect("rollup")
+}
