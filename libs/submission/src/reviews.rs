@@ -38,14 +38,23 @@ impl ReviewIndex {
         self.first.read().ok()?.get(key).cloned()
     }
 
-    /// Records `event` unless its version already has a decision.
+    /// Records `event` unless its version already has an earlier decision. "Earlier" is
+    /// the rollup's order (`baocao_rollup::sql::DECISION_ORDER`: the decision instant in
+    /// milliseconds, then `approve` before `return`), so that when two replicas decide
+    /// one version at the same moment, the desk, the SQL views and the summaries all
+    /// count the same decision, whatever order the topic holds them in.
     pub fn record(&self, event: ReviewEvent) {
         let key = SubmissionKey {
             unit: event.unit_code.clone(),
             id: event.submission_id.clone(),
         };
         if let Ok(mut first) = self.first.write() {
-            first.entry(key).or_insert(event);
+            match first.get(&key) {
+                Some(kept) if decision_order(kept) <= decision_order(&event) => {}
+                _ => {
+                    first.insert(key, event);
+                }
+            }
         }
     }
 
@@ -54,6 +63,15 @@ impl ReviewIndex {
             self.record(event);
         }
     }
+}
+
+/// Where a decision stands among the decisions on its version: its instant in
+/// milliseconds (as landed), then its name.
+fn decision_order(event: &ReviewEvent) -> (i64, &str) {
+    let at = event.reviewed_at.as_ref().map_or(0, |t| {
+        t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000)
+    });
+    (at, event.decision.as_str())
 }
 
 /// What a reviewer asks: a decision on one version.
@@ -361,4 +379,59 @@ fn already(decided: &ReviewEvent) -> Refusal {
         },
         decided.reviewer_unit
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(decision: &str, seconds: i64, reviewer: &str) -> ReviewEvent {
+        ReviewEvent {
+            unit_code: "14755".into(),
+            submission_id: "id".into(),
+            decision: decision.into(),
+            reviewer_unit: reviewer.into(),
+            reviewed_at: Some(pbjson_types::Timestamp { seconds, nanos: 0 }),
+            ..ReviewEvent::default()
+        }
+    }
+
+    /// Two replicas decided one version: whatever order the topic holds the decisions
+    /// in, the earlier one counts, and at the same millisecond `approve`, as in the
+    /// rollup.
+    #[test]
+    fn the_earliest_decision_counts_whatever_the_topic_order() {
+        let key = SubmissionKey {
+            unit: "14755".into(),
+            id: "id".into(),
+        };
+        for (first, second, counted) in [
+            (
+                decision("return", 20, "A"),
+                decision("approve", 10, "B"),
+                "B",
+            ),
+            (
+                decision("approve", 10, "B"),
+                decision("return", 20, "A"),
+                "B",
+            ),
+            (
+                decision("return", 10, "A"),
+                decision("approve", 10, "B"),
+                "B",
+            ),
+            (
+                decision("approve", 10, "B"),
+                decision("approve", 10, "C"),
+                "B",
+            ),
+        ] {
+            let index = ReviewIndex::default();
+            index.record(first);
+            index.record(second);
+            let kept = index.decision(&key).map(|d| d.reviewer_unit);
+            assert_eq!(kept.as_deref(), Some(counted));
+        }
+    }
 }

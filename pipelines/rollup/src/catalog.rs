@@ -17,7 +17,7 @@ use datafusion::prelude::{Expr, ParquetReadOptions, SessionConfig, SessionContex
 use datafusion::scalar::ScalarValue;
 
 use crate::raw::{end_of_vietnam_day_ms, raw_table, register_store};
-use crate::sql::{FIRST_COPY_ORDER, LATEST_VERSION_ORDER};
+use crate::sql::{DECISION_ORDER, FIRST_COPY_ORDER, LATEST_VERSION_ORDER};
 use crate::units_table::units_batch;
 use crate::{Error, Result};
 
@@ -77,7 +77,7 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
     ),
     (
         "review_decisions",
-        "the decision that counts per version: the first recorded",
+        "the decision that counts per version: the earliest (reviewed_at, then approve before return)",
     ),
     (
         "review_state",
@@ -305,11 +305,11 @@ fn catalog_views() -> [String; 6] {
          GROUP BY st.campaign_id, st.week_start"
         ),
         // The decision that counts for each version: the first one recorded.
-        "CREATE VIEW review_decisions AS SELECT * EXCLUDE (decision_rank) FROM (
+        format!("CREATE VIEW review_decisions AS SELECT * EXCLUDE (decision_rank) FROM (
            SELECT *, ROW_NUMBER() OVER (PARTITION BY unit_code, submission_id
-             ORDER BY reviewed_at) AS decision_rank
+             ORDER BY {DECISION_ORDER}) AS decision_rank
            FROM reviews) WHERE decision_rank = 1"
-            .to_string(),
+        ),
         // Each unit's latest version with its review state, and the reviewers' backlog:
         // latest versions nobody has approved or returned yet.
         "CREATE VIEW review_state AS
