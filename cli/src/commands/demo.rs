@@ -140,7 +140,12 @@ fn print_outputs(campaign: &Campaign, outputs: &[(RollupOutput, ReportData, Vec<
     println!("\n{}", campaign.name);
     for (output, data, files) in outputs {
         print_headline(data);
-        println!("    summaries: {}", output.dir.join("summary.parquet"));
+        println!(
+            "    summaries: {} (received), {} (approved; the report counts {})",
+            output.dir.join("summary.parquet"),
+            output.dir.join("summary_approved.parquet"),
+            baocao_registry::CountBasis::from(output.lineage.count).as_str()
+        );
         println!(
             "    late and missing units: {}",
             output.dir.join("late_and_missing.parquet")
