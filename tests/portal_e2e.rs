@@ -579,6 +579,14 @@ async fn office_reviews(client: &Client, p: &Portal) -> anyhow::Result<()> {
         card.contains("hệ thống") && card.contains("camera"),
         "{card}"
     );
+    assert!(card.contains("Người báo cáo:"), "{card}");
+    // Each system, one click away (no script: a details element).
+    press(client, "#review-14755 details summary").await?;
+    let systems = text_of(client, "#review-14755 details").await?;
+    assert!(
+        systems.contains("đề xuất cấp độ") && systems.contains("phương án:"),
+        "{systems}"
+    );
     assert!(
         text_of(client, "#review-counts")
             .await?

@@ -266,6 +266,10 @@ pub struct ReviewRow {
     pub received: String,
     /// Systems, cameras and proposed levels of the version.
     pub figures: String,
+    /// Each system of the version, as a line to read.
+    pub systems: Vec<String>,
+    /// Who reported it and how to reach them.
+    pub reporter: String,
     /// `pending`, `approved` or `returned`.
     pub state: &'static str,
     pub reviewer: String,

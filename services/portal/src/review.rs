@@ -81,6 +81,65 @@ fn figures_of(status: &ReviewStatus) -> String {
     )
 }
 
+/// The Vietnamese label of `value` among `options` (the form's own words).
+fn label(options: baocao_submission::typed::Options, value: &str) -> String {
+    options
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map_or_else(|| "—".to_string(), |(_, l)| (*l).to_string())
+}
+
+/// Each system of the version as a reviewer reads it: name and code, where, cameras,
+/// proposed level, dossier, plan.
+fn system_lines(status: &ReviewStatus) -> Vec<String> {
+    use baocao_proto::v1::{DossierStatus, PlanStatus};
+    use baocao_submission::typed::{DOSSIER_OPTIONS, PLAN_OPTIONS};
+    let Some((_, latest)) = &status.latest else {
+        return Vec::new();
+    };
+    latest
+        .report
+        .systems
+        .iter()
+        .map(|s| {
+            let dossier = DossierStatus::try_from(s.dossier_status).map_or("", |d| d.as_str_name());
+            let plan = PlanStatus::try_from(s.plan_status).map_or("", |p| p.as_str_name());
+            format!(
+                "{} ({}) · {} · {} camera · đề xuất cấp độ {} · {} · phương án: {}",
+                s.name,
+                s.system_code,
+                s.location,
+                s.camera_count,
+                s.proposed_level,
+                label(DOSSIER_OPTIONS, dossier),
+                label(PLAN_OPTIONS, plan).to_lowercase()
+            )
+        })
+        .collect()
+}
+
+/// Who reported the version and how to reach them.
+fn reporter_of(status: &ReviewStatus) -> String {
+    let Some(reporter) = status
+        .latest
+        .as_ref()
+        .and_then(|(_, latest)| latest.report.reporter.as_ref())
+    else {
+        return String::new();
+    };
+    [
+        &reporter.full_name,
+        &reporter.position,
+        &reporter.phone,
+        &reporter.email,
+    ]
+    .into_iter()
+    .filter(|part| !part.trim().is_empty())
+    .map(String::as_str)
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
 /// One unit's row, or `None` when it has sent nothing.
 fn row_of(registry: &Registry, unit: &ReportingUnit, status: &ReviewStatus) -> Option<ReviewRow> {
     let (id, latest) = status.latest.as_ref()?;
@@ -97,6 +156,8 @@ fn row_of(registry: &Registry, unit: &ReportingUnit, status: &ReviewStatus) -> O
         submission_id: id.clone(),
         received,
         figures: figures_of(status),
+        systems: system_lines(status),
+        reporter: reporter_of(status),
         state: status.state(),
         reviewer: decision.map_or_else(String::new, |d| {
             registry
