@@ -144,7 +144,7 @@ fn print_outputs(campaign: &Campaign, outputs: &[(RollupOutput, ReportData, Vec<
             "    summaries: {} (received), {} (approved; the report counts {})",
             output.dir.join("summary.parquet"),
             output.dir.join("summary_approved.parquet"),
-            baocao_registry::CountBasis::from(output.lineage.count).as_str()
+            output.lineage.count.as_str()
         );
         println!(
             "    late and missing units: {}",

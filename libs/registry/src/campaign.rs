@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::document::{DocumentFile, DocumentSettings};
@@ -34,7 +34,7 @@ impl MilestoneMeasure {
 
 /// Which versions of a unit's report the Chairman's report counts (the campaign's
 /// `count`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CountBasis {
     /// Each unit's latest accepted version, reviewed or not (the default).

@@ -17,7 +17,6 @@ mod units_table;
 pub use error::{Error, Result};
 pub use raw::end_of_vietnam_day_ms;
 pub use rollup::{
-    CountBasisName, Lineage, RollupOutput, RollupRequest, register_per_unit, run_rollup, session,
-    summary_file,
+    Lineage, RollupOutput, RollupRequest, register_per_unit, run_rollup, session, summary_file,
 };
 pub use units_table::units_batch;

@@ -8,11 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use baocao_registry::{Campaign, Contact, DocumentSettings, Milestone, MilestoneMeasure, Registry};
+use baocao_registry::{
+    Campaign, Contact, CountBasis, DocumentSettings, Milestone, MilestoneMeasure, Registry,
+};
 use baocao_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::{CountBasisName, Error, Lineage, Result, RollupOutput};
+use crate::{Error, Lineage, Result, RollupOutput};
 
 mod chart;
 mod document;
@@ -385,7 +387,7 @@ impl ReportData {
         late_before: &BTreeSet<String>,
     ) -> Result<Self> {
         let counted = output.counted_summary();
-        let summary = Columns::new(crate::summary_file(output.lineage.count.into()), counted);
+        let summary = Columns::new(crate::summary_file(output.lineage.count), counted);
         let national = campaign.province.is_empty();
         let mut province = Figures {
             name: if national {
@@ -757,11 +759,11 @@ fn count_basis_line(data: &ReportData) -> String {
         vn_number(p.units_review_returned)
     );
     match data.lineage.count {
-        CountBasisName::Approved => format!(
+        CountBasis::Approved => format!(
             "Số liệu chỉ tính báo cáo đã được cấp trên phê duyệt: tính số liệu của {} đơn vị (bản đã duyệt gần nhất); {review}",
             vn_number(p.units_counted)
         ),
-        CountBasisName::Received => format!(
+        CountBasis::Received => format!(
             "Số liệu tính theo báo cáo mới nhất các đơn vị đã gửi, kể cả báo cáo chưa được cấp trên phê duyệt; {review}"
         ),
     }

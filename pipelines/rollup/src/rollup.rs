@@ -74,39 +74,10 @@ pub struct Lineage {
     /// counted, the others listed here (and in `baocao history`).
     pub conflicts: Vec<Conflict>,
     /// Which versions the Chairman's report counts (the campaign's `count`): `received`
-    /// (`summary.parquet`) or `approved` (`summary_approved.parquet`).
+    /// (`summary.parquet`) or `approved` (`summary_approved.parquet`); lineage files
+    /// written before review read as `received`.
     #[serde(default)]
-    pub count: CountBasisName,
-}
-
-/// The name of a [`CountBasis`] as `lineage.json` spells it (`received`, `approved`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CountBasisName {
-    /// Every accepted version (the newest counts); lineage files written before review
-    /// read as this.
-    #[default]
-    Received,
-    /// Approved versions only.
-    Approved,
-}
-
-impl From<CountBasis> for CountBasisName {
-    fn from(basis: CountBasis) -> Self {
-        match basis {
-            CountBasis::Received => CountBasisName::Received,
-            CountBasis::Approved => CountBasisName::Approved,
-        }
-    }
-}
-
-impl From<CountBasisName> for CountBasis {
-    fn from(name: CountBasisName) -> Self {
-        match name {
-            CountBasisName::Received => CountBasis::Received,
-            CountBasisName::Approved => CountBasis::Approved,
-        }
-    }
+    pub count: CountBasis,
 }
 
 /// The summary file of each basis: every accepted version, or approved versions only.
@@ -161,7 +132,7 @@ fn params_batch(
 impl RollupOutput {
     /// The summary the Chairman's report counts (the lineage's `count`).
     pub fn counted_summary(&self) -> &RecordBatch {
-        match CountBasis::from(self.lineage.count) {
+        match self.lineage.count {
             CountBasis::Received => &self.summary,
             CountBasis::Approved => &self.summary_approved,
         }
@@ -409,7 +380,6 @@ fn refuse_empty(request: &RollupRequest<'_>, selection: &Selection) -> Result<()
 
 /// Where the figures come from; warns about conflicts and strays it lists.
 fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
-    let count = request.campaign.count.into();
     let timestamp = |ms: Option<i64>| ms.and_then(DateTime::from_timestamp_millis);
     let lineage = Lineage {
         campaign_id: request.campaign.id.clone(),
@@ -426,7 +396,7 @@ fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
         window_opens_on: request.milestone.opens_on,
         stray_units: selection.stray_units,
         conflicts: selection.conflicts,
-        count,
+        count: request.campaign.count,
     };
     if !lineage.conflicts.is_empty() {
         tracing::warn!(

@@ -8,9 +8,10 @@
 mod common;
 
 use baocao_proto::v1::{ReportEnvelope, ReviewEvent};
+use baocao_registry::CountBasis;
 use baocao_registry::Registry;
+use baocao_rollup::RollupOutput;
 use baocao_rollup::report::{ReportData, render_markdown};
-use baocao_rollup::{CountBasisName, RollupOutput};
 use baocao_store::Store;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -183,7 +184,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 async fn counting_approved_takes_each_units_latest_approved_version() {
     let landed = Landed::new("approved");
     let output = landed.rollup(day(2023, 3, 22)).await;
-    assert_eq!(output.lineage.count, CountBasisName::Approved);
+    assert_eq!(output.lineage.count, CountBasis::Approved);
     assert!(
         std::ptr::eq(output.counted_summary(), &output.summary_approved),
         "the report counts the approved summary"
@@ -238,7 +239,7 @@ async fn a_correction_after_approval_counts_once_it_is_approved() {
 async fn the_backlog_per_district_is_in_both_summaries() {
     let landed = Landed::new("received");
     let output = landed.rollup(day(2023, 3, 22)).await;
-    assert_eq!(output.lineage.count, CountBasisName::Received);
+    assert_eq!(output.lineage.count, CountBasis::Received);
     assert!(std::ptr::eq(output.counted_summary(), &output.summary));
     for s in [Summary(&output.summary), Summary(&output.summary_approved)] {
         // District 380: 14755 approved, 14755.TH's correction pending, 14755.MN returned.
