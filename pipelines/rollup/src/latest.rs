@@ -389,6 +389,8 @@ pub struct Selected {
     pub approved: RecordBatch,
     /// The lineage's counts, strays and conflicts.
     pub selection: Selection,
+    /// The landed systems rows, from which each basis's `latest_systems` is taken.
+    systems: RecordBatch,
 }
 
 impl Selected {
@@ -429,31 +431,37 @@ pub async fn select(ctx: &SessionContext) -> Result<Selected> {
         received: latest(CountBasis::Received)?,
         approved: latest(CountBasis::Approved)?,
         selection: selection_of(&rows, &first_copy, per_unit.len(), strays),
+        systems: read_systems(ctx).await?,
     })
 }
 
-/// `latest_systems`: the systems of the counted copy of each latest version (the record
-/// at its Kafka position; one of each system code should that record have landed twice):
-/// `unit_code, submission_id, system_code` and [`SYSTEM_COLUMNS`].
-async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<RecordBatch> {
+/// The landed systems rows with the columns `latest_systems` keeps: read once per
+/// selection, for both bases.
+async fn read_systems(ctx: &SessionContext) -> Result<RecordBatch> {
     let columns = SYSTEM_COLUMNS
         .iter()
         .map(|c| format!("y.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows = query(
+    query(
         ctx,
         &format!(
             "SELECT y.unit_code, y.submission_id, y.system_code, y.kafka_partition, y.kafka_offset, {columns}
              FROM systems y"
         ),
     )
-    .await?;
-    let units = strings(&rows, "unit_code")?;
-    let ids = strings(&rows, "submission_id")?;
-    let codes = strings(&rows, "system_code")?;
-    let partitions = int32s(&rows, "kafka_partition")?;
-    let offsets = int64s(&rows, "kafka_offset")?;
+    .await
+}
+
+/// `latest_systems`: the systems of the counted copy of each latest version (the record
+/// at its Kafka position; one of each system code should that record have landed twice):
+/// `unit_code, submission_id, system_code` and [`SYSTEM_COLUMNS`].
+fn latest_systems(rows: &RecordBatch, latest: &RecordBatch) -> Result<RecordBatch> {
+    let units = strings(rows, "unit_code")?;
+    let ids = strings(rows, "submission_id")?;
+    let codes = strings(rows, "system_code")?;
+    let partitions = int32s(rows, "kafka_partition")?;
+    let offsets = int64s(rows, "kafka_offset")?;
     let counted: HashSet<(&str, &str, i32, i64)> = {
         let units = strings(latest, "unit_code")?;
         let ids = strings(latest, "submission_id")?;
@@ -491,7 +499,7 @@ async fn latest_systems(ctx: &SessionContext, latest: &RecordBatch) -> Result<Re
     let kept = ["unit_code", "submission_id", "system_code"]
         .into_iter()
         .chain(SYSTEM_COLUMNS.iter().copied())
-        .map(|name| Ok((name, column(&rows, name)?.clone())))
+        .map(|name| Ok((name, column(rows, name)?.clone())))
         .collect::<Result<Vec<_>>>()?;
     let fields: Vec<Field> = kept
         .iter()
@@ -548,10 +556,11 @@ pub struct Selection {
     pub conflicts: Vec<Conflict>,
 }
 
-/// Registers `latest` (one basis's table of [`select`]) and its `latest_systems` in the
-/// session, replacing those of another basis.
-pub async fn register_latest(ctx: &SessionContext, latest: &RecordBatch) -> Result<()> {
-    let latest_systems = latest_systems(ctx, latest).await?;
+/// Registers `latest` and `latest_systems` of `basis` from a selection in the session,
+/// replacing those of another basis.
+pub fn register_latest(ctx: &SessionContext, selected: &Selected, basis: CountBasis) -> Result<()> {
+    let latest = selected.latest(basis);
+    let latest_systems = latest_systems(&selected.systems, latest)?;
     ctx.deregister_table("latest")?;
     ctx.deregister_table("latest_systems")?;
     ctx.register_batch("latest", latest.clone())?;

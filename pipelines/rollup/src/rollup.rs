@@ -147,7 +147,7 @@ async fn per_unit_of(
     selected: &Selected,
     basis: CountBasis,
 ) -> Result<RecordBatch> {
-    register_latest(ctx, selected.latest(basis)).await?;
+    register_latest(ctx, selected, basis)?;
     query(ctx, &sql::per_unit_over_latest_sql()).await
 }
 

@@ -130,8 +130,7 @@ pub async fn assert_selection_matches_spec(
             .await
             .expect("session");
         let expected = sorted_rows(&spec, baocao_rollup::sql::per_unit_sql(basis)).await;
-        baocao_rollup::latest::register_latest(&production, selected.latest(basis))
-            .await
+        baocao_rollup::latest::register_latest(&production, &selected, basis)
             .expect("register the selection");
         let actual = sorted_rows(&production, baocao_rollup::sql::per_unit_over_latest_sql()).await;
         assert_eq!(expected.num_rows(), actual.num_rows(), "{at}");
