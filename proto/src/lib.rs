@@ -17,6 +17,17 @@ pub mod v1 {
         include_bytes!(concat!(env!("OUT_DIR"), "/baocao_v1_descriptor.bin"));
 }
 
+impl v1::ReviewEvent {
+    /// When the decision was made, in milliseconds since the epoch (0 when unset): the
+    /// instant the `reviews` table lands and the order in which decisions on one version
+    /// count (the earliest).
+    pub fn reviewed_at_ms(&self) -> i64 {
+        self.reviewed_at.as_ref().map_or(0, |t| {
+            t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000)
+        })
+    }
+}
+
 /// The envelope schema version this build writes and understands.
 pub const ENVELOPE_SCHEMA_VERSION: u32 = 1;
 

@@ -68,10 +68,7 @@ impl ReviewIndex {
 /// Where a decision stands among the decisions on its version: its instant in
 /// milliseconds (as landed), then its name.
 fn decision_order(event: &ReviewEvent) -> (i64, &str) {
-    let at = event.reviewed_at.as_ref().map_or(0, |t| {
-        t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000)
-    });
-    (at, event.decision.as_str())
+    (event.reviewed_at_ms(), event.decision.as_str())
 }
 
 /// What a reviewer asks: a decision on one version.

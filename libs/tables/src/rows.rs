@@ -408,10 +408,7 @@ pub fn review_rows(events: &[ReviewEvent]) -> Result<RecordBatch> {
         c.decision.append_value(&e.decision);
         c.reason.append_value(&e.reason);
         c.reviewer_unit.append_value(&e.reviewer_unit);
-        let at = e.reviewed_at.as_ref().map_or(0, |t| {
-            t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000)
-        });
-        c.reviewed_at.append_value(at);
+        c.reviewed_at.append_value(e.reviewed_at_ms());
         c.gateway_id.append_value(&e.gateway_id);
         c.schema_version.append_value(e.schema_version);
     }
