@@ -1,5 +1,6 @@
 //! `baocao account`: the portal's person accounts — issued in bulk from a staff list
-//! (CSV or Excel) with a printable sheet of one-time passwords, and listed.
+//! (CSV or Excel) with a printable sheet of one-time passwords, listed, and unlocked
+//! (the sign-in throttle's waits on a name ended by the department).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -28,8 +29,21 @@ pub enum AccountCommand {
         #[arg(long)]
         accounts_db: Option<PathBuf>,
     },
-    /// List the accounts (never passwords).
+    /// List the accounts (never passwords), with wrong passwords in a row.
     List {
+        /// The accounts database (overrides `portal.accounts_db`).
+        #[arg(long)]
+        accounts_db: Option<PathBuf>,
+    },
+    /// End the waits repeated wrong passwords put on an account's sign-in (at its next
+    /// attempt, on every portal using this database) and reset its count; recorded in
+    /// the audit log with who did it.
+    Unlock {
+        /// The account's user name.
+        username: String,
+        /// Who unlocks it, for the audit log (e.g. the DIC officer's user name).
+        #[arg(long)]
+        by: String,
         /// The accounts database (overrides `portal.accounts_db`).
         #[arg(long)]
         accounts_db: Option<PathBuf>,
@@ -38,8 +52,9 @@ pub enum AccountCommand {
 
 impl AccountCommand {
     pub fn overrides(&self) -> Overrides {
-        let (AccountCommand::Import { accounts_db, .. } | AccountCommand::List { accounts_db }) =
-            self;
+        let (AccountCommand::Import { accounts_db, .. }
+        | AccountCommand::List { accounts_db }
+        | AccountCommand::Unlock { accounts_db, .. }) = self;
         match accounts_db {
             Some(path) => vec![("portal.accounts_db", path.display().to_string().into())],
             None => Vec::new(),
@@ -56,10 +71,19 @@ pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<Exi
             passwords_out,
             ..
         } => import(config, &store, &file, &passwords_out).await,
+        AccountCommand::Unlock { username, by, .. } => {
+            let username = username.trim().to_lowercase();
+            store.unlock(&username, by.trim(), chrono::Utc::now()).await?;
+            eprintln!("{username}: unlocked; the next sign-in is checked at once");
+            Ok(ExitCode::SUCCESS)
+        }
         AccountCommand::List { .. } => {
+            let failed: std::collections::HashMap<String, i64> =
+                store.failed_logins().await?.into_iter().collect();
             for a in store.accounts().await? {
+                let wrong = failed.get(&a.person.username).copied().unwrap_or(0);
                 println!(
-                    "{}\t{}\t{}\t{}\t{}{}",
+                    "{}\t{}\t{}\t{}\t{}{}{}",
                     a.person.username,
                     a.person.role.as_str(),
                     a.person.unit_code,
@@ -69,6 +93,11 @@ pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<Exi
                         "\t(one-time password not yet changed)"
                     } else {
                         ""
+                    },
+                    if wrong > 0 {
+                        format!("\t({wrong} wrong password(s) in a row)")
+                    } else {
+                        String::new()
                     }
                 );
             }

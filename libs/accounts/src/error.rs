@@ -55,6 +55,11 @@ pub enum Error {
     /// A hashing task ended without a result.
     #[error("a hashing task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The database's `server_keys` row is not a 32-byte key.
+    #[error(
+        "accounts database {0}: the portal's server key is not 32 bytes (delete the row of table server_keys to make a new one)"
+    )]
+    BadServerKey(PathBuf),
     /// An account named in a command does not exist.
     #[error("no account `{0}`")]
     UnknownAccount(String),

@@ -1,9 +1,11 @@
 //! The people who use the portal: an [`Account`] belongs to one reporting unit and has a
 //! [`Role`] (a unit's clerk, a district office entering for its communes, a provincial
 //! officer viewing the province, an analyst viewing a subtree). Passwords are argon2id
-//! hashes; a new account has a one-time password it must change at first login; five
-//! wrong passwords lock it for a while; sessions carry their CSRF token; every login,
-//! failure, lockout and password change is written to the audit log. All of it lives in
+//! hashes; a new account has a one-time password it must change at first login; wrong
+//! passwords never lock an account but are slowed by the portal's sign-in [`throttle`];
+//! sessions carry their CSRF token; the server key ([`signing`]) signs login forms and
+//! device cookies; every login, failure, unlock and password change is written to the
+//! audit log. All of it lives in
 //! one embedded SQLite database ([`AccountStore`]), safe under concurrent use and restarts.
 //!
 //! Accounts are issued in bulk from a staff list ([`roster`]) and their one-time
@@ -13,7 +15,10 @@ mod error;
 pub mod password;
 pub mod roster;
 pub mod sheet;
+pub mod signing;
 mod store;
+pub mod strength;
+pub mod throttle;
 
 pub use error::{Error, Result};
 pub use store::{

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
-use crate::password::{self, Cost};
+use crate::password;
+use crate::signing::ServerKey;
 use crate::{Error, Result};
 
 /// What a person may do in the portal.
@@ -133,22 +134,15 @@ pub enum LoginOutcome {
         /// The session.
         session: Box<Session>,
     },
-    /// Wrong user name or password (not said which).
+    /// Wrong user name or password (not said which). Nothing here ever locks an account:
+    /// repeated failures are slowed by the portal's [`crate::throttle`], which an
+    /// attacker cannot turn against the account's owner.
     Refused,
-    /// Too many wrong passwords: locked until then.
-    Locked {
-        /// When it opens again.
-        until: DateTime<Utc>,
-    },
 }
 
-/// Lockout and session settings.
+/// Session settings.
 #[derive(Clone, Copy, Debug)]
 pub struct LoginPolicy {
-    /// Consecutive wrong passwords that lock an account.
-    pub max_failed_logins: u32,
-    /// How long a locked account stays locked.
-    pub lockout: Duration,
     /// How long a session lasts.
     pub session_lifetime: Duration,
 }
@@ -156,8 +150,6 @@ pub struct LoginPolicy {
 impl Default for LoginPolicy {
     fn default() -> Self {
         LoginPolicy {
-            max_failed_logins: 5,
-            lockout: Duration::from_secs(15 * 60),
             session_lifetime: Duration::from_secs(8 * 3600),
         }
     }
@@ -177,13 +169,18 @@ CREATE TABLE IF NOT EXISTS accounts (
     must_change_password INTEGER NOT NULL,
     failed_logins INTEGER NOT NULL DEFAULT 0,
     locked_until INTEGER,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    unlocked_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_sha256 TEXT PRIMARY KEY,
     username TEXT NOT NULL REFERENCES accounts(username),
     csrf_token TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS server_keys (
+    name TEXT PRIMARY KEY,
+    key BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
     at INTEGER NOT NULL,
@@ -204,6 +201,8 @@ pub struct AccountStore {
     connection: Arc<Mutex<Connection>>,
     _database: Arc<libsql::Database>,
     policy: LoginPolicy,
+    key: ServerKey,
+    dummy_hash: Arc<str>,
 }
 
 fn random_hex(bytes: usize) -> Result<String> {
@@ -262,12 +261,26 @@ impl AccountStore {
             .busy_timeout(Duration::from_secs(5))
             .map_err(db_error)?;
         connection.execute_batch(SCHEMA).await.map_err(db_error)?;
+        add_unlocked_at(&connection).await.map_err(db_error)?;
+        let key = server_key(&connection, path).await?;
+        // The hash an unknown name is checked against, made now so that the first
+        // unknown name costs what every sign-in costs.
+        let dummy_hash =
+            tokio::task::spawn_blocking(|| password::hash(&password::one_time_password()?))
+                .await??;
         Ok(AccountStore {
             path: path.to_path_buf(),
             connection: Arc::new(Mutex::new(connection)),
             _database: Arc::new(database),
             policy,
+            key,
+            dummy_hash: dummy_hash.into(),
         })
+    }
+
+    /// The portal's secret key (signs login forms and device cookies).
+    pub fn server_key(&self) -> &ServerKey {
+        &self.key
     }
 
     fn db_error(&self) -> impl FnOnce(libsql::Error) -> Error + use<> {
@@ -280,7 +293,7 @@ impl AccountStore {
         &self.path
     }
 
-    /// The lockout and session settings.
+    /// The session settings.
     pub fn policy(&self) -> LoginPolicy {
         self.policy
     }
@@ -351,31 +364,25 @@ impl AccountStore {
     }
 
     /// Checks a login; on success opens a new session (any session the browser had is
-    /// ended by the caller through [`AccountStore::end_session`]).
+    /// ended by the caller through [`AccountStore::end_session`]). The same work whatever
+    /// the name: one lookup, one hash check at the one cost, one write.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         now: DateTime<Utc>,
     ) -> Result<LoginOutcome> {
-        let Some((stored, failed, locked_until)) = self.credentials(username).await? else {
-            // Same work as for a real account, so timing does not tell which names exist.
-            let typed = password.to_string();
-            tokio::task::spawn_blocking(move || password::verify(&typed, dummy_hash()?)).await??;
-            self.audit(now, "login_failed", username, "unknown user")
-                .await?;
-            return Ok(LoginOutcome::Refused);
+        let found = self.credentials(username).await?;
+        let stored: Arc<str> = match &found {
+            Some(stored) => stored.as_str().into(),
+            None => self.dummy_hash.clone(),
         };
-        if let Some(until) = locked_until.map(instant).filter(|until| *until > now) {
-            self.audit(now, "login_locked", username, "attempt while locked")
-                .await?;
-            return Ok(LoginOutcome::Locked { until });
-        }
         let typed = password.to_string();
         let matches =
             tokio::task::spawn_blocking(move || password::verify(&typed, &stored)).await??;
-        if !matches {
-            return self.record_failure(username, failed + 1, now).await;
+        if !(matches && found.is_some()) {
+            self.record_failure(username, now).await?;
+            return Ok(LoginOutcome::Refused);
         }
         let (cookie, session) = self.open_session(username, now).await?;
         self.audit(now, "login", username, "").await?;
@@ -385,11 +392,11 @@ impl AccountStore {
         })
     }
 
-    async fn credentials(&self, username: &str) -> Result<Option<(String, i64, Option<i64>)>> {
+    async fn credentials(&self, username: &str) -> Result<Option<String>> {
         let connection = self.connection.lock().await;
         let mut rows = connection
             .query(
-                "SELECT password_hash, failed_logins, locked_until FROM accounts WHERE username = ?1",
+                "SELECT password_hash FROM accounts WHERE username = ?1",
                 params![username],
             )
             .await
@@ -397,57 +404,88 @@ impl AccountStore {
         let Some(row) = rows.next().await.map_err(self.db_error())? else {
             return Ok(None);
         };
-        let read = || -> std::result::Result<_, libsql::Error> {
-            Ok((row.get(0)?, row.get(1)?, row.get::<Option<i64>>(2)?))
-        };
-        Ok(Some(read().map_err(self.db_error())?))
+        Ok(Some(row.get(0).map_err(self.db_error())?))
     }
 
-    async fn record_failure(
-        &self,
-        username: &str,
-        failed: i64,
-        now: DateTime<Utc>,
-    ) -> Result<LoginOutcome> {
-        let max = i64::from(self.policy.max_failed_logins);
-        let lock = (failed >= max)
-            .then(|| now + chrono::Duration::from_std(self.policy.lockout).unwrap_or_default());
-        {
-            let connection = self.connection.lock().await;
-            connection
-                .execute(
-                    "UPDATE accounts SET failed_logins = ?2, locked_until = ?3 WHERE username = ?1",
-                    params![
-                        username,
-                        if lock.is_some() { 0 } else { failed },
-                        lock.map(seconds)
-                    ],
-                )
-                .await
-                .map_err(self.db_error())?;
+    /// Counts a wrong password (for the audit log and `account list`) and writes the
+    /// event, in one transaction whether or not the name has an account.
+    async fn record_failure(&self, username: &str, now: DateTime<Utc>) -> Result<()> {
+        let connection = self.connection.lock().await;
+        let tx = connection.transaction().await.map_err(self.db_error())?;
+        let changed = tx
+            .execute(
+                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE username = ?1",
+                params![username],
+            )
+            .await
+            .map_err(self.db_error())?;
+        let detail = if changed == 0 {
+            "unknown user"
+        } else {
+            "wrong password"
+        };
+        audit_on(&tx, now, "login_failed", username, detail)
+            .await
+            .map_err(self.db_error())?;
+        tx.commit().await.map_err(self.db_error())
+    }
+
+    /// Ends the waits the sign-in throttle imposes on `username` (the portals see it at
+    /// the name's next attempt) and resets its failure count; `by` is who did it.
+    pub async fn unlock(&self, username: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
+        let connection = self.connection.lock().await;
+        let tx = connection.transaction().await.map_err(self.db_error())?;
+        let changed = tx
+            .execute(
+                "UPDATE accounts SET failed_logins = 0, locked_until = NULL, unlocked_at = ?2 \
+                 WHERE username = ?1",
+                params![username, seconds(now)],
+            )
+            .await
+            .map_err(self.db_error())?;
+        if changed == 0 {
+            return Err(Error::UnknownAccount(username.to_string()));
         }
-        match lock {
-            Some(until) => {
-                self.audit(
-                    now,
-                    "account_locked",
-                    username,
-                    &format!("{failed} wrong passwords"),
-                )
-                .await?;
-                Ok(LoginOutcome::Locked { until })
-            }
-            None => {
-                self.audit(
-                    now,
-                    "login_failed",
-                    username,
-                    &format!("wrong password ({failed} of {max})"),
-                )
-                .await?;
-                Ok(LoginOutcome::Refused)
-            }
+        audit_on(&tx, now, "account_unlocked", username, &format!("by {by}"))
+            .await
+            .map_err(self.db_error())?;
+        tx.commit().await.map_err(self.db_error())
+    }
+
+    /// When `username` was last unlocked, if ever (none for a name without an account).
+    pub async fn unlocked_at(&self, username: &str) -> Result<Option<DateTime<Utc>>> {
+        let connection = self.connection.lock().await;
+        let mut rows = connection
+            .query(
+                "SELECT unlocked_at FROM accounts WHERE username = ?1",
+                params![username],
+            )
+            .await
+            .map_err(self.db_error())?;
+        let Some(row) = rows.next().await.map_err(self.db_error())? else {
+            return Ok(None);
+        };
+        let at = row.get::<Option<i64>>(0).map_err(self.db_error())?;
+        Ok(at.map(instant))
+    }
+
+    /// Wrong passwords in a row per account (since its last sign-in or unlock).
+    pub async fn failed_logins(&self) -> Result<Vec<(String, i64)>> {
+        let connection = self.connection.lock().await;
+        let mut rows = connection
+            .query(
+                "SELECT username, failed_logins FROM accounts ORDER BY username",
+                (),
+            )
+            .await
+            .map_err(self.db_error())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(self.db_error())? {
+            let read =
+                || -> std::result::Result<_, libsql::Error> { Ok((row.get(0)?, row.get(1)?)) };
+            out.push(read().map_err(self.db_error())?);
         }
+        Ok(out)
     }
 
     async fn open_session(&self, username: &str, now: DateTime<Utc>) -> Result<(String, Session)> {
@@ -553,8 +591,7 @@ impl AccountStore {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let chosen = chosen.to_string();
-        let hash =
-            tokio::task::spawn_blocking(move || password::hash(&chosen, Cost::Chosen)).await??;
+        let hash = tokio::task::spawn_blocking(move || password::hash(&chosen)).await??;
         {
             let connection = self.connection.lock().await;
             let tx = connection.transaction().await.map_err(self.db_error())?;
@@ -581,7 +618,7 @@ impl AccountStore {
 
     /// Checks `password` against `username`'s current one (for a password change).
     pub async fn password_matches(&self, username: &str, password: &str) -> Result<bool> {
-        let Some((stored, _, _)) = self.credentials(username).await? else {
+        let Some(stored) = self.credentials(username).await? else {
             return Ok(false);
         };
         let typed = password.to_string();
@@ -626,15 +663,46 @@ impl AccountStore {
     }
 }
 
-/// The hash checked for an unknown user name (a random one-time password's, which nothing
-/// typed matches), so that such a login costs what a real one does.
-fn dummy_hash() -> Result<&'static str> {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(hash) = DUMMY.get() {
-        return Ok(hash);
+/// Adds `accounts.unlocked_at` to a database made before it existed.
+async fn add_unlocked_at(connection: &Connection) -> std::result::Result<(), libsql::Error> {
+    let mut rows = connection
+        .query(
+            "SELECT 1 FROM pragma_table_info('accounts') WHERE name = 'unlocked_at'",
+            (),
+        )
+        .await?;
+    if rows.next().await?.is_none() {
+        connection
+            .execute("ALTER TABLE accounts ADD COLUMN unlocked_at INTEGER", ())
+            .await?;
     }
-    let hash = password::hash(&password::one_time_password()?, Cost::Chosen)?;
-    Ok(DUMMY.get_or_init(|| hash))
+    Ok(())
+}
+
+/// The portal's secret key: created by the first process to open the database, read by
+/// every other.
+async fn server_key(connection: &Connection, path: &Path) -> Result<ServerKey> {
+    let db_error = |source| Error::Database {
+        path: path.to_path_buf(),
+        source,
+    };
+    let fresh = ServerKey::generate()?;
+    connection
+        .execute(
+            "INSERT OR IGNORE INTO server_keys (name, key) VALUES ('portal', ?1)",
+            params![fresh.as_bytes().to_vec()],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut rows = connection
+        .query("SELECT key FROM server_keys WHERE name = 'portal'", ())
+        .await
+        .map_err(db_error)?;
+    let stored: Vec<u8> = match rows.next().await.map_err(db_error)? {
+        Some(row) => row.get(0).map_err(db_error)?,
+        None => Vec::new(),
+    };
+    ServerKey::from_bytes(&stored).ok_or_else(|| Error::BadServerKey(path.to_path_buf()))
 }
 
 async fn audit_on(
@@ -668,7 +736,7 @@ fn hash_one_time(accounts: Vec<Person>) -> Result<Vec<(IssuedAccount, String)>> 
                         .into_iter()
                         .map(|account| {
                             let one_time_password = password::one_time_password()?;
-                            let hash = password::hash(&one_time_password, Cost::OneTime)?;
+                            let hash = password::hash(&one_time_password)?;
                             Ok((
                                 IssuedAccount {
                                     account,

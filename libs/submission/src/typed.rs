@@ -127,6 +127,10 @@ pub struct ReportInput {
     pub blocks: HashMap<String, String>,
     /// Free text.
     pub notes: String,
+    /// The highest system row number the form carried, plus one: rows past [`MAX_ROWS`]
+    /// are not kept, and a form that had them is refused naming the limit, never taken
+    /// with its rows cut off.
+    pub rows_sent: usize,
 }
 
 /// What the person asked for with the button they pressed.
@@ -218,6 +222,13 @@ pub const YES_NO_OPTIONS: Options = &[("", "Chưa xác định"), ("yes", "Có")
 
 /// Most system rows a form may carry (the gateway's own limit is checked again).
 pub const MAX_ROWS: usize = 500;
+
+/// The refusal of a form with more than [`MAX_ROWS`] systems, in Vietnamese.
+pub fn too_many_systems(rows: usize) -> String {
+    format!(
+        "Báo cáo có {rows} hệ thống camera, vượt giới hạn {MAX_ROWS} hệ thống của một báo cáo; báo cáo chưa được gửi. Hãy gộp các hệ thống cùng địa điểm thành một dòng hoặc liên hệ Sở để được hướng dẫn."
+    )
+}
 
 impl ReportInput {
     /// The form from a decoded `application/x-www-form-urlencoded` body.
@@ -323,6 +334,7 @@ impl ReportInput {
         let Ok(index) = index.parse::<usize>() else {
             return;
         };
+        self.rows_sent = self.rows_sent.max(index.saturating_add(1));
         if index >= MAX_ROWS {
             return;
         }
@@ -402,6 +414,11 @@ impl ReportInput {
             }),
             notes: self.notes.trim().to_string(),
         };
+        let rows = self.rows_sent.max(self.systems.len());
+        if rows > MAX_ROWS {
+            p.problems
+                .push(("systems".to_string(), too_many_systems(rows)));
+        }
         if p.problems.is_empty() {
             Ok(report)
         } else {
@@ -483,6 +500,7 @@ impl ReportInput {
             reporter_phone: reporter.phone,
             reporter_email: reporter.email,
             systems: report.systems.iter().map(system_input).collect(),
+            rows_sent: 0,
             no_camera_systems: report.no_camera_systems,
             budget_allocated_vnd: report.budget_allocated_vnd.to_string(),
             incidents: report.incidents.to_string(),

@@ -1,23 +1,21 @@
-//! Signing in and out, the first-login password change, and the session and CSRF checks
-//! every other page relies on. The session cookie is HttpOnly, SameSite=Strict (and
-//! Secure under TLS) and a new one is issued at every login; every form carries the
-//! session's CSRF token; the login form carries its own (a short-lived cookie).
+//! Signing out, the first-login password change, and the session and CSRF checks every
+//! other page relies on (signing in is [`crate::signin`]). The session cookie is
+//! HttpOnly, SameSite=Strict (and Secure under TLS) and a new one is issued at every
+//! login; every form carries the session's CSRF token.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use baocao_accounts::{LoginOutcome, Session, password};
+use baocao_accounts::{Session, password};
 use chrono::Utc;
 
-use crate::metrics;
-use crate::pages::{self, LoginPage, PasswordPage, UserBar};
+use crate::form::parse_form;
+use crate::pages::{self, PasswordPage, UserBar};
 use crate::state::AppState;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "baocao_session";
-/// The login form's CSRF cookie.
-const LOGIN_COOKIE: &str = "baocao_login";
 
 /// The value of cookie `name`, if the request has it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -32,16 +30,27 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
-fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let text =
         format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The decoded fields of a form body.
-pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
+/// The decoded fields of a form body, or the page refusing a body that is not UTF-8
+/// (naming the field).
+pub fn form_pairs(
+    body: &[u8],
+    user: Option<UserBar>,
+) -> Result<Vec<(String, String)>, Box<Response>> {
+    parse_form(body).map_err(|bad| {
+        Box::new(pages::message(
+            StatusCode::BAD_REQUEST,
+            user,
+            "Nội dung gửi không đọc được",
+            &bad.message(),
+        ))
+    })
 }
 
 /// The value of field `name`.
@@ -54,10 +63,13 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 
 /// Whether the form carries `expected` as its CSRF token (compared in constant time).
 pub fn csrf_matches(pairs: &[(String, String)], expected: &str) -> bool {
-    let given = field(pairs, "csrf").as_bytes();
-    let expected = expected.as_bytes();
-    !expected.is_empty()
-        && given.len() == expected.len()
+    !expected.is_empty() && constant_time_eq(field(pairs, "csrf"), expected)
+}
+
+/// Whether two strings are equal, in time that depends on their length only.
+pub fn constant_time_eq(given: &str, expected: &str) -> bool {
+    let (given, expected) = (given.as_bytes(), expected.as_bytes());
+    given.len() == expected.len()
         && given
             .iter()
             .zip(expected)
@@ -120,124 +132,15 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-fn login_form(state: &AppState, status: StatusCode, username: &str, message: &str) -> Response {
-    let token = match getrandom_hex() {
-        Some(token) => token,
-        None => {
-            return pages::message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                "Lỗi hệ thống",
-                "Không tạo được phiên đăng nhập.",
-            );
-        }
-    };
-    let page = LoginPage {
-        csrf: token.clone(),
-        username: username.to_string(),
-        message: message.to_string(),
-    };
-    let mut response = pages::render(status, &page);
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &token, 3600, state.secure_cookies()),
-    );
-    response
-}
-
-fn getrandom_hex() -> Option<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).ok()?;
-    Some(hex::encode(bytes))
-}
-
-pub async fn login_page(State(state): State<AppState>) -> Response {
-    login_form(&state, StatusCode::OK, "", "")
-}
-
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let pairs = form_pairs(&body);
-    let username = field(&pairs, "username").trim().to_lowercase();
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if !csrf_matches(&pairs, &expected) {
-        metrics::login("stale_form");
-        return login_form(
-            &state,
-            StatusCode::FORBIDDEN,
-            &username,
-            "Trang đăng nhập đã hết hạn. Hãy nhập lại.",
-        );
-    }
-    let now = Utc::now();
-    let outcome = match state
-        .accounts()
-        .login(&username, field(&pairs, "password"), now)
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(err) => {
-            metrics::login("error");
-            tracing::error!(%err, "portal: login failed");
-            return pages::message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                "Lỗi hệ thống",
-                "Không kiểm tra được tài khoản. Hãy thử lại sau ít phút.",
-            );
-        }
-    };
-    match outcome {
-        LoginOutcome::SignedIn {
-            cookie: value,
-            session,
-        } => {
-            metrics::login("signed_in");
-            if let Some(old) = cookie(&headers, SESSION_COOKIE)
-                && let Err(err) = state.accounts().end_session(&old, now).await
-            {
-                tracing::warn!(%err, "portal: ending the previous session failed");
-            }
-            let target = if session.account.must_change_password {
-                "/password"
-            } else {
-                "/"
-            };
-            let mut response = Redirect::to(target).into_response();
-            let max_age = (session.expires_at - now).num_seconds();
-            let secure = state.secure_cookies();
-            let headers = response.headers_mut();
-            headers.append(
-                header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, &value, max_age, secure),
-            );
-            headers.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, secure));
-            response
-        }
-        LoginOutcome::Refused => {
-            metrics::login("refused");
-            login_form(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                &username,
-                "Tên đăng nhập hoặc mật khẩu không đúng.",
-            )
-        }
-        LoginOutcome::Locked { until } => {
-            metrics::login("locked");
-            let text = format!(
-                "Tài khoản tạm khóa đến {} vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau hoặc liên hệ quản trị hệ thống.",
-                pages::vn_time(until)
-            );
-            login_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &text)
-        }
-    }
-}
-
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(session) = session(&state, &headers).await else {
         return Redirect::to("/login").into_response();
     };
-    if !csrf_matches(&form_pairs(&body), &session.csrf_token) {
+    let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
+        Ok(pairs) => pairs,
+        Err(answer) => return *answer,
+    };
+    if !csrf_matches(&pairs, &session.csrf_token) {
         return forbidden_form(Some(user_bar(&state, &session)));
     }
     if let Some(value) = cookie(&headers, SESSION_COOKIE)
@@ -282,7 +185,10 @@ pub async fn change_password(
     let Some(session) = session(&state, &headers).await else {
         return Redirect::to("/login").into_response();
     };
-    let pairs = form_pairs(&body);
+    let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
+        Ok(pairs) => pairs,
+        Err(answer) => return *answer,
+    };
     if !csrf_matches(&pairs, &session.csrf_token) {
         return forbidden_form(Some(user_bar(&state, &session)));
     }

@@ -7,8 +7,10 @@
 mod auth;
 mod cache;
 mod charts;
+mod client;
 mod dashboard;
 mod error;
+mod form;
 mod live;
 mod metrics;
 mod pages;
@@ -16,7 +18,9 @@ mod report;
 mod review;
 mod routes;
 mod serve;
+mod serve_io;
 mod sheets;
+mod signin;
 mod state;
 
 use std::net::SocketAddr;
@@ -25,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use baocao_access::TlsConfig;
+use baocao_accounts::throttle::ThrottlePolicy;
 use baocao_accounts::{AccountStore, LoginPolicy};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use baocao_registry::Registry;
@@ -50,16 +55,23 @@ pub struct PortalConfig {
     pub jurisdiction: String,
     /// Identity written into envelopes and receipts.
     pub portal_id: String,
-    /// Consecutive wrong passwords that lock an account.
-    pub max_failed_logins: u32,
-    /// Minutes a locked account stays locked.
-    pub lockout_minutes: u64,
     /// Hours a session lasts.
     pub session_hours: u64,
     /// Reports a person's unit may send per minute (0: unlimited).
     pub max_reports_per_unit_per_minute: u32,
+    /// Seconds a client has to send a request's headers (slow or half-sent requests are
+    /// closed after it).
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a connection may stay silent (no byte either way) before it is closed.
+    pub idle_timeout_seconds: u64,
+    /// Addresses of reverse proxies in front of the portal (`10.0.0.0/8`, `127.0.0.1`):
+    /// only from these is `X-Forwarded-For` believed when the client's address is
+    /// needed (sign-in throttling, the audit log).
+    pub trusted_proxies: Vec<String>,
+    /// Sign-in throttling (docs/security.md): nothing locks an account.
+    pub sign_in: ThrottlePolicy,
     /// TLS on the listener; empty: plaintext (loopback and the demo only). Under TLS the
-    /// session cookie is `Secure`.
+    /// session cookie is `Secure` and answers carry HSTS.
     pub tls: TlsConfig,
 }
 
@@ -70,10 +82,12 @@ impl Default for PortalConfig {
             accounts_db: PathBuf::from("state/accounts.db"),
             jurisdiction: String::new(),
             portal_id: "portal".into(),
-            max_failed_logins: 5,
-            lockout_minutes: 15,
             session_hours: 8,
             max_reports_per_unit_per_minute: 30,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            trusted_proxies: Vec::new(),
+            sign_in: ThrottlePolicy::default(),
             tls: TlsConfig::default(),
         }
     }
@@ -83,9 +97,15 @@ impl PortalConfig {
     /// The login policy these settings say.
     pub fn login_policy(&self) -> LoginPolicy {
         LoginPolicy {
-            max_failed_logins: self.max_failed_logins.max(1),
-            lockout: Duration::from_secs(self.lockout_minutes * 60),
             session_lifetime: Duration::from_secs(self.session_hours.max(1) * 3600),
+        }
+    }
+
+    /// How long a connection may take and idle.
+    fn connection_limits(&self) -> serve::ConnectionLimits {
+        serve::ConnectionLimits {
+            header_read: Duration::from_secs(self.header_read_timeout_seconds.max(1)),
+            idle: Duration::from_secs(self.idle_timeout_seconds.max(1)),
         }
     }
 }
@@ -133,6 +153,8 @@ pub async fn start_portal(
         )));
     }
     let tls = config.tls.rustls_config("portal.tls")?;
+    let proxies = client::TrustedProxies::parse(&config.trusted_proxies)
+        .map_err(|bad| Error::Config(format!("portal.trusted_proxies: {bad}")))?;
     let accounts = AccountStore::open(&config.accounts_db, config.login_policy()).await?;
     if kafka.create_topic {
         ensure_reports_topic(kafka).await?;
@@ -155,8 +177,17 @@ pub async fn start_portal(
     });
     let core = Arc::new(core);
     let reviews = Arc::new(ReviewDesk::open(kafka, core.clone(), &config.jurisdiction).await?);
-    let state = state::AppState::new(accounts, core, reviews, sources, tls.is_some());
-    let server = serve::start(&config.listen, routes::router(state), tls).await?;
+    let state = state::AppState::new(state::StateParts {
+        accounts,
+        core,
+        reviews,
+        sources,
+        secure: tls.is_some(),
+        throttle: config.sign_in.clone(),
+        proxies,
+    });
+    let limits = config.connection_limits();
+    let server = serve::start(&config.listen, routes::router(state), tls, limits).await?;
     let scheme = if server.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.local_addr);
     tracing::info!(%url, accounts_db = %config.accounts_db.display(), topic = %kafka.reports_topic, "portal serving");

@@ -153,6 +153,8 @@ pub struct ReportPage {
     pub plan_options: Options,
     pub level_options: Options,
     pub yes_no_options: Options,
+    /// Most systems a report may list (no "add" button past it).
+    pub max_systems: usize,
 }
 
 #[derive(Template)]
@@ -369,6 +371,15 @@ pub fn message(status: StatusCode, user: Option<UserBar>, title: &str, text: &st
 }
 
 pub use baocao_rollup::report::vn_number;
+
+/// An instant in Vietnam time to the second, `HH:MM:SS ngày dd/mm/yyyy` (for short waits).
+pub fn vn_time_seconds(at: chrono::DateTime<chrono::Utc>) -> String {
+    const FORMAT: &str = "%H:%M:%S ngày %d/%m/%Y";
+    match chrono::FixedOffset::east_opt(7 * 3600) {
+        Some(vietnam) => at.with_timezone(&vietnam).format(FORMAT).to_string(),
+        None => at.format(FORMAT).to_string(),
+    }
+}
 
 /// An instant in Vietnam time, `dd/mm/yyyy HH:MM`.
 pub fn vn_time(at: chrono::DateTime<chrono::Utc>) -> String {

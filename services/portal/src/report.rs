@@ -241,6 +241,7 @@ fn render_form(
         plan_options: pages::PLAN_OPTIONS,
         level_options: pages::LEVEL_OPTIONS,
         yes_no_options: pages::YES_NO_OPTIONS,
+        max_systems: form::MAX_ROWS,
     };
     pages::render(status, &page)
 }
@@ -251,7 +252,10 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let pairs = form_pairs(&body);
+    let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
+        Ok(pairs) => pairs,
+        Err(answer) => return *answer,
+    };
     if !csrf_matches(&pairs, &session.csrf_token) {
         return forbidden_form(Some(user_bar(&state, &session)));
     }
@@ -261,7 +265,11 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Err(answer) => return *answer,
     };
     input.unit_code = unit;
+    let mut errors = FieldErrors::default();
     match action {
+        FormAction::AddSystem if input.systems.len() >= form::MAX_ROWS => {
+            errors.add("systems", &form::too_many_systems(input.systems.len() + 1));
+        }
         FormAction::AddSystem => input.systems.push(SystemInput::default()),
         FormAction::RemoveSystem(index) if index < input.systems.len() => {
             input.systems.remove(index);
@@ -270,7 +278,6 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         FormAction::Submit => return send(&state, &session, input).await,
     }
     // A row added or removed: the same form again, everything typed kept.
-    let errors = FieldErrors::default();
     render_form(&state, &session, StatusCode::OK, input, errors, "", "")
 }
 

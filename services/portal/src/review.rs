@@ -300,7 +300,10 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let pairs = form_pairs(&body);
+    let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
+        Ok(pairs) => pairs,
+        Err(answer) => return *answer,
+    };
     if !csrf_matches(&pairs, &session.csrf_token) {
         return forbidden_form(Some(user_bar(&state, &session)));
     }

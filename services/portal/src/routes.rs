@@ -1,13 +1,13 @@
 //! The portal's routes, its embedded stylesheet, and the headers every answer carries.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use crate::{auth, dashboard, live, metrics, pages, report, review, sheets};
+use crate::{auth, dashboard, live, metrics, pages, report, review, sheets, signin};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
@@ -18,7 +18,7 @@ const LIVE_JS: &str = include_str!("../assets/live.js");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(auth::home))
-        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/login", get(signin::login_page).post(signin::login))
         .route("/logout", post(auth::logout))
         .route(
             "/password",
@@ -42,7 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/live.js", get(live_js))
         .route_layer(axum::middleware::from_fn(metrics::record))
         .fallback(not_found)
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -77,26 +80,32 @@ async fn not_found() -> Response {
     )
 }
 
-/// No framing, no sniffing, no referrer to other sites, scripts and styles only from the
-/// portal itself; pages are never cached (they carry a person's data and CSRF token).
-async fn security_headers(mut response: Response) -> Response {
+/// The content security policy of every answer: everything from the portal itself, no
+/// plugins, no `<base>` that could redirect relative links, forms only to the portal, no
+/// framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// No framing, no sniffing, no referrer to other sites, the CSP above; under TLS, HSTS
+/// (a year). Nothing is cached unless its handler said so (only the embedded stylesheet
+/// and script): pages, CSVs, forms and the Chairman's documents carry a person's data.
+async fn security_headers(State(state): State<AppState>, mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = [
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
     ];
     for (name, value) in set {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    let is_page = headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    if is_page {
+    if state.secure_cookies() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response

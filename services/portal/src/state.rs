@@ -1,13 +1,15 @@
 //! What every request handler shares: the accounts database, the submission core, the
-//! review desk and where the dashboards read.
+//! review desk, where the dashboards read, the sign-in throttle and who the proxies are.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use baocao_accounts::AccountStore;
+use baocao_accounts::throttle::{SignInThrottle, ThrottlePolicy};
 use baocao_submission::SubmissionCore;
 use baocao_submission::reviews::ReviewDesk;
 
 use crate::cache::PortalCache;
+use crate::client::TrustedProxies;
 
 /// Where the dashboards read: the landed history and the summaries `baocao rollup` writes
 /// (the same locations as `landing.dir` and `rollup.out_dir`).
@@ -32,26 +34,51 @@ struct Inner {
     sources: PortalSources,
     secure_cookies: bool,
     dashboards: PortalCache,
+    throttle: Mutex<SignInThrottle>,
+    proxies: TrustedProxies,
+}
+
+/// What the portal's state is made of.
+pub struct StateParts {
+    pub accounts: AccountStore,
+    pub core: Arc<SubmissionCore>,
+    pub reviews: Arc<ReviewDesk>,
+    pub sources: PortalSources,
+    /// The listener speaks TLS.
+    pub secure: bool,
+    pub throttle: ThrottlePolicy,
+    pub proxies: TrustedProxies,
 }
 
 impl AppState {
-    pub fn new(
-        accounts: AccountStore,
-        core: Arc<SubmissionCore>,
-        reviews: Arc<ReviewDesk>,
-        sources: PortalSources,
-        secure_cookies: bool,
-    ) -> Self {
+    pub fn new(parts: StateParts) -> Self {
         AppState {
             inner: Arc::new(Inner {
-                accounts,
-                core,
-                reviews,
-                sources,
-                secure_cookies,
+                accounts: parts.accounts,
+                core: parts.core,
+                reviews: parts.reviews,
+                sources: parts.sources,
+                secure_cookies: parts.secure,
                 dashboards: PortalCache::default(),
+                throttle: Mutex::new(SignInThrottle::new(parts.throttle)),
+                proxies: parts.proxies,
             }),
         }
+    }
+
+    /// Runs `f` on the sign-in throttle (a short critical section, no await inside).
+    pub fn throttle<T>(&self, f: impl FnOnce(&mut SignInThrottle) -> T) -> T {
+        let mut guard = match self.inner.throttle.lock() {
+            Ok(guard) => guard,
+            // A panic while holding it left plain counters: keep using them.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn proxies(&self) -> &TrustedProxies {
+        &self.inner.proxies
     }
 
     /// Where the landed history and the summaries are read.
@@ -77,7 +104,7 @@ impl AppState {
         &self.inner.dashboards
     }
 
-    /// Whether cookies are marked `Secure` (the listener speaks TLS).
+    /// Whether cookies are marked `Secure` and answers carry HSTS (the listener speaks TLS).
     pub fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
     }
