@@ -419,3 +419,77 @@ async fn a_district_office_approves_and_returns_and_bad_reviews_are_refused() ->
     );
     Ok(())
 }
+
+/// What a careless or hostile reviewer sends to a gateway of one district: control
+/// characters in a reason are refused and CR LF kept as LF; a unit outside the gateway's
+/// jurisdiction is PERMISSION_DENIED at once (not a 3 s wait for a version this gateway
+/// never sees); a status of an unknown unit names the request's own field.
+#[tokio::test(flavor = "multi_thread")]
+async fn reasons_and_jurisdictions_are_checked_at_once() -> anyhow::Result<()> {
+    let stack = Stack::start("commune", "380").await?;
+    let dic = stack.token("38.STTTT");
+    let id = submit(&stack, "14755").await?;
+    for bad in ["Sai số liệu\u{0}", "Sai \u{1b}[31mđỏ", "Sai\u{85}", "Sai\u{7f}"] {
+        let refused = review(&stack, &dic, "14755", &id, ReviewDecision::Return, bad)
+            .await
+            .expect_err("a control character is refused");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        let fields: Vec<String> = refused
+            .get_details_bad_request()
+            .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+            .unwrap_or_default();
+        assert_eq!(fields, ["reason"], "{bad:?}");
+    }
+    let mut returned = Err(tonic::Status::unavailable("not yet"));
+    for _ in 0..30 {
+        returned = review(
+            &stack,
+            &dic,
+            "14755",
+            &id,
+            ReviewDecision::Return,
+            "Thiếu hồ sơ.\r\nĐề nghị bổ sung.\rCảm ơn.",
+        )
+        .await;
+        if returned.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    returned?;
+    let shown = status(&stack, &stack.token("14755"), "14755").await?;
+    assert_eq!(shown.reason, "Thiếu hồ sơ.\nĐề nghị bổ sung.\nCảm ơn.");
+    // A commune of Huyện Lang Chánh (388): the DIC reviews it, but not through this
+    // gateway of Thành phố Thanh Hóa (380).
+    let elsewhere = stack
+        .registry
+        .units()
+        .find(|u| u.kind == "people_committee" && stack.registry.is_within(u, "388"))
+        .map(|u| u.code.clone())
+        .unwrap_or_default();
+    let started = std::time::Instant::now();
+    let refused = review(&stack, &dic, &elsewhere, &id, ReviewDecision::Approve, "")
+        .await
+        .expect_err("outside the jurisdiction");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("jurisdiction"), "{refused:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    let unknown = stack
+        .client()
+        .await
+        .get_report_status(authed(
+            GetReportStatusRequest {
+                unit_code: "NO.SUCH.UNIT".to_string(),
+                campaign_id: "th-open".to_string(),
+            },
+            &dic,
+        ))
+        .await
+        .expect_err("unknown unit");
+    let fields: Vec<String> = unknown
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["unit_code"], "{unknown:?}");
+    Ok(())
+}

@@ -220,9 +220,18 @@ impl SignInThrottle {
         streak.last + wait
     }
 
-    /// Whether `name` may have its password checked now from `origin`. Only a failure
-    /// ([`Self::failed`]) costs anything; a wait costs nothing but the answer.
+    /// Whether `name` may have its password checked now from `origin`. An attempt let in
+    /// is charged at once, as if it failed (so concurrent attempts cannot slip past a
+    /// limit together); [`Self::succeeded`] takes the charge back. A wait costs nothing.
     pub fn check(&mut self, name: &str, origin: &Origin, now: DateTime<Utc>) -> Verdict {
+        let verdict = self.verdict(name, origin, now);
+        if verdict == Verdict::Proceed {
+            self.charge(name, origin, now);
+        }
+        verdict
+    }
+
+    fn verdict(&mut self, name: &str, origin: &Origin, now: DateTime<Utc>) -> Verdict {
         self.prune(now);
         let wait = |until: DateTime<Utc>, reason| Verdict::Wait { until, reason };
         if let Origin::Address(address) = origin {
@@ -262,8 +271,22 @@ impl SignInThrottle {
         Verdict::Proceed
     }
 
-    /// Records a wrong password (or an unknown name) for `name` from `origin`.
+    /// Records that the attempt let in was refused (a wrong password or an unknown name):
+    /// its charge stays, and the waits count from now.
     pub fn failed(&mut self, name: &str, origin: &Origin, now: DateTime<Utc>) {
+        if let Some(streak) = self.pairs.get_mut(&(name.to_string(), origin.clone())) {
+            streak.last = streak.last.max(now);
+        }
+        if matches!(origin, Origin::Address(_))
+            && let Some(streak) = self.names.get_mut(name)
+        {
+            streak.last = streak.last.max(now);
+        }
+    }
+
+    /// Charges an attempt let in: one more in a row for the name from there (and from
+    /// unknown devices), one token of the address and of the whole portal.
+    fn charge(&mut self, name: &str, origin: &Origin, now: DateTime<Utc>) {
         bump(&mut self.pairs, (name.to_string(), origin.clone()), now);
         let Origin::Address(address) = origin else {
             return;
@@ -285,10 +308,21 @@ impl SignInThrottle {
     }
 
     /// Records the right password: the name's waits from there and from unknown devices
-    /// end (the address's bucket is left as it is).
+    /// end, and the attempt's tokens are given back.
     pub fn succeeded(&mut self, name: &str, origin: &Origin) {
         self.pairs.remove(&(name.to_string(), origin.clone()));
         self.names.remove(name);
+        let Origin::Address(address) = origin else {
+            return;
+        };
+        let (capacity, _) = self.address_rate();
+        if let Some(bucket) = self.addresses.get_mut(address) {
+            bucket.tokens = (bucket.tokens + 1.0).min(capacity);
+        }
+        let (capacity, _) = self.global_rate();
+        if let Some(global) = self.global.as_mut() {
+            global.tokens = (global.tokens + 1.0).min(capacity);
+        }
     }
 
     /// Ends every wait of `name` whose streak began before `unlocked_at` (the department
@@ -357,6 +391,12 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
     }
 
+    /// A refused attempt, let in or not (to build up a history quickly).
+    fn fail(t: &mut SignInThrottle, name: &str, origin: &Origin, now: DateTime<Utc>) {
+        t.charge(name, origin, now);
+        t.failed(name, origin, now);
+    }
+
     fn addr(text: &str) -> Origin {
         Origin::address(text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])))
     }
@@ -403,7 +443,7 @@ mod tests {
             matches!(t.check("x", &here, at(2)), Verdict::Wait { until, .. } if until == at(3))
         );
         for step in 0..30 {
-            t.failed("x", &here, at(3 + step));
+            fail(&mut t, "x", &here, at(3 + step));
         }
         let Verdict::Wait { until, .. } = t.check("x", &here, at(40)) else {
             panic!("still waiting");
@@ -454,7 +494,7 @@ mod tests {
         let mut t = SignInThrottle::new(policy);
         for i in 0..10u8 {
             let origin = addr(&format!("10.1.{i}.1"));
-            t.failed(&format!("n{i}"), &origin, at(0));
+            fail(&mut t, &format!("n{i}"), &origin, at(0));
         }
         assert!(matches!(
             t.check("a", &addr("10.2.0.1"), at(0)),
@@ -475,7 +515,7 @@ mod tests {
         let mut t = SignInThrottle::new(ThrottlePolicy::default());
         let here = addr("192.0.2.1");
         for _ in 0..25 {
-            t.failed("x", &here, at(0));
+            fail(&mut t, "x", &here, at(0));
         }
         assert!(matches!(t.check("x", &here, at(1)), Verdict::Wait { .. }));
         assert!(
@@ -509,8 +549,9 @@ mod tests {
             }
         }
         assert!(t.tracked() <= 300, "{}", t.tracked());
-        // Two longest waits later everything is forgotten.
+        // Two longest waits later everything is forgotten (but the new attempt's own
+        // address, name-from-there and name).
         t.check("n", &addr("192.0.2.1"), at(31 * 60));
-        assert!(t.tracked() <= 1, "{}", t.tracked());
+        assert!(t.tracked() <= 3, "{}", t.tracked());
     }
 }

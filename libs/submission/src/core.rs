@@ -277,6 +277,7 @@ impl SubmissionCore {
         let unit = registry
             .unit(unit_code)
             .ok_or_else(|| Refusal::UnknownUnit {
+                field: "report.unit_code",
                 code: shown(unit_code),
             })?;
         if !registry

@@ -25,8 +25,10 @@ pub enum Refusal {
         /// The field path.
         field: &'static str,
     },
-    /// The report names a unit the register does not have.
+    /// The request names a unit the register does not have.
     UnknownUnit {
+        /// The request's field that named it (`report.unit_code`, `unit_code`).
+        field: &'static str,
         /// The code sent.
         code: String,
     },

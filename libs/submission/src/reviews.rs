@@ -117,6 +117,8 @@ pub struct ReviewDesk {
     /// One decision at a time: a second decision on a version waits for the first and
     /// is then refused.
     deciding: tokio::sync::Mutex<()>,
+    /// Administrative code whose units this desk decides on (empty: all).
+    jurisdiction: String,
     _followers: (IndexFollower, IndexFollower),
 }
 
@@ -163,19 +165,22 @@ impl ReviewDesk {
             reviews,
             producer,
             deciding: tokio::sync::Mutex::new(()),
+            jurisdiction: jurisdiction.to_string(),
             _followers: (submissions_follower, reviews_follower),
         })
     }
 
     /// Records `reviewer`'s decision on a version, durably, or refuses it (nothing
     /// recorded): an unknown unit or campaign, a unit `reviewer` does not review, a
-    /// version never accepted in the campaign, no or a too long reason, a version decided
-    /// already.
+    /// version never accepted in the campaign, no or a too long reason, control
+    /// characters in it, a unit outside this desk's jurisdiction, a version decided
+    /// already. Line breaks in the reason are kept as LF, as in reports.
     pub async fn review(
         &self,
         reviewer: &str,
-        request: ReviewRequest,
+        mut request: ReviewRequest,
     ) -> Result<ReviewEvent, Refusal> {
+        baocao_proto::canonical::normalize_line_breaks(&mut request.reason);
         let registry = self.core.registry();
         let (key, campaign_id) = self.admit(&registry, reviewer, &request)?;
         self.accepted_version(&key, &campaign_id).await?;
@@ -239,6 +244,17 @@ impl ReviewDesk {
                 format!("Lý do tối đa {MAX_REASON_CHARS} ký tự (đang có {reason_chars})."),
             ));
         }
+        if request
+            .reason
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(violation(
+                "reason",
+                "contains control characters (NUL, ESC, C1 …)".to_string(),
+                "Lý do chứa ký tự điều khiển không hợp lệ.".to_string(),
+            ));
+        }
         if request.decision == "return" && request.reason.trim().is_empty() {
             return Err(violation(
                 "reason",
@@ -253,6 +269,12 @@ impl ReviewDesk {
                 format!("Không có đơn vị “{}”.", shown(&request.unit_code)),
             ));
         };
+        if !registry.is_within(unit, &self.jurisdiction) {
+            return Err(Refusal::NotPermitted(format!(
+                "unit `{}` is outside this gateway's jurisdiction `{}`; send the decision to the gateway that serves it",
+                unit.code, self.jurisdiction
+            )));
+        }
         let Some(campaign) = registry.campaign(request.campaign_id.trim()) else {
             return Err(violation(
                 "campaign_id",
@@ -323,9 +345,16 @@ impl ReviewDesk {
         let registry = self.core.registry();
         let Some(unit_record) = registry.unit(unit) else {
             return Err(Refusal::UnknownUnit {
+                field: "unit_code",
                 code: unit.to_string(),
             });
         };
+        if !registry.is_within(unit_record, &self.jurisdiction) {
+            return Err(Refusal::NotPermitted(format!(
+                "unit `{unit}` is outside this gateway's jurisdiction `{}`",
+                self.jurisdiction
+            )));
+        }
         let Some(campaign_record) = registry.campaign(campaign) else {
             return Err(violation(
                 "campaign_id",

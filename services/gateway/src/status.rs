@@ -137,9 +137,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 pub fn refusal_status(refusal: Refusal) -> Status {
     match refusal {
         Refusal::Missing { field } => field_error(Code::InvalidArgument, field, "is required"),
-        Refusal::UnknownUnit { code } => field_error(
+        Refusal::UnknownUnit { field, code } => field_error(
             Code::InvalidArgument,
-            "report.unit_code",
+            field,
             &format!("unknown unit `{code}`"),
         ),
         Refusal::RateLimited { unit, wait } => rate_limited(&unit, wait),

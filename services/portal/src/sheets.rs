@@ -343,7 +343,7 @@ fn answer_of(refusal: &Refusal) -> Answer {
         Refusal::Missing { field } => {
             Answer::Fields(vec![(field.to_string(), "Bắt buộc nhập.".into())])
         }
-        Refusal::UnknownUnit { code } => {
+        Refusal::UnknownUnit { code, .. } => {
             Answer::Unit(format!("mã đơn vị {code} không có trong danh mục"))
         }
         Refusal::NotPermitted(_) => {
