@@ -14,6 +14,16 @@ pub fn canonical_submission_id(id: &str) -> Option<String> {
         .map(|uuid| uuid.hyphenated().to_string())
 }
 
+/// Whether `id` is already a submission id in canonical form (lower-case hyphenated
+/// UUID), so that readers of landed files can skip the parse for the common case.
+pub fn is_canonical_submission_id(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
 /// Free text with CR LF (what every browser textarea and Windows sends) and lone CR
 /// written as LF.
 pub fn normalize_line_breaks(text: &mut String) {

@@ -414,3 +414,86 @@ pub fn land_reviews(root: &Path, events: &[baocao_proto::v1::ReviewEvent]) {
         .expect("write");
     }
 }
+
+/// `id` as files landed before ids were canonical may hold it: braces, capitals, or the
+/// 32 digits without hyphens.
+fn old_style(id: &str, style: usize) -> String {
+    match style {
+        0 => format!("{{{}}}", id.to_uppercase()),
+        _ => id.replace('-', "").to_uppercase(),
+    }
+}
+
+/// Lands `envelopes` as an old landing did: the same rows, the ids as sent.
+fn land_old_style(root: &Path, envelopes: &[ReportEnvelope], style: usize) {
+    use arrow::array::{Array, AsArray, StringArray};
+    let mut rows = baocao_tables::rows::PartitionRows::default();
+    for (offset, e) in envelopes.iter().enumerate() {
+        rows.push(e, 1, offset as i64);
+    }
+    let (submissions, systems) = rows.finish().expect("batches");
+    let rewrite = |batch: &arrow::array::RecordBatch| {
+        let columns = batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(field, column)| {
+                if field.name() != "submission_id" {
+                    return column.clone();
+                }
+                let old: StringArray = column
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|id| id.map(|id| old_style(id, style)))
+                    .collect();
+                std::sync::Arc::new(old) as std::sync::Arc<dyn Array>
+            })
+            .collect();
+        arrow::array::RecordBatch::try_new(batch.schema(), columns).expect("batch")
+    };
+    let day = baocao_registry::vietnam_date(baocao_tables::rows::received_at(&envelopes[0]));
+    for (table, batch) in [("submissions", &submissions), ("systems", &systems)] {
+        let dir = baocao_tables::layout::partition_dir(root, table, "c", day);
+        write_parquet_atomic(&dir.join(format!("old-{style}.parquet")), &rewrite(batch))
+            .expect("write");
+    }
+}
+
+#[tokio::test]
+async fn ids_landed_before_they_were_canonical_name_the_same_submission() {
+    let landed = Landed {
+        registry_dir: registry_dir("approved"),
+        root: tempfile::tempdir().expect("tempdir"),
+    };
+    let landing = landed.root.path().join("landing");
+    let others: Vec<ReportEnvelope> = reports()
+        .into_iter()
+        .filter(|e| e.report.as_ref().is_some_and(|r| r.unit_code != "14755.MN"))
+        .collect();
+    land(&landing, &others);
+    // 14755.MN's first version landed with braces and capitals; its correction later;
+    // then a redelivered copy of the first version, with the canonical id.
+    land_old_style(&landing, &[envelope("14755.MN", 5, 6, &[7])], 0);
+    land(&landing, &[envelope("14755.MN", 7, 8, &[11])]);
+    land(&landing, &[envelope("14755.MN", 5, 9, &[7])]);
+    // The correction approved by a decision that names it in 32 capital digits.
+    let approve = review(
+        "c",
+        "14755.MN",
+        &old_style(&id(7), 1),
+        "approve",
+        "380.VH",
+        (2023, 3, 10, 9, 0),
+    );
+    land_reviews(&landing, &[approve]);
+    let output = landed.rollup(day(2023, 3, 22)).await;
+    let received = Summary(&output.summary);
+    // The redelivered copy is the first version again, not a newer one.
+    assert_eq!(received.int("unit", "14755.MN", "cameras"), 11);
+    assert_eq!(received.text("unit", "14755.MN", "submission_id"), id(7));
+    assert_eq!(received.int("unit", "14755.MN", "versions"), 2);
+    let approved = Summary(&output.summary_approved);
+    assert_eq!(approved.int("unit", "14755.MN", "cameras"), 11);
+    assert_eq!(approved.text("unit", "14755.MN", "review_state"), "approve");
+}
