@@ -521,3 +521,80 @@ async fn a_campaign_file_added_while_the_gateway_runs_is_accepted_within_seconds
     assert!(campaigns.iter().any(|c| c.id == "th-added" && c.open));
     Ok(())
 }
+
+/// `report` grown to exactly `target` encoded bytes with valid content: 500 systems with
+/// long Vietnamese names and places (each field within its 500 characters).
+fn report_of_size(mut report: StatusReport, target: usize) -> StatusReport {
+    use prost::Message;
+    let template = report.systems[0].clone();
+    report.systems = (0..500)
+        .map(|i| {
+            let mut system = template.clone();
+            system.system_code = format!("CAM-{i:03}");
+            system.name = format!("Camera {}", "ệ".repeat(490));
+            system.location = String::new();
+            system
+        })
+        .collect();
+    // Three-byte letters in bulk while far (slack for length prefixes that grow) ...
+    for i in 0..500 {
+        let room = target.saturating_sub(report.encoded_len());
+        if room < 64 {
+            break;
+        }
+        let free = 500 - report.systems[i].location.chars().count();
+        let letters = free.min((room - 32) / 3);
+        report.systems[i].location.push_str(&"ệ".repeat(letters));
+    }
+    // ... then one-byte letters to the byte.
+    while report.encoded_len() < target {
+        let Some(system) = report
+            .systems
+            .iter_mut()
+            .find(|s| s.location.chars().count() < 500)
+        else {
+            break;
+        };
+        system.location.push('a');
+    }
+    while report.encoded_len() > target {
+        let Some(system) = report
+            .systems
+            .iter_mut()
+            .rev()
+            .find(|s| s.location.ends_with('a'))
+        else {
+            break;
+        };
+        system.location.pop();
+    }
+    report
+}
+
+/// A valid report of exactly `max_report_bytes` (1 MiB) is accepted and on the topic, and
+/// so is one of 1,000,404 bytes (before, both got UNAVAILABLE "retry" for ever: the
+/// producer's record limit was librdkafka's 1,000,000).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_at_the_size_limit_gets_in() -> anyhow::Result<()> {
+    use prost::Message;
+    let stack = Stack::start("commune", "38").await?;
+    let token = stack.token("14755");
+    let mut client = stack.client().await;
+    let limit = baocao_gateway::GatewayConfig::default().max_report_bytes;
+    for size in [1_000_404, limit] {
+        let report = report_of_size(valid_report("14755"), size);
+        assert_eq!(report.encoded_len(), size);
+        let receipt = client.submit_report(submit(&report, &token)).await;
+        assert!(receipt.is_ok(), "{size} bytes: {receipt:?}");
+    }
+    let records = stack.read_topic(2)?;
+    assert_eq!(records.len(), 2);
+    // One byte over is refused as the report's fault, never as "retry".
+    let over = report_of_size(valid_report("14755"), limit + 1);
+    let refused = client
+        .submit_report(submit(&over, &token))
+        .await
+        .expect_err("over the limit");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    Ok(())
+}

@@ -826,7 +826,13 @@ async fn wrong_passwords_slow_down_until_unlocked(
         .into_iter()
         .map(|(_, event, _)| event)
         .collect();
-    assert!(events.contains(&"account_unlocked".to_string()), "{events:?}");
-    assert!(!events.contains(&"account_locked".to_string()), "{events:?}");
+    assert!(
+        events.contains(&"account_unlocked".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        !events.contains(&"account_locked".to_string()),
+        "{events:?}"
+    );
     Ok(())
 }

@@ -429,7 +429,12 @@ async fn reasons_and_jurisdictions_are_checked_at_once() -> anyhow::Result<()> {
     let stack = Stack::start("commune", "380").await?;
     let dic = stack.token("38.STTTT");
     let id = submit(&stack, "14755").await?;
-    for bad in ["Sai số liệu\u{0}", "Sai \u{1b}[31mđỏ", "Sai\u{85}", "Sai\u{7f}"] {
+    for bad in [
+        "Sai số liệu\u{0}",
+        "Sai \u{1b}[31mđỏ",
+        "Sai\u{85}",
+        "Sai\u{7f}",
+    ] {
         let refused = review(&stack, &dic, "14755", &id, ReviewDecision::Return, bad)
             .await
             .expect_err("a control character is refused");
@@ -473,7 +478,11 @@ async fn reasons_and_jurisdictions_are_checked_at_once() -> anyhow::Result<()> {
         .expect_err("outside the jurisdiction");
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     assert!(refused.message().contains("jurisdiction"), "{refused:?}");
-    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     let unknown = stack
         .client()
         .await

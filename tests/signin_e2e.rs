@@ -198,8 +198,10 @@ async fn with_password(
 ) -> anyhow::Result<(String, String)> {
     let now = chrono::Utc::now();
     let name = &issued.account.username;
-    let LoginOutcome::SignedIn { cookie, session } =
-        p.accounts.login(name, &issued.one_time_password, now).await?
+    let LoginOutcome::SignedIn { cookie, session } = p
+        .accounts
+        .login(name, &issued.one_time_password, now)
+        .await?
     else {
         anyhow::bail!("the one-time password signs in");
     };
@@ -258,12 +260,22 @@ async fn answers_do_not_tell_which_names_exist(p: &Portal) -> anyhow::Result<()>
             let answer = sign_in(from, p.addr, name, "Sai mật khẩu 2026").await?;
             assert_eq!(answer.status, 401, "{name}: {}", answer.body);
             times[k].push(answer.elapsed);
-            let token = answer.cookies().get("baocao_login").cloned().unwrap_or_default();
+            let token = answer
+                .cookies()
+                .get("baocao_login")
+                .cloned()
+                .unwrap_or_default();
             pages[k] = answer.body.replace(&token, "TOKEN").replace(name, "NAME");
         }
     }
-    assert_eq!(pages[0], pages[1], "same page for an unknown name and a one-time account");
-    assert_eq!(pages[0], pages[2], "same page for an unknown name and a chosen password");
+    assert_eq!(
+        pages[0], pages[1],
+        "same page for an unknown name and a one-time account"
+    );
+    assert_eq!(
+        pages[0], pages[2],
+        "same page for an unknown name and a chosen password"
+    );
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
     println!("sign-in medians (unknown, one-time, chosen): {medians:?}");
     let (low, high) = (medians.iter().min(), medians.iter().max());
@@ -310,15 +322,35 @@ async fn headers_forbid_caching_and_base(p: &Portal, session: &str) -> anyhow::R
     let from = Ipv4Addr::LOCALHOST;
     let login = http(from, p.addr, "GET", "/login", "", b"").await?;
     let csp = login.header("content-security-policy").unwrap_or_default();
-    for directive in ["base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"] {
+    for directive in [
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ] {
         assert!(csp.contains(directive), "{directive} in {csp}");
     }
-    assert_eq!(login.header("strict-transport-security"), None, "no HSTS over plain HTTP");
-    let form = http(from, p.addr, "GET", "/sheets/form.xlsx?campaign=th-open", session, b"").await?;
+    assert_eq!(
+        login.header("strict-transport-security"),
+        None,
+        "no HSTS over plain HTTP"
+    );
+    let form = http(
+        from,
+        p.addr,
+        "GET",
+        "/sheets/form.xlsx?campaign=th-open",
+        session,
+        b"",
+    )
+    .await?;
     assert_eq!(form.status, 200, "{}", form.body);
     assert_eq!(form.header("cache-control"), Some("no-store"));
     let style = http(from, p.addr, "GET", "/assets/style.css", "", b"").await?;
-    assert!(style.header("cache-control").is_some_and(|v| v.starts_with("public")));
+    assert!(
+        style
+            .header("cache-control")
+            .is_some_and(|v| v.starts_with("public"))
+    );
     Ok(())
 }
 
@@ -337,11 +369,18 @@ async fn bad_bytes_and_too_many_systems_are_refused(
     // 501 rows: refused naming the limit (never received with the rows past 500 dropped).
     let mut rows = start.clone();
     for i in 0..501 {
-        rows.push_str(&format!("&systems.{i}.system_code=CAM{i}&systems.{i}.name=Camera+{i}"));
+        rows.push_str(&format!(
+            "&systems.{i}.system_code=CAM{i}&systems.{i}.name=Camera+{i}"
+        ));
     }
     let answer = http(from, p.addr, "POST", "/report", session, rows.as_bytes()).await?;
     assert_eq!(answer.status, 422);
-    assert!(answer.body.contains("501 hệ thống camera, vượt giới hạn 500"), "limit named");
+    assert!(
+        answer
+            .body
+            .contains("501 hệ thống camera, vượt giới hạn 500"),
+        "limit named"
+    );
     let sparse = format!("{start}&systems.900.name=x");
     let answer = http(from, p.addr, "POST", "/report", session, sparse.as_bytes()).await?;
     assert_eq!(answer.status, 422);
@@ -352,7 +391,10 @@ async fn bad_bytes_and_too_many_systems_are_refused(
         full.push_str(&format!("&systems.{i}.name=Camera+{i}"));
     }
     let answer = http(from, p.addr, "POST", "/report", session, full.as_bytes()).await?;
-    assert!(!answer.body.contains("value=\"add_system\""), "no add button at the limit");
+    assert!(
+        !answer.body.contains("value=\"add_system\""),
+        "no add button at the limit"
+    );
     assert!(answer.body.contains("Đã đủ 500 hệ thống"));
     Ok(())
 }
@@ -379,7 +421,8 @@ async fn one_address_cannot_keep_the_clerk_out(p: &Portal) -> anyhow::Result<()>
             let mut seen = Vec::new();
             for name in chunk {
                 let body = format!("csrf={token}&username={name}&password=123456789a");
-                let answer = http(attacker, addr, "POST", "/login", &cookie, body.as_bytes()).await?;
+                let answer =
+                    http(attacker, addr, "POST", "/login", &cookie, body.as_bytes()).await?;
                 seen.push(answer.status);
             }
             anyhow::Ok(seen)
@@ -391,15 +434,28 @@ async fn one_address_cannot_keep_the_clerk_out(p: &Portal) -> anyhow::Result<()>
         }
     }
     let hammering = started.elapsed();
-    println!("{} sign-ins from one address in {hammering:?}: {statuses:?}", names.len());
+    println!(
+        "{} sign-ins from one address in {hammering:?}: {statuses:?}",
+        names.len()
+    );
     let checked = statuses.get(&401).copied().unwrap_or(0);
     let allowed = 30 + (hammering.as_secs_f64() / 6.0).ceil() as usize + 1;
-    assert!(checked <= allowed, "{checked} passwords checked (allowed {allowed})");
-    assert_eq!(checked + statuses.get(&429).copied().unwrap_or(0), names.len());
+    assert!(
+        checked <= allowed,
+        "{checked} passwords checked (allowed {allowed})"
+    );
+    assert_eq!(
+        checked + statuses.get(&429).copied().unwrap_or(0),
+        names.len()
+    );
     let clerk = Instant::now();
     let answer = sign_in(Ipv4Addr::LOCALHOST, p.addr, "14755", "Hàm Rồng 2026!").await?;
     assert_eq!(answer.status, 303, "the clerk signs in: {}", answer.body);
-    assert!(clerk.elapsed() < Duration::from_secs(2), "at once: {:?}", clerk.elapsed());
+    assert!(
+        clerk.elapsed() < Duration::from_secs(2),
+        "at once: {:?}",
+        clerk.elapsed()
+    );
     // The attacker's own address still waits, with Retry-After.
     let answer = sign_in(attacker, p.addr, "14755", "Hàm Rồng 2026!").await?;
     assert_eq!(answer.status, 429);

@@ -73,7 +73,9 @@ pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<Exi
         } => import(config, &store, &file, &passwords_out).await,
         AccountCommand::Unlock { username, by, .. } => {
             let username = username.trim().to_lowercase();
-            store.unlock(&username, by.trim(), chrono::Utc::now()).await?;
+            store
+                .unlock(&username, by.trim(), chrono::Utc::now())
+                .await?;
             eprintln!("{username}: unlocked; the next sign-in is checked at once");
             Ok(ExitCode::SUCCESS)
         }

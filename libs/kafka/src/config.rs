@@ -29,9 +29,19 @@ pub struct KafkaConfig {
     /// Compression codec: zstd, lz4, gzip or none (snappy is refused: the embedded
     /// broker cannot serve it back).
     pub compression: String,
+    /// Largest record baocao writes, in bytes: the producer's `message.max.bytes` and the
+    /// topics' `max.message.bytes` at creation. It must leave room for a report of the
+    /// front doors' `max_report_bytes` plus its envelope ([`ENVELOPE_HEADROOM`]); the
+    /// front doors refuse to start otherwise. A cluster whose broker-wide
+    /// `message.max.bytes` is lower refuses such records: raise it to this.
+    pub max_record_bytes: usize,
     /// Extra librdkafka properties, e.g. `security.protocol`, `sasl.mechanisms`.
     pub properties: BTreeMap<String, String>,
 }
+
+/// Bytes an envelope adds to a report (receipt time, front door, tier, submitter), with
+/// room to spare.
+pub const ENVELOPE_HEADROOM: usize = 64 * 1024;
 
 impl Default for KafkaConfig {
     fn default() -> Self {
@@ -44,12 +54,32 @@ impl Default for KafkaConfig {
             create_topic: true,
             delivery_timeout_ms: 10_000,
             compression: "zstd".to_string(),
+            max_record_bytes: 1024 * 1024 + ENVELOPE_HEADROOM,
             properties: BTreeMap::new(),
         }
     }
 }
 
 impl KafkaConfig {
+    /// What the producer and the topics are told a record may take: the record limit plus
+    /// the record batch's own framing (the producer checks the exact limit itself).
+    pub fn record_frame_bytes(&self) -> usize {
+        self.max_record_bytes.saturating_add(1024).max(1000)
+    }
+
+    /// Refuses settings under which a valid report of `max_report_bytes` could not be
+    /// written (`setting` names where that limit was set).
+    pub fn check_room_for(&self, max_report_bytes: usize, setting: &str) -> crate::Result<()> {
+        let needed = max_report_bytes.saturating_add(ENVELOPE_HEADROOM);
+        if self.max_record_bytes < needed {
+            return Err(crate::Error::Config(format!(
+                "kafka.max_record_bytes is {} but {setting} is {max_report_bytes}: a valid report would not fit in a record; set kafka.max_record_bytes to at least {needed}",
+                self.max_record_bytes
+            )));
+        }
+        Ok(())
+    }
+
     /// librdkafka client properties common to every client baocao makes.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();

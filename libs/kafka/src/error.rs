@@ -26,6 +26,16 @@ pub enum Error {
         /// The broker's answer.
         code: RDKafkaErrorCode,
     },
+    /// A record is larger than the producer or the broker takes: never worth a retry.
+    #[error(
+        "kafka: a record of {bytes} bytes is larger than the {limit} bytes a record may have (kafka.max_record_bytes)"
+    )]
+    RecordTooLarge {
+        /// The record's size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The broker did not answer in time, or answered with nothing usable.
     #[error("kafka: {0}")]
     Unavailable(String),

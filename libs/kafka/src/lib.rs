@@ -8,7 +8,7 @@ mod error;
 mod producer;
 mod topics;
 
-pub use config::KafkaConfig;
+pub use config::{ENVELOPE_HEADROOM, KafkaConfig};
 pub use error::{Error, Result};
 pub use producer::{ReportProducer, report_producer_config};
 pub use topics::{ensure_kept_topic, ensure_reports_topic, ensure_topic};

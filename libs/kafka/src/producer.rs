@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use crate::{Error, KafkaConfig, Result};
@@ -21,6 +22,7 @@ pub struct ReportProducer {
     current: RwLock<(u64, Arc<FutureProducer>)>,
     topic: String,
     timeout: Duration,
+    max_record_bytes: usize,
 }
 
 /// The librdkafka settings of the reports producer: acks=all, idempotence, the configured
@@ -41,6 +43,7 @@ pub fn report_producer_config(config: &KafkaConfig) -> Result<ClientConfig> {
         .set("enable.idempotence", "true")
         .set("compression.type", compression)
         .set("linger.ms", "2")
+        .set("message.max.bytes", config.record_frame_bytes().to_string())
         .set("message.timeout.ms", config.delivery_timeout_ms.to_string());
     Ok(client)
 }
@@ -60,6 +63,7 @@ impl ReportProducer {
             current: RwLock::new((0, Arc::new(producer))),
             topic: config.reports_topic.clone(),
             timeout: Duration::from_millis(config.delivery_timeout_ms),
+            max_record_bytes: config.max_record_bytes,
         })
     }
 
@@ -92,11 +96,21 @@ impl ReportProducer {
 
     /// Sends one record and waits for the acknowledgement from all in-sync replicas.
     /// Returns (partition, offset) of the durable record.
+    /// A record over `max_record_bytes`, or one the broker finds too large, is
+    /// [`Error::RecordTooLarge`] (sending it again cannot help).
     pub async fn send(&self, key: &str, payload: &[u8]) -> Result<(i32, i64)> {
+        let too_large = Error::RecordTooLarge {
+            bytes: key.len() + payload.len(),
+            limit: self.max_record_bytes,
+        };
+        if key.len() + payload.len() > self.max_record_bytes {
+            return Err(too_large);
+        }
         let (generation, producer) = self.current()?;
         let record = FutureRecord::to(&self.topic).key(key).payload(payload);
         match producer.send(record, self.timeout).await {
             Ok(delivery) => Ok((delivery.partition, delivery.offset)),
+            Err((KafkaError::MessageProduction(code), _)) if is_too_large(code) => Err(too_large),
             Err((err, _)) => {
                 self.replace(generation);
                 Err(Error::client("the record was not acknowledged", err))
@@ -112,6 +126,16 @@ impl ReportProducer {
             tracing::warn!(error = %err, "producer flush incomplete at shutdown");
         }
     }
+}
+
+/// The codes of a record too large for the producer or the broker.
+fn is_too_large(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::MessageSizeTooLarge
+            | RDKafkaErrorCode::MessageBatchTooLarge
+            | RDKafkaErrorCode::InvalidMessageSize
+    )
 }
 
 #[cfg(test)]
@@ -132,6 +156,45 @@ mod tests {
             config.properties.insert(key.to_string(), value.to_string());
         }
         assert!(ReportProducer::new(&config).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_record_over_the_limit_is_refused_before_it_is_sent() {
+        let config = KafkaConfig {
+            brokers: "127.0.0.1:1".to_string(),
+            max_record_bytes: 100,
+            ..KafkaConfig::default()
+        };
+        let producer = ReportProducer::new(&config).expect("producer");
+        let refused = producer.send("14755", &[0u8; 200]).await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::RecordTooLarge {
+                    bytes: 205,
+                    limit: 100
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_report_that_cannot_fit_is_refused_at_start() {
+        let config = KafkaConfig::default();
+        assert!(
+            config
+                .check_room_for(1024 * 1024, "gateway.max_report_bytes")
+                .is_ok()
+        );
+        let refused = config.check_room_for(2 * 1024 * 1024, "gateway.max_report_bytes");
+        let Err(Error::Config(reason)) = refused else {
+            panic!("refused");
+        };
+        assert!(
+            reason.contains("kafka.max_record_bytes")
+                && reason.contains("gateway.max_report_bytes")
+        );
     }
 
     #[test]

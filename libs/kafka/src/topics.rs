@@ -48,6 +48,8 @@ async fn create_topic(
         partitions,
         TopicReplication::Fixed(config.topic_replication),
     );
+    let max_bytes = config.record_frame_bytes().to_string();
+    new_topic = new_topic.set("max.message.bytes", &max_bytes);
     for (key, value) in settings {
         new_topic = new_topic.set(key, value);
     }

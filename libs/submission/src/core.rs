@@ -334,7 +334,7 @@ impl SubmissionCore {
             .producer
             .send(&key.unit, &envelope.encode_to_vec())
             .await
-            .map_err(Refusal::Unavailable)?;
+            .map_err(refusal_of_produce)?;
         let produce_time = started.elapsed();
         tracing::info!(
             unit = %key.unit,
@@ -421,5 +421,24 @@ impl Drop for IdLock<'_> {
                 map.remove(&self.key);
             }
         }
+    }
+}
+
+/// A failed write as the client hears it: a record too large is the report's fault and
+/// names the limit (retrying cannot help); anything else may be retried with the same id.
+pub(crate) fn refusal_of_produce(err: baocao_kafka::Error) -> Refusal {
+    match err {
+        baocao_kafka::Error::RecordTooLarge { bytes, limit } => {
+            Refusal::Invalid(vec![crate::validate::Violation {
+                field: "report".to_string(),
+                reason: format!(
+                    "is {bytes} bytes as a record; at most {limit} bytes (kafka.max_record_bytes): send a smaller report, do not retry"
+                ),
+                reason_vi: format!(
+                    "Báo cáo quá lớn ({bytes} byte khi ghi); tối đa {limit} byte. Hãy giảm nội dung, không gửi lại nguyên bản này."
+                ),
+            }])
+        }
+        other => Refusal::Unavailable(other),
     }
 }

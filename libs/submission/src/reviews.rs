@@ -206,7 +206,7 @@ impl ReviewDesk {
         self.producer
             .send(&key.unit, &event.encode_to_vec())
             .await
-            .map_err(Refusal::Unavailable)?;
+            .map_err(crate::core::refusal_of_produce)?;
         tracing::info!(unit = %key.unit, submission_id = %key.id, decision = %event.decision, reviewer, "review recorded");
         self.reviews.record(event.clone());
         Ok(event)

@@ -62,7 +62,9 @@ pub(crate) async fn raw_table(
         .fields()
         .iter()
         .map(|field| match field.name().as_str() {
-            SUBMISSION_ID => canonical.call(vec![ident(SUBMISSION_ID)]).alias(SUBMISSION_ID),
+            SUBMISSION_ID => canonical
+                .call(vec![ident(SUBMISSION_ID)])
+                .alias(SUBMISSION_ID),
             name => ident(name),
         })
         .collect();
@@ -88,12 +90,17 @@ fn canonical_id_udf() -> ScalarUDF {
                 ));
             };
             let ids = array.as_string::<i32>();
-            if ids.iter().all(|id| id.is_none_or(is_canonical_submission_id)) {
+            if ids
+                .iter()
+                .all(|id| id.is_none_or(is_canonical_submission_id))
+            {
                 return Ok(ColumnarValue::Array(array.clone()));
             }
             let canonical: StringArray = ids
                 .iter()
-                .map(|id| id.map(|id| canonical_submission_id(id).unwrap_or_else(|| id.to_string())))
+                .map(|id| {
+                    id.map(|id| canonical_submission_id(id).unwrap_or_else(|| id.to_string()))
+                })
                 .collect();
             Ok(ColumnarValue::Array(Arc::new(canonical) as Arc<dyn Array>))
         }),

@@ -122,6 +122,7 @@ pub async fn start_gateway_with_clock(
     clock: Arc<dyn Clock>,
 ) -> Result<RunningGateway> {
     let tier = checked_tier(config, &registry)?;
+    kafka.check_room_for(config.max_report_bytes, "gateway.max_report_bytes")?;
     let gateway_id = if config.gateway_id.is_empty() {
         format!("{tier}-{}", config.jurisdiction)
     } else {

@@ -153,6 +153,10 @@ pub async fn start_portal(
         )));
     }
     let tls = config.tls.rustls_config("portal.tls")?;
+    kafka.check_room_for(
+        ReportLimits::default().max_report_bytes,
+        "the portal's report limit",
+    )?;
     let proxies = client::TrustedProxies::parse(&config.trusted_proxies)
         .map_err(|bad| Error::Config(format!("portal.trusted_proxies: {bad}")))?;
     let accounts = AccountStore::open(&config.accounts_db, config.login_policy()).await?;
