@@ -243,12 +243,48 @@ async fn a_reused_id_is_refused_after_a_restart_and_by_another_replica() -> anyh
             .into_inner()
             .repeat
     );
-    replica.stop().await?;
     assert_eq!(
         stack.read_topic(2)?.len(),
         2,
         "two submissions, two records"
     );
+
+    // Two replicas racing on one id with contrary contents: both write, the log decides,
+    // and only the writer of the first record hears OK (before: both did, 5 races of 5).
+    let mut winners = Vec::new();
+    for round in 0..5 {
+        let first = valid_report("38.STTTT");
+        let mut second = first.clone();
+        second.notes = format!("race {round}");
+        let (a, b) = tokio::join!(
+            restarted.submit_report(submit(&first, &token)),
+            other.submit_report(submit(&second, &token)),
+        );
+        let (won, lost) = match (a, b) {
+            (Ok(_), Err(lost)) => (first, lost),
+            (Err(lost), Ok(_)) => (second, lost),
+            (a, b) => panic!("round {round}: exactly one OK, got {a:?} and {b:?}"),
+        };
+        assert_eq!(lost.code(), Code::AlreadyExists, "round {round}: {lost:?}");
+        winners.push(won);
+    }
+    let records = stack.read_topic(2 + 10)?;
+    for won in &winners {
+        let first_in_log = records
+            .iter()
+            .find(|(_, e)| {
+                e.report
+                    .as_ref()
+                    .is_some_and(|r| r.submission_id == won.submission_id)
+            })
+            .and_then(|(_, e)| e.report.clone());
+        assert_eq!(
+            first_in_log.as_ref(),
+            Some(won),
+            "the OK'd content is the log's first"
+        );
+    }
+    replica.stop().await?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use prost::Message;
 
 use crate::Refusal;
 use crate::clock::Clock;
-use crate::index::{Accepted, SubmissionIndex, SubmissionKey};
+use crate::index::{Accepted, ReadBack, SubmissionIndex, SubmissionKey};
 use crate::rate_limit::RateLimiter;
 use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
 
@@ -72,6 +72,11 @@ pub async fn follow_scope(
     let follower = crate::index::follow_topic(kafka, index.clone(), serves).await?;
     Ok((index, follower))
 }
+
+/// Longest wait for a front door's own record to come back from the log before it
+/// answers: past it the client hears UNAVAILABLE and retries with the same id (the retry
+/// finds the record and is answered from it).
+const READ_BACK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Everything the core needs, already opened.
 pub struct CoreParts {
@@ -336,6 +341,10 @@ impl SubmissionCore {
             .await
             .map_err(refusal_of_produce)?;
         let produce_time = started.elapsed();
+        let read_back = self
+            .index
+            .read_back(partition, offset, READ_BACK_WAIT)
+            .await;
         tracing::info!(
             unit = %key.unit,
             submitted_by = %submitter,
@@ -343,30 +352,56 @@ impl SubmissionCore {
             partition,
             offset,
             produce_ms = produce_time.as_millis() as u64,
-            "report accepted"
+            read_back_ms = (started.elapsed() - produce_time).as_millis() as u64,
+            ?read_back,
+            "report written"
         );
-        self.index.record(
-            key.clone(),
-            Accepted {
-                digest,
-                received_at,
-                campaign: envelope
-                    .report
-                    .as_ref()
-                    .map(|r| r.campaign_id.clone())
-                    .unwrap_or_default(),
-            },
-        );
-        if let Some(report) = &envelope.report {
-            self.index.note_latest(report, received_at, submitter);
-        }
-        Ok(Receipt {
-            submission_id,
+        let fresh = Receipt {
+            submission_id: submission_id.clone(),
             received_at,
             repeat: false,
             front_door_id: self.front_door_id.clone(),
             produce_time: Some(produce_time),
-        })
+        };
+        match read_back {
+            ReadBack::Reached => {}
+            ReadBack::TimedOut => {
+                return Err(Refusal::Unavailable(baocao_kafka::Error::Unavailable(
+                    format!(
+                        "the report was written (partition {partition}, offset {offset}) but not read back within {} s",
+                        READ_BACK_WAIT.as_secs()
+                    ),
+                )));
+            }
+            ReadBack::NotFollowed => {
+                // A partition added after this front door started: nothing to arbitrate
+                // with until a restart; answered as before the read-back.
+                tracing::warn!(
+                    partition,
+                    "read-back: partition not followed; restart to follow it"
+                );
+                let campaign = envelope.report.as_ref().map(|r| r.campaign_id.clone());
+                self.index.record(
+                    key.clone(),
+                    Accepted {
+                        digest,
+                        received_at,
+                        campaign: campaign.unwrap_or_default(),
+                        position: Some((partition, offset)),
+                    },
+                );
+                return Ok(fresh);
+            }
+        }
+        // The log is the arbiter: OK only if this record is the key's first in the log
+        // (the copy the rollup counts); otherwise what came first answers.
+        match self.index.get(key) {
+            Some(first) if first.position != Some((partition, offset)) => {
+                tracing::info!(unit = %key.unit, %submission_id, "read-back: another copy came first");
+                self.repeat(submission_id, key, first, digest)
+            }
+            _ => Ok(fresh),
+        }
     }
 
     /// The answer to a (unit, id) accepted before: its receipt when the content is the

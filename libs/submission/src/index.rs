@@ -2,7 +2,10 @@
 //! (unit, submission id) and rebuilt from the reports topic: read to its end before the
 //! gateway serves, then followed, so a repeat is answered as a repeat and a reused id
 //! with other content is refused whichever replica accepted the first one, and after any
-//! restart. The topic is the truth; this is a view of it.
+//! restart. The topic is the truth; this is a view of it, and it knows how far it has
+//! read each partition ([`SubmissionIndex::read_back`]): a gateway that wrote a record
+//! waits until the view holds it, then answers OK only if its record is the first of its
+//! key in the log (the copy the rollup counts).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -36,6 +39,66 @@ pub struct Accepted {
     pub received_at: pbjson_types::Timestamp,
     /// The campaign it was for.
     pub campaign: String,
+    /// Where the record is in the log (partition, offset), when read from it.
+    pub position: Option<(i32, i64)>,
+}
+
+/// How a read-back ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadBack {
+    /// The follower has applied the record at the offset waited for.
+    Reached,
+    /// The follower does not read that partition (added after it started).
+    NotFollowed,
+    /// The follower did not get there in time.
+    TimedOut,
+}
+
+/// How far a follower has read each partition it follows (the next offset to read), and a
+/// wake-up for whoever waits for it to move.
+#[derive(Default)]
+pub struct ReadPositions {
+    next: std::sync::Mutex<HashMap<i32, i64>>,
+    moved: tokio::sync::Notify,
+}
+
+impl ReadPositions {
+    fn follow(&self, partitions: impl IntoIterator<Item = i32>) {
+        if let Ok(mut next) = self.next.lock() {
+            for partition in partitions {
+                next.entry(partition).or_insert(0);
+            }
+        }
+    }
+
+    fn advance(&self, partition: i32, offset: i64) {
+        if let Ok(mut next) = self.next.lock() {
+            let at = next.entry(partition).or_insert(0);
+            *at = (*at).max(offset + 1);
+        }
+        self.moved.notify_waiters();
+    }
+
+    fn state(&self, partition: i32, offset: i64) -> Option<bool> {
+        let next = self.next.lock().ok()?;
+        next.get(&partition).map(|next| *next > offset)
+    }
+
+    /// Waits until the record at `offset` of `partition` has been applied.
+    pub async fn reached(&self, partition: i32, offset: i64, wait: Duration) -> ReadBack {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let moved = self.moved.notified();
+            match self.state(partition, offset) {
+                None => return ReadBack::NotFollowed,
+                Some(true) => return ReadBack::Reached,
+                Some(false) => {}
+            }
+            if tokio::time::timeout_at(deadline, moved).await.is_err() {
+                return ReadBack::TimedOut;
+            }
+        }
+    }
 }
 
 /// The newest accepted version of a unit's report for a campaign (what a form pre-fills).
@@ -56,6 +119,7 @@ pub struct LatestVersion {
 pub struct SubmissionIndex {
     entries: RwLock<HashMap<SubmissionKey, Accepted>>,
     latest: Option<RwLock<HashMap<(String, String), LatestVersion>>>,
+    positions: ReadPositions,
 }
 
 impl SubmissionIndex {
@@ -64,6 +128,7 @@ impl SubmissionIndex {
         SubmissionIndex {
             entries: RwLock::default(),
             latest: Some(RwLock::default()),
+            positions: ReadPositions::default(),
         }
     }
 
@@ -115,6 +180,12 @@ impl SubmissionIndex {
         }
     }
 
+    /// Waits until the follower has applied the record at `offset` of `partition` (this
+    /// front door's own record, just written).
+    pub async fn read_back(&self, partition: i32, offset: i64, wait: Duration) -> ReadBack {
+        self.positions.reached(partition, offset, wait).await
+    }
+
     /// Keys held.
     pub fn len(&self) -> usize {
         self.entries.read().map(|e| e.len()).unwrap_or(0)
@@ -125,9 +196,15 @@ impl SubmissionIndex {
         self.len() == 0
     }
 
-    /// Records the envelope of one topic record if its unit is one of `serves`. Records
-    /// that are not envelopes are skipped (the landing dead-letters them).
-    fn apply(&self, payload: &[u8], serves: &dyn Fn(&str) -> bool) {
+    /// Records the envelope of the record at `position` if its unit is one of `serves`,
+    /// and that the follower has read that far. Records that are not envelopes are
+    /// skipped (the landing dead-letters them).
+    fn apply(&self, payload: &[u8], position: (i32, i64), serves: &dyn Fn(&str) -> bool) {
+        self.record_envelope(payload, position, serves);
+        self.positions.advance(position.0, position.1);
+    }
+
+    fn record_envelope(&self, payload: &[u8], position: (i32, i64), serves: &dyn Fn(&str) -> bool) {
         let Ok(envelope) = ReportEnvelope::decode(payload) else {
             return;
         };
@@ -144,6 +221,7 @@ impl SubmissionIndex {
             digest: content_digest(&report),
             received_at,
             campaign: report.campaign_id.clone(),
+            position: Some(position),
         };
         self.record(
             SubmissionKey {
@@ -183,9 +261,12 @@ pub async fn follow_topic(
 ) -> Result<IndexFollower> {
     let apply = {
         let index = index.clone();
-        Arc::new(move |payload: &[u8]| index.apply(payload, serves.as_ref()))
+        Arc::new(move |payload: &[u8], position: (i32, i64)| {
+            index.apply(payload, position, serves.as_ref())
+        })
     };
-    let follower = follow_records(kafka, &kafka.reports_topic, apply).await?;
+    let follower =
+        follow_records(kafka, &kafka.reports_topic, apply, Some(&index.positions)).await?;
     tracing::info!(
         submissions = index.len(),
         "submission index read from the topic"
@@ -193,15 +274,17 @@ pub async fn follow_topic(
     Ok(follower)
 }
 
-/// What a follower does with each record's payload.
-pub(crate) type RecordHandler = Arc<dyn Fn(&[u8]) + Send + Sync>;
+/// What a follower does with each record's payload and (partition, offset).
+pub(crate) type RecordHandler = Arc<dyn Fn(&[u8], (i32, i64)) + Send + Sync>;
 
 /// Hands every record of `topic` to `apply`, from the topic's beginning up to the end
-/// it had when called, then follows it in the background.
+/// it had when called, then follows it in the background; `positions`, when given, learns
+/// which partitions are followed (the handler advances it).
 pub(crate) async fn follow_records(
     kafka: &KafkaConfig,
     topic: &str,
     apply: RecordHandler,
+    positions: Option<&ReadPositions>,
 ) -> Result<IndexFollower> {
     let started = Instant::now();
     let consumer: StreamConsumer = kafka
@@ -210,10 +293,15 @@ pub(crate) async fn follow_records(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
+        // A front door waits for its own record to come back: fetch as soon as it is there.
+        .set("fetch.wait.max.ms", "10")
         .create()
         .map_err(|err| kafka_error("create the submission index consumer", err))?;
     let topic = topic.to_string();
     let ends = partition_ends(&consumer, &topic)?;
+    if let Some(positions) = positions {
+        positions.follow(ends.keys().copied());
+    }
     let mut assignment = TopicPartitionList::new();
     for partition in ends.keys() {
         assignment
@@ -241,9 +329,10 @@ pub(crate) async fn follow_records(
             })?
             .map_err(|err| kafka_error(format!("read {topic}"), err))?;
         records += 1;
-        if let Some(payload) = message.payload() {
-            apply(payload);
-        }
+        apply(
+            message.payload().unwrap_or_default(),
+            (message.partition(), message.offset()),
+        );
         if remaining
             .get(&message.partition())
             .is_some_and(|end| message.offset() + 1 >= *end)
@@ -261,9 +350,10 @@ pub(crate) async fn follow_records(
         loop {
             match consumer.recv().await {
                 Ok(message) => {
-                    if let Some(payload) = message.payload() {
-                        apply(payload);
-                    }
+                    apply(
+                        message.payload().unwrap_or_default(),
+                        (message.partition(), message.offset()),
+                    );
                 }
                 Err(err) => {
                     tracing::warn!(%err, %topic, "reading the topic failed; retrying");
@@ -318,11 +408,15 @@ mod tests {
         let index = SubmissionIndex::default();
         let id = "0192f0c1-7a4e-7cc2-9f0e-5b1d2c3e4f50";
         let serves = |unit: &str| unit != "other";
-        index.apply(&envelope("a", id, "first", 1), &serves);
-        index.apply(&envelope("a", &id.to_uppercase(), "second", 2), &serves);
-        index.apply(&envelope("b", id, "b's own", 3), &serves);
-        index.apply(&envelope("other", id, "not served", 4), &serves);
-        index.apply(b"\xff\xff not an envelope", &serves);
+        index.apply(&envelope("a", id, "first", 1), (0, 0), &serves);
+        index.apply(
+            &envelope("a", &id.to_uppercase(), "second", 2),
+            (0, 1),
+            &serves,
+        );
+        index.apply(&envelope("b", id, "b's own", 3), (0, 2), &serves);
+        index.apply(&envelope("other", id, "not served", 4), (0, 3), &serves);
+        index.apply(b"\xff\xff not an envelope", (0, 4), &serves);
         assert_eq!(index.len(), 2);
         let key = |unit: &str| SubmissionKey {
             unit: unit.into(),

@@ -152,9 +152,9 @@ impl ReviewDesk {
         let reviews = Arc::new(ReviewIndex::default());
         let apply = {
             let reviews = reviews.clone();
-            Arc::new(move |payload: &[u8]| reviews.apply(payload))
+            Arc::new(move |payload: &[u8], _: (i32, i64)| reviews.apply(payload))
         };
-        let reviews_follower = follow_records(kafka, &kafka.reviews_topic, apply).await?;
+        let reviews_follower = follow_records(kafka, &kafka.reviews_topic, apply, None).await?;
         let producer = ReportProducer::new(&KafkaConfig {
             reports_topic: kafka.reviews_topic.clone(),
             ..kafka.clone()

@@ -88,6 +88,15 @@ impl InScope<'_> {
         )
     }
 
+    /// A copy's place in the log ([`crate::sql::FIRST_COPY_ORDER`]).
+    fn log_position(&self, row: usize) -> (i32, i64, i64) {
+        (
+            self.partitions.value(row),
+            self.offsets.value(row),
+            self.received.value(row),
+        )
+    }
+
     fn digest(&self, row: usize) -> Option<&str> {
         self.digests.is_valid(row).then(|| self.digests.value(row))
     }
@@ -126,7 +135,7 @@ fn first_copies<'a>(
                 {
                     kept.conflicting = true;
                 }
-                if rows.position(row) < rows.position(kept.first) {
+                if rows.log_position(row) < rows.log_position(kept.first) {
                     kept.first = row;
                 }
             })

@@ -237,10 +237,13 @@ fn per_unit_ctes(basis: CountBasis) -> String {
 }
 
 /// The order that makes a landed copy of a (unit, submission id) the counted one: the
-/// first acceptance (earliest receipt, then Kafka position). The one spelling of the
-/// rule for every SQL that selects (this specification and the catalog's views);
-/// [`crate::latest`] implements the same order with hash maps.
-pub const FIRST_COPY_ORDER: &str = "received_at, kafka_partition, kafka_offset";
+/// first in the log (a key's copies share a partition, so its offsets order them; the
+/// receipt only breaks what cannot happen, equal positions). The log, not a gateway's
+/// clock, is the arbiter: a gateway answers OK only when its own record is this first
+/// copy (`baocao_submission`'s read-back), so OK always means this copy. The one
+/// spelling of the rule for every SQL that selects (this specification and the
+/// catalog's views); [`crate::latest`] implements the same order with hash maps.
+pub const FIRST_COPY_ORDER: &str = "kafka_partition, kafka_offset, received_at";
 
 /// The order that makes a version a unit's latest: the newest receipt, ties broken by
 /// Kafka position (a unit's records share a key, so a partition, so that order is real).

@@ -428,8 +428,8 @@ fn old_style(id: &str, style: usize) -> String {
 fn land_old_style(root: &Path, envelopes: &[ReportEnvelope], style: usize) {
     use arrow::array::{Array, AsArray, StringArray};
     let mut rows = baocao_tables::rows::PartitionRows::default();
-    for (offset, e) in envelopes.iter().enumerate() {
-        rows.push(e, 1, offset as i64);
+    for e in envelopes {
+        rows.push(e, 0, common::next_offset());
     }
     let (submissions, systems) = rows.finish().expect("batches");
     let rewrite = |batch: &arrow::array::RecordBatch| {

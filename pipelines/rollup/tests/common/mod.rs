@@ -34,25 +34,31 @@ pub fn envelope_at(
     baocao_fixtures::envelope(report, baocao_fixtures::vietnam_time(at, ms))
 }
 
+/// The next Kafka offset of partition 0: landings of one test process follow one another
+/// in the log, as records written later do.
+pub fn next_offset() -> i64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Lands envelopes as the landing does, in Kafka order on partition 0 (a unit's records
-/// share a key and so a partition): one file per campaign and received date.
+/// share a key and so a partition), after everything landed before: one file per campaign
+/// and received date.
 pub fn land(root: &Path, envelopes: &[ReportEnvelope]) {
     let mut files: BTreeMap<(String, NaiveDate), PartitionRows> = BTreeMap::new();
-    for (offset, e) in envelopes.iter().enumerate() {
+    for e in envelopes {
+        let offset = next_offset();
         let day = baocao_registry::vietnam_date(baocao_tables::rows::received_at(e));
         let campaign = e
             .report
             .as_ref()
             .map(|r| r.campaign_id.clone())
             .unwrap_or_default();
-        files
-            .entry((campaign, day))
-            .or_default()
-            .push(e, 0, offset as i64);
+        files.entry((campaign, day)).or_default().push(e, 0, offset);
     }
     for (i, ((campaign, day), rows)) in files.into_iter().enumerate() {
         let (submissions, systems) = rows.finish().expect("batches");
-        let name = format!("part-{i}.parquet");
+        let name = format!("part-{}-{i}.parquet", next_offset());
         write_parquet_atomic(
             &partition_dir(root, "submissions", &campaign, day).join(&name),
             &submissions,
