@@ -500,5 +500,57 @@ async fn reasons_and_jurisdictions_are_checked_at_once() -> anyhow::Result<()> {
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default();
     assert_eq!(fields, ["unit_code"], "{unknown:?}");
+    contrary_decisions_on_two_replicas_get_one_ok(&stack).await
+}
+
+/// Two replicas decide one version at once, one approving, one returning: both write,
+/// only the writer of the first decision in the log hears OK, and the other is told what
+/// came first (before: both OK, 5 races of 5).
+async fn contrary_decisions_on_two_replicas_get_one_ok(stack: &Stack) -> anyhow::Result<()> {
+    let config = baocao_gateway::GatewayConfig {
+        listen: "127.0.0.1:0".into(),
+        tier: "commune".into(),
+        jurisdiction: "380".into(),
+        gateway_id: "commune-380-b".into(),
+        tokens_file: stack.tokens_file.clone(),
+        ..baocao_gateway::GatewayConfig::default()
+    };
+    let replica =
+        baocao_gateway::start_gateway(&config, &stack.kafka, stack.registry.clone()).await?;
+    let mut other = baocao_proto::v1::reporting_service_client::ReportingServiceClient::connect(
+        format!("http://{}", replica.local_addr),
+    )
+    .await?;
+    let dic = stack.token("38.STTTT");
+    let office = stack.token("380.PVHTT");
+    for round in 0..5 {
+        let id = submit(stack, "14755").await?;
+        let request = |decision: ReviewDecision, reason: &str| ReviewReportRequest {
+            unit_code: "14755".to_string(),
+            campaign_id: "th-open".to_string(),
+            submission_id: id.clone(),
+            decision: decision as i32,
+            reason: reason.to_string(),
+        };
+        let mut here = stack.client().await;
+        let (a, b) = tokio::join!(
+            here.review_report(authed(request(ReviewDecision::Approve, ""), &dic)),
+            other.review_report(authed(
+                request(ReviewDecision::Return, "Thiếu hồ sơ"),
+                &office
+            )),
+        );
+        let (winner, lost) = match (a, b) {
+            (Ok(_), Err(lost)) => ("approved", lost),
+            (Err(lost), Ok(_)) => ("returned", lost),
+            (a, b) => panic!("round {round}: exactly one OK, got {a:?} and {b:?}"),
+        };
+        assert_eq!(lost.code(), Code::AlreadyExists, "round {round}: {lost:?}");
+        assert!(lost.message().contains(winner), "round {round}: {lost:?}");
+        let shown = status(stack, &dic, "14755").await?;
+        assert_eq!(shown.submission_id, id);
+        assert_eq!(&shown.review_state[..6], &winner[..6], "round {round}");
+    }
+    replica.stop().await?;
     Ok(())
 }

@@ -71,7 +71,7 @@ impl ReadPositions {
         }
     }
 
-    fn advance(&self, partition: i32, offset: i64) {
+    pub(crate) fn advance(&self, partition: i32, offset: i64) {
         if let Ok(mut next) = self.next.lock() {
             let at = next.entry(partition).or_insert(0);
             *at = (*at).max(offset + 1);

@@ -1,7 +1,8 @@
 //! Review by the level above: a reviewer approves or returns one version (unit,
 //! submission id) of a report with a reason. Decisions are events on the reviews topic,
-//! keyed by the reviewed unit; the first decision recorded for a version is the one that
-//! counts, and a unit's status is its latest version with that version's decision (a
+//! keyed by the reviewed unit; the first decision in the log for a version is the one
+//! that counts (a desk answers OK only after reading its own decision back as that
+//! first), and a unit's status is its latest version with that version's decision (a
 //! correction after an approval is pending again).
 
 use std::collections::HashMap;
@@ -13,12 +14,18 @@ use baocao_proto::v1::ReviewEvent;
 use baocao_registry::Registry;
 use prost::Message;
 
-use crate::index::{IndexFollower, LatestVersion, SubmissionIndex, SubmissionKey, follow_records};
+use crate::index::{
+    IndexFollower, LatestVersion, ReadBack, ReadPositions, SubmissionIndex, SubmissionKey,
+    follow_records,
+};
 use crate::validate::{Violation, shown};
 use crate::{Refusal, Result, SubmissionCore};
 
 /// The longest reason a reviewer may give, in characters.
 pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// Longest wait for a desk's own decision to come back from the reviews topic.
+const READ_BACK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long a review waits for a version accepted a moment ago to arrive from the topic.
 pub const VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -26,49 +33,59 @@ pub const VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// Version of [`ReviewEvent`]'s schema written here.
 pub const REVIEW_SCHEMA_VERSION: u32 = 1;
 
-/// The first decision on each version, from the reviews topic.
+/// A decision and its (partition, offset) in the reviews topic.
+type Logged = (ReviewEvent, (i32, i64));
+
+/// The first decision on each version in the reviews topic, and how far the topic has
+/// been read.
 #[derive(Default)]
 pub struct ReviewIndex {
-    first: RwLock<HashMap<SubmissionKey, ReviewEvent>>,
+    first: RwLock<HashMap<SubmissionKey, Logged>>,
+    positions: ReadPositions,
 }
 
 impl ReviewIndex {
     /// The decision on `key`, if one was recorded.
     pub fn decision(&self, key: &SubmissionKey) -> Option<ReviewEvent> {
-        self.first.read().ok()?.get(key).cloned()
+        self.first
+            .read()
+            .ok()?
+            .get(key)
+            .map(|(event, _)| event.clone())
     }
 
-    /// Records `event` unless its version already has an earlier decision. "Earlier" is
-    /// the rollup's order (`baocao_rollup::sql::DECISION_ORDER`: the decision instant in
-    /// milliseconds, then `approve` before `return`), so that when two replicas decide
-    /// one version at the same moment, the desk, the SQL views and the summaries all
-    /// count the same decision, whatever order the topic holds them in.
-    pub fn record(&self, event: ReviewEvent) {
+    /// Where the decision on `key` is in the log.
+    fn position(&self, key: &SubmissionKey) -> Option<(i32, i64)> {
+        self.first.read().ok()?.get(key).map(|(_, at)| *at)
+    }
+
+    /// Records `event`, read at `position` of the reviews topic, unless its version has a
+    /// decision earlier in the log. The log's order is the rollup's
+    /// (`baocao_rollup::sql::DECISION_ORDER`): a version's decisions share its unit's
+    /// partition, so the desk, the SQL views and the summaries count the same decision
+    /// whatever the replicas' clocks say.
+    pub fn record(&self, event: ReviewEvent, position: (i32, i64)) {
         let key = SubmissionKey {
             unit: event.unit_code.clone(),
-            id: event.submission_id.clone(),
+            id: canonical_submission_id(&event.submission_id)
+                .unwrap_or_else(|| event.submission_id.clone()),
         };
         if let Ok(mut first) = self.first.write() {
             match first.get(&key) {
-                Some(kept) if decision_order(kept) <= decision_order(&event) => {}
+                Some((_, kept)) if *kept <= position => {}
                 _ => {
-                    first.insert(key, event);
+                    first.insert(key, (event, position));
                 }
             }
         }
     }
 
-    fn apply(&self, payload: &[u8]) {
+    fn apply(&self, payload: &[u8], position: (i32, i64)) {
         if let Ok(event) = ReviewEvent::decode(payload) {
-            self.record(event);
+            self.record(event, position);
         }
+        self.positions.advance(position.0, position.1);
     }
-}
-
-/// Where a decision stands among the decisions on its version: its instant in
-/// milliseconds (as landed), then its name.
-fn decision_order(event: &ReviewEvent) -> (i64, &str) {
-    (event.reviewed_at_ms(), event.decision.as_str())
 }
 
 /// What a reviewer asks: a decision on one version.
@@ -152,9 +169,10 @@ impl ReviewDesk {
         let reviews = Arc::new(ReviewIndex::default());
         let apply = {
             let reviews = reviews.clone();
-            Arc::new(move |payload: &[u8], _: (i32, i64)| reviews.apply(payload))
+            Arc::new(move |payload: &[u8], position: (i32, i64)| reviews.apply(payload, position))
         };
-        let reviews_follower = follow_records(kafka, &kafka.reviews_topic, apply, None).await?;
+        let reviews_follower =
+            follow_records(kafka, &kafka.reviews_topic, apply, Some(&reviews.positions)).await?;
         let producer = ReportProducer::new(&KafkaConfig {
             reports_topic: kafka.reviews_topic.clone(),
             ..kafka.clone()
@@ -203,12 +221,55 @@ impl ReviewDesk {
             }),
             gateway_id: self.core.front_door_id().to_string(),
         };
-        self.producer
+        let (partition, offset) = self
+            .producer
             .send(&key.unit, &event.encode_to_vec())
             .await
             .map_err(crate::core::refusal_of_produce)?;
-        tracing::info!(unit = %key.unit, submission_id = %key.id, decision = %event.decision, reviewer, "review recorded");
-        self.reviews.record(event.clone());
+        self.read_back(&key, event, (partition, offset)).await
+    }
+
+    /// The answer to a decision written at `position`: OK only once the desk has read the
+    /// reviews topic up to it and it is the version's first decision in the log (what
+    /// every summary counts); otherwise the first decision is named.
+    async fn read_back(
+        &self,
+        key: &SubmissionKey,
+        event: ReviewEvent,
+        position: (i32, i64),
+    ) -> Result<ReviewEvent, Refusal> {
+        let reached = self
+            .reviews
+            .positions
+            .reached(position.0, position.1, READ_BACK_WAIT)
+            .await;
+        match reached {
+            ReadBack::Reached => {}
+            ReadBack::TimedOut => {
+                return Err(Refusal::Unavailable(baocao_kafka::Error::Unavailable(
+                    format!(
+                        "the decision was written (partition {}, offset {}) but not read back within {} s; ask for the report's status before deciding again",
+                        position.0,
+                        position.1,
+                        READ_BACK_WAIT.as_secs()
+                    ),
+                )));
+            }
+            ReadBack::NotFollowed => {
+                tracing::warn!(
+                    partition = position.0,
+                    "review read-back: partition not followed; restart to follow it"
+                );
+                self.reviews.record(event.clone(), position);
+            }
+        }
+        if self.reviews.position(key) != Some(position)
+            && let Some(first) = self.reviews.decision(key)
+        {
+            tracing::info!(unit = %key.unit, submission_id = %key.id, "review read-back: another decision came first");
+            return Err(already(&first));
+        }
+        tracing::info!(unit = %key.unit, submission_id = %key.id, decision = %event.decision, reviewer = %event.reviewer_unit, "review recorded");
         Ok(event)
     }
 
@@ -422,40 +483,35 @@ mod tests {
         }
     }
 
-    /// Two replicas decided one version: whatever order the topic holds the decisions
-    /// in, the earlier one counts, and at the same millisecond `approve`, as in the
-    /// rollup.
+    /// Two replicas decided one version: the first decision in the log counts, whatever
+    /// its instant (the rollup's order too).
     #[test]
-    fn the_earliest_decision_counts_whatever_the_topic_order() {
+    fn the_first_decision_in_the_log_counts_whatever_its_instant() {
         let key = SubmissionKey {
             unit: "14755".into(),
             id: "id".into(),
         };
+        // The first in the log counts, whatever the instants say.
         for (first, second, counted) in [
             (
-                decision("return", 20, "A"),
-                decision("approve", 10, "B"),
-                "B",
+                (decision("return", 20, "A"), (0, 1)),
+                (decision("approve", 10, "B"), (0, 2)),
+                "A",
             ),
             (
-                decision("approve", 10, "B"),
-                decision("return", 20, "A"),
-                "B",
+                (decision("approve", 10, "B"), (0, 7)),
+                (decision("return", 5, "A"), (0, 3)),
+                "A",
             ),
             (
-                decision("return", 10, "A"),
-                decision("approve", 10, "B"),
-                "B",
-            ),
-            (
-                decision("approve", 10, "B"),
-                decision("approve", 10, "C"),
-                "B",
+                (decision("return", 10, "A"), (0, 4)),
+                (decision("approve", 10, "B"), (0, 4)),
+                "A",
             ),
         ] {
             let index = ReviewIndex::default();
-            index.record(first);
-            index.record(second);
+            index.record(first.0, first.1);
+            index.record(second.0, second.1);
             let kept = index.decision(&key).map(|d| d.reviewer_unit);
             assert_eq!(kept.as_deref(), Some(counted));
         }

@@ -8,4 +8,6 @@ pub mod layout;
 pub mod rows;
 
 pub use error::{Error, Result};
-pub use rows::{REVIEWS_SCHEMA, SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32, review_rows};
+pub use rows::{
+    LoggedReview, REVIEWS_SCHEMA, SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA, date32, review_rows,
+};

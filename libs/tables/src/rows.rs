@@ -384,7 +384,8 @@ impl PartitionRows {
 
 raw_table!(
     /// Schema of the `reviews` table: one row per landed review decision (the first per
-    /// (unit_code, submission_id), by `reviewed_at`, is the one that counts).
+    /// (unit_code, submission_id) in the log is the one that counts). The Kafka position
+    /// is null in files landed before it was written.
     REVIEWS_SCHEMA, ReviewColumns {
         unit_code: StringBuilder => Utf8, false,
         campaign_id: StringBuilder => Utf8, false,
@@ -395,13 +396,21 @@ raw_table!(
         reviewed_at: TimestampMillisecondBuilder => timestamp_type(), false,
         gateway_id: StringBuilder => Utf8, false,
         schema_version: UInt32Builder => UInt32, false,
+        kafka_partition: Int32Builder => Int32, true,
+        kafka_offset: Int64Builder => Int64, true,
     }
 );
 
-/// The rows of review decisions, as a `reviews` batch.
-pub fn review_rows(events: &[ReviewEvent]) -> Result<RecordBatch> {
+/// A review decision and its (partition, offset) in the reviews topic.
+pub type LoggedReview = (ReviewEvent, (i32, i64));
+
+/// The rows of review decisions and their positions in the reviews topic, as a `reviews`
+/// batch.
+pub fn review_rows(events: &[LoggedReview]) -> Result<RecordBatch> {
     let mut c = ReviewColumns::default();
-    for e in events {
+    for (e, (partition, offset)) in events {
+        c.kafka_partition.append_value(*partition);
+        c.kafka_offset.append_value(*offset);
         c.unit_code.append_value(&e.unit_code);
         c.campaign_id.append_value(&e.campaign_id);
         c.submission_id.append_value(&e.submission_id);

@@ -110,12 +110,12 @@ const MAX_BATCH: usize = 1_000;
 fn take(
     message: rdkafka::message::BorrowedMessage<'_>,
     next: &mut HashMap<i32, i64>,
-    events: &mut Vec<ReviewEvent>,
+    events: &mut Vec<baocao_tables::LoggedReview>,
     landed: &mut ReviewsLanded,
 ) {
     next.insert(message.partition(), message.offset() + 1);
     match message.payload().map(ReviewEvent::decode) {
-        Some(Ok(event)) => events.push(event),
+        Some(Ok(event)) => events.push((event, (message.partition(), message.offset()))),
         _ => landed.skipped += 1,
     }
 }
@@ -157,13 +157,17 @@ fn assign_from_committed(
 }
 
 /// Writes `events`, one file per campaign.
-async fn write(landing: &Store, events: &[ReviewEvent], landed: &mut ReviewsLanded) -> Result<()> {
-    let mut by_campaign: BTreeMap<&str, Vec<ReviewEvent>> = BTreeMap::new();
-    for event in events {
+async fn write(
+    landing: &Store,
+    events: &[baocao_tables::LoggedReview],
+    landed: &mut ReviewsLanded,
+) -> Result<()> {
+    let mut by_campaign: BTreeMap<&str, Vec<baocao_tables::LoggedReview>> = BTreeMap::new();
+    for (event, position) in events {
         by_campaign
             .entry(event.campaign_id.as_str())
             .or_default()
-            .push(event.clone());
+            .push((event.clone(), *position));
     }
     for (campaign, events) in by_campaign {
         let batch = baocao_tables::review_rows(&events)?;

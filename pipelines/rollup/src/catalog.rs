@@ -77,7 +77,7 @@ pub const CATALOG_TABLES: &[(&str, &str)] = &[
     ),
     (
         "review_decisions",
-        "the decision that counts per version: the earliest (reviewed_at, then approve before return)",
+        "the decision that counts per version: the first in the reviews topic (older files without a position: the earliest reviewed_at, approve before return)",
     ),
     (
         "review_state",

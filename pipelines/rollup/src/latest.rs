@@ -162,21 +162,37 @@ struct Versions {
 /// before the cut-off ([`crate::sql::DECISION_ORDER`]), and its instant.
 type Decisions<'a> = HashMap<(&'a str, &'a str), (i64, &'a str)>;
 
+/// Where a decision stands among its version's decisions ([`crate::sql::DECISION_ORDER`]):
+/// whether it has a log position, the position, its instant, its name.
+type DecisionOrder<'a> = (bool, i32, i64, i64, &'a str);
+
 /// The first decision per version among the `reviews` rows read.
 fn decisions_of(reviews: &RecordBatch) -> Result<Decisions<'_>> {
     let units = strings(reviews, "unit_code")?;
     let ids = strings(reviews, "submission_id")?;
     let decided = strings(reviews, "decision")?;
     let at = timestamps(reviews, "reviewed_at")?;
-    let mut decisions: Decisions<'_> = HashMap::with_capacity(reviews.num_rows());
+    let partitions = int32s(reviews, "kafka_partition")?;
+    let offsets = int64s(reviews, "kafka_offset")?;
+    let mut first: HashMap<(&str, &str), DecisionOrder<'_>> =
+        HashMap::with_capacity(reviews.num_rows());
     for row in 0..reviews.num_rows() {
-        let this = (at.value(row), decided.value(row));
-        decisions
+        let logged = partitions.is_valid(row) && offsets.is_valid(row);
+        let (partition, offset) = if logged {
+            (partitions.value(row), offsets.value(row))
+        } else {
+            (0, 0)
+        };
+        let this = (logged, partition, offset, at.value(row), decided.value(row));
+        first
             .entry((units.value(row), ids.value(row)))
-            .and_modify(|first| *first = (*first).min(this))
+            .and_modify(|kept| *kept = (*kept).min(this))
             .or_insert(this);
     }
-    Ok(decisions)
+    Ok(first
+        .into_iter()
+        .map(|(key, (_, _, _, at, decision))| (key, (at, decision)))
+        .collect())
 }
 
 /// What the selection reads: the submissions in scope (the campaign's, received before
@@ -214,7 +230,7 @@ async fn read_in_scope(ctx: &SessionContext) -> Result<ScopeRead> {
     let unit_rows = query(ctx, "SELECT unit_code FROM units").await?;
     let reviews = query(
         ctx,
-        "SELECT r.unit_code, r.submission_id, r.decision, r.reviewed_at
+        "SELECT r.unit_code, r.submission_id, r.decision, r.reviewed_at, r.kafka_partition, r.kafka_offset
          FROM reviews r CROSS JOIN rollup_params p
          WHERE r.campaign_id = p.campaign_id AND r.reviewed_at < p.cut_off",
     )

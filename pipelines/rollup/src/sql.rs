@@ -250,9 +250,12 @@ pub const FIRST_COPY_ORDER: &str = "kafka_partition, kafka_offset, received_at";
 pub const LATEST_VERSION_ORDER: &str = "received_at DESC, kafka_partition DESC, kafka_offset DESC";
 
 /// The order that makes a review decision the one that counts for a version: the first
-/// recorded (ties, only possible between two gateway replicas deciding at the same
-/// millisecond, go to `approve` before `return` by name: deterministic, never a guess).
-pub const DECISION_ORDER: &str = "reviewed_at, decision";
+/// in the log (a version's decisions share its unit's partition; the desk that wrote it
+/// answered OK only after reading its record back as the first). Decisions landed before
+/// positions were written (null) came before any that have one, and among themselves go
+/// by instant, then `approve` before `return`.
+pub const DECISION_ORDER: &str =
+    "kafka_partition IS NOT NULL, kafka_partition, kafka_offset, reviewed_at, decision";
 
 /// Which version of a unit a summary counts, as a join condition on `c` (a row of
 /// `versions`): the latest, or the latest one its reviewer approved.

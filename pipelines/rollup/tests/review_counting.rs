@@ -396,12 +396,12 @@ pub fn review(
 /// Lands review decisions as `baocao land` does: one file per campaign under
 /// `reviews/campaign=<id>/`.
 pub fn land_reviews(root: &Path, events: &[baocao_proto::v1::ReviewEvent]) {
-    let mut by_campaign: BTreeMap<&str, Vec<baocao_proto::v1::ReviewEvent>> = BTreeMap::new();
+    let mut by_campaign: BTreeMap<&str, Vec<baocao_tables::LoggedReview>> = BTreeMap::new();
     for event in events {
         by_campaign
             .entry(&event.campaign_id)
             .or_default()
-            .push(event.clone());
+            .push((event.clone(), (0, common::next_offset())));
     }
     for (campaign, events) in by_campaign {
         let batch = baocao_tables::review_rows(&events).expect("review rows");
@@ -413,6 +413,23 @@ pub fn land_reviews(root: &Path, events: &[baocao_proto::v1::ReviewEvent]) {
         )
         .expect("write");
     }
+}
+
+/// Lands decisions as a landing did before it wrote their Kafka positions (the file has
+/// no `kafka_partition` and `kafka_offset` columns).
+fn land_reviews_without_positions(root: &Path, events: &[ReviewEvent]) {
+    let logged: Vec<baocao_tables::LoggedReview> =
+        events.iter().map(|e| (e.clone(), (0, 0))).collect();
+    let batch = baocao_tables::review_rows(&logged).expect("review rows");
+    let keep: Vec<usize> = (0..batch.num_columns() - 2).collect();
+    let old = batch.project(&keep).expect("project");
+    write_parquet_atomic(
+        &root
+            .join(baocao_tables::layout::campaign_key("reviews", "c"))
+            .join("old-0.parquet"),
+        &old,
+    )
+    .expect("write");
 }
 
 /// `id` as files landed before ids were canonical may hold it: braces, capitals, or the
@@ -486,7 +503,7 @@ async fn ids_landed_before_they_were_canonical_name_the_same_submission() {
         "380.VH",
         (2023, 3, 10, 9, 0),
     );
-    land_reviews(&landing, &[approve]);
+    land_reviews_without_positions(&landing, &[approve]);
     let output = landed.rollup(day(2023, 3, 22)).await;
     let received = Summary(&output.summary);
     // The redelivered copy is the first version again, not a newer one.
