@@ -78,6 +78,15 @@ pub async fn follow_scope(
 /// finds the record and is answered from it).
 const READ_BACK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// This front door's record, just written: where, what, and the receipt it earns if it
+/// is the first of its key.
+struct Written {
+    position: (i32, i64),
+    digest: [u8; 32],
+    campaign: String,
+    receipt: Receipt,
+}
+
 /// Everything the core needs, already opened.
 pub struct CoreParts {
     /// The loaded registry (followed for campaign changes).
@@ -356,13 +365,35 @@ impl SubmissionCore {
             ?read_back,
             "report written"
         );
-        let fresh = Receipt {
-            submission_id: submission_id.clone(),
-            received_at,
-            repeat: false,
-            front_door_id: self.front_door_id.clone(),
-            produce_time: Some(produce_time),
+        let written = Written {
+            position: (partition, offset),
+            digest,
+            campaign: envelope
+                .report
+                .as_ref()
+                .map(|r| r.campaign_id.clone())
+                .unwrap_or_default(),
+            receipt: Receipt {
+                submission_id,
+                received_at,
+                repeat: false,
+                front_door_id: self.front_door_id.clone(),
+                produce_time: Some(produce_time),
+            },
         };
+        self.arbitrate(key, read_back, written)
+    }
+
+    /// The answer to this front door's own record once read back: OK only if it is the
+    /// key's first in the log (the copy the rollup counts); otherwise what came first
+    /// answers (its receipt for the same content, `ALREADY_EXISTS` for other content).
+    fn arbitrate(
+        &self,
+        key: &SubmissionKey,
+        read_back: ReadBack,
+        written: Written,
+    ) -> Result<Receipt, Refusal> {
+        let (partition, offset) = written.position;
         match read_back {
             ReadBack::Reached => {}
             ReadBack::TimedOut => {
@@ -376,31 +407,23 @@ impl SubmissionCore {
             ReadBack::NotFollowed => {
                 // A partition added after this front door started: nothing to arbitrate
                 // with until a restart; answered as before the read-back.
-                tracing::warn!(
-                    partition,
-                    "read-back: partition not followed; restart to follow it"
-                );
-                let campaign = envelope.report.as_ref().map(|r| r.campaign_id.clone());
-                self.index.record(
-                    key.clone(),
-                    Accepted {
-                        digest,
-                        received_at,
-                        campaign: campaign.unwrap_or_default(),
-                        position: Some((partition, offset)),
-                    },
-                );
-                return Ok(fresh);
+                tracing::warn!(partition, "read-back: partition not followed; restart to follow it");
+                let accepted = Accepted {
+                    digest: written.digest,
+                    received_at: written.receipt.received_at,
+                    campaign: written.campaign,
+                    position: Some(written.position),
+                };
+                self.index.record(key.clone(), accepted);
+                return Ok(written.receipt);
             }
         }
-        // The log is the arbiter: OK only if this record is the key's first in the log
-        // (the copy the rollup counts); otherwise what came first answers.
         match self.index.get(key) {
-            Some(first) if first.position != Some((partition, offset)) => {
-                tracing::info!(unit = %key.unit, %submission_id, "read-back: another copy came first");
-                self.repeat(submission_id, key, first, digest)
+            Some(first) if first.position != Some(written.position) => {
+                tracing::info!(unit = %key.unit, submission_id = %key.id, "read-back: another copy came first");
+                self.repeat(written.receipt.submission_id, key, first, written.digest)
             }
-            _ => Ok(fresh),
+            _ => Ok(written.receipt),
         }
     }
 
