@@ -407,7 +407,10 @@ impl SubmissionCore {
             ReadBack::NotFollowed => {
                 // A partition added after this front door started: nothing to arbitrate
                 // with until a restart; answered as before the read-back.
-                tracing::warn!(partition, "read-back: partition not followed; restart to follow it");
+                tracing::warn!(
+                    partition,
+                    "read-back: partition not followed; restart to follow it"
+                );
                 let accepted = Accepted {
                     digest: written.digest,
                     received_at: written.receipt.received_at,
