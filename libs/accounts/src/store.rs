@@ -339,16 +339,21 @@ impl AccountStore {
 
     /// The account `username`, if there is one.
     pub async fn account(&self, username: &str) -> Result<Option<Account>> {
-        let connection = self.connection.lock().await;
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1");
-        let mut rows = connection
-            .query(&sql, params![username])
-            .await
-            .map_err(self.db_error())?;
-        match rows.next().await.map_err(self.db_error())? {
+        match self.row_of(&sql, username).await? {
             Some(row) => Ok(Some(account_of(&row).map_err(self.db_error())?)),
             None => Ok(None),
         }
+    }
+
+    /// The row `sql` finds for `username` (its one parameter, `?1`), if any.
+    async fn row_of(&self, sql: &str, username: &str) -> Result<Option<libsql::Row>> {
+        let connection = self.connection.lock().await;
+        let mut rows = connection
+            .query(sql, params![username])
+            .await
+            .map_err(self.db_error())?;
+        rows.next().await.map_err(self.db_error())
     }
 
     /// Every account, by user name.
@@ -393,15 +398,8 @@ impl AccountStore {
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<String>> {
-        let connection = self.connection.lock().await;
-        let mut rows = connection
-            .query(
-                "SELECT password_hash FROM accounts WHERE username = ?1",
-                params![username],
-            )
-            .await
-            .map_err(self.db_error())?;
-        let Some(row) = rows.next().await.map_err(self.db_error())? else {
+        let sql = "SELECT password_hash FROM accounts WHERE username = ?1";
+        let Some(row) = self.row_of(sql, username).await? else {
             return Ok(None);
         };
         Ok(Some(row.get(0).map_err(self.db_error())?))
@@ -454,15 +452,8 @@ impl AccountStore {
 
     /// When `username` was last unlocked, if ever (none for a name without an account).
     pub async fn unlocked_at(&self, username: &str) -> Result<Option<DateTime<Utc>>> {
-        let connection = self.connection.lock().await;
-        let mut rows = connection
-            .query(
-                "SELECT unlocked_at FROM accounts WHERE username = ?1",
-                params![username],
-            )
-            .await
-            .map_err(self.db_error())?;
-        let Some(row) = rows.next().await.map_err(self.db_error())? else {
+        let sql = "SELECT unlocked_at FROM accounts WHERE username = ?1";
+        let Some(row) = self.row_of(sql, username).await? else {
             return Ok(None);
         };
         let at = row.get::<Option<i64>>(0).map_err(self.db_error())?;
