@@ -26,7 +26,7 @@ use crate::commands::embedded::{
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
 use crate::config::Config;
-use baocao_rollup::report::ReportData;
+use baocao_report::ReportData;
 use baocao_rollup::{RollupOutput, RollupRequest};
 
 /// Flags of `baocao demo`.

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use arrow::array::Array as _;
-use baocao_rollup::catalog::{CatalogSources, catalog_session};
-use baocao_rollup::history::{diff, unit_history};
+use baocao_catalog::history::{diff, unit_history};
+use baocao_catalog::{CatalogSources, catalog_session};
 
 use crate::config::Config;
 
@@ -45,7 +45,7 @@ pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode>
         unit.name,
         versions.len()
     );
-    let mut previous: Option<&baocao_rollup::history::Version> = None;
+    let mut previous: Option<&baocao_catalog::history::Version> = None;
     for (i, version) in versions.iter().enumerate() {
         let who = |k: &str| version.who.get(k).map(String::as_str).unwrap_or("");
         println!(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
-use baocao_rollup::catalog::{CATALOG_TABLES, CatalogSources, catalog_session, run_query};
+use baocao_catalog::{CATALOG_TABLES, CatalogSources, catalog_session, run_query};
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
 

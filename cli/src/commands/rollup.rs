@@ -3,11 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use baocao_registry::{AreaMap, Campaign, Milestone, RegisterChoice, Registry};
-use baocao_rollup::report::{
-    ReportData, reminders_sent, units_late_before, vn_number, vn_percent, write_reports,
-    write_urging_letters,
+use baocao_catalog::outputs::{reminders_sent, units_late_before};
+use baocao_registry::{
+    AreaMap, Campaign, Milestone, RegisterChoice, Registry, vn_number, vn_percent,
 };
+use baocao_report::ReportData;
+use baocao_rollup::documents::{write_reports, write_urging_letters};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;

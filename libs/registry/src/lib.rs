@@ -17,6 +17,7 @@ mod registry;
 mod reminders;
 mod units;
 mod versions;
+mod vietnam;
 
 pub use admin::{AdminLevel, AdminUnit};
 pub use campaign::{Campaign, CountBasis, Milestone, MilestoneMeasure};
@@ -29,26 +30,7 @@ pub use registry::Registry;
 pub use reminders::{ReminderSchedule, ReminderStep};
 pub use units::{Contact, ReportingUnit, ReviewRule, UnitKind};
 pub use versions::{RegisterChoice, RegisterVersion, register_versions};
-
-/// Vietnam's offset from UTC (UTC+7, no daylight saving): deadlines and "today" are
-/// Vietnamese calendar days.
-pub const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
-
-/// A whole number as Vietnamese write it, with `.` between thousands: 37711 → `37.711`
-/// (reports, forms and messages people read).
-pub fn vn_number(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if value < 0 { format!("-{out}") } else { out }
-}
-
-/// The Vietnamese calendar day of an instant.
-pub fn vietnam_date(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    (instant + chrono::Duration::seconds(i64::from(VIETNAM_UTC_OFFSET_SECONDS))).date_naive()
-}
+pub use vietnam::{
+    VIETNAM_UTC_OFFSET_SECONDS, end_of_vietnam_day_ms, start_of_vietnam_day_ms, vietnam_date,
+    vn_date, vn_number, vn_percent, vn_time, vn_time_seconds,
+};

@@ -12,6 +12,12 @@ pub enum Error {
     /// A Parquet file of an earlier rollup could not be read.
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
+    /// Reading what the pipeline wrote (the landing, earlier outputs) failed.
+    #[error(transparent)]
+    Catalog(#[from] baocao_catalog::Error),
+    /// The Chairman's report or a letter could not be made.
+    #[error(transparent)]
+    Report(#[from] baocao_report::Error),
     /// Reading or writing the summaries' store (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),

@@ -19,11 +19,11 @@ use arrow::array::{
 };
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema};
+use baocao_catalog::raw::query;
+use baocao_catalog::{Conflict, StrayUnit};
 use baocao_registry::CountBasis;
 use datafusion::prelude::SessionContext;
-use serde::{Deserialize, Serialize};
 
-use crate::raw::query;
 use crate::sql::{LATEST_UNIT_COLUMNS, SYSTEM_COLUMNS};
 use crate::{Error, Result};
 
@@ -88,7 +88,7 @@ impl InScope<'_> {
         )
     }
 
-    /// A copy's place in the log ([`crate::sql::FIRST_COPY_ORDER`]).
+    /// A copy's place in the log ([`baocao_catalog::views::FIRST_COPY_ORDER`]).
     fn log_position(&self, row: usize) -> (i32, i64, i64) {
         (
             self.partitions.value(row),
@@ -468,14 +468,14 @@ async fn read_systems(ctx: &SessionContext) -> Result<RecordBatch> {
         .map(|c| format!("y.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    query(
+    Ok(query(
         ctx,
         &format!(
             "SELECT y.unit_code, y.submission_id, y.system_code, y.kafka_partition, y.kafka_offset, {columns}
              FROM systems y"
         ),
     )
-    .await
+    .await?)
 }
 
 /// `latest_systems`: the systems of the counted copy of each latest version (the record
@@ -535,30 +535,6 @@ fn latest_systems(rows: &RecordBatch, latest: &RecordBatch) -> Result<RecordBatc
         .map(|(_, values)| take(values, &first_copies, None))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
-}
-
-/// Landed reports of a unit the campaign's register does not have (it was removed or
-/// renamed): counted in no summary row, listed apart in the lineage.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StrayUnit {
-    /// The unit code the reports carry.
-    pub unit_code: String,
-    /// Landed rows of its reports.
-    pub landed_rows: i64,
-}
-
-/// One (unit, submission id) landed with different contents (two gateway replicas
-/// accepted a reused id at the same moment): the first acceptance is counted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conflict {
-    /// The unit.
-    pub unit_code: String,
-    /// The reused id.
-    pub submission_id: String,
-    /// Landed copies under this key.
-    pub copies: i64,
-    /// Receipt of the copy counted (ms since the epoch).
-    pub counted_received_at: i64,
 }
 
 /// What the selection read: the rollup's lineage.

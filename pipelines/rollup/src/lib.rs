@@ -2,21 +2,15 @@
 //! unit's state as of a cut-off (its latest accepted submission), completeness and
 //! timeliness against a milestone, and sums every indicator up the hierarchy (unit →
 //! commune → district → province). Results are Parquet summaries with a stable schema
-//! (`docs/schema.md`) and the Chairman's report ([`report`]).
+//! (`docs/schema.md`), read back through `baocao_catalog`, and the Chairman's report of
+//! `baocao_report`, written here ([`documents`]).
 
-pub mod catalog;
+pub mod documents;
 mod error;
-pub mod history;
 pub mod latest;
-mod raw;
-pub mod report;
 mod rollup;
 pub mod sql;
-mod units_table;
 
+pub use baocao_catalog::{Lineage, RollupOutput, summary_file};
 pub use error::{Error, Result};
-pub use raw::end_of_vietnam_day_ms;
-pub use rollup::{
-    Lineage, RollupOutput, RollupRequest, register_per_unit, run_rollup, session, summary_file,
-};
-pub use units_table::units_batch;
+pub use rollup::{RollupRequest, register_per_unit, run_rollup, session};

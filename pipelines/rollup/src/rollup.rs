@@ -6,17 +6,18 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use baocao_catalog::outputs::{LATE_AND_MISSING_FILE, LINEAGE_FILE};
+use baocao_catalog::raw::{query, raw_table};
+use baocao_catalog::{Lineage, RollupOutput, campaign_units_batch, summary_file};
 use baocao_registry::{Campaign, CountBasis, Milestone, Registry};
+use baocao_registry::{end_of_vietnam_day_ms, start_of_vietnam_day_ms};
 use baocao_store::{Progress, Store};
 use baocao_tables::layout::{self, campaign_key};
 use baocao_tables::{REVIEWS_SCHEMA, SUBMISSIONS_SCHEMA, SYSTEMS_SCHEMA};
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use serde::{Deserialize, Serialize};
 
-use crate::latest::{Conflict, Selected, Selection, StrayUnit, register_latest, select};
-use crate::raw::{end_of_vietnam_day_ms, query, raw_table, start_of_vietnam_day_ms};
-use crate::units_table::campaign_units_batch;
+use crate::latest::{Selected, Selection, register_latest, select};
 use crate::{Error, Result, sql};
 
 /// What to roll up.
@@ -39,68 +40,6 @@ pub struct RollupRequest<'a> {
     pub allow_empty: bool,
     /// Where the rollup names the stage it is in, for display.
     pub progress: Option<&'a Progress>,
-}
-
-/// Where the figures come from (written as `lineage.json`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Lineage {
-    /// Campaign id.
-    pub campaign_id: String,
-    /// Milestone id.
-    pub milestone_id: String,
-    /// Last day counted (inclusive, Vietnam time).
-    pub cut_off_date: NaiveDate,
-    /// The milestone's unit deadline.
-    pub unit_deadline: NaiveDate,
-    /// Distinct accepted submissions received before the cut-off.
-    pub submissions: i64,
-    /// Raw rows landed for them (more than `submissions` when records were re-delivered).
-    pub landed_rows: i64,
-    /// Units they came from.
-    pub units: i64,
-    /// First receipt counted.
-    pub first_received_at: Option<DateTime<Utc>>,
-    /// Last receipt counted.
-    pub last_received_at: Option<DateTime<Utc>>,
-    /// When the rollup ran.
-    pub generated_at: DateTime<Utc>,
-    /// The landing read (a directory or `s3://bucket/prefix`).
-    pub landing_dir: String,
-    /// First day of the milestone's reporting window (timeliness counts reports from it).
-    pub window_opens_on: NaiveDate,
-    /// Reports of units the register does not have: in no figure, listed here.
-    pub stray_units: Vec<StrayUnit>,
-    /// (unit, submission id) landed with different contents: the first acceptance is
-    /// counted, the others listed here (and in `baocao history`).
-    pub conflicts: Vec<Conflict>,
-    /// Which versions the Chairman's report counts (the campaign's `count`): `received`
-    /// (`summary.parquet`) or `approved` (`summary_approved.parquet`); lineage files
-    /// written before review read as `received`.
-    #[serde(default)]
-    pub count: CountBasis,
-}
-
-/// The summary file of each basis: every accepted version, or approved versions only.
-pub fn summary_file(basis: CountBasis) -> &'static str {
-    match basis {
-        CountBasis::Received => "summary.parquet",
-        CountBasis::Approved => "summary_approved.parquet",
-    }
-}
-
-/// The rollup's results, also written to `dir`.
-pub struct RollupOutput {
-    /// `<out>/<campaign>/<milestone>/`.
-    pub dir: Store,
-    /// The summary of every accepted version (`summary.parquet`).
-    pub summary: RecordBatch,
-    /// The summary of approved versions only (`summary_approved.parquet`), side by side
-    /// with [`RollupOutput::summary`].
-    pub summary_approved: RecordBatch,
-    /// Expected units late or missing (`late_and_missing.parquet`).
-    pub late_and_missing: RecordBatch,
-    /// Lineage (`lineage.json`).
-    pub lineage: Lineage,
 }
 
 fn params_batch(
@@ -129,16 +68,6 @@ fn params_batch(
     )?)
 }
 
-impl RollupOutput {
-    /// The summary the Chairman's report counts (the lineage's `count`).
-    pub fn counted_summary(&self) -> &RecordBatch {
-        match self.lineage.count {
-            CountBasis::Received => &self.summary,
-            CountBasis::Approved => &self.summary_approved,
-        }
-    }
-}
-
 /// The per-unit rows counting `basis` from a selection: registers its `latest` and
 /// `latest_systems` ([`crate::latest`]) and computes every unit of the registry with its
 /// status and measures.
@@ -148,7 +77,7 @@ async fn per_unit_of(
     basis: CountBasis,
 ) -> Result<RecordBatch> {
     register_latest(ctx, selected, basis)?;
-    query(ctx, &sql::per_unit_over_latest_sql()).await
+    Ok(query(ctx, &sql::per_unit_over_latest_sql()).await?)
 }
 
 /// Makes `per_unit` the table the summary and late-list SQL read.
@@ -311,10 +240,10 @@ async fn run_rollup_once(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     timings.lap("late_and_missing_ms");
     let lineage = lineage_of(request, selected.selection);
     stage("writing");
-    dir.put_parquet("late_and_missing.parquet", late_and_missing.clone())
+    dir.put_parquet(LATE_AND_MISSING_FILE, late_and_missing.clone())
         .await?;
     summaries_written.await.map_err(|err| Error::Output {
-        location: dir.join("summary.parquet").to_string(),
+        location: dir.join(summary_file(CountBasis::Received)).to_string(),
         source: Box::new(err),
     })??;
     write_lineage(&dir, &lineage).await?;
@@ -415,10 +344,10 @@ fn lineage_of(request: &RollupRequest<'_>, selection: Selection) -> Lineage {
 
 async fn write_lineage(dir: &Store, lineage: &Lineage) -> Result<()> {
     let json = serde_json::to_string_pretty(lineage).map_err(|err| Error::Output {
-        location: dir.join("lineage.json").to_string(),
+        location: dir.join(LINEAGE_FILE).to_string(),
         source: Box::new(err),
     })?;
-    dir.put("lineage.json", json.into_bytes()).await?;
+    dir.put(LINEAGE_FILE, json.into_bytes()).await?;
     Ok(())
 }
 

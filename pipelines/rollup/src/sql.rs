@@ -4,6 +4,7 @@
 //! (registry) and `rollup_params` (one row: campaign_id, window_start, cut_off,
 //! unit_deadline_end as UTC instants).
 
+use baocao_catalog::views::{DECISION_ORDER, FIRST_COPY_ORDER, LATEST_VERSION_ORDER};
 use baocao_registry::CountBasis;
 
 /// Per-system measures summed per submission: (output column, SQL expression over `y`).
@@ -235,27 +236,6 @@ fn per_unit_ctes(basis: CountBasis) -> String {
         per_unit_over_latest()
     )
 }
-
-/// The order that makes a landed copy of a (unit, submission id) the counted one: the
-/// first in the log (a key's copies share a partition, so its offsets order them; the
-/// receipt only breaks what cannot happen, equal positions). The log, not a gateway's
-/// clock, is the arbiter: a gateway answers OK only when its own record is this first
-/// copy (`baocao_submission`'s read-back), so OK always means this copy. The one
-/// spelling of the rule for every SQL that selects (this specification and the
-/// catalog's views); [`crate::latest`] implements the same order with hash maps.
-pub const FIRST_COPY_ORDER: &str = "kafka_partition, kafka_offset, received_at";
-
-/// The order that makes a version a unit's latest: the newest receipt, ties broken by
-/// Kafka position (a unit's records share a key, so a partition, so that order is real).
-pub const LATEST_VERSION_ORDER: &str = "received_at DESC, kafka_partition DESC, kafka_offset DESC";
-
-/// The order that makes a review decision the one that counts for a version: the first
-/// in the log (a version's decisions share its unit's partition; the desk that wrote it
-/// answered OK only after reading its record back as the first). Decisions landed before
-/// positions were written (null) came before any that have one, and among themselves go
-/// by instant, then `approve` before `return`.
-pub const DECISION_ORDER: &str =
-    "kafka_partition IS NOT NULL, kafka_partition, kafka_offset, reviewed_at, decision";
 
 /// Which version of a unit a summary counts, as a join condition on `c` (a row of
 /// `versions`): the latest, or the latest one its reviewer approved.

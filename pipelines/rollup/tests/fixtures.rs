@@ -345,12 +345,12 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     let output = landed.rollup(day(2023, 3, 22)).await;
     let data = levels_report_data(&landed.registry(), &output);
     assert_eq!(data.areas.len(), 2);
-    assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::District);
+    assert_eq!(data.area_tier, baocao_report::AreaTier::District);
     assert_eq!(
         data.provincial_units.units_expected, 2,
         "UBND tỉnh and the DIC"
     );
-    let markdown = baocao_rollup::report::render_markdown(&data);
+    let markdown = baocao_report::render_markdown(&data);
     assert!(markdown.contains("Số đơn vị phải báo cáo: 9"), "{markdown}");
     assert!(
         markdown.contains("Đã báo cáo: 5 (55,6%), trong đó đúng hạn 3, trễ hạn 2"),
@@ -374,11 +374,11 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
         markdown.contains("| 38 | UBND tỉnh Thanh Hóa | Cấp tỉnh | Chưa báo cáo |  |"),
         "{markdown}"
     );
-    let html = baocao_rollup::report::render_html(&data);
+    let html = baocao_report::render_html(&data);
     assert!(html.contains(
         "<td>380.CA</td><td>Công an TP</td><td>Thành phố Thanh Hóa</td><td>Trễ hạn</td>"
     ));
-    let files = baocao_rollup::report::write_reports(&data, &output.dir)
+    let files = baocao_rollup::documents::write_reports(&data, &output.dir)
         .await
         .expect("reports");
     assert_eq!(files.len(), 5);
@@ -395,7 +395,7 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
 /// The headline sentences as the document must print them, from the province's row of
 /// `summary.parquet` itself (not from the report's own extraction).
 fn headline_of_summary(output: &RollupOutput) -> Vec<String> {
-    use baocao_rollup::report::{vn_number, vn_percent};
+    use baocao_registry::{vn_number, vn_percent};
     let summary = &output.summary;
     let tier = arrow::compute::cast(
         summary.column_by_name("tier").expect("tier"),
@@ -785,7 +785,7 @@ async fn a_register_without_districts_is_reported_by_commune() {
     .await;
     let registry = Registry::load(registry_dir.path()).expect("registry");
     let data = levels_report_data(&registry, &output);
-    assert_eq!(data.area_tier, baocao_rollup::report::AreaTier::Commune);
+    assert_eq!(data.area_tier, baocao_report::AreaTier::Commune);
     let names: Vec<&str> = data.areas.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Phường Hàm Rồng", "Phường Nam Ngạn"]);
     assert_eq!(
@@ -797,7 +797,7 @@ async fn a_register_without_districts_is_reported_by_commune() {
         "UBND phường and the school"
     );
     assert_eq!(data.areas[0].units_reported, 1);
-    let markdown = baocao_rollup::report::render_markdown(&data);
+    let markdown = baocao_report::render_markdown(&data);
     assert!(
         markdown.contains("Chi tiết theo đơn vị hành chính cấp xã"),
         "{markdown}"
@@ -811,7 +811,7 @@ async fn a_register_without_districts_is_reported_by_commune() {
         markdown.contains("| 14761 | UBND phường Nam Ngạn | Phường Nam Ngạn | Chưa báo cáo |"),
         "{markdown}"
     );
-    let xlsx = baocao_rollup::report::xlsx_bytes(&data).expect("workbook");
+    let xlsx = baocao_report::xlsx_bytes(&data).expect("workbook");
     let parts = xlsx_parts(&xlsx);
     let workbook = parts.get("xl/workbook.xml").cloned().unwrap_or_default();
     assert!(workbook.contains("name=\"Theo xã\""), "{workbook}");
@@ -819,7 +819,7 @@ async fn a_register_without_districts_is_reported_by_commune() {
 
 #[tokio::test]
 async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
-    use baocao_rollup::catalog::{CatalogSources, catalog_session, run_query};
+    use baocao_catalog::{CatalogSources, catalog_session, run_query};
     let landed = Landed::new();
     landed.rollup(day(2023, 3, 22)).await;
     let (landing, out, registry) = (landed.landing(), landed.out(), landed.registry());
@@ -948,8 +948,8 @@ async fn the_analysts_catalog_deduplicates_cuts_history_and_lists_summaries() {
 
 #[tokio::test]
 async fn a_units_history_lists_versions_and_what_changed() {
-    use baocao_rollup::catalog::{CatalogSources, catalog_session};
-    use baocao_rollup::history::{Change, diff, unit_history};
+    use baocao_catalog::history::{Change, diff, unit_history};
+    use baocao_catalog::{CatalogSources, catalog_session};
     let landed = Landed::new();
     let registry = landed.registry();
     let ctx = catalog_session(&CatalogSources {
@@ -1125,13 +1125,10 @@ async fn the_production_selection_matches_the_sql_specification() {
 }
 
 /// The report's data for milestone `levels` of campaign `c` (the fixtures' campaign).
-fn levels_report_data(
-    registry: &Registry,
-    output: &RollupOutput,
-) -> baocao_rollup::report::ReportData {
+fn levels_report_data(registry: &Registry, output: &RollupOutput) -> baocao_report::ReportData {
     let campaign = registry.campaign("c").expect("campaign");
     let milestone = campaign.milestone("levels").expect("milestone");
-    baocao_rollup::report::ReportData::from_rollup(
+    baocao_report::ReportData::from_rollup(
         registry,
         campaign,
         milestone,

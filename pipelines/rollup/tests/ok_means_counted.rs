@@ -155,7 +155,7 @@ impl Landed {
 
     /// The analysts' catalog over this landing and its summaries.
     async fn catalog(&self) -> datafusion::prelude::SessionContext {
-        use baocao_rollup::catalog::{CatalogSources, catalog_session};
+        use baocao_catalog::{CatalogSources, catalog_session};
         let registry = Registry::load(self.registry_dir.path()).expect("registry");
         catalog_session(&CatalogSources {
             registry: &registry,
@@ -249,12 +249,12 @@ async fn stray_units_and_conflicts_are_listed_apart_in_the_lineage() {
     );
 
     let ctx = landed.catalog().await;
-    let history = baocao_rollup::history::unit_history(&ctx, "38.STTTT", Some("c"))
+    let history = baocao_catalog::history::unit_history(&ctx, "38.STTTT", Some("c"))
         .await
         .expect("history");
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].contents, 2, "the conflict shows in the history");
-    let shared = baocao_rollup::history::unit_history(&ctx, "38.PC", Some("c"))
+    let shared = baocao_catalog::history::unit_history(&ctx, "38.PC", Some("c"))
         .await
         .expect("history");
     assert_eq!(shared.len(), 2);
@@ -316,7 +316,7 @@ async fn timeliness_is_decided_inside_each_milestones_window() {
     assert_eq!(statuses.iter().filter(|s| *s == "not_updated").count(), 2);
     let registry = Registry::load(landed.registry_dir.path()).expect("registry");
     let campaign = registry.campaign("c").expect("campaign");
-    let data = baocao_rollup::report::ReportData::from_rollup(
+    let data = baocao_report::ReportData::from_rollup(
         &registry,
         campaign,
         campaign.milestone("plans").expect("milestone"),
@@ -324,7 +324,7 @@ async fn timeliness_is_decided_inside_each_milestones_window() {
         &Default::default(),
     )
     .expect("report data");
-    let markdown = baocao_rollup::report::render_markdown(&data);
+    let markdown = baocao_report::render_markdown(&data);
     assert!(
         markdown.contains("Chưa cập nhật từ ngày 21/03/2023"),
         "{markdown}"
@@ -341,7 +341,7 @@ async fn a_national_campaigns_headline_is_the_countrys() {
     let output = landed.rollup("n", "levels", day(2023, 3, 22)).await;
     let registry = Registry::load(landed.registry_dir.path()).expect("registry");
     let campaign = registry.campaign("n").expect("campaign");
-    let data = baocao_rollup::report::ReportData::from_rollup(
+    let data = baocao_report::ReportData::from_rollup(
         &registry,
         campaign,
         campaign.milestone("levels").expect("milestone"),
@@ -356,7 +356,7 @@ async fn a_national_campaigns_headline_is_the_countrys() {
     assert_eq!(data.province.units_reported, 2);
     assert_eq!(data.province.systems, 3);
     assert_eq!(data.province.cameras, 10);
-    let markdown = baocao_rollup::report::render_markdown(&data);
+    let markdown = baocao_report::render_markdown(&data);
     assert!(markdown.contains("Kết quả chung toàn quốc"), "{markdown}");
     assert!(markdown.contains("| Toàn quốc | 2 | 2 |"), "{markdown}");
 }
@@ -482,7 +482,7 @@ async fn a_rollup_with_nothing_landed_is_refused_unless_asked_for() {
 
 #[tokio::test]
 async fn every_query_in_the_analysts_guide_runs() {
-    use baocao_rollup::catalog::run_query;
+    use baocao_catalog::run_query;
     let landed = Landed::new();
     landed.rollup("c", "levels", day(2023, 3, 22)).await;
     let ctx = landed.catalog().await;

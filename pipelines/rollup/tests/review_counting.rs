@@ -10,8 +10,8 @@ mod common;
 use baocao_proto::v1::{ReportEnvelope, ReviewEvent};
 use baocao_registry::CountBasis;
 use baocao_registry::Registry;
+use baocao_report::{ReportData, render_markdown};
 use baocao_rollup::RollupOutput;
-use baocao_rollup::report::{ReportData, render_markdown};
 use baocao_store::Store;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -329,16 +329,15 @@ async fn the_catalog_has_both_summaries_and_reads_summaries_written_before_revie
     baocao_store::files::write_parquet_atomic(&out.join("c/earlier/summary.parquet"), &old)
         .expect("write");
     let registry = landed.registry();
-    let catalog =
-        baocao_rollup::catalog::catalog_session(&baocao_rollup::catalog::CatalogSources {
-            registry: &registry,
-            landing: &Store::local(landed.root.path().join("landing")),
-            summaries: &Store::local(&out),
-            as_of: None,
-            scope: None,
-        })
-        .await
-        .expect("catalog");
+    let catalog = baocao_catalog::catalog_session(&baocao_catalog::CatalogSources {
+        registry: &registry,
+        landing: &Store::local(landed.root.path().join("landing")),
+        summaries: &Store::local(&out),
+        as_of: None,
+        scope: None,
+    })
+    .await
+    .expect("catalog");
     let rows = |sql: &str| {
         let catalog = catalog.clone();
         let sql = sql.to_string();

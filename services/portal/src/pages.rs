@@ -370,25 +370,7 @@ pub fn message(status: StatusCode, user: Option<UserBar>, title: &str, text: &st
     )
 }
 
-pub use baocao_rollup::report::vn_number;
-
-/// An instant in Vietnam time to the second, `HH:MM:SS ngày dd/mm/yyyy` (for short waits).
-pub fn vn_time_seconds(at: chrono::DateTime<chrono::Utc>) -> String {
-    const FORMAT: &str = "%H:%M:%S ngày %d/%m/%Y";
-    match chrono::FixedOffset::east_opt(7 * 3600) {
-        Some(vietnam) => at.with_timezone(&vietnam).format(FORMAT).to_string(),
-        None => at.format(FORMAT).to_string(),
-    }
-}
-
-/// An instant in Vietnam time, `dd/mm/yyyy HH:MM`.
-pub fn vn_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    const FORMAT: &str = "%d/%m/%Y %H:%M";
-    match chrono::FixedOffset::east_opt(7 * 3600) {
-        Some(vietnam) => at.with_timezone(&vietnam).format(FORMAT).to_string(),
-        None => at.format(FORMAT).to_string(),
-    }
-}
+pub use baocao_registry::{vn_number, vn_time, vn_time_seconds};
 
 #[cfg(test)]
 mod tests {
@@ -400,6 +382,6 @@ mod tests {
         assert_eq!(vn_number(-1234), "-1.234");
         assert_eq!(vn_number(12), "12");
         let at = chrono::DateTime::from_timestamp(1_678_417_200, 0).unwrap_or_default();
-        assert_eq!(vn_time(at), "10/03/2023 10:00");
+        assert_eq!(vn_time(at), "10:00 10/03/2023");
     }
 }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use baocao_access::{TlsConfig, TokenRole, TokenStore, bearer_token};
+use baocao_catalog::{CatalogSources, catalog_session};
 use baocao_registry::{LiveRegistry, Registry};
-use baocao_rollup::catalog::{CatalogSources, catalog_session};
 use baocao_store::Store;
 use datafusion::execution::context::SessionState;
 use datafusion_flight_sql_server::service::FlightSqlService;

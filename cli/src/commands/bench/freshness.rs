@@ -193,7 +193,7 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
         .with_context(|| format!("no milestone `{}`", args.milestone))?
         .clone();
     // The campaign clock runs in real time from 09:00 (Vietnam) on the units' deadline.
-    let start_ms = baocao_rollup::end_of_vietnam_day_ms(milestone.unit_deadline) - 15 * 3_600_000;
+    let start_ms = baocao_registry::end_of_vietnam_day_ms(milestone.unit_deadline) - 15 * 3_600_000;
     let start = chrono::DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
     let rig = Rig::start(
         config,

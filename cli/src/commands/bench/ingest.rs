@@ -233,7 +233,7 @@ pub(super) fn clock_at_close(
             .unwrap_or(campaign.opens_on)
             + chrono::Days::new(365)
     });
-    let close = baocao_rollup::end_of_vietnam_day_ms(last_day);
+    let close = baocao_registry::end_of_vietnam_day_ms(last_day);
     chrono::DateTime::from_timestamp_millis(close - 1).unwrap_or_default()
 }
 

@@ -180,16 +180,15 @@ async fn assert_catalog_matches_production(
 ) {
     let no_summaries = tempfile::tempdir().expect("tempdir");
     let summaries = Store::local(no_summaries.path());
-    let catalog =
-        baocao_rollup::catalog::catalog_session(&baocao_rollup::catalog::CatalogSources {
-            registry,
-            landing,
-            summaries: &summaries,
-            as_of: Some(cut_off),
-            scope: None,
-        })
-        .await
-        .expect("catalog");
+    let catalog = baocao_catalog::catalog_session(&baocao_catalog::CatalogSources {
+        registry,
+        landing,
+        summaries: &summaries,
+        as_of: Some(cut_off),
+        scope: None,
+    })
+    .await
+    .expect("catalog");
     let picked = |ctx: &datafusion::prelude::SessionContext, sql: String| {
         let ctx = ctx.clone();
         async move {

@@ -1,11 +1,13 @@
 //! The urging letter (*công văn đôn đốc*): to the People's Committee of each area with
 //! units that have not reported, in the Decree 30 layout of a letter, with its list.
 
-use super::document::{
+use crate::document::{
     Appendix, Block, OfficialReport, decree_date, document_date, lower_first, signer_titles,
     urge_order, urge_table,
 };
-use super::{LateUnit, ReportData, vn_number};
+use baocao_registry::{vn_date, vn_number};
+
+use crate::model::{LateUnit, ReportData};
 
 /// One urging letter: the area it goes to and the document.
 pub(crate) struct UrgingLetter {
@@ -61,8 +63,8 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
             "Các cơ quan, đơn vị cấp tỉnh có tên tại danh sách kèm theo".to_string(),
             format!(
                 "Đến ngày {}, còn {count} cơ quan, đơn vị cấp tỉnh chưa báo cáo hoặc chưa cập nhật báo cáo (danh sách kèm theo). {issuer} đề nghị các cơ quan, đơn vị khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}./.",
-                super::vn_date(date),
-                super::vn_date(data.report_deadline)
+                vn_date(date),
+                vn_date(data.report_deadline)
             ),
         )
     } else {
@@ -71,9 +73,9 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
             committee.clone(),
             format!(
                 "Đến ngày {}, trên địa bàn {} còn {count} cơ quan, đơn vị chưa báo cáo hoặc chưa cập nhật báo cáo (danh sách kèm theo). {issuer} đề nghị {committee} chỉ đạo, đôn đốc các cơ quan, đơn vị trên khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}./.",
-                super::vn_date(date),
+                vn_date(date),
                 lower_first(area),
-                super::vn_date(data.report_deadline)
+                vn_date(data.report_deadline)
             ),
         )
     };
@@ -88,7 +90,7 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
         body: vec![
             Block::Paragraph(format!(
                 "Thực hiện {basis}, {issuer} đề nghị các cơ quan, đơn vị báo cáo {milestone} trước ngày {}.",
-                super::vn_date(data.unit_deadline)
+                vn_date(data.unit_deadline)
             )),
             Block::Paragraph(situation),
         ],

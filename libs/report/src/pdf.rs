@@ -14,10 +14,10 @@ use krilla::paint::Stroke;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt, SvgSettings};
 
-use super::ReportData;
-use super::chart::{BarChart, CHART_WIDTH};
-use super::document::{Block, OfficialReport, RowKind, Table};
-use super::fonts::{Metrics, Style, font_bytes, svg_options};
+use crate::chart::{BarChart, CHART_WIDTH};
+use crate::document::{Block, OfficialReport, RowKind, Table};
+use crate::fonts::{Metrics, Style, font_bytes, svg_options};
+use crate::model::ReportData;
 use crate::{Error, Result};
 
 /// File name of the PDF report.
@@ -31,10 +31,10 @@ const BODY: f32 = 13.0;
 const CELL: f32 = 9.5;
 const LEADING: f32 = 1.22;
 
-fn pdf_error(reason: impl Into<String>) -> Error {
-    Error::Output {
-        location: PDF_REPORT.to_string(),
-        source: reason.into().into(),
+fn pdf_error(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Render {
+        document: PDF_REPORT,
+        source: source.into(),
     }
 }
 
@@ -757,8 +757,7 @@ fn paint(document: &mut Document, page: Page, fonts: &[Font; 4]) -> Result<()> {
                 }
             }
             Op::Chart { x, y, width, svg } => {
-                let tree = usvg::Tree::from_str(&svg, svg_options())
-                    .map_err(|err| pdf_error(format!("chart: {err}")))?;
+                let tree = usvg::Tree::from_str(&svg, svg_options()).map_err(pdf_error)?;
                 let scale = width / tree.size().width();
                 let size = Size::from_wh(width, tree.size().height() * scale)
                     .ok_or_else(|| pdf_error("chart size"))?;

@@ -1,12 +1,17 @@
-//! The registry as an Arrow table for SQL: one row per reporting unit with its place in
-//! the hierarchy and, for a campaign, whether the campaign expects it.
+//! The registry as Arrow tables for SQL: `units` (one row per reporting unit with its
+//! place in the hierarchy and, for a campaign, whether the campaign expects it),
+//! `campaigns`, `milestones` and `area_map`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{BooleanBuilder, RecordBatch, StringBuilder};
+use arrow::array::{
+    ArrayRef, BooleanArray, BooleanBuilder, Date32Array, RecordBatch, StringArray, StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use baocao_registry::{AdminLevel, Campaign, Registry};
+use baocao_tables::date32;
+use chrono::NaiveDate;
 
 use crate::Result;
 
@@ -138,6 +143,148 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
             Arc::new(cn.finish()),
         ],
     )?)
+}
+
+/// The `campaigns` and `milestones` tables.
+pub(crate) fn campaigns_batches(registry: &Registry) -> Result<(RecordBatch, RecordBatch)> {
+    Ok((
+        campaigns_batch(registry.campaigns())?,
+        milestones_batch(registry.campaigns())?,
+    ))
+}
+
+/// The `campaigns` table.
+fn campaigns_batch(campaigns: &[baocao_registry::Campaign]) -> Result<RecordBatch> {
+    let campaign_schema = Arc::new(Schema::new(vec![
+        Field::new("campaign_id", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("province_code", DataType::Utf8, false),
+        Field::new("consolidating_unit", DataType::Utf8, false),
+        Field::new("opens_on", DataType::Date32, false),
+        Field::new("closes_on", DataType::Date32, true),
+    ]));
+    let strings = |f: &dyn Fn(&baocao_registry::Campaign) -> String| {
+        Arc::new(StringArray::from(
+            campaigns.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
+    Ok(RecordBatch::try_new(
+        campaign_schema,
+        vec![
+            strings(&|c| c.id.clone()),
+            strings(&|c| c.name.clone()),
+            strings(&|c| c.province.clone()),
+            strings(&|c| c.consolidating_unit.clone()),
+            Arc::new(Date32Array::from(
+                campaigns
+                    .iter()
+                    .map(|c| date32(c.opens_on))
+                    .collect::<Vec<_>>(),
+            )),
+            Arc::new(Date32Array::from(
+                campaigns
+                    .iter()
+                    .map(|c| c.closes_on.map(date32))
+                    .collect::<Vec<_>>(),
+            )),
+        ],
+    )?)
+}
+
+/// The `milestones` table: every milestone of every campaign, `is_last` for the last.
+fn milestones_batch(campaigns: &[baocao_registry::Campaign]) -> Result<RecordBatch> {
+    let milestones: Vec<_> = campaigns
+        .iter()
+        .flat_map(|c| c.milestones.iter().map(move |m| (c, m)))
+        .collect();
+    let milestone_schema = Arc::new(Schema::new(vec![
+        Field::new("campaign_id", DataType::Utf8, false),
+        Field::new("milestone_id", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("measure", DataType::Utf8, false),
+        Field::new("unit_deadline", DataType::Date32, false),
+        Field::new("report_deadline", DataType::Date32, false),
+        Field::new("is_last", DataType::Boolean, false),
+    ]));
+    type CampaignMilestone<'a> = (
+        &'a baocao_registry::Campaign,
+        &'a baocao_registry::Milestone,
+    );
+    let texts = |f: &dyn Fn(&CampaignMilestone) -> String| {
+        Arc::new(StringArray::from(
+            milestones.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
+    let dates = |f: &dyn Fn(&CampaignMilestone) -> NaiveDate| {
+        Arc::new(Date32Array::from(
+            milestones
+                .iter()
+                .map(|cm| date32(f(cm)))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    Ok(RecordBatch::try_new(
+        milestone_schema,
+        vec![
+            texts(&|(c, _)| c.id.clone()),
+            texts(&|(_, m)| m.id.clone()),
+            texts(&|(_, m)| m.name.clone()),
+            texts(&|(_, m)| m.measure.as_str().to_string()),
+            dates(&|(_, m)| m.unit_deadline),
+            dates(&|(_, m)| m.report_deadline),
+            Arc::new(BooleanArray::from(
+                milestones
+                    .iter()
+                    .map(|(c, m)| c.milestones.last().is_some_and(|last| last.id == m.id))
+                    .collect::<Vec<_>>(),
+            )),
+        ],
+    )?)
+}
+
+/// The `area_map` table: every row of every `maps/<from>-<to>/areas.csv` of the data
+/// directory (public register data, the same for every scope).
+pub(crate) fn area_map_batch(registry: &Registry) -> Result<RecordBatch> {
+    let maps = baocao_registry::area_maps(registry.dir())?;
+    let mut columns: [Vec<String>; 7] = Default::default();
+    for map in &maps {
+        let mut areas: Vec<_> = map.areas().collect();
+        areas.sort_by(|a, b| a.from_code.cmp(&b.from_code));
+        for area in areas {
+            let values = [
+                &map.from,
+                &map.to,
+                &area.from_code,
+                &area.from_level.as_str().to_string(),
+                &area.to_code,
+                &area.rule,
+                &area.note,
+            ];
+            for (column, value) in columns.iter_mut().zip(values) {
+                column.push(value.clone());
+            }
+        }
+    }
+    let names = [
+        "from_register",
+        "to_register",
+        "from_code",
+        "from_level",
+        "to_code",
+        "rule",
+        "note",
+    ];
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = columns
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
+        .collect();
+    Ok(RecordBatch::try_new(schema, arrays)?)
 }
 
 #[cfg(test)]

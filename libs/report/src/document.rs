@@ -6,11 +6,11 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::chart::{BarChart, completeness_chart, levels_chart};
-use super::{
-    LateUnit, ReportData, completeness_lines, district_table, indicator_lines, lineage_line,
-    vn_number, vn_percent, vn_time,
-};
+use baocao_registry::{vn_date, vn_number, vn_percent, vn_time};
+
+use crate::chart::{BarChart, completeness_chart, levels_chart};
+use crate::model::{LateUnit, ReportData, join_notes};
+use crate::text::{completeness_lines, district_table, indicator_lines, lineage_line};
 
 /// What the officer replaces before signing (section III).
 pub const PROPOSALS_PLACEHOLDER: &str = "[Cán bộ soạn thảo ghi đề xuất, kiến nghị với Chủ tịch Ủy ban nhân dân tỉnh trước khi trình ký.]";
@@ -200,7 +200,7 @@ fn body(data: &ReportData, issuer: &str) -> Vec<Block> {
             },
             issuer,
             lower_first(&data.milestone_name),
-            super::vn_date(data.lineage.cut_off_date)
+            vn_date(data.lineage.cut_off_date)
         )),
         Block::Heading("I. KẾT QUẢ THỰC HIỆN".to_string()),
         Block::SubHeading("1. Tình hình báo cáo của các cơ quan, đơn vị".to_string()),
@@ -438,7 +438,7 @@ pub(crate) fn urge_table(units: &[&LateUnit]) -> Table {
                 c.position.clone(),
                 c.phone.clone(),
                 c.email.clone(),
-                super::join_notes(
+                join_notes(
                     if unit.late_before {
                         "Cả đợt trước"
                     } else {

@@ -5,7 +5,10 @@
 
 use std::fmt::Write;
 
-use super::{ReportData, html_escape, vn_number};
+use baocao_registry::vn_number;
+
+use crate::model::ReportData;
+use crate::text::html_escape;
 
 /// Width of every chart in SVG units (points in the PDF).
 pub(crate) const CHART_WIDTH: f32 = 440.0;

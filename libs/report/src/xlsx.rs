@@ -12,10 +12,10 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 
-use super::{
-    Figures, ReportData, district_table, headline_lines, late_heading, late_table, lineage_line,
-    title, vn_date,
-};
+use baocao_registry::vn_date;
+
+use crate::model::{Figures, ReportData};
+use crate::text::{district_table, headline_lines, late_heading, late_table, lineage_line, title};
 use crate::{Error, Result};
 
 /// File name of the Excel report.
@@ -34,8 +34,8 @@ const TO_URGE: &str = "Trễ hạn - chưa báo cáo";
 const A4: u8 = 9;
 
 fn xlsx_error(err: XlsxError) -> Error {
-    Error::Output {
-        location: XLSX_REPORT.to_string(),
+    Error::Render {
+        document: XLSX_REPORT,
         source: Box::new(err),
     }
 }

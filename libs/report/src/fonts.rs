@@ -18,10 +18,10 @@ pub(crate) enum Style {
     BoldItalic,
 }
 
-const REGULAR: &[u8] = include_bytes!("../../fonts/LiberationSerif-Regular.ttf");
-const BOLD: &[u8] = include_bytes!("../../fonts/LiberationSerif-Bold.ttf");
-const ITALIC: &[u8] = include_bytes!("../../fonts/LiberationSerif-Italic.ttf");
-const BOLD_ITALIC: &[u8] = include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf");
+const REGULAR: &[u8] = include_bytes!("../fonts/LiberationSerif-Regular.ttf");
+const BOLD: &[u8] = include_bytes!("../fonts/LiberationSerif-Bold.ttf");
+const ITALIC: &[u8] = include_bytes!("../fonts/LiberationSerif-Italic.ttf");
+const BOLD_ITALIC: &[u8] = include_bytes!("../fonts/LiberationSerif-BoldItalic.ttf");
 
 /// The font file of a style.
 pub(crate) fn font_bytes(style: Style) -> &'static [u8] {

@@ -1,7 +1,6 @@
 //! The raw tables as DataFusion reads them: a store registered with the session, a
-//! campaign's landed files as a listing table, queries collected into one batch, and the
-//! Vietnam-day instants the SQL compares receipts with. Shared by the rollup, the
-//! selection ([`crate::latest`]) and the analysts' catalog.
+//! campaign's landed files as a listing table, and queries collected into one batch.
+//! Shared by the rollup, its selection and the analysts' catalog.
 //!
 //! Every raw table is read with its `submission_id` in canonical form (lower-case
 //! hyphenated UUID): files landed before the landing wrote canonical ids (capitals,
@@ -16,7 +15,6 @@ use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, SchemaRef};
 use baocao_proto::canonical::{canonical_submission_id, is_canonical_submission_id};
 use baocao_store::Store;
-use chrono::NaiveDate;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -27,19 +25,8 @@ use datafusion::prelude::{Expr, SessionContext, ident};
 
 use crate::Result;
 
-/// The instant a Vietnam calendar day ends (next day 00:00 at UTC+7), in ms since epoch.
-pub fn end_of_vietnam_day_ms(day: NaiveDate) -> i64 {
-    let next = day
-        .succ_opt()
-        .unwrap_or(day)
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
-    next.and_utc().timestamp_millis()
-        - i64::from(baocao_registry::VIETNAM_UTC_OFFSET_SECONDS) * 1000
-}
-
 /// Lets `ctx` read `store` when it is a bucket (a local directory needs nothing).
-pub(crate) fn register_store(ctx: &SessionContext, store: &Store) {
+pub fn register_store(ctx: &SessionContext, store: &Store) {
     if let Some((url, client)) = store.object_store() {
         ctx.runtime_env().register_object_store(&url, client);
     }
@@ -48,7 +35,7 @@ pub(crate) fn register_store(ctx: &SessionContext, store: &Store) {
 /// A raw table read from `store` (recursively, `.parquet` only: unfinished `.tmp` files
 /// are never read), or an empty table when nothing is landed yet; its `submission_id`
 /// (when it has one) read in canonical form.
-pub(crate) async fn raw_table(
+pub async fn raw_table(
     ctx: &SessionContext,
     store: &Store,
     schema: &SchemaRef,
@@ -126,14 +113,9 @@ async fn landed_table(
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
-/// The start of a Vietnam calendar day, in ms since the epoch.
-pub(crate) fn start_of_vietnam_day_ms(day: NaiveDate) -> i64 {
-    day.pred_opt().map_or(i64::MIN, end_of_vietnam_day_ms)
-}
-
 /// Runs `sql` and returns its result as one batch (empty, with the result's schema, when
 /// there are no rows).
-pub(crate) async fn query(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
+pub async fn query(ctx: &SessionContext, sql: &str) -> Result<RecordBatch> {
     let frame = ctx.sql(sql).await?;
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;

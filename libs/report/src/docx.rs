@@ -11,10 +11,10 @@ use docx_rs::{
     Section, SpecialIndentType, Table, TableCell, TableRow, WidthType,
 };
 
-use super::ReportData;
-use super::chart::BarChart;
-use super::document::{Block, OfficialReport, RowKind, Table as DocTable};
-use super::fonts::svg_options;
+use crate::chart::BarChart;
+use crate::document::{Block, OfficialReport, RowKind, Table as DocTable};
+use crate::fonts::svg_options;
+use crate::model::ReportData;
 use crate::{Error, Result};
 
 /// File name of the DOCX report.
@@ -29,10 +29,10 @@ fn twips(mm: f32) -> i32 {
     (mm * TWIPS_PER_MM).round() as i32
 }
 
-fn docx_error(reason: impl Into<String>) -> Error {
-    Error::Output {
-        location: DOCX_REPORT.to_string(),
-        source: reason.into().into(),
+fn docx_error(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Render {
+        document: DOCX_REPORT,
+        source: source.into(),
     }
 }
 
@@ -132,8 +132,7 @@ fn body_paragraph(text: &str, bold: bool, italic: bool) -> Paragraph {
 
 /// A chart as a picture rendered at 200 dpi from its SVG, `width_mm` wide.
 fn chart_paragraph(chart: &BarChart, width_mm: f32) -> Result<Paragraph> {
-    let tree = usvg::Tree::from_str(&chart.svg(), svg_options())
-        .map_err(|err| docx_error(format!("chart: {err}")))?;
+    let tree = usvg::Tree::from_str(&chart.svg(), svg_options()).map_err(docx_error)?;
     let scale = 200.0 / 72.0;
     let size = tree.size();
     let (w, h) = (
@@ -146,9 +145,7 @@ fn chart_paragraph(chart: &BarChart, width_mm: f32) -> Result<Paragraph> {
         resvg::tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    let png = pixmap
-        .encode_png()
-        .map_err(|err| docx_error(format!("chart: {err}")))?;
+    let png = pixmap.encode_png().map_err(docx_error)?;
     const EMU_PER_MM: f32 = 36_000.0;
     let height_mm = width_mm * size.height() / size.width();
     let picture = Pic::new_with_dimensions(png, w, h).size(
@@ -361,17 +358,15 @@ pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
         )
         .header(page_number_header());
     let mut xml = docx.build();
-    let document = String::from_utf8(std::mem::take(&mut xml.document))
-        .map_err(|err| docx_error(err.to_string()))?;
+    let document = String::from_utf8(std::mem::take(&mut xml.document)).map_err(docx_error)?;
     // Header rows repeat on each page of the appendices' tables (docx-rs has no
     // tblHeader): those rows, and only they, are marked cantSplit above.
     xml.document = document
         .replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />")
         .into_bytes();
     let mut bytes = std::io::Cursor::new(Vec::new());
-    xml.pack(&mut bytes)
-        .map_err(|err| docx_error(err.to_string()))?;
-    deflated(&bytes.into_inner()).map_err(|err| docx_error(err.to_string()))
+    xml.pack(&mut bytes).map_err(docx_error)?;
+    deflated(&bytes.into_inner()).map_err(docx_error)
 }
 
 /// The zip `stored` rewritten with every part deflated: docx-rs stores its parts

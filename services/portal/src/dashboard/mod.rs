@@ -1,0 +1,485 @@
+//! The dashboard of district offices, the DIC and analysts: per milestone, completeness and
+//! timeliness of the areas under the one shown (province → districts → communes → units,
+//! with drill-down), a bar chart, the late and missing units with their contacts, and CSV
+//! downloads. Read from the summaries `baocao rollup` writes, through the analysts' catalog
+//! with the person's scope: the same code that decides what Flight SQL shows.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use baocao_accounts::Session;
+use baocao_registry::{AdminLevel, Registry};
+
+use crate::auth::{signed_in, user_bar};
+use crate::cache::ScopeCatalog;
+use crate::charts::{bar_chart, weekly_chart};
+use crate::pages::{self, DashboardPage, LateRow, ViewTables};
+use crate::state::AppState;
+
+mod rows;
+mod scoped;
+
+use rows::{area_rows, contacts, late_rows, note_reminders, weekly};
+use scoped::scope_catalog;
+
+/// What the dashboard is asked to show (query parameters).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct View {
+    campaign: String,
+    milestone: String,
+    area: String,
+    kind: String,
+}
+
+/// A view checked against the register and the person's scope: safe to put in SQL.
+struct Checked {
+    campaign: String,
+    milestone: String,
+    milestone_name: String,
+    deadline: String,
+    area: String,
+    area_level: AdminLevel,
+    kind: String,
+}
+
+fn forbidden(state: &AppState, session: &Session, text: &str) -> Response {
+    pages::message(
+        StatusCode::FORBIDDEN,
+        Some(user_bar(state, session)),
+        "Không có quyền",
+        text,
+    )
+}
+
+/// Whether the area `code` lies inside `scope` (empty: everywhere).
+fn area_within(registry: &Registry, code: &str, scope: &str) -> bool {
+    scope.is_empty() || registry.area_chain(code).iter().any(|a| a.code == scope)
+}
+
+/// Checks `view` (defaults: the newest campaign and milestone with a summary, the person's
+/// own area).
+fn check(
+    registry: &Registry,
+    session: &Session,
+    view: &View,
+    written: &[(String, String)],
+) -> Result<Checked, &'static str> {
+    let (campaign_id, milestone_id) = if view.campaign.is_empty() {
+        written
+            .last()
+            .cloned()
+            .ok_or("Chưa có số liệu tổng hợp nào: chạy `baocao rollup` trước.")?
+    } else {
+        (view.campaign.clone(), view.milestone.clone())
+    };
+    let campaign = registry
+        .campaign(&campaign_id)
+        .ok_or("Không có đợt báo cáo này.")?;
+    let milestone = match campaign.milestone(&milestone_id) {
+        Some(m) => m,
+        None => campaign
+            .milestones
+            .first()
+            .ok_or("Đợt báo cáo không có mốc nào.")?,
+    };
+    let scope = session.account.person.scope.as_str();
+    let area = match (view.area.as_str(), scope) {
+        ("", "") => campaign.province.clone(),
+        ("", scope) => scope.to_string(),
+        (area, _) => area.to_string(),
+    };
+    let area_unit = registry.admin_unit(&area).ok_or("Không có địa bàn này.")?;
+    if !area_within(registry, &area, scope) {
+        return Err("Địa bàn này nằm ngoài phạm vi tài khoản của bạn.");
+    }
+    if !view.kind.is_empty() && registry.kind(&view.kind).is_none() {
+        return Err("Không có loại đơn vị này.");
+    }
+    Ok(Checked {
+        campaign: campaign.id.clone(),
+        milestone: milestone.id.clone(),
+        milestone_name: milestone.name.clone(),
+        deadline: milestone.unit_deadline.format("%d/%m/%Y").to_string(),
+        area: area_unit.code.clone(),
+        area_level: area_unit.level,
+        kind: view.kind.clone(),
+    })
+}
+
+/// The signed-in person of a dashboard request, if their role sees dashboards;
+/// otherwise the answer (to the login page, or 403).
+async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Session, Box<Response>> {
+    let session = signed_in(state, headers).await.map_err(Box::new)?;
+    if !session.account.person.role.views_dashboard() {
+        let text = "Tài khoản của bạn không xem được bảng tổng hợp.";
+        return Err(Box::new(forbidden(state, &session, text)));
+    }
+    Ok(session)
+}
+
+/// `GET /dashboard?campaign=&milestone=&area=&kind=`.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(view): Query<View>,
+) -> Response {
+    let session = match viewer(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return *answer,
+    };
+    match build(&state, &session, &view).await {
+        Ok(page) => pages::render(StatusCode::OK, &page),
+        Err(Failure::Refused(text)) => forbidden(&state, &session, text),
+        Err(Failure::Broken(err)) => {
+            tracing::error!(%err, "portal: dashboard query failed");
+            pages::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some(user_bar(&state, &session)),
+                "Lỗi hệ thống",
+                "Không đọc được số liệu tổng hợp. Hãy thử lại sau ít phút.",
+            )
+        }
+    }
+}
+
+enum Failure {
+    Refused(&'static str),
+    Broken(baocao_catalog::Error),
+}
+
+impl From<baocao_catalog::Error> for Failure {
+    fn from(err: baocao_catalog::Error) -> Self {
+        Failure::Broken(err)
+    }
+}
+
+/// The tables of the view `c` (the trend only on the person's own area); kept until the
+/// next summary, shared by everyone whose account has `account_scope`.
+async fn view_tables(
+    state: &AppState,
+    registry: &Registry,
+    account_scope: &str,
+    scope: &ScopeCatalog,
+    c: &Checked,
+    with_trend: bool,
+) -> Result<Arc<ViewTables>, baocao_catalog::Error> {
+    let key = format!(
+        "{}/{}/{}/{}/{with_trend}",
+        c.campaign, c.milestone, c.area, c.kind
+    );
+    let make = async {
+        let started = std::time::Instant::now();
+        let areas = area_rows(&scope.ctx, c).await?;
+        let areas_done = started.elapsed();
+        let scope_expected = areas.iter().find(|r| r.is_total).map_or(0, |r| r.expected);
+        let trend = if with_trend {
+            weekly_chart(&weekly(&scope.firsts, &c.campaign), scope_expected)
+        } else {
+            String::new()
+        };
+        let trend_done = started.elapsed();
+        let mut late = late_rows(registry, &scope.ctx, c).await?;
+        note_reminders(state, registry, c, &mut late).await?;
+        tracing::debug!(
+            area = %c.area,
+            areas_ms = areas_done.as_millis(),
+            trend_ms = (trend_done - areas_done).as_millis(),
+            late_ms = (started.elapsed() - trend_done).as_millis(),
+            "portal: dashboard view computed"
+        );
+        Ok(ViewTables {
+            chart: bar_chart(&areas),
+            late,
+            areas,
+            trend,
+        })
+    };
+    state.dashboards().view(account_scope, key, make).await
+}
+
+async fn build(state: &AppState, session: &Session, view: &View) -> Result<DashboardPage, Failure> {
+    let registry = state.core().registry();
+    let scope = scope_catalog(state, &registry, &session.account.person.scope).await?;
+    let c = check(&registry, session, view, &scope.written).map_err(Failure::Refused)?;
+    let with_trend = view.area.is_empty() || view.area == session.account.person.scope;
+    let tables = view_tables(
+        state,
+        &registry,
+        &session.account.person.scope,
+        &scope,
+        &c,
+        with_trend,
+    )
+    .await?;
+    let contacts = contacts(state).await;
+    let late = tables
+        .late
+        .iter()
+        .map(|row| LateRow {
+            contact: contacts.get(&row.code).cloned().unwrap_or_default(),
+            ..row.clone()
+        })
+        .collect();
+    let query = |area: &str| {
+        format!(
+            "campaign={}&milestone={}&area={area}",
+            c.campaign, c.milestone
+        )
+    };
+    let trail = registry
+        .area_chain(&c.area)
+        .into_iter()
+        .rev()
+        .filter(|a| area_within(&registry, &a.code, &session.account.person.scope))
+        .map(|a| (query(&a.code), a.name_with_type.clone()))
+        .collect();
+    Ok(DashboardPage {
+        user: user_bar(state, session),
+        chart: tables.chart.clone(),
+        trend: tables.trend.clone(),
+        milestones: scope
+            .written
+            .iter()
+            .map(|(c, m)| {
+                (
+                    format!("campaign={c}&milestone={m}"),
+                    milestone_label(&registry, c, m),
+                )
+            })
+            .collect(),
+        current: format!("campaign={}&milestone={}", c.campaign, c.milestone),
+        here: query(&c.area),
+        title: format!("{} — hạn của đơn vị {}", c.milestone_name, c.deadline),
+        area_name: registry
+            .admin_unit(&c.area)
+            .map_or_else(String::new, |a| a.name_with_type.clone()),
+        trail,
+        areas: tables.areas.clone(),
+        late,
+        chairman_report: area_within(
+            &registry,
+            &registry
+                .campaign(&c.campaign)
+                .map_or(String::new(), |k| k.province.clone()),
+            &session.account.person.scope,
+        ),
+        kinds: scope.kinds.clone(),
+        kind: c.kind.clone(),
+        campaign: c.campaign.clone(),
+        milestone: c.milestone.clone(),
+        area: c.area.clone(),
+    })
+}
+
+/// "Campaign name · milestone name" as people read it (the ids when unknown).
+fn milestone_label(registry: &Registry, campaign: &str, milestone: &str) -> String {
+    match registry.campaign(campaign) {
+        Some(c) => {
+            let name = c
+                .milestone(milestone)
+                .map_or(milestone, |m| m.name.as_str());
+            format!("{} · {name}", c.name)
+        }
+        None => format!("{campaign} · {milestone}"),
+    }
+}
+
+/// The Chairman's report files `baocao rollup` writes beside each summary, with their
+/// content types.
+const REPORT_FILES: [(&str, &str); 5] = [
+    (
+        "bao-cao.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("bao-cao.pdf", "application/pdf"),
+    (
+        "bao-cao.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("bao-cao.html", "text/html; charset=utf-8"),
+    ("bao-cao.md", "text/markdown; charset=utf-8"),
+];
+
+/// `GET /dashboard/report/{file}?campaign=&milestone=`: the Chairman's report of a rolled
+/// up milestone, for accounts that see the campaign's whole province (it is the
+/// province's report: a district office downloads its own tables as CSV instead).
+pub async fn chairman_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    Query(view): Query<View>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let registry = state.core().registry();
+    let (Some((name, content_type)), Some(campaign)) = (
+        REPORT_FILES.iter().find(|(name, _)| *name == file),
+        registry.campaign(&view.campaign),
+    ) else {
+        return pages::message(
+            StatusCode::NOT_FOUND,
+            Some(user_bar(&state, &session)),
+            "Không tìm thấy",
+            "Không có báo cáo này.",
+        );
+    };
+    let scope = session.account.person.scope.as_str();
+    if !session.account.person.role.views_dashboard()
+        || !area_within(&registry, &campaign.province, scope)
+    {
+        return forbidden(
+            &state,
+            &session,
+            "Báo cáo gửi Chủ tịch UBND tỉnh chỉ dành cho cán bộ cấp tỉnh.",
+        );
+    }
+    let Some(milestone) = campaign.milestone(&view.milestone) else {
+        return pages::message(
+            StatusCode::NOT_FOUND,
+            Some(user_bar(&state, &session)),
+            "Không tìm thấy",
+            "Không có mốc báo cáo này.",
+        );
+    };
+    let dir = state
+        .sources()
+        .summaries
+        .join(&format!("{}/{}", campaign.id, milestone.id));
+    match dir.get(name).await {
+        Ok(bytes) => {
+            let disposition = format!(
+                "attachment; filename=\"{}-{}-{name}\"",
+                campaign.id, milestone.id
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, content_type.to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(err) => {
+            tracing::info!(%err, "portal: no Chairman's report to download");
+            pages::message(
+                StatusCode::NOT_FOUND,
+                Some(user_bar(&state, &session)),
+                "Chưa có báo cáo",
+                "Mốc này chưa được tổng hợp: chạy `baocao rollup` trước.",
+            )
+        }
+    }
+}
+
+/// `GET /dashboard/areas.csv` and `/dashboard/late.csv`: the tables as Excel opens them
+/// (UTF-8 with a byte-order mark, so the diacritics show).
+pub async fn csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(table): axum::extract::Path<String>,
+    Query(view): Query<View>,
+) -> Response {
+    let session = match viewer(&state, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return *answer,
+    };
+    let page = match build(&state, &session, &view).await {
+        Ok(page) => page,
+        Err(Failure::Refused(text)) => return forbidden(&state, &session, text),
+        Err(Failure::Broken(err)) => {
+            tracing::error!(%err, "portal: dashboard query failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Không đọc được số liệu tổng hợp.",
+            )
+                .into_response();
+        }
+    };
+    let mut out = String::from("\u{feff}");
+    match table.as_str() {
+        "areas.csv" => {
+            out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Tỉ lệ đã báo cáo (%),Chờ duyệt,Bị trả lại\r\n");
+            for r in &page.areas {
+                let pct = r.completeness.map_or(String::new(), |p| format!("{p:.1}"));
+                out.push_str(&csv_line(&[
+                    &r.code,
+                    &r.name,
+                    &r.expected.to_string(),
+                    &r.reported.to_string(),
+                    &r.on_time.to_string(),
+                    &r.late.to_string(),
+                    &r.missing.to_string(),
+                    &pct,
+                    &r.review_pending.to_string(),
+                    &r.review_returned.to_string(),
+                ]));
+            }
+        }
+        "late.csv" => {
+            out.push_str("Mã đơn vị,Tên đơn vị,Loại,Tình trạng,Địa bàn,Liên hệ,Đã đôn đốc\r\n");
+            for r in &page.late {
+                out.push_str(&csv_line(&[
+                    &r.code,
+                    &r.name,
+                    &r.kind,
+                    r.status,
+                    &r.place,
+                    &r.contact,
+                    &r.reminded,
+                ]));
+            }
+        }
+        _ => {
+            return pages::message(
+                StatusCode::NOT_FOUND,
+                Some(user_bar(&state, &session)),
+                "Không tìm thấy",
+                "Không có bảng này.",
+            );
+        }
+    }
+    let disposition = format!("attachment; filename=\"{table}\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+fn csv_line(cells: &[&str]) -> String {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            // A leading = + - @ would be a formula to Excel: prefix it.
+            let c = if c.starts_with(['=', '+', '-', '@']) {
+                format!("'{c}")
+            } else {
+                c.to_string()
+            };
+            format!("\"{}\"", c.replace('"', "\"\""))
+        })
+        .collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(
+            csv_line(&["Trường \"A\"", "=1+1", "-3", "14.5%"]),
+            "\"Trường \"\"A\"\"\",\"'=1+1\",\"'-3\",\"14.5%\"\r\n"
+        );
+    }
+}
