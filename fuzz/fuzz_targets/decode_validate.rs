@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use baocao_gateway::status::invalid_report;
-use baocao_submission::validate::{ReportLimits, ValidationContext, validate_report};
+use baocao_rules::validate::{ReportLimits, ValidationContext, validate_report};
 use baocao_proto::v1::SubmitReportRequest;
 use baocao_registry::Registry;
 use prost::Message;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use baocao_proto::v1::StatusReport;
 use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
+use baocao_rules::{Door, Refused, said};
 use baocao_sheets::{Answer, ImportResult, Parsed, send_units};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -129,17 +130,25 @@ fn answer_of_status(status: &Status) -> Answer {
                 .collect(),
         );
     }
-    Answer::Unit(match status.code() {
-        Code::PermissionDenied => format!(
-            "tài khoản nhập không được gửi báo cáo cho đơn vị này ({})",
-            status.message()
-        ),
-        Code::ResourceExhausted => format!(
-            "đơn vị gửi quá nhiều báo cáo trong một phút: nhập lại sau ({})",
-            status.message()
-        ),
-        _ => format!("không gửi được ({:?}: {})", status.code(), status.message()),
-    })
+    let refused = match status.code() {
+        Code::PermissionDenied => Refused::NotPermitted,
+        Code::ResourceExhausted => Refused::RateLimited {
+            wait_seconds: status
+                .get_details_retry_info()
+                .and_then(|r| r.retry_delay)
+                .map_or(60, |wait| wait.as_secs()),
+        },
+        Code::Unavailable => Refused::Unavailable,
+        _ => {
+            let code = status.code();
+            return Answer::Unit(format!("không gửi được ({code:?}: {})", status.message()));
+        }
+    };
+    Answer::Unit(format!(
+        "{} ({})",
+        said(refused, Door::Import).notice,
+        status.message()
+    ))
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {

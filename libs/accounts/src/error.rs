@@ -22,13 +22,14 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A spreadsheet cannot be read as a workbook.
-    #[error("{path}: not a readable workbook: {source}")]
-    Workbook {
+    /// A staff list cannot be read as a spreadsheet (not UTF-8 CSV or XLSX, too large,
+    /// a zip bomb).
+    #[error("reading the staff list {path}")]
+    Spreadsheet {
         /// The file.
         path: PathBuf,
-        /// The reader's error.
-        source: calamine::Error,
+        /// The bounded reader's error.
+        source: baocao_sheets::Error,
     },
     /// A staff list has problems: every problem, each naming its row and column.
     #[error("{path}: {} problem(s):\n  {}", problems.len(), problems.join("\n  "))]

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use baocao_registry::{AdminLevel, Registry, ReportingUnit};
-use calamine::{Data, Reader};
+use baocao_sheets::read::{Row, Value};
 
 use crate::{Error, Person, Result, Role};
 
@@ -40,18 +40,11 @@ impl RawRow {
     }
 }
 
-/// Reads the staff list at `path` (`.csv`, or `.xlsx`/`.xls`/`.ods`: the first sheet)
-/// and checks every row against the register and the user names already taken.
+/// Reads the staff list at `path` (`.csv` or `.xlsx`: the first sheet, read within the
+/// bounds of `baocao_sheets::read` that a hostile file cannot break) and checks every
+/// row against the register and the user names already taken.
 pub fn read(path: &Path, registry: &Registry, taken: &HashSet<String>) -> Result<Vec<Person>> {
-    let rows = match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_lowercase)
-        .as_deref()
-    {
-        Some("xlsx" | "xlsm" | "xls" | "ods") => read_workbook(path)?,
-        _ => read_csv(path)?,
-    };
+    let rows = read_rows(path)?;
     let mut problems = Vec::new();
     let accounts = check_rows(&rows, registry, taken, &mut problems);
     if problems.is_empty() {
@@ -112,73 +105,84 @@ fn raw_row(number: usize, columns: &[Option<&'static str>], values: Vec<String>)
     RawRow { number, cells }
 }
 
-fn read_csv(path: &Path) -> Result<Vec<RawRow>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+/// The file's bytes, refused before reading when it is larger than any staff list.
+fn file_bytes(path: &Path) -> Result<Vec<u8>> {
+    let file_error = |source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(file_error)?.len();
+    if size > baocao_sheets::read::MAX_FILE_BYTES {
+        return Err(roster_error(
+            path,
+            format!(
+                "the file is {size} bytes; a staff list is at most {} bytes",
+                baocao_sheets::read::MAX_FILE_BYTES
+            ),
+        ));
+    }
+    std::fs::read(path).map_err(file_error)
+}
+
+/// A cell as the text a staff list means by it.
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Text(text) => text.clone(),
+        // Codes typed as numbers (38, 14755) come back as numbers.
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+        Value::Number(n) => n.to_string(),
+        Value::Date(day) => day.format("%d/%m/%Y").to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Error(text) | Value::Uncalculated(text) => text.clone(),
+    }
+}
+
+/// A row's cells as texts, one per column up to `width`.
+fn row_texts(row: &Row, width: usize) -> Vec<String> {
+    let mut texts = vec![String::new(); width];
+    for (column, value) in &row.cells {
+        if let Some(text) = texts.get_mut(*column as usize) {
+            *text = cell_text(value);
+        }
+    }
+    texts
+}
+
+/// The rows of the first sheet, the first row with content being the header.
+fn read_rows(path: &Path) -> Result<Vec<RawRow>> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bytes = file_bytes(path)?;
+    let sheets = baocao_sheets::read_file(&name, &bytes).map_err(|source| Error::Spreadsheet {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(headers) => headers.iter().map(str::to_string).collect(),
-        Err(err) => return Err(roster_error(path, format!("row 1: {err}"))),
-    };
-    let columns = columns_of(path, &headers)?;
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|err| roster_error(path, format!("row {}: {err}", i + 2)))?;
-        let values: Vec<String> = record.iter().map(str::to_string).collect();
-        if values.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        rows.push(raw_row(i + 2, &columns, values));
-    }
-    Ok(rows)
-}
-
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        // Codes typed as numbers (38, 14755) come back as floats.
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn read_workbook(path: &Path) -> Result<Vec<RawRow>> {
-    let workbook_error = |source| Error::Workbook {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut workbook = calamine::open_workbook_auto(path).map_err(workbook_error)?;
-    let Some(first) = workbook.sheet_names().first().cloned() else {
+    let Some(sheet) = sheets.into_iter().next() else {
         return Err(roster_error(path, "the workbook has no sheet".into()));
     };
-    let range = workbook.worksheet_range(&first).map_err(workbook_error)?;
-    let mut lines = range.rows();
+    let mut lines = sheet.rows.iter();
     let Some(header) = lines.next() else {
-        return Err(roster_error(path, format!("sheet `{first}` is empty")));
+        return Err(roster_error(
+            path,
+            format!("sheet `{}` is empty", sheet.name),
+        ));
     };
-    let columns = columns_of(path, &header.iter().map(cell_text).collect::<Vec<_>>())?;
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let rows = lines
-        .enumerate()
-        .map(|(i, cells)| {
-            (
-                first_row + i + 2,
-                cells.iter().map(cell_text).collect::<Vec<_>>(),
-            )
-        })
+    let width = header
+        .cells
+        .iter()
+        .map(|(c, _)| *c as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let columns = columns_of(path, &row_texts(header, width))?;
+    Ok(lines
+        .map(|row| (row.number as usize + 1, row_texts(row, width)))
         .filter(|(_, values)| values.iter().any(|v| !v.trim().is_empty()))
         .map(|(number, values)| raw_row(number, &columns, values))
-        .collect();
-    Ok(rows)
+        .collect())
 }
 
-/// The role a unit's people get when the list does not say.
 fn default_role(registry: &Registry, unit: &ReportingUnit) -> Role {
     match registry.kind(&unit.kind) {
         Some(kind) if kind.submits_on_behalf => Role::DistrictOffice,

@@ -3,7 +3,7 @@
 //! the cell cannot be one (an error value, an uncalculated formula, text typed in a
 //! legacy Vietnamese encoding).
 
-use baocao_submission::typed::Options;
+use baocao_rules::typed::Options;
 
 use crate::layout::{Column, Kind, normalized};
 use crate::read::Value;

@@ -6,7 +6,7 @@
 
 use baocao_proto::v1::StatusReport;
 use baocao_registry::ReportingUnit;
-use baocao_submission::typed::{BLOCK_FIELDS, ReportInput, SystemInput, parse_grouped_integer};
+use baocao_rules::typed::{BLOCK_FIELDS, ReportInput, SystemInput, parse_grouped_integer};
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, DataValidationRule, ExcelDateTime, Format,
     FormatAlign, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet, XlsxError,

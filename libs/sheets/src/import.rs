@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use baocao_proto::canonical::{canonical_digest, normalize_report};
 use baocao_proto::v1::StatusReport;
-use baocao_submission::typed::{ReportInput, SystemInput, field_of_path};
+use baocao_rules::typed::{ReportInput, SystemInput, field_of_path};
 use sha2::{Digest, Sha256};
 
 use crate::cells::{cell_text, plain_text};

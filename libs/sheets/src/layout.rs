@@ -2,9 +2,7 @@
 //! the reader follow. A column is found by its header text (or its field name, for
 //! machine-made CSV), never by position, so moved, added or renamed sheets still read.
 
-use baocao_submission::typed::{
-    BLOCK_FIELDS, DOSSIER_OPTIONS, Options, PLAN_OPTIONS, YES_NO_OPTIONS,
-};
+use baocao_rules::typed::{BLOCK_FIELDS, DOSSIER_OPTIONS, Options, PLAN_OPTIONS, YES_NO_OPTIONS};
 use unicode_normalization::UnicodeNormalization;
 
 /// Name of the sheet of units (identity and unit-level answers), as the form writes it.
@@ -41,7 +39,7 @@ pub enum Kind {
 /// One column of a sheet.
 #[derive(Clone, Copy, Debug)]
 pub struct Column {
-    /// The field of [`baocao_submission::typed::ReportInput`] it fills (`as_of`,
+    /// The field of [`baocao_rules::typed::ReportInput`] it fills (`as_of`,
     /// `telecom.cameras_checked`; under `systems.N.` on the systems sheet).
     pub field: &'static str,
     /// The header cell's text.

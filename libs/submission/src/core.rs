@@ -19,7 +19,7 @@ use crate::Refusal;
 use crate::clock::Clock;
 use crate::index::{Accepted, ReadBack, SubmissionIndex, SubmissionKey};
 use crate::rate_limit::RateLimiter;
-use crate::validate::{ReportLimits, ValidationContext, shown, validate_report};
+use baocao_rules::validate::{ReportLimits, ValidationContext, shown, validate_report};
 
 /// Which units a front door takes reports for: those of `tier` (any tier when `None`)
 /// inside `jurisdiction` (the whole country when empty).
@@ -490,7 +490,7 @@ impl Drop for IdLock<'_> {
 pub(crate) fn refusal_of_produce(err: baocao_kafka::Error) -> Refusal {
     match err {
         baocao_kafka::Error::RecordTooLarge { bytes, limit } => {
-            Refusal::Invalid(vec![crate::validate::Violation {
+            Refusal::Invalid(vec![baocao_rules::validate::Violation {
                 field: "report".to_string(),
                 reason: format!(
                     "is {bytes} bytes as a record; at most {limit} bytes (kafka.max_record_bytes): send a smaller report, do not retry"

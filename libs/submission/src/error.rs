@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::validate::Violation;
+use baocao_rules::validate::Violation;
 
 /// Errors from starting the core (reading the reports topic into the index).
 #[derive(Debug, thiserror::Error)]
@@ -55,4 +55,23 @@ pub enum Refusal {
     Unavailable(baocao_kafka::Error),
     /// This version of the report was already approved or returned (who, when, how).
     AlreadyReviewed(String),
+}
+
+impl Refusal {
+    /// The refusal as a person is told it (`baocao_rules::said`).
+    pub fn refused(&self) -> baocao_rules::Refused<'_> {
+        use baocao_rules::Refused;
+        match self {
+            Refusal::Missing { field } => Refused::Missing { field },
+            Refusal::UnknownUnit { code, .. } => Refused::UnknownUnit { code },
+            Refusal::RateLimited { wait, .. } => Refused::RateLimited {
+                wait_seconds: wait.as_secs(),
+            },
+            Refusal::NotPermitted(_) => Refused::NotPermitted,
+            Refusal::Invalid(violations) => Refused::Invalid(violations),
+            Refusal::IdReused { .. } => Refused::IdReused,
+            Refusal::Unavailable(_) => Refused::Unavailable,
+            Refusal::AlreadyReviewed(_) => Refused::AlreadyReviewed,
+        }
+    }
 }

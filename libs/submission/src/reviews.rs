@@ -18,8 +18,8 @@ use crate::index::{
     IndexFollower, LatestVersion, ReadBack, ReadPositions, SubmissionIndex, SubmissionKey,
     follow_records,
 };
-use crate::validate::{Violation, shown};
 use crate::{Refusal, Result, SubmissionCore};
+use baocao_rules::validate::{Violation, shown};
 
 /// The longest reason a reviewer may give, in characters.
 pub const MAX_REASON_CHARS: usize = 2_000;

@@ -19,9 +19,9 @@ use crate::service::ReportingGateway;
 use crate::{Error, Result};
 use baocao_access::{TlsConfig, TokenStore};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
+use baocao_rules::validate::ReportLimits;
 use baocao_submission::index::IndexFollower;
 use baocao_submission::reviews::ReviewDesk;
-use baocao_submission::validate::ReportLimits;
 use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, SystemClock, follow_scope};
 
 /// A gateway's own settings (`[gateway]` in the config file).

@@ -13,8 +13,8 @@ use baocao_proto::v1::{
     ReviewReportResponse, SubmitReportRequest, SubmitReportResponse, Unit,
 };
 use baocao_registry::{ReportingUnit, vietnam_date};
+use baocao_rules::validate::shown;
 use baocao_submission::reviews::{ReviewDesk, ReviewRequest};
-use baocao_submission::validate::shown;
 use baocao_submission::{Refusal, SubmissionCore};
 use chrono::{Datelike, NaiveDate};
 use tonic::{Code, Request, Response, Status};

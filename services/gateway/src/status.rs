@@ -4,8 +4,8 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, LocalizedMessage, StatusExt};
 
+use baocao_rules::validate::Violation;
 use baocao_submission::Refusal;
-use baocao_submission::validate::Violation;
 
 use crate::Error;
 

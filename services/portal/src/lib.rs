@@ -33,13 +33,13 @@ use baocao_accounts::throttle::ThrottlePolicy;
 use baocao_accounts::{AccountStore, LoginPolicy};
 use baocao_kafka::{KafkaConfig, ReportProducer, ensure_reports_topic};
 use baocao_registry::Registry;
+use baocao_rules::validate::ReportLimits;
 use baocao_submission::index::IndexFollower;
 use baocao_submission::reviews::ReviewDesk;
-use baocao_submission::validate::ReportLimits;
 use baocao_submission::{Clock, CoreParts, Scope, SubmissionCore, follow_scope};
 use serde::{Deserialize, Serialize};
 
-pub use baocao_submission::typed::{FormAction, ReportInput};
+pub use baocao_rules::typed::{FormAction, ReportInput};
 pub use error::{Error, Result};
 pub use state::PortalSources;
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use baocao_accounts::Session;
 
-use baocao_submission::typed::ReportInput;
+use baocao_rules::typed::ReportInput;
 
 /// The signed-in person, as the page header shows them.
 pub struct UserBar {
@@ -76,7 +76,7 @@ pub fn same(a: impl AsRef<str>, b: impl AsRef<str>) -> bool {
     a.as_ref() == b.as_ref()
 }
 
-pub use baocao_submission::typed::{
+pub use baocao_rules::typed::{
     DOSSIER_OPTIONS, LEVEL_OPTIONS, Options, PLAN_OPTIONS, YES_NO_OPTIONS,
 };
 

@@ -18,7 +18,8 @@ use crate::auth::{csrf_matches, forbidden_form, form_pairs, signed_in, user_bar}
 use crate::metrics;
 use crate::pages::{self, BlockField, ChooseUnitPage, FieldErrors, ReceiptPage, ReportPage};
 use crate::state::AppState;
-use baocao_submission::typed::{self as form, BLOCK_FIELDS, FormAction, ReportInput, SystemInput};
+use baocao_rules::typed::{self as form, BLOCK_FIELDS, FormAction, ReportInput, SystemInput};
+use baocao_rules::{Door, said};
 
 /// The open campaigns that expect `unit`'s report on `today`: (id, name).
 fn open_campaigns(
@@ -53,7 +54,7 @@ fn permitted_unit(
     {
         return Ok(code.to_string());
     }
-    tracing::info!(target: "audit", event = "report_forbidden", username = %session.account.person.username, unit = %baocao_submission::validate::shown(code), "audit");
+    tracing::info!(target: "audit", event = "report_forbidden", username = %session.account.person.username, unit = %baocao_rules::validate::shown(code), "audit");
     Err(Box::new(pages::message(
         StatusCode::FORBIDDEN,
         Some(user_bar(state, session)),
@@ -354,38 +355,20 @@ fn refusal_kind(refusal: &Refusal) -> &'static str {
 
 /// How a refusal is shown: the status, messages at their fields, a notice above.
 fn refusal_view(refusal: &Refusal) -> (StatusCode, FieldErrors, String) {
-    let mut errors = FieldErrors::default();
-    let (status, notice) = match refusal {
-        Refusal::Invalid(violations) => {
-            for v in violations {
-                errors.add(&form::field_of_path(&v.field), &v.reason_vi);
-            }
-            (StatusCode::UNPROCESSABLE_ENTITY, String::new())
-        }
-        Refusal::Missing { field } => {
-            errors.add(&form::field_of_path(field), "Bắt buộc nhập.");
-            (StatusCode::UNPROCESSABLE_ENTITY, String::new())
-        }
+    let status = match refusal {
+        Refusal::Invalid(_) | Refusal::Missing { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Refusal::Unavailable(err) => {
             tracing::warn!(%err, "portal: report not received (Kafka)");
-            (StatusCode::SERVICE_UNAVAILABLE, "Chưa tiếp nhận được báo cáo: hệ thống truyền dữ liệu đang tạm gián đoạn. Nội dung bạn nhập vẫn còn nguyên; hãy bấm “Gửi báo cáo” lại sau ít phút (báo cáo sẽ không bị tính hai lần).".to_string())
+            StatusCode::SERVICE_UNAVAILABLE
         }
-        Refusal::RateLimited { wait, .. } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("Đơn vị đã gửi quá nhiều lần trong một phút. Hãy gửi lại sau {} giây.", wait.as_secs().max(1)),
-        ),
-        Refusal::IdReused { .. } => (
-            StatusCode::CONFLICT,
-            "Biểu mẫu này đã được gửi trước đó với nội dung khác. Nội dung hiện tại chưa được tiếp nhận; bấm “Gửi báo cáo” để gửi nó như một bản cập nhật mới.".to_string(),
-        ),
-        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) => (
-            StatusCode::FORBIDDEN,
-            "Tài khoản của bạn không được gửi báo cáo cho đơn vị này.".to_string(),
-        ),
-        Refusal::AlreadyReviewed(_) => (
-            StatusCode::CONFLICT,
-            "Phiên bản báo cáo này đã được xem xét.".to_string(),
-        ),
+        Refusal::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::IdReused { .. } | Refusal::AlreadyReviewed(_) => StatusCode::CONFLICT,
+        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) => StatusCode::FORBIDDEN,
     };
-    (status, errors, notice)
+    let said = said(refusal.refused(), Door::Form);
+    let mut errors = FieldErrors::default();
+    for (field, message) in &said.fields {
+        errors.add(&form::field_of_path(field), message);
+    }
+    (status, errors, said.notice)
 }

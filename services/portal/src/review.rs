@@ -17,6 +17,7 @@ use baocao_submission::reviews::{ReviewRequest, ReviewStatus};
 use crate::auth::{csrf_matches, field, forbidden_form, form_pairs, signed_in, user_bar};
 use crate::pages::{self, ReviewPage, ReviewRow};
 use crate::state::AppState;
+use baocao_rules::{Door, said};
 
 /// Rows shown at most per state; the rest are counted.
 const MAX_ROWS: usize = 300;
@@ -82,7 +83,7 @@ fn figures_of(status: &ReviewStatus) -> String {
 }
 
 /// The Vietnamese label of `value` among `options` (the form's own words).
-fn label(options: baocao_submission::typed::Options, value: &str) -> String {
+fn label(options: baocao_rules::typed::Options, value: &str) -> String {
     options
         .iter()
         .find(|(v, _)| *v == value)
@@ -93,7 +94,7 @@ fn label(options: baocao_submission::typed::Options, value: &str) -> String {
 /// proposed level, dossier, plan.
 fn system_lines(status: &ReviewStatus) -> Vec<String> {
     use baocao_proto::v1::{DossierStatus, PlanStatus};
-    use baocao_submission::typed::{DOSSIER_OPTIONS, PLAN_OPTIONS};
+    use baocao_rules::typed::{DOSSIER_OPTIONS, PLAN_OPTIONS};
     let Some((_, latest)) = &status.latest else {
         return Vec::new();
     };
@@ -262,36 +263,18 @@ fn render(
 
 /// What a refused decision tells the reviewer, in Vietnamese.
 fn refusal_text(refusal: &Refusal) -> (StatusCode, String) {
-    match refusal {
-        Refusal::Invalid(violations) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            violations
-                .iter()
-                .map(|v| v.reason_vi.clone())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        Refusal::Missing { field } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("Thiếu thông tin ({field})."),
-        ),
-        Refusal::AlreadyReviewed(_) => (
-            StatusCode::CONFLICT,
-            "Phiên bản báo cáo này đã được phê duyệt hoặc trả lại trước đó; chỉ quyết định đầu tiên có hiệu lực. Đơn vị cần gửi bản cập nhật để được xem xét lại.".to_string(),
-        ),
+    let status = match refusal {
+        Refusal::Invalid(_) | Refusal::Missing { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::AlreadyReviewed(_) | Refusal::IdReused { .. } => StatusCode::CONFLICT,
         Refusal::Unavailable(err) => {
             tracing::warn!(%err, "portal: review not recorded (Kafka)");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Chưa ghi nhận được quyết định: hệ thống truyền dữ liệu đang tạm gián đoạn. Hãy thực hiện lại sau ít phút.".to_string(),
-            )
+            StatusCode::SERVICE_UNAVAILABLE
         }
-        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) | Refusal::RateLimited { .. } => (
-            StatusCode::FORBIDDEN,
-            "Đơn vị của bạn không duyệt báo cáo của đơn vị này.".to_string(),
-        ),
-        Refusal::IdReused { .. } => (StatusCode::CONFLICT, "Mã báo cáo không hợp lệ.".to_string()),
-    }
+        Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) | Refusal::RateLimited { .. } => {
+            StatusCode::FORBIDDEN
+        }
+    };
+    (status, said(refusal.refused(), Door::Review).sentence())
 }
 
 /// `POST /review`: approve or return one version.
@@ -319,7 +302,7 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
         decision: field(&pairs, "decision").to_string(),
         reason: field(&pairs, "reason").to_string(),
     };
-    let unit = baocao_submission::validate::shown(&request.unit_code);
+    let unit = baocao_rules::validate::shown(&request.unit_code);
     match state
         .reviews()
         .review(&reviewer.code, request.clone())

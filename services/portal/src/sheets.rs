@@ -17,6 +17,7 @@ use crate::auth::{csrf_matches, forbidden_form, signed_in, user_bar};
 use crate::pages::{self, SheetsPage, SheetsResult};
 use crate::report::on_behalf_units;
 use crate::state::AppState;
+use baocao_rules::{Door, said};
 
 /// Largest upload: the reader's own bound on a file, plus the form's other fields.
 pub const MAX_UPLOAD_BYTES: usize = baocao_sheets::read::MAX_FILE_BYTES as usize + 64 * 1024;
@@ -333,37 +334,13 @@ fn shown(result: &ImportResult, file: &str) -> SheetsResult {
 
 /// A refusal of the core as the import shows it, in Vietnamese.
 fn answer_of(refusal: &Refusal) -> Answer {
-    match refusal {
-        Refusal::Invalid(violations) => Answer::Fields(
-            violations
-                .iter()
-                .map(|v| (v.field.clone(), v.reason_vi.clone()))
-                .collect(),
-        ),
-        Refusal::Missing { field } => {
-            Answer::Fields(vec![(field.to_string(), "Bắt buộc nhập.".into())])
-        }
-        Refusal::UnknownUnit { code, .. } => {
-            Answer::Unit(format!("mã đơn vị {code} không có trong danh mục"))
-        }
-        Refusal::NotPermitted(_) => {
-            Answer::Unit("tài khoản nhập không được gửi báo cáo cho đơn vị này".into())
-        }
-        Refusal::RateLimited { wait, .. } => Answer::Unit(format!(
-            "đơn vị đã gửi quá nhiều lần trong một phút: tải lên lại sau {} giây",
-            wait.as_secs().max(1)
-        )),
-        Refusal::IdReused { .. } => {
-            Answer::Unit("báo cáo này đã được gửi trước đó với nội dung khác: tải lên lại".into())
-        }
-        Refusal::AlreadyReviewed(_) => Answer::Unit("phiên bản báo cáo này đã được xem xét".into()),
-        Refusal::Unavailable(err) => {
-            tracing::warn!(%err, "portal: imported report not received (Kafka)");
-            Answer::Unit(
-                "hệ thống truyền dữ liệu tạm gián đoạn, đơn vị chưa được ghi nhận: tải lên lại sau \
-                 ít phút (không bị tính hai lần)"
-                    .into(),
-            )
-        }
+    if let Refusal::Unavailable(err) = refusal {
+        tracing::warn!(%err, "portal: imported report not received (Kafka)");
+    }
+    let said = said(refusal.refused(), Door::Import);
+    if said.fields.is_empty() {
+        Answer::Unit(said.notice)
+    } else {
+        Answer::Fields(said.fields)
     }
 }
