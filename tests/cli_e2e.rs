@@ -1041,3 +1041,101 @@ fn a_staff_list_issues_accounts_and_tokens_in_bulk() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Failing commands say each cause once: no step or cause of an error's chain is printed
+/// twice, whoever wrapped it (an I/O error, DataFusion, rustls, a missing database), and
+/// a mistyped accounts database is refused without creating anything.
+#[test]
+fn failing_commands_say_each_cause_once() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = data_dir(dir.path())?;
+    let empty = dir.path().join("EMPTY");
+    let not_pem = dir.path().join("not-a-certificate.pem");
+    std::fs::write(&not_pem, "not a certificate")?;
+    let runs: Vec<Vec<std::ffi::OsString>> = vec![
+        vec![
+            "--data-dir".into(),
+            empty.clone().into(),
+            "registry".into(),
+            "check".into(),
+        ],
+        vec![
+            "--data-dir".into(),
+            data.clone().into(),
+            "query".into(),
+            "SELECT nope FROM units".into(),
+        ],
+        vec![
+            "--data-dir".into(),
+            data.clone().into(),
+            "query".into(),
+            "SELEKT 1".into(),
+        ],
+        vec![
+            "account".into(),
+            "list".into(),
+            "--accounts-db".into(),
+            dir.path().join("MISTYPED/x.db").into(),
+        ],
+        vec![
+            "--data-dir".into(),
+            data.clone().into(),
+            "rollup".into(),
+            "--campaign".into(),
+            "th-open".into(),
+            "--landing-dir".into(),
+            dir.path().join("no-landing").into(),
+            "--out".into(),
+            dir.path().join("out").into(),
+        ],
+        vec![
+            "--data-dir".into(),
+            data.into(),
+            "serve-web".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+        ],
+    ];
+    for args in runs {
+        // serve-web with TLS files that are not PEM (the others ignore these settings).
+        let output = Command::new(BIN)
+            .args(&args)
+            .env("BAOCAO_PORTAL__TLS__CERT_FILE", &not_pem)
+            .env("BAOCAO_PORTAL__TLS__KEY_FILE", &not_pem)
+            .env("BAOCAO_PORTAL__ACCOUNTS_DB", dir.path().join("portal.db"))
+            .current_dir(dir.path())
+            .env("RUST_LOG", "off")
+            .stdin(Stdio::null())
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded: {stderr}");
+        let error = stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .ok_or_else(|| anyhow::anyhow!("{args:?}: no error line in {stderr}"))?;
+        let parts: Vec<&str> = error
+            .trim_start_matches("error: ")
+            .split(": ")
+            .map(str::trim)
+            .filter(|p| p.len() > 3)
+            .collect();
+        for (i, part) in parts.iter().enumerate() {
+            assert!(
+                !parts[i + 1..].iter().any(|later| later.contains(part)),
+                "{args:?} says `{part}` twice: {stderr}"
+            );
+        }
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let unique: std::collections::HashSet<&&str> = lines.iter().collect();
+        assert_eq!(
+            unique.len(),
+            lines.len(),
+            "{args:?} repeats a line: {stderr}"
+        );
+    }
+    assert!(
+        !dir.path().join("MISTYPED").exists(),
+        "`account list` created the mistyped database's folder"
+    );
+    Ok(())
+}

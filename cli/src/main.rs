@@ -14,6 +14,7 @@ mod sysinfo;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use baocao_errors::Chain;
 use clap::{Parser, Subcommand};
 
 use crate::config::Overrides;
@@ -138,7 +139,7 @@ async fn main() -> ExitCode {
     let config = match config::load(cli.config.as_deref(), overrides) {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", Chain(err.as_ref()));
             return ExitCode::from(2);
         }
     };
@@ -153,7 +154,7 @@ async fn main() -> ExitCode {
         _ => false,
     };
     if long_running && let Err(err) = metrics::install(&config.metrics) {
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", Chain(err.as_ref()));
         return ExitCode::from(2);
     }
     let result = match cli.command {
@@ -186,7 +187,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", Chain(err.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -63,8 +63,12 @@ impl AccountCommand {
 }
 
 pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<ExitCode> {
-    let store =
-        AccountStore::open(&config.portal.accounts_db, config.portal.login_policy()).await?;
+    let (path, policy) = (&config.portal.accounts_db, config.portal.login_policy());
+    // Only an import creates the database; the others refuse a path that has none.
+    let store = match &command {
+        AccountCommand::Import { .. } => AccountStore::open(path, policy).await?,
+        _ => AccountStore::open_existing(path, policy).await?,
+    };
     match command {
         AccountCommand::Import {
             file,

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use baocao_catalog::{CATALOG_TABLES, CatalogSources, catalog_session, run_query};
+use baocao_errors::Chain;
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
 
@@ -167,7 +168,7 @@ pub async fn run(config: &Config, args: QueryArgs) -> anyhow::Result<ExitCode> {
             Ok(rows) if interactive => eprintln!("({rows} rows)"),
             Ok(_) => {}
             Err(err) => {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", Chain(err.as_ref()));
                 failed = true;
             }
         }

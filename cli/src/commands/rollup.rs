@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baocao_catalog::outputs::{reminders_sent, units_late_before};
+use baocao_errors::Chain;
 use baocao_registry::{
     AreaMap, Campaign, Milestone, RegisterChoice, Registry, vn_number, vn_percent,
 };
@@ -120,14 +121,14 @@ async fn follow_landing(
                         Ok(()) => rolled_up = Some(seen),
                         Err(err) => {
                             metrics::counter!("baocao_rollup_failures_total").increment(1);
-                            tracing::error!(error = %format!("{err:#}"), campaign = %target.campaign.id, "following rollup failed");
+                            tracing::error!(error = %Chain(err.as_ref()), campaign = %target.campaign.id, "following rollup failed");
                         }
                     }
                 }
             }
             Ok(_) => {}
             Err(err) => {
-                tracing::warn!(error = %format!("{err:#}"), landing = %target.landing, "cannot list the landed files; looking again");
+                tracing::warn!(error = %Chain(err.as_ref()), landing = %target.landing, "cannot list the landed files; looking again");
             }
         }
         tokio::select! {
@@ -303,7 +304,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         }
         if let Err(err) = roll_up_milestones(&target, true, None).await {
             metrics::counter!("baocao_rollup_failures_total").increment(1);
-            tracing::error!(error = %format!("{err:#}"), campaign = %campaign.id, "scheduled rollup failed");
+            tracing::error!(error = %Chain(err.as_ref()), campaign = %campaign.id, "scheduled rollup failed");
         }
     }
 }

@@ -32,9 +32,26 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The operating system gave no randomness for a new token.
+    #[error("token file {path}: no randomness for a new token")]
+    Randomness {
+        /// The token file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: getrandom::Error,
+    },
     /// A TLS setting is missing or contradicts another.
     #[error("configuration: {0}")]
     Config(String),
+    /// The files of a TLS setting do not make a TLS configuration (not PEM, a key that
+    /// does not match its certificate, an unusable CA).
+    #[error("{setting}")]
+    Tls {
+        /// The setting, e.g. `portal.tls.key_file`, and its file when one is read.
+        setting: String,
+        /// Why rustls refused it.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A TLS file named by a setting cannot be read.
     #[error("{setting} {path}")]
     TlsFile {

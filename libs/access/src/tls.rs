@@ -74,8 +74,16 @@ impl TlsConfig {
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let setting = |name: &str| format!("{section}.{name}");
+        let tls_error =
+            |setting: String, err: Box<dyn std::error::Error + Send + Sync>| Error::Tls {
+                setting,
+                source: err,
+            };
         let pem_error = |name: &str, path: &Path, err: rustls::pki_types::pem::Error| {
-            Error::Config(format!("{} {}: {err}", setting(name), path.display()))
+            tls_error(
+                format!("{} {}", setting(name), path.display()),
+                Box::new(err),
+            )
         };
         let certs = CertificateDer::pem_file_iter(&self.cert_file)
             .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
@@ -92,21 +100,19 @@ impl TlsConfig {
             {
                 let ca =
                     ca.map_err(|err| pem_error("client_ca_file", &self.client_ca_file, err))?;
-                roots.add(ca).map_err(|err| {
-                    Error::Config(format!("{}: {err}", setting("client_ca_file")))
-                })?;
+                roots
+                    .add(ca)
+                    .map_err(|err| tls_error(setting("client_ca_file"), Box::new(err)))?;
             }
             let verifier =
                 rustls::server::WebPkiClientVerifier::builder(std::sync::Arc::new(roots))
                     .build()
-                    .map_err(|err| {
-                        Error::Config(format!("{}: {err}", setting("client_ca_file")))
-                    })?;
+                    .map_err(|err| tls_error(setting("client_ca_file"), Box::new(err)))?;
             builder.with_client_cert_verifier(verifier)
         };
         let mut config = builder
             .with_single_cert(certs, key)
-            .map_err(|err| Error::Config(format!("{}: {err}", setting("key_file"))))?;
+            .map_err(|err| tls_error(setting("key_file"), Box::new(err)))?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Some(std::sync::Arc::new(config)))
     }

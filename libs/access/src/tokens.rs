@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::SystemTime;
 
+use baocao_errors::Chain;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -144,9 +145,9 @@ fn rfc3339(instant: chrono::DateTime<chrono::Utc>) -> String {
 
 fn new_token(path: &Path, request: TokenRequest) -> Result<(String, TokenRecord)> {
     let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|err| Error::Tokens {
+    getrandom::fill(&mut secret).map_err(|source| Error::Randomness {
         path: path.to_path_buf(),
-        reason: format!("no randomness: {err}"),
+        source,
     })?;
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
     let digest = hash(&token);
@@ -290,7 +291,7 @@ impl TokenStore {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "token file reload failed; keeping the tokens already loaded")
+                    tracing::warn!(error = %Chain(&err), "token file reload failed; keeping the tokens already loaded")
                 }
             }
         }

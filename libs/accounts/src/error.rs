@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The accounts database refused an operation.
-    #[error("accounts database {path}: {source}")]
+    #[error("accounts database {path}")]
     Database {
         /// The database file.
         path: PathBuf,
@@ -15,7 +15,7 @@ pub enum Error {
         source: libsql::Error,
     },
     /// A staff list cannot be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     File {
         /// The file.
         path: PathBuf,
@@ -31,6 +31,14 @@ pub enum Error {
         /// The bounded reader's error.
         source: baocao_sheets::Error,
     },
+    /// The accounts database named is not there (a command that does not create one).
+    #[error(
+        "no accounts database at {path} (check --accounts-db or portal.accounts_db; `baocao account import` creates one)"
+    )]
+    NoDatabase {
+        /// The path given.
+        path: PathBuf,
+    },
     /// A staff list has problems: every problem, each naming its row and column.
     #[error("{path}: {} problem(s):\n  {}", problems.len(), problems.join("\n  "))]
     Roster {
@@ -40,7 +48,7 @@ pub enum Error {
         problems: Vec<String>,
     },
     /// Writing the one-time-password sheet failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Sheet {
         /// The workbook being written.
         path: PathBuf,
@@ -48,13 +56,13 @@ pub enum Error {
         source: rust_xlsxwriter::XlsxError,
     },
     /// Hashing or checking a password failed (not a wrong password: a broken hash).
-    #[error("password hashing: {0}")]
-    Hash(String),
+    #[error("password hashing")]
+    Hash(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The operating system gave no randomness.
-    #[error("no randomness from the operating system: {0}")]
+    #[error("no randomness from the operating system")]
     Random(#[from] getrandom::Error),
     /// A hashing task ended without a result.
-    #[error("a hashing task failed: {0}")]
+    #[error("a hashing task failed")]
     Task(#[from] tokio::task::JoinError),
     /// The database's `server_keys` row is not a 32-byte key.
     #[error(

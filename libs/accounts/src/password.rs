@@ -48,14 +48,14 @@ fn hasher() -> Argon2<'static> {
 pub fn hash(password: &str) -> Result<String> {
     let hashed = hasher()
         .hash_password(nfc(password).as_bytes())
-        .map_err(|err| Error::Hash(err.to_string()))?;
+        .map_err(|err| Error::Hash(Box::new(err)))?;
     Ok(hashed.to_string())
 }
 
 /// Whether `password` (taken in NFC) matches the PHC string `stored` (its own parameters
 /// are used).
 pub fn verify(password: &str, stored: &str) -> Result<bool> {
-    let parsed = PasswordHash::new(stored).map_err(|err| Error::Hash(err.to_string()))?;
+    let parsed = PasswordHash::new(stored).map_err(|err| Error::Hash(Box::new(err)))?;
     Ok(Argon2::default()
         .verify_password(nfc(password).as_bytes(), &parsed)
         .is_ok())
@@ -95,11 +95,11 @@ mod tests {
         let old = Argon2::new(
             Algorithm::Argon2id,
             Version::V0x13,
-            Params::new(4 * 1024, 1, 1, None).map_err(|e| Error::Hash(e.to_string()))?,
+            Params::new(4 * 1024, 1, 1, None).map_err(|e| Error::Hash(Box::new(e)))?,
         );
         let stored = old
             .hash_password(b"abcd-efgh-jkmn")
-            .map_err(|e| Error::Hash(e.to_string()))?
+            .map_err(|e| Error::Hash(Box::new(e)))?
             .to_string();
         assert!(verify("abcd-efgh-jkmn", &stored)?);
         Ok(())

@@ -240,6 +240,18 @@ fn account_of(row: &libsql::Row) -> std::result::Result<Account, libsql::Error> 
 }
 
 impl AccountStore {
+    /// Opens the database at `path`, refusing when it is not there: a command that only
+    /// reads or changes accounts must not create an empty database (and its folders) at
+    /// a mistyped path.
+    pub async fn open_existing(path: &Path, policy: LoginPolicy) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::NoDatabase {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::open(path, policy).await
+    }
+
     /// Opens (creating if needed) the database at `path`.
     pub async fn open(path: &Path, policy: LoginPolicy) -> Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -33,7 +33,7 @@ pub enum Error {
     #[error("internal table: {0}")]
     Schema(String),
     /// An analyst's SQL statement failed to plan (unknown table or column, syntax).
-    #[error("the query")]
+    #[error("query refused")]
     Query(#[source] datafusion::error::DataFusionError),
 }
 

@@ -5,6 +5,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use baocao_errors::Chain;
 use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -90,7 +91,7 @@ impl ReportProducer {
                     "kafka producer replaced after a failed delivery"
                 );
             }
-            Err(err) => tracing::error!(error = %err, "cannot replace kafka producer"),
+            Err(err) => tracing::error!(error = %Chain(&err), "cannot replace kafka producer"),
         }
     }
 
@@ -123,7 +124,7 @@ impl ReportProducer {
         if let Ok((_, producer)) = self.current()
             && let Err(err) = producer.flush(timeout)
         {
-            tracing::warn!(error = %err, "producer flush incomplete at shutdown");
+            tracing::warn!(error = %Chain(&err), "producer flush incomplete at shutdown");
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::Registry;
 use crate::registry::sorted_files;
+use baocao_errors::Chain;
 
 /// How often, at most, the campaign files are looked at (one directory listing).
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -86,7 +87,7 @@ impl LiveRegistry {
                 Some(fresh)
             }
             Err(err) => {
-                tracing::warn!(error = %err, "campaign files changed but do not load; keeping the campaigns in use");
+                tracing::warn!(error = %Chain(&err), "campaign files changed but do not load; keeping the campaigns in use");
                 None
             }
         }

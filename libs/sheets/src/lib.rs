@@ -69,7 +69,7 @@ pub enum Error {
         file: String,
     },
     /// The form could not be written.
-    #[error("writing the form: {0}")]
+    #[error("writing the form")]
     Write(#[source] rust_xlsxwriter::XlsxError),
 }
 

@@ -13,8 +13,16 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The object-storage client cannot be built from the `[s3]` settings.
+    #[error("configuration: {key}: the object-storage client cannot be built")]
+    Client {
+        /// The configuration key, `s3.endpoint`.
+        key: &'static str,
+        /// Why the client refused the settings.
+        source: object_store::Error,
+    },
     /// Reading, writing or syncing a local file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -22,7 +30,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The object store refused an operation (credentials, missing bucket, network).
-    #[error("object storage: {operation} {location}: {source}")]
+    #[error("object storage: {operation} {location}")]
     Store {
         /// What was attempted: list, put, get, delete.
         operation: &'static str,
@@ -32,10 +40,10 @@ pub enum Error {
         source: object_store::Error,
     },
     /// Arrow failed while encoding a batch.
-    #[error("arrow: {0}")]
+    #[error("arrow")]
     Arrow(#[from] arrow::error::ArrowError),
     /// Parquet encoding or decoding failed.
-    #[error("parquet: {0}")]
+    #[error("parquet")]
     Parquet(#[from] ::parquet::errors::ParquetError),
     /// A stored file is not what its name says (not Parquet, truncated).
     #[error("{location}: {reason}")]
@@ -50,7 +58,7 @@ pub enum Error {
     Writer(&'static str),
     /// A file-system or encoding task ended without a result (it panicked or was
     /// cancelled).
-    #[error("a storage task failed: {0}")]
+    #[error("a storage task failed")]
     Task(#[from] tokio::task::JoinError),
 }
 

@@ -38,9 +38,9 @@ impl S3Config {
         if self.allow_http {
             builder = builder.with_allow_http(true);
         }
-        builder.build().map_err(|err| Error::Config {
+        builder.build().map_err(|source| Error::Client {
             key: "s3.endpoint",
-            reason: err.to_string(),
+            source,
         })
     }
 }

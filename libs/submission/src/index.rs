@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use baocao_errors::Chain;
 use baocao_proto::canonical::{canonical_submission_id, content_digest};
 use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use prost::Message;
@@ -356,7 +357,7 @@ pub(crate) async fn follow_records(
                     );
                 }
                 Err(err) => {
-                    tracing::warn!(%err, %topic, "reading the topic failed; retrying");
+                    tracing::warn!(error = %Chain(&err), %topic, "reading the topic failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }

@@ -14,7 +14,7 @@ pub enum Error {
         reason: String,
     },
     /// Reading or writing a local file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -22,7 +22,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The object store refused an operation (credentials, missing bucket, network).
-    #[error("object storage: {operation} {location}: {source}")]
+    #[error("object storage: {operation} {location}")]
     Store {
         /// What was attempted: list, upload, download.
         operation: &'static str,

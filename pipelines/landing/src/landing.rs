@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baocao_errors::Chain;
 use baocao_kafka::KafkaConfig;
 use baocao_store::{Progress, S3Config, Store};
 use baocao_tables::layout;
@@ -320,7 +321,7 @@ impl Lander {
             self.lag_measured = Some(Instant::now());
             match self.consumer_lag() {
                 Ok(lag) => metrics::gauge!("baocao_landing_consumer_lag_records").set(lag as f64),
-                Err(err) => tracing::warn!(%err, "consumer lag not measured"),
+                Err(err) => tracing::warn!(error = %Chain(&err), "consumer lag not measured"),
             }
         }
         Ok(())
@@ -354,9 +355,9 @@ impl Lander {
                 }
             }
             Ok(Err(err)) => {
-                tracing::warn!(%err, "compaction failed; landed files left as they were")
+                tracing::warn!(error = %Chain(&err), "compaction failed; landed files left as they were")
             }
-            Err(err) => tracing::warn!(%err, "compaction task failed"),
+            Err(err) => tracing::warn!(error = %Chain(&err), "compaction task failed"),
         }
     }
 

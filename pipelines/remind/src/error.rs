@@ -7,7 +7,7 @@ pub enum Error {
     #[error(transparent)]
     Kafka(#[from] baocao_kafka::Error),
     /// Reading the reminders topic failed.
-    #[error("reminders topic: {action}: {source}")]
+    #[error("reminders topic: {action}")]
     KafkaRead {
         /// What was being done.
         action: String,
@@ -18,10 +18,10 @@ pub enum Error {
     #[error(transparent)]
     Submission(#[from] baocao_submission::Error),
     /// The SMTP server refused or could not be reached.
-    #[error("smtp: {0}")]
+    #[error("smtp")]
     Smtp(#[from] lettre::transport::smtp::Error),
     /// An e-mail address (a unit's contact, `remind.from`) is not an address.
-    #[error("e-mail address `{address}`: {source}")]
+    #[error("e-mail address `{address}`")]
     Address {
         /// The text given.
         address: String,
@@ -29,10 +29,10 @@ pub enum Error {
         source: lettre::address::AddressError,
     },
     /// The message could not be built.
-    #[error("e-mail message: {0}")]
+    #[error("e-mail message")]
     Message(#[from] lettre::error::Error),
     /// The webhook could not be called.
-    #[error("webhook: {0}")]
+    #[error("webhook")]
     Webhook(#[from] reqwest::Error),
     /// The webhook answered with an error status.
     #[error("webhook {url} answered {status}")]
@@ -43,10 +43,10 @@ pub enum Error {
         status: u16,
     },
     /// A record could not be encoded or decoded.
-    #[error("reminder record: {0}")]
+    #[error("reminder record")]
     Json(#[from] serde_json::Error),
     /// A configured file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: std::path::PathBuf,

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use baocao_errors::Chain;
 use baocao_kafka::{KafkaConfig, ReportProducer};
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -175,7 +176,7 @@ impl ReminderLog {
                 match serde_json::from_slice::<ReminderRecord>(payload) {
                     Ok(record) => self.apply(record),
                     Err(err) => {
-                        tracing::warn!(offset = message.offset(), %err, "reminders topic: a record that is not a reminder record, skipped")
+                        tracing::warn!(offset = message.offset(), error = %Chain(&err), "reminders topic: a record that is not a reminder record, skipped")
                     }
                 }
             }

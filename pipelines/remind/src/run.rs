@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use baocao_errors::Chain;
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_submission::index::SubmissionIndex;
 use chrono::{NaiveDate, Utc};
@@ -187,7 +188,7 @@ pub async fn remind_milestone(
                 }
             }
             Err(err) => {
-                tracing::warn!(key = %reminder.key, error = %err, "reminder not sent; the next run retries it");
+                tracing::warn!(key = %reminder.key, error = %Chain(&err), "reminder not sent; the next run retries it");
                 log.write(&record(ReminderState::Failed, err.to_string()))
                     .await?;
                 summary.failed.push(format!("{}: {err}", reminder.key));

@@ -4,13 +4,13 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// DataFusion failed to plan or execute.
-    #[error("datafusion: {0}")]
+    #[error("datafusion")]
     DataFusion(#[from] datafusion::error::DataFusionError),
     /// Arrow failed.
-    #[error("arrow: {0}")]
+    #[error("arrow")]
     Arrow(#[from] arrow::error::ArrowError),
     /// A Parquet file of an earlier rollup could not be read.
-    #[error("parquet: {0}")]
+    #[error("parquet")]
     Parquet(#[from] parquet::errors::ParquetError),
     /// Reading what the pipeline wrote (the landing, earlier outputs) failed.
     #[error(transparent)]
@@ -25,7 +25,7 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] baocao_registry::Error),
     /// Writing an output failed.
-    #[error("{location}: {source}")]
+    #[error("{location}")]
     Output {
         /// The file or object.
         location: String,
@@ -37,7 +37,7 @@ pub enum Error {
     #[error("internal table: {0}")]
     Schema(String),
     /// An analyst's SQL statement failed to plan (unknown table or column, syntax).
-    #[error("query: {0}")]
+    #[error("query")]
     Query(#[source] datafusion::error::DataFusionError),
     /// The request does not make sense (unknown milestone, cut-off before the campaign...).
     #[error("{0}")]

@@ -9,6 +9,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use baocao_catalog::outputs::{LATE_AND_MISSING_FILE, LINEAGE_FILE};
 use baocao_catalog::raw::{query, raw_table};
 use baocao_catalog::{Lineage, RollupOutput, campaign_units_batch, summary_file};
+use baocao_errors::Chain;
 use baocao_registry::{Campaign, CountBasis, Milestone, Registry};
 use baocao_registry::{end_of_vietnam_day_ms, start_of_vietnam_day_ms};
 use baocao_store::{Progress, Store};
@@ -173,7 +174,7 @@ pub async fn run_rollup(request: &RollupRequest<'_>) -> Result<RollupOutput> {
     loop {
         match run_rollup_once(request).await {
             Err(err) if attempt < 3 && is_vanished_file(&err) => {
-                tracing::warn!(%err, attempt, "a landed file was compacted away mid-rollup; running again");
+                tracing::warn!(error = %Chain(&err), attempt, "a landed file was compacted away mid-rollup; running again");
                 attempt += 1;
             }
             result => return result,

@@ -18,7 +18,7 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The data directory could not be prepared.
-    #[error("broker data directory {path}: {source}")]
+    #[error("broker data directory {path}")]
     DataDir {
         /// The directory.
         path: PathBuf,
@@ -26,7 +26,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A listen address is not usable.
-    #[error("broker listen address `{address}`: {source}")]
+    #[error("broker listen address `{address}`")]
     Listen {
         /// The address as configured.
         address: String,
@@ -34,10 +34,10 @@ pub enum Error {
         source: url::ParseError,
     },
     /// The storage URL handed to Tansu is not a URL.
-    #[error("broker storage url: {0}")]
+    #[error("broker storage url")]
     StorageUrl(#[source] url::ParseError),
     /// Tansu failed to start or stopped with an error.
-    #[error("broker: {0}")]
+    #[error("broker")]
     Tansu(#[from] tansu_broker::Error),
     /// A broker child process could not be started.
     #[error("broker process: {what}")]

@@ -13,10 +13,10 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
     /// The gRPC reflection service could not be built from the descriptors.
-    #[error("grpc reflection: {0}")]
+    #[error("grpc reflection")]
     Reflection(#[from] tonic_reflection::server::Error),
     /// The server task ended without a result (it panicked or was cancelled).
-    #[error("gateway task: {0}")]
+    #[error("gateway task")]
     Task(#[from] tokio::task::JoinError),
     /// Kafka refused or did not confirm in time.
     #[error(transparent)]
@@ -25,10 +25,10 @@ pub enum Error {
     #[error(transparent)]
     Submission(#[from] baocao_submission::Error),
     /// The gRPC server failed.
-    #[error("grpc server: {0}")]
+    #[error("grpc server")]
     Serve(#[from] tonic::transport::Error),
     /// Binding or accepting on the listener failed.
-    #[error("listener: {0}")]
+    #[error("listener")]
     Io(#[from] std::io::Error),
 }
 

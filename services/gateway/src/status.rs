@@ -1,6 +1,7 @@
 //! The one place gateway outcomes become gRPC statuses, with `google.rpc` error details
 //! naming the field for validation failures.
 
+use baocao_errors::Chain;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, LocalizedMessage, StatusExt};
 
@@ -120,18 +121,6 @@ pub fn permission_denied(reason: String) -> Status {
     Status::permission_denied(reason)
 }
 
-/// An error and its causes, "outer: inner: innermost".
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// The gRPC answer to a refusal of the submission core: the code a client acts on and
 /// the field it names.
 pub fn refusal_status(refusal: Refusal) -> Status {
@@ -163,9 +152,9 @@ impl From<Error> for Status {
             // Not durable: the client may retry with the same submission_id.
             Error::Kafka(reason) => Status::unavailable(format!(
                 "report not accepted, retry with the same submission_id: {}",
-                error_chain(&reason)
+                Chain(&reason)
             )),
-            other => Status::internal(other.to_string()),
+            other => Status::internal(Chain(&other).to_string()),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_accounts::{Session, password};
+use baocao_errors::Chain;
 use chrono::Utc;
 
 use crate::form::parse_form;
@@ -83,7 +84,7 @@ pub async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     match state.accounts().session(&cookie, Utc::now()).await {
         Ok(session) => session,
         Err(err) => {
-            tracing::error!(%err, "portal: reading a session failed");
+            tracing::error!(error = %Chain(&err), "portal: reading a session failed");
             None
         }
     }
@@ -146,7 +147,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if let Some(value) = cookie(&headers, SESSION_COOKIE)
         && let Err(err) = state.accounts().end_session(&value, Utc::now()).await
     {
-        tracing::warn!(%err, "portal: ending a session failed");
+        tracing::warn!(error = %Chain(&err), "portal: ending a session failed");
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
@@ -200,7 +201,7 @@ pub async fn change_password(
         Ok(true) => {}
         Ok(false) => return refuse("Mật khẩu hiện tại không đúng."),
         Err(err) => {
-            tracing::error!(%err, "portal: checking a password failed");
+            tracing::error!(error = %Chain(&err), "portal: checking a password failed");
             return refuse("Không kiểm tra được mật khẩu. Hãy thử lại.");
         }
     }
@@ -221,7 +222,7 @@ pub async fn change_password(
     {
         Ok(()) => Redirect::to("/").into_response(),
         Err(err) => {
-            tracing::error!(%err, "portal: changing a password failed");
+            tracing::error!(error = %Chain(&err), "portal: changing a password failed");
             refuse("Không đổi được mật khẩu. Hãy thử lại.")
         }
     }

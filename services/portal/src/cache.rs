@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
+use baocao_errors::Chain;
 use baocao_store::Store;
 use datafusion::prelude::SessionContext;
 use tokio::sync::{Mutex, OnceCell};
@@ -42,7 +43,7 @@ pub async fn fingerprint(summaries: &Store) -> Fingerprint {
             .map(|f| (f.relative, f.modified))
             .collect(),
         Err(err) => {
-            tracing::warn!(%err, "portal: listing the summaries failed");
+            tracing::warn!(error = %Chain(&err), "portal: listing the summaries failed");
             Vec::new()
         }
     }

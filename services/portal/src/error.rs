@@ -20,13 +20,13 @@ pub enum Error {
     #[error(transparent)]
     Submission(#[from] baocao_submission::Error),
     /// Binding the listener failed.
-    #[error("listener: {0}")]
+    #[error("listener")]
     Io(#[from] std::io::Error),
     /// A page template failed to render.
-    #[error("page template: {0}")]
+    #[error("page template")]
     Template(#[from] askama::Error),
     /// The server task ended without a result.
-    #[error("portal task: {0}")]
+    #[error("portal task")]
     Task(#[from] tokio::task::JoinError),
 }
 

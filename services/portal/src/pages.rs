@@ -7,6 +7,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use baocao_accounts::Session;
+use baocao_errors::Chain;
 
 use baocao_rules::typed::ReportInput;
 
@@ -348,7 +349,7 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => {
-            tracing::error!(%err, "page template failed");
+            tracing::error!(error = %Chain(&err), "page template failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Lỗi hệ thống: không hiển thị được trang.",

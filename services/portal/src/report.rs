@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use baocao_accounts::Session;
+use baocao_errors::Chain;
 use baocao_registry::{Registry, ReportingUnit, vietnam_date};
 use baocao_submission::Refusal;
 use chrono::NaiveDate;
@@ -358,7 +359,7 @@ fn refusal_view(refusal: &Refusal) -> (StatusCode, FieldErrors, String) {
     let status = match refusal {
         Refusal::Invalid(_) | Refusal::Missing { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Refusal::Unavailable(err) => {
-            tracing::warn!(%err, "portal: report not received (Kafka)");
+            tracing::warn!(error = %Chain(err), "portal: report not received (Kafka)");
             StatusCode::SERVICE_UNAVAILABLE
         }
         Refusal::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_accounts::Session;
+use baocao_errors::Chain;
 use baocao_registry::{Campaign, Registry, ReportingUnit, vietnam_date};
 use baocao_submission::Refusal;
 use baocao_submission::reviews::{ReviewRequest, ReviewStatus};
@@ -267,7 +268,7 @@ fn refusal_text(refusal: &Refusal) -> (StatusCode, String) {
         Refusal::Invalid(_) | Refusal::Missing { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Refusal::AlreadyReviewed(_) | Refusal::IdReused { .. } => StatusCode::CONFLICT,
         Refusal::Unavailable(err) => {
-            tracing::warn!(%err, "portal: review not recorded (Kafka)");
+            tracing::warn!(error = %Chain(err), "portal: review not recorded (Kafka)");
             StatusCode::SERVICE_UNAVAILABLE
         }
         Refusal::UnknownUnit { .. } | Refusal::NotPermitted(_) | Refusal::RateLimited { .. } => {

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use baocao_errors::Chain;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -91,7 +92,7 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
-                    tracing::warn!(%err, "portal: accept failed");
+                    tracing::warn!(error = %Chain(&err), "portal: accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -128,7 +129,7 @@ async fn accept_loop(
             };
             tokio::select! {
                 served = serve => if let Err(err) = served {
-                    tracing::debug!(%peer, %err, "portal: connection ended with an error");
+                    tracing::debug!(%peer, error = %Chain(err.as_ref()), "portal: connection ended with an error");
                 },
                 () = activity.silent_for(limits.idle) => {
                     tracing::debug!(%peer, "portal: closing a silent connection");
@@ -152,7 +153,7 @@ async fn handshake(
     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
         Ok(Ok(stream)) => Some(stream),
         Ok(Err(err)) => {
-            tracing::debug!(%err, "portal: TLS handshake failed");
+            tracing::debug!(error = %Chain(&err), "portal: TLS handshake failed");
             None
         }
         Err(_) => None,

@@ -9,6 +9,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
+use baocao_errors::Chain;
 use baocao_registry::{Registry, vietnam_date};
 use baocao_sheets::{Answer, FormSpec, FormUnit, ImportResult};
 use baocao_submission::Refusal;
@@ -121,7 +122,7 @@ pub async fn download(
     match form_bytes(&state, &session, campaign, &codes) {
         Ok(bytes) => xlsx_response(bytes, &session.account.person.unit_code, campaign),
         Err(err) => {
-            tracing::error!(%err, "portal: the form could not be written");
+            tracing::error!(error = %Chain(&err), "portal: the form could not be written");
             pages::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Some(user_bar(&state, &session)),
@@ -335,7 +336,7 @@ fn shown(result: &ImportResult, file: &str) -> SheetsResult {
 /// A refusal of the core as the import shows it, in Vietnamese.
 fn answer_of(refusal: &Refusal) -> Answer {
     if let Refusal::Unavailable(err) = refusal {
-        tracing::warn!(%err, "portal: imported report not received (Kafka)");
+        tracing::warn!(error = %Chain(err), "portal: imported report not received (Kafka)");
     }
     let said = said(refusal.refused(), Door::Import);
     if said.fields.is_empty() {

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use baocao_accounts::LoginOutcome;
 use baocao_accounts::strength::nfc;
 use baocao_accounts::throttle::{Origin, Verdict, WaitReason};
+use baocao_errors::Chain;
 use chrono::{DateTime, Utc};
 
 use crate::auth::{SESSION_COOKIE, cookie, field, form_pairs, set_cookie};
@@ -35,7 +36,7 @@ fn login_form(state: &AppState, status: StatusCode, username: &str, message: &st
     let token = match state.accounts().server_key().login_token(Utc::now()) {
         Ok(token) => token,
         Err(err) => {
-            tracing::error!(%err, "portal: no randomness for a login form");
+            tracing::error!(error = %Chain(&err), "portal: no randomness for a login form");
             return pages::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -98,7 +99,7 @@ async fn verdict(state: &AppState, username: &str, origin: &Origin, now: DateTim
         }
         Ok(_) => first,
         Err(err) => {
-            tracing::error!(%err, "portal: reading an unlock failed");
+            tracing::error!(error = %Chain(&err), "portal: reading an unlock failed");
             first
         }
     }
@@ -178,7 +179,7 @@ pub async fn login(
         }
         Err(err) => {
             metrics::login("error");
-            tracing::error!(%err, "portal: login failed");
+            tracing::error!(error = %Chain(&err), "portal: login failed");
             pages::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -203,7 +204,7 @@ async fn signed_in(
     if let Some(old) = cookie(headers, SESSION_COOKIE)
         && let Err(err) = state.accounts().end_session(&old, now).await
     {
-        tracing::warn!(%err, "portal: ending the previous session failed");
+        tracing::warn!(error = %Chain(&err), "portal: ending the previous session failed");
     }
     let target = if session.account.must_change_password {
         "/password"

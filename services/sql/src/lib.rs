@@ -13,6 +13,7 @@ use std::sync::Arc;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use baocao_access::{TlsConfig, TokenRole, TokenStore, bearer_token};
 use baocao_catalog::{CatalogSources, catalog_session};
+use baocao_errors::Chain;
 use baocao_registry::{LiveRegistry, Registry};
 use baocao_store::Store;
 use datafusion::execution::context::SessionState;
@@ -29,16 +30,16 @@ use tonic::{Request, Status};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Binding the listener failed.
-    #[error("listener: {0}")]
+    #[error("listener")]
     Io(#[from] std::io::Error),
     /// The token file could not be opened, or the TLS settings are wrong.
     #[error(transparent)]
     Access(#[from] baocao_access::Error),
     /// The server failed.
-    #[error("flight sql server: {0}")]
+    #[error("flight sql server")]
     Serve(#[from] tonic::transport::Error),
     /// The server task ended without a result (it panicked or was cancelled).
-    #[error("flight sql server task: {0}")]
+    #[error("flight sql server task")]
     Task(#[source] tokio::task::JoinError),
 }
 
@@ -97,7 +98,7 @@ impl SessionStateProvider for ScopedCatalog {
             scope: scope.as_deref(),
         })
         .await
-        .map_err(|err| Status::internal(format!("catalog: {err}")))?;
+        .map_err(|err| Status::internal(format!("catalog: {}", Chain(&err))))?;
         Ok(ctx.state())
     }
 }

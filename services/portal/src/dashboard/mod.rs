@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
+use baocao_errors::Chain;
 use baocao_registry::{AdminLevel, Registry};
 
 use crate::auth::{signed_in, user_bar};
@@ -134,7 +135,7 @@ pub async fn dashboard(
         Ok(page) => pages::render(StatusCode::OK, &page),
         Err(Failure::Refused(text)) => forbidden(&state, &session, text),
         Err(Failure::Broken(err)) => {
-            tracing::error!(%err, "portal: dashboard query failed");
+            tracing::error!(error = %Chain(&err), "portal: dashboard query failed");
             pages::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Some(user_bar(&state, &session)),
@@ -366,7 +367,7 @@ pub async fn chairman_report(
                 .into_response()
         }
         Err(err) => {
-            tracing::info!(%err, "portal: no Chairman's report to download");
+            tracing::info!(error = %Chain(&err), "portal: no Chairman's report to download");
             pages::message(
                 StatusCode::NOT_FOUND,
                 Some(user_bar(&state, &session)),
@@ -393,7 +394,7 @@ pub async fn csv(
         Ok(page) => page,
         Err(Failure::Refused(text)) => return forbidden(&state, &session, text),
         Err(Failure::Broken(err)) => {
-            tracing::error!(%err, "portal: dashboard query failed");
+            tracing::error!(error = %Chain(&err), "portal: dashboard query failed");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Không đọc được số liệu tổng hợp.",
