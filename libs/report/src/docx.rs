@@ -12,7 +12,7 @@ use docx_rs::{
 };
 
 use crate::chart::BarChart;
-use crate::document::{Block, OfficialReport, RowKind, Table as DocTable};
+use crate::document::{Appendix, Block, OfficialReport, RowKind, Table as DocTable};
 use crate::fonts::svg_options;
 use crate::model::ReportData;
 use crate::{Error, Result};
@@ -282,7 +282,26 @@ pub fn docx_bytes(data: &ReportData) -> Result<Vec<u8>> {
 }
 
 /// An administrative document (a report, or a letter when its kind is empty) as DOCX.
-pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
+/// The heading of an appendix: its number (after a page break unless it is the
+/// first), title and what it is attached to.
+fn appendix_heading(appendix: &Appendix, page_break: bool) -> Vec<Paragraph> {
+    let mut paragraphs = vec![
+        centred(&appendix.number, 13.0, true, false),
+        centred(&appendix.title, 13.0, true, false),
+        centred(&appendix.attached_to, 12.0, false, true),
+        centred("", 6.0, false, false),
+    ];
+    if page_break {
+        paragraphs[0] = Paragraph::new()
+            .add_run(Run::new().add_break(BreakType::Page))
+            .add_run(run(&appendix.number, 13.0, true, false))
+            .align(AlignmentType::Center);
+    }
+    paragraphs
+}
+
+/// The first section, portrait: letterhead, title, recipients, body and signature.
+fn first_section(doc: &OfficialReport) -> Result<Section> {
     let mut first = Section::new()
         .page_size(docx_rs::PageSize::new().width(A4.0).height(A4.1))
         .page_margin(
@@ -317,6 +336,11 @@ pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
         first = first.add_paragraph(paragraph);
     }
     first = first.add_table(signature(doc));
+    Ok(first)
+}
+
+pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
+    let first = first_section(doc)?;
     let mut docx = Docx::new()
         .default_fonts(
             RunFonts::new()
@@ -328,19 +352,7 @@ pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
         .default_size(26)
         .add_section(first);
     for (i, appendix) in doc.appendices.iter().enumerate() {
-        let mut paragraphs = vec![
-            centred(&appendix.number, 13.0, true, false),
-            centred(&appendix.title, 13.0, true, false),
-            centred(&appendix.attached_to, 12.0, false, true),
-            centred("", 6.0, false, false),
-        ];
-        if i > 0 {
-            paragraphs[0] = Paragraph::new()
-                .add_run(Run::new().add_break(BreakType::Page))
-                .add_run(run(&appendix.number, 13.0, true, false))
-                .align(AlignmentType::Center);
-        }
-        for paragraph in paragraphs {
+        for paragraph in appendix_heading(appendix, i > 0) {
             docx = docx.add_paragraph(paragraph);
         }
         docx = docx.add_table(appendix_table(&appendix.table, 257.0));

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use baocao_catalog::outputs::LATE_AND_MISSING_FILE;
 use baocao_catalog::{Columns, Lineage, RollupOutput, summary_file};
 use baocao_registry::{Campaign, Contact, DocumentSettings, Milestone, MilestoneMeasure, Registry};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -290,29 +291,8 @@ impl ReportData {
         } else {
             (AreaTier::District, districts, "district_name")
         };
-        let late = Columns::new("late_and_missing.parquet", &output.late_and_missing);
-        let late_and_missing = (0..output.late_and_missing.num_rows())
-            .map(|row| {
-                let code = late.string("unit_code", row);
-                LateUnit {
-                    name: late.string("unit_name", row),
-                    area: late.string(area_column, row),
-                    area_code: late.string(&area_column.replace("_name", "_code"), row),
-                    status: late.string("report_status", row),
-                    first_received_at: late.timestamp_ms("first_received_at", row),
-                    last_received_at: late.timestamp_ms("latest_received_at", row),
-                    contact: registry
-                        .unit(&code)
-                        .map(|u| u.contact.clone())
-                        .unwrap_or_default(),
-                    late_before: late_before.contains(&code),
-                    reminded: None,
-                    code,
-                }
-            })
-            .collect();
         summary.finish()?;
-        late.finish()?;
+        let late_and_missing = late_units(registry, output, area_column, late_before)?;
         Ok(ReportData {
             campaign_name: campaign.name.clone(),
             legal_basis: campaign.legal_basis.clone(),
@@ -365,6 +345,39 @@ impl ReportData {
             unit.reminded = sent.get(&unit.code).copied();
         }
     }
+}
+
+/// The units to urge of a rollup, with whom to call from the register, their area
+/// read from `area_column` (`district_name` or `commune_name`).
+fn late_units(
+    registry: &Registry,
+    output: &RollupOutput,
+    area_column: &str,
+    late_before: &BTreeSet<String>,
+) -> Result<Vec<LateUnit>> {
+    let late = Columns::new(LATE_AND_MISSING_FILE, &output.late_and_missing);
+    let units = (0..late.rows())
+        .map(|row| {
+            let code = late.string("unit_code", row);
+            LateUnit {
+                name: late.string("unit_name", row),
+                area: late.string(area_column, row),
+                area_code: late.string(&area_column.replace("_name", "_code"), row),
+                status: late.string("report_status", row),
+                first_received_at: late.timestamp_ms("first_received_at", row),
+                last_received_at: late.timestamp_ms("latest_received_at", row),
+                contact: registry
+                    .unit(&code)
+                    .map(|u| u.contact.clone())
+                    .unwrap_or_default(),
+                late_before: late_before.contains(&code),
+                reminded: None,
+                code,
+            }
+        })
+        .collect();
+    late.finish()?;
+    Ok(units)
 }
 
 /// The figures of one row of a summary.

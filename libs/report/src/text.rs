@@ -366,6 +366,49 @@ pub(crate) fn html_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The header cells and body rows of the area table (the last row, the province, bold).
+fn html_area_table(data: &ReportData) -> String {
+    let mut out = String::new();
+    let (header, rows) = district_table(data);
+    for h in &header {
+        out.push_str(&format!("<th>{}</th>", html_escape(h)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let last = rows.len().saturating_sub(1);
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(if i == last {
+            "<tr class=\"total\">"
+        } else {
+            "<tr>"
+        });
+        for (j, cell) in row.iter().enumerate() {
+            let class = if j == 0 { "" } else { " class=\"n\"" };
+            out.push_str(&format!("<td{class}>{}</td>", html_escape(cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out
+}
+
+/// The header cells, body and end of the table of the units to urge of `status`.
+fn html_late_table(data: &ReportData, status: &str) -> String {
+    let mut out = String::new();
+    let (header, rows) = late_table(data, Some(status));
+    for h in &header {
+        out.push_str(&format!("<th>{}</th>", html_escape(h)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            out.push_str(&format!("<td>{}</td>", html_escape(&cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
 /// The report as a standalone HTML page.
 pub fn render_html(data: &ReportData) -> String {
     let mut out = String::from(
@@ -404,24 +447,7 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
         "<h2 class=\"page\">2. Chi tiết theo đơn vị hành chính {}</h2>\n<table>\n<thead><tr>",
         data.area_tier.level_name()
     ));
-    let (header, rows) = district_table(data);
-    for h in &header {
-        out.push_str(&format!("<th>{}</th>", html_escape(h)));
-    }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    let last = rows.len().saturating_sub(1);
-    for (i, row) in rows.iter().enumerate() {
-        out.push_str(if i == last {
-            "<tr class=\"total\">"
-        } else {
-            "<tr>"
-        });
-        for (j, cell) in row.iter().enumerate() {
-            let class = if j == 0 { "" } else { " class=\"n\"" };
-            out.push_str(&format!("<td{class}>{}</td>", html_escape(cell)));
-        }
-        out.push_str("</tr>\n");
-    }
+    out.push_str(&html_area_table(data));
     out.push_str(&format!(
         "</tbody></table>\n<h2 class=\"page\">3. {} ({})</h2>\n",
         late_heading(data),
@@ -434,19 +460,7 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
             html_escape(heading),
             vn_number(count as i64)
         ));
-        let (header, rows) = late_table(data, Some(status));
-        for h in &header {
-            out.push_str(&format!("<th>{}</th>", html_escape(h)));
-        }
-        out.push_str("</tr></thead>\n<tbody>\n");
-        for row in rows {
-            out.push_str("<tr>");
-            for cell in row {
-                out.push_str(&format!("<td>{}</td>", html_escape(&cell)));
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</tbody></table>\n");
+        out.push_str(&html_late_table(data, status));
     }
     out.push_str(&format!(
         "<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",

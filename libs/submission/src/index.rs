@@ -288,16 +288,7 @@ pub(crate) async fn follow_records(
     positions: Option<&ReadPositions>,
 ) -> Result<IndexFollower> {
     let started = Instant::now();
-    let consumer: StreamConsumer = kafka
-        .client_config()
-        .set("group.id", "baocao-gateway-index")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
-        // A front door waits for its own record to come back: fetch as soon as it is there.
-        .set("fetch.wait.max.ms", "10")
-        .create()
-        .map_err(|err| kafka_error("create the submission index consumer", err))?;
+    let consumer = index_consumer(kafka)?;
     let topic = topic.to_string();
     let ends = partition_ends(&consumer, &topic)?;
     if let Some(positions) = positions {
@@ -312,7 +303,55 @@ pub(crate) async fn follow_records(
     consumer
         .assign(&assignment)
         .map_err(|err| kafka_error("assign the submission index's partitions", err))?;
+    let records = read_to_end(&consumer, &topic, ends, &apply).await?;
+    tracing::info!(
+        %topic,
+        records,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "topic read to its end"
+    );
+    let task = tokio::spawn(async move {
+        loop {
+            match consumer.recv().await {
+                Ok(message) => {
+                    apply(
+                        message.payload().unwrap_or_default(),
+                        (message.partition(), message.offset()),
+                    );
+                }
+                Err(err) => {
+                    tracing::warn!(error = %Chain(&err), %topic, "reading the topic failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(IndexFollower { task })
+}
 
+/// The consumer of an index: no group offsets (it always reads from the beginning), and
+/// fetches as soon as a record is there (a front door waits for its own record).
+fn index_consumer(kafka: &KafkaConfig) -> Result<StreamConsumer> {
+    kafka
+        .client_config()
+        .set("group.id", "baocao-gateway-index")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("fetch.wait.max.ms", "10")
+        .create()
+        .map_err(|err| kafka_error("create the submission index consumer", err))
+}
+
+/// Applies every record of `topic` up to the ends read at start (`ends`: low and high
+/// watermark per partition); returns how many were read. Fails when nothing comes for
+/// [`CATCH_UP_STALL`].
+async fn read_to_end(
+    consumer: &StreamConsumer,
+    topic: &str,
+    ends: HashMap<i32, (i64, i64)>,
+    apply: &RecordHandler,
+) -> Result<u64> {
     let mut remaining: HashMap<i32, i64> = ends
         .into_iter()
         .filter(|(_, (low, high))| high > low)
@@ -341,29 +380,7 @@ pub(crate) async fn follow_records(
             remaining.remove(&message.partition());
         }
     }
-    tracing::info!(
-        %topic,
-        records,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "topic read to its end"
-    );
-    let task = tokio::spawn(async move {
-        loop {
-            match consumer.recv().await {
-                Ok(message) => {
-                    apply(
-                        message.payload().unwrap_or_default(),
-                        (message.partition(), message.offset()),
-                    );
-                }
-                Err(err) => {
-                    tracing::warn!(error = %Chain(&err), %topic, "reading the topic failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        }
-    });
-    Ok(IndexFollower { task })
+    Ok(records)
 }
 
 /// (low, high) watermark of every partition of `topic`.

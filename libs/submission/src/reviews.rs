@@ -147,6 +147,55 @@ fn violation(field: &str, reason: String, reason_vi: String) -> Refusal {
     }])
 }
 
+/// The checks of a decision that need nothing but the request: the version is named,
+/// the decision is one of the two, and the reason is plain text of a bounded length
+/// (required to return).
+fn check_request(request: &ReviewRequest) -> Result<(), Refusal> {
+    for (field, value) in [
+        ("unit_code", &request.unit_code),
+        ("campaign_id", &request.campaign_id),
+        ("submission_id", &request.submission_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(Refusal::Missing { field });
+        }
+    }
+    if request.decision != "approve" && request.decision != "return" {
+        return Err(violation(
+            "decision",
+            "must be APPROVE or RETURN".to_string(),
+            "Chọn phê duyệt hoặc trả lại.".to_string(),
+        ));
+    }
+    let reason_chars = request.reason.chars().count();
+    if reason_chars > MAX_REASON_CHARS {
+        return Err(violation(
+            "reason",
+            format!("at most {MAX_REASON_CHARS} characters (got {reason_chars})"),
+            format!("Lý do tối đa {MAX_REASON_CHARS} ký tự (đang có {reason_chars})."),
+        ));
+    }
+    if request
+        .reason
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(violation(
+            "reason",
+            "contains control characters (NUL, ESC, C1 …)".to_string(),
+            "Lý do chứa ký tự điều khiển không hợp lệ.".to_string(),
+        ));
+    }
+    if request.decision == "return" && request.reason.trim().is_empty() {
+        return Err(violation(
+            "reason",
+            "is required to return a report".to_string(),
+            "Ghi lý do trả lại báo cáo.".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 impl ReviewDesk {
     /// Opens the desk of `core`'s jurisdiction: reads every accepted report in it (any
     /// tier) and every decision, and follows both topics.
@@ -281,48 +330,7 @@ impl ReviewDesk {
         reviewer: &str,
         request: &ReviewRequest,
     ) -> Result<(SubmissionKey, String), Refusal> {
-        for (field, value) in [
-            ("unit_code", &request.unit_code),
-            ("campaign_id", &request.campaign_id),
-            ("submission_id", &request.submission_id),
-        ] {
-            if value.trim().is_empty() {
-                return Err(Refusal::Missing { field });
-            }
-        }
-        if request.decision != "approve" && request.decision != "return" {
-            return Err(violation(
-                "decision",
-                "must be APPROVE or RETURN".to_string(),
-                "Chọn phê duyệt hoặc trả lại.".to_string(),
-            ));
-        }
-        let reason_chars = request.reason.chars().count();
-        if reason_chars > MAX_REASON_CHARS {
-            return Err(violation(
-                "reason",
-                format!("at most {MAX_REASON_CHARS} characters (got {reason_chars})"),
-                format!("Lý do tối đa {MAX_REASON_CHARS} ký tự (đang có {reason_chars})."),
-            ));
-        }
-        if request
-            .reason
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            return Err(violation(
-                "reason",
-                "contains control characters (NUL, ESC, C1 …)".to_string(),
-                "Lý do chứa ký tự điều khiển không hợp lệ.".to_string(),
-            ));
-        }
-        if request.decision == "return" && request.reason.trim().is_empty() {
-            return Err(violation(
-                "reason",
-                "is required to return a report".to_string(),
-                "Ghi lý do trả lại báo cáo.".to_string(),
-            ));
-        }
+        check_request(request)?;
         let Some(unit) = registry.unit(request.unit_code.trim()) else {
             return Err(violation(
                 "unit_code",

@@ -8,6 +8,7 @@ use baocao_errors::Chain;
 use baocao_registry::{Campaign, Milestone, Registry};
 use baocao_submission::index::SubmissionIndex;
 use chrono::{NaiveDate, Utc};
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
 use crate::plan::late_status;
 use crate::send::{send_email, send_webhook, smtp_transport};
@@ -126,30 +127,65 @@ pub async fn remind_milestone(
             .collect();
         return Ok(summary);
     }
-    let transport = smtp_transport(config)?;
-    let client = reqwest::Client::new();
-    let run = uuid::Uuid::new_v4().to_string();
+    let sending = Sending {
+        config,
+        index,
+        options,
+        transport: smtp_transport(config)?,
+        client: reqwest::Client::new(),
+        run: uuid::Uuid::new_v4().to_string(),
+    };
     for reminder in &reminders {
         if options.stop.load(Ordering::Relaxed) {
             summary.stopped = true;
             break;
         }
+        sending.send(log, reminder, &mut summary).await?;
+        if config.pace_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(config.pace_ms)).await;
+        }
+    }
+    log.flush();
+    Ok(summary)
+}
+
+/// What sending one reminder of a run needs.
+struct Sending<'a> {
+    config: &'a RemindConfig,
+    index: &'a SubmissionIndex,
+    options: &'a RemindOptions<'a>,
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    client: reqwest::Client,
+    /// This run's id in the claims of the reminders topic.
+    run: String,
+}
+
+impl Sending<'_> {
+    /// Sends `reminder` unless it was sent, is held by another run, or its unit reported
+    /// meanwhile; claims it first and records the outcome in the log.
+    async fn send(
+        &self,
+        log: &mut ReminderLog,
+        reminder: &Reminder,
+        summary: &mut RemindSummary,
+    ) -> Result<()> {
+        let (options, run) = (self.options, &self.run);
         if log.was_sent(&reminder.key) {
             summary.already_sent += 1;
-            continue;
+            return Ok(());
         }
-        if log.held_by_another(&reminder.key, &run, Utc::now()) {
+        if log.held_by_another(&reminder.key, run, Utc::now()) {
             summary.held_elsewhere += 1;
-            continue;
+            return Ok(());
         }
         let unit = &reminder.planned.unit.code;
-        if late_status(index, options.campaign, options.milestone, unit).is_none() {
+        if late_status(self.index, options.campaign, options.milestone, unit).is_none() {
             summary.reported_meanwhile += 1;
-            continue;
+            return Ok(());
         }
         let to = match reminder.channel {
             "email" => reminder.planned.unit.contact.email.clone(),
-            _ => config.webhook_url.clone(),
+            _ => self.config.webhook_url.clone(),
         };
         let record = |state, reason: String| ReminderRecord {
             key: reminder.key.clone(),
@@ -172,11 +208,11 @@ pub async fn remind_milestone(
             .is_none_or(|(holder, _)| holder != run)
         {
             summary.held_elsewhere += 1;
-            continue;
+            return Ok(());
         }
-        let sent = match (reminder.channel, &transport) {
-            ("email", Some(transport)) => send_email(transport, config, reminder, &to).await,
-            _ => send_webhook(&client, config, reminder).await,
+        let sent = match (reminder.channel, &self.transport) {
+            ("email", Some(transport)) => send_email(transport, self.config, reminder, &to).await,
+            _ => send_webhook(&self.client, self.config, reminder).await,
         };
         match sent {
             Ok(()) => {
@@ -188,16 +224,13 @@ pub async fn remind_milestone(
                 }
             }
             Err(err) => {
-                tracing::warn!(key = %reminder.key, error = %Chain(&err), "reminder not sent; the next run retries it");
-                log.write(&record(ReminderState::Failed, err.to_string()))
+                let why = Chain(&err).to_string();
+                tracing::warn!(key = %reminder.key, error = %why, "reminder not sent; the next run retries it");
+                log.write(&record(ReminderState::Failed, why.clone()))
                     .await?;
-                summary.failed.push(format!("{}: {err}", reminder.key));
+                summary.failed.push(format!("{}: {why}", reminder.key));
             }
         }
-        if config.pace_ms > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(config.pace_ms)).await;
-        }
+        Ok(())
     }
-    log.flush();
-    Ok(summary)
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_errors::Chain;
 use baocao_registry::{Registry, vietnam_date};
-use baocao_sheets::{Answer, FormSpec, FormUnit, ImportResult};
+use baocao_sheets::{Answer, FormSpec, FormUnit, ImportResult, Parsed};
 use baocao_submission::Refusal;
 
 use crate::auth::{csrf_matches, forbidden_form, signed_in, user_bar};
@@ -280,30 +280,7 @@ pub async fn upload(
         }
     };
     let submitter = session.account.person.unit_code.clone();
-    let core = state.core();
-    let result =
-        baocao_sheets::send_units(parsed, upload.dry_run, CONCURRENCY, |report, check_only| {
-            let submitter = submitter.clone();
-            async move {
-                let answer = if check_only {
-                    core.check(&submitter, report)
-                        .map(|checked| Answer::Accepted {
-                            repeat: checked.repeat,
-                        })
-                } else {
-                    core.submit(&submitter, report)
-                        .await
-                        .map(|receipt| Answer::Accepted {
-                            repeat: receipt.repeat,
-                        })
-                };
-                Ok::<_, std::convert::Infallible>(
-                    answer.unwrap_or_else(|refusal| answer_of(&refusal)),
-                )
-            }
-        })
-        .await;
-    let Ok(result) = result;
+    let result = send_through_core(&state, submitter, parsed, upload.dry_run).await;
     tracing::info!(target: "audit", event = "sheet_import", username = %session.account.person.username, file = %upload.file_name, dry_run = upload.dry_run, units = result.units.len(), refused = result.refused().len(), "audit");
     let status = if result.complete() {
         StatusCode::OK
@@ -317,6 +294,38 @@ pub async fn upload(
         Some(shown(&result, &upload.file_name)),
         "",
     )
+}
+
+/// Every unit of `parsed` through the submission core as `submitter` (checked only on a
+/// dry run), a few at a time.
+async fn send_through_core(
+    state: &AppState,
+    submitter: String,
+    parsed: Parsed,
+    dry_run: bool,
+) -> ImportResult {
+    let core = state.core();
+    let result = baocao_sheets::send_units(parsed, dry_run, CONCURRENCY, |report, check_only| {
+        let submitter = submitter.clone();
+        async move {
+            let answer = if check_only {
+                core.check(&submitter, report)
+                    .map(|checked| Answer::Accepted {
+                        repeat: checked.repeat,
+                    })
+            } else {
+                core.submit(&submitter, report)
+                    .await
+                    .map(|receipt| Answer::Accepted {
+                        repeat: receipt.repeat,
+                    })
+            };
+            Ok::<_, std::convert::Infallible>(answer.unwrap_or_else(|refusal| answer_of(&refusal)))
+        }
+    })
+    .await;
+    let Ok(result) = result;
+    result
 }
 
 fn shown(result: &ImportResult, file: &str) -> SheetsResult {
