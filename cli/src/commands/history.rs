@@ -7,6 +7,7 @@ use anyhow::Context;
 use arrow::array::Array as _;
 use baocao_catalog::history::{diff, unit_history};
 use baocao_catalog::{CatalogSources, catalog_session};
+use baocao_rules::ReviewState;
 
 use crate::config::Config;
 
@@ -123,11 +124,9 @@ async fn review_decisions(
             column("at")?,
         );
         for i in 0..ids.len() {
-            let verb = if decisions[i] == "approve" {
-                "APPROVED"
-            } else {
-                "RETURNED"
-            };
+            let verb = ReviewState::of(true, Some(&decisions[i]))
+                .as_str()
+                .to_uppercase();
             let reason = if reasons[i].is_empty() {
                 String::new()
             } else {

@@ -20,6 +20,7 @@ use crate::index::{
 };
 use crate::{Refusal, Result, SubmissionCore};
 use baocao_rules::validate::{Violation, shown};
+use baocao_rules::{Decision, ReviewState};
 
 /// The longest reason a reviewer may give, in characters.
 pub const MAX_REASON_CHARS: usize = 2_000;
@@ -97,8 +98,8 @@ pub struct ReviewRequest {
     pub campaign_id: String,
     /// The version's submission id.
     pub submission_id: String,
-    /// `approve` or `return` (anything else is refused).
-    pub decision: String,
+    /// Approve or return; `None` (a decision the door could not read) is refused.
+    pub decision: Option<Decision>,
     /// Why.
     pub reason: String,
 }
@@ -113,14 +114,12 @@ pub struct ReviewStatus {
 }
 
 impl ReviewStatus {
-    /// `none`, `pending`, `approved` or `returned`.
-    pub fn state(&self) -> &'static str {
-        match (&self.latest, &self.decision) {
-            (None, _) => "none",
-            (Some(_), None) => "pending",
-            (Some(_), Some(d)) if d.decision == "approve" => "approved",
-            (Some(_), Some(_)) => "returned",
-        }
+    /// The state of the unit's latest version.
+    pub fn state(&self) -> ReviewState {
+        ReviewState::of(
+            self.latest.is_some(),
+            self.decision.as_ref().map(|d| d.decision.as_str()),
+        )
     }
 }
 
@@ -160,13 +159,13 @@ fn check_request(request: &ReviewRequest) -> Result<(), Refusal> {
             return Err(Refusal::Missing { field });
         }
     }
-    if request.decision != "approve" && request.decision != "return" {
+    let Some(decision) = request.decision else {
         return Err(violation(
             "decision",
             "must be APPROVE or RETURN".to_string(),
             "Chọn phê duyệt hoặc trả lại.".to_string(),
         ));
-    }
+    };
     let reason_chars = request.reason.chars().count();
     if reason_chars > MAX_REASON_CHARS {
         return Err(violation(
@@ -186,7 +185,7 @@ fn check_request(request: &ReviewRequest) -> Result<(), Refusal> {
             "Lý do chứa ký tự điều khiển không hợp lệ.".to_string(),
         ));
     }
-    if request.decision == "return" && request.reason.trim().is_empty() {
+    if decision == Decision::Return && request.reason.trim().is_empty() {
         return Err(violation(
             "reason",
             "is required to return a report".to_string(),
@@ -261,7 +260,12 @@ impl ReviewDesk {
             unit_code: key.unit.clone(),
             campaign_id,
             submission_id: key.id.clone(),
-            decision: request.decision.clone(),
+            // Checked by `admit`: a decision the door could not read is refused there.
+            decision: request
+                .decision
+                .map(Decision::as_str)
+                .unwrap_or_default()
+                .to_string(),
             reason: request.reason.trim().to_string(),
             reviewer_unit: reviewer.to_string(),
             reviewed_at: Some(pbjson_types::Timestamp {
@@ -467,11 +471,7 @@ fn already(decided: &ReviewEvent) -> Refusal {
         "submission `{}` of unit `{}` was already {} by `{}` at {at}; a new decision needs a new version of the report",
         decided.submission_id,
         decided.unit_code,
-        if decided.decision == "approve" {
-            "approved"
-        } else {
-            "returned"
-        },
+        ReviewState::of(true, Some(&decided.decision)).as_str(),
         decided.reviewer_unit
     ))
 }

@@ -22,6 +22,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use baocao_catalog::raw::query;
 use baocao_catalog::{Conflict, StrayUnit};
 use baocao_registry::CountBasis;
+use baocao_rules::Decision;
 use datafusion::prelude::SessionContext;
 
 use crate::sql::{LATEST_UNIT_COLUMNS, SYSTEM_COLUMNS};
@@ -257,7 +258,7 @@ fn versions_per_unit<'a>(
         let in_window = (received >= window_start).then_some(received);
         let approved = decisions
             .get(key)
-            .is_some_and(|(_, decision)| *decision == "approve")
+            .is_some_and(|(_, decision)| Decision::parse(decision) == Some(Decision::Approve))
             .then_some(row);
         per_unit
             .entry(rows.units.value(row))

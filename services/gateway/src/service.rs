@@ -13,6 +13,7 @@ use baocao_proto::v1::{
     ReviewReportResponse, SubmitReportRequest, SubmitReportResponse, Unit,
 };
 use baocao_registry::{ReportingUnit, vietnam_date};
+use baocao_rules::Decision;
 use baocao_rules::validate::shown;
 use baocao_submission::reviews::{ReviewDesk, ReviewRequest};
 use baocao_submission::{Refusal, SubmissionCore};
@@ -139,9 +140,9 @@ impl ReportingService for ReportingGateway {
         let caller = Self::caller(&request)?;
         let r = request.into_inner();
         let decision = match ReviewDecision::try_from(r.decision) {
-            Ok(ReviewDecision::Approve) => "approve",
-            Ok(ReviewDecision::Return) => "return",
-            _ => "",
+            Ok(ReviewDecision::Approve) => Some(Decision::Approve),
+            Ok(ReviewDecision::Return) => Some(Decision::Return),
+            _ => None,
         };
         let event = self
             .reviews
@@ -151,7 +152,7 @@ impl ReportingService for ReportingGateway {
                     unit_code: r.unit_code,
                     campaign_id: r.campaign_id,
                     submission_id: r.submission_id,
-                    decision: decision.to_string(),
+                    decision,
                     reason: r.reason,
                 },
             )
@@ -176,7 +177,7 @@ impl ReportingService for ReportingGateway {
             .map_err(refusal_status)?;
         let decision = status.decision.clone().unwrap_or_default();
         Ok(Response::new(ReportStatus {
-            review_state: status.state().to_string(),
+            review_state: status.state().as_str().to_string(),
             submission_id: status
                 .latest
                 .as_ref()

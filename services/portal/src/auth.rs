@@ -227,3 +227,19 @@ pub async fn change_password(
         }
     }
 }
+
+/// The signed-in person of a request, as an extractor: a handler that takes it runs only
+/// for a live session; otherwise the answer is the login page, or the password change a
+/// new account must make first ([`signed_in`]).
+pub struct SignedIn(pub Session);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        signed_in(state, &parts.headers).await.map(SignedIn)
+    }
+}

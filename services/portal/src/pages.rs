@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_errors::Chain;
 
+use baocao_rules::ReviewState;
 use baocao_rules::typed::ReportInput;
 
 /// The signed-in person, as the page header shows them.
@@ -273,8 +274,8 @@ pub struct ReviewRow {
     pub systems: Vec<String>,
     /// Who reported it and how to reach them.
     pub reporter: String,
-    /// `pending`, `approved` or `returned`.
-    pub state: &'static str,
+    /// Pending, approved or returned.
+    pub state: ReviewState,
     pub reviewer: String,
     pub reason: String,
 }
@@ -282,20 +283,17 @@ pub struct ReviewRow {
 impl ReviewRow {
     /// Pending first, then returned, then approved.
     pub fn order(&self) -> u8 {
-        match self.state {
-            "pending" => 0,
-            "returned" => 1,
-            _ => 2,
-        }
+        self.state.queue_order()
+    }
+
+    /// Whether nobody has decided on the version yet.
+    pub fn pending(&self) -> bool {
+        self.state == ReviewState::Pending
     }
 
     /// The state in Vietnamese.
     pub fn state_label(&self) -> &'static str {
-        match self.state {
-            "pending" => "Chờ duyệt",
-            "approved" => "Đã phê duyệt",
-            _ => "Đã trả lại",
-        }
+        self.state.label_vi()
     }
 }
 

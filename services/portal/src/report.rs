@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use baocao_accounts::Session;
 use baocao_errors::Chain;
@@ -15,7 +15,7 @@ use baocao_registry::{Registry, ReportingUnit, vietnam_date};
 use baocao_submission::Refusal;
 use chrono::NaiveDate;
 
-use crate::auth::{csrf_matches, forbidden_form, form_pairs, signed_in, user_bar};
+use crate::auth::{SignedIn, csrf_matches, forbidden_form, form_pairs, user_bar};
 use crate::metrics;
 use crate::pages::{self, BlockField, ChooseUnitPage, FieldErrors, ReceiptPage, ReportPage};
 use crate::state::AppState;
@@ -68,13 +68,9 @@ fn permitted_unit(
 /// reports for.
 pub async fn form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let asked = query.get("unit").map_or("", String::as_str);
     if asked.is_empty() && on_behalf_units(&state, &session).len() > 1 {
         return choose_unit(&state, &session);
@@ -249,11 +245,11 @@ fn render_form(
 }
 
 /// `POST /report`: add or remove a row, or submit.
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+pub async fn submit(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    body: Bytes,
+) -> Response {
     let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
         Ok(pairs) => pairs,
         Err(answer) => return *answer,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use baocao_accounts::Session;
 use baocao_errors::Chain;
@@ -15,10 +15,10 @@ use baocao_registry::{Campaign, Registry, ReportingUnit, vietnam_date};
 use baocao_submission::Refusal;
 use baocao_submission::reviews::{ReviewRequest, ReviewStatus};
 
-use crate::auth::{csrf_matches, field, forbidden_form, form_pairs, signed_in, user_bar};
+use crate::auth::{SignedIn, csrf_matches, field, forbidden_form, form_pairs, user_bar};
 use crate::pages::{self, ReviewPage, ReviewRow};
 use crate::state::AppState;
-use baocao_rules::{Door, said};
+use baocao_rules::{Decision, Door, ReviewState, said};
 
 /// Rows shown at most per state; the rest are counted.
 const MAX_ROWS: usize = 300;
@@ -173,18 +173,13 @@ fn row_of(registry: &Registry, unit: &ReportingUnit, status: &ReviewStatus) -> O
 /// `GET /review?campaign=&done=`: the versions to review and those decided.
 pub async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let notice = match query.get("done").map(String::as_str) {
-        Some("approve") => "Đã phê duyệt báo cáo.",
-        Some("return") => "Đã trả lại báo cáo cho đơn vị kèm lý do.",
-        _ => "",
-    };
+    let notice = query
+        .get("done")
+        .and_then(|done| Decision::parse(done))
+        .map_or("", Decision::done_vi);
     let campaign = query.get("campaign").map_or("", String::as_str);
     render(&state, &session, StatusCode::OK, campaign, notice, "")
 }
@@ -230,14 +225,14 @@ fn render(
         }
     }
     rows.sort_by(|a, b| (a.order(), &a.place, &a.code).cmp(&(b.order(), &b.place, &b.code)));
-    let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
+    let count = |state: ReviewState| rows.iter().filter(|r| r.state == state).count();
     let counts = [
-        count("pending"),
-        count("approved"),
-        count("returned"),
+        count(ReviewState::Pending),
+        count(ReviewState::Approved),
+        count(ReviewState::Returned),
         not_reported,
     ];
-    let mut shown: HashMap<&str, usize> = HashMap::new();
+    let mut shown: HashMap<ReviewState, usize> = HashMap::new();
     rows.retain(|r| {
         let n = shown.entry(r.state).or_default();
         *n += 1;
@@ -279,11 +274,11 @@ fn refusal_text(refusal: &Refusal) -> (StatusCode, String) {
 }
 
 /// `POST /review`: approve or return one version.
-pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+pub async fn decide(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    body: Bytes,
+) -> Response {
     let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
         Ok(pairs) => pairs,
         Err(answer) => return *answer,
@@ -300,7 +295,7 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
         unit_code: field(&pairs, "unit_code").to_string(),
         campaign_id: campaign.clone(),
         submission_id: field(&pairs, "submission_id").to_string(),
-        decision: field(&pairs, "decision").to_string(),
+        decision: Decision::parse(field(&pairs, "decision")),
         reason: field(&pairs, "reason").to_string(),
     };
     let unit = baocao_rules::validate::shown(&request.unit_code);
@@ -349,7 +344,7 @@ pub fn status_note(state: &AppState, caller: &str, unit: &str, campaign: &str) -
     let by = registry
         .unit(&decision.reviewer_unit)
         .map_or_else(|| decision.reviewer_unit.clone(), |u| u.name.clone());
-    if status.state() == "approved" {
+    if status.state() == ReviewState::Approved {
         format!("Báo cáo gần nhất đã được {by} phê duyệt.")
     } else {
         format!(

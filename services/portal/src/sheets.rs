@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_errors::Chain;
@@ -14,7 +14,7 @@ use baocao_registry::{Registry, vietnam_date};
 use baocao_sheets::{Answer, FormSpec, FormUnit, ImportResult, Parsed};
 use baocao_submission::Refusal;
 
-use crate::auth::{csrf_matches, forbidden_form, signed_in, user_bar};
+use crate::auth::{SignedIn, csrf_matches, forbidden_form, user_bar};
 use crate::pages::{self, SheetsPage, SheetsResult};
 use crate::report::on_behalf_units;
 use crate::state::AppState;
@@ -52,11 +52,7 @@ fn form_unit_codes(registry: &Registry, units: &[String], campaign: &str) -> Vec
 }
 
 /// `GET /sheets`: the download links and the upload form.
-pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+pub async fn page(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
     render(&state, &session, StatusCode::OK, None, "")
 }
 
@@ -98,13 +94,9 @@ fn render(
 /// `GET /sheets/form.xlsx?campaign=`: the form of every unit the person reports for.
 pub async fn download(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let campaign = query.get("campaign").map_or("", String::as_str);
     let codes = form_unit_codes(
         &state.core().registry(),
@@ -239,13 +231,9 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
 /// `POST /sheets`: read the uploaded form and send each unit through the core.
 pub async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     multipart: Multipart,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err(reason) => {

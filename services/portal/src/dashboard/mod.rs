@@ -13,7 +13,7 @@ use baocao_accounts::Session;
 use baocao_errors::Chain;
 use baocao_registry::{AdminLevel, Registry};
 
-use crate::auth::{signed_in, user_bar};
+use crate::auth::{SignedIn, signed_in, user_bar};
 use crate::cache::ScopeCatalog;
 use crate::charts::{bar_chart, weekly_chart};
 use crate::pages::{self, DashboardPage, LateRow, ViewTables};
@@ -309,14 +309,10 @@ const REPORT_FILES: [(&str, &str); 5] = [
 /// province's report: a district office downloads its own tables as CSV instead).
 pub async fn chairman_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     axum::extract::Path(file): axum::extract::Path<String>,
     Query(view): Query<View>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let registry = state.core().registry();
     let (Some((name, content_type)), Some(campaign)) = (
         REPORT_FILES.iter().find(|(name, _)| *name == file),
