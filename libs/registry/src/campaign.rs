@@ -4,80 +4,14 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
 use crate::document::{DocumentFile, DocumentSettings};
 use crate::load::{iso_date, line_of, read_to_string, toml_document};
+use crate::milestone::{CountBasis, Milestone, MilestoneMeasure};
 use crate::reminders::ReminderSchedule;
 use crate::{Error, Result};
-
-/// What a milestone counts as done for a camera system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MilestoneMeasure {
-    /// The system's security level dossier is approved.
-    LevelsApproved,
-    /// The system's protection plan is fully implemented.
-    PlansImplemented,
-}
-
-impl MilestoneMeasure {
-    /// The snake_case name used in files and summaries.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MilestoneMeasure::LevelsApproved => "levels_approved",
-            MilestoneMeasure::PlansImplemented => "plans_implemented",
-        }
-    }
-}
-
-/// Which versions of a unit's report the Chairman's report counts (the campaign's
-/// `count`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CountBasis {
-    /// Each unit's latest accepted version, reviewed or not (the default).
-    #[default]
-    Received,
-    /// Each unit's latest version its reviewer approved; a correction after an approval
-    /// is not counted until it is approved in turn.
-    Approved,
-}
-
-impl CountBasis {
-    /// The snake_case name used in files, summaries and the lineage.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CountBasis::Received => "received",
-            CountBasis::Approved => "approved",
-        }
-    }
-}
-
-/// A deadline pair: units must report by `unit_deadline`, and the consolidating unit (the
-/// DIC) reports to the Chairman by `report_deadline`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Milestone {
-    /// Stable id within the campaign, e.g. `levels-approved`.
-    pub id: String,
-    /// Vietnamese name for reports.
-    pub name: String,
-    /// What is counted.
-    pub measure: MilestoneMeasure,
-    /// First day of the milestone's reporting window (Vietnam time): a unit's timeliness
-    /// for this milestone is decided by its first report from this day on. From the file,
-    /// or by default the day after the previous milestone's unit deadline (the campaign's
-    /// `opens_on` for the first milestone).
-    pub opens_on: NaiveDate,
-    /// Last day (inclusive, Vietnam time) for units; later reports count as late.
-    pub unit_deadline: NaiveDate,
-    /// Last day for the consolidated report to the Chairman.
-    pub report_deadline: NaiveDate,
-    /// When units that have not reported are reminded (the milestone's `[reminders]`,
-    /// else the campaign's, else 7 and 2 days before, the day after, then weekly).
-    pub reminders: ReminderSchedule,
-}
 
 /// A reporting campaign of one province.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Shared helpers for reading data files: CSV with `#` comments and line numbers, TOML
 //! with spans turned into line numbers, and strict ISO calendar dates.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -61,4 +61,32 @@ pub(crate) fn iso_date(text: &str) -> std::result::Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         format!("`{text}` is not a calendar date (expected YYYY-MM-DD, e.g. 2023-03-20)")
     })
+}
+
+/// The entries of `dir` that `keep` accepts, sorted; none when `dir` does not exist.
+pub(crate) fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        if keep(&path) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::admin::load_admin_units;
 use crate::campaign::{LoadedCampaign, load_campaign};
 use crate::document::document_problem;
-use crate::load::{csv_records, read_to_string};
+use crate::load::{csv_records, read_to_string, sorted_entries};
 use crate::register::load_register_info;
 use crate::units::{Contact, PEOPLE_COMMITTEE, UnitRow, load_kinds};
 use crate::versions::{RegisterVersion, has_versions, register_of_campaign, register_versions};
@@ -45,34 +45,6 @@ static NEXT_LOAD_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64
 /// A fresh [`Registry::load_id`].
 pub(crate) fn next_load_id() -> u64 {
     NEXT_LOAD_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
-/// The entries of `dir` that `keep` accepts, sorted; none when `dir` does not exist.
-pub(crate) fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        if keep(&path) {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 /// The files of `dir` with `extension`, sorted.

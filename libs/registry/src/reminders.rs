@@ -4,8 +4,6 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::Milestone;
-
 /// Days around a milestone's unit deadline on which units that have not reported are
 /// reminded: before it, after it, then every so many days until the report deadline.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -62,10 +60,14 @@ impl ReminderSchedule {
         None
     }
 
-    /// The steps of `milestone`, in date order, inside its window (from its opening to
-    /// its report deadline).
-    pub fn steps(&self, milestone: &Milestone) -> Vec<ReminderStep> {
-        let deadline = milestone.unit_deadline;
+    /// The steps around a unit deadline, in date order, inside the window from
+    /// `opens_on` to `report_deadline` (a milestone's: `Milestone::reminder_steps`).
+    pub fn steps(
+        &self,
+        deadline: NaiveDate,
+        opens_on: NaiveDate,
+        report_deadline: NaiveDate,
+    ) -> Vec<ReminderStep> {
         let mut offsets: Vec<i64> = self
             .days_before_unit_deadline
             .iter()
@@ -78,7 +80,7 @@ impl ReminderSchedule {
                 .iter()
                 .max()
                 .map_or(0, |d| i64::from(*d));
-            let last = (milestone.report_deadline - deadline).num_days();
+            let last = (report_deadline - deadline).num_days();
             let mut next = start + i64::from(every);
             while next <= last {
                 offsets.push(next);
@@ -93,23 +95,15 @@ impl ReminderSchedule {
                 id: format!("T{offset:+}"),
                 date: deadline + chrono::Duration::days(offset),
             })
-            .filter(|s| s.date >= milestone.opens_on && s.date <= milestone.report_deadline)
+            .filter(|s| s.date >= opens_on && s.date <= report_deadline)
             .collect()
-    }
-
-    /// The step due on `today`: the latest one on or before it (an earlier step that was
-    /// never sent is superseded, so a unit is never urged twice in one day).
-    pub fn due_step(&self, milestone: &Milestone, today: NaiveDate) -> Option<ReminderStep> {
-        self.steps(milestone)
-            .into_iter()
-            .rfind(|step| step.date <= today)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MilestoneMeasure;
+    use crate::{Milestone, MilestoneMeasure};
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, d).expect("date")
@@ -129,7 +123,7 @@ mod tests {
 
     #[test]
     fn the_default_schedule_is_7_and_2_days_before_the_day_after_then_weekly() {
-        let steps = ReminderSchedule::default().steps(&milestone());
+        let steps = milestone().reminder_steps();
         let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["T-7", "T-2", "T+1", "T+8", "T+15"]);
         assert_eq!(steps[0].date, day(6, 23));
@@ -138,19 +132,12 @@ mod tests {
 
     #[test]
     fn the_step_due_is_the_latest_one_not_after_today() {
-        let schedule = ReminderSchedule::default();
         let m = milestone();
-        assert_eq!(schedule.due_step(&m, day(6, 22)), None);
+        assert_eq!(m.due_reminder(day(6, 22)), None);
+        assert_eq!(m.due_reminder(day(6, 23)).map(|s| s.id), Some("T-7".into()));
+        assert_eq!(m.due_reminder(day(7, 3)).map(|s| s.id), Some("T+1".into()));
         assert_eq!(
-            schedule.due_step(&m, day(6, 23)).map(|s| s.id),
-            Some("T-7".into())
-        );
-        assert_eq!(
-            schedule.due_step(&m, day(7, 3)).map(|s| s.id),
-            Some("T+1".into())
-        );
-        assert_eq!(
-            schedule.due_step(&m, day(12, 1)).map(|s| s.id),
+            m.due_reminder(day(12, 1)).map(|s| s.id),
             Some("T+15".into())
         );
     }

@@ -47,7 +47,7 @@ pub(crate) fn has_versions(dir: &Path) -> bool {
 
 /// The directories directly inside `dir`, sorted; none when `dir` does not exist.
 pub(crate) fn sub_directories(dir: &Path) -> Result<Vec<PathBuf>> {
-    crate::registry::sorted_entries(dir, Path::is_dir)
+    crate::load::sorted_entries(dir, Path::is_dir)
 }
 
 /// The registers under `<dir>/registers/`, by id; each must have a `register.toml`.

@@ -59,7 +59,7 @@ pub fn plan_reminders(
     if today > milestone.report_deadline {
         return Vec::new();
     }
-    let Some(step) = milestone.reminders.due_step(milestone, today) else {
+    let Some(step) = milestone.due_reminder(today) else {
         return Vec::new();
     };
     let mut planned: Vec<PlannedReminder> = registry
