@@ -449,7 +449,8 @@ mod tests {
 
         let missing = back_up(&destination, Tree::landing(&root.path().join("nowhere"))).await;
         assert!(missing.is_err_and(|err| {
-            err.to_string()
+            baocao_errors::Chain(&err)
+                .to_string()
                 .contains("the landing directory does not exist")
         }));
 

@@ -30,7 +30,7 @@ impl UserBar {
             full_name: session.account.person.full_name.clone(),
             unit_name,
             role: session.account.person.role.label(),
-            csrf: session.csrf_token.clone(),
+            csrf: crate::auth::masked_csrf(&session.csrf_token),
             submits: session.account.person.role.submits(),
             dashboard: session.account.person.role.views_dashboard(),
             reviews: false,
@@ -184,6 +184,8 @@ pub struct AreaRow {
     pub on_time: i64,
     pub late: i64,
     pub missing: i64,
+    /// Expected units whose last report predates the milestone's window.
+    pub not_updated: i64,
     pub completeness: Option<f64>,
     /// A unit row's status, in Vietnamese.
     pub status: &'static str,

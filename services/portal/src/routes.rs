@@ -6,6 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use tower_http::compression::Predicate;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType};
+
 use crate::state::AppState;
 use crate::{auth, dashboard, live, metrics, pages, report, review, sheets, signin};
 
@@ -46,7 +49,21 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
+        .layer(compression())
         .with_state(state)
+}
+
+/// gzip or brotli, as the browser accepts, for pages, CSS and CSV: a province's dashboard
+/// is hundreds of kilobytes of HTML on a commune's slow link. Not for the event stream
+/// (it must flow), nor for files that are zips or PDFs already. Pages carry the CSRF
+/// token masked afresh each time (`auth::masked_csrf`), so compression leaks nothing
+/// about it (BREACH).
+fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/vnd."))
+        .and(NotForContentType::const_new("application/pdf"))
+        .and(NotForContentType::const_new("application/zip"));
+    tower_http::compression::CompressionLayer::new().compress_when(predicate)
 }
 
 async fn style() -> Response {

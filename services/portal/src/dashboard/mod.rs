@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_errors::Chain;
-use baocao_registry::{AdminLevel, Registry};
+use baocao_registry::{CountBasis, Registry};
 
 use crate::auth::{SignedIn, signed_in, user_bar};
 use crate::cache::ScopeCatalog;
@@ -42,8 +42,11 @@ struct Checked {
     milestone_name: String,
     deadline: String,
     area: String,
-    area_level: AdminLevel,
     kind: String,
+    /// The summaries the campaign's report counts (`count`): every accepted version
+    /// (`summaries`) or approved versions only (`summaries_approved`), so the dashboard
+    /// and the Chairman's report say the same.
+    summaries: &'static str,
 }
 
 fn forbidden(state: &AppState, session: &Session, text: &str) -> Response {
@@ -105,8 +108,11 @@ fn check(
         milestone_name: milestone.name.clone(),
         deadline: milestone.unit_deadline.format("%d/%m/%Y").to_string(),
         area: area_unit.code.clone(),
-        area_level: area_unit.level,
         kind: view.kind.clone(),
+        summaries: match campaign.count {
+            CountBasis::Received => "summaries",
+            CountBasis::Approved => "summaries_approved",
+        },
     })
 }
 
@@ -401,7 +407,7 @@ pub async fn csv(
     let mut out = String::from("\u{feff}");
     match table.as_str() {
         "areas.csv" => {
-            out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Tỉ lệ đã báo cáo (%),Chờ duyệt,Bị trả lại\r\n");
+            out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Chưa cập nhật,Tỉ lệ đã báo cáo (%),Chờ duyệt,Bị trả lại\r\n");
             for r in &page.areas {
                 let pct = r.completeness.map_or(String::new(), |p| format!("{p:.1}"));
                 out.push_str(&csv_line(&[
@@ -412,6 +418,7 @@ pub async fn csv(
                     &r.on_time.to_string(),
                     &r.late.to_string(),
                     &r.missing.to_string(),
+                    &r.not_updated.to_string(),
                     &pct,
                     &r.review_pending.to_string(),
                     &r.review_returned.to_string(),

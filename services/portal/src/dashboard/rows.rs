@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use baocao_catalog::{Columns, run_query};
-use baocao_registry::{AdminLevel, Registry};
+use baocao_registry::Registry;
 use chrono::Datelike;
 use datafusion::prelude::SessionContext;
 
@@ -20,20 +20,19 @@ use crate::state::AppState;
 /// review: the dashboard shows zeros until the next rollup.
 const REVIEW_COLUMNS: &str = "units_review_pending, units_review_returned";
 
-/// The rows under the area: its districts, communes or units, then the units attached to
-/// the area itself (a province's departments, a district's offices).
+/// The code of a summary row's parent: a district's province, a commune's district (its
+/// province where the register has no districts), a unit's commune, district or
+/// province. One expression for every register, whatever its tiers.
+const PARENT_CODE: &str = "CASE tier WHEN 'district' THEN province_code \
+     WHEN 'commune' THEN COALESCE(district_code, province_code) \
+     WHEN 'unit' THEN COALESCE(commune_code, district_code, province_code) END";
+
+/// The rows of the area shown: its own total first, then the areas directly under it
+/// (districts, or communes where the register has no districts), then the units attached
+/// to the area itself (a province's departments, a district's offices, a commune's
+/// schools). A unit whose code equals an area's (a People's Committee) is never taken
+/// for the area: the total is the row of an area tier.
 fn area_sql(c: &Checked, with_review: bool) -> String {
-    let (child_tier, parent_column) = match c.area_level {
-        AdminLevel::Province => ("district", "province_code"),
-        AdminLevel::District => ("commune", "district_code"),
-        AdminLevel::Commune => ("unit", "commune_code"),
-    };
-    let own_units = match c.area_level {
-        AdminLevel::Province => "tier = 'unit' AND province_code = '{a}' AND district_code IS NULL",
-        AdminLevel::District => "tier = 'unit' AND district_code = '{a}' AND commune_code IS NULL",
-        AdminLevel::Commune => "FALSE",
-    }
-    .replace("{a}", &c.area);
     let review = if with_review {
         REVIEW_COLUMNS.to_string()
     } else {
@@ -41,11 +40,14 @@ fn area_sql(c: &Checked, with_review: bool) -> String {
     };
     format!(
         "SELECT tier, code, name, units_expected, units_reported, units_on_time, units_late, units_missing, \
-         completeness_pct, timeliness_pct, report_status, {review} FROM summaries \
-         WHERE campaign_id = '{}' AND milestone_id = '{}' \
-         AND ((tier = '{child_tier}' AND {parent_column} = '{}') OR ({own_units}) OR code = '{}') \
-         ORDER BY CASE WHEN code = '{}' THEN 0 WHEN tier = 'unit' THEN 2 ELSE 1 END, code",
-        c.campaign, c.milestone, c.area, c.area, c.area
+         units_not_updated, completeness_pct, timeliness_pct, report_status, {review} FROM {table} \
+         WHERE campaign_id = '{campaign}' AND milestone_id = '{milestone}' \
+         AND ((tier <> 'unit' AND code = '{a}') OR ({PARENT_CODE}) = '{a}') \
+         ORDER BY CASE WHEN tier <> 'unit' AND code = '{a}' THEN 0 WHEN tier = 'unit' THEN 2 ELSE 1 END, code",
+        table = c.summaries,
+        campaign = c.campaign,
+        milestone = c.milestone,
+        a = c.area
     )
 }
 
@@ -72,7 +74,7 @@ pub(super) async fn area_rows(
     c: &Checked,
 ) -> Result<Vec<AreaRow>, baocao_catalog::Error> {
     let with_review = ctx
-        .table("summaries")
+        .table(c.summaries)
         .await?
         .schema()
         .has_column_with_unqualified_name("units_review_pending");
@@ -89,15 +91,17 @@ pub(super) async fn area_rows(
 fn area_row(columns: &Columns<'_>, row: usize, area: &str) -> AreaRow {
     let (tier, code) = (columns.string("tier", row), columns.string("code", row));
     let count = |name: &str| columns.int(name, row);
+    let is_total = tier != "unit" && code == area;
     AreaRow {
-        drill: tier != "unit" && code != area,
-        is_total: code == area,
+        drill: tier != "unit" && !is_total,
+        is_total,
         name: columns.string("name", row),
         expected: count("units_expected"),
         reported: count("units_reported"),
         on_time: count("units_on_time"),
         late: count("units_late"),
         missing: count("units_missing"),
+        not_updated: count("units_not_updated"),
         completeness: columns.float("completeness_pct", row),
         status: pages::status_label(&columns.string("report_status", row)),
         review_pending: count("units_review_pending"),
@@ -107,33 +111,49 @@ fn area_row(columns: &Columns<'_>, row: usize, area: &str) -> AreaRow {
     }
 }
 
-/// How to reach the people of each unit, from their accounts (kept for a while).
+/// "Name (phone, e-mail)", or the name alone.
+fn reach_line(name: &str, phone: &str, email: &str) -> String {
+    let reach: Vec<&str> = [phone, email]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if reach.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({})", reach.join(", "))
+    }
+}
+
+/// How to reach the people of each unit: the contact the units file names (as the
+/// Chairman's report lists it), then the people with an account (kept for a while).
 pub(super) async fn contacts(state: &AppState) -> Arc<Contacts> {
     let accounts = state.accounts();
+    let registry = state.core().registry();
     state
         .dashboards()
         .contacts(async {
             let mut contacts = Contacts::new();
+            for unit in registry.units().filter(|u| !u.contact.is_empty()) {
+                let c = &unit.contact;
+                let name = [c.person.as_str(), c.position.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                contacts.insert(unit.code.clone(), reach_line(&name, &c.phone, &c.email));
+            }
             let Ok(accounts) = accounts.accounts().await else {
                 return contacts;
             };
             for a in accounts.into_iter().map(|a| a.person) {
-                let reach: Vec<&str> = [a.phone.as_str(), a.email.as_str()]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                let line = if reach.is_empty() {
-                    a.full_name.clone()
-                } else {
-                    format!("{} ({})", a.full_name, reach.join(", "))
-                };
-                contacts
-                    .entry(a.unit_code)
-                    .and_modify(|all| {
+                let line = reach_line(&a.full_name, &a.phone, &a.email);
+                let all = contacts.entry(a.unit_code).or_default();
+                if !all.contains(&line) {
+                    if !all.is_empty() {
                         all.push_str("; ");
-                        all.push_str(&line);
-                    })
-                    .or_insert(line);
+                    }
+                    all.push_str(&line);
+                }
             }
             contacts
         })

@@ -57,7 +57,12 @@ async fn base_catalog(
             })
             .await?;
             let ctx = SessionContext::new();
-            for table in ["units", "summaries", "late_and_missing"] {
+            for table in [
+                "units",
+                "summaries",
+                "summaries_approved",
+                "late_and_missing",
+            ] {
                 if catalog.table_exist(table)? {
                     into_memory(&ctx, table, catalog.table(table).await?).await?;
                 }
@@ -102,9 +107,11 @@ async fn cut_to_scope(
     let (rule, units) = ScopeRule::new(base.units.clone(), Some(scope))?;
     let ctx = SessionContext::new();
     ctx.register_batch("units", units.clone())?;
-    if base.ctx.table_exist("summaries")? {
-        let frame = rule.summaries(base.ctx.table("summaries").await?)?;
-        into_memory(&ctx, "summaries", frame).await?;
+    for table in ["summaries", "summaries_approved"] {
+        if base.ctx.table_exist(table)? {
+            let frame = rule.summaries(base.ctx.table(table).await?)?;
+            into_memory(&ctx, table, frame).await?;
+        }
     }
     if base.ctx.table_exist("late_and_missing")? {
         let frame = rule.per_unit(base.ctx.table("late_and_missing").await?)?;
