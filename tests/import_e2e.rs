@@ -33,9 +33,8 @@ fn form_units(form: &Path) -> anyhow::Result<Vec<baocao_sheets::UnitEntry>> {
     Ok(baocao_sheets::parse("form.xlsx", &sheets, None)?.units)
 }
 
-/// Cells to fill: one approved level-2 system per unit on the systems sheet, and five
-/// mistakes, each in another unit. Returns the cells and the five mistaken places.
-fn filled_cells(units: &[baocao_sheets::UnitEntry]) -> (Value, Vec<String>) {
+/// One approved level-2 system per unit on the systems sheet, a row each.
+fn system_cells(units: &[baocao_sheets::UnitEntry]) -> BTreeMap<String, Value> {
     let today = common::today();
     let decided = (today - chrono::Duration::days(3))
         .format("%Y-%m-%d")
@@ -62,6 +61,13 @@ fn filled_cells(units: &[baocao_sheets::UnitEntry]) -> (Value, Vec<String>) {
         put("P", json!(8));
         put("Q", json!(1));
     }
+    systems
+}
+
+/// Cells to fill: one approved level-2 system per unit on the systems sheet, and five
+/// mistakes, each in another unit. Returns the cells and the five mistaken places.
+fn filled_cells(units: &[baocao_sheets::UnitEntry]) -> (Value, Vec<String>) {
+    let mut systems = system_cells(units);
     // The mistakes: a level of 6, a count in words, an impossible date, a status not in
     // the list (units 2, 9, 17, 30's systems), and a reporter's name erased (unit 24).
     let mistakes = [
@@ -362,6 +368,104 @@ fn the_import_benchmark_refuses_hostile_files_and_writes_every_unit() -> anyhow:
     assert!(
         round.contains("reports/s") && !round.contains("refused"),
         "{stdout}"
+    );
+    Ok(())
+}
+
+/// On the 2025 map (no district tier) a commune's People's Committee enters the reports
+/// of its commune's schools, as `[kind.submits_for]` lets it: its Excel form lists the
+/// commune's own report and its schools', filled in a spreadsheet library, imported
+/// through a gateway with the commune's token; every report is recorded once as sent by
+/// the commune, and a school of another commune is not in its form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commune_enters_its_schools_reports_on_the_2025_map() -> anyhow::Result<()> {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let register = baocao_registry::Registry::load_register(
+        &shipped,
+        &baocao_registry::RegisterChoice::Named("2025".to_string()),
+    )?;
+    let mut schools: BTreeMap<&str, usize> = BTreeMap::new();
+    for unit in register.units().filter(|u| u.kind == "school") {
+        *schools.entry(unit.area_code.as_str()).or_default() += 1;
+    }
+    let (commune, count) = schools
+        .iter()
+        .find(|(area, n)| **n >= 2 && area.starts_with('1'))
+        .map(|(area, n)| (area.to_string(), *n))
+        .context("a commune of Thanh Hóa with two schools")?;
+    let stack = common::Stack::start_on("2025", "commune", &commune, |_| {}).await?;
+    let root = stack.root.path();
+    let office = stack
+        .registry
+        .unit(&commune)
+        .context("the commune's People's Committee is a unit of the register")?;
+    assert_eq!(office.kind, "people_committee");
+    let token = stack.token(&office.code);
+
+    let made = succeeded(baocao_in(&stack).args([
+        "form",
+        "--campaign",
+        "th-open",
+        "--area",
+        &commune,
+        "--tier",
+        "commune",
+        "--out",
+        "form.xlsx",
+    ]))?;
+    let units = form_units(&root.join("form.xlsx"))?;
+    let codes: Vec<&str> = units.iter().map(|u| u.unit_code.as_str()).collect();
+    assert_eq!(units.len(), count + 1, "{made}: {codes:?}");
+    assert!(codes.contains(&office.code.as_str()), "{codes:?}");
+
+    let cells = json!({ "Hệ thống camera": system_cells(&units) });
+    std::fs::write(root.join("cells.json"), serde_json::to_vec(&cells)?)?;
+    let fill = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sheets/fill_form.py"))
+        .args(["form.xlsx", "filled.xlsx", "cells.json"])
+        .current_dir(root)
+        .output()
+        .context("python3 with openpyxl (scripts/install-deps.sh installs it)")?;
+    anyhow::ensure!(
+        fill.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fill.stderr)
+    );
+    let output = baocao_in(&stack)
+        .args([
+            "import",
+            "--file",
+            "filled.xlsx",
+            "--gateway",
+            &stack.endpoint(),
+        ])
+        .env("BAOCAO_TOKEN", &token)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = stack.read_topic(units.len())?;
+    assert_eq!(records.len(), units.len(), "{text}");
+    assert!(
+        records
+            .iter()
+            .all(|(_, e)| e.authenticated_unit == office.code)
+    );
+    let sent: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter_map(|(_, e)| e.report.as_ref().map(|r| r.unit_code.clone()))
+        .collect();
+    assert_eq!(sent.len(), units.len());
+    assert!(
+        register
+            .units()
+            .filter(|u| u.kind == "school" && u.area_code != commune)
+            .all(|u| !codes.contains(&u.code.as_str())),
+        "the form has another commune's school"
     );
     Ok(())
 }

@@ -125,16 +125,37 @@ pub fn today() -> NaiveDate {
 /// A copy of the shipped 2023 register (a single-register data directory) with two Thanh Hóa campaigns: `th-open` (open today) and
 /// `th-closed` (closed yesterday).
 pub fn data_dir(root: &Path) -> anyhow::Result<PathBuf> {
+    data_dir_on(root, "2023")
+}
+
+/// [`data_dir`] on the shipped register `register` (`2023`: three tiers, the DIC
+/// `38.STTTT` consolidates; `2025`: two tiers, the Department of Science and Technology
+/// `38.SKHCN` does).
+pub fn data_dir_on(root: &Path, register: &str) -> anyhow::Result<PathBuf> {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let dir = root.join("data");
     std::fs::create_dir_all(dir.join("units"))?;
     std::fs::create_dir_all(dir.join("campaigns"))?;
-    let register = shipped.join("registers/2023");
+    let (register_dir, consolidating) = (
+        shipped.join("registers").join(register),
+        if register == "2023" {
+            "38.STTTT"
+        } else {
+            "38.SKHCN"
+        },
+    );
+    let register = register_dir.clone();
     std::fs::copy(
         register.join("admin_units.csv"),
         dir.join("admin_units.csv"),
     )?;
-    std::fs::copy(shipped.join("unit_kinds.toml"), dir.join("unit_kinds.toml"))?;
+    let kinds = register_dir.join("unit_kinds.toml");
+    let kinds = if kinds.is_file() {
+        kinds
+    } else {
+        shipped.join("unit_kinds.toml")
+    };
+    std::fs::copy(kinds, dir.join("unit_kinds.toml"))?;
     for unit_file in ["38.csv", "44.csv"] {
         std::fs::copy(
             register.join("units").join(unit_file),
@@ -144,7 +165,7 @@ pub fn data_dir(root: &Path) -> anyhow::Result<PathBuf> {
     let today = today();
     let campaign = |id: &str, opens: NaiveDate, closes: NaiveDate| {
         format!(
-            "id = \"{id}\"\nname = \"Thử nghiệm\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\n\
+            "id = \"{id}\"\nname = \"Thử nghiệm\"\nprovince = \"38\"\nconsolidating_unit = \"{consolidating}\"\n\
              opens_on = \"{opens}\"\ncloses_on = \"{closes}\"\n\
              required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\", \"telecom\"]\n\
              [[milestones]]\nid = \"levels-approved\"\nname = \"Cấp độ\"\nmeasure = \"levels_approved\"\n\
@@ -203,9 +224,19 @@ impl Stack {
         jurisdiction: &str,
         adjust: impl FnOnce(&mut GatewayConfig),
     ) -> anyhow::Result<Self> {
+        Self::start_on("2023", tier, jurisdiction, adjust).await
+    }
+
+    /// [`Stack::start_with`] on the shipped register `register` ([`data_dir_on`]).
+    pub async fn start_on(
+        register: &str,
+        tier: &str,
+        jurisdiction: &str,
+        adjust: impl FnOnce(&mut GatewayConfig),
+    ) -> anyhow::Result<Self> {
         let root = tempfile::tempdir()?;
         let broker = BrokerProcess::start(root.path())?;
-        let data = data_dir(root.path())?;
+        let data = data_dir_on(root.path(), register)?;
         let registry = Arc::new(Registry::load(&data)?);
         let kafka = test_kafka(&broker);
         let tokens_file = root.path().join("tokens.json");

@@ -185,8 +185,8 @@ fn read_rows(path: &Path) -> Result<Vec<RawRow>> {
 
 fn default_role(registry: &Registry, unit: &ReportingUnit) -> Role {
     match registry.kind(&unit.kind) {
-        Some(kind) if kind.submits_on_behalf => Role::DistrictOffice,
         Some(kind) if kind.code == "dic" => Role::Province,
+        Some(_) if registry.submits_for_others(unit) => Role::DistrictOffice,
         _ => Role::Clerk,
     }
 }

@@ -22,8 +22,10 @@ use crate::{Error, Result};
 pub enum Role {
     /// Fills and corrects their own unit's report.
     Clerk,
-    /// A district office: its own report and those of its district's commune units (the
-    /// register decides who may submit for whom), and the district's dashboard.
+    /// An office that watches an area and enters reports for others in it: a district
+    /// office on the 2023 map, a commune's People's Committee on the 2025 map (the word
+    /// `district_office` is kept for the accounts already issued): its own report and
+    /// those the register lets it enter for others, and its area's dashboard.
     DistrictOffice,
     /// A provincial officer (the DIC): its own report and the province's dashboard.
     Province,
@@ -58,7 +60,7 @@ impl Role {
     pub fn label(self) -> &'static str {
         match self {
             Role::Clerk => "Cán bộ đơn vị",
-            Role::DistrictOffice => "Phòng chuyên môn cấp huyện",
+            Role::DistrictOffice => "Cơ quan theo dõi địa bàn",
             Role::Province => "Cán bộ cấp tỉnh",
             Role::Analyst => "Phân tích số liệu",
         }

@@ -341,16 +341,33 @@ impl Registry {
                 .any(|a| a.code == jurisdiction)
     }
 
-    /// Whether `submitter` may submit for `unit`: itself, or — when its kind submits on
-    /// behalf — a unit of a lower tier inside the submitter's area.
+    /// Whether `submitter` may submit for `unit`: itself; a unit of a lower tier inside
+    /// its area when its kind submits on behalf; or a unit its kind's `submits_for` rule
+    /// covers inside its area.
     pub fn may_submit_for(&self, submitter: &ReportingUnit, unit: &ReportingUnit) -> bool {
         if submitter.code == unit.code {
             return true;
         }
-        self.kind(&submitter.kind)
-            .is_some_and(|k| k.submits_on_behalf)
-            && unit.tier > submitter.tier
-            && self.is_within(unit, &submitter.area_code)
+        let Some(kind) = self.kind(&submitter.kind) else {
+            return false;
+        };
+        let on_behalf = kind.submits_on_behalf && unit.tier > submitter.tier;
+        let by_rule = kind
+            .submits_for
+            .as_ref()
+            .is_some_and(|rule| rule.covers(submitter.tier, unit));
+        (on_behalf || by_rule) && self.is_within(unit, &submitter.area_code)
+    }
+
+    /// Whether units of `unit`'s kind and tier submit for others at all (for menus and
+    /// default roles; [`Registry::may_submit_for`] decides each unit).
+    pub fn submits_for_others(&self, unit: &ReportingUnit) -> bool {
+        self.kind(&unit.kind).is_some_and(|k| {
+            k.submits_on_behalf
+                || k.submits_for
+                    .as_ref()
+                    .is_some_and(|rule| rule.reviewer_tier.is_none_or(|t| t == unit.tier))
+        })
     }
 
     /// Whether `reviewer` may approve or return `unit`'s reports in `campaign`: the

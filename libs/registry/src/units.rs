@@ -33,17 +33,25 @@ pub struct UnitKind {
     /// every unit of its campaign in any case.
     #[serde(default)]
     pub reviews: Option<ReviewRule>,
+    /// Whose reports units of this kind may submit for, inside their area
+    /// (`[kind.submits_for]`, the same shape as `[kind.reviews]` with `submitter_tier`):
+    /// on the 2025 map a commune's People's Committee for the commune's schools, and the
+    /// consolidating department for any unit of the province, when a unit asks it to.
+    /// The envelope records who actually submitted.
+    #[serde(default)]
+    pub submits_for: Option<ReviewRule>,
 }
 
-/// Which units a reviewing kind reviews: inside the reviewer's area, of these tiers and
-/// kinds (empty: any), and only when the reviewer is of `reviewer_tier` (if given): a
-/// district office reviews its district's commune-tier units; a commune's People's
-/// Committee its commune's schools, but the province's People's Committee not.
+/// Which units a kind acts for (reviews, or submits for): inside the acting unit's area,
+/// of these tiers and kinds (empty: any), and only when the acting unit is of
+/// `reviewer_tier` (`submitter_tier` in `[kind.submits_for]`) if given: a district
+/// office reviews its district's commune-tier units; a commune's People's Committee its
+/// commune's schools, but the province's People's Committee not.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRule {
-    /// The reviewer's own tier, when the rule holds for one tier only.
-    #[serde(default)]
+    /// The acting unit's own tier, when the rule holds for one tier only.
+    #[serde(default, alias = "submitter_tier")]
     pub reviewer_tier: Option<AdminLevel>,
     /// Tiers of the units reviewed (empty: any).
     #[serde(default)]

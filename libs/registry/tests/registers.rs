@@ -340,3 +340,46 @@ fn a_unit_with_no_place_on_the_map_is_refused_by_name() {
         ),
     }
 }
+
+/// Who reports for whom is data: on the 2025 map a commune's People's Committee enters its
+/// commune's schools' reports and the consolidating department any unit's of its
+/// province; a school enters only its own, a province's People's Committee no school's,
+/// and no one crosses a province. On the 2023 map a district office still enters its
+/// district's commune units.
+#[test]
+fn who_reports_for_whom_follows_each_registers_kinds() {
+    let new = Registry::load_register(shipped_data(), &named("2025")).expect("2025 loads");
+    let school = new
+        .units()
+        .find(|u| u.kind == "school" && u.area_code.len() == 5)
+        .expect("a commune's school");
+    let commune = new.unit(&school.area_code).expect("its People's Committee");
+    let department = new.unit("38.SKHCN").expect("the department");
+    let province = new.unit("38").expect("the province's People's Committee");
+    let elsewhere = new
+        .units()
+        .find(|u| u.kind == "school" && u.area_code != school.area_code && u.area_code.len() == 5)
+        .expect("another commune's school");
+    assert!(new.may_submit_for(commune, school));
+    assert!(!new.may_submit_for(commune, elsewhere));
+    assert!(new.may_submit_for(department, school) && new.may_submit_for(department, elsewhere));
+    assert!(!new.may_submit_for(school, elsewhere));
+    assert!(!new.may_submit_for(province, school));
+    assert!(new.submits_for_others(commune) && !new.submits_for_others(province));
+    let other_province = new
+        .units()
+        .find(|u| !new.is_within(u, "38"))
+        .expect("a unit of another province");
+    assert!(!new.may_submit_for(department, other_province));
+
+    let old = Registry::load_register(shipped_data(), &named("2023")).expect("2023 loads");
+    let office = old
+        .units()
+        .find(|u| u.kind == "district_office")
+        .expect("a district office");
+    let commune_unit = old
+        .units()
+        .find(|u| u.tier == AdminLevel::Commune && old.is_within(u, &office.area_code))
+        .expect("a commune unit of its district");
+    assert!(old.may_submit_for(office, commune_unit));
+}
