@@ -208,12 +208,23 @@ async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
     Ok(client.find(Locator::Css(css)).await?.text().await?)
 }
 
-/// Signs in with a one-time password and replaces it; ends on the report page.
+/// Signs in with a one-time password and replaces it; ends where the account starts
+/// (`landing`: the report page, or the department's dashboard).
 async fn first_login(
     client: &Client,
     url: &str,
     issued: &IssuedAccount,
     chosen: &str,
+) -> anyhow::Result<()> {
+    first_login_to(client, url, issued, chosen, "/report").await
+}
+
+async fn first_login_to(
+    client: &Client,
+    url: &str,
+    issued: &IssuedAccount,
+    chosen: &str,
+    landing: &str,
 ) -> anyhow::Result<()> {
     client.goto(&format!("{url}/login")).await?;
     snapshot(client, "login-360").await?;
@@ -226,8 +237,8 @@ async fn first_login(
     fill(client, "new", chosen).await?;
     fill(client, "confirm", chosen).await?;
     press(client, "form[action=\"/password\"] button[type=submit]").await?;
-    // Every account that submits lands on its report form.
-    wait_for_path(client, "/report").await
+    // A clerk or an office lands on its report form; the department on its dashboard.
+    wait_for_path(client, landing).await
 }
 
 /// A raw HTTP/1.1 POST (the browser always sends the token, so the refusal is tested
@@ -681,8 +692,7 @@ async fn the_dic_sees_the_report_counted(
         "--milestone",
         "levels-approved",
     ])?;
-    first_login(client, &p.url, dic, "Sở KH&CN 2026!").await?;
-    client.goto(&format!("{}/dashboard", p.url)).await?;
+    first_login_to(client, &p.url, dic, "Sở KH&CN 2026!", "/dashboard").await?;
     wait_for_text(client, "Tình hình báo cáo").await?;
     let weeks = client
         .find_all(Locator::Css(

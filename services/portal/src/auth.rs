@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use baocao_accounts::{Session, password};
+use baocao_accounts::{Role, Session, password};
 use baocao_errors::Chain;
 use chrono::Utc;
 
@@ -152,11 +152,12 @@ pub fn forbidden_form(user: Option<UserBar>) -> Response {
     )
 }
 
-/// `GET /`: where a person starts. Those who watch others (the department, a district
-/// office, an analyst) land on their dashboard; a clerk on the unit's report form.
+/// `GET /`: where a person starts. The department and analysts land on their dashboard
+/// (their work is watching the province); a clerk on the unit's report form, an office
+/// on the list of the units it reports for.
 pub async fn home(SignedIn(session): SignedIn) -> Response {
     let role = session.account.person.role;
-    if role.views_dashboard() {
+    if role == Role::Province || !role.submits() {
         Redirect::to("/dashboard").into_response()
     } else {
         Redirect::to("/report").into_response()
