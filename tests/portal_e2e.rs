@@ -16,7 +16,7 @@ use baocao_kafka::KafkaConfig;
 use baocao_portal::{PortalConfig, PortalSources, RunningPortal, start_portal};
 use baocao_registry::Registry;
 use baocao_submission::SystemClock;
-use common::{BrokerProcess, KillOnDrop, data_dir, free_port, wait_for_port};
+use common::{BrokerProcess, KillOnDrop, free_port, wait_for_port};
 use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -72,9 +72,14 @@ struct Portal {
 }
 
 async fn portal() -> anyhow::Result<Portal> {
+    portal_on("2023").await
+}
+
+/// A portal on the shipped register `register` (`2023`: three tiers; `2025`: two).
+async fn portal_on(register: &str) -> anyhow::Result<Portal> {
     let root = tempfile::tempdir()?;
     let broker = BrokerProcess::start(root.path())?;
-    let data = data_dir(root.path())?;
+    let data = common::data_dir_on(root.path(), register)?;
     let registry = Arc::new(Registry::load(&data)?);
     let kafka = common::test_kafka(&broker);
     let config = PortalConfig {
@@ -845,4 +850,102 @@ async fn wrong_passwords_slow_down_until_unlocked(
         "{events:?}"
     );
     Ok(())
+}
+
+/// Whether the page shown scrolls sideways at the browser's width (360 px).
+async fn scrolls_sideways(client: &Client) -> anyhow::Result<bool> {
+    let wider = client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await?;
+    Ok(wider.as_bool().unwrap_or(true))
+}
+
+/// On the 2025 map (no district tier) the department of Thanh Hóa lands on its dashboard,
+/// sees a row for each of the province's communes, drills into one and sees its units;
+/// no page scrolls sideways at 360 px and axe finds nothing serious.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()> {
+    let mut p = portal_on("2025").await?;
+    let registry = Registry::load(&p.data)?;
+    let communes: Vec<String> = registry
+        .units()
+        .filter(|u| u.kind == "people_committee" && u.tier == baocao_registry::AdminLevel::Commune)
+        .filter(|u| registry.is_within(u, "38"))
+        .map(|u| u.code.clone())
+        .collect();
+    let issued = p
+        .accounts
+        .issue(
+            vec![person("38.skhcn", "38.SKHCN", Role::Province, "38")],
+            chrono::Utc::now(),
+        )
+        .await?;
+    let run = |args: &[&str]| {
+        let mut command = common::baocao_command(
+            p.root.path(),
+            &p.data,
+            &p.kafka.brokers,
+            &p.kafka.reports_topic,
+        );
+        command.args(args);
+        common::succeeded(&mut command)
+    };
+    run(&[
+        "rollup",
+        "--campaign",
+        "th-open",
+        "--milestone",
+        "levels-approved",
+        "--allow-empty",
+    ])?;
+    let (_driver, client) = browser().await?;
+    let outcome = async {
+        first_login_to(&client, &p.url, &issued[0], "Sở KH&CN 2026!", "/dashboard").await?;
+        wait_for_text(&client, "Tình hình báo cáo").await?;
+        snapshot(&client, "dashboard-2025-360").await?;
+        assert!(
+            !scrolls_sideways(&client).await?,
+            "the dashboard scrolls sideways"
+        );
+        let links = client
+            .find_all(Locator::Css("table a[href*=\"area=\"]"))
+            .await?;
+        let mut shown = Vec::new();
+        for link in &links {
+            let href = link.attr("href").await?.unwrap_or_default();
+            if let Some(area) = href.split("area=").nth(1) {
+                shown.push(area.split('&').next().unwrap_or_default().to_string());
+            }
+        }
+        shown.sort();
+        shown.dedup();
+        let mut expected = communes.clone();
+        expected.sort();
+        assert_eq!(shown, expected, "a row per commune of the province");
+        let commune = &communes[0];
+        press(&client, &format!("a[href*=\"area={commune}\"]")).await?;
+        wait_for_path(&client, "/dashboard").await?;
+        let school = registry
+            .units()
+            .find(|u| u.area_code == *commune && u.kind == "school")
+            .map(|u| u.name.clone());
+        if let Some(school) = school {
+            wait_for_text(&client, &school).await?;
+        }
+        assert!(
+            !scrolls_sideways(&client).await?,
+            "the commune's dashboard scrolls sideways"
+        );
+        snapshot(&client, "dashboard-2025-commune-360").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = client.close().await;
+    if let Some(portal) = p.portal.take() {
+        portal.stop().await?;
+    }
+    outcome
 }
