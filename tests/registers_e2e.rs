@@ -95,7 +95,11 @@ const ADDITIVE: &[&str] = &[
 fn the_2023_campaign_rolls_up_under_the_2025_map_with_the_same_totals() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let demo = root.path().join("demo");
-    succeeded(baocao(root.path()).args(["demo", "--dir"]).arg(&demo))?;
+    succeeded(
+        baocao(root.path())
+            .args(["demo", "--campaign", "thanh-hoa-2023", "--dir"])
+            .arg(&demo),
+    )?;
     let landing = demo.join("landing");
     let out = demo.join("summaries");
     let rollup = |campaign: &str, extra: &[&str]| -> anyhow::Result<String> {

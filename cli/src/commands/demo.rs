@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use anyhow::Context;
 use baocao_gateway::{GatewayConfig, RunningGateway, start_gateway_with_clock};
 use baocao_kafka::KafkaConfig;
 use baocao_landing::{Lander, LandingConfig, RunMode};
@@ -35,9 +36,11 @@ pub struct DemoArgs {
     /// Output directory (replaced if it holds an earlier demo).
     #[arg(long, default_value = "demo-output")]
     dir: PathBuf,
-    /// Campaign to replay.
-    #[arg(long, default_value = "thanh-hoa-2023")]
-    campaign: String,
+    /// Campaign to replay; default: today's, the campaign of the register in force today
+    /// (or `register`) that opened last (`thanh-hoa-2026` on the shipped data;
+    /// `--campaign thanh-hoa-2023` replays the 2023 one on the abolished three-tier map).
+    #[arg(long)]
+    campaign: Option<String>,
     /// Seed of the synthetic activity (same seed, same figures).
     #[arg(long, default_value_t = 2023)]
     seed: u64,
@@ -58,7 +61,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let dir = args.dir.clone();
     prepare_scratch_dir(&dir, "demo")?;
-    let (registry, campaign) = registry_and_campaign(config, &args.campaign)?;
+    let campaign_id = match &args.campaign {
+        Some(id) => id.clone(),
+        None => todays_campaign(config)?,
+    };
+    let (registry, campaign) = registry_and_campaign(config, &campaign_id)?;
 
     println!("[1/6] embedded broker");
     let (_broker, brokers) = start_broker(&dir)?;
@@ -96,6 +103,15 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         first_at.date_naive(),
         plan.last().map(|p| p.at.date_naive()).unwrap_or_default()
     );
+    let last_at = plan.last().map_or(first_at, |p| p.at);
+    if last_at > Utc::now() {
+        println!(
+            "      note: the campaign clock runs past today: receipts up to {} are simulated \
+             as if that day had come (the machine's clock says {})",
+            baocao_registry::vn_time(last_at),
+            baocao_registry::vn_time(Utc::now())
+        );
+    }
     let tally = replay(&plan, &registry, &endpoints, &tokens, &clock).await?;
     println!(
         "      accepted {}, repeats answered without a second write {}, refused {}",
@@ -136,6 +152,21 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The headline figures and the files of each milestone.
+/// The campaign of today: of the register in force today (or `register`), the one that
+/// opened last by today (the first listed if none has opened yet).
+fn todays_campaign(config: &Config) -> anyhow::Result<String> {
+    let registry = config.registry()?;
+    let today = baocao_registry::vietnam_date(Utc::now());
+    let campaigns = registry.campaigns();
+    campaigns
+        .iter()
+        .filter(|c| c.opens_on <= today)
+        .max_by_key(|c| c.opens_on)
+        .or_else(|| campaigns.first())
+        .map(|c| c.id.clone())
+        .context("the data directory has no campaign on the register in force today")
+}
+
 fn print_outputs(campaign: &Campaign, outputs: &[(RollupOutput, ReportData, Vec<String>)]) {
     println!("\n{}", campaign.name);
     for (output, data, files) in outputs {

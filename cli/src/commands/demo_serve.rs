@@ -39,9 +39,15 @@ fn demo_people(registry: &Registry, campaign: &Campaign) -> Vec<Person> {
         };
     let mut people = Vec::new();
     if let Some(commune) = in_province(AdminLevel::Commune, "people_committee") {
+        // On the 2025 map a commune's office also enters its schools' reports.
+        let role = if registry.submits_for_others(&commune) {
+            Role::DistrictOffice
+        } else {
+            Role::Clerk
+        };
         people.push(person(
             &commune,
-            Role::Clerk,
+            role,
             commune.area_code.clone(),
             "Cán bộ văn phòng UBND xã",
         ));
