@@ -144,6 +144,8 @@ pub struct ReportPage {
     pub on_behalf: bool,
     /// (id, name) of the open campaigns the unit reports in.
     pub campaigns: Vec<(String, String)>,
+    /// Why nothing can be sent, when no campaign is open (the form is then read-only).
+    pub closed: String,
     pub input: ReportInput,
     pub blocks: Vec<BlockField>,
     pub errors: FieldErrors,

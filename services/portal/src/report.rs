@@ -36,6 +36,29 @@ fn open_campaigns(
         .collect()
 }
 
+/// Why nothing can be sent when no campaign expecting `unit` is open on `today`: the
+/// campaign that closed last and its day, or that none has opened yet.
+fn closed_sentence(registry: &Registry, unit: &ReportingUnit, today: NaiveDate) -> String {
+    let expecting: Vec<_> = registry
+        .campaigns()
+        .iter()
+        .filter(|c| registry.expects(c, unit))
+        .collect();
+    let closed = expecting
+        .iter()
+        .filter_map(|c| c.closes_on.filter(|day| *day < today).map(|day| (day, c)))
+        .max_by_key(|(day, _)| *day);
+    match closed {
+        Some((day, campaign)) => format!(
+            "Đợt báo cáo “{}” đã kết thúc ngày {}: biểu mẫu chỉ để xem, không gửi được. \
+             Nếu cần gửi bổ sung, liên hệ cơ quan tổng hợp.",
+            campaign.name,
+            baocao_registry::vn_date(day)
+        ),
+        None => "Chưa có đợt báo cáo nào mở cho đơn vị này: biểu mẫu chỉ để xem.".to_string(),
+    }
+}
+
 /// The unit a request is about (the person's own when none is named), if the person may
 /// report for it; otherwise the 403 page.
 fn permitted_unit(
@@ -230,6 +253,9 @@ fn render_form(
         campaigns: unit
             .map(|u| open_campaigns(&registry, u, today))
             .unwrap_or_default(),
+        closed: unit
+            .map(|u| closed_sentence(&registry, u, today))
+            .unwrap_or_default(),
         input,
         blocks,
         errors,
@@ -368,4 +394,30 @@ fn refusal_view(refusal: &Refusal) -> (StatusCode, FieldErrors, String) {
         errors.add(&form::field_of_path(field), message);
     }
     (status, errors, said.notice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A unit whose campaigns have all closed is told which closed and when, instead of
+    /// getting a submit button that fails.
+    #[test]
+    fn a_closed_campaign_is_named_with_its_last_day() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let registry = Registry::load_register(
+            data,
+            &baocao_registry::RegisterChoice::Named("2023".to_string()),
+        )
+        .unwrap_or_else(|err| panic!("the shipped 2023 register: {err}"));
+        let unit = registry
+            .unit("14755")
+            .unwrap_or_else(|| panic!("Phường Hàm Rồng's People's Committee"));
+        let after = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+        assert!(open_campaigns(&registry, unit, after).is_empty());
+        let said = closed_sentence(&registry, unit, after);
+        assert!(said.contains("đã kết thúc ngày 31/12/2023"), "{said}");
+        let before = NaiveDate::from_ymd_opt(2022, 6, 1).unwrap_or_default();
+        assert!(closed_sentence(&registry, unit, before).starts_with("Chưa có đợt"));
+    }
 }
