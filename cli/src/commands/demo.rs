@@ -5,7 +5,7 @@
 //! Chairman's reports.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -96,22 +96,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         start_gateways(config, &kafka, &registry, &campaign, &tokens_file, &clock).await?;
     let tokens = issue_demo_tokens(&plan, &tokens_file)?;
 
-    println!(
-        "[3/6] {} units submit {} reports over gRPC, {} → {} (campaign clock)",
-        tokens.len(),
-        plan.len(),
-        first_at.date_naive(),
-        plan.last().map(|p| p.at.date_naive()).unwrap_or_default()
-    );
-    let last_at = plan.last().map_or(first_at, |p| p.at);
-    if last_at > Utc::now() {
-        println!(
-            "      note: the campaign clock runs past today: receipts up to {} are simulated \
-             as if that day had come (the machine's clock says {})",
-            baocao_registry::vn_time(last_at),
-            baocao_registry::vn_time(Utc::now())
-        );
-    }
+    print_replay_plan(&plan, tokens.len());
     let tally = replay(&plan, &registry, &endpoints, &tokens, &clock).await?;
     println!(
         "      accepted {}, repeats answered without a second write {}, refused {}",
@@ -122,22 +107,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (landing_dir, _lander) = land_demo(config, &kafka, &dir).await?;
 
     println!("[5/6] rollups and the Chairman's reports");
-    let out_dir = Store::local(dir.join("summaries"));
-    let mut outputs = Vec::new();
-    for milestone in &campaign.milestones {
-        let (output, data, files) = rollup_and_report(&RollupRequest {
-            registry: &registry,
-            campaign: &campaign,
-            milestone,
-            cut_off: milestone.report_deadline,
-            landing: &landing_dir,
-            out: &out_dir,
-            allow_empty: false,
-            progress: None,
-        })
-        .await?;
-        outputs.push((output, data, files));
-    }
+    let outputs = roll_up_every_milestone(&registry, &campaign, &landing_dir, &dir).await?;
     for gateway in gateways {
         gateway.stop().await?;
     }
@@ -151,7 +121,53 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The headline figures and the files of each milestone.
+/// What the replay will do, and a note when its campaign clock runs past today.
+fn print_replay_plan(plan: &[PlannedSubmission], units: usize) {
+    let first_at = plan.first().map_or_else(Utc::now, |p| p.at);
+    let last_at = plan.last().map_or(first_at, |p| p.at);
+    println!(
+        "[3/6] {units} units submit {} reports over gRPC, {} → {} (campaign clock)",
+        plan.len(),
+        first_at.date_naive(),
+        last_at.date_naive()
+    );
+    if last_at > Utc::now() {
+        println!(
+            "      note: the campaign clock runs past today: receipts up to {} are simulated \
+             as if that day had come (the machine's clock says {})",
+            baocao_registry::vn_time(last_at),
+            baocao_registry::vn_time(Utc::now())
+        );
+    }
+}
+
+/// Rolls up every milestone of `campaign` at its report deadline and writes its report.
+async fn roll_up_every_milestone(
+    registry: &Registry,
+    campaign: &Campaign,
+    landing_dir: &Store,
+    dir: &Path,
+) -> anyhow::Result<Vec<(RollupOutput, ReportData, Vec<String>)>> {
+    let out_dir = Store::local(dir.join("summaries"));
+    let mut outputs = Vec::new();
+    for milestone in &campaign.milestones {
+        outputs.push(
+            rollup_and_report(&RollupRequest {
+                registry,
+                campaign,
+                milestone,
+                cut_off: milestone.report_deadline,
+                landing: landing_dir,
+                out: &out_dir,
+                allow_empty: false,
+                progress: None,
+            })
+            .await?,
+        );
+    }
+    Ok(outputs)
+}
+
 /// The campaign of today: of the register in force today (or `register`), the one that
 /// opened last by today (the first listed if none has opened yet).
 fn todays_campaign(config: &Config) -> anyhow::Result<String> {
@@ -167,6 +183,7 @@ fn todays_campaign(config: &Config) -> anyhow::Result<String> {
         .context("the data directory has no campaign on the register in force today")
 }
 
+/// The headline figures and the files of each milestone.
 fn print_outputs(campaign: &Campaign, outputs: &[(RollupOutput, ReportData, Vec<String>)]) {
     println!("\n{}", campaign.name);
     for (output, data, files) in outputs {
