@@ -195,10 +195,18 @@ async fn accessibility_violations(client: &Client) -> anyhow::Result<Vec<String>
 }
 
 /// Saves a screenshot of the page shown (`target/tmp/portal-screenshots/NAME.png`) and
-/// checks it has no serious accessibility violation.
+/// checks it has no serious accessibility violation and does not scroll sideways at the
+/// browser's 360 px (long tables scroll inside their own box).
 async fn snapshot(client: &Client, name: &str) -> anyhow::Result<()> {
     let png = client.screenshot().await?;
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png)?;
+    let width = client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await?;
+    assert!(
+        !scrolls_sideways(client).await?,
+        "{name} scrolls sideways at 360 px: {width} px wide"
+    );
     assert_accessible(client, name).await
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use baocao_registry::{AdminLevel, Registry};
+use baocao_registry::Registry;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use crate::{Error, IssuedAccount, Result};
@@ -49,13 +49,14 @@ fn wrapped_lines(text: &str, width: f64) -> usize {
     lines
 }
 
-/// The group heading of an account: its district, or the province's own units.
+/// The group heading of an account: the area under the province that holds its unit (a
+/// district on the 2023 map, a commune on the 2025 map), or the province's own units.
 fn group_of(registry: &Registry, unit_code: &str) -> (u8, String) {
     let Some(unit) = registry.unit(unit_code) else {
         return (2, "Đơn vị khác".into());
     };
-    match registry.area_at(unit, AdminLevel::District) {
-        Some(district) => (1, district.name_with_type.clone()),
+    match registry.area_under_province(unit) {
+        Some(area) => (1, area.name_with_type.clone()),
         None => (0, "Các đơn vị cấp tỉnh".into()),
     }
 }

@@ -331,6 +331,15 @@ impl Registry {
             .find(|a| a.level == level)
     }
 
+    /// The area directly under the province that holds `unit`: its district on a
+    /// three-tier register, its commune on a two-tier one; `None` for the province's own
+    /// units. Pages, sheets and reminders group by it, whatever tiers the register has.
+    pub fn area_under_province(&self, unit: &ReportingUnit) -> Option<&AdminUnit> {
+        let chain = self.area_chain(&unit.area_code);
+        let province = chain.iter().position(|a| a.level == AdminLevel::Province)?;
+        province.checked_sub(1).and_then(|i| chain.get(i)).copied()
+    }
+
     /// Whether `unit` lies inside the administrative unit `jurisdiction` (or is it). The
     /// empty jurisdiction is the whole country.
     pub fn is_within(&self, unit: &ReportingUnit, jurisdiction: &str) -> bool {

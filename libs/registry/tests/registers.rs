@@ -383,3 +383,30 @@ fn who_reports_for_whom_follows_each_registers_kinds() {
         .expect("a commune unit of its district");
     assert!(old.may_submit_for(office, commune_unit));
 }
+
+/// Pages, sheets and reminders group a unit by the area under its province: its district
+/// on the 2023 map, its commune on the 2025 map; a provincial unit has none.
+#[test]
+fn units_group_by_the_area_under_their_province_on_both_maps() {
+    for (register, level) in [
+        ("2023", AdminLevel::District),
+        ("2025", AdminLevel::Commune),
+    ] {
+        let registry = Registry::load_register(shipped_data(), &named(register)).expect("loads");
+        let school = registry
+            .units()
+            .find(|u| u.kind == "school" && registry.is_within(u, "38"))
+            .expect("a school of Thanh Hóa");
+        let area = registry.area_under_province(school).expect("an area");
+        assert_eq!(area.level, level, "{register}");
+        assert!(registry.is_within(school, &area.code));
+        let department = registry
+            .units()
+            .find(|u| u.kind == "dic" && registry.is_within(u, "38"))
+            .expect("the consolidating department");
+        assert!(
+            registry.area_under_province(department).is_none(),
+            "{register}"
+        );
+    }
+}
