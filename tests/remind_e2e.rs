@@ -225,8 +225,30 @@ async fn remind_sends_once_to_each_late_unit_and_a_stopped_run_resumes() -> anyh
     );
     assert!(dry.contains("60 reminders would be sent"), "{dry}");
     assert!(
+        dry.contains("e-mail: 30 would be sent") && dry.contains("webhook: 30 would be posted"),
+        "{dry}"
+    );
+    assert!(
         !dry.contains("38.CA ") && !dry.contains("38.VNPT "),
         "{dry}"
+    );
+    // Without a channel, a dry run names the settings that are missing and what they
+    // would send, instead of "0 would be sent".
+    let unconfigured = common::succeeded(
+        remind(&stack, &receivers, &topic)
+            .arg("--dry-run")
+            .env("BAOCAO_REMIND__SMTP_HOST", "")
+            .env("BAOCAO_REMIND__WEBHOOK_URL", ""),
+    )?;
+    assert!(
+        unconfigured.contains("e-mail: not configured (set remind.smtp_host")
+            && unconfigured.contains("30 of the 30 units have an address")
+            && unconfigured.contains("webhook: not configured (set remind.webhook_url"),
+        "{unconfigured}"
+    );
+    assert!(
+        unconfigured.contains("reminder steps T-7"),
+        "{unconfigured}"
     );
     assert!(receivers.lines("mail.jsonl")?.is_empty());
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use baocao_registry::{Campaign, Milestone, Registry, vietnam_date};
-use baocao_remind::{RemindOptions, RemindSummary, ReminderLog, remind_milestone};
+use baocao_remind::{RemindConfig, RemindOptions, RemindSummary, ReminderLog, remind_milestone};
 use baocao_submission::Scope;
 use chrono::NaiveDate;
 
@@ -93,7 +93,14 @@ pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> 
                 stop: &stop,
             };
             let summary = remind_milestone(&config.remind, &index, &mut log, &options).await?;
-            print_summary(&registry, milestone, today, &summary, args.dry_run);
+            print_summary(
+                &config.remind,
+                &registry,
+                milestone,
+                today,
+                &summary,
+                args.dry_run,
+            );
             if !args.dry_run {
                 write_sent(&out, &log, &campaign, milestone).await?;
             }
@@ -101,21 +108,26 @@ pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> 
         let Some(every) = args.every_minutes else {
             break;
         };
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let pause = tokio::time::sleep(std::time::Duration::from_secs(every * 60));
-        tokio::pin!(pause);
-        while !stop.load(Ordering::Relaxed)
-            && tokio::time::timeout(std::time::Duration::from_millis(500), &mut pause)
-                .await
-                .is_err()
-        {}
-        if stop.load(Ordering::Relaxed) {
+        if !pause_unless_stopped(every, &stop).await {
             break;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits `minutes`, or less when asked to stop; whether to go on.
+async fn pause_unless_stopped(minutes: u64, stop: &AtomicBool) -> bool {
+    if stop.load(Ordering::Relaxed) {
+        return false;
+    }
+    let pause = tokio::time::sleep(std::time::Duration::from_secs(minutes * 60));
+    tokio::pin!(pause);
+    while !stop.load(Ordering::Relaxed)
+        && tokio::time::timeout(std::time::Duration::from_millis(500), &mut pause)
+            .await
+            .is_err()
+    {}
+    !stop.load(Ordering::Relaxed)
 }
 
 /// Writes the reminders sent for `milestone` beside its summaries (`reminders.json`),
@@ -158,19 +170,72 @@ fn chosen_milestones(campaign: &Campaign, wanted: Option<&str>) -> anyhow::Resul
     }
 }
 
+/// The milestone's reminder steps and the one due, so a run says why it sends or not.
+fn print_steps(milestone: &Milestone, today: NaiveDate, due: Option<&str>) {
+    let steps: Vec<String> = milestone
+        .reminder_steps()
+        .iter()
+        .map(|s| format!("{} {}", s.id, s.date.format("%d/%m")))
+        .collect();
+    println!(
+        "{}: reminder steps {}; on {today} {}",
+        milestone.id,
+        if steps.is_empty() {
+            "none (the schedule has no step inside the milestone's window)".to_string()
+        } else {
+            steps.join(", ")
+        },
+        due.map_or_else(
+            || "no step is due (the first is later)".to_string(),
+            |step| format!("step {step} is due")
+        )
+    );
+}
+
+/// Per channel, how many a dry run would send and why not, naming a missing setting.
+fn print_channels(config: &RemindConfig, summary: &RemindSummary) {
+    let emails = summary
+        .planned
+        .iter()
+        .filter(|r| r.channel == "email")
+        .count();
+    if config.smtp_host.is_empty() {
+        println!(
+            "  e-mail: not configured (set remind.smtp_host / BAOCAO_REMIND__SMTP_HOST and remind.from): \
+             {} of the {} units have an address and would be e-mailed",
+            summary.with_address, summary.late
+        );
+    } else {
+        println!(
+            "  e-mail: {emails} would be sent; {} units have no address in the units file",
+            summary.no_address.len()
+        );
+    }
+    if config.webhook_url.is_empty() {
+        println!(
+            "  webhook: not configured (set remind.webhook_url / BAOCAO_REMIND__WEBHOOK_URL): {} units would be posted",
+            summary.late
+        );
+    } else {
+        println!(
+            "  webhook: {} would be posted",
+            summary.planned.len() - emails
+        );
+    }
+}
+
 /// What a run did, for the DIC.
 fn print_summary(
+    config: &RemindConfig,
     registry: &Registry,
     milestone: &Milestone,
     today: NaiveDate,
     summary: &RemindSummary,
     dry_run: bool,
 ) {
+    print_steps(milestone, today, summary.step.as_deref());
     let Some(step) = &summary.step else {
-        println!(
-            "{}: no reminder due on {today} ({} units late)",
-            milestone.id, summary.late
-        );
+        println!("  {} units late; nothing to send today", summary.late);
         return;
     };
     println!(
@@ -178,6 +243,7 @@ fn print_summary(
         milestone.id, summary.late
     );
     if dry_run {
+        print_channels(config, summary);
         for reminder in &summary.planned {
             let unit = &reminder.planned.unit;
             let to = match reminder.channel {

@@ -40,6 +40,8 @@ pub struct RemindSummary {
     pub step: Option<String>,
     /// Units without a report for the milestone.
     pub late: usize,
+    /// Of those, units whose units-file row has an e-mail address.
+    pub with_address: usize,
     /// E-mails sent by this run.
     pub emails_sent: usize,
     /// Webhook calls made by this run.
@@ -118,6 +120,10 @@ pub async fn remind_milestone(
         options.today,
     );
     summary.late = planned.len();
+    summary.with_address = planned
+        .iter()
+        .filter(|p| !p.unit.contact.email.is_empty())
+        .count();
     summary.step = planned.first().map(|p| p.step.id.clone());
     let reminders = reminders(config, options, planned, &mut summary);
     if options.dry_run {
