@@ -1,5 +1,5 @@
 //! The report's typeface, built into the binary: Liberation Serif 2.1 (SIL Open Font
-//! Licence, `pipelines/rollup/fonts/LICENSE`), metric-compatible with the Times New Roman
+//! Licence, `libs/report/fonts/LICENSE`), metric-compatible with the Times New Roman
 //! Decree 30/2020/NĐ-CP asks for, with every Vietnamese letter. Used to measure and embed
 //! the PDF's text and to draw the charts' labels.
 
