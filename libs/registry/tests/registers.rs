@@ -349,17 +349,20 @@ fn a_unit_with_no_place_on_the_map_is_refused_by_name() {
 #[test]
 fn who_reports_for_whom_follows_each_registers_kinds() {
     let new = Registry::load_register(shipped_data(), &named("2025")).expect("2025 loads");
-    let school = new
+    // Thanh Hóa's schools, in code order (the register's own order is a hash map's).
+    let mut schools: Vec<_> = new
         .units()
-        .find(|u| u.kind == "school" && u.area_code.len() == 5)
-        .expect("a commune's school");
+        .filter(|u| u.kind == "school" && u.area_code.len() == 5 && new.is_within(u, "38"))
+        .collect();
+    schools.sort_by(|a, b| a.code.cmp(&b.code));
+    let school = *schools.first().expect("a commune's school of Thanh Hóa");
     let commune = new.unit(&school.area_code).expect("its People's Committee");
     let department = new.unit("38.SKHCN").expect("the department");
     let province = new.unit("38").expect("the province's People's Committee");
-    let elsewhere = new
-        .units()
-        .find(|u| u.kind == "school" && u.area_code != school.area_code && u.area_code.len() == 5)
-        .expect("another commune's school");
+    let elsewhere = *schools
+        .iter()
+        .find(|u| u.area_code != school.area_code)
+        .expect("a school of another commune of Thanh Hóa");
     assert!(new.may_submit_for(commune, school));
     assert!(!new.may_submit_for(commune, elsewhere));
     assert!(new.may_submit_for(department, school) && new.may_submit_for(department, elsewhere));
