@@ -52,12 +52,10 @@ impl Destination {
         let parsed = url::Url::parse(raw).map_err(|err| bad_url(format!("{raw:?}: {err}")))?;
         let prefix_text = parsed.path().trim_matches('/').to_string();
         let (store, prefix): (Arc<dyn ObjectStore>, ObjectPath) = match parsed.scheme() {
+            // The one reading of an s3:// location, the store layer's (bucket, prefix).
             "s3" => {
-                let bucket = parsed.host_str().filter(|b| !b.is_empty()).ok_or_else(|| {
-                    bad_url(format!("{raw:?} names no bucket (s3://bucket/prefix)"))
-                })?;
-                let store = s3.bucket(bucket)?;
-                (Arc::new(store), object_path(&prefix_text))
+                let (bucket, prefix) = baocao_store::s3::parse_s3_url(raw, "backup.url")?;
+                (Arc::new(s3.bucket(&bucket)?), object_path(&prefix))
             }
             "file" => {
                 if parsed.host_str().is_some_and(|h| !h.is_empty()) {
