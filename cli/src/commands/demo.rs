@@ -267,9 +267,11 @@ async fn land_demo(
     dir: &std::path::Path,
 ) -> anyhow::Result<(Store, Lander)> {
     let landing_dir = dir.join("landing");
+    // The configured consumer group (`landing.group_id`), so a later `baocao land` into
+    // the same directory continues where the demo's landing stopped instead of landing
+    // every record a second time.
     let landing = LandingConfig {
         dir: landing_dir.display().to_string(),
-        group_id: "baocao-demo-landing".to_string(),
         ..config.landing.clone()
     };
     let mut lander = Lander::new(kafka, &landing, &config.s3).await?;

@@ -128,15 +128,23 @@ pub async fn serve(
         .collect();
     if open.is_empty() {
         println!(
-            "  the DIC's dashboard shows the demo's summaries; no campaign of register {} is open today, so nothing can be reported (the open example is `demo --campaign thanh-hoa-2026 --serve`)",
+            "  the department's dashboard shows the demo's summaries; no campaign of register {} is open today, so nothing can be reported (the open example is `demo --campaign thanh-hoa-2026 --serve`)",
             registry.register_id().unwrap_or("of this data")
         );
     } else {
         println!(
-            "  the DIC's dashboard shows the demo's summaries; reports can be sent in {}",
+            "  the department's dashboard shows the demo's summaries; reports can be sent in {}",
             open.join(", ")
         );
     }
+    println!(
+        "  reports sent here land with `baocao land --kafka-brokers {} --landing-dir {}` (the demo's consumer group: it continues where the demo's landing stopped) and count after `baocao rollup --campaign {} --landing-dir {} --out {}`",
+        kafka.brokers,
+        dir.join("landing").display(),
+        campaign.id,
+        dir.join("landing").display(),
+        dir.join("summaries").display()
+    );
     crate::commands::shutdown_signal().await;
     portal.stop().await?;
     Ok(())
