@@ -93,6 +93,24 @@ fn filled_cells(units: &[baocao_sheets::UnitEntry]) -> (Value, Vec<String>) {
     )
 }
 
+/// Fills `root/form.xlsx` with `cells` as a person would in a spreadsheet program's
+/// library (openpyxl), into `root/filled.xlsx`.
+fn fill_form(root: &Path, cells: &Value) -> anyhow::Result<()> {
+    std::fs::write(root.join("cells.json"), serde_json::to_vec(cells)?)?;
+    let fill = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sheets/fill_form.py"))
+        .args(["form.xlsx", "filled.xlsx", "cells.json"])
+        .current_dir(root)
+        .output()
+        .context("python3 with openpyxl (scripts/install-deps.sh installs it)")?;
+    anyhow::ensure!(
+        fill.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fill.stderr)
+    );
+    Ok(())
+}
+
 /// The places named in an import's output (`Sheet!E12: …` lines), sorted.
 fn named_places(output: &str) -> Vec<String> {
     let mut places: Vec<String> = output
@@ -131,18 +149,7 @@ async fn a_district_form_with_five_mistakes_names_them_and_counts_the_rest_once(
 
     // Filled as a person would, in a spreadsheet program's library.
     let (cells, mistakes) = filled_cells(&units);
-    std::fs::write(root.join("cells.json"), serde_json::to_vec(&cells)?)?;
-    let fill = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sheets/fill_form.py"))
-        .args(["form.xlsx", "filled.xlsx", "cells.json"])
-        .current_dir(root)
-        .output()
-        .context("python3 with openpyxl (scripts/install-deps.sh installs it)")?;
-    anyhow::ensure!(
-        fill.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fill.stderr)
-    );
+    fill_form(root, &cells)?;
 
     let import = |file: &str, extra: &[&str]| {
         let output = cli()
@@ -419,18 +426,7 @@ async fn a_commune_enters_its_schools_reports_on_the_2025_map() -> anyhow::Resul
     assert!(codes.contains(&office.code.as_str()), "{codes:?}");
 
     let cells = json!({ "Hệ thống camera": system_cells(&units) });
-    std::fs::write(root.join("cells.json"), serde_json::to_vec(&cells)?)?;
-    let fill = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sheets/fill_form.py"))
-        .args(["form.xlsx", "filled.xlsx", "cells.json"])
-        .current_dir(root)
-        .output()
-        .context("python3 with openpyxl (scripts/install-deps.sh installs it)")?;
-    anyhow::ensure!(
-        fill.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fill.stderr)
-    );
+    fill_form(root, &cells)?;
     let output = baocao_in(&stack)
         .args([
             "import",

@@ -71,6 +71,21 @@ struct Portal {
     accounts: AccountStore,
 }
 
+impl Portal {
+    /// `baocao ARGS` run in the portal's directory, on its data, broker and topic; its
+    /// output when it succeeded.
+    fn baocao(&self, args: &[&str]) -> anyhow::Result<String> {
+        let mut command = common::baocao_command(
+            self.root.path(),
+            &self.data,
+            &self.kafka.brokers,
+            &self.kafka.reports_topic,
+        );
+        command.args(args);
+        common::succeeded(&mut command)
+    }
+}
+
 async fn portal() -> anyhow::Result<Portal> {
     portal_on("2023").await
 }
@@ -687,16 +702,7 @@ async fn the_dic_sees_the_report_counted(
     p: &Portal,
     dic: &IssuedAccount,
 ) -> anyhow::Result<()> {
-    let run = |args: &[&str]| {
-        let mut command = common::baocao_command(
-            p.root.path(),
-            &p.data,
-            &p.kafka.brokers,
-            &p.kafka.reports_topic,
-        );
-        command.args(args);
-        common::succeeded(&mut command)
-    };
+    let run = |args: &[&str]| p.baocao(args);
     run(&["land", "--until-caught-up"])?;
     run(&[
         "rollup",
@@ -891,16 +897,7 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
             chrono::Utc::now(),
         )
         .await?;
-    let run = |args: &[&str]| {
-        let mut command = common::baocao_command(
-            p.root.path(),
-            &p.data,
-            &p.kafka.brokers,
-            &p.kafka.reports_topic,
-        );
-        command.args(args);
-        common::succeeded(&mut command)
-    };
+    let run = |args: &[&str]| p.baocao(args);
     run(&[
         "rollup",
         "--campaign",
