@@ -853,7 +853,7 @@ async fn wrong_passwords_slow_down_until_unlocked(
         .audit_events(&dic.account.username)
         .await?
         .into_iter()
-        .map(|(_, event, _)| event)
+        .map(|e| e.event)
         .collect();
     assert!(
         events.contains(&"account_unlocked".to_string()),

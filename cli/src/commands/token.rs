@@ -135,7 +135,7 @@ fn import_tokens(
     anyhow::ensure!(valid_days >= 0, "--valid-days must not be negative");
     let started = std::time::Instant::now();
     let registry = config.registry()?;
-    let rows = baocao_accounts::roster::read(file, &registry, &Default::default())?;
+    let rows = baocao_accounts::roster::read(file, &registry, &[])?.create;
     let valid_for = (valid_days > 0).then(|| chrono::Duration::days(valid_days));
     let mut seen = std::collections::HashSet::new();
     let requests: Vec<TokenRequest> = rows

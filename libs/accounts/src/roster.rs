@@ -8,14 +8,44 @@
 //! `role` (Vai trò: clerk, district_office, province, analyst; default from the unit's
 //! kind), `scope` (Phạm vi: the administrative code a dashboard shows; default from the
 //! role and the unit's area), `email`, `phone` (Điện thoại).
+//!
+//! A list read again updates the people it already made ([`crate::reimport`]): rows are
+//! checked here against the register, then matched there against the accounts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use baocao_registry::{AdminLevel, Registry, ReportingUnit};
 use baocao_sheets::read::{Row, Value};
 
-use crate::{Error, Person, Result, Role};
+use crate::reimport::{self, StaffPlan};
+use crate::{Account, Error, Result, Role};
+
+/// One row of a staff list, checked against the register: what it says of a person,
+/// and the role and scope a new account of it gets.
+#[derive(Clone, Debug)]
+pub struct StaffRow {
+    /// Its 1-based row number in the file.
+    pub number: usize,
+    /// The unit (in the register).
+    pub unit_code: String,
+    /// The person's name.
+    pub full_name: String,
+    /// The user name the list gives (lower case), if any.
+    pub username: Option<String>,
+    /// The role the list gives, if any.
+    pub role: Option<Role>,
+    /// The scope the list gives, if any.
+    pub scope: Option<String>,
+    /// The e-mail the list gives (may be empty).
+    pub email: String,
+    /// The phone the list gives (may be empty).
+    pub phone: String,
+    /// The role of a new account: the one given or the unit kind's default.
+    pub new_role: Role,
+    /// The scope of a new account: the one given or the role's default.
+    pub new_scope: String,
+}
 
 /// The columns of a staff list, with the headers accepted for each.
 const COLUMNS: [(&str, &[&str]); 7] = [
@@ -41,14 +71,16 @@ impl RawRow {
 }
 
 /// Reads the staff list at `path` (`.csv` or `.xlsx`: the first sheet, read within the
-/// bounds of `baocao_sheets::read` that a hostile file cannot break) and checks every
-/// row against the register and the user names already taken.
-pub fn read(path: &Path, registry: &Registry, taken: &HashSet<String>) -> Result<Vec<Person>> {
+/// bounds of `baocao_sheets::read` that a hostile file cannot break), checks every row
+/// against the register, and matches it against the `existing` accounts: what to create,
+/// what to update, what is unchanged. Every problem is named; none means none.
+pub fn read(path: &Path, registry: &Registry, existing: &[Account]) -> Result<StaffPlan> {
     let rows = read_rows(path)?;
     let mut problems = Vec::new();
-    let accounts = check_rows(&rows, registry, taken, &mut problems);
+    let checked = check_rows(&rows, registry, &mut problems);
+    let plan = reimport::plan(checked, existing, &mut problems);
     if problems.is_empty() {
-        Ok(accounts)
+        Ok(plan)
     } else {
         Err(Error::Roster {
             path: path.to_path_buf(),
@@ -203,14 +235,8 @@ fn default_scope(registry: &Registry, unit: &ReportingUnit, role: Role) -> Strin
         .map_or_else(|| unit.area_code.clone(), |area| area.code.clone())
 }
 
-fn check_rows(
-    rows: &[RawRow],
-    registry: &Registry,
-    taken: &HashSet<String>,
-    problems: &mut Vec<String>,
-) -> Vec<Person> {
-    let mut names: HashSet<String> = taken.clone();
-    let mut accounts = Vec::new();
+fn check_rows(rows: &[RawRow], registry: &Registry, problems: &mut Vec<String>) -> Vec<StaffRow> {
+    let mut checked = Vec::new();
     for row in rows {
         let mut problem = |column: &str, reason: String| {
             problems.push(format!("row {}, column {column}: {reason}", row.number));
@@ -232,9 +258,9 @@ fn check_rows(
             problem("full_name", "is empty".into());
         }
         let role = match row.cell("role") {
-            "" => default_role(registry, unit),
+            "" => None,
             given => match Role::parse(given) {
-                Some(role) => role,
+                Some(role) => Some(role),
                 None => {
                     problem(
                         "role",
@@ -245,8 +271,8 @@ fn check_rows(
             },
         };
         let scope = match row.cell("scope") {
-            "" => default_scope(registry, unit, role),
-            given if registry.admin_unit(given).is_some() => given.to_string(),
+            "" => None,
+            given if registry.admin_unit(given).is_some() => Some(given.to_string()),
             given => {
                 problem(
                     "scope",
@@ -256,11 +282,7 @@ fn check_rows(
             }
         };
         let username = match row.cell("username") {
-            "" => free_name(&unit.code.to_lowercase(), &names),
-            given if names.contains(&given.to_lowercase()) => {
-                problem("username", format!("`{given}` is already taken"));
-                continue;
-            }
+            "" => None,
             given if given.chars().any(char::is_whitespace) || given.chars().count() > 64 => {
                 problem(
                     "username",
@@ -268,29 +290,23 @@ fn check_rows(
                 );
                 continue;
             }
-            given => given.to_lowercase(),
+            given => Some(given.to_lowercase()),
         };
-        names.insert(username.clone());
-        accounts.push(Person {
-            username,
-            full_name: full_name.to_string(),
+        let new_role = role.unwrap_or_else(|| default_role(registry, unit));
+        checked.push(StaffRow {
+            number: row.number,
             unit_code: unit.code.clone(),
+            full_name: full_name.split_whitespace().collect::<Vec<_>>().join(" "),
+            username,
+            new_scope: scope
+                .clone()
+                .unwrap_or_else(|| default_scope(registry, unit, new_role)),
             role,
             scope,
             email: row.cell("email").to_string(),
             phone: row.cell("phone").to_string(),
+            new_role,
         });
     }
-    accounts
-}
-
-/// `base`, or `base.2`, `base.3`… whichever is free.
-fn free_name(base: &str, taken: &HashSet<String>) -> String {
-    if !taken.contains(base) {
-        return base.to_string();
-    }
-    (2..)
-        .map(|n| format!("{base}.{n}"))
-        .find(|name| !taken.contains(name))
-        .unwrap_or_else(|| base.to_string())
+    checked
 }

@@ -2,6 +2,11 @@
 //! busy timeout, every change in a transaction), so that restarts keep everything and
 //! concurrent requests never see half a change.
 
+mod admin;
+mod audit;
+mod schema;
+mod staff;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +20,10 @@ use tokio::sync::Mutex;
 use crate::password;
 use crate::signing::ServerKey;
 use crate::{Error, Result};
+
+pub use admin::AccountAction;
+pub use audit::{AuditEntry, AuditFilter, AuditPage};
+use audit::audit_on;
 
 /// What a person may do in the portal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +93,12 @@ pub struct Account {
     pub person: Person,
     /// The one-time password must be replaced before anything else.
     pub must_change_password: bool,
+    /// An administrator stopped the account: it cannot sign in.
+    pub disabled: bool,
+    /// Wrong passwords in a row since the last sign-in or unlock.
+    pub failed_logins: i64,
+    /// The last sign-in, if any.
+    pub last_login: Option<DateTime<Utc>>,
 }
 
 /// Who an account's person is and what they may do: what a staff list says of them,
@@ -157,43 +172,10 @@ impl Default for LoginPolicy {
     }
 }
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-CREATE TABLE IF NOT EXISTS accounts (
-    username TEXT PRIMARY KEY,
-    full_name TEXT NOT NULL,
-    unit_code TEXT NOT NULL,
-    role TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    email TEXT NOT NULL,
-    phone TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    must_change_password INTEGER NOT NULL,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until INTEGER,
-    created_at INTEGER NOT NULL,
-    unlocked_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id_sha256 TEXT PRIMARY KEY,
-    username TEXT NOT NULL REFERENCES accounts(username),
-    csrf_token TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS server_keys (
-    name TEXT PRIMARY KEY,
-    key BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    at INTEGER NOT NULL,
-    event TEXT NOT NULL,
-    username TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-";
-
-const ACCOUNT_COLUMNS: &str =
-    "username, full_name, unit_code, role, scope, email, phone, must_change_password";
+const ACCOUNT_COLUMNS: &str = "username, full_name, unit_code, role, scope, email, phone, \
+     must_change_password, disabled_at, failed_logins, last_login_at";
+/// How many columns [`ACCOUNT_COLUMNS`] has (a query's next column is at this index).
+const ACCOUNT_COLUMN_COUNT: i32 = 11;
 
 /// The accounts database. Cheap to clone; one connection, used by one request at a time
 /// (SQLite writes one at a time anyway), with password hashing done outside it.
@@ -238,6 +220,9 @@ fn account_of(row: &libsql::Row) -> std::result::Result<Account, libsql::Error> 
             phone: row.get(6)?,
         },
         must_change_password: row.get::<i64>(7)? != 0,
+        disabled: row.get::<Option<i64>>(8)?.is_some(),
+        failed_logins: row.get(9)?,
+        last_login: row.get::<Option<i64>>(10)?.map(instant),
     })
 }
 
@@ -274,9 +259,8 @@ impl AccountStore {
         connection
             .busy_timeout(Duration::from_secs(5))
             .map_err(db_error)?;
-        connection.execute_batch(SCHEMA).await.map_err(db_error)?;
-        add_unlocked_at(&connection).await.map_err(db_error)?;
-        let key = server_key(&connection, path).await?;
+        schema::migrate(&connection).await.map_err(db_error)?;
+        let key = schema::server_key(&connection, path).await?;
         // The hash an unknown name is checked against, made now so that the first
         // unknown name costs what every sign-in costs.
         let dummy_hash =
@@ -310,45 +294,6 @@ impl AccountStore {
     /// The session settings.
     pub fn policy(&self) -> LoginPolicy {
         self.policy
-    }
-
-    /// Creates `accounts` in one transaction, each with a fresh one-time password (hashed
-    /// on every core): all or none. An existing user name is refused, naming it.
-    pub async fn issue(
-        &self,
-        accounts: Vec<Person>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<IssuedAccount>> {
-        let issued = tokio::task::spawn_blocking(move || hash_one_time(accounts)).await??;
-        let connection = self.connection.lock().await;
-        let tx = connection.transaction().await.map_err(self.db_error())?;
-        for (issued, hash) in &issued {
-            let a = &issued.account;
-            tx.execute(
-                "INSERT INTO accounts (username, full_name, unit_code, role, scope, email, phone, \
-                 password_hash, must_change_password, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
-                params![
-                    a.username.as_str(),
-                    a.full_name.as_str(),
-                    a.unit_code.as_str(),
-                    a.role.as_str(),
-                    a.scope.as_str(),
-                    a.email.as_str(),
-                    a.phone.as_str(),
-                    hash.as_str(),
-                    seconds(now)
-                ],
-            )
-            .await
-            .map_err(self.db_error())?;
-        }
-        let detail = format!("{} account(s)", issued.len());
-        audit_on(&tx, now, "accounts_issued", "", &detail)
-            .await
-            .map_err(self.db_error())?;
-        tx.commit().await.map_err(self.db_error())?;
-        Ok(issued.into_iter().map(|(issued, _)| issued).collect())
     }
 
     /// The account `username`, if there is one.
@@ -412,7 +357,8 @@ impl AccountStore {
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<String>> {
-        let sql = "SELECT password_hash FROM accounts WHERE username = ?1";
+        // A stopped account is checked like a name without one: same work, same answer.
+        let sql = "SELECT password_hash FROM accounts WHERE username = ?1 AND disabled_at IS NULL";
         let Some(row) = self.row_of(sql, username).await? else {
             return Ok(None);
         };
@@ -436,29 +382,7 @@ impl AccountStore {
         } else {
             "wrong password"
         };
-        audit_on(&tx, now, "login_failed", username, detail)
-            .await
-            .map_err(self.db_error())?;
-        tx.commit().await.map_err(self.db_error())
-    }
-
-    /// Ends the waits the sign-in throttle imposes on `username` (the portals see it at
-    /// the name's next attempt) and resets its failure count; `by` is who did it.
-    pub async fn unlock(&self, username: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
-        let connection = self.connection.lock().await;
-        let tx = connection.transaction().await.map_err(self.db_error())?;
-        let changed = tx
-            .execute(
-                "UPDATE accounts SET failed_logins = 0, locked_until = NULL, unlocked_at = ?2 \
-                 WHERE username = ?1",
-                params![username, seconds(now)],
-            )
-            .await
-            .map_err(self.db_error())?;
-        if changed == 0 {
-            return Err(Error::UnknownAccount(username.to_string()));
-        }
-        audit_on(&tx, now, "account_unlocked", username, &format!("by {by}"))
+        audit_on(&tx, now, "login_failed", username, "", detail)
             .await
             .map_err(self.db_error())?;
         tx.commit().await.map_err(self.db_error())
@@ -502,8 +426,9 @@ impl AccountStore {
             let connection = self.connection.lock().await;
             let tx = connection.transaction().await.map_err(self.db_error())?;
             tx.execute(
-                "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = ?1",
-                params![username],
+                "UPDATE accounts SET failed_logins = 0, locked_until = NULL, last_login_at = ?2 \
+                 WHERE username = ?1",
+                params![username, seconds(now)],
             )
             .await
             .map_err(self.db_error())?;
@@ -540,7 +465,7 @@ impl AccountStore {
         let connection = self.connection.lock().await;
         let sql = format!(
             "SELECT {}, s.csrf_token, s.expires_at FROM sessions s JOIN accounts a ON a.username = s.username \
-             WHERE s.id_sha256 = ?1 AND s.expires_at > ?2",
+             WHERE s.id_sha256 = ?1 AND s.expires_at > ?2 AND a.disabled_at IS NULL",
             ACCOUNT_COLUMNS
                 .split(", ")
                 .map(|c| format!("a.{c}"))
@@ -557,8 +482,8 @@ impl AccountStore {
         let read = || -> std::result::Result<Session, libsql::Error> {
             Ok(Session {
                 account: account_of(&row)?,
-                csrf_token: row.get(8)?,
-                expires_at: instant(row.get(9)?),
+                csrf_token: row.get(ACCOUNT_COLUMN_COUNT)?,
+                expires_at: instant(row.get(ACCOUNT_COLUMN_COUNT + 1)?),
             })
         };
         Ok(Some(read().map_err(self.db_error())?))
@@ -629,138 +554,4 @@ impl AccountStore {
         let typed = password.to_string();
         tokio::task::spawn_blocking(move || password::verify(&typed, &stored)).await?
     }
-
-    /// Writes one audit event (also to the log, target `audit`).
-    pub async fn audit(
-        &self,
-        now: DateTime<Utc>,
-        event: &str,
-        username: &str,
-        detail: &str,
-    ) -> Result<()> {
-        let connection = self.connection.lock().await;
-        audit_on(&connection, now, event, username, detail)
-            .await
-            .map_err(self.db_error())
-    }
-
-    /// The audit events of `username` (all when empty), oldest first.
-    pub async fn audit_events(
-        &self,
-        username: &str,
-    ) -> Result<Vec<(DateTime<Utc>, String, String)>> {
-        let connection = self.connection.lock().await;
-        let mut rows = connection
-            .query(
-                "SELECT at, event, detail FROM audit WHERE ?1 = '' OR username = ?1 ORDER BY rowid",
-                params![username],
-            )
-            .await
-            .map_err(self.db_error())?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().await.map_err(self.db_error())? {
-            let read = || -> std::result::Result<_, libsql::Error> {
-                Ok((instant(row.get(0)?), row.get(1)?, row.get(2)?))
-            };
-            out.push(read().map_err(self.db_error())?);
-        }
-        Ok(out)
-    }
-}
-
-/// Adds `accounts.unlocked_at` to a database made before it existed.
-async fn add_unlocked_at(connection: &Connection) -> std::result::Result<(), libsql::Error> {
-    let mut rows = connection
-        .query(
-            "SELECT 1 FROM pragma_table_info('accounts') WHERE name = 'unlocked_at'",
-            (),
-        )
-        .await?;
-    if rows.next().await?.is_none() {
-        connection
-            .execute("ALTER TABLE accounts ADD COLUMN unlocked_at INTEGER", ())
-            .await?;
-    }
-    Ok(())
-}
-
-/// The portal's secret key: created by the first process to open the database, read by
-/// every other.
-async fn server_key(connection: &Connection, path: &Path) -> Result<ServerKey> {
-    let db_error = |source| Error::Database {
-        path: path.to_path_buf(),
-        source,
-    };
-    let fresh = ServerKey::generate()?;
-    connection
-        .execute(
-            "INSERT OR IGNORE INTO server_keys (name, key) VALUES ('portal', ?1)",
-            params![fresh.as_bytes().to_vec()],
-        )
-        .await
-        .map_err(db_error)?;
-    let mut rows = connection
-        .query("SELECT key FROM server_keys WHERE name = 'portal'", ())
-        .await
-        .map_err(db_error)?;
-    let stored: Vec<u8> = match rows.next().await.map_err(db_error)? {
-        Some(row) => row.get(0).map_err(db_error)?,
-        None => Vec::new(),
-    };
-    ServerKey::from_bytes(&stored).ok_or_else(|| Error::BadServerKey(path.to_path_buf()))
-}
-
-async fn audit_on(
-    connection: &Connection,
-    now: DateTime<Utc>,
-    event: &str,
-    username: &str,
-    detail: &str,
-) -> std::result::Result<(), libsql::Error> {
-    tracing::info!(target: "audit", event, username, detail, "audit");
-    connection
-        .execute(
-            "INSERT INTO audit (at, event, username, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![seconds(now), event, username, detail],
-        )
-        .await?;
-    Ok(())
-}
-
-/// One-time passwords for `accounts` and their hashes, hashed on every core.
-fn hash_one_time(accounts: Vec<Person>) -> Result<Vec<(IssuedAccount, String)>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = accounts.len().div_ceil(threads).max(1);
-    let chunks: Vec<Vec<Person>> = accounts.chunks(chunk).map(<[_]>::to_vec).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|account| {
-                            let one_time_password = password::one_time_password()?;
-                            let hash = password::hash(&one_time_password)?;
-                            Ok((
-                                IssuedAccount {
-                                    account,
-                                    one_time_password,
-                                },
-                                hash,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for worker in workers {
-            let hashed = worker
-                .join()
-                .map_err(|_| Error::Hash("a hashing thread panicked".into()))??;
-            out.extend(hashed);
-        }
-        Ok(out)
-    })
 }

@@ -76,7 +76,7 @@ async fn a_one_time_password_signs_in_and_must_be_replaced() -> anyhow::Result<(
         .audit_events("14755")
         .await?
         .into_iter()
-        .map(|e| e.1)
+        .map(|e| e.event)
         .collect();
     assert_eq!(
         events,
@@ -135,10 +135,10 @@ async fn wrong_passwords_never_lock_and_an_unlock_is_recorded() -> anyhow::Resul
         .audit_events("u")
         .await?
         .into_iter()
-        .map(|(_, event, detail)| (event, detail))
+        .map(|e| (e.event, e.actor))
         .collect();
     assert!(
-        events.contains(&("account_unlocked".to_string(), "by 38.stttt".to_string())),
+        events.contains(&("account_unlocked".to_string(), "38.stttt".to_string())),
         "{events:?}"
     );
     Ok(())
@@ -202,10 +202,11 @@ fn a_staff_list_names_every_problem_by_row_and_column() -> anyhow::Result<()> {
          14755,,clerk,,\n\
          380.PVHTT,Trần Văn B,chief,,\n\
          380.PVHTT,Trần Văn C,,999,\n\
-         14761,Phạm D,,,taken\n",
+         14761,Phạm D,,,hai từ\n\
+         14755,Phạm E,,,dup\n\
+         14761,Phạm F,,,dup\n",
     )?;
-    let taken: HashSet<String> = ["taken".to_string()].into();
-    let err = roster::read(&csv, &registry(), &taken)
+    let err = roster::read(&csv, &registry(), &[])
         .expect_err("refused")
         .to_string();
     for expected in [
@@ -213,7 +214,8 @@ fn a_staff_list_names_every_problem_by_row_and_column() -> anyhow::Result<()> {
         "row 4, column full_name: is empty",
         "row 5, column role: `chief`",
         "row 6, column scope: `999`",
-        "row 7, column username: `taken` is already taken",
+        "row 7, column username: `hai từ` must be one word",
+        "row 9, column username: `dup` is on row 8 too",
     ] {
         assert!(err.contains(expected), "{expected} in:\n{err}");
     }
@@ -236,7 +238,7 @@ async fn a_province_is_issued_in_one_command_with_its_password_sheet() -> anyhow
         text.push_str(&format!("{code},Cán bộ {code}\n"));
     }
     std::fs::write(&csv, text)?;
-    let accounts = roster::read(&csv, &registry, &HashSet::new())?;
+    let accounts = roster::read(&csv, &registry, &[])?.create;
     assert_eq!(accounts.len(), units.len());
     let office = accounts
         .iter()
@@ -275,5 +277,151 @@ async fn a_province_is_issued_in_one_command_with_its_password_sheet() -> anyhow
         assert!(cells.contains(&i.one_time_password) && cells.contains(&i.account.username));
     }
     assert!(cells.contains("Thành phố Thanh Hóa"), "grouped by district");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_administrator_resets_stops_restores_and_deletes_and_each_is_audited()
+-> anyhow::Result<()> {
+    use baocao_accounts::{AccountAction, AuditFilter};
+    let dir = tempfile::tempdir()?;
+    let store = AccountStore::open(&dir.path().join("a.db"), policy()).await?;
+    let now = Utc::now();
+    let issued = store
+        .issue(vec![clerk("u", "14755"), clerk("v", "14761")], now)
+        .await?;
+    let first = issued[0].one_time_password.clone();
+    let LoginOutcome::SignedIn { cookie, .. } = store.login("u", &first, now).await? else {
+        anyhow::bail!("signs in");
+    };
+    // A new one-time password: the old one and the open session end with it.
+    let fresh = store
+        .administer("u", AccountAction::ResetPassword, "38.stttt", now)
+        .await?
+        .expect("a reset answers the new password");
+    assert_ne!(fresh, first);
+    assert!(store.session(&cookie, now).await?.is_none());
+    assert!(matches!(store.login("u", &first, now).await?, LoginOutcome::Refused));
+    let LoginOutcome::SignedIn { cookie, session } = store.login("u", &fresh, now).await? else {
+        anyhow::bail!("the new one-time password signs in");
+    };
+    assert!(session.account.must_change_password);
+    // Stopped: the right password is refused like a wrong one, the session ends.
+    store
+        .administer("u", AccountAction::Disable, "38.stttt", now)
+        .await?;
+    assert!(store.session(&cookie, now).await?.is_none());
+    assert!(matches!(store.login("u", &fresh, now).await?, LoginOutcome::Refused));
+    assert!(store.account("u").await?.expect("kept").disabled);
+    store
+        .administer("u", AccountAction::Enable, "38.stttt", now)
+        .await?;
+    assert!(matches!(
+        store.login("u", &fresh, now).await?,
+        LoginOutcome::SignedIn { .. }
+    ));
+    // Deleted: gone, but its events stay, with its unit.
+    store
+        .administer("u", AccountAction::Delete, "38.stttt", now)
+        .await?;
+    assert!(store.account("u").await?.is_none());
+    assert!(
+        store
+            .administer("u", AccountAction::Unlock, "38.stttt", now)
+            .await
+            .is_err(),
+        "no account `u` any more"
+    );
+    let by_admin = AuditFilter {
+        person: "38.stttt".into(),
+        ..AuditFilter::default()
+    };
+    let page = store.audit_page(&by_admin, 0, 10).await?;
+    let events: Vec<&str> = page.entries.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "account_deleted",
+            "account_enabled",
+            "account_disabled",
+            "password_reset"
+        ],
+        "newest first"
+    );
+    assert!(page.entries.iter().all(|e| e.unit_code == "14755"));
+    assert_eq!(page.entries[0].detail, "Lê Thị Hoa, clerk");
+    // The filters: unit, event, an area's units, dates, paging.
+    let count = |filter: AuditFilter| {
+        let store = store.clone();
+        async move { store.audit_page(&filter, 0, 2).await.map(|p| (p.total, p.entries.len())) }
+    };
+    let of_unit = |unit: &str| AuditFilter {
+        unit: unit.into(),
+        ..AuditFilter::default()
+    };
+    assert_eq!(count(of_unit("14761")).await?, (0, 0));
+    let (total, shown) = count(of_unit("14755")).await?;
+    assert!(total > 2 && shown == 2, "{total} {shown}");
+    let resets = AuditFilter {
+        event: "password_reset".into(),
+        ..AuditFilter::default()
+    };
+    assert_eq!(count(resets).await?, (1, 1));
+    let other_area = AuditFilter {
+        units: Some(vec!["14761".into()]),
+        ..AuditFilter::default()
+    };
+    assert_eq!(count(other_area).await?.0, 0);
+    let tomorrow = AuditFilter {
+        from: Some(now + chrono::Duration::days(1)),
+        ..AuditFilter::default()
+    };
+    assert_eq!(count(tomorrow).await?.0, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_staff_list_imported_again_updates_its_people_instead_of_duplicating()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = AccountStore::open(&dir.path().join("a.db"), policy()).await?;
+    let registry = registry();
+    let list = dir.path().join("staff.csv");
+    let import = |text: &'static str| {
+        let (store, registry, list) = (store.clone(), &registry, list.clone());
+        async move {
+            std::fs::write(&list, text)?;
+            let plan = roster::read(&list, registry, &store.accounts().await?)?;
+            let counts = (plan.create.len(), plan.update.len(), plan.unchanged.len());
+            store.apply_staff_plan(plan, "38.stttt", Utc::now()).await?;
+            anyhow::Ok(counts)
+        }
+    };
+    let first = "unit_code,full_name,email,phone\n\
+        14755,Lê Thị Hoa,hoa@thieu.vn,0912345678\n\
+        14755,Trần Văn Nam,,0913000111\n\
+        14761,Phạm Thị Lan,lan@dong.vn,\n";
+    assert_eq!(import(first).await?, (3, 0, 0));
+    // Edited: a new phone, a corrected name (found by phone), an e-mail in capitals,
+    // one person added.
+    let edited = "unit_code,full_name,email,phone\n\
+        14755,Lê Thị Hoa,hoa@thieu.vn,0987654321\n\
+        14755,Trần Văn Năm,,+84 913 000 111\n\
+        14761,Phạm Thị Lan,LAN@dong.vn,\n\
+        14761,Đỗ Văn Hùng,hung@dong.vn,\n";
+    assert_eq!(import(edited).await?, (1, 2, 1));
+    assert_eq!(import(edited).await?, (0, 0, 4), "the same list again changes nothing");
+    let accounts = store.accounts().await?;
+    assert_eq!(accounts.len(), 4, "one account per person");
+    let hoa = store.account("14755").await?.expect("kept its user name");
+    assert_eq!(hoa.person.phone, "0987654321");
+    let updates: Vec<String> = store
+        .audit_events("14755.2")
+        .await?
+        .into_iter()
+        .filter(|e| e.event == "account_updated")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(updates, ["full_name: Trần Văn Nam → Trần Văn Năm"]);
     Ok(())
 }
