@@ -1,23 +1,47 @@
 //! `baocao account`: the portal's person accounts — issued in bulk from a staff list
-//! (CSV or Excel) with a printable sheet of one-time passwords, listed, and unlocked
-//! (the sign-in throttle's waits on a name ended by the department).
+//! (CSV or Excel; a list imported again updates its people) with a printable sheet of
+//! one-time passwords, listed, administered (a new one-time password, unlock, stop,
+//! restore, delete) and their audit log read.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use baocao_accounts::{AccountStore, roster, sheet};
+use baocao_accounts::{
+    AccountAction, AccountStore, AuditFilter, IssuedAccount, audit_csv, event_label, roster, sheet,
+};
 
 use crate::config::{Config, Overrides};
+
+/// The accounts database, shared by every subcommand.
+#[derive(clap::Args)]
+pub struct Database {
+    /// The accounts database (overrides `portal.accounts_db`).
+    #[arg(long)]
+    accounts_db: Option<PathBuf>,
+}
+
+/// An administrator's action on one account.
+#[derive(clap::Args)]
+pub struct Target {
+    /// The account's user name.
+    username: String,
+    /// Who does it, for the audit log (e.g. the DIC officer's user name).
+    #[arg(long)]
+    by: String,
+    #[command(flatten)]
+    database: Database,
+}
 
 /// `baocao account …`
 #[derive(clap::Subcommand)]
 pub enum AccountCommand {
     /// Create the accounts of a staff list (CSV or XLSX: unit_code, full_name, and
     /// optionally username, role, scope, email, phone) and write their one-time
-    /// passwords to a print-ready workbook. All rows or none.
+    /// passwords to a print-ready workbook. People who already have an account (same
+    /// user name, or same e-mail, phone or name in the same unit) are updated instead,
+    /// and each change is printed. All rows or none.
     Import {
         /// The staff list.
         #[arg(long)]
@@ -25,37 +49,97 @@ pub enum AccountCommand {
         /// Where to write the one-time-password workbook.
         #[arg(long, default_value = "mat-khau-mot-lan.xlsx")]
         passwords_out: PathBuf,
-        /// The accounts database (overrides `portal.accounts_db`).
-        #[arg(long)]
-        accounts_db: Option<PathBuf>,
+        /// Who imports it, for the audit log.
+        #[arg(long, default_value = "")]
+        by: String,
+        #[command(flatten)]
+        database: Database,
     },
-    /// List the accounts (never passwords), with wrong passwords in a row.
+    /// List the accounts (never passwords): role, unit, state, wrong passwords in a row.
     List {
-        /// The accounts database (overrides `portal.accounts_db`).
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Issue a new one-time password (the old password and open sessions end); printed,
+    /// or written to a print-ready workbook with --passwords-out.
+    Reset {
+        #[command(flatten)]
+        target: Target,
+        /// Write the new password to this workbook instead of printing it.
         #[arg(long)]
-        accounts_db: Option<PathBuf>,
+        passwords_out: Option<PathBuf>,
     },
     /// End the waits repeated wrong passwords put on an account's sign-in (at its next
-    /// attempt, on every portal using this database) and reset its count; recorded in
-    /// the audit log with who did it.
-    Unlock {
-        /// The account's user name.
-        username: String,
-        /// Who unlocks it, for the audit log (e.g. the DIC officer's user name).
+    /// attempt, on every portal using this database) and reset its count.
+    Unlock(Target),
+    /// Stop an account (a person who left): it cannot sign in; its sessions end.
+    Disable(Target),
+    /// Let a stopped account sign in again.
+    Enable(Target),
+    /// Delete an account (its audit events stay).
+    Delete {
+        #[command(flatten)]
+        target: Target,
+        /// Confirms the deletion.
         #[arg(long)]
-        by: String,
-        /// The accounts database (overrides `portal.accounts_db`).
-        #[arg(long)]
-        accounts_db: Option<PathBuf>,
+        yes: bool,
     },
+    /// The audit log, newest first: sign-ins, password changes, administrators' actions.
+    Audit(AuditArgs),
+}
+
+/// `baocao account audit`
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// A user name (the account's or the administrator's), or part of a full name.
+    #[arg(long, default_value = "")]
+    person: String,
+    /// A unit's code.
+    #[arg(long, default_value = "")]
+    unit: String,
+    /// An event code (login, login_failed, password_reset, account_disabled, …).
+    #[arg(long, default_value = "")]
+    event: String,
+    /// From this day on (dd/mm/yyyy or yyyy-mm-dd, Vietnam's time).
+    #[arg(long, value_parser = parse_day)]
+    since: Option<chrono::NaiveDate>,
+    /// Up to and including this day.
+    #[arg(long, value_parser = parse_day)]
+    until: Option<chrono::NaiveDate>,
+    /// At most this many events.
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+    /// `text` (tab-separated) or `csv` (UTF-8 with BOM, for Excel).
+    #[arg(long, default_value = "text", value_parser = ["text", "csv"])]
+    format: String,
+    #[command(flatten)]
+    database: Database,
+}
+
+/// A day as people write it: `20/03/2026` or `2026-03-20`.
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%d/%m/%Y")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d"))
+        .map_err(|_| format!("`{text}` is not a day (dd/mm/yyyy or yyyy-mm-dd)"))
 }
 
 impl AccountCommand {
+    fn database(&self) -> &Database {
+        match self {
+            AccountCommand::Import { database, .. }
+            | AccountCommand::List { database }
+            | AccountCommand::Audit(AuditArgs { database, .. }) => database,
+            AccountCommand::Reset { target, .. } | AccountCommand::Delete { target, .. } => {
+                &target.database
+            }
+            AccountCommand::Unlock(target)
+            | AccountCommand::Disable(target)
+            | AccountCommand::Enable(target) => &target.database,
+        }
+    }
+
     pub fn overrides(&self) -> Overrides {
-        let (AccountCommand::Import { accounts_db, .. }
-        | AccountCommand::List { accounts_db }
-        | AccountCommand::Unlock { accounts_db, .. }) = self;
-        match accounts_db {
+        match &self.database().accounts_db {
             Some(path) => vec![("portal.accounts_db", path.display().to_string().into())],
             None => Vec::new(),
         }
@@ -73,74 +157,206 @@ pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<Exi
         AccountCommand::Import {
             file,
             passwords_out,
+            by,
             ..
-        } => import(config, &store, &file, &passwords_out).await,
-        AccountCommand::Unlock { username, by, .. } => {
-            let username = username.trim().to_lowercase();
-            store
-                .unlock(&username, by.trim(), chrono::Utc::now())
-                .await?;
-            eprintln!("{username}: unlocked; the next sign-in is checked at once");
-            Ok(ExitCode::SUCCESS)
+        } => import(config, &store, &file, &passwords_out, &by).await,
+        AccountCommand::List { .. } => list(&store).await,
+        AccountCommand::Reset {
+            target,
+            passwords_out,
+        } => reset(config, &store, &target, passwords_out.as_deref()).await,
+        AccountCommand::Unlock(target) => act(&store, &target, AccountAction::Unlock).await,
+        AccountCommand::Disable(target) => act(&store, &target, AccountAction::Disable).await,
+        AccountCommand::Enable(target) => act(&store, &target, AccountAction::Enable).await,
+        AccountCommand::Delete { target, yes } => {
+            anyhow::ensure!(
+                yes,
+                "deleting account `{}` cannot be undone: add --yes to confirm (or `account disable` to stop it and keep it)",
+                target.username
+            );
+            act(&store, &target, AccountAction::Delete).await
         }
-        AccountCommand::List { .. } => {
-            let failed: std::collections::HashMap<String, i64> =
-                store.failed_logins().await?.into_iter().collect();
-            for a in store.accounts().await? {
-                let wrong = failed.get(&a.person.username).copied().unwrap_or(0);
-                println!(
-                    "{}\t{}\t{}\t{}\t{}{}{}",
-                    a.person.username,
-                    a.person.role.as_str(),
-                    a.person.unit_code,
-                    a.person.scope,
-                    a.person.full_name,
-                    if a.must_change_password {
-                        "\t(one-time password not yet changed)"
-                    } else {
-                        ""
-                    },
-                    if wrong > 0 {
-                        format!("\t({wrong} wrong password(s) in a row)")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+        AccountCommand::Audit(args) => audit(&store, &args).await,
+    }
+}
+
+/// What the terminal says after an action.
+fn said(action: AccountAction) -> &'static str {
+    match action {
+        AccountAction::ResetPassword => "new one-time password issued; its sessions ended",
+        AccountAction::Unlock => "unlocked; the next sign-in is checked at once",
+        AccountAction::Disable => "stopped: it cannot sign in; its sessions ended",
+        AccountAction::Enable => "may sign in again",
+        AccountAction::Delete => "deleted (its audit events stay)",
+    }
+}
+
+async fn act(
+    store: &AccountStore,
+    target: &Target,
+    action: AccountAction,
+) -> anyhow::Result<ExitCode> {
+    let username = target.username.trim().to_lowercase();
+    store
+        .administer(&username, action, target.by.trim(), chrono::Utc::now())
+        .await?;
+    eprintln!("{username}: {}", said(action));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reset(
+    config: &Config,
+    store: &AccountStore,
+    target: &Target,
+    passwords_out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let username = target.username.trim().to_lowercase();
+    let Some(account) = store.account(&username).await? else {
+        anyhow::bail!("no account `{username}` (see `baocao account list`)");
+    };
+    let action = AccountAction::ResetPassword;
+    let one_time = store
+        .administer(&username, action, target.by.trim(), chrono::Utc::now())
+        .await?
+        .unwrap_or_default();
+    match passwords_out {
+        Some(out) => {
+            let issued = [IssuedAccount {
+                account: account.person,
+                one_time_password: one_time,
+            }];
+            sheet::write(out, &config.registry()?, &issued).with_context(|| {
+                format!(
+                    "the password was reset but not written; reset it again after fixing {}",
+                    out.display()
+                )
+            })?;
+            eprintln!("{username}: {}; written to {}", said(action), out.display());
+        }
+        None => {
+            eprintln!("{username}: {}", said(action));
+            println!("{username}\t{one_time}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(store: &AccountStore) -> anyhow::Result<ExitCode> {
+    for a in store.accounts().await? {
+        let mut notes = Vec::new();
+        if a.disabled {
+            notes.push("stopped".to_string());
+        }
+        if a.must_change_password {
+            notes.push("one-time password not yet changed".to_string());
+        }
+        if a.failed_logins > 0 {
+            notes.push(format!("{} wrong password(s) in a row", a.failed_logins));
+        }
+        let p = &a.person;
+        println!(
+            "{}\t{}\t{}\t{}\t{}{}",
+            p.username,
+            p.role.as_str(),
+            p.unit_code,
+            p.scope,
+            p.full_name,
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!("\t({})", notes.join("; "))
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The instant a Vietnamese day starts.
+fn day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    let millis = baocao_registry::start_of_vietnam_day_ms(day);
+    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+async fn audit(store: &AccountStore, args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let filter = AuditFilter {
+        person: args.person.trim().to_lowercase(),
+        unit: args.unit.clone(),
+        event: args.event.clone(),
+        from: args.since.map(day_start),
+        until: args.until.and_then(|d| d.succ_opt()).map(day_start),
+        units: None,
+    };
+    let page = store.audit_page(&filter, 0, args.limit).await?;
+    if args.format == "csv" {
+        print!("{}", audit_csv(&page.entries));
+    } else {
+        for e in &page.entries {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                baocao_registry::vn_time(e.at),
+                event_label(&e.event),
+                e.username,
+                e.actor,
+                e.unit_code,
+                e.detail
+            );
+        }
+    }
+    if page.total > page.entries.len() {
+        eprintln!(
+            "{} of {} event(s) shown (--limit)",
+            page.entries.len(),
+            page.total
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import(
     config: &Config,
     store: &AccountStore,
-    file: &std::path::Path,
-    passwords_out: &std::path::Path,
+    file: &Path,
+    passwords_out: &Path,
+    by: &str,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let registry = config.registry()?;
-    let taken: HashSet<String> = store
-        .accounts()
-        .await?
-        .into_iter()
-        .map(|a| a.person.username)
-        .collect();
-    let accounts = roster::read(file, &registry, &taken)?;
-    let issued = store.issue(accounts, chrono::Utc::now()).await?;
-    sheet::write(passwords_out, &registry, &issued).with_context(|| {
-        format!(
-            "{} accounts were created but their passwords could not be written; \
-             issue new ones after fixing {}",
-            issued.len(),
-            passwords_out.display()
-        )
-    })?;
+    let plan = roster::read(file, &registry, &store.accounts().await?)?;
+    let (updated, unchanged) = (plan.update.clone(), plan.unchanged.len());
+    let issued = store
+        .apply_staff_plan(plan, by.trim(), chrono::Utc::now())
+        .await?;
+    for update in &updated {
+        eprintln!(
+            "updated {}: {}",
+            update.after.username,
+            update.changes().join("; ")
+        );
+    }
+    if !issued.is_empty() {
+        sheet::write(passwords_out, &registry, &issued).with_context(|| {
+            format!(
+                "{} accounts were created but their passwords could not be written; \
+                 issue new ones (`baocao account reset`) after fixing {}",
+                issued.len(),
+                passwords_out.display()
+            )
+        })?;
+    }
     eprintln!(
-        "{} account(s) created in {:.1} s; one-time passwords in {} (print it, hand each person their line, then delete the file)",
+        "{} account(s) created, {} updated, {} unchanged in {:.1} s{}",
         issued.len(),
+        updated.len(),
+        unchanged,
         started.elapsed().as_secs_f64(),
-        passwords_out.display()
+        if issued.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; one-time passwords in {} (print it, hand each person their line, then delete the file)",
+                passwords_out.display()
+            )
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

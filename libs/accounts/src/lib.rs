@@ -26,6 +26,6 @@ pub mod throttle;
 
 pub use error::{Error, Result};
 pub use store::{
-    Account, AccountAction, AccountStore, AuditEntry, AuditFilter, AuditPage, IssuedAccount,
-    LoginOutcome, LoginPolicy, Person, Role, Session,
+    AUDIT_EVENTS, Account, AccountAction, AccountStore, AuditEntry, AuditFilter, AuditPage,
+    IssuedAccount, LoginOutcome, LoginPolicy, Person, Role, Session, audit_csv, event_label,
 };

@@ -257,10 +257,16 @@ mod tests {
         let plan = plan(rows, &existing, &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(plan.update.len(), 2, "{plan:?}");
-        assert_eq!(plan.update[0].changes(), ["phone: 0912 345 678 → 0912 999 999"]);
+        assert_eq!(
+            plan.update[0].changes(),
+            ["phone: 0912 345 678 → 0912 999 999"]
+        );
         assert_eq!(
             plan.update[1].changes(),
-            ["full_name: Trần Văn Nam → Trần Văn Năm", "email:  → nam@x.vn"]
+            [
+                "full_name: Trần Văn Nam → Trần Văn Năm",
+                "email:  → nam@x.vn"
+            ]
         );
         assert_eq!(plan.create.len(), 1);
         assert_eq!(plan.create[0].username, "u3");
@@ -277,13 +283,21 @@ mod tests {
         let mut problems = Vec::new();
         let plan = plan(rows, &existing, &mut problems);
         assert_eq!(plan.unchanged, ["u1"]);
-        assert_eq!(plan.create.len(), 1, "two people of one name are two accounts");
+        assert_eq!(
+            plan.create.len(),
+            1,
+            "two people of one name are two accounts"
+        );
         assert_eq!(plan.create[0].username, "u1.2");
         let mut named = row(4, "U1", "A", "", "");
         named.username = Some("x".into());
         let mut again = row(7, "U1", "B", "", "");
         again.username = Some("x".into());
-        plan_with_problem(vec![named, again], &existing, "row 7, column username: `x` is on row 4 too");
+        plan_with_problem(
+            vec![named, again],
+            &existing,
+            "row 7, column username: `x` is on row 4 too",
+        );
     }
 
     fn plan_with_problem(rows: Vec<StaffRow>, existing: &[Account], expected: &str) {

@@ -22,8 +22,8 @@ use crate::signing::ServerKey;
 use crate::{Error, Result};
 
 pub use admin::AccountAction;
-pub use audit::{AuditEntry, AuditFilter, AuditPage};
 use audit::audit_on;
+pub use audit::{AUDIT_EVENTS, AuditEntry, AuditFilter, AuditPage, audit_csv, event_label};
 
 /// What a person may do in the portal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -301,7 +301,10 @@ async fn an_administrator_resets_stops_restores_and_deletes_and_each_is_audited(
         .expect("a reset answers the new password");
     assert_ne!(fresh, first);
     assert!(store.session(&cookie, now).await?.is_none());
-    assert!(matches!(store.login("u", &first, now).await?, LoginOutcome::Refused));
+    assert!(matches!(
+        store.login("u", &first, now).await?,
+        LoginOutcome::Refused
+    ));
     let LoginOutcome::SignedIn { cookie, session } = store.login("u", &fresh, now).await? else {
         anyhow::bail!("the new one-time password signs in");
     };
@@ -311,7 +314,10 @@ async fn an_administrator_resets_stops_restores_and_deletes_and_each_is_audited(
         .administer("u", AccountAction::Disable, "38.stttt", now)
         .await?;
     assert!(store.session(&cookie, now).await?.is_none());
-    assert!(matches!(store.login("u", &fresh, now).await?, LoginOutcome::Refused));
+    assert!(matches!(
+        store.login("u", &fresh, now).await?,
+        LoginOutcome::Refused
+    ));
     assert!(store.account("u").await?.expect("kept").disabled);
     store
         .administer("u", AccountAction::Enable, "38.stttt", now)
@@ -353,7 +359,12 @@ async fn an_administrator_resets_stops_restores_and_deletes_and_each_is_audited(
     // The filters: unit, event, an area's units, dates, paging.
     let count = |filter: AuditFilter| {
         let store = store.clone();
-        async move { store.audit_page(&filter, 0, 2).await.map(|p| (p.total, p.entries.len())) }
+        async move {
+            store
+                .audit_page(&filter, 0, 2)
+                .await
+                .map(|p| (p.total, p.entries.len()))
+        }
     };
     let of_unit = |unit: &str| AuditFilter {
         unit: unit.into(),
@@ -410,7 +421,11 @@ async fn a_staff_list_imported_again_updates_its_people_instead_of_duplicating()
         14761,Phạm Thị Lan,LAN@dong.vn,\n\
         14761,Đỗ Văn Hùng,hung@dong.vn,\n";
     assert_eq!(import(edited).await?, (1, 2, 1));
-    assert_eq!(import(edited).await?, (0, 0, 4), "the same list again changes nothing");
+    assert_eq!(
+        import(edited).await?,
+        (0, 0, 4),
+        "the same list again changes nothing"
+    );
     let accounts = store.accounts().await?;
     assert_eq!(accounts.len(), 4, "one account per person");
     let hoa = store.account("14755").await?.expect("kept its user name");

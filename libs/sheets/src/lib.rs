@@ -5,6 +5,7 @@
 //! front door; this crate does no I/O beyond the bytes it is given.
 
 mod cells;
+pub mod csv;
 pub mod form;
 pub mod hostile;
 pub mod import;

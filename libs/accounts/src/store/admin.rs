@@ -143,7 +143,12 @@ impl AccountStore {
         };
         let connection = self.connection.lock().await;
         let tx = connection.transaction().await.map_err(self.db_error())?;
-        let detail = self.detail_of(&tx, username, action).await?;
+        let who = self.who_is(&tx, username).await?;
+        let detail = if action == AccountAction::Delete {
+            who
+        } else {
+            String::new()
+        };
         audit_on(&tx, now, action.event(), username, by, &detail)
             .await
             .map_err(self.db_error())?;
@@ -151,18 +156,18 @@ impl AccountStore {
             action,
             AccountAction::ResetPassword | AccountAction::Disable | AccountAction::Delete
         ) {
-            tx.execute("DELETE FROM sessions WHERE username = ?1", params![username])
-                .await
-                .map_err(self.db_error())?;
+            tx.execute(
+                "DELETE FROM sessions WHERE username = ?1",
+                params![username],
+            )
+            .await
+            .map_err(self.db_error())?;
         }
         let (sql, taken) = statement(action);
         let mut values: Vec<libsql::Value> =
             vec![username.into(), seconds(now).into(), hash.into()];
         values.truncate(taken);
-        let changed = tx
-            .execute(sql, values)
-            .await
-            .map_err(self.db_error())?;
+        let changed = tx.execute(sql, values).await.map_err(self.db_error())?;
         if changed == 0 {
             return Err(Error::UnknownAccount(username.to_string()));
         }
@@ -170,16 +175,9 @@ impl AccountStore {
         Ok(one_time)
     }
 
-    /// What the audit log keeps beside the event: who a deleted account was.
-    async fn detail_of(
-        &self,
-        tx: &libsql::Transaction,
-        username: &str,
-        action: AccountAction,
-    ) -> Result<String> {
-        if action != AccountAction::Delete {
-            return Ok(String::new());
-        }
+    /// Who the account is, for the audit log of a deletion (`full name, role, e-mail,
+    /// phone`); an unknown name is refused before anything is written.
+    async fn who_is(&self, tx: &libsql::Transaction, username: &str) -> Result<String> {
         let mut rows = tx
             .query(
                 "SELECT full_name, role, email, phone FROM accounts WHERE username = ?1",
@@ -188,7 +186,7 @@ impl AccountStore {
             .await
             .map_err(self.db_error())?;
         let Some(row) = rows.next().await.map_err(self.db_error())? else {
-            return Ok(String::new());
+            return Err(Error::UnknownAccount(username.to_string()));
         };
         let read = || -> std::result::Result<String, libsql::Error> {
             let parts: [String; 4] = [row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?];

@@ -107,4 +107,3 @@ pub(super) async fn server_key(connection: &Connection, path: &Path) -> Result<S
     };
     ServerKey::from_bytes(&stored).ok_or_else(|| Error::BadServerKey(path.to_path_buf()))
 }
-

@@ -404,13 +404,13 @@ pub async fn csv(
                 .into_response();
         }
     };
-    let mut out = String::from("\u{feff}");
+    let mut out = String::from(baocao_sheets::csv::BOM);
     match table.as_str() {
         "areas.csv" => {
             out.push_str("Mã,Tên,Phải báo cáo,Đã báo cáo,Đúng hạn,Muộn,Chưa báo cáo,Chưa cập nhật,Tỉ lệ đã báo cáo (%),Chờ duyệt,Bị trả lại\r\n");
             for r in &page.areas {
                 let pct = r.completeness.map_or(String::new(), |p| format!("{p:.1}"));
-                out.push_str(&csv_line(&[
+                out.push_str(&baocao_sheets::csv::line(&[
                     &r.code,
                     &r.name,
                     &r.expected.to_string(),
@@ -428,7 +428,7 @@ pub async fn csv(
         "late.csv" => {
             out.push_str("Mã đơn vị,Tên đơn vị,Loại,Tình trạng,Địa bàn,Liên hệ,Đã đôn đốc\r\n");
             for r in &page.late {
-                out.push_str(&csv_line(&[
+                out.push_str(&baocao_sheets::csv::line(&[
                     &r.code,
                     &r.name,
                     &r.kind,
@@ -457,33 +457,4 @@ pub async fn csv(
         out,
     )
         .into_response()
-}
-
-fn csv_line(cells: &[&str]) -> String {
-    let quoted: Vec<String> = cells
-        .iter()
-        .map(|c| {
-            // A leading = + - @ would be a formula to Excel: prefix it.
-            let c = if c.starts_with(['=', '+', '-', '@']) {
-                format!("'{c}")
-            } else {
-                c.to_string()
-            };
-            format!("\"{}\"", c.replace('"', "\"\""))
-        })
-        .collect();
-    format!("{}\r\n", quoted.join(","))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_never_formulas() {
-        assert_eq!(
-            csv_line(&["Trường \"A\"", "=1+1", "-3", "14.5%"]),
-            "\"Trường \"\"A\"\"\",\"'=1+1\",\"'-3\",\"14.5%\"\r\n"
-        );
-    }
 }
