@@ -325,7 +325,7 @@ async fn scenario(client: &Client, p: &Portal, issued: &[IssuedAccount]) -> anyh
     csrf_is_required(client, p).await?;
     district_office_is_confined(client, p, &issued[1]).await?;
     the_dic_sees_the_report_counted(client, p, &issued[2]).await?;
-    wrong_passwords_slow_down_until_unlocked(client, p, &issued[3]).await?;
+    wrong_passwords_slow_down_until_unlocked(client, p, &issued[3], &issued[2], &issued[0]).await?;
     Ok(())
 }
 
@@ -821,8 +821,11 @@ async fn the_dic_sees_the_report_counted(
 async fn wrong_passwords_slow_down_until_unlocked(
     client: &Client,
     p: &Portal,
-    dic: &IssuedAccount,
+    locked: &IssuedAccount,
+    department: &IssuedAccount,
+    clerk: &IssuedAccount,
 ) -> anyhow::Result<()> {
+    let dic = locked;
     for attempt in 1..=3 {
         client.goto(&format!("{}/login", p.url)).await?;
         fill(client, "username", &dic.account.username).await?;
@@ -839,18 +842,17 @@ async fn wrong_passwords_slow_down_until_unlocked(
     wait_for_text(client, "Hãy thử lại sau").await?;
     snapshot(client, "login-wait-360").await?;
     assert!(client.current_url().await?.path().ends_with("/login"));
-    // The department unlocks it (`baocao account unlock`): the right password signs in.
-    p.accounts
-        .unlock(&dic.account.username, "38.stttt", chrono::Utc::now())
-        .await?;
+    // The department unlocks it in the portal, and issues the clerk a new one-time
+    // password; the audit page shows both.
+    let clerk_otp = the_department_administers(client, p, department, locked, clerk).await?;
     client.goto(&format!("{}/login", p.url)).await?;
-    fill(client, "username", &dic.account.username).await?;
-    fill(client, "password", &dic.one_time_password).await?;
+    fill(client, "username", &locked.account.username).await?;
+    fill(client, "password", &locked.one_time_password).await?;
     press(client, "button[type=submit]").await?;
     wait_for_path(client, "/password").await?;
     let events: Vec<String> = p
         .accounts
-        .audit_events(&dic.account.username)
+        .audit_events(&locked.account.username)
         .await?
         .into_iter()
         .map(|e| e.event)
@@ -863,7 +865,112 @@ async fn wrong_passwords_slow_down_until_unlocked(
         !events.contains(&"account_locked".to_string()),
         "{events:?}"
     );
-    Ok(())
+    // The clerk signs in with the new one-time password and must replace it.
+    let _ = client.delete_all_cookies().await;
+    let reissued = IssuedAccount {
+        account: clerk.account.clone(),
+        one_time_password: clerk_otp,
+    };
+    first_login(client, &p.url, &reissued, "Đông Sơn mới 2026!").await
+}
+
+/// Signs in with a password already chosen; ends at `landing`.
+async fn sign_in(
+    client: &Client,
+    url: &str,
+    username: &str,
+    password: &str,
+    landing: &str,
+) -> anyhow::Result<()> {
+    client.goto(&format!("{url}/login")).await?;
+    fill(client, "username", username).await?;
+    fill(client, "password", password).await?;
+    press(client, "button[type=submit]").await?;
+    wait_for_path(client, landing).await
+}
+
+/// The department, in "Quản lý tài khoản": finds the locked account among the province's
+/// and unlocks it, finds the clerk by name typed without diacritics and issues a new
+/// one-time password (confirmed first), then reads both in the audit log. Answers the
+/// clerk's new password, as the page showed it.
+async fn the_department_administers(
+    client: &Client,
+    p: &Portal,
+    department: &IssuedAccount,
+    locked: &IssuedAccount,
+    clerk: &IssuedAccount,
+) -> anyhow::Result<String> {
+    sign_in(
+        client,
+        &p.url,
+        &department.account.username,
+        "Sở KH&CN 2026!",
+        "/dashboard",
+    )
+    .await?;
+    press(client, "a[href=\"/accounts\"]").await?;
+    wait_for_text(client, "Quản lý tài khoản").await?;
+    snapshot(client, "accounts-360").await?;
+    let row = |username: &str| format!("tr[data-username=\"{username}\"]");
+    assert!(
+        client
+            .find(Locator::Css(&row(&department.account.username)))
+            .await
+            .is_err(),
+        "nobody administers their own account here"
+    );
+    press(
+        client,
+        &format!("{} button[value=unlock]", row(&locked.account.username)),
+    )
+    .await?;
+    wait_for_text(client, "Đã mở khóa đăng nhập").await?;
+    // A forged form (no token) deletes nobody.
+    let cookie = session_cookie(client).await?;
+    let forged = format!(
+        "username={}&action=delete&confirmed=yes",
+        clerk.account.username
+    );
+    assert_eq!(post(&p.url, "/accounts", &cookie, &forged).await?.0, 403);
+    assert!(p.accounts.account(&clerk.account.username).await?.is_some());
+    // Found by name, typed without diacritics.
+    fill(client, "q", "can bo 14755").await?;
+    press(client, "form.filters button").await?;
+    wait_for_text(client, "hiển thị 1–1").await?;
+    press(
+        client,
+        &format!("{} button[value=reset]", row(&clerk.account.username)),
+    )
+    .await?;
+    wait_for_text(client, "Mật khẩu hiện tại sẽ không dùng được nữa").await?;
+    snapshot(client, "account-confirm-360").await?;
+    press(client, "#confirm").await?;
+    wait_for_text(client, "Mật khẩu dùng một lần mới").await?;
+    snapshot(client, "account-password-360").await?;
+    let otp = text_of(client, "#otp").await?;
+    assert_ne!(otp, clerk.one_time_password);
+    client.goto(&format!("{}/audit", p.url)).await?;
+    wait_for_text(client, "Nhật ký hoạt động").await?;
+    snapshot(client, "audit-360").await?;
+    let table = text_of(client, "#audit").await?;
+    for done in ["Mở khóa đăng nhập", "Cấp lại mật khẩu"] {
+        let line = table
+            .lines()
+            .find(|l| l.contains(done))
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            line.contains(&department.account.username),
+            "{done} by the department in:\n{table}"
+        );
+    }
+    // Filtered to resets: only the clerk's.
+    choose(client, "event", "password_reset").await?;
+    press(client, "form.filters button").await?;
+    wait_for_text(client, "<strong>1</strong> hoạt động").await?;
+    press(client, "form[action=\"/logout\"] button").await?;
+    wait_for_path(client, "/login").await?;
+    Ok(otp)
 }
 
 /// Whether the page shown scrolls sideways at the browser's width (360 px).

@@ -275,6 +275,47 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// A signed-in person's posted form, as an extractor: the session, and the form's fields
+/// once the body read as a form and its CSRF token proved the session. Otherwise the
+/// answer is the login page, or the page refusing the form — so a handler that takes it
+/// cannot forget the check.
+pub struct PostedForm {
+    /// Who posted it.
+    pub session: Session,
+    /// The form's fields, in order.
+    pub pairs: Vec<(String, String)>,
+}
+
+impl PostedForm {
+    /// The value of field `name`.
+    pub fn field(&self, name: &str) -> &str {
+        field(&self.pairs, name)
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for PostedForm {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = request.into_parts();
+        let SignedIn(session) = SignedIn::from_request_parts(&mut parts, state).await?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let bar = || Some(user_bar(state, &session));
+        let pairs = form_pairs(&bytes, bar()).map_err(|answer| *answer)?;
+        if !csrf_matches(&pairs, &session.csrf_token) {
+            return Err(forbidden_form(bar()));
+        }
+        Ok(PostedForm { session, pairs })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

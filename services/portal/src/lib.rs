@@ -4,6 +4,7 @@
 //! rendered on the server (askama templates checked at compile time, assets embedded)
 //! and work without JavaScript. Reports go through the same submission core as gRPC.
 
+mod admin;
 mod auth;
 mod cache;
 mod charts;

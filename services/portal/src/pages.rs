@@ -22,6 +22,8 @@ pub struct UserBar {
     pub dashboard: bool,
     /// The person's unit reviews other units' reports.
     pub reviews: bool,
+    /// The person administers accounts (the department, an office its own staff).
+    pub accounts: bool,
 }
 
 impl UserBar {
@@ -34,6 +36,7 @@ impl UserBar {
             submits: session.account.person.role.submits(),
             dashboard: session.account.person.role.views_dashboard(),
             reviews: false,
+            accounts: crate::admin::Reach::of(session).is_some(),
         }
     }
 }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +14,7 @@ use baocao_registry::{Registry, ReportingUnit, vietnam_date};
 use baocao_submission::Refusal;
 use chrono::NaiveDate;
 
-use crate::auth::{SignedIn, csrf_matches, forbidden_form, form_pairs, user_bar};
+use crate::auth::{PostedForm, SignedIn, user_bar};
 use crate::metrics;
 use crate::pages::{self, BlockField, ChooseUnitPage, FieldErrors, ReceiptPage, ReportPage};
 use crate::state::AppState;
@@ -273,16 +272,8 @@ fn render_form(
 /// `POST /report`: add or remove a row, or submit.
 pub async fn submit(
     State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    body: Bytes,
+    PostedForm { session, pairs }: PostedForm,
 ) -> Response {
-    let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
-        Ok(pairs) => pairs,
-        Err(answer) => return *answer,
-    };
-    if !csrf_matches(&pairs, &session.csrf_token) {
-        return forbidden_form(Some(user_bar(&state, &session)));
-    }
     let (mut input, action) = ReportInput::from_pairs(&pairs);
     let unit = match permitted_unit(&state, &session, &input.unit_code) {
         Ok(unit) => unit,

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +14,7 @@ use baocao_registry::{Campaign, Registry, ReportingUnit, vietnam_date};
 use baocao_submission::Refusal;
 use baocao_submission::reviews::{ReviewRequest, ReviewStatus};
 
-use crate::auth::{SignedIn, csrf_matches, field, forbidden_form, form_pairs, user_bar};
+use crate::auth::{PostedForm, SignedIn, field, user_bar};
 use crate::pages::{self, ReviewPage, ReviewRow};
 use crate::state::AppState;
 use baocao_rules::{Decision, Door, ReviewState, said};
@@ -276,16 +275,8 @@ fn refusal_text(refusal: &Refusal) -> (StatusCode, String) {
 /// `POST /review`: approve or return one version.
 pub async fn decide(
     State(state): State<AppState>,
-    SignedIn(session): SignedIn,
-    body: Bytes,
+    PostedForm { session, pairs }: PostedForm,
 ) -> Response {
-    let pairs = match form_pairs(&body, Some(user_bar(&state, &session))) {
-        Ok(pairs) => pairs,
-        Err(answer) => return *answer,
-    };
-    if !csrf_matches(&pairs, &session.csrf_token) {
-        return forbidden_form(Some(user_bar(&state, &session)));
-    }
     let reviewer = match reviewer_unit(&state, &session) {
         Ok(unit) => unit,
         Err(answer) => return *answer,

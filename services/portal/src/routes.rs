@@ -10,7 +10,7 @@ use tower_http::compression::Predicate;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType};
 
 use crate::state::AppState;
-use crate::{auth, dashboard, live, metrics, pages, report, review, sheets, signin};
+use crate::{admin, auth, dashboard, live, metrics, pages, report, review, sheets, signin};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
@@ -36,6 +36,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(sheets::MAX_UPLOAD_BYTES)),
         )
         .route("/sheets/form.xlsx", get(sheets::download))
+        .route("/accounts", get(admin::page).post(admin::act))
+        .route("/audit", get(admin::audit::page))
+        .route("/audit.csv", get(admin::audit::csv))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/events", get(live::events))
         .route("/dashboard/{table}", get(dashboard::csv))
