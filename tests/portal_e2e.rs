@@ -657,7 +657,11 @@ async fn office_reviews(client: &Client, p: &Portal) -> anyhow::Result<()> {
         .await?;
     press(client, "#review-14755 button[value=return]").await?;
     wait_for_text(client, "Đã trả lại báo cáo").await?;
-    let decided = text_of(client, "#decided").await?;
+    // The queue shows what waits; the returned version is under its state.
+    choose(client, "state", "returned").await?;
+    press(client, "#review-filters button").await?;
+    wait_for_text(client, "id=\"review-14755\"").await?;
+    let decided = text_of(client, "#review-14755").await?;
     assert!(
         decided.contains("Đã trả lại") && decided.contains(reason),
         "{decided}"
@@ -692,6 +696,28 @@ async fn office_reviews(client: &Client, p: &Portal) -> anyhow::Result<()> {
     snapshot(client, "review-decided-360").await?;
     client.goto(&format!("{}/report?unit=14755", p.url)).await?;
     wait_for_text(client, "phê duyệt").await?;
+    // A correction after the approval waits again, with the figure that moved marked.
+    let before = client
+        .find(Locator::Css("[name=\"systems.0.camera_count\"]"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    let after = (before.parse::<i64>()? + 5).to_string();
+    fill(client, "systems.0.camera_count", &after).await?;
+    press(client, "button[value=submit]").await?;
+    wait_for_text(client, "id=\"submission-id\"").await?;
+    client.goto(&format!("{}/review?changed=1", p.url)).await?;
+    for _ in 0..50 {
+        if client.source().await?.contains("Gửi lại sau khi đã được phê duyệt") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        client.refresh().await?;
+    }
+    let marked = text_of(client, "#review-14755 .changes mark").await?;
+    assert!(marked.ends_with(&format!("số camera: {before} → {after}")), "{marked}");
+    snapshot(client, "review-changed-360").await?;
     Ok(())
 }
 

@@ -73,6 +73,20 @@ pub fn vn_time_seconds(instant: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// `text` as a search compares it: lower case, Vietnamese diacritics dropped (đ → d),
+/// single spaces — so `ham rong` finds `Phường Hàm Rồng`.
+pub fn search_key(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let folded: String = text
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'đ' { 'd' } else { c })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +116,11 @@ mod tests {
         assert_eq!(vn_time_seconds(last_ms), "23:59:59 ngày 20/03/2023");
         let next = DateTime::from_timestamp_millis(end).unwrap_or_default();
         assert_eq!(vietnam_date(next), day.succ_opt().unwrap_or_default());
+    }
+
+    #[test]
+    fn a_search_key_ignores_diacritics_case_and_spacing() {
+        assert_eq!(search_key("Phường  Hàm Rồng"), "phuong ham rong");
+        assert_eq!(search_key("ĐÔNG SƠN"), "dong son");
     }
 }

@@ -4,6 +4,7 @@
 //! Vietnamese ([`wording`]), and the review vocabulary ([`review`]). The submission core, the portal, the spreadsheet reader and
 //! the fuzz target share them, and none of them needs Kafka to do so.
 
+pub mod changes;
 pub mod review;
 pub mod typed;
 pub mod validate;

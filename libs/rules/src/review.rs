@@ -81,6 +81,18 @@ impl ReviewState {
         }
     }
 
+    /// The state of an API word (`pending`, `approved`, `returned`, `none`).
+    pub fn parse(word: &str) -> Option<Self> {
+        [
+            ReviewState::None,
+            ReviewState::Pending,
+            ReviewState::Approved,
+            ReviewState::Returned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word.trim())
+    }
+
     /// The state in Vietnamese, as pages show it.
     pub fn label_vi(self) -> &'static str {
         match self {

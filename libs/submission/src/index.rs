@@ -114,59 +114,78 @@ pub struct LatestVersion {
 }
 
 /// Accepted submissions by key; the first acceptance of a key wins, as in the rollup.
-/// Built [`SubmissionIndex::keeping_latest`], it also keeps each unit's newest report
-/// per campaign (the web portal's forms start from it).
+/// Built [`SubmissionIndex::keeping_latest`], it also keeps each unit's versions per
+/// campaign, oldest first (the web portal's forms start from the newest; review compares
+/// it with the last approved one).
 #[derive(Default)]
 pub struct SubmissionIndex {
     entries: RwLock<HashMap<SubmissionKey, Accepted>>,
-    latest: Option<RwLock<HashMap<(String, String), LatestVersion>>>,
+    versions: Option<RwLock<HashMap<(String, String), Vec<Arc<LatestVersion>>>>>,
     positions: ReadPositions,
 }
 
 impl SubmissionIndex {
-    /// An index that also keeps each unit's newest report per campaign.
+    /// An index that also keeps each unit's versions per campaign.
     pub fn keeping_latest() -> Self {
         SubmissionIndex {
             entries: RwLock::default(),
-            latest: Some(RwLock::default()),
+            versions: Some(RwLock::default()),
             positions: ReadPositions::default(),
         }
     }
 
     /// The newest accepted report of `unit` for `campaign`, when this index keeps them.
     pub fn latest(&self, unit: &str, campaign: &str) -> Option<LatestVersion> {
-        let latest = self.latest.as_ref()?.read().ok()?;
-        latest
-            .get(&(unit.to_string(), campaign.to_string()))
-            .cloned()
+        self.versions(unit, campaign)
+            .last()
+            .map(|newest| LatestVersion::clone(newest))
     }
 
-    /// Keeps `report` as its unit's newest for its campaign unless a newer one is kept
-    /// (records of a unit arrive in Kafka order, so an equal time means newer).
+    /// Every accepted version of `unit`'s report for `campaign`, oldest first (empty when
+    /// this index does not keep them).
+    pub fn versions(&self, unit: &str, campaign: &str) -> Vec<Arc<LatestVersion>> {
+        let Some(versions) = self.versions.as_ref().and_then(|v| v.read().ok()) else {
+            return Vec::new();
+        };
+        versions
+            .get(&(unit.to_string(), campaign.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Keeps `report` among its unit's versions for its campaign, in the order received
+    /// (records of a unit arrive in Kafka order, so an equal time means newer); a
+    /// submission id already kept is not a new version.
     pub fn note_latest(
         &self,
         report: &StatusReport,
         received_at: pbjson_types::Timestamp,
         submitted_by: &str,
     ) {
-        let Some(mut latest) = self.latest.as_ref().and_then(|l| l.write().ok()) else {
+        let Some(mut versions) = self.versions.as_ref().and_then(|v| v.write().ok()) else {
             return;
         };
         let key = (report.unit_code.clone(), report.campaign_id.clone());
-        let newer = latest.get(&key).is_none_or(|kept| {
-            (kept.received_at.seconds, kept.received_at.nanos)
-                <= (received_at.seconds, received_at.nanos)
-        });
-        if newer {
-            latest.insert(
-                key,
-                LatestVersion {
-                    received_at,
-                    submitted_by: submitted_by.to_string(),
-                    report: report.clone(),
-                },
-            );
+        let kept = versions.entry(key).or_default();
+        let canonical =
+            |raw: &str| canonical_submission_id(raw).unwrap_or_else(|| raw.trim().to_string());
+        let id = canonical(&report.submission_id);
+        if kept
+            .iter()
+            .any(|v| canonical(&v.report.submission_id) == id)
+        {
+            return;
         }
+        let at = (received_at.seconds, received_at.nanos);
+        let place = kept.partition_point(|v| (v.received_at.seconds, v.received_at.nanos) <= at);
+        kept.insert(
+            place,
+            Arc::new(LatestVersion {
+                received_at,
+                submitted_by: submitted_by.to_string(),
+                report: report.clone(),
+            }),
+        );
     }
 
     /// What was accepted under `key`, if anything.

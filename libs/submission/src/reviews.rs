@@ -5,6 +5,8 @@
 //! first), and a unit's status is its latest version with that version's decision (a
 //! correction after an approval is pending again).
 
+mod queue;
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -21,6 +23,10 @@ use crate::index::{
 use crate::{Refusal, Result, SubmissionCore};
 use baocao_rules::validate::{Violation, shown};
 use baocao_rules::{Decision, ReviewState};
+
+pub use queue::{
+    AreaBacklog, Queue, QueueFilter, QueueItem, QueueOrder, StateCounts, Timing, current_milestone,
+};
 
 /// The longest reason a reviewer may give, in characters.
 pub const MAX_REASON_CHARS: usize = 2_000;

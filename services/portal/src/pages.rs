@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use baocao_accounts::Session;
 use baocao_errors::Chain;
 
-use baocao_rules::ReviewState;
 use baocao_rules::typed::ReportInput;
 
 /// The signed-in person, as the page header shows them.
@@ -266,59 +265,6 @@ pub struct DashboardPage {
     pub campaign: String,
     pub milestone: String,
     pub area: String,
-}
-
-/// One unit's latest version on the review page.
-pub struct ReviewRow {
-    pub code: String,
-    pub name: String,
-    pub place: String,
-    pub submission_id: String,
-    pub received: String,
-    /// Systems, cameras and proposed levels of the version.
-    pub figures: String,
-    /// Each system of the version, as a line to read.
-    pub systems: Vec<String>,
-    /// Who reported it and how to reach them.
-    pub reporter: String,
-    /// Pending, approved or returned.
-    pub state: ReviewState,
-    pub reviewer: String,
-    pub reason: String,
-}
-
-impl ReviewRow {
-    /// Pending first, then returned, then approved.
-    pub fn order(&self) -> u8 {
-        self.state.queue_order()
-    }
-
-    /// Whether nobody has decided on the version yet.
-    pub fn pending(&self) -> bool {
-        self.state == ReviewState::Pending
-    }
-
-    /// The state in Vietnamese.
-    pub fn state_label(&self) -> &'static str {
-        self.state.label_vi()
-    }
-}
-
-#[derive(Template)]
-#[template(path = "review.html")]
-pub struct ReviewPage {
-    pub user: UserBar,
-    /// (id, name) of the campaigns under review.
-    pub campaigns: Vec<(String, String)>,
-    pub campaign: String,
-    pub rows: Vec<ReviewRow>,
-    pub pending: usize,
-    pub approved: usize,
-    pub returned: usize,
-    pub not_reported: usize,
-    pub max_rows: usize,
-    pub notice: String,
-    pub problem: String,
 }
 
 /// A report status in Vietnamese.

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/report", get(report::form).post(report::submit))
         .route("/review", get(review::page).post(review::decide))
+        .route("/review/bulk", post(review::bulk))
         .route(
             "/sheets",
             get(sheets::page)

@@ -20,7 +20,7 @@ use crate::pages::{self, DashboardPage, LateRow, ViewTables};
 use crate::state::AppState;
 
 mod rows;
-mod scoped;
+pub(crate) mod scoped;
 
 use rows::{area_rows, contacts, late_rows, note_reminders, weekly};
 use scoped::scope_catalog;

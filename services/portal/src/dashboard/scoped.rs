@@ -156,7 +156,7 @@ async fn first_reports(
 }
 
 /// (code, name) of the unit kinds the register has units of, by code.
-fn unit_kinds(registry: &Registry) -> Vec<(String, String)> {
+pub(crate) fn unit_kinds(registry: &Registry) -> Vec<(String, String)> {
     registry
         .units()
         .map(|u| u.kind.as_str())
