@@ -709,14 +709,21 @@ async fn office_reviews(client: &Client, p: &Portal) -> anyhow::Result<()> {
     wait_for_text(client, "id=\"submission-id\"").await?;
     client.goto(&format!("{}/review?changed=1", p.url)).await?;
     for _ in 0..50 {
-        if client.source().await?.contains("Gửi lại sau khi đã được phê duyệt") {
+        if client
+            .source()
+            .await?
+            .contains("Gửi lại sau khi đã được phê duyệt")
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         client.refresh().await?;
     }
     let marked = text_of(client, "#review-14755 .changes mark").await?;
-    assert!(marked.ends_with(&format!("số camera: {before} → {after}")), "{marked}");
+    assert!(
+        marked.ends_with(&format!("số camera: {before} → {after}")),
+        "{marked}"
+    );
     snapshot(client, "review-changed-360").await?;
     Ok(())
 }
@@ -1086,4 +1093,289 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
         portal.stop().await?;
     }
     outcome
+}
+
+/// A raw HTTP/1.1 GET with the session cookie: the status and the page (decoded as it
+/// came; the portal compresses only when asked).
+async fn get(url: &str, path: &str, cookie: &str) -> anyhow::Result<(u16, String)> {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await?;
+    let status = answer.split_whitespace().nth(1).unwrap_or("0").parse()?;
+    Ok((status, answer))
+}
+
+/// Sends a fresh valid report of each of `units` through a real commune-tier gateway on
+/// the portal's topic, 16 at a time.
+async fn submit_through_a_gateway(p: &Portal, units: &[String]) -> anyhow::Result<()> {
+    use baocao_access::tokens::{TokenRequest, TokenRole, issue_all};
+    use baocao_proto::v1::SubmitReportRequest;
+    use futures::StreamExt;
+    let tokens_file = p.root.path().join("gateway-tokens.json");
+    let requests = units
+        .iter()
+        .map(|unit| TokenRequest {
+            role: TokenRole::Unit,
+            unit: unit.clone(),
+            scope: String::new(),
+            valid_for: None,
+        })
+        .collect();
+    let tokens = issue_all(&tokens_file, requests)?;
+    let config = baocao_gateway::GatewayConfig {
+        listen: "127.0.0.1:0".into(),
+        tier: "commune".into(),
+        jurisdiction: "38".into(),
+        tokens_file,
+        ..Default::default()
+    };
+    let registry = Arc::new(Registry::load(&p.data)?);
+    let gateway = baocao_gateway::start_gateway(&config, &p.kafka, registry).await?;
+    let endpoint = format!("http://{}", gateway.local_addr);
+    let client =
+        baocao_proto::v1::reporting_service_client::ReportingServiceClient::connect(endpoint)
+            .await?;
+    let sent: Vec<anyhow::Result<()>> = futures::stream::iter(tokens)
+        .map(|(token, record)| {
+            let mut client = client.clone();
+            async move {
+                let report = common::valid_report(&record.unit);
+                let request = SubmitReportRequest {
+                    report: Some(report),
+                    validate_only: false,
+                };
+                client
+                    .submit_report(common::authed(request, &token))
+                    .await?;
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    sent.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    gateway.stop().await?;
+    Ok(())
+}
+
+/// The department's review at province scale: 2,000 versions waiting, the review page's
+/// latency measured and printed (p50, p95; a benchmark, not a threshold), the queue
+/// narrowed to one district through its backlog row, 40 versions approved in two bulk
+/// decisions (a whole page, then 15 ticked), `baocao review --list` listing exactly those
+/// 40 as approved, and every page of what still waits read through once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_department_reviews_two_thousand_versions() -> anyhow::Result<()> {
+    let mut p = portal().await?;
+    let registry = Registry::load(&p.data)?;
+    let campaign = registry
+        .campaign("th-open")
+        .ok_or_else(|| anyhow::anyhow!("th-open"))?;
+    let mut units: Vec<String> = registry
+        .units()
+        .filter(|u| u.tier == baocao_registry::AdminLevel::Commune && registry.is_within(u, "38"))
+        .filter(|u| registry.expects(campaign, u))
+        .map(|u| u.code.clone())
+        .collect();
+    units.sort();
+    units.truncate(2000);
+    assert_eq!(
+        units.len(),
+        2000,
+        "the 2023 register has 2,000 commune units to wait"
+    );
+    let started = std::time::Instant::now();
+    submit_through_a_gateway(&p, &units).await?;
+    println!(
+        "2,000 reports accepted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let issued = p
+        .accounts
+        .issue(
+            vec![person("38.stttt", "38.STTTT", Role::Province, "38")],
+            chrono::Utc::now(),
+        )
+        .await?;
+    let (_driver, client) = browser().await?;
+    let outcome = review_at_scale(&client, &p, &issued[0], &units).await;
+    let _ = client.close().await;
+    if let Some(portal) = p.portal.take() {
+        portal.stop().await?;
+    }
+    outcome
+}
+
+async fn review_at_scale(
+    client: &Client,
+    p: &Portal,
+    dic: &IssuedAccount,
+    units: &[String],
+) -> anyhow::Result<()> {
+    first_login_to(client, &p.url, dic, "Sở KH&CN 2026!", "/dashboard").await?;
+    client.goto(&format!("{}/review", p.url)).await?;
+    for _ in 0..100 {
+        if text_of(client, "#review-counts")
+            .await?
+            .contains("Chờ duyệt: 2000")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        client.refresh().await?;
+    }
+    assert!(
+        text_of(client, "#review-counts")
+            .await?
+            .contains("Chờ duyệt: 2000")
+    );
+    snapshot(client, "review-2000-360").await?;
+    measure_review_page(p, &session_cookie(client).await?).await?;
+    // Narrowed to Thành phố Thanh Hóa through its backlog row.
+    press(client, "#backlog a[href*=\"area=380\"]").await?;
+    wait_for_text(client, "Trang 1/").await?;
+    let in_city = text_of(client, "#review-counts").await?;
+    press(client, "#bulk-page").await?;
+    wait_for_text(client, "Xác nhận phê duyệt 25 báo cáo").await?;
+    snapshot(client, "review-bulk-confirm-360").await?;
+    press(client, "#confirm-bulk").await?;
+    wait_for_text(client, "Đã phê duyệt 25 báo cáo.").await?;
+    for i in 1..=15 {
+        press(client, &format!("#pick-{i}")).await?;
+    }
+    press(client, "#bulk-chosen").await?;
+    wait_for_text(client, "Xác nhận phê duyệt 15 báo cáo").await?;
+    press(client, "#confirm-bulk").await?;
+    wait_for_text(client, "Đã phê duyệt 15 báo cáo.").await?;
+    let pending_before: usize = number_after(&in_city, "Chờ duyệt: ")?;
+    let counts = text_of(client, "#review-counts").await?;
+    assert_eq!(
+        number_after(&counts, "Chờ duyệt: ")?,
+        pending_before - 40,
+        "{counts}"
+    );
+    assert_eq!(number_after(&counts, "Đã phê duyệt: ")?, 40, "{counts}");
+    // The same queue through a gateway and the CLI: exactly those 40, as a CSV for Excel.
+    let approved = list_approved(p, dic).await?;
+    assert_eq!(approved.len(), 40, "{approved:?}");
+    // Every page of what still waits, once each.
+    let cookie = session_cookie(client).await?;
+    let mut seen = std::collections::HashSet::new();
+    for page in 1.. {
+        let (status, html) = get(&p.url, &format!("/review?page={page}"), &cookie).await?;
+        assert_eq!(status, 200);
+        for code in html
+            .split("class=\"card review\" id=\"review-")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            assert!(seen.insert(code.to_string()), "{code} on two pages");
+        }
+        if !html.contains("rel=\"next\"") {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), units.len() - 40);
+    assert!(approved.iter().all(|code| !seen.contains(code)));
+    Ok(())
+}
+
+/// The number that follows `label` in `text`.
+fn number_after(text: &str, label: &str) -> anyhow::Result<usize> {
+    let rest = text
+        .split(label)
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("no {label:?} in {text:?}"))?;
+    Ok(rest
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()?)
+}
+
+/// `baocao review --list --state approved --format csv` through a province gateway with
+/// the department's token: the approved units' codes.
+async fn list_approved(p: &Portal, dic: &IssuedAccount) -> anyhow::Result<Vec<String>> {
+    let tokens_file = p.root.path().join("dic-tokens.json");
+    let (token, _) = baocao_access::tokens::issue_token(&tokens_file, &dic.account.unit_code)?;
+    let config = baocao_gateway::GatewayConfig {
+        listen: "127.0.0.1:0".into(),
+        tier: "province".into(),
+        jurisdiction: "38".into(),
+        tokens_file,
+        ..Default::default()
+    };
+    let gateway =
+        baocao_gateway::start_gateway(&config, &p.kafka, Arc::new(Registry::load(&p.data)?))
+            .await?;
+    let endpoint = format!("http://{}", gateway.local_addr);
+    let listed = tokio::task::spawn_blocking({
+        let args: Vec<String> = [
+            "review",
+            "--list",
+            "--campaign",
+            "th-open",
+            "--state",
+            "approved",
+            "--format",
+            "csv",
+            "--gateway",
+            &endpoint,
+            "--token",
+            &token,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut command = common::baocao_command(
+            p.root.path(),
+            &p.data,
+            &p.kafka.brokers,
+            &p.kafka.reports_topic,
+        );
+        command.args(&args);
+        move || common::succeeded(&mut command)
+    })
+    .await??;
+    gateway.stop().await?;
+    assert!(
+        listed.starts_with('\u{feff}'),
+        "CSV for Excel: {listed:.80}"
+    );
+    Ok(listed
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').next())
+        .map(|cell| cell.trim_matches('"').to_string())
+        .collect())
+}
+
+/// Times the review page with 2,000 waiting: the default queue, one district, a deep page
+/// and a search, 30 requests each; prints p50 and p95 (never fails on them).
+async fn measure_review_page(p: &Portal, cookie: &str) -> anyhow::Result<()> {
+    for (what, path) in [
+        ("queue", "/review"),
+        ("district 380", "/review?area=380"),
+        ("page 40", "/review?page=40"),
+        ("search", "/review?q=truong"),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..30 {
+            let started = std::time::Instant::now();
+            let (status, _) = get(&p.url, path, cookie).await?;
+            assert_eq!(status, 200, "{path}");
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "review page with 2,000 waiting, {what}: p50 {:.1} ms, p95 {:.1} ms (debug build, 2 cores shared with the browser)",
+            times[times.len() / 2],
+            times[times.len() * 95 / 100]
+        );
+    }
+    Ok(())
 }

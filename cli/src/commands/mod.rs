@@ -19,6 +19,7 @@ pub mod registry;
 pub mod remind;
 pub mod report;
 pub mod review;
+pub mod review_list;
 pub mod rollup;
 pub mod serve;
 pub mod serve_sql;

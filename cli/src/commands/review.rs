@@ -1,6 +1,7 @@
 //! `baocao review`: the level above approves or returns one version of a unit's report
-//! (`ReviewReport`), or looks at a unit's latest version and its review
-//! (`GetReportStatus`), with a reviewer's token through a gateway.
+//! (`ReviewReport`), looks at a unit's latest version and its review
+//! (`GetReportStatus`), or lists its queue and approves what it lists (`--list`,
+//! [`crate::commands::review_list`]), with a reviewer's token through a gateway.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,13 +16,13 @@ use crate::commands::submit::{GatewayArgs, print_refusal};
 #[derive(clap::Args)]
 pub struct ReviewArgs {
     /// The reviewed unit's code.
-    #[arg(long)]
-    unit: String,
+    #[arg(long, required_unless_present = "list")]
+    unit: Option<String>,
     /// Campaign id.
     #[arg(long)]
-    campaign: String,
+    pub campaign: String,
     /// The version decided on (its submission_id; `baocao history` lists them).
-    #[arg(long, required_unless_present = "status")]
+    #[arg(long, required_unless_present_any = ["status", "list"])]
     submission_id: Option<String>,
     /// Approve the version: its figures are checked.
     #[arg(long, conflicts_with_all = ["return_it", "status"])]
@@ -35,11 +36,16 @@ pub struct ReviewArgs {
     /// Only print the unit's latest version and its review.
     #[arg(long)]
     status: bool,
+    /// List the queue of versions to review (filters below) instead of deciding one.
+    #[arg(long, conflicts_with_all = ["status", "approve", "return_it", "submission_id", "unit"])]
+    pub list: bool,
     #[command(flatten)]
-    gateway: GatewayArgs,
+    pub queue: crate::commands::review_list::QueueArgs,
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
 }
 
-fn with_token<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+pub fn with_token<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
     let mut request = tonic::Request::new(message);
     request.set_timeout(Duration::from_secs(30));
     let bearer: MetadataValue<_> = format!("Bearer {token}")
@@ -50,12 +56,15 @@ fn with_token<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
 }
 
 pub async fn run(args: ReviewArgs) -> anyhow::Result<ExitCode> {
+    if args.list {
+        return crate::commands::review_list::run(args).await;
+    }
     let channel = args.gateway.endpoint()?.connect().await?;
     let mut client = ReportingServiceClient::new(channel);
     if args.status {
         let request = with_token(
             GetReportStatusRequest {
-                unit_code: args.unit,
+                unit_code: args.unit.unwrap_or_default(),
                 campaign_id: args.campaign,
             },
             &args.gateway.token,
@@ -82,7 +91,7 @@ pub async fn run(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     let request = with_token(
         ReviewReportRequest {
-            unit_code: args.unit,
+            unit_code: args.unit.unwrap_or_default(),
             campaign_id: args.campaign,
             submission_id: args.submission_id.unwrap_or_default(),
             decision: decision as i32,

@@ -7,6 +7,7 @@
 mod error;
 pub mod guard;
 pub mod metrics;
+mod queue;
 mod server;
 mod service;
 pub mod status;

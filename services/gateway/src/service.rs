@@ -8,9 +8,10 @@ use baocao_access::TokenRecord;
 use baocao_proto::v1::reporting_service_server::ReportingService;
 use baocao_proto::v1::{
     Campaign as CampaignMessage, Date, GetReportStatusRequest, GetUnitRequest,
-    ListCampaignsRequest, ListCampaignsResponse, ListUnitsRequest, ListUnitsResponse,
-    Milestone as MilestoneMessage, ReportStatus, ReviewDecision, ReviewReportRequest,
-    ReviewReportResponse, SubmitReportRequest, SubmitReportResponse, Unit,
+    ListCampaignsRequest, ListCampaignsResponse, ListReviewsRequest, ListReviewsResponse,
+    ListUnitsRequest, ListUnitsResponse, Milestone as MilestoneMessage, ReportStatus,
+    ReviewDecision, ReviewReportRequest, ReviewReportResponse, SubmitReportRequest,
+    SubmitReportResponse, Unit,
 };
 use baocao_registry::{ReportingUnit, vietnam_date};
 use baocao_rules::Decision;
@@ -190,6 +191,16 @@ impl ReportingService for ReportingGateway {
             unit_code: r.unit_code,
             campaign_id: r.campaign_id,
         }))
+    }
+
+    async fn list_reviews(
+        &self,
+        request: Request<ListReviewsRequest>,
+    ) -> Result<Response<ListReviewsResponse>, Status> {
+        let caller = Self::caller(&request)?;
+        let registry = self.core.registry();
+        crate::queue::list_reviews(&self.reviews, &registry, &caller.unit, request.get_ref())
+            .map(Response::new)
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
