@@ -86,7 +86,7 @@ enum Command {
     Submit(commands::submit::SubmitArgs),
     /// Approve or return a version of a unit's report (a reviewer's token), or see a
     /// unit's latest version and its review.
-    Review(commands::review::ReviewArgs),
+    Review(Box<commands::review::ReviewArgs>),
     /// The offline Excel form of a unit or of every unit of an area, pre-filled.
     Form(commands::form::FormArgs),
     /// Import a filled form (XLSX or CSV) through a gateway: every cell checked, one
@@ -179,7 +179,7 @@ async fn main() -> ExitCode {
         Command::Form(args) => commands::form::run(&config, args).await,
         Command::Import(args) => commands::import::run(args).await,
         Command::Remind(args) => commands::remind::run(&config, args).await,
-        Command::Review(args) => commands::review::run(args).await,
+        Command::Review(args) => commands::review::run(*args).await,
         Command::Report(command) => commands::report::run(&config, command),
         Command::Tls(command) => commands::tls::run(command),
         Command::Registry(command) => commands::registry::run(&config, command),

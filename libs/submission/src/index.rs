@@ -113,6 +113,9 @@ pub struct LatestVersion {
     pub report: StatusReport,
 }
 
+/// Each (unit, campaign)'s accepted versions, oldest first.
+type VersionsByUnit = HashMap<(String, String), Vec<Arc<LatestVersion>>>;
+
 /// Accepted submissions by key; the first acceptance of a key wins, as in the rollup.
 /// Built [`SubmissionIndex::keeping_latest`], it also keeps each unit's versions per
 /// campaign, oldest first (the web portal's forms start from the newest; review compares
@@ -120,7 +123,7 @@ pub struct LatestVersion {
 #[derive(Default)]
 pub struct SubmissionIndex {
     entries: RwLock<HashMap<SubmissionKey, Accepted>>,
-    versions: Option<RwLock<HashMap<(String, String), Vec<Arc<LatestVersion>>>>>,
+    versions: Option<RwLock<VersionsByUnit>>,
     positions: ReadPositions,
 }
 

@@ -156,6 +156,18 @@ pub struct StateCounts {
     pub not_reported: usize,
 }
 
+impl StateCounts {
+    /// Counts one unit's latest version in `state`.
+    fn add(&mut self, state: ReviewState) {
+        match state {
+            ReviewState::Pending => self.pending += 1,
+            ReviewState::Approved => self.approved += 1,
+            ReviewState::Returned => self.returned += 1,
+            ReviewState::None => self.not_reported += 1,
+        }
+    }
+}
+
 /// The pending versions of one area one tier below the queue's area.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AreaBacklog {
@@ -212,8 +224,8 @@ fn timing_of(versions: &[Arc<LatestVersion>], milestone: Option<&Milestone>) -> 
 
 /// The area one tier below `base` that holds `unit` (`base` itself for a unit directly in
 /// it).
-fn child_area<'r>(
-    registry: &'r Registry,
+fn child_area(
+    registry: &Registry,
     unit: &ReportingUnit,
     base: &str,
 ) -> Option<(String, String)> {
@@ -259,7 +271,7 @@ impl ReviewDesk {
             ..Queue::default()
         };
         let mut backlog: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for unit in registry.units().filter(|u| {
+        let wanted = |u: &&ReportingUnit| {
             registry.is_within(u, &self.jurisdiction)
                 && registry.is_within(u, filter.area.trim())
                 && (filter.kind.is_empty() || u.kind == filter.kind)
@@ -268,9 +280,10 @@ impl ReviewDesk {
                 && (text.is_empty()
                     || search_key(&u.name).contains(&text)
                     || search_key(&u.code).contains(&text))
-        }) {
+        };
+        for unit in registry.units().filter(wanted) {
             let Some(item) = self.item_of(unit, campaign, milestone) else {
-                queue.counts.not_reported += 1;
+                queue.counts.add(ReviewState::None);
                 continue;
             };
             if filter.timing.is_some_and(|t| t != item.timing)
@@ -278,17 +291,12 @@ impl ReviewDesk {
             {
                 continue;
             }
-            match item.state {
-                ReviewState::Pending => {
-                    queue.counts.pending += 1;
-                    if let Some(area) = child_area(&registry, unit, &base) {
-                        *backlog.entry(area).or_default() += 1;
-                    }
-                }
-                ReviewState::Approved => queue.counts.approved += 1,
-                ReviewState::Returned => queue.counts.returned += 1,
-                ReviewState::None => {}
+            if item.state == ReviewState::Pending
+                && let Some(area) = child_area(&registry, unit, &base)
+            {
+                *backlog.entry(area).or_default() += 1;
             }
+            queue.counts.add(item.state);
             if filter.state.is_none_or(|s| s == item.state) {
                 queue.items.push(item);
             }
