@@ -386,6 +386,18 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         .output()?;
     assert_eq!(after.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&after.stderr).contains("Unauthenticated"));
+    // A clerk whose terminal speaks Vietnamese is told in Vietnamese what to do.
+    let in_vietnamese = baocao()
+        .env("LANG", "vi_VN.UTF-8")
+        .args(["submit", "--file"])
+        .arg(&file)
+        .args(["--token", &token, "--gateway", &gateway_url])
+        .output()?;
+    let said = String::from_utf8_lossy(&in_vietnamese.stderr);
+    assert!(
+        said.contains("không được chấp nhận: Mã truy cập (token)") && said.contains("Đề nghị Sở cấp mã mới"),
+        "{said}"
+    );
     Ok(())
 }
 

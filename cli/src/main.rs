@@ -6,6 +6,7 @@ mod commands;
 mod config;
 #[cfg(test)]
 mod deploy_check;
+mod lang;
 mod logging;
 mod metrics;
 mod progress;
@@ -32,6 +33,9 @@ struct Cli {
     /// Log format: text or json (overrides `log.format`).
     #[arg(long, global = true, value_parser = ["text", "json"])]
     log_format: Option<String>,
+    /// Language of refusals printed for people: `vi` or `en` (default: from `LANG`).
+    #[arg(long, global = true, env = "BAOCAO_LANG", value_parser = ["vi", "en"])]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,6 +123,7 @@ impl Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    lang::choose(cli.lang.as_deref());
     let mut overrides = cli.overrides();
     match &cli.command {
         Command::Serve(args) => overrides.extend(args.overrides()),

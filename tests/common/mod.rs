@@ -46,6 +46,10 @@ pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> C
         .env("BAOCAO_KAFKA__BROKERS", brokers)
         .env("BAOCAO_KAFKA__REPORTS_TOPIC", topic)
         .env("RUST_LOG", "warn")
+        // Refusals in English unless a test asks otherwise (the machine's own language
+        // does not decide what the tests read).
+        .env("LANG", "C.UTF-8")
+        .env_remove("BAOCAO_LANG")
         .current_dir(root);
     command
 }

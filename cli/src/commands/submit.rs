@@ -147,11 +147,25 @@ pub async fn submit_request(
 }
 
 /// Prints a refusal with every field violation.
+/// Prints a refusal: in Vietnamese (the status's `vi-VN` messages, where it has them)
+/// when the language is Vietnamese ([`crate::lang`]), else in English.
 pub fn print_refusal(status: &Status) {
-    eprintln!("refused: {:?}: {}", status.code(), status.message());
+    let vietnamese = crate::lang::vietnamese();
+    let localized = status
+        .get_details_localized_message()
+        .filter(|_| vietnamese)
+        .map(|m| m.message);
+    match localized {
+        Some(message) => eprintln!("không được chấp nhận: {message}"),
+        None => eprintln!("refused: {:?}: {}", status.code(), status.message()),
+    }
     if let Some(bad_request) = status.get_details_bad_request() {
         for violation in bad_request.field_violations {
-            eprintln!("  - {}: {}", violation.field, violation.description);
+            let said = violation
+                .localized_message
+                .filter(|_| vietnamese)
+                .map_or(violation.description, |m| m.message);
+            eprintln!("  - {}: {said}", violation.field);
         }
     }
 }

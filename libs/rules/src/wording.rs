@@ -46,6 +46,9 @@ pub enum Door {
     Import,
     /// The review desk (approving or returning a version).
     Review,
+    /// A program through the gRPC API: `baocao submit`, `import`, `review`, or a unit's
+    /// own system (the message rides in the status as a `vi-VN` localized message).
+    Client,
 }
 
 /// What to say: messages at their fields, and a notice about the whole.
@@ -131,6 +134,17 @@ fn notice(refused: Refused<'_>, door: Door) -> String {
         (Refused::Unavailable, Door::Form) => "Chưa tiếp nhận được báo cáo: hệ thống truyền dữ liệu đang tạm gián đoạn. Nội dung bạn nhập vẫn còn nguyên; hãy bấm “Gửi báo cáo” lại sau ít phút (báo cáo sẽ không bị tính hai lần).".to_string(),
         (Refused::Unavailable, Door::Import) => "hệ thống truyền dữ liệu tạm gián đoạn, đơn vị chưa được ghi nhận: tải lên lại sau ít phút (không bị tính hai lần)".to_string(),
         (Refused::Unavailable, Door::Review) => "Chưa ghi nhận được quyết định: hệ thống truyền dữ liệu đang tạm gián đoạn. Hãy thực hiện lại sau ít phút.".to_string(),
+        (Refused::UnknownUnit { code }, Door::Client) => {
+            format!("Mã đơn vị “{code}” không có trong danh mục.")
+        }
+        (Refused::NotPermitted, Door::Client) => "Mã truy cập này không được làm việc này cho đơn vị này: sai đơn vị, đơn vị không thuộc cấp hoặc địa bàn của cổng tiếp nhận, hoặc không phải đơn vị duyệt. Kiểm tra mã đơn vị và địa chỉ cổng tiếp nhận.".to_string(),
+        (Refused::RateLimited { wait_seconds }, Door::Client) => format!(
+            "Đơn vị đã gửi quá nhiều lần trong một phút. Hãy gửi lại sau {} giây.",
+            wait_seconds.max(1)
+        ),
+        (Refused::IdReused, Door::Client) => "Mã báo cáo (submission_id) này đã được dùng cho một nội dung khác; dùng mã mới để gửi bản cập nhật.".to_string(),
+        (Refused::AlreadyReviewed, Door::Client) => "Phiên bản báo cáo này đã được phê duyệt hoặc trả lại trước đó; chỉ quyết định đầu tiên có hiệu lực.".to_string(),
+        (Refused::Unavailable, Door::Client) => "Chưa tiếp nhận được: hệ thống truyền dữ liệu đang tạm gián đoạn. Gửi lại sau ít phút với cùng mã báo cáo (không bị tính hai lần).".to_string(),
         (Refused::Missing { field }, _) => format!("Thiếu thông tin ({field})."),
         (Refused::Invalid(violations), _) => violations
             .iter()
@@ -159,7 +173,7 @@ mod tests {
     /// follows a cell's name, so it starts in lower case.
     #[test]
     fn every_refusal_is_said_at_every_door() {
-        for door in [Door::Form, Door::Import, Door::Review] {
+        for door in [Door::Form, Door::Import, Door::Review, Door::Client] {
             for refused in EVERY_REFUSAL {
                 let said = said(refused, door);
                 if matches!(refused, Refused::Invalid(_)) {

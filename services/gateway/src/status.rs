@@ -6,6 +6,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, LocalizedMessage, StatusExt};
 
 use baocao_rules::validate::Violation;
+use baocao_rules::{Door, Refused, said};
 use baocao_submission::Refusal;
 
 use crate::Error;
@@ -111,19 +112,49 @@ pub fn rate_limited(unit: &str, wait: std::time::Duration) -> Status {
     )
 }
 
-/// UNAUTHENTICATED without revealing whether a token exists.
+/// What a person is told of a missing, unknown, expired or revoked token.
+const UNAUTHENTICATED_VI: &str = "Mã truy cập (token) không có, không đúng, đã hết hạn hoặc đã bị thu hồi. Đề nghị Sở cấp mã mới.";
+
+/// UNAUTHENTICATED without revealing whether a token exists (in English for logs, and
+/// in Vietnamese as a `vi-VN` localized message for the person).
 pub fn unauthenticated(reason: &str) -> Status {
-    Status::unauthenticated(reason.to_string())
+    in_vietnamese(
+        Status::unauthenticated(reason.to_string()),
+        UNAUTHENTICATED_VI,
+    )
 }
 
 /// PERMISSION_DENIED: the caller is known but may not do this.
 pub fn permission_denied(reason: String) -> Status {
-    Status::permission_denied(reason)
+    let vi = said(Refused::NotPermitted, Door::Client).sentence();
+    in_vietnamese(Status::permission_denied(reason), &vi)
+}
+
+/// `status` with a `google.rpc.LocalizedMessage` (`vi-VN`) beside its details: the
+/// English message stays for operators' logs, the Vietnamese one is what `baocao`
+/// prints under a Vietnamese `LANG` (or `--lang vi`) and what a unit's own system shows.
+pub fn in_vietnamese(status: Status, vi: &str) -> Status {
+    if vi.is_empty() {
+        return status;
+    }
+    let mut details = status.get_error_details();
+    details.set_localized_message("vi-VN", cut(vi, MAX_MESSAGE_BYTES));
+    Status::with_error_details(status.code(), status.message(), details)
 }
 
 /// The gRPC answer to a refusal of the submission core: the code a client acts on and
 /// the field it names.
 pub fn refusal_status(refusal: Refusal) -> Status {
+    let vi = match &refusal {
+        // Each field's own message is in the BadRequest already.
+        Refusal::Invalid(_) => String::new(),
+        other => said(other.refused(), Door::Client).sentence(),
+    };
+    in_vietnamese(english_status(refusal), &vi)
+}
+
+/// The status of a refusal, in English.
+fn english_status(refusal: Refusal) -> Status {
     match refusal {
         Refusal::Missing { field } => field_error(Code::InvalidArgument, field, "is required"),
         Refusal::UnknownUnit { field, code } => field_error(
@@ -171,6 +202,37 @@ mod tests {
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len())
             .sum()
+    }
+
+    #[test]
+    fn refusals_a_person_meets_carry_a_vietnamese_message() {
+        let vietnamese = |status: &Status| {
+            status
+                .get_details_localized_message()
+                .map(|m| (m.locale, m.message))
+                .unwrap_or_default()
+        };
+        let (locale, text) = vietnamese(&unauthenticated("unknown or revoked token"));
+        assert_eq!(locale, "vi-VN");
+        assert!(text.contains("đã bị thu hồi"), "{text}");
+        let unknown = refusal_status(Refusal::UnknownUnit {
+            field: "report.unit_code",
+            code: "38.XYZ".into(),
+        });
+        assert!(vietnamese(&unknown).1.contains("38.XYZ"));
+        assert!(
+            unknown.get_details_bad_request().is_some(),
+            "the field is still named"
+        );
+        let wrong_tier = refusal_status(Refusal::NotPermitted(
+            "unit `14755` (commune tier) is not served".into(),
+        ));
+        assert_eq!(wrong_tier.code(), Code::PermissionDenied);
+        assert!(
+            wrong_tier.message().contains("commune tier"),
+            "English for the logs"
+        );
+        assert!(vietnamese(&wrong_tier).1.contains("cổng tiếp nhận"));
     }
 
     #[test]

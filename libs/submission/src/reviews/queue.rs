@@ -224,11 +224,7 @@ fn timing_of(versions: &[Arc<LatestVersion>], milestone: Option<&Milestone>) -> 
 
 /// The area one tier below `base` that holds `unit` (`base` itself for a unit directly in
 /// it).
-fn child_area(
-    registry: &Registry,
-    unit: &ReportingUnit,
-    base: &str,
-) -> Option<(String, String)> {
+fn child_area(registry: &Registry, unit: &ReportingUnit, base: &str) -> Option<(String, String)> {
     let chain = registry.area_chain(&unit.area_code);
     let at = chain.iter().position(|a| a.code == base)?;
     let area = if at == 0 { chain[0] } else { chain[at - 1] };
