@@ -395,7 +395,8 @@ fn submit_a_template_report_through_the_cli() -> anyhow::Result<()> {
         .output()?;
     let said = String::from_utf8_lossy(&in_vietnamese.stderr);
     assert!(
-        said.contains("không được chấp nhận: Mã truy cập (token)") && said.contains("Đề nghị Sở cấp mã mới"),
+        said.contains("không được chấp nhận: Mã truy cập (token)")
+            && said.contains("Đề nghị Sở cấp mã mới"),
         "{said}"
     );
     Ok(())

@@ -397,3 +397,81 @@ async fn two_runs_at_once_send_each_reminder_once() -> anyhow::Result<()> {
     }
     exactly_once(&receivers, &late)
 }
+
+/// The department re-issues a clerk's one-time password by e-mail through the reminders'
+/// SMTP settings (`account reset --email`): the mail reaches a real SMTP server, names
+/// the account and the password, and that password signs in (and must be changed); an
+/// account without an address is refused before its password changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_one_time_password_goes_by_mail() -> anyhow::Result<()> {
+    use baocao_accounts::{AccountStore, LoginOutcome, LoginPolicy};
+    let root = tempfile::tempdir()?;
+    let receivers = Receivers::start(root.path())?;
+    let data = common::data_dir_on(root.path(), "2023")?;
+    let staff = root.path().join("staff.csv");
+    std::fs::write(
+        &staff,
+        "unit_code,full_name,email\n14755,Lê Thị Hoa,hoa@hamrong.example\n14761,Phạm Lan,\n",
+    )?;
+    let db = root.path().join("accounts.db");
+    let baocao = |args: &[&str]| {
+        let mut command = baocao_command(root.path(), &data, "127.0.0.1:1", "unused");
+        command
+            .args(args)
+            .arg("--accounts-db")
+            .arg(&db)
+            .env("BAOCAO_REMIND__SMTP_HOST", "127.0.0.1")
+            .env("BAOCAO_REMIND__SMTP_PORT", receivers.smtp_port.to_string())
+            .env("BAOCAO_REMIND__SMTP_SECURITY", "none")
+            .env(
+                "BAOCAO_REMIND__FROM",
+                "Sở KH&CN Thanh Hóa <baocao@skhcn.thanhhoa.example>",
+            );
+        command
+    };
+    common::succeeded(&mut baocao(&[
+        "account",
+        "import",
+        "--file",
+        &staff.display().to_string(),
+    ]))?;
+    common::succeeded(&mut baocao(&[
+        "account", "reset", "14755", "--by", "38.stttt", "--email",
+    ]))?;
+    let mail = receivers.lines("mail.jsonl")?;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0]["to"], serde_json::json!(["hoa@hamrong.example"]));
+    let body = mail[0]["body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains("Kính gửi Lê Thị Hoa") && body.contains("Tên đăng nhập: 14755"),
+        "{body}"
+    );
+    let password = body
+        .lines()
+        .find_map(|l| l.strip_prefix("Mật khẩu dùng một lần: "))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let store = AccountStore::open_existing(&db, LoginPolicy::default()).await?;
+    let LoginOutcome::SignedIn { session, .. } =
+        store.login("14755", &password, chrono::Utc::now()).await?
+    else {
+        anyhow::bail!("the mailed password signs in");
+    };
+    assert!(session.account.must_change_password);
+    // No address: refused, and the account's password is what it was.
+    let refused = baocao(&["account", "reset", "14761", "--by", "38.stttt", "--email"]).output()?;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("has no e-mail"));
+    let events: Vec<String> = store
+        .audit_events("14761")
+        .await?
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert!(
+        !events.contains(&"password_reset".to_string()),
+        "{events:?}"
+    );
+    Ok(())
+}

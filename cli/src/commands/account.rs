@@ -66,8 +66,12 @@ pub enum AccountCommand {
         #[command(flatten)]
         target: Target,
         /// Write the new password to this workbook instead of printing it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "email")]
         passwords_out: Option<PathBuf>,
+        /// Send it to the account's e-mail through the reminders' SMTP settings
+        /// (`[remind]`) instead of printing it.
+        #[arg(long)]
+        email: bool,
     },
     /// End the waits repeated wrong passwords put on an account's sign-in (at its next
     /// attempt, on every portal using this database) and reset its count.
@@ -164,7 +168,15 @@ pub async fn run(config: &Config, command: AccountCommand) -> anyhow::Result<Exi
         AccountCommand::Reset {
             target,
             passwords_out,
-        } => reset(config, &store, &target, passwords_out.as_deref()).await,
+            email,
+        } => {
+            let delivery = match (passwords_out, email) {
+                (Some(path), _) => Delivery::Sheet(path),
+                (None, true) => Delivery::Email,
+                (None, false) => Delivery::Print,
+            };
+            reset(config, &store, &target, delivery).await
+        }
         AccountCommand::Unlock(target) => act(&store, &target, AccountAction::Unlock).await,
         AccountCommand::Disable(target) => act(&store, &target, AccountAction::Disable).await,
         AccountCommand::Enable(target) => act(&store, &target, AccountAction::Enable).await,
@@ -204,28 +216,67 @@ async fn act(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where a new one-time password goes.
+enum Delivery {
+    /// Printed on standard output.
+    Print,
+    /// Written to a print-ready workbook.
+    Sheet(PathBuf),
+    /// Mailed to the account's address.
+    Email,
+}
+
+/// The e-mail that carries a new one-time password.
+fn password_mail(person: &baocao_accounts::Person, one_time: &str, by: &str) -> (String, String) {
+    let subject = "Mật khẩu dùng một lần mới — hệ thống báo cáo baocao".to_string();
+    let body = format!(
+        "Kính gửi {name},\n\n\
+         Tài khoản của anh/chị trên hệ thống báo cáo camera giám sát (Chỉ thị 23/CT-TTg) \
+         vừa được cấp mật khẩu dùng một lần mới.\n\n\
+         Tên đăng nhập: {username}\n\
+         Mật khẩu dùng một lần: {one_time}\n\n\
+         Hãy đăng nhập và đổi mật khẩu ngay ở lần đầu; mật khẩu cũ không còn dùng được. \
+         Nếu anh/chị không đề nghị cấp lại mật khẩu, hãy báo ngay cho người quản lý tài khoản ({by}).\n",
+        name = person.full_name,
+        username = person.username,
+    );
+    (subject, body)
+}
+
 async fn reset(
     config: &Config,
     store: &AccountStore,
     target: &Target,
-    passwords_out: Option<&Path>,
+    delivery: Delivery,
 ) -> anyhow::Result<ExitCode> {
     let username = target.username.trim().to_lowercase();
     let Some(account) = store.account(&username).await? else {
         anyhow::bail!("no account `{username}` (see `baocao account list`)");
     };
+    // Checked before the password is changed: a reset that cannot be delivered is not made.
+    if let Delivery::Email = delivery {
+        anyhow::ensure!(
+            !account.person.email.trim().is_empty(),
+            "account `{username}` has no e-mail: add it to the staff list and import it again, or use --passwords-out"
+        );
+        anyhow::ensure!(
+            !config.remind.smtp_host.is_empty(),
+            "--email: no e-mail server (set remind.smtp_host, remind.from)"
+        );
+    }
     let action = AccountAction::ResetPassword;
+    let by = target.by.trim();
     let one_time = store
-        .administer(&username, action, target.by.trim(), chrono::Utc::now())
+        .administer(&username, action, by, chrono::Utc::now())
         .await?
         .unwrap_or_default();
-    match passwords_out {
-        Some(out) => {
+    match delivery {
+        Delivery::Sheet(out) => {
             let issued = [IssuedAccount {
                 account: account.person,
                 one_time_password: one_time,
             }];
-            sheet::write(out, &config.registry()?, &issued).with_context(|| {
+            sheet::write(&out, &config.registry()?, &issued).with_context(|| {
                 format!(
                     "the password was reset but not written; reset it again after fixing {}",
                     out.display()
@@ -233,7 +284,15 @@ async fn reset(
             })?;
             eprintln!("{username}: {}; written to {}", said(action), out.display());
         }
-        None => {
+        Delivery::Email => {
+            let person = &account.person;
+            let (subject, body) = password_mail(person, &one_time, by);
+            baocao_remind::send_mail(&config.remind, &person.full_name, &person.email, &subject, &body)
+                .await
+                .context("the password was reset but not mailed; reset it again (--passwords-out to print it)")?;
+            eprintln!("{username}: {}; sent to {}", said(action), person.email);
+        }
+        Delivery::Print => {
             eprintln!("{username}: {}", said(action));
             println!("{username}\t{one_time}");
         }

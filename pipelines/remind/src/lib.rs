@@ -22,3 +22,4 @@ pub use log::{ReminderLog, ReminderRecord, ReminderState};
 pub use message::{Reminder, ReminderText};
 pub use plan::{LateStatus, PlannedReminder, plan_reminders};
 pub use run::{RemindOptions, RemindSummary, remind_milestone};
+pub use send::send_mail;

@@ -114,3 +114,30 @@ pub(crate) async fn send_webhook(
     }
     Ok(())
 }
+
+/// Sends one plain-text e-mail through the reminders' SMTP settings (`[remind]`): what
+/// else the department mails people, such as a new one-time password.
+pub async fn send_mail(
+    config: &RemindConfig,
+    to_name: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
+    let Some(transport) = smtp_transport(config)? else {
+        return Err(Error::Config(
+            "no e-mail server: set remind.smtp_host (and remind.from) to send mail".into(),
+        ));
+    };
+    let recipient = mailbox(&format!("{to_name} <{to}>")).or_else(|_| mailbox(to))?;
+    let mut builder = Message::builder()
+        .from(mailbox(&config.from)?)
+        .to(recipient)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN);
+    if !config.reply_to.is_empty() {
+        builder = builder.reply_to(mailbox(&config.reply_to)?);
+    }
+    transport.send(builder.body(body.to_string())?).await?;
+    Ok(())
+}
