@@ -70,11 +70,19 @@ pub struct AdminUnit {
 
 /// Loads and checks the register: codes are digits and unique, every parent exists and
 /// sits on a higher tier, provinces have no parent.
+/// `text` trimmed, with each run of whitespace made one space.
+pub(crate) fn single_spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub(crate) fn load_admin_units(path: &Path) -> Result<HashMap<String, AdminUnit>> {
     let text = read_to_string(path)?;
     let records: Vec<(usize, AdminUnit)> = csv_records(path, &text)?;
     let mut units: HashMap<String, (usize, AdminUnit)> = HashMap::with_capacity(records.len());
-    for (line, unit) in records {
+    for (line, mut unit) in records {
+        // Some names in the published lists carry double spaces (`Xã  Hoàng Văn Thụ`).
+        unit.name = single_spaced(&unit.name);
+        unit.name_with_type = single_spaced(&unit.name_with_type);
         if unit.code.is_empty() || !unit.code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::data(
                 path,

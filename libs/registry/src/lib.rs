@@ -26,7 +26,7 @@ pub use document::DocumentSettings;
 pub use error::{Error, Result};
 pub use live::LiveRegistry;
 pub use map::{AreaMap, MappedArea, area_maps};
-pub use milestone::{CountBasis, Milestone, MilestoneMeasure};
+pub use milestone::{ANSWER_DAYS, CountBasis, Milestone, MilestoneMeasure, answer_by};
 pub use register::RegisterInfo;
 pub use registry::Registry;
 pub use reminders::{ReminderSchedule, ReminderStep};

@@ -75,6 +75,20 @@ pub struct Milestone {
     pub reminders: ReminderSchedule,
 }
 
+/// Days a unit is given to answer an urging sent on or after the report's deadline.
+pub const ANSWER_DAYS: i64 = 3;
+
+/// The day a late unit is asked to report by, in an urging sent on `asked_on`: the
+/// report's deadline while it is ahead, else [`ANSWER_DAYS`] after the urging — never a
+/// day already past when the letter is signed or the reminder read.
+pub fn answer_by(report_deadline: NaiveDate, asked_on: NaiveDate) -> NaiveDate {
+    if report_deadline > asked_on {
+        report_deadline
+    } else {
+        asked_on + chrono::Duration::days(ANSWER_DAYS)
+    }
+}
+
 impl Milestone {
     /// The reminder steps of the milestone, in date order, inside its window (from its
     /// opening to its report deadline).
@@ -89,5 +103,18 @@ impl Milestone {
         self.reminder_steps()
             .into_iter()
             .rfind(|step| step.date <= today)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_urging_never_asks_for_a_day_already_past() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 7, d).unwrap_or_default();
+        assert_eq!(answer_by(day(10), day(2)), day(10));
+        assert_eq!(answer_by(day(10), day(10)), day(13));
+        assert_eq!(answer_by(day(10), day(20)), day(23));
     }
 }

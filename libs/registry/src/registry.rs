@@ -536,7 +536,7 @@ fn load_unit_file(
             if let Some(committee) = units.get_mut(&row.code) {
                 committee.contact = contact;
                 if !row.name.is_empty() {
-                    committee.name = row.name;
+                    committee.name = crate::admin::single_spaced(&row.name);
                 }
             }
             continue;
@@ -549,7 +549,7 @@ fn load_unit_file(
             ReportingUnit {
                 code: row.code,
                 kind: row.kind,
-                name: row.name,
+                name: crate::admin::single_spaced(&row.name),
                 area_code: area.code.clone(),
                 tier: area.level,
                 parent_code: area.code.clone(),

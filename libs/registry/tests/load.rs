@@ -470,3 +470,23 @@ fn the_count_setting_is_read_and_an_unknown_one_refused_at_its_line() {
         "{reason}"
     );
 }
+
+/// Names the published lists wrote with double spaces read with single ones, so a
+/// document never prints `Xã  Hoàng Văn Thụ`.
+#[test]
+fn names_are_single_spaced() {
+    let registry = Registry::load_register(shipped_data(), &on_2023()).expect("shipped");
+    let commune = registry.admin_unit("06178").expect("Xã Hoàng Văn Thụ");
+    assert_eq!(commune.name_with_type, "Xã Hoàng Văn Thụ");
+    let doubled = registry
+        .units()
+        .map(|u| u.name.as_str())
+        .chain(
+            ["04138", "859"]
+                .iter()
+                .filter_map(|c| registry.admin_unit(c))
+                .map(|a| a.name_with_type.as_str()),
+        )
+        .find(|name| name.contains("  "));
+    assert_eq!(doubled, None);
+}

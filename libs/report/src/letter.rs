@@ -58,13 +58,14 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
         &data.legal_basis
     };
     let count = vn_number(units.len() as i64);
+    let ask_by = baocao_registry::answer_by(data.report_deadline, date);
     let (recipient, situation) = if area.is_empty() {
         (
             "Các cơ quan, đơn vị cấp tỉnh có tên tại danh sách kèm theo".to_string(),
             format!(
                 "Đến ngày {}, còn {count} cơ quan, đơn vị cấp tỉnh chưa báo cáo hoặc chưa cập nhật báo cáo (danh sách kèm theo). {issuer} đề nghị các cơ quan, đơn vị khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}./.",
                 vn_date(date),
-                vn_date(data.report_deadline)
+                vn_date(ask_by)
             ),
         )
     } else {
@@ -75,7 +76,7 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
                 "Đến ngày {}, trên địa bàn {} còn {count} cơ quan, đơn vị chưa báo cáo hoặc chưa cập nhật báo cáo (danh sách kèm theo). {issuer} đề nghị {committee} chỉ đạo, đôn đốc các cơ quan, đơn vị trên khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}./.",
                 vn_date(date),
                 lower_first(area),
-                vn_date(data.report_deadline)
+                vn_date(ask_by)
             ),
         )
     };
@@ -89,7 +90,7 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
         recipients: vec![recipient],
         body: vec![
             Block::Paragraph(format!(
-                "Thực hiện {basis}, {issuer} đề nghị các cơ quan, đơn vị báo cáo {milestone} trước ngày {}.",
+                "Thực hiện {basis}, {issuer} đã đề nghị các cơ quan, đơn vị báo cáo {milestone} trước ngày {}.",
                 vn_date(data.unit_deadline)
             )),
             Block::Paragraph(situation),

@@ -98,7 +98,10 @@ pub fn reminder_text(
         let days = (planned.step.date - milestone.unit_deadline).num_days();
         format!(
             "Báo cáo đã quá hạn {days} ngày. Đề nghị đơn vị khẩn trương gửi báo cáo để {issuer} tổng hợp, báo cáo Chủ tịch Ủy ban nhân dân tỉnh trước ngày {}.",
-            vn(milestone.report_deadline)
+            vn(baocao_registry::answer_by(
+                milestone.report_deadline,
+                planned.step.date
+            ))
         )
     } else {
         format!("Đề nghị đơn vị gửi báo cáo trước ngày {due}.")

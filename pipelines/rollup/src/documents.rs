@@ -19,6 +19,12 @@ async fn put_all(dir: &Store, files: Vec<RenderedFile>) -> Result<Vec<String>> {
 /// Writes `bao-cao.md`, `.html`, `.xlsx`, `.docx` and `.pdf` into `dir` (a directory
 /// or a bucket prefix, each file whole); returns where they are.
 pub async fn write_reports(data: &ReportData, dir: &Store) -> Result<Vec<String>> {
+    if data.document.signer_name.trim().is_empty() {
+        tracing::warn!(
+            campaign = %data.campaign_name,
+            "the Chairman's report has no signer's name: set signer_name in the campaign file's [document] table"
+        );
+    }
     put_all(dir, report_files(data)?).await
 }
 
