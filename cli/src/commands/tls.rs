@@ -44,9 +44,14 @@ pub struct DevCertificates {
     pub client_pem: String,
     /// The client's private key.
     pub client_key: String,
+    /// The gateway's receipt-signing certificate (digital signature, non-repudiation).
+    pub receipt_pem: String,
+    /// Its private key (PKCS#8).
+    pub receipt_key: String,
 }
 
-/// Makes a CA, a server certificate for `server_names` and a client certificate.
+/// Makes a CA, a server certificate for `server_names`, a client certificate and a
+/// receipt-signing certificate.
 pub fn make_dev_certificates(
     server_names: &[String],
     client_name: &str,
@@ -77,7 +82,20 @@ pub fn make_dev_certificates(
     client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let client_cert = client_params.signed_by(&client_key, &issuer)?;
 
+    let receipt_key = KeyPair::generate()?;
+    let mut receipt_params = CertificateParams::new(Vec::<String>::new())?;
+    receipt_params
+        .distinguished_name
+        .push(DnType::CommonName, "baocao gateway receipts");
+    receipt_params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    let receipt_cert = receipt_params.signed_by(&receipt_key, &issuer)?;
+
     Ok(DevCertificates {
+        receipt_pem: receipt_cert.pem(),
+        receipt_key: receipt_key.serialize_pem(),
         ca_pem: ca_cert.pem(),
         server_pem: server_cert.pem(),
         server_key: server_key.serialize_pem(),
@@ -97,6 +115,8 @@ pub fn run(command: TlsCommand) -> anyhow::Result<ExitCode> {
     write(&args.out, "server.key", &certs.server_key, true)?;
     write(&args.out, "client.pem", &certs.client_pem, false)?;
     write(&args.out, "client.key", &certs.client_key, true)?;
+    write(&args.out, "receipt.pem", &certs.receipt_pem, false)?;
+    write(&args.out, "receipt.key", &certs.receipt_key, true)?;
     println!(
         "wrote {dir}/ca.pem, server.pem, server.key (for {names}), client.pem, client.key ({client})\n\
          gateway: [gateway.tls] cert_file = \"{dir}/server.pem\", key_file = \"{dir}/server.key\", \

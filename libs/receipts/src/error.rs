@@ -1,0 +1,51 @@
+//! The receipts crate's error type: keys and certificates that cannot be read, and
+//! receipts whose signature does not hold (each saying what failed).
+
+use std::path::PathBuf;
+
+/// Errors from signing and verifying receipts.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A key or certificate file cannot be read.
+    #[error("{path}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A certificate is not a PEM X.509 certificate.
+    #[error("{what}: not a PEM X.509 certificate")]
+    Certificate {
+        /// Which certificate.
+        what: String,
+        /// The decoder's error.
+        source: der::Error,
+    },
+    /// The signing key is not a PKCS#8 PEM ECDSA P-256 key.
+    #[error(
+        "{path}: not a PKCS#8 PEM ECDSA P-256 private key (`openssl pkcs8 -topk8 -nocrypt` converts one)"
+    )]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// The decoder's error.
+        source: p256::pkcs8::Error,
+    },
+    /// The key does not belong to the certificate.
+    #[error("the signing key does not match the certificate's public key")]
+    KeyMismatch,
+    /// The signature could not be made or encoded (the CMS builder's error has no
+    /// `std::error::Error` to keep, so its words are kept).
+    #[error("signing the receipt: {0}")]
+    Sign(String),
+    /// The receipt is not the JSON of a receipt.
+    #[error("the receipt is not a baocao receipt")]
+    Receipt(#[source] serde_json::Error),
+    /// The signature does not hold; the reason says which check failed.
+    #[error("the signature does not verify: {0}")]
+    Invalid(String),
+}
+
+/// Result with the receipts [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

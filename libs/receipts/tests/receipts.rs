@@ -1,0 +1,136 @@
+//! Receipts signed with a certificate of a test CA verify with `baocao_receipts::verify`
+//! and with `openssl cms -verify`; the same receipt signs to the same bytes; a changed
+//! byte of the receipt or of the signature, another CA, or a key not the certificate's
+//! are refused.
+
+use std::path::Path;
+use std::process::Command;
+
+use baocao_receipts::{Receipt, ReceiptSigner, verify};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+/// A CA (its PEM) and a signing certificate and key it issued, written into `dir`.
+fn test_ca(dir: &Path, name: &str) -> anyhow::Result<String> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.distinguished_name.push(DnType::CommonName, name);
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let ca_pem = ca.self_signed(&ca_key)?.pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate()?;
+    let mut signer = CertificateParams::new(Vec::<String>::new())?;
+    signer
+        .distinguished_name
+        .push(DnType::CommonName, "cổng tiếp nhận cấp xã 38");
+    signer.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    std::fs::write(
+        dir.join("signer.pem"),
+        signer.signed_by(&key, &issuer)?.pem(),
+    )?;
+    std::fs::write(dir.join("signer.key"), key.serialize_pem())?;
+    std::fs::write(dir.join("ca.pem"), &ca_pem)?;
+    Ok(ca_pem)
+}
+
+fn receipt() -> Vec<u8> {
+    Receipt::new(
+        "14755",
+        "th-open",
+        "0190f3c2-7d2a-7c3e-9a55-1d2e3f405060",
+        [42; 32],
+        (chrono_now(), 5),
+        "commune-38",
+        ("reports", 1, 17),
+    )
+    .to_bytes()
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[test]
+fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ca = test_ca(dir.path(), "CA tỉnh thử nghiệm")?;
+    let signer = ReceiptSigner::from_pem_files(
+        &dir.path().join("signer.pem"),
+        &dir.path().join("signer.key"),
+    )?;
+    let bytes = receipt();
+    let signature = signer.sign(&bytes)?;
+    assert_eq!(
+        signature,
+        signer.sign(&bytes)?,
+        "a repeat gets the same bytes"
+    );
+    let verified = verify(&bytes, &signature, Some(ca.as_bytes()))?;
+    assert!(verified.checked_against_ca);
+    assert_eq!(verified.receipt.unit_code, "14755");
+    assert!(
+        verified.signer.contains("cổng tiếp nhận"),
+        "{}",
+        verified.signer
+    );
+
+    // OpenSSL agrees.
+    std::fs::write(dir.path().join("receipt.json"), &bytes)?;
+    std::fs::write(dir.path().join("receipt.p7s"), &signature)?;
+    let openssl = |content: &str| {
+        Command::new("openssl")
+            .args([
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                "receipt.p7s",
+                "-content",
+                content,
+                "-CAfile",
+                "ca.pem",
+                "-out",
+                "/dev/null",
+            ])
+            .current_dir(dir.path())
+            .output()
+    };
+    let agreed = openssl("receipt.json")?;
+    assert!(
+        agreed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&agreed.stderr)
+    );
+
+    // One byte changed: refused by both.
+    let mut changed = bytes.clone();
+    changed[20] ^= 1;
+    assert!(verify(&changed, &signature, Some(ca.as_bytes())).is_err());
+    std::fs::write(dir.path().join("changed.json"), &changed)?;
+    assert!(!openssl("changed.json")?.status.success());
+    let mut forged = signature.clone();
+    let last = forged.len() - 3;
+    forged[last] ^= 1;
+    assert!(verify(&bytes, &forged, Some(ca.as_bytes())).is_err());
+
+    // Another CA did not issue it; a key that is not the certificate's is refused.
+    let other = tempfile::tempdir()?;
+    let other_ca = test_ca(other.path(), "CA khác")?;
+    let refused = verify(&bytes, &signature, Some(other_ca.as_bytes()));
+    assert!(refused.is_err());
+    assert!(
+        ReceiptSigner::from_pem_files(
+            &dir.path().join("signer.pem"),
+            &other.path().join("signer.key")
+        )
+        .is_err()
+    );
+    Ok(())
+}
