@@ -598,3 +598,129 @@ async fn a_report_at_the_size_limit_gets_in() -> anyhow::Result<()> {
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     Ok(())
 }
+
+/// A gateway with `[gateway.receipts]` (the certificate `baocao tls dev-certs` makes)
+/// signs each accepted report's receipt: `baocao submit --receipt-out` keeps it, `baocao
+/// verify` and `openssl cms -verify` accept it against the CA, the receipt names the
+/// report's Kafka position, a repeat gets the same bytes, and one changed byte fails both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_receipt_verifies_with_baocao_and_openssl() -> anyhow::Result<()> {
+    let certs = tempfile::tempdir()?;
+    common::succeeded(
+        std::process::Command::new(common::BIN)
+            .args(["tls", "dev-certs", "--out"])
+            .arg(certs.path()),
+    )?;
+    let (cert, key) = (
+        certs.path().join("receipt.pem"),
+        certs.path().join("receipt.key"),
+    );
+    let stack = Stack::start_with("province", "38", |config| {
+        config.receipts.cert_file = cert.clone();
+        config.receipts.key_file = key.clone();
+    })
+    .await?;
+    let token = stack.token("38.STTTT");
+    let report = valid_report("38.STTTT");
+    let file = stack.root.path().join("report.json");
+    std::fs::write(&file, serde_json::to_string(&report)?)?;
+    let data = stack.root.path().join("data");
+    let baocao = || {
+        common::baocao_command(
+            stack.root.path(),
+            &data,
+            &stack.kafka.brokers,
+            &stack.kafka.reports_topic,
+        )
+    };
+    let submit_keeping = |name: &str| {
+        let mut command = baocao();
+        command.args(["submit", "--file"]).arg(&file).args([
+            "--token",
+            &token,
+            "--gateway",
+            &stack.endpoint(),
+            "--receipt-out",
+            name,
+        ]);
+        common::succeeded(&mut command)
+    };
+    submit_keeping("receipt.json")?;
+    submit_keeping("again.json")?;
+    let dir = stack.root.path();
+    let receipt = std::fs::read(dir.join("receipt.json"))?;
+    let signature = std::fs::read(dir.join("receipt.json.p7s"))?;
+    assert_eq!(
+        receipt,
+        std::fs::read(dir.join("again.json"))?,
+        "a repeat gets the same receipt"
+    );
+    assert_eq!(
+        signature,
+        std::fs::read(dir.join("again.json.p7s"))?,
+        "and the same signature"
+    );
+    let said: serde_json::Value = serde_json::from_slice(&receipt)?;
+    assert_eq!(said["unit_code"], "38.STTTT");
+    assert_eq!(said["submission_id"], report.submission_id.as_str());
+    assert_eq!(said["topic"], stack.kafka.reports_topic.as_str());
+    assert!(said["offset"].as_i64().unwrap_or(-1) >= 0, "{said}");
+
+    let ca = certs.path().join("ca.pem");
+    let verify = |receipt: &str| {
+        let mut command = baocao();
+        command
+            .args(["verify", "--receipt", receipt, "--ca"])
+            .arg(&ca);
+        command.output()
+    };
+    let verified = verify("receipt.json")?;
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("valid: unit 38.STTTT"));
+    let openssl = |content: &str| {
+        std::process::Command::new("openssl")
+            .args([
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                "receipt.json.p7s",
+                "-content",
+                content,
+                "-out",
+                "/dev/null",
+                "-CAfile",
+            ])
+            .arg(&ca)
+            .current_dir(dir)
+            .output()
+    };
+    let agreed = openssl("receipt.json")?;
+    assert!(
+        agreed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&agreed.stderr)
+    );
+
+    // One byte changed (the offset's last digit): both refuse.
+    let mut changed = receipt.clone();
+    let at = changed.len() - 2;
+    changed[at] = if changed[at] == b'9' {
+        b'8'
+    } else {
+        changed[at] + 1
+    };
+    std::fs::write(dir.join("changed.json"), &changed)?;
+    std::fs::copy(dir.join("receipt.json.p7s"), dir.join("changed.json.p7s"))?;
+    let refused = verify("changed.json")?;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("NOT valid"));
+    assert!(!openssl("changed.json")?.status.success());
+    Ok(())
+}

@@ -88,6 +88,9 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Submit a report file (TOML or JSON) to a gateway.
     Submit(commands::submit::SubmitArgs),
+    /// Check a signed receipt (the gateway's CMS signature, and with --ca who issued its
+    /// certificate).
+    Verify(commands::verify::VerifyArgs),
     /// Approve or return a version of a unit's report (a reviewer's token), or see a
     /// unit's latest version and its review.
     Review(Box<commands::review::ReviewArgs>),
@@ -184,6 +187,7 @@ async fn main() -> ExitCode {
         Command::Form(args) => commands::form::run(&config, args).await,
         Command::Import(args) => commands::import::run(args).await,
         Command::Remind(args) => commands::remind::run(&config, args).await,
+        Command::Verify(args) => commands::verify::run(args),
         Command::Review(args) => commands::review::run(*args).await,
         Command::Report(command) => commands::report::run(&config, command),
         Command::Tls(command) => commands::tls::run(command),

@@ -27,6 +27,7 @@ pub mod serve_web;
 pub mod submit;
 pub mod tls;
 pub mod token;
+pub mod verify;
 
 use crate::config::Overrides;
 

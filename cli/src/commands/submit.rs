@@ -24,6 +24,30 @@ pub struct SubmitArgs {
     /// Retries when the gateway answers UNAVAILABLE or cannot be reached.
     #[arg(long, default_value_t = 3)]
     retries: u32,
+    /// Keep the signed receipt (when the gateway signs them): the receipt at this path,
+    /// its signature beside it with `.p7s` added (`baocao verify` checks them).
+    #[arg(long)]
+    receipt_out: Option<PathBuf>,
+}
+
+/// Writes the receipt and its signature the answer carries to `path` and `path.p7s`.
+fn keep_receipt(answer: &SubmitReportResponse, path: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !answer.receipt.is_empty(),
+        "--receipt-out: this gateway does not sign receipts ([gateway.receipts] is not set); the report was accepted"
+    );
+    let signature = PathBuf::from(format!("{}.p7s", path.display()));
+    std::fs::write(path, &answer.receipt).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&signature, &answer.receipt_signature)
+        .with_context(|| format!("writing {}", signature.display()))?;
+    eprintln!(
+        "signed receipt: {} and {} (check: baocao verify --receipt {} --signature {} --ca <the province's CA>)",
+        path.display(),
+        signature.display(),
+        path.display(),
+        signature.display()
+    );
+    Ok(())
 }
 
 /// How a client reaches a gateway, and as whom: the flags of `submit` and `import`.
@@ -185,6 +209,9 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         match submit_once(&gateway, &args.gateway.token, &report).await {
             Ok(receipt) => {
                 println!("{}", serde_json::to_string_pretty(&receipt)?);
+                if let Some(path) = &args.receipt_out {
+                    keep_receipt(&receipt, path)?;
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             Err(status) if status.code() == Code::Unavailable && attempt < args.retries => {

@@ -120,6 +120,16 @@ pub struct Receipt {
     pub front_door_id: String,
     /// How long Kafka took to acknowledge the write (none for a repeat).
     pub produce_time: Option<Duration>,
+    /// The unit, and the campaign of the report (a signed receipt names them).
+    pub unit_code: String,
+    /// The campaign.
+    pub campaign_id: String,
+    /// SHA-256 of the canonical report.
+    pub digest: [u8; 32],
+    /// Where the accepted record is in the reports topic (partition, offset), when known.
+    pub position: Option<(i32, i64)>,
+    /// The front door that wrote the accepted record (for a repeat, maybe another).
+    pub written_by: String,
 }
 
 /// The answer to a report checked without writing (see [`SubmissionCore::check`]).
@@ -379,6 +389,15 @@ impl SubmissionCore {
                 repeat: false,
                 front_door_id: self.front_door_id.clone(),
                 produce_time: Some(produce_time),
+                unit_code: key.unit.clone(),
+                campaign_id: envelope
+                    .report
+                    .as_ref()
+                    .map(|r| r.campaign_id.clone())
+                    .unwrap_or_default(),
+                digest,
+                position: Some((partition, offset)),
+                written_by: self.front_door_id.clone(),
             },
         };
         self.arbitrate(key, read_back, written)
@@ -416,6 +435,7 @@ impl SubmissionCore {
                     received_at: written.receipt.received_at,
                     campaign: written.campaign,
                     position: Some(written.position),
+                    front_door: self.front_door_id.clone(),
                 };
                 self.index.record(key.clone(), accepted);
                 return Ok(written.receipt);
@@ -454,6 +474,11 @@ impl SubmissionCore {
             repeat: true,
             front_door_id: self.front_door_id.clone(),
             produce_time: None,
+            unit_code: key.unit.clone(),
+            campaign_id: known.campaign,
+            digest: known.digest,
+            position: known.position,
+            written_by: known.front_door,
         })
     }
 

@@ -42,6 +42,8 @@ pub struct Accepted {
     pub campaign: String,
     /// Where the record is in the log (partition, offset), when read from it.
     pub position: Option<(i32, i64)>,
+    /// The front door that wrote it (its receipt names it, whoever answers a repeat).
+    pub front_door: String,
 }
 
 /// How a read-back ended.
@@ -245,6 +247,7 @@ impl SubmissionIndex {
             received_at,
             campaign: report.campaign_id.clone(),
             position: Some(position),
+            front_door: envelope.gateway_id.clone(),
         };
         self.record(
             SubmissionKey {

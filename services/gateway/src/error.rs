@@ -24,6 +24,14 @@ pub enum Error {
     /// The submission core could not start (reading the reports topic).
     #[error(transparent)]
     Submission(#[from] baocao_submission::Error),
+    /// The receipt-signing certificate or key cannot be used.
+    #[error("{setting}")]
+    Receipts {
+        /// The setting that names the files.
+        setting: &'static str,
+        /// Why.
+        source: baocao_receipts::Error,
+    },
     /// The gRPC server failed.
     #[error("grpc server")]
     Serve(#[from] tonic::transport::Error),

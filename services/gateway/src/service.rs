@@ -13,11 +13,12 @@ use baocao_proto::v1::{
     ReviewDecision, ReviewReportRequest, ReviewReportResponse, SubmitReportRequest,
     SubmitReportResponse, Unit,
 };
+use baocao_receipts::{Receipt as SignedReceipt, ReceiptSigner};
 use baocao_registry::{ReportingUnit, vietnam_date};
 use baocao_rules::Decision;
 use baocao_rules::validate::shown;
 use baocao_submission::reviews::{ReviewDesk, ReviewRequest};
-use baocao_submission::{Refusal, SubmissionCore};
+use baocao_submission::{Receipt, Refusal, SubmissionCore};
 use chrono::{Datelike, NaiveDate};
 use tonic::{Code, Request, Response, Status};
 
@@ -28,12 +29,48 @@ use crate::status::{field_error, refusal_status, unauthenticated};
 pub struct ReportingGateway {
     core: Arc<SubmissionCore>,
     reviews: Arc<ReviewDesk>,
+    /// Signs receipts, when configured; with the reports topic receipts name.
+    receipts: Option<(Arc<ReceiptSigner>, String)>,
 }
 
 impl ReportingGateway {
     /// The gRPC service over `core`, with `reviews` for the review calls.
     pub fn new(core: Arc<SubmissionCore>, reviews: Arc<ReviewDesk>) -> Self {
-        ReportingGateway { core, reviews }
+        ReportingGateway {
+            core,
+            reviews,
+            receipts: None,
+        }
+    }
+
+    /// The gateway signing each accepted report's receipt with `signer` (none: unsigned);
+    /// `topic` is the reports topic the receipts name.
+    pub fn with_receipts(mut self, signer: Option<Arc<ReceiptSigner>>, topic: String) -> Self {
+        self.receipts = signer.map(|s| (s, topic));
+        self
+    }
+
+    /// The receipt of an accepted report and its signature, when receipts are signed.
+    fn signed_receipt(&self, receipt: &Receipt) -> Result<(Vec<u8>, Vec<u8>), Status> {
+        let Some((signer, topic)) = &self.receipts else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let (partition, offset) = receipt.position.unwrap_or((-1, -1));
+        let bytes = SignedReceipt::new(
+            &receipt.unit_code,
+            &receipt.campaign_id,
+            &receipt.submission_id,
+            receipt.digest,
+            (receipt.received_at.seconds, receipt.received_at.nanos),
+            &receipt.written_by,
+            (topic, partition, offset),
+        )
+        .to_bytes();
+        let signature = signer.sign(&bytes).map_err(|err| {
+            tracing::error!(error = %baocao_errors::Chain(&err), "signing a receipt failed");
+            Status::internal("the report was accepted but its receipt could not be signed; send it again for the receipt")
+        })?;
+        Ok((bytes, signature))
     }
 
     /// The caller, authenticated by the guard before the body was decoded
@@ -104,6 +141,7 @@ impl ReportingGateway {
                 received_at: None,
                 repeat: checked.repeat,
                 gateway_id: self.core.front_door_id().to_string(),
+                ..SubmitReportResponse::default()
             }));
         }
         let receipt = self
@@ -114,11 +152,14 @@ impl ReportingGateway {
         if let Some(elapsed) = receipt.produce_time {
             crate::metrics::record_produce_latency(self.core.front_door_id(), elapsed);
         }
+        let (signed, signature) = self.signed_receipt(&receipt)?;
         Ok(Response::new(SubmitReportResponse {
             submission_id: receipt.submission_id,
             received_at: Some(receipt.received_at),
             repeat: receipt.repeat,
             gateway_id: receipt.front_door_id,
+            receipt: signed,
+            receipt_signature: signature,
         }))
     }
 }
