@@ -97,9 +97,20 @@ async fn portal_on(register: &str) -> anyhow::Result<Portal> {
     let data = common::data_dir_on(root.path(), register)?;
     let registry = Arc::new(Registry::load(&data)?);
     let kafka = common::test_kafka(&broker);
+    // Receipts signed with the certificate `baocao tls dev-certs` makes.
+    let certs = root.path().join("certs");
+    common::succeeded(
+        Command::new(common::BIN)
+            .args(["tls", "dev-certs", "--out"])
+            .arg(&certs),
+    )?;
     let config = PortalConfig {
         listen: "127.0.0.1:0".into(),
         accounts_db: root.path().join("accounts.db"),
+        receipts: baocao_receipts::SigningFiles {
+            cert_file: certs.join("receipt.pem"),
+            key_file: certs.join("receipt.key"),
+        },
         sign_in: baocao_accounts::throttle::ThrottlePolicy {
             pair_free_failures: 3,
             ..Default::default()
@@ -429,6 +440,7 @@ async fn clerk_reports(client: &Client, p: &Portal, clerk: &IssuedAccount) -> an
     assert!(client.source().await?.contains("Đã tiếp nhận"));
     assert_eq!(uuid::Uuid::parse_str(&id)?.get_version_num(), 7);
     snapshot(client, "receipt-360").await?;
+    signed_receipt_downloads(client, p, &id).await?;
     let records = common::read_envelopes(&p.kafka.brokers, &p.kafka.reports_topic, 3, 1)?;
     assert_eq!(records.len(), 1, "one record on the topic");
     let report = records[0].1.report.clone().unwrap_or_default();
@@ -1093,6 +1105,37 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
         portal.stop().await?;
     }
     outcome
+}
+
+/// The receipt page's signed receipt: both files download, and the signature holds
+/// against the CA that issued the portal's certificate, for this submission.
+async fn signed_receipt_downloads(client: &Client, p: &Portal, id: &str) -> anyhow::Result<()> {
+    let fetch = |part: &str| {
+        format!(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(document.querySelector('#signed-receipt a{part}').href) \
+               .then(r => r.arrayBuffer()).then(b => done([...new Uint8Array(b)]));"
+        )
+    };
+    let bytes = |value: serde_json::Value| -> anyhow::Result<Vec<u8>> {
+        Ok(serde_json::from_value(value)?)
+    };
+    let receipt = bytes(
+        client
+            .execute_async(&fetch(":first-of-type"), vec![])
+            .await?,
+    )?;
+    let signature = bytes(
+        client
+            .execute_async(&fetch(":last-of-type"), vec![])
+            .await?,
+    )?;
+    let ca = std::fs::read(p.root.path().join("certs/ca.pem"))?;
+    let verified = baocao_receipts::verify(&receipt, &signature, Some(&ca))?;
+    assert_eq!(verified.receipt.unit_code, "14755");
+    assert_eq!(verified.receipt.submission_id, id);
+    assert_eq!(verified.receipt.topic, p.kafka.reports_topic);
+    Ok(())
 }
 
 /// A raw HTTP/1.1 GET with the session cookie: the status and the page (decoded as it

@@ -32,6 +32,9 @@ pub enum Error {
         /// The decoder's error.
         source: p256::pkcs8::Error,
     },
+    /// Only one of the certificate and the key is configured.
+    #[error("set both cert_file and key_file, or neither")]
+    HalfConfigured,
     /// The key does not belong to the certificate.
     #[error("the signing key does not match the certificate's public key")]
     KeyMismatch,

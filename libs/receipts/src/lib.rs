@@ -8,11 +8,13 @@
 //! signing-time attribute).
 
 mod error;
+mod files;
 mod receipt;
 mod sign;
 mod verify;
 
 pub use error::{Error, Result};
+pub use files::SigningFiles;
 pub use receipt::{RECEIPT_SCHEMA, Receipt};
 pub use sign::ReceiptSigner;
 pub use verify::{Verified, verify};

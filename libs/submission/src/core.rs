@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use baocao_kafka::ReportProducer;
-use baocao_proto::canonical::{canonical_digest, normalize_report};
+use baocao_proto::canonical::{canonical_digest, canonical_submission_id, normalize_report};
 use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use baocao_registry::{AdminLevel, LiveRegistry, Registry, ReportingUnit, vietnam_date};
 use chrono::Utc;
@@ -130,6 +130,23 @@ pub struct Receipt {
     pub position: Option<(i32, i64)>,
     /// The front door that wrote the accepted record (for a repeat, maybe another).
     pub written_by: String,
+}
+
+impl Receipt {
+    /// What a signed receipt certifies of this acceptance, naming `topic` (the reports
+    /// topic); the same for a repeat as for the first answer.
+    pub fn signed(&self, topic: &str) -> baocao_receipts::Receipt {
+        let (partition, offset) = self.position.unwrap_or((-1, -1));
+        baocao_receipts::Receipt::new(
+            &self.unit_code,
+            &self.campaign_id,
+            &self.submission_id,
+            self.digest,
+            (self.received_at.seconds, self.received_at.nanos),
+            &self.written_by,
+            (topic, partition, offset),
+        )
+    }
 }
 
 /// The answer to a report checked without writing (see [`SubmissionCore::check`]).
@@ -475,6 +492,30 @@ impl SubmissionCore {
             front_door_id: self.front_door_id.clone(),
             produce_time: None,
             unit_code: key.unit.clone(),
+            campaign_id: known.campaign,
+            digest: known.digest,
+            position: known.position,
+            written_by: known.front_door,
+        })
+    }
+
+    /// The receipt of `unit`'s accepted submission `submission_id`, if this front door
+    /// has seen it accepted (to hand the signed receipt out again).
+    pub fn receipt_of(&self, unit: &str, submission_id: &str) -> Option<Receipt> {
+        let id = canonical_submission_id(submission_id)
+            .unwrap_or_else(|| submission_id.trim().to_string());
+        let key = SubmissionKey {
+            unit: unit.to_string(),
+            id: id.clone(),
+        };
+        let known = self.index.get(&key)?;
+        Some(Receipt {
+            submission_id: id,
+            received_at: known.received_at,
+            repeat: true,
+            front_door_id: self.front_door_id.clone(),
+            produce_time: None,
+            unit_code: key.unit,
             campaign_id: known.campaign,
             digest: known.digest,
             position: known.position,

@@ -50,42 +50,7 @@ pub struct GatewayConfig {
     /// TLS on the listener (and mutual TLS with a client CA); empty: plaintext.
     pub tls: TlsConfig,
     /// The certificate and key that sign receipts; empty: receipts are not signed.
-    pub receipts: ReceiptSigning,
-}
-
-/// `[gateway.receipts]`: the gateway's receipt-signing certificate (PEM) and its ECDSA
-/// P-256 key (PKCS#8 PEM). Both set: every accepted report's answer carries a receipt and
-/// its detached CMS signature.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReceiptSigning {
-    /// The signing certificate (PEM), issued by the province's CA.
-    pub cert_file: PathBuf,
-    /// Its private key (PKCS#8 PEM, ECDSA P-256).
-    pub key_file: PathBuf,
-}
-
-impl ReceiptSigning {
-    /// The signer, when one is configured; a wrong file fails at start naming the setting.
-    fn signer(&self) -> Result<Option<baocao_receipts::ReceiptSigner>> {
-        match (
-            self.cert_file.as_os_str().is_empty(),
-            self.key_file.as_os_str().is_empty(),
-        ) {
-            (true, true) => Ok(None),
-            (false, false) => {
-                baocao_receipts::ReceiptSigner::from_pem_files(&self.cert_file, &self.key_file)
-                    .map(Some)
-                    .map_err(|source| Error::Receipts {
-                        setting: "gateway.receipts",
-                        source,
-                    })
-            }
-            _ => Err(Error::Config(
-                "gateway.receipts: set both cert_file and key_file, or neither".into(),
-            )),
-        }
-    }
+    pub receipts: baocao_receipts::SigningFiles,
 }
 
 impl Default for GatewayConfig {
@@ -102,7 +67,7 @@ impl Default for GatewayConfig {
             max_text_chars: limits.max_text_chars,
             max_reports_per_unit_per_minute: 30,
             tls: TlsConfig::default(),
-            receipts: ReceiptSigning::default(),
+            receipts: baocao_receipts::SigningFiles::default(),
         }
     }
 }
@@ -193,7 +158,10 @@ pub async fn start_gateway_with_clock(
         clock,
     }));
     let reviews = Arc::new(ReviewDesk::open(kafka, core.clone(), &config.jurisdiction).await?);
-    let signer = config.receipts.signer()?;
+    let signer = config.receipts.signer().map_err(|source| Error::Receipts {
+        setting: "gateway.receipts",
+        source,
+    })?;
     if let Some(signer) = &signer {
         tracing::info!(subject = %signer.subject(), "receipts are signed");
     }

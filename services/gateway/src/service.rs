@@ -13,7 +13,7 @@ use baocao_proto::v1::{
     ReviewDecision, ReviewReportRequest, ReviewReportResponse, SubmitReportRequest,
     SubmitReportResponse, Unit,
 };
-use baocao_receipts::{Receipt as SignedReceipt, ReceiptSigner};
+use baocao_receipts::ReceiptSigner;
 use baocao_registry::{ReportingUnit, vietnam_date};
 use baocao_rules::Decision;
 use baocao_rules::validate::shown;
@@ -55,17 +55,7 @@ impl ReportingGateway {
         let Some((signer, topic)) = &self.receipts else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let (partition, offset) = receipt.position.unwrap_or((-1, -1));
-        let bytes = SignedReceipt::new(
-            &receipt.unit_code,
-            &receipt.campaign_id,
-            &receipt.submission_id,
-            receipt.digest,
-            (receipt.received_at.seconds, receipt.received_at.nanos),
-            &receipt.written_by,
-            (topic, partition, offset),
-        )
-        .to_bytes();
+        let bytes = receipt.signed(topic).to_bytes();
         let signature = signer.sign(&bytes).map_err(|err| {
             tracing::error!(error = %baocao_errors::Chain(&err), "signing a receipt failed");
             Status::internal("the report was accepted but its receipt could not be signed; send it again for the receipt")

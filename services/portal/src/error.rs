@@ -19,6 +19,9 @@ pub enum Error {
     /// The submission core could not start (reading the reports topic).
     #[error(transparent)]
     Submission(#[from] baocao_submission::Error),
+    /// The receipt-signing certificate or key cannot be used (`portal.receipts`).
+    #[error("portal.receipts")]
+    Receipts(#[from] baocao_receipts::Error),
     /// Binding the listener failed.
     #[error("listener")]
     Io(#[from] std::io::Error),

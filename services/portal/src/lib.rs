@@ -15,6 +15,7 @@ mod form;
 mod live;
 mod metrics;
 mod pages;
+mod receipt;
 mod report;
 mod review;
 mod routes;
@@ -74,6 +75,9 @@ pub struct PortalConfig {
     /// TLS on the listener; empty: plaintext (loopback and the demo only). Under TLS the
     /// session cookie is `Secure` and answers carry HSTS.
     pub tls: TlsConfig,
+    /// The certificate and key that sign receipts (both set: the receipt page offers
+    /// the signed receipt for download).
+    pub receipts: baocao_receipts::SigningFiles,
 }
 
 impl Default for PortalConfig {
@@ -90,6 +94,7 @@ impl Default for PortalConfig {
             trusted_proxies: Vec::new(),
             sign_in: ThrottlePolicy::default(),
             tls: TlsConfig::default(),
+            receipts: baocao_receipts::SigningFiles::default(),
         }
     }
 }
@@ -190,6 +195,10 @@ pub async fn start_portal(
         secure: tls.is_some(),
         throttle: config.sign_in.clone(),
         proxies,
+        receipts: config
+            .receipts
+            .signer()?
+            .map(|signer| (Arc::new(signer), kafka.reports_topic.clone())),
     });
     let limits = config.connection_limits();
     let server = serve::start(&config.listen, routes::router(state), tls, limits).await?;

@@ -175,6 +175,8 @@ pub struct ReceiptPage {
     pub repeat: bool,
     pub systems: usize,
     pub cameras: String,
+    /// The portal signs receipts: the page offers the signed receipt.
+    pub signed: bool,
 }
 
 /// One row of the dashboard's area table.

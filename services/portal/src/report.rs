@@ -60,7 +60,7 @@ fn closed_sentence(registry: &Registry, unit: &ReportingUnit, today: NaiveDate) 
 
 /// The unit a request is about (the person's own when none is named), if the person may
 /// report for it; otherwise the 403 page.
-fn permitted_unit(
+pub(crate) fn permitted_unit(
     state: &AppState,
     session: &Session,
     unit: &str,
@@ -341,6 +341,7 @@ async fn send(state: &AppState, session: &Session, mut input: ReportInput) -> Re
                 repeat: receipt.repeat,
                 systems,
                 cameras: pages::vn_number(cameras),
+                signed: state.receipts().is_some(),
             };
             pages::render(StatusCode::OK, &page)
         }

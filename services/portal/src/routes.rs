@@ -10,7 +10,9 @@ use tower_http::compression::Predicate;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType};
 
 use crate::state::AppState;
-use crate::{admin, auth, dashboard, live, metrics, pages, report, review, sheets, signin};
+use crate::{
+    admin, auth, dashboard, live, metrics, pages, receipt, report, review, sheets, signin,
+};
 
 /// The stylesheet, embedded in the binary.
 const STYLE: &str = include_str!("../assets/style.css");
@@ -28,6 +30,7 @@ pub fn router(state: AppState) -> Router {
             get(auth::password_page).post(auth::change_password),
         )
         .route("/report", get(report::form).post(report::submit))
+        .route("/receipt", get(receipt::download))
         .route("/review", get(review::page).post(review::decide))
         .route("/review/bulk", post(review::bulk))
         .route(

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use baocao_accounts::AccountStore;
 use baocao_accounts::throttle::{SignInThrottle, ThrottlePolicy};
+use baocao_receipts::ReceiptSigner;
 use baocao_submission::SubmissionCore;
 use baocao_submission::reviews::ReviewDesk;
 
@@ -36,6 +37,7 @@ struct Inner {
     dashboards: PortalCache,
     throttle: Mutex<SignInThrottle>,
     proxies: TrustedProxies,
+    receipts: Option<(Arc<ReceiptSigner>, String)>,
 }
 
 /// What the portal's state is made of.
@@ -48,6 +50,8 @@ pub struct StateParts {
     pub secure: bool,
     pub throttle: ThrottlePolicy,
     pub proxies: TrustedProxies,
+    /// The receipt signer and the reports topic receipts name; none: unsigned.
+    pub receipts: Option<(Arc<ReceiptSigner>, String)>,
 }
 
 impl AppState {
@@ -62,6 +66,7 @@ impl AppState {
                 dashboards: PortalCache::default(),
                 throttle: Mutex::new(SignInThrottle::new(parts.throttle)),
                 proxies: parts.proxies,
+                receipts: parts.receipts,
             }),
         }
     }
@@ -74,6 +79,11 @@ impl AppState {
             Err(poisoned) => poisoned.into_inner(),
         };
         f(&mut guard)
+    }
+
+    /// The receipt signer and the topic receipts name, when receipts are signed.
+    pub fn receipts(&self) -> Option<&(Arc<ReceiptSigner>, String)> {
+        self.inner.receipts.as_ref()
     }
 
     /// The reverse proxies whose `X-Forwarded-For` is believed.
