@@ -94,6 +94,8 @@ pub(crate) struct OfficialReport {
     pub signer_name: String,
     /// Appendices.
     pub appendices: Vec<Appendix>,
+    /// When it was generated: the file's metadata (creation date), never its text.
+    pub generated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `ngày 05 tháng 02 năm 2023`: Decree 30 writes a 0 before days under 10 and months 1
@@ -164,6 +166,7 @@ impl OfficialReport {
                     table: urge_table(&urge_order(data)),
                 },
             ],
+            generated_at: data.lineage.generated_at,
         }
     }
 }
@@ -214,7 +217,7 @@ fn body(data: &ReportData, issuer: &str) -> Vec<Block> {
     blocks.push(Block::Chart(levels_chart(data)));
     blocks.push(Block::Paragraph(format!(
         "Chi tiết theo đơn vị hành chính tại Phụ lục I; danh sách đơn vị trễ hạn, chưa báo cáo kèm người liên hệ tại Phụ lục II. {}",
-        lineage_line(data)
+        lineage_line(data, false)
     )));
     blocks.push(Block::Heading("II. TỒN TẠI, HẠN CHẾ".to_string()));
     let shortcomings = shortcomings(data);

@@ -342,6 +342,10 @@ fn first_section(doc: &OfficialReport) -> Result<Section> {
 pub(crate) fn document_docx(doc: &OfficialReport) -> Result<Vec<u8>> {
     let first = first_section(doc)?;
     let mut docx = Docx::new()
+        .created_at(
+            &doc.generated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
         .default_fonts(
             RunFonts::new()
                 .ascii("Times New Roman")

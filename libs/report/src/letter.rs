@@ -107,5 +107,6 @@ fn urging_letter(data: &ReportData, area: &str, units: &[&LateUnit]) -> Official
             ),
             table: urge_table(units),
         }],
+        generated_at: data.lineage.generated_at,
     }
 }

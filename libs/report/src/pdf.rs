@@ -710,7 +710,8 @@ pub(crate) fn document_pdf(doc: &OfficialReport) -> Result<Vec<u8>> {
         Metadata::new()
             .title(format!("{} - {}", doc.kind, doc.summary))
             .language("vi".to_string())
-            .creator("baocao".to_string()),
+            .creator("baocao".to_string())
+            .creation_date(pdf_time(doc.generated_at)),
     );
     for page in pages {
         paint(&mut document, page, &fonts)?;
@@ -718,6 +719,20 @@ pub(crate) fn document_pdf(doc: &OfficialReport) -> Result<Vec<u8>> {
     document
         .finish()
         .map_err(|err| pdf_error(format!("{err:?}")))
+}
+
+/// A UTC instant as the PDF's metadata writes it.
+fn pdf_time(at: chrono::DateTime<chrono::Utc>) -> krilla::metadata::DateTime {
+    use chrono::{Datelike, Timelike};
+    // Months, days and clock fields fit in a byte; years in 16 bits until 65535.
+    let byte = |n: u32| u8::try_from(n).unwrap_or(0);
+    krilla::metadata::DateTime::new(u16::try_from(at.year()).unwrap_or(0))
+        .month(byte(at.month()))
+        .day(byte(at.day()))
+        .hour(byte(at.hour()))
+        .minute(byte(at.minute()))
+        .second(byte(at.second()))
+        .utc_offset_hour(0)
 }
 
 fn paint(document: &mut Document, page: Page, fonts: &[Font; 4]) -> Result<()> {

@@ -242,20 +242,26 @@ pub(crate) fn indicator_lines(data: &ReportData) -> Vec<String> {
     ]
 }
 
-pub(crate) fn lineage_line(data: &ReportData) -> String {
+/// Where the figures come from, as a sentence. The working files (Markdown, HTML, the
+/// workbook) also say when they were made (`stamped`); the documents that are signed
+/// (PDF, DOCX) carry that time in their metadata instead, not in the text an officer
+/// signs.
+pub(crate) fn lineage_line(data: &ReportData, stamped: bool) -> String {
     let l = &data.lineage;
     let last = l
         .last_received_at
         .map(vn_time)
         .unwrap_or_else(|| "-".into());
     let mut line = format!(
-        "Số liệu tổng hợp từ {} báo cáo của {} đơn vị, tiếp nhận đến {}; tính đến hết ngày {} (giờ Việt Nam). Tạo lúc {}.",
+        "Số liệu tổng hợp từ {} báo cáo của {} đơn vị, tiếp nhận đến {}; tính đến hết ngày {} (giờ Việt Nam).",
         vn_number(l.submissions),
         vn_number(l.units),
         last,
         vn_date(l.cut_off_date),
-        vn_time(l.generated_at)
     );
+    if stamped {
+        line.push_str(&format!(" Tạo lúc {}.", vn_time(l.generated_at)));
+    }
     if !l.stray_units.is_empty() {
         line.push_str(&format!(
             " Không tính {} đơn vị không còn trong danh mục (xem lineage.json).",
@@ -354,7 +360,7 @@ pub fn render_markdown(data: &ReportData) -> String {
     }
     out.push_str(&format!(
         "\n## 4. Nguồn số liệu\n\n{}\n",
-        markdown_escape(&lineage_line(data))
+        markdown_escape(&lineage_line(data, true))
     ));
     out
 }
@@ -464,7 +470,7 @@ thead{display:table-header-group}tr{break-inside:avoid}td,th{padding:2px 4px}}\
     }
     out.push_str(&format!(
         "<h2>4. Nguồn số liệu</h2>\n<p>{}</p>\n</body></html>\n",
-        html_escape(&lineage_line(data))
+        html_escape(&lineage_line(data, true))
     ));
     out
 }

@@ -133,7 +133,7 @@ fn summary_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Res
         row += 1;
     }
     row = levels_table(sheet, data, f, row + 1)?;
-    let lineage = lineage_line(data);
+    let lineage = lineage_line(data, true);
     sheet.merge_range(row + 17, 0, row + 17, 7, &lineage, &f.note)?;
     sheet.set_row_height(row + 17, 12.0 * lines_of(&lineage, 160))?;
     Ok(())

@@ -592,6 +592,8 @@ fn the_pdf_is_a4_with_the_font_embedded(pdf: &Path, headline: &[String]) {
     };
     let info = run("pdfinfo", &[]);
     assert!(info.contains("595.276 x 841.89 pts (A4)"), "{info}");
+    // When it was made is the file's metadata, not words an officer signs.
+    assert!(info.contains("CreationDate:"), "{info}");
     let fonts = run("pdffonts", &[]);
     let serif: Vec<&str> = fonts
         .lines()
@@ -614,6 +616,10 @@ fn the_pdf_is_a4_with_the_font_embedded(pdf: &Path, headline: &[String]) {
         let element = element.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains(&element), "PDF lacks {element:?}:\n{text}");
     }
+    assert!(
+        !flat.contains("Tạo lúc"),
+        "no generation stamp in the body:\n{text}"
+    );
 }
 
 /// The HTML report printed by Debian's chromium (as an official would print it): A4, and
