@@ -399,6 +399,7 @@ pub(crate) fn urge_table(units: &[&LateUnit]) -> Table {
     let header = [
         "Mã",
         "Đơn vị",
+        "Báo cáo lần đầu",
         "Báo cáo gần nhất",
         "Người liên hệ",
         "Chức vụ",
@@ -434,6 +435,9 @@ pub(crate) fn urge_table(units: &[&LateUnit]) -> Table {
             vec![
                 unit.code.clone(),
                 unit.name.clone(),
+                unit.first_received_at
+                    .map(vn_time)
+                    .unwrap_or_else(|| "-".to_string()),
                 unit.last_received_at
                     .map(vn_time)
                     .unwrap_or_else(|| "-".to_string()),
@@ -454,7 +458,7 @@ pub(crate) fn urge_table(units: &[&LateUnit]) -> Table {
     }
     Table {
         numeric: vec![false; header.len()],
-        widths: vec![1.3, 3.0, 1.4, 1.7, 1.9, 1.3, 2.4, 1.0],
+        widths: vec![1.45, 2.5, 1.35, 1.35, 1.55, 1.6, 1.3, 2.4, 0.9],
         header,
         rows,
     }
