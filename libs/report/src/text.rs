@@ -264,7 +264,7 @@ pub(crate) fn lineage_line(data: &ReportData, stamped: bool) -> String {
     }
     if !l.stray_units.is_empty() {
         line.push_str(&format!(
-            " Không tính {} đơn vị không còn trong danh mục (xem lineage.json).",
+            " Không tính báo cáo của {} đơn vị không thuộc phạm vi đợt báo cáo này (đã bỏ khỏi danh mục, đổi mã, hoặc thuộc địa bàn khác; xem lineage.json).",
             vn_number(l.stray_units.len() as i64)
         ));
     }
