@@ -186,7 +186,8 @@ pub struct Queue {
     pub items: Vec<QueueItem>,
     /// Units by state (every filter but the state).
     pub counts: StateCounts,
-    /// Pending versions per area one tier below the filter's area, most first.
+    /// Every area one tier below the filter's area that has units to review, with its
+    /// pending versions, most first (an area with none waiting has 0).
     pub backlog: Vec<AreaBacklog>,
     /// The milestone timing is judged against, and its unit deadline.
     pub milestone: Option<(String, NaiveDate)>,
@@ -278,6 +279,9 @@ impl ReviewDesk {
                     || search_key(&u.code).contains(&text))
         };
         for unit in registry.units().filter(wanted) {
+            // Every area with a unit to review is listed, with 0 when nothing waits.
+            let area = child_area(&registry, unit, &base);
+            let waiting = area.map(|area| backlog.entry(area).or_default());
             let Some(item) = self.item_of(unit, campaign, milestone) else {
                 queue.counts.add(ReviewState::None);
                 continue;
@@ -288,9 +292,9 @@ impl ReviewDesk {
                 continue;
             }
             if item.state == ReviewState::Pending
-                && let Some(area) = child_area(&registry, unit, &base)
+                && let Some(waiting) = waiting
             {
-                *backlog.entry(area).or_default() += 1;
+                *waiting += 1;
             }
             queue.counts.add(item.state);
             if filter.state.is_none_or(|s| s == item.state) {

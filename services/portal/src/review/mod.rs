@@ -95,8 +95,8 @@ fn filter_of(query: &HashMap<String, String>, campaign: &str) -> QueueFilter {
     }
 }
 
-/// The areas a reviewer narrows to: its whole reach, the area chosen and those one tier
-/// below it that have units in the queue's backlog.
+/// The areas a reviewer narrows to: its whole reach, the area chosen, and every area one
+/// tier below it that has units to review, each with what waits there.
 fn area_choices(
     registry: &Registry,
     reviewer: &ReportingUnit,
@@ -115,13 +115,20 @@ fn area_choices(
     if !area.is_empty() {
         out.push((area.to_string(), name(area)));
     }
-    out.extend(
-        queue
-            .backlog
-            .iter()
-            .filter(|b| b.code != area)
-            .map(|b| (b.code.clone(), b.name.clone())),
-    );
+    let mut children: Vec<(String, String)> = queue
+        .backlog
+        .iter()
+        .filter(|b| b.code != area)
+        .map(|b| {
+            let label = match b.pending {
+                0 => format!("— {}", b.name),
+                n => format!("— {} ({n} chờ duyệt)", b.name),
+            };
+            (b.code.clone(), label)
+        })
+        .collect();
+    children.sort_by(|a, b| a.1.cmp(&b.1));
+    out.extend(children);
     out
 }
 
@@ -219,6 +226,7 @@ fn backlog_rows(query: &HashMap<String, String>, queue: &Queue) -> Vec<BacklogRo
     queue
         .backlog
         .iter()
+        .filter(|b| b.pending > 0)
         .map(|b| BacklogRow {
             name: b.name.clone(),
             pending: b.pending,
