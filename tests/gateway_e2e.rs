@@ -666,6 +666,17 @@ async fn a_signed_receipt_verifies_with_baocao_and_openssl() -> anyhow::Result<(
     assert_eq!(said["topic"], stack.kafka.reports_topic.as_str());
     assert!(said["offset"].as_i64().unwrap_or(-1) >= 0, "{said}");
 
+    // Landed, the unit's history shows what the receipt certifies.
+    common::succeeded(baocao().args(["land", "--until-caught-up"]))?;
+    let history = common::succeeded(baocao().args(["history", "--unit", "38.STTTT"]))?;
+    let certified = format!(
+        "receipt: report SHA-256 {}, Kafka partition {} offset {}",
+        said["report_sha256"].as_str().unwrap_or_default(),
+        said["partition"],
+        said["offset"]
+    );
+    assert!(history.contains(&certified), "{certified} in:\n{history}");
+
     let ca = certs.path().join("ca.pem");
     let verify = |receipt: &str| {
         let mut command = baocao();

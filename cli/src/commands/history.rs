@@ -61,6 +61,14 @@ pub async fn run(config: &Config, args: HistoryArgs) -> anyhow::Result<ExitCode>
             who("reporter_position"),
             who("reporter_phone"),
         );
+        if !who("content_sha256").is_empty() {
+            println!(
+                "  receipt: report SHA-256 {}, Kafka partition {} offset {} (what the gateway's signed receipt certifies; `baocao verify` checks a receipt file)",
+                who("content_sha256"),
+                who("kafka_partition"),
+                who("kafka_offset")
+            );
+        }
         if version.contents > 1 {
             println!(
                 "  CONFLICT: {} different contents were accepted under this submission_id (two gateway replicas at once); the first acceptance, shown here, is counted",

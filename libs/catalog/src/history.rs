@@ -11,7 +11,7 @@ use datafusion::prelude::{SessionContext, col, lit};
 use crate::Result;
 
 /// Submission columns shown for a version (who and when), not compared.
-const WHO: [&str; 7] = [
+const WHO: [&str; 10] = [
     "received_at",
     "as_of",
     "authenticated_unit",
@@ -19,6 +19,11 @@ const WHO: [&str; 7] = [
     "reporter_name",
     "reporter_position",
     "reporter_phone",
+    // What a signed receipt certifies besides the above: the content's digest and where
+    // the record is in the reports topic.
+    "content_sha256",
+    "kafka_partition",
+    "kafka_offset",
 ];
 
 /// Columns that are bookkeeping, not content: never compared.
