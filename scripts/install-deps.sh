@@ -14,11 +14,12 @@
 #   Chairman's HTML report with the same chromium and read the PDF with poppler-utils;
 #   LibreOffice Writer (headless) opens the report's DOCX as an officer would, and
 #   LibreOffice Calc re-saves a filled spreadsheet form as a clerk's office suite would
-#   (the import must read it unchanged); openpyxl (PyPI) fills forms in the import tests.
+#   (the import must read it unchanged); openpyxl (PyPI) fills forms in the import tests;
+#   the openssl command checks signed receipts as any third party would (`openssl cms`).
 # The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
-packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui)
+packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui openssl)
 command -v npm >/dev/null || packages+=(npm)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
 missing=()
