@@ -122,9 +122,8 @@ pub struct AuditArgs {
 
 /// A day as people write it: `20/03/2026` or `2026-03-20`.
 fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%d/%m/%Y")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d"))
-        .map_err(|_| format!("`{text}` is not a day (dd/mm/yyyy or yyyy-mm-dd)"))
+    baocao_registry::parse_day(text)
+        .ok_or_else(|| format!("`{text}` is not a day (dd/mm/yyyy or yyyy-mm-dd)"))
 }
 
 impl AccountCommand {
@@ -330,19 +329,16 @@ async fn list(store: &AccountStore) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The instant a Vietnamese day starts.
-fn day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
-    let millis = baocao_registry::start_of_vietnam_day_ms(day);
-    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
-
 async fn audit(store: &AccountStore, args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let filter = AuditFilter {
         person: args.person.trim().to_lowercase(),
         unit: args.unit.clone(),
         event: args.event.clone(),
-        from: args.since.map(day_start),
-        until: args.until.and_then(|d| d.succ_opt()).map(day_start),
+        from: args.since.map(baocao_registry::vietnam_day_start),
+        until: args
+            .until
+            .and_then(|d| d.succ_opt())
+            .map(baocao_registry::vietnam_day_start),
         units: None,
     };
     let page = store.audit_page(&filter, 0, args.limit).await?;

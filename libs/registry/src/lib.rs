@@ -33,6 +33,7 @@ pub use reminders::{ReminderSchedule, ReminderStep};
 pub use units::{Contact, ReportingUnit, ReviewRule, UnitKind};
 pub use versions::{RegisterChoice, RegisterVersion, register_versions};
 pub use vietnam::{
-    VIETNAM_UTC_OFFSET_SECONDS, end_of_vietnam_day_ms, search_key, start_of_vietnam_day_ms,
-    vietnam_date, vn_date, vn_number, vn_percent, vn_time, vn_time_seconds,
+    VIETNAM_UTC_OFFSET_SECONDS, end_of_vietnam_day_ms, parse_day, search_key,
+    start_of_vietnam_day_ms, vietnam_date, vietnam_day_start, vn_date, vn_number, vn_percent,
+    vn_time, vn_time_seconds,
 };

@@ -33,6 +33,19 @@ pub fn start_of_vietnam_day_ms(day: NaiveDate) -> i64 {
     day.pred_opt().map_or(i64::MIN, end_of_vietnam_day_ms)
 }
 
+/// The instant a Vietnam calendar day starts (the epoch for a day before any instant).
+pub fn vietnam_day_start(day: NaiveDate) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(start_of_vietnam_day_ms(day)).unwrap_or_default()
+}
+
+/// A day as people type it: `yyyy-mm-dd` (a date picker) or `dd/mm/yyyy` (by hand).
+pub fn parse_day(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+}
+
 /// A whole number as Vietnamese write it, with `.` between thousands: 37711 → `37.711`
 /// (reports, forms and messages people read).
 pub fn vn_number(value: i64) -> String {

@@ -12,7 +12,6 @@ use baocao_proto::v1::{
     Approval, CameraSystem, Date, DossierStatus, InternalRegulation, MarketIndicators,
     MediaIndicators, PlanStatus, PoliceIndicators, Reporter, StatusReport, TelecomIndicators,
 };
-use chrono::NaiveDate;
 
 /// One camera system's inputs, as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -713,10 +712,8 @@ impl Parser {
         if text.is_empty() {
             return None;
         }
-        let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"));
-        match parsed {
-            Ok(day) => {
+        match baocao_registry::parse_day(text) {
+            Some(day) => {
                 use chrono::Datelike;
                 Some(Date {
                     year: day.year(),
@@ -724,7 +721,7 @@ impl Parser {
                     day: day.day() as i32,
                 })
             }
-            Err(_) => {
+            None => {
                 self.problem(
                     field,
                     format!("“{text}” không phải là ngày hợp lệ (dd/mm/yyyy)."),

@@ -10,7 +10,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baocao_accounts::{AUDIT_EVENTS, AuditFilter, Role, Session, audit_csv, event_label};
 use baocao_errors::Chain;
-use chrono::{DateTime, NaiveDate, Utc};
+use baocao_registry::vietnam_day_start;
+use chrono::{NaiveDate, Utc};
 
 use super::{Pager, Reach};
 use crate::auth::{SignedIn, user_bar};
@@ -62,12 +63,6 @@ fn reader(state: &AppState, session: &Session) -> Result<Reach, Box<Response>> {
     }
 }
 
-/// The instant a Vietnamese day starts.
-fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(baocao_registry::start_of_vietnam_day_ms(day))
-        .unwrap_or_default()
-}
-
 /// A day field (`yyyy-mm-dd` from a date input, or `dd/mm/yyyy` typed), or the problem
 /// naming the field.
 fn day_of(
@@ -79,10 +74,9 @@ fn day_of(
     if text.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+    baocao_registry::parse_day(text)
         .map(Some)
-        .map_err(|_| format!("{label}: “{text}” không phải là ngày (ngày/tháng/năm)."))
+        .ok_or_else(|| format!("{label}: “{text}” không phải là ngày (ngày/tháng/năm)."))
 }
 
 /// The filter a query asks for, within `reach`.
@@ -98,8 +92,8 @@ fn filter_of(
         person: text("person").to_lowercase(),
         unit: text("unit"),
         event: text("event"),
-        from: from.map(day_start),
-        until: to.and_then(|d| d.succ_opt()).map(day_start),
+        from: from.map(vietnam_day_start),
+        until: to.and_then(|d| d.succ_opt()).map(vietnam_day_start),
         units: reach.units(&state.core().registry()),
     })
 }
