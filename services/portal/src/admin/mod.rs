@@ -22,7 +22,7 @@ use chrono::Utc;
 use crate::auth::{PostedForm, SignedIn, user_bar};
 use crate::pages::{self, UserBar};
 use crate::state::AppState;
-pub use pager::Pager;
+pub use pager::{Pager, link_with};
 
 /// Accounts shown per page.
 const PAGE_SIZE: usize = 50;

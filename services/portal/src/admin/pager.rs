@@ -4,6 +4,27 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+/// `path?…`: `query` without the `dropped` keys (notices, the page), its other fields in
+/// key order, then `key` set to `value` — a link that keeps a list's filters.
+pub fn link_with(
+    path: &str,
+    query: &HashMap<String, String>,
+    dropped: &[&str],
+    (key, value): (&str, &str),
+) -> String {
+    let mut fields: Vec<(&String, &String)> = query
+        .iter()
+        .filter(|(k, _)| k.as_str() != key && !dropped.contains(&k.as_str()))
+        .collect();
+    fields.sort();
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        out.append_pair(k, v);
+    }
+    out.append_pair(key, value);
+    format!("{path}?{}", out.finish())
+}
+
 /// A page of a list of `total` rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pager {
@@ -33,17 +54,12 @@ impl Pager {
             .unwrap_or(1)
             .clamp(1, pages);
         let link = |to: usize| {
-            let mut fields: Vec<(&String, &String)> = query
-                .iter()
-                .filter(|(k, _)| *k != "page" && *k != "done" && *k != "user")
-                .collect();
-            fields.sort();
-            let mut out = url::form_urlencoded::Serializer::new(String::new());
-            for (key, value) in fields {
-                out.append_pair(key, value);
-            }
-            out.append_pair("page", &to.to_string());
-            format!("{path}?{}", out.finish())
+            link_with(
+                path,
+                query,
+                &["page", "done", "user"],
+                ("page", &to.to_string()),
+            )
         };
         let first = if total == 0 { 0 } else { (page - 1) * size + 1 };
         Pager {

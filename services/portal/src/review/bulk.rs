@@ -4,8 +4,6 @@
 //! as if approved one by one; a version decided meanwhile or replaced by a newer one is
 //! named with its reason and left alone.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -115,9 +113,7 @@ pub async fn bulk(State(state): State<AppState>, form: PostedForm) -> Response {
     }
     tracing::info!(target: "audit", event = "review_bulk", username = %session.account.person.username, approved = page.approved, refused = page.refused.len(), "audit");
     if page.refused.is_empty() {
-        let mut done: HashMap<String, String> = back;
-        done.remove("done");
-        return Redirect::to(&link_with(&done, "approved", &page.approved.to_string()))
+        return Redirect::to(&link_with(&back, "approved", &page.approved.to_string()))
             .into_response();
     }
     page.done = true;

@@ -209,17 +209,12 @@ fn render(
 
 /// The query with `key` set to `value` (and the page and notices dropped), as a link.
 fn link_with(query: &HashMap<String, String>, key: &str, value: &str) -> String {
-    let mut fields: Vec<(&String, &String)> = query
-        .iter()
-        .filter(|(k, _)| !["page", "done", "approved", key].contains(&k.as_str()))
-        .collect();
-    fields.sort();
-    let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in fields {
-        out.append_pair(k, v);
-    }
-    out.append_pair(key, value);
-    format!("/review?{}", out.finish())
+    crate::admin::link_with(
+        "/review",
+        query,
+        &["page", "done", "approved"],
+        (key, value),
+    )
 }
 
 fn backlog_rows(query: &HashMap<String, String>, queue: &Queue) -> Vec<BacklogRow> {
