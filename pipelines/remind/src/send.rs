@@ -57,6 +57,25 @@ fn mailbox(address: &str) -> Result<Mailbox> {
     })
 }
 
+/// A plain-text message from the reminders' sender (and reply-to) to `to`, named
+/// `to_name` when the address allows it.
+fn message_to(
+    config: &RemindConfig,
+    to_name: &str,
+    to: &str,
+    subject: &str,
+) -> Result<lettre::message::MessageBuilder> {
+    let mut builder = Message::builder()
+        .from(mailbox(&config.from)?)
+        .to(mailbox(&format!("{to_name} <{to}>")).or_else(|_| mailbox(to))?)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN);
+    if !config.reply_to.is_empty() {
+        builder = builder.reply_to(mailbox(&config.reply_to)?);
+    }
+    Ok(builder)
+}
+
 /// Sends `reminder` by e-mail to `to`.
 pub(crate) async fn send_email(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
@@ -64,16 +83,14 @@ pub(crate) async fn send_email(
     reminder: &Reminder,
     to: &str,
 ) -> Result<()> {
-    let mut builder = Message::builder()
-        .from(mailbox(&config.from)?)
-        .to(mailbox(&format!("{} <{to}>", reminder.planned.unit.name)).or_else(|_| mailbox(to))?)
-        .subject(&reminder.text.subject)
-        .message_id(Some(reminder.message_id.clone()))
-        .header(ContentType::TEXT_PLAIN);
-    if !config.reply_to.is_empty() {
-        builder = builder.reply_to(mailbox(&config.reply_to)?);
-    }
-    let message = builder.body(reminder.text.body.clone())?;
+    let message = message_to(
+        config,
+        &reminder.planned.unit.name,
+        to,
+        &reminder.text.subject,
+    )?
+    .message_id(Some(reminder.message_id.clone()))
+    .body(reminder.text.body.clone())?;
     transport.send(message).await?;
     Ok(())
 }
@@ -129,15 +146,7 @@ pub async fn send_mail(
             "no e-mail server: set remind.smtp_host (and remind.from) to send mail".into(),
         ));
     };
-    let recipient = mailbox(&format!("{to_name} <{to}>")).or_else(|_| mailbox(to))?;
-    let mut builder = Message::builder()
-        .from(mailbox(&config.from)?)
-        .to(recipient)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN);
-    if !config.reply_to.is_empty() {
-        builder = builder.reply_to(mailbox(&config.reply_to)?);
-    }
-    transport.send(builder.body(body.to_string())?).await?;
+    let message = message_to(config, to_name, to, subject)?.body(body.to_string())?;
+    transport.send(message).await?;
     Ok(())
 }
