@@ -1045,7 +1045,15 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
     let issued = p
         .accounts
         .issue(
-            vec![person("38.skhcn", "38.SKHCN", Role::Province, "38")],
+            vec![
+                person("38.skhcn", "38.SKHCN", Role::Province, "38"),
+                person(
+                    &communes[0].to_lowercase(),
+                    &communes[0],
+                    Role::DistrictOffice,
+                    &communes[0],
+                ),
+            ],
             chrono::Utc::now(),
         )
         .await?;
@@ -1097,6 +1105,22 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
             "the commune's dashboard scrolls sideways"
         );
         snapshot(&client, "dashboard-2025-commune-360").await?;
+        // The department administers the commune's account, on two tiers.
+        client.goto(&format!("{}/accounts", p.url)).await?;
+        wait_for_text(&client, "Quản lý tài khoản").await?;
+        let listed = text_of(&client, "#accounts").await?;
+        assert!(listed.contains(&communes[0].to_lowercase()), "{listed}");
+        snapshot(&client, "accounts-2025-360").await?;
+        // Its review queue offers the province's communes as areas.
+        client.goto(&format!("{}/review", p.url)).await?;
+        wait_for_text(&client, "id=\"review-counts\"").await?;
+        let areas = client.find_all(Locator::Css("#f-area option")).await?;
+        assert!(
+            areas.len() > communes.len() / 2,
+            "{} areas offered",
+            areas.len()
+        );
+        snapshot(&client, "review-2025-360").await?;
         anyhow::Ok(())
     }
     .await;
