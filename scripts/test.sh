@@ -15,4 +15,5 @@ python3 scripts/sizes.py
 # fuzz/ builds with the main build directory (its lock file follows the workspace's
 # versions, so most of its dependencies are already built).
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(pwd)/target}" cargo check --manifest-path fuzz/Cargo.toml --locked
-cargo test --workspace --locked --features baocao/bench "$@"
+# --no-fail-fast: one failing test binary does not hide the results of the others.
+cargo test --workspace --locked --no-fail-fast --features baocao/bench "$@"

@@ -102,6 +102,7 @@ pub async fn run(config: &Config, args: RemindArgs) -> anyhow::Result<ExitCode> 
                 args.dry_run,
             );
             if !args.dry_run {
+                log.catch_up().await?;
                 write_sent(&out, &log, &campaign, milestone).await?;
             }
         }

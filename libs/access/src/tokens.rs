@@ -198,7 +198,9 @@ fn write_file(path: &Path, file: &TokenFile) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_err)?;
     }
-    let tmp = path.with_extension("json.tmp");
+    // The temporary name is this process's own: two `token` commands at once never
+    // rename each other's half-written file.
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
     let json = serde_json::to_string_pretty(file).map_err(|source| Error::TokenJson {
         path: path.to_path_buf(),
         source,

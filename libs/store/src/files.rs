@@ -72,11 +72,14 @@ fn parent(path: &Path) -> Result<&Path> {
     })
 }
 
-/// Where a file is written before it is renamed into place: `<name>.tmp`, which no
-/// reader lists (they take `.parquet` files only).
+/// Where a file is written before it is renamed into place: `<name>.<pid>-<n>.tmp`,
+/// which no reader lists. The name is this writer's own, so two processes (or tasks)
+/// writing the same file at once never rename each other's half-written file away.
 fn temporary_name(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = path.as_os_str().to_owned();
-    name.push(".tmp");
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
     PathBuf::from(name)
 }
 
@@ -175,4 +178,41 @@ pub fn remove_temporary_files(root: &Path) -> Result<usize> {
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writers of one file at once (two `baocao remind` runs writing `reminders.json`)
+    /// each succeed, and the file ends whole: one of the contents, not a mix.
+    #[test]
+    fn writers_of_one_file_at_once_all_succeed() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(io(Path::new("tempdir")))?;
+        let path = dir.path().join("reminders.json");
+        let contents: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i; 64 * 1024]).collect();
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = contents
+                .iter()
+                .map(|bytes| scope.spawn(|| write_atomic(&path, bytes)))
+                .collect();
+            writers
+                .into_iter()
+                .map(|writer| writer.join())
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .try_for_each(|joined| match joined {
+            Ok(written) => written,
+            Err(_) => panic!("a writer panicked"),
+        })?;
+        let written = std::fs::read(&path).map_err(io(&path))?;
+        assert!(contents.contains(&written), "the file is a mix of writers");
+        assert_eq!(
+            remove_temporary_files(dir.path())?,
+            0,
+            "a writer left its file"
+        );
+        Ok(())
+    }
 }

@@ -261,6 +261,13 @@ impl ReminderLog {
         self.read_to(&ends).await
     }
 
+    /// Reads the topic to its current end, so that what another run wrote meanwhile is
+    /// in [`Self::sent`] (before the sent list is written out).
+    pub async fn catch_up(&mut self) -> Result<()> {
+        let ends = self.partition_ends()?;
+        self.read_to(&ends).await
+    }
+
     /// Waits for records in flight before the run ends.
     pub fn flush(&self) {
         self.producer.flush(Duration::from_secs(10));
