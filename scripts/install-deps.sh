@@ -39,10 +39,11 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) fi
 # and grpcio, a C-core gRPC client (the stock client of Python, C++, C#, Ruby and PHP), for
 # the test that every error answer fits its 8 KiB metadata limit, with grpcio-reflection for
 # the README walkthrough (scripts/grpc_services.py), openpyxl to fill spreadsheets, and
-# aiosmtpd, the real SMTP server the reminder tests deliver to.
-if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection, openpyxl, aiosmtpd" 2>/dev/null; then
-  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection openpyxl aiosmtpd"
-  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection openpyxl aiosmtpd==1.4.6)
+# aiosmtpd, the real SMTP server the reminder tests deliver to, and pyHanko (its signer and
+# validator), an independent PAdES implementation the signed-report test checks against.
+if ! python3 -c "import adbc_driver_flightsql.dbapi, pyarrow, grpc, grpc_reflection, openpyxl, aiosmtpd, pyhanko.cli, pyhanko_certvalidator" 2>/dev/null; then
+  echo "installing Python packages: adbc-driver-flightsql pyarrow grpcio grpcio-reflection openpyxl aiosmtpd pyhanko"
+  pip=(python3 -m pip install -q --disable-pip-version-check adbc-driver-flightsql adbc-driver-manager pyarrow grpcio grpcio-reflection openpyxl aiosmtpd==1.4.6 pyhanko==0.38.0 pyhanko-certvalidator==0.33.0 pyhanko-cli==0.6.0)
   # Debian's own python3 refuses system-wide installs (PEP 668) unless told otherwise.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
 fi

@@ -1152,3 +1152,171 @@ fn failing_commands_say_each_cause_once() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// What `pdfsig` and pyHanko's validator (trusting only `ca`) say about `pdf`, and
+/// whether pyHanko judged it valid.
+fn pdf_checkers(pdf: &std::path::Path, ca: &std::path::Path) -> anyhow::Result<(String, bool)> {
+    let pdfsig = Command::new("pdfsig").arg(pdf).output()?;
+    let pyhanko = Command::new("python3")
+        .args(["-m", "pyhanko", "sign", "validate", "--pretty-print"])
+        .args(["--no-revocation-check", "--trust-replace", "--trust"])
+        .arg(ca)
+        .arg(pdf)
+        .output()?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&pdfsig.stdout),
+        String::from_utf8_lossy(&pyhanko.stdout)
+    );
+    Ok((said, pyhanko.status.success()))
+}
+
+/// The department's certificate (`[document.signing]`, made by `tls dev-certs`) signs the
+/// Chairman's report and the urging letters as the rollup writes them: `baocao verify
+/// --pdf`, poppler's `pdfsig` and pyHanko's validator all find them valid and covering
+/// the whole document, and one changed byte fails all three. A person's token signs in
+/// two steps: `sign prepare` gives the digest, a signing service (pyHanko's signer) signs
+/// it, `sign finish` embeds it — and a signature of another digest is refused.
+#[test]
+fn reports_and_letters_are_signed_and_verify_with_pdfsig_and_pyhanko() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let (landing, certs) = (root.path().join("landing"), root.path().join("certs"));
+    std::fs::create_dir_all(&landing)?;
+    let baocao = |args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .current_dir(repo_root());
+        command
+    };
+    let made = baocao(&["tls", "dev-certs", "--out"])
+        .arg(&certs)
+        .output()?;
+    assert!(made.status.success());
+    let rollup = |out: &str, signed: bool| {
+        let mut command = baocao(&["rollup", "--campaign", "thanh-hoa-2023", "--allow-empty"]);
+        command.args([
+            "--milestone",
+            "levels-approved",
+            "--letters",
+            "--landing-dir",
+        ]);
+        command
+            .arg(&landing)
+            .arg("--out")
+            .arg(root.path().join(out));
+        if signed {
+            command
+                .env(
+                    "BAOCAO_DOCUMENT__SIGNING__CERT_FILE",
+                    certs.join("document.pem"),
+                )
+                .env(
+                    "BAOCAO_DOCUMENT__SIGNING__KEY_FILE",
+                    certs.join("document.key"),
+                );
+        }
+        command.output()
+    };
+    let rolled = rollup("signed", true)?;
+    let said = String::from_utf8_lossy(&rolled.stdout);
+    assert!(
+        rolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rolled.stderr)
+    );
+    assert!(
+        said.contains("PDFs signed (PAdES-B-B) by CN=Sở Khoa học"),
+        "{said}"
+    );
+    let dir = root.path().join("signed/thanh-hoa-2023/levels-approved");
+    let ca = certs.join("ca.pem");
+    for pdf in [
+        dir.join("bao-cao.pdf"),
+        dir.join("cong-van-don-doc/tinh.pdf"),
+    ] {
+        let verified = baocao(&["verify", "--ca"])
+            .arg(&ca)
+            .arg("--pdf")
+            .arg(&pdf)
+            .output()?;
+        let said = String::from_utf8_lossy(&verified.stdout);
+        assert!(said.contains("valid: signed by CN=Sở Khoa học"), "{said}");
+        assert!(said.contains("covers the whole document"), "{said}");
+        let (checked, pyhanko_valid) = pdf_checkers(&pdf, &ca)?;
+        assert!(checked.contains("Signature is Valid"), "{checked}");
+        assert!(checked.contains("Total document signed"), "{checked}");
+        assert!(
+            pyhanko_valid && checked.contains("judged VALID"),
+            "{checked}"
+        );
+    }
+    let mut changed = std::fs::read(dir.join("bao-cao.pdf"))?;
+    changed[2000] ^= 0x01;
+    let tampered = root.path().join("tampered.pdf");
+    std::fs::write(&tampered, &changed)?;
+    let refused = baocao(&["verify", "--pdf"]).arg(&tampered).output()?;
+    assert_eq!(refused.status.code(), Some(2));
+    let (checked, pyhanko_valid) = pdf_checkers(&tampered, &ca)?;
+    assert!(
+        !checked.contains("Signature is Valid") && !pyhanko_valid,
+        "{checked}"
+    );
+
+    assert!(rollup("unsigned", false)?.status.success());
+    let unsigned = root
+        .path()
+        .join("unsigned/thanh-hoa-2023/levels-approved/bao-cao.pdf");
+    let prepared = root.path().join("prepared.pdf");
+    let prepare = baocao(&["sign", "prepare", "--name", "Nguyễn Văn A", "--pdf"])
+        .arg(&unsigned)
+        .arg("--out")
+        .arg(&prepared)
+        .output()?;
+    assert!(String::from_utf8_lossy(&prepare.stdout).contains("SHA-256 to sign (hex)"));
+    let signature = root.path().join("signature.p7s");
+    let service = Command::new("python3")
+        .arg(repo_root().join("tests/signing/sign_digest.py"))
+        .args([certs.join("document.key"), certs.join("document.pem")])
+        .arg(root.path().join("prepared.pdf.sha256"))
+        .arg(&signature)
+        .output()?;
+    assert!(
+        service.status.success(),
+        "{}",
+        String::from_utf8_lossy(&service.stderr)
+    );
+    let finished = root.path().join("finished.pdf");
+    let finish = |signature: &std::path::Path| {
+        baocao(&["sign", "finish", "--prepared"])
+            .arg(&prepared)
+            .arg("--signature")
+            .arg(signature)
+            .arg("--out")
+            .arg(&finished)
+            .output()
+    };
+    assert!(finish(&signature)?.status.success());
+    let (checked, pyhanko_valid) = pdf_checkers(&finished, &ca)?;
+    assert!(
+        checked.contains("Signature is Valid") && pyhanko_valid,
+        "{checked}"
+    );
+    // A signature of another document (the report signed above) is refused.
+    std::fs::write(
+        root.path().join("other.sha256"),
+        format!("{}\n", "ab".repeat(32)),
+    )?;
+    let other = root.path().join("other.p7s");
+    Command::new("python3")
+        .arg(repo_root().join("tests/signing/sign_digest.py"))
+        .args([certs.join("document.key"), certs.join("document.pem")])
+        .arg(root.path().join("other.sha256"))
+        .arg(&other)
+        .output()?;
+    let wrong = finish(&other)?;
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("digest differs"));
+    Ok(())
+}

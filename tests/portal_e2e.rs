@@ -107,7 +107,7 @@ async fn portal_on(register: &str) -> anyhow::Result<Portal> {
     let config = PortalConfig {
         listen: "127.0.0.1:0".into(),
         accounts_db: root.path().join("accounts.db"),
-        receipts: baocao_receipts::SigningFiles {
+        receipts: baocao_signing::SigningFiles {
             cert_file: certs.join("receipt.pem"),
             key_file: certs.join("receipt.key"),
         },
@@ -1155,7 +1155,7 @@ async fn signed_receipt_downloads(client: &Client, p: &Portal, id: &str) -> anyh
             .await?,
     )?;
     let ca = std::fs::read(p.root.path().join("certs/ca.pem"))?;
-    let verified = baocao_receipts::verify(&receipt, &signature, Some(&ca))?;
+    let verified = baocao_signing::verify(&receipt, &signature, Some(&ca))?;
     assert_eq!(verified.receipt.unit_code, "14755");
     assert_eq!(verified.receipt.submission_id, id);
     assert_eq!(verified.receipt.topic, p.kafka.reports_topic);

@@ -50,6 +50,15 @@ impl Default for RollupSection {
     }
 }
 
+/// The documents the department issues (`[document]`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentSection {
+    /// The certificate and key that sign the Chairman's report and the urging letters
+    /// (PAdES-B-B); unset: they are written unsigned.
+    pub signing: baocao_signing::DocumentSigning,
+}
+
 /// The Prometheus endpoint (`[metrics]`) of long-running subcommands (serve, land,
 /// serve-sql, a scheduled rollup, broker).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -109,6 +118,8 @@ pub struct Config {
     pub landing: baocao_landing::LandingConfig,
     /// Rollups.
     pub rollup: RollupSection,
+    /// The documents the department issues: their signing (`[document.signing]`).
+    pub document: DocumentSection,
     /// Backups to object storage (`baocao backup`, `baocao restore`).
     pub backup: baocao_backup::BackupConfig,
     /// Reminders to late units (`baocao remind`): SMTP, webhook, the record topic.
@@ -133,6 +144,7 @@ impl Default for Config {
             portal: baocao_portal::PortalConfig::default(),
             landing: baocao_landing::LandingConfig::default(),
             rollup: RollupSection::default(),
+            document: DocumentSection::default(),
             backup: baocao_backup::BackupConfig::default(),
             remind: baocao_remind::RemindConfig::default(),
             s3: S3Config::default(),

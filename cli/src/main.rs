@@ -88,9 +88,13 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Submit a report file (TOML or JSON) to a gateway.
     Submit(commands::submit::SubmitArgs),
-    /// Check a signed receipt (the gateway's CMS signature, and with --ca who issued its
-    /// certificate).
+    /// Check a signed receipt (the gateway's CMS signature, and with --ca who issued
+    /// its certificate), or a signed report or letter (--pdf).
     Verify(commands::verify::VerifyArgs),
+    /// Sign a PDF the department issues (PAdES-B-B): now with [document.signing]'s key,
+    /// or prepare/finish for a key on a person's token.
+    #[command(subcommand)]
+    Sign(commands::sign::SignCommand),
     /// Approve or return a version of a unit's report (a reviewer's token), or see a
     /// unit's latest version and its review.
     Review(Box<commands::review::ReviewArgs>),
@@ -188,6 +192,7 @@ async fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(args).await,
         Command::Remind(args) => commands::remind::run(&config, args).await,
         Command::Verify(args) => commands::verify::run(args),
+        Command::Sign(command) => commands::sign::run(&config, command),
         Command::Review(args) => commands::review::run(*args).await,
         Command::Report(command) => commands::report::run(&config, command),
         Command::Tls(command) => commands::tls::run(command),

@@ -152,16 +152,19 @@ async fn roll_up_every_milestone(
     let mut outputs = Vec::new();
     for milestone in &campaign.milestones {
         outputs.push(
-            rollup_and_report(&RollupRequest {
-                registry,
-                campaign,
-                milestone,
-                cut_off: milestone.report_deadline,
-                landing: landing_dir,
-                out: &out_dir,
-                allow_empty: false,
-                progress: None,
-            })
+            rollup_and_report(
+                &RollupRequest {
+                    registry,
+                    campaign,
+                    milestone,
+                    cut_off: milestone.report_deadline,
+                    landing: landing_dir,
+                    out: &out_dir,
+                    allow_empty: false,
+                    progress: None,
+                },
+                None,
+            )
             .await?,
         );
     }

@@ -24,6 +24,7 @@ pub mod rollup;
 pub mod serve;
 pub mod serve_sql;
 pub mod serve_web;
+pub mod sign;
 pub mod submit;
 pub mod tls;
 pub mod token;

@@ -11,6 +11,7 @@ use baocao_registry::{
 use baocao_report::ReportData;
 use baocao_rollup::documents::{write_reports, write_urging_letters};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_signing::PdfSigner;
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
 
@@ -91,6 +92,8 @@ struct RollupTarget<'a> {
     allow_empty: bool,
     /// Whether to write the urging letters too.
     letters: bool,
+    /// The department's PDF signer (`[document.signing]`), if configured.
+    signer: Option<&'a PdfSigner>,
 }
 
 /// The landed files' names, sizes and modification times: it changes whenever landing
@@ -138,9 +141,21 @@ async fn follow_landing(
     }
 }
 
-/// Rolls up, writes the Chairman's report next to the summaries, returns both.
+/// Says whether the PDFs were signed, and by whom.
+pub fn print_signing(signer: Option<&PdfSigner>) {
+    match signer {
+        Some(signer) => println!("  PDFs signed (PAdES-B-B) by {}", signer.subject()),
+        None => println!(
+            "  PDFs not signed: [document.signing] names no certificate (a person signs later: baocao sign prepare/finish)"
+        ),
+    }
+}
+
+/// Rolls up, writes the Chairman's report next to the summaries (its PDF signed by
+/// `signer` when there is one), returns both.
 pub async fn rollup_and_report(
     request: &RollupRequest<'_>,
+    signer: Option<&PdfSigner>,
 ) -> anyhow::Result<(RollupOutput, ReportData, Vec<String>)> {
     let output = run_rollup(request).await?;
     if let Some(progress) = request.progress {
@@ -155,7 +170,7 @@ pub async fn rollup_and_report(
         &late_before,
     )?;
     data.note_reminders(&reminders_sent(request.out, request.campaign, request.milestone).await?);
-    let files = write_reports(&data, &output.dir).await?;
+    let files = write_reports(&data, &output.dir, signer).await?;
     Ok((output, data, files))
 }
 
@@ -269,6 +284,11 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
     if let Some(under) = &under {
         out = out.join(under);
     }
+    let signer = config
+        .document
+        .signing
+        .signer()
+        .context("[document.signing]")?;
     let target = RollupTarget {
         registry: &registry,
         campaign,
@@ -278,6 +298,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         out: &out,
         allow_empty: args.allow_empty,
         letters: args.letters,
+        signer: signer.as_ref(),
     };
     if args.follow {
         follow_landing(
@@ -330,23 +351,26 @@ async fn roll_up_milestones(
             continue;
         }
         let display = show_progress.map(|log| ProgressDisplay::start("rollup", "", log));
-        let rolled_up = rollup_and_report(&RollupRequest {
-            registry: target.registry,
-            campaign: target.campaign,
-            milestone,
-            cut_off,
-            landing: target.landing,
-            out: target.out,
-            allow_empty: target.allow_empty,
-            progress: display.as_ref().map(ProgressDisplay::progress),
-        })
+        let rolled_up = rollup_and_report(
+            &RollupRequest {
+                registry: target.registry,
+                campaign: target.campaign,
+                milestone,
+                cut_off,
+                landing: target.landing,
+                out: target.out,
+                allow_empty: target.allow_empty,
+                progress: display.as_ref().map(ProgressDisplay::progress),
+            },
+            target.signer,
+        )
         .await;
         if let Some(display) = display {
             display.finish().await;
         }
         let (output, data, mut files) = rolled_up?;
         if target.letters {
-            files.extend(write_urging_letters(&data, &output.dir).await?);
+            files.extend(write_urging_letters(&data, &output.dir, target.signer).await?);
         }
         if !announce {
             tracing::info!(milestone = %milestone.id, %cut_off, submissions = data.lineage.submissions, dir = %output.dir, "summaries updated");
@@ -356,6 +380,7 @@ async fn roll_up_milestones(
         for file in files {
             println!("  {file}");
         }
+        print_signing(target.signer);
         print_headline(&data);
     }
     Ok(())

@@ -14,7 +14,8 @@ use rcgen::{
 /// `baocao tls …`
 #[derive(clap::Subcommand)]
 pub enum TlsCommand {
-    /// Write ca.pem, server.pem/server.key and client.pem/client.key into a directory.
+    /// Write ca.pem, server.pem/server.key, client.pem/client.key, receipt.pem/.key
+    /// (receipts) and document.pem/.key (signed reports) into a directory.
     DevCerts(DevCertsArgs),
 }
 
@@ -48,10 +49,30 @@ pub struct DevCertificates {
     pub receipt_pem: String,
     /// Its private key (PKCS#8).
     pub receipt_key: String,
+    /// The department's document-signing certificate (`[document.signing]`).
+    pub document_pem: String,
+    /// Its private key (PKCS#8).
+    pub document_key: String,
 }
 
-/// Makes a CA, a server certificate for `server_names`, a client certificate and a
-/// receipt-signing certificate.
+/// A signing certificate (digital signature, non-repudiation) for `name` issued by
+/// `issuer`, and its PKCS#8 key, in PEM.
+fn signing_certificate(
+    name: &str,
+    issuer: &Issuer<'_, KeyPair>,
+) -> Result<(String, String), rcgen::Error> {
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    Ok((params.signed_by(&key, issuer)?.pem(), key.serialize_pem()))
+}
+
+/// Makes a CA, a server certificate for `server_names`, a client certificate, a
+/// receipt-signing certificate and a document-signing certificate.
 pub fn make_dev_certificates(
     server_names: &[String],
     client_name: &str,
@@ -82,20 +103,14 @@ pub fn make_dev_certificates(
     client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let client_cert = client_params.signed_by(&client_key, &issuer)?;
 
-    let receipt_key = KeyPair::generate()?;
-    let mut receipt_params = CertificateParams::new(Vec::<String>::new())?;
-    receipt_params
-        .distinguished_name
-        .push(DnType::CommonName, "baocao gateway receipts");
-    receipt_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::ContentCommitment,
-    ];
-    let receipt_cert = receipt_params.signed_by(&receipt_key, &issuer)?;
-
+    let (receipt_pem, receipt_key) = signing_certificate("baocao gateway receipts", &issuer)?;
+    let (document_pem, document_key) =
+        signing_certificate("Sở Khoa học và Công nghệ (thử nghiệm)", &issuer)?;
     Ok(DevCertificates {
-        receipt_pem: receipt_cert.pem(),
-        receipt_key: receipt_key.serialize_pem(),
+        receipt_pem,
+        receipt_key,
+        document_pem,
+        document_key,
         ca_pem: ca_cert.pem(),
         server_pem: server_cert.pem(),
         server_key: server_key.serialize_pem(),
@@ -117,12 +132,16 @@ pub fn run(command: TlsCommand) -> anyhow::Result<ExitCode> {
     write(&args.out, "client.key", &certs.client_key, true)?;
     write(&args.out, "receipt.pem", &certs.receipt_pem, false)?;
     write(&args.out, "receipt.key", &certs.receipt_key, true)?;
+    write(&args.out, "document.pem", &certs.document_pem, false)?;
+    write(&args.out, "document.key", &certs.document_key, true)?;
     println!(
-        "wrote {dir}/ca.pem, server.pem, server.key (for {names}), client.pem, client.key ({client})\n\
+        "wrote {dir}/ca.pem, server.pem, server.key (for {names}), client.pem, client.key ({client}), receipt.pem, receipt.key, document.pem, document.key\n\
          gateway: [gateway.tls] cert_file = \"{dir}/server.pem\", key_file = \"{dir}/server.key\", \
          client_ca_file = \"{dir}/ca.pem\"\n\
          client:  baocao submit --gateway https://{first}:50051 --ca-cert {dir}/ca.pem \
-         --client-cert {dir}/client.pem --client-key {dir}/client.key …",
+         --client-cert {dir}/client.pem --client-key {dir}/client.key …\n\
+         receipts: [gateway.receipts] cert_file = \"{dir}/receipt.pem\", key_file = \"{dir}/receipt.key\"\n\
+         reports:  [document.signing] cert_file = \"{dir}/document.pem\", key_file = \"{dir}/document.key\"",
         dir = args.out.display(),
         names = args.server_names.join(", "),
         client = args.client_name,

@@ -1,6 +1,8 @@
 //! `baocao verify`: checks a signed receipt — the gateway's detached CMS signature of the
 //! receipt's bytes, and with `--ca` that the province's CA issued the signing certificate
-//! and it was valid when the report was accepted — and says what the receipt certifies.
+//! and it was valid when the report was accepted — and says what the receipt certifies;
+//! or, with `--pdf`, a signed report or letter: its last signature, that it covers the
+//! whole file, and with `--ca` who issued the certificate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,8 +13,11 @@ use anyhow::Context;
 #[derive(clap::Args)]
 pub struct VerifyArgs {
     /// The receipt (`baocao submit --receipt-out`, or the portal's download).
+    #[arg(long, required_unless_present = "pdf", conflicts_with = "pdf")]
+    receipt: Option<PathBuf>,
+    /// A signed PDF (the Chairman's report, an urging letter) instead of a receipt.
     #[arg(long)]
-    receipt: PathBuf,
+    pdf: Option<PathBuf>,
     /// Its signature (DER); default: the receipt's path with `.p7s` added.
     #[arg(long)]
     signature: Option<PathBuf>,
@@ -22,17 +27,32 @@ pub struct VerifyArgs {
     ca: Option<PathBuf>,
 }
 
+fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// " (issued by the CA given)", or the hint to add one.
+fn ca_note(checked: bool) -> &'static str {
+    if checked {
+        " (issued by the CA given)"
+    } else {
+        " (not checked against a CA: add --ca)"
+    }
+}
+
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let read =
-        |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let ca = args.ca.as_ref().map(read).transpose()?;
+    let (Some(receipt_path), None) = (&args.receipt, &args.pdf) else {
+        let pdf = args.pdf.as_ref().context("--receipt or --pdf")?;
+        return verify_pdf(&read(pdf)?, ca.as_deref());
+    };
     let signature_path = args
         .signature
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}.p7s", args.receipt.display())));
-    let receipt = read(&args.receipt)?;
+        .unwrap_or_else(|| PathBuf::from(format!("{}.p7s", receipt_path.display())));
+    let receipt = read(receipt_path)?;
     let signature = read(&signature_path)?;
-    let ca = args.ca.as_ref().map(read).transpose()?;
-    match baocao_receipts::verify(&receipt, &signature, ca.as_deref()) {
+    match baocao_signing::verify(&receipt, &signature, ca.as_deref()) {
         Ok(verified) => {
             let r = &verified.receipt;
             println!(
@@ -50,13 +70,39 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "signed by: {}{}",
                 verified.signer,
-                if verified.checked_against_ca {
-                    " (issued by the CA given)"
-                } else {
-                    " (not checked against a CA: add --ca)"
-                }
+                ca_note(verified.checked_against_ca)
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("NOT valid: {}", baocao_errors::Chain(&err));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Checks a signed PDF's last signature; a signature that does not cover the whole file
+/// (something was appended after it) is not valid for the document as it is.
+fn verify_pdf(pdf: &[u8], ca: Option<&[u8]>) -> anyhow::Result<ExitCode> {
+    match baocao_signing::verify_pdf(pdf, ca) {
+        Ok(checked) if checked.whole_document => {
+            println!(
+                "valid: signed by {}{}, at {}; the signature covers the whole document",
+                checked.signer,
+                ca_note(checked.checked_against_ca),
+                checked.signed_at.map_or_else(
+                    || "an unstated time".to_string(),
+                    |t| t.format("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string()
+                )
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(checked) => {
+            eprintln!(
+                "NOT valid as it is: the signature by {} holds, but the file was changed after it was signed",
+                checked.signer
+            );
+            Ok(ExitCode::from(2))
         }
         Err(err) => {
             eprintln!("NOT valid: {}", baocao_errors::Chain(&err));

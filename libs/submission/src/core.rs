@@ -135,9 +135,9 @@ pub struct Receipt {
 impl Receipt {
     /// What a signed receipt certifies of this acceptance, naming `topic` (the reports
     /// topic); the same for a repeat as for the first answer.
-    pub fn signed(&self, topic: &str) -> baocao_receipts::Receipt {
+    pub fn signed(&self, topic: &str) -> baocao_signing::Receipt {
         let (partition, offset) = self.position.unwrap_or((-1, -1));
-        baocao_receipts::Receipt::new(
+        baocao_signing::Receipt::new(
             &self.unit_code,
             &self.campaign_id,
             &self.submission_id,

@@ -18,6 +18,14 @@ pub enum Error {
     /// The Chairman's report or a letter could not be made.
     #[error(transparent)]
     Report(#[from] baocao_report::Error),
+    /// A PDF could not be signed with `[document.signing]`'s certificate.
+    #[error("signing {file}")]
+    Signing {
+        /// The document, e.g. `bao-cao.pdf`.
+        file: String,
+        /// Why.
+        source: baocao_signing::Error,
+    },
     /// Reading or writing the summaries' store (a directory or a bucket) failed.
     #[error(transparent)]
     Store(#[from] baocao_store::Error),

@@ -378,7 +378,7 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     assert!(html.contains(
         "<td>380.CA</td><td>Công an TP</td><td>Thành phố Thanh Hóa</td><td>Trễ hạn</td>"
     ));
-    let files = baocao_rollup::documents::write_reports(&data, &output.dir)
+    let files = baocao_rollup::documents::write_reports(&data, &output.dir, None)
         .await
         .expect("reports");
     assert_eq!(files.len(), 5);

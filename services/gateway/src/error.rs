@@ -30,7 +30,7 @@ pub enum Error {
         /// The setting that names the files.
         setting: &'static str,
         /// Why.
-        source: baocao_receipts::Error,
+        source: baocao_signing::Error,
     },
     /// The gRPC server failed.
     #[error("grpc server")]

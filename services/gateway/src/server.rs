@@ -50,7 +50,7 @@ pub struct GatewayConfig {
     /// TLS on the listener (and mutual TLS with a client CA); empty: plaintext.
     pub tls: TlsConfig,
     /// The certificate and key that sign receipts; empty: receipts are not signed.
-    pub receipts: baocao_receipts::SigningFiles,
+    pub receipts: baocao_signing::SigningFiles,
 }
 
 impl Default for GatewayConfig {
@@ -67,7 +67,7 @@ impl Default for GatewayConfig {
             max_text_chars: limits.max_text_chars,
             max_reports_per_unit_per_minute: 30,
             tls: TlsConfig::default(),
-            receipts: baocao_receipts::SigningFiles::default(),
+            receipts: baocao_signing::SigningFiles::default(),
         }
     }
 }

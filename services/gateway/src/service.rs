@@ -13,10 +13,10 @@ use baocao_proto::v1::{
     ReviewDecision, ReviewReportRequest, ReviewReportResponse, SubmitReportRequest,
     SubmitReportResponse, Unit,
 };
-use baocao_receipts::ReceiptSigner;
 use baocao_registry::{ReportingUnit, vietnam_date};
 use baocao_rules::Decision;
 use baocao_rules::validate::shown;
+use baocao_signing::Signer;
 use baocao_submission::reviews::{ReviewDesk, ReviewRequest};
 use baocao_submission::{Receipt, Refusal, SubmissionCore};
 use chrono::{Datelike, NaiveDate};
@@ -30,7 +30,7 @@ pub struct ReportingGateway {
     core: Arc<SubmissionCore>,
     reviews: Arc<ReviewDesk>,
     /// Signs receipts, when configured; with the reports topic receipts name.
-    receipts: Option<(Arc<ReceiptSigner>, String)>,
+    receipts: Option<(Arc<Signer>, String)>,
 }
 
 impl ReportingGateway {
@@ -45,7 +45,7 @@ impl ReportingGateway {
 
     /// The gateway signing each accepted report's receipt with `signer` (none: unsigned);
     /// `topic` is the reports topic the receipts name.
-    pub fn with_receipts(mut self, signer: Option<Arc<ReceiptSigner>>, topic: String) -> Self {
+    pub fn with_receipts(mut self, signer: Option<Arc<Signer>>, topic: String) -> Self {
         self.receipts = signer.map(|s| (s, topic));
         self
     }

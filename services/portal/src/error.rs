@@ -21,7 +21,7 @@ pub enum Error {
     Submission(#[from] baocao_submission::Error),
     /// The receipt-signing certificate or key cannot be used (`portal.receipts`).
     #[error("portal.receipts")]
-    Receipts(#[from] baocao_receipts::Error),
+    Receipts(#[from] baocao_signing::Error),
     /// Binding the listener failed.
     #[error("listener")]
     Io(#[from] std::io::Error),

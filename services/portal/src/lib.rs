@@ -77,7 +77,7 @@ pub struct PortalConfig {
     pub tls: TlsConfig,
     /// The certificate and key that sign receipts (both set: the receipt page offers
     /// the signed receipt for download).
-    pub receipts: baocao_receipts::SigningFiles,
+    pub receipts: baocao_signing::SigningFiles,
 }
 
 impl Default for PortalConfig {
@@ -94,7 +94,7 @@ impl Default for PortalConfig {
             trusted_proxies: Vec::new(),
             sign_in: ThrottlePolicy::default(),
             tls: TlsConfig::default(),
-            receipts: baocao_receipts::SigningFiles::default(),
+            receipts: baocao_signing::SigningFiles::default(),
         }
     }
 }

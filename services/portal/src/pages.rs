@@ -263,6 +263,8 @@ pub struct DashboardPage {
     pub kinds: Vec<(String, String)>,
     /// The person may download the Chairman's report (they see the whole province).
     pub chairman_report: bool,
+    /// Its PDF carries the department's digital signature.
+    pub report_signed: bool,
     pub kind: String,
     pub campaign: String,
     pub milestone: String,

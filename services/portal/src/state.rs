@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use baocao_accounts::AccountStore;
 use baocao_accounts::throttle::{SignInThrottle, ThrottlePolicy};
-use baocao_receipts::ReceiptSigner;
+use baocao_signing::Signer;
 use baocao_submission::SubmissionCore;
 use baocao_submission::reviews::ReviewDesk;
 
@@ -37,7 +37,7 @@ struct Inner {
     dashboards: PortalCache,
     throttle: Mutex<SignInThrottle>,
     proxies: TrustedProxies,
-    receipts: Option<(Arc<ReceiptSigner>, String)>,
+    receipts: Option<(Arc<Signer>, String)>,
 }
 
 /// What the portal's state is made of.
@@ -51,7 +51,7 @@ pub struct StateParts {
     pub throttle: ThrottlePolicy,
     pub proxies: TrustedProxies,
     /// The receipt signer and the reports topic receipts name; none: unsigned.
-    pub receipts: Option<(Arc<ReceiptSigner>, String)>,
+    pub receipts: Option<(Arc<Signer>, String)>,
 }
 
 impl AppState {
@@ -82,7 +82,7 @@ impl AppState {
     }
 
     /// The receipt signer and the topic receipts name, when receipts are signed.
-    pub fn receipts(&self) -> Option<&(Arc<ReceiptSigner>, String)> {
+    pub fn receipts(&self) -> Option<&(Arc<Signer>, String)> {
         self.inner.receipts.as_ref()
     }
 

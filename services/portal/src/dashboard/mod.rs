@@ -243,6 +243,14 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
         .filter(|a| area_within(&registry, &a.code, &session.account.person.scope))
         .map(|a| (query(&a.code), a.name_with_type.clone()))
         .collect();
+    let chairman_report = area_within(
+        &registry,
+        &registry
+            .campaign(&c.campaign)
+            .map_or(String::new(), |k| k.province.clone()),
+        &session.account.person.scope,
+    );
+    let report_signed = chairman_report && report_is_signed(state, &c.campaign, &c.milestone).await;
     Ok(DashboardPage {
         user: user_bar(state, session),
         chart: tables.chart.clone(),
@@ -266,19 +274,26 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
         trail,
         areas: tables.areas.clone(),
         late,
-        chairman_report: area_within(
-            &registry,
-            &registry
-                .campaign(&c.campaign)
-                .map_or(String::new(), |k| k.province.clone()),
-            &session.account.person.scope,
-        ),
+        chairman_report,
+        report_signed,
         kinds: scope.kinds.clone(),
         kind: c.kind.clone(),
         campaign: c.campaign.clone(),
         milestone: c.milestone.clone(),
         area: c.area.clone(),
     })
+}
+
+/// Whether the milestone's Chairman's report PDF carries a digital signature (the
+/// rollup signs it when `[document.signing]` names a certificate).
+async fn report_is_signed(state: &AppState, campaign: &str, milestone: &str) -> bool {
+    let dir = state
+        .sources()
+        .summaries
+        .join(&format!("{campaign}/{milestone}"));
+    dir.get("bao-cao.pdf")
+        .await
+        .is_ok_and(|pdf| baocao_signing::is_signed(&pdf))
 }
 
 /// "Campaign name · milestone name" as people read it (the ids when unknown).

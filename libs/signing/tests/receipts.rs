@@ -1,40 +1,14 @@
-//! Receipts signed with a certificate of a test CA verify with `baocao_receipts::verify`
+//! Receipts signed with a certificate of a test CA verify with `baocao_signing::verify`
 //! and with `openssl cms -verify`; the same receipt signs to the same bytes; a changed
 //! byte of the receipt or of the signature, another CA, or a key not the certificate's
 //! are refused.
 
-use std::path::Path;
 use std::process::Command;
 
-use baocao_receipts::{Receipt, ReceiptSigner, verify};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+mod common;
 
-/// A CA (its PEM) and a signing certificate and key it issued, written into `dir`.
-fn test_ca(dir: &Path, name: &str) -> anyhow::Result<String> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca = CertificateParams::new(Vec::<String>::new())?;
-    ca.distinguished_name.push(DnType::CommonName, name);
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign];
-    let ca_pem = ca.self_signed(&ca_key)?.pem();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate()?;
-    let mut signer = CertificateParams::new(Vec::<String>::new())?;
-    signer
-        .distinguished_name
-        .push(DnType::CommonName, "cổng tiếp nhận cấp xã 38");
-    signer.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::ContentCommitment,
-    ];
-    std::fs::write(
-        dir.join("signer.pem"),
-        signer.signed_by(&key, &issuer)?.pem(),
-    )?;
-    std::fs::write(dir.join("signer.key"), key.serialize_pem())?;
-    std::fs::write(dir.join("ca.pem"), &ca_pem)?;
-    Ok(ca_pem)
-}
+use baocao_signing::{Receipt, Signer, verify};
+use common::test_ca;
 
 fn receipt() -> Vec<u8> {
     Receipt::new(
@@ -59,7 +33,7 @@ fn chrono_now() -> i64 {
 fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let ca = test_ca(dir.path(), "CA tỉnh thử nghiệm")?;
-    let signer = ReceiptSigner::from_pem_files(
+    let signer = Signer::from_pem_files(
         &dir.path().join("signer.pem"),
         &dir.path().join("signer.key"),
     )?;
@@ -126,7 +100,7 @@ fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::R
     let refused = verify(&bytes, &signature, Some(other_ca.as_bytes()));
     assert!(refused.is_err());
     assert!(
-        ReceiptSigner::from_pem_files(
+        Signer::from_pem_files(
             &dir.path().join("signer.pem"),
             &other.path().join("signer.key")
         )

@@ -45,6 +45,9 @@ pub enum Error {
     /// The receipt is not the JSON of a receipt.
     #[error("the receipt is not a baocao receipt")]
     Receipt(#[source] serde_json::Error),
+    /// A PDF that cannot be signed here, or read as signed; the reason says why.
+    #[error("the PDF cannot be signed: {0}")]
+    Pdf(String),
     /// The signature does not hold; the reason says which check failed.
     #[error("the signature does not verify: {0}")]
     Invalid(String),

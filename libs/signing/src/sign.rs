@@ -7,17 +7,19 @@ use std::path::Path;
 use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+use der::asn1::{OctetString, SetOfVec};
 use der::{DecodePem, Encode};
 use p256::ecdsa::{DerSignature, SigningKey};
 use p256::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, EncodePublicKey};
 use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
 
 use crate::{Error, Result};
 
 /// The gateway's signing certificate and key.
-pub struct ReceiptSigner {
+pub struct Signer {
     certificate: Certificate,
     key: SigningKey,
 }
@@ -33,7 +35,7 @@ fn sign_error(err: impl std::fmt::Display) -> Error {
     Error::Sign(err.to_string())
 }
 
-impl ReceiptSigner {
+impl Signer {
     /// The signer of a PEM certificate and its PKCS#8 PEM ECDSA P-256 key; refuses a key
     /// that is not the certificate's.
     pub fn from_pem_files(certificate: &Path, key: &Path) -> Result<Self> {
@@ -59,7 +61,7 @@ impl ReceiptSigner {
         if public.as_bytes() != in_certificate.as_slice() {
             return Err(Error::KeyMismatch);
         }
-        Ok(ReceiptSigner {
+        Ok(Signer {
             certificate: certificate_parsed,
             key,
         })
@@ -70,9 +72,25 @@ impl ReceiptSigner {
         self.certificate.tbs_certificate.subject.to_string()
     }
 
+    /// The signing certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
     /// The detached CMS signature (DER) of `receipt`.
     pub fn sign(&self, receipt: &[u8]) -> Result<Vec<u8>> {
-        let digest = Sha256::digest(receipt);
+        self.sign_digest(&Sha256::digest(receipt), Profile::Receipt)
+    }
+
+    /// The detached CAdES signature (DER) of content whose SHA-256 is `digest`: the
+    /// signed attributes also name the signing certificate (signing-certificate-v2, ETSI
+    /// EN 319 122-1), and there is no signing time (a PDF carries it in `/M`), as
+    /// PAdES-B-B asks.
+    pub fn sign_cades_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        self.sign_digest(digest, Profile::Cades)
+    }
+
+    fn sign_digest(&self, digest: &[u8], profile: Profile) -> Result<Vec<u8>> {
         let content = EncapsulatedContentInfo {
             econtent_type: const_oid::db::rfc5911::ID_DATA,
             econtent: None,
@@ -85,9 +103,14 @@ impl ReceiptSigner {
             issuer: self.certificate.tbs_certificate.issuer.clone(),
             serial_number: self.certificate.tbs_certificate.serial_number.clone(),
         });
-        let signer_info =
-            SignerInfoBuilder::new(&self.key, sid, sha256.clone(), &content, Some(&digest))
+        let mut signer_info =
+            SignerInfoBuilder::new(&self.key, sid, sha256.clone(), &content, Some(digest))
                 .map_err(sign_error)?;
+        if profile == Profile::Cades {
+            signer_info
+                .add_signed_attribute(signing_certificate_v2(&self.certificate)?)
+                .map_err(sign_error)?;
+        }
         let mut builder = SignedDataBuilder::new(&content);
         let signed = builder
             .add_digest_algorithm(sha256)
@@ -100,4 +123,46 @@ impl ReceiptSigner {
             .map_err(sign_error)?;
         signed.to_der().map_err(sign_error)
     }
+}
+
+/// Which signed attributes a signature carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    /// Content type and message digest (RFC 5652).
+    Receipt,
+    /// Those and signing-certificate-v2 (CAdES-B-B).
+    Cades,
+}
+
+/// `id-aa-signingCertificateV2` (RFC 5035).
+pub(crate) const SIGNING_CERTIFICATE_V2: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+
+/// `ESSCertIDv2` (RFC 5035) with the default hash algorithm, SHA-256, left out.
+#[derive(der::Sequence)]
+pub(crate) struct EssCertIdV2 {
+    /// SHA-256 of the certificate's DER.
+    pub cert_hash: OctetString,
+}
+
+/// `SigningCertificateV2` (RFC 5035): the one certificate that signed.
+#[derive(der::Sequence)]
+pub(crate) struct SigningCertificateV2 {
+    /// The certificates; the first is the signer's.
+    pub certs: Vec<EssCertIdV2>,
+}
+
+/// The signing-certificate-v2 attribute naming `certificate`.
+fn signing_certificate_v2(certificate: &Certificate) -> Result<Attribute> {
+    let hash = Sha256::digest(certificate.to_der().map_err(sign_error)?);
+    let value = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            cert_hash: OctetString::new(hash.to_vec()).map_err(sign_error)?,
+        }],
+    };
+    let value = der::Any::encode_from(&value).map_err(sign_error)?;
+    Ok(Attribute {
+        oid: SIGNING_CERTIFICATE_V2,
+        values: SetOfVec::try_from(vec![value]).map_err(sign_error)?,
+    })
 }
