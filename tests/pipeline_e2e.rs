@@ -296,6 +296,7 @@ fn kafka_for(broker: &BrokerProcess) -> KafkaConfig {
         brokers: broker.addr.clone(),
         reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
         topic_partitions: 3,
+        topic_replication: broker.replication(),
         delivery_timeout_ms: 5_000,
         ..KafkaConfig::default()
     }

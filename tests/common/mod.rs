@@ -45,6 +45,12 @@ pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> C
         .arg(data)
         .env("BAOCAO_KAFKA__BROKERS", brokers)
         .env("BAOCAO_KAFKA__REPORTS_TOPIC", topic)
+        .env(
+            "BAOCAO_KAFKA__TOPIC_REPLICATION",
+            apache_kafka().map_or(1, |(_, r)| r).to_string(),
+        )
+        // Each test's own consumer group, as it has its own topic (a shared cluster).
+        .env("BAOCAO_LANDING__GROUP_ID", format!("landing-{topic}"))
         .env("RUST_LOG", "warn")
         // Refusals in English unless a test asks otherwise (the machine's own language
         // does not decide what the tests read).
@@ -89,28 +95,83 @@ pub fn succeeded(command: &mut Command) -> anyhow::Result<String> {
 
 /// The embedded broker as a child process (`baocao broker`), started exactly as the demo
 /// and the benchmarks start it (a new port when the first was taken).
-pub struct BrokerProcess(baocao_broker::BrokerProcess);
+/// The Kafka of a test: its own embedded broker (a process it owns), or — with
+/// `TEST_KAFKA=apache` — the Apache Kafka cluster `scripts/kafka-cluster.sh`
+/// started, at `TEST_KAFKA_BROKERS`, shared by every test (each test has its own
+/// topics and consumer groups).
+pub struct BrokerProcess {
+    /// The bootstrap servers.
+    pub addr: String,
+    embedded: Option<baocao_broker::BrokerProcess>,
+}
+
+/// The Apache Kafka cluster the tests run on, when `TEST_KAFKA=apache`: its
+/// bootstrap servers and the replication its topics get (3 on three nodes).
+pub fn apache_kafka() -> Option<(String, i32)> {
+    if std::env::var("TEST_KAFKA").ok()? != "apache" {
+        return None;
+    }
+    let brokers = std::env::var("TEST_KAFKA_BROKERS").expect(
+        "TEST_KAFKA=apache needs TEST_KAFKA_BROKERS (scripts/kafka-cluster.sh start prints them)",
+    );
+    let replication = if brokers.split(',').count() >= 3 {
+        3
+    } else {
+        1
+    };
+    Some((brokers, replication))
+}
+
+/// Whether this run is on Apache Kafka, saying so for a test of the embedded broker's
+/// own faults (it kills and restarts the one broker it owns), which is then skipped:
+/// the faults of a real cluster are `fault_e2e`'s cluster tests.
+pub fn skipped_on_apache_kafka(test: &str) -> bool {
+    let apache = apache_kafka().is_some();
+    if apache {
+        eprintln!("{test}: kills the embedded broker; skipped on Apache Kafka");
+    }
+    apache
+}
 
 impl BrokerProcess {
     pub fn start(dir: &Path) -> anyhow::Result<Self> {
-        Ok(BrokerProcess(baocao_broker::BrokerProcess::start(
-            Path::new(BIN),
-            dir,
-        )?))
+        if let Some((brokers, _)) = apache_kafka() {
+            return Ok(BrokerProcess {
+                addr: brokers,
+                embedded: None,
+            });
+        }
+        let embedded = baocao_broker::BrokerProcess::start(Path::new(BIN), dir)?;
+        Ok(BrokerProcess {
+            addr: embedded.addr.clone(),
+            embedded: Some(embedded),
+        })
     }
-}
 
-impl std::ops::Deref for BrokerProcess {
-    type Target = baocao_broker::BrokerProcess;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
+    /// The replication factor of the topics a test creates.
+    pub fn replication(&self) -> i32 {
+        apache_kafka().map_or(1, |(_, replication)| replication)
     }
-}
 
-impl std::ops::DerefMut for BrokerProcess {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+    fn embedded(&mut self) -> &mut baocao_broker::BrokerProcess {
+        self.embedded
+            .as_mut()
+            .expect("a test of the embedded broker's own faults (skipped on Apache Kafka)")
+    }
+
+    /// Kills the embedded broker (`kill -9`).
+    pub fn kill(&mut self) {
+        self.embedded().kill();
+    }
+
+    /// Starts the embedded broker again on its address and data.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        Ok(self.embedded().restart()?)
+    }
+
+    /// Restarts the embedded broker if it died; whether it did.
+    pub fn supervise(&mut self) -> anyhow::Result<bool> {
+        Ok(self.embedded().supervise()?)
     }
 }
 
@@ -202,6 +263,7 @@ pub fn test_kafka(broker: &BrokerProcess) -> KafkaConfig {
         brokers: broker.addr.clone(),
         reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
         topic_partitions: 3,
+        topic_replication: broker.replication(),
         delivery_timeout_ms: 3_000,
         ..KafkaConfig::default()
     }
