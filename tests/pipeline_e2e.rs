@@ -292,9 +292,11 @@ fn read_back_with_parquet_records(path: &Path) -> anyhow::Result<(i64, i64, i64)
 }
 
 fn kafka_for(broker: &BrokerProcess) -> KafkaConfig {
+    let id = uuid::Uuid::new_v4().simple();
     KafkaConfig {
         brokers: broker.addr.clone(),
-        reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
+        reports_topic: format!("reports-{id}"),
+        reviews_topic: format!("reports-{id}-reviews"),
         topic_partitions: 3,
         topic_replication: broker.replication(),
         delivery_timeout_ms: 5_000,

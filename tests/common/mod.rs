@@ -49,7 +49,10 @@ pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> C
             "BAOCAO_KAFKA__TOPIC_REPLICATION",
             apache_kafka().map_or(1, |(_, r)| r).to_string(),
         )
-        // Each test's own consumer group, as it has its own topic (a shared cluster).
+        // Each test's own topics and consumer group (on a shared cluster), named as
+        // `test_kafka` names them.
+        .env("BAOCAO_KAFKA__REVIEWS_TOPIC", format!("{topic}-reviews"))
+        .env("BAOCAO_LANDING__DEAD_LETTER_TOPIC", format!("{topic}-dlq"))
         .env("BAOCAO_LANDING__GROUP_ID", format!("landing-{topic}"))
         .env("RUST_LOG", "warn")
         // Refusals in English unless a test asks otherwise (the machine's own language
@@ -259,9 +262,11 @@ pub fn valid_report(unit: &str) -> StatusReport {
 /// A test's Kafka settings: this broker, a fresh reports topic of three partitions, and a
 /// short delivery timeout (an outage is seen in seconds).
 pub fn test_kafka(broker: &BrokerProcess) -> KafkaConfig {
+    let id = uuid::Uuid::new_v4().simple();
     KafkaConfig {
         brokers: broker.addr.clone(),
-        reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
+        reports_topic: format!("reports-{id}"),
+        reviews_topic: format!("reports-{id}-reviews"),
         topic_partitions: 3,
         topic_replication: broker.replication(),
         delivery_timeout_ms: 3_000,

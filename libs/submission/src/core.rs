@@ -441,11 +441,12 @@ impl SubmissionCore {
                 )));
             }
             ReadBack::NotFollowed => {
-                // A partition added after this front door started: nothing to arbitrate
-                // with until a restart; answered as before the read-back.
+                // A partition added to the topic that the follower did not find within
+                // the wait (it looks at once when asked, and every 10 s): nothing to
+                // arbitrate with yet; answered as before the read-back.
                 tracing::warn!(
                     partition,
-                    "read-back: partition not followed; restart to follow it"
+                    "read-back: partition not followed yet (added to the topic just now?)"
                 );
                 let accepted = Accepted {
                     digest: written.digest,

@@ -9,17 +9,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use baocao_errors::Chain;
 use baocao_proto::canonical::{canonical_submission_id, content_digest};
 use baocao_proto::v1::{ReportEnvelope, StatusReport};
 use prost::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::{Message as _, Offset, TopicPartitionList};
-use tokio::task::JoinHandle;
 
-use crate::{Error, Result};
+use crate::Result;
+pub use crate::follow::IndexFollower;
+pub(crate) use crate::follow::follow_records;
 use baocao_kafka::KafkaConfig;
 
 /// The idempotency key of a report: two units may use the same id.
@@ -63,15 +61,18 @@ pub enum ReadBack {
 pub struct ReadPositions {
     next: std::sync::Mutex<HashMap<i32, i64>>,
     moved: tokio::sync::Notify,
+    /// Wakes the follower to look for partitions added to the topic.
+    pub(crate) unknown: tokio::sync::Notify,
 }
 
 impl ReadPositions {
-    fn follow(&self, partitions: impl IntoIterator<Item = i32>) {
+    pub(crate) fn follow(&self, partitions: impl IntoIterator<Item = i32>) {
         if let Ok(mut next) = self.next.lock() {
             for partition in partitions {
                 next.entry(partition).or_insert(0);
             }
         }
+        self.moved.notify_waiters();
     }
 
     pub(crate) fn advance(&self, partition: i32, offset: i64) {
@@ -87,18 +88,28 @@ impl ReadPositions {
         next.get(&partition).map(|next| *next > offset)
     }
 
-    /// Waits until the record at `offset` of `partition` has been applied.
+    /// Waits until the record at `offset` of `partition` has been applied. A partition
+    /// not followed yet (added to the topic since the follower started) wakes the
+    /// follower to look for it, and is waited for like the others.
     pub async fn reached(&self, partition: i32, offset: i64, wait: Duration) -> ReadBack {
         let deadline = tokio::time::Instant::now() + wait;
+        let mut followed;
         loop {
             let moved = self.moved.notified();
             match self.state(partition, offset) {
-                None => return ReadBack::NotFollowed,
+                None => {
+                    followed = false;
+                    self.unknown.notify_one();
+                }
                 Some(true) => return ReadBack::Reached,
-                Some(false) => {}
+                Some(false) => followed = true,
             }
             if tokio::time::timeout_at(deadline, moved).await.is_err() {
-                return ReadBack::TimedOut;
+                return if followed {
+                    ReadBack::TimedOut
+                } else {
+                    ReadBack::NotFollowed
+                };
             }
         }
     }
@@ -126,7 +137,7 @@ type VersionsByUnit = HashMap<(String, String), Vec<Arc<LatestVersion>>>;
 pub struct SubmissionIndex {
     entries: RwLock<HashMap<SubmissionKey, Accepted>>,
     versions: Option<RwLock<VersionsByUnit>>,
-    positions: ReadPositions,
+    positions: Arc<ReadPositions>,
 }
 
 impl SubmissionIndex {
@@ -135,7 +146,7 @@ impl SubmissionIndex {
         SubmissionIndex {
             entries: RwLock::default(),
             versions: Some(RwLock::default()),
-            positions: ReadPositions::default(),
+            positions: Arc::default(),
         }
     }
 
@@ -259,25 +270,6 @@ impl SubmissionIndex {
     }
 }
 
-/// The consumer that keeps an index current; dropping it stops following.
-pub struct IndexFollower {
-    task: JoinHandle<()>,
-}
-
-impl Drop for IndexFollower {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// A failed Kafka call of the index, its cause kept.
-fn kafka_error(action: impl Into<String>, source: rdkafka::error::KafkaError) -> Error {
-    Error::Kafka(baocao_kafka::Error::client(action, source))
-}
-
-/// Longest wait for the next record while reading the topic to its end at start.
-const CATCH_UP_STALL: Duration = Duration::from_secs(60);
-
 /// Reads the reports topic from its beginning into `index` (units for which `serves` is
 /// true) up to the end it had when called, then follows it in the background.
 pub async fn follow_topic(
@@ -292,141 +284,12 @@ pub async fn follow_topic(
         })
     };
     let follower =
-        follow_records(kafka, &kafka.reports_topic, apply, Some(&index.positions)).await?;
+        follow_records(kafka, &kafka.reports_topic, apply, index.positions.clone()).await?;
     tracing::info!(
         submissions = index.len(),
         "submission index read from the topic"
     );
     Ok(follower)
-}
-
-/// What a follower does with each record's payload and (partition, offset).
-pub(crate) type RecordHandler = Arc<dyn Fn(&[u8], (i32, i64)) + Send + Sync>;
-
-/// Hands every record of `topic` to `apply`, from the topic's beginning up to the end
-/// it had when called, then follows it in the background; `positions`, when given, learns
-/// which partitions are followed (the handler advances it).
-pub(crate) async fn follow_records(
-    kafka: &KafkaConfig,
-    topic: &str,
-    apply: RecordHandler,
-    positions: Option<&ReadPositions>,
-) -> Result<IndexFollower> {
-    let started = Instant::now();
-    let consumer = index_consumer(kafka)?;
-    let topic = topic.to_string();
-    let ends = partition_ends(&consumer, &topic)?;
-    if let Some(positions) = positions {
-        positions.follow(ends.keys().copied());
-    }
-    let mut assignment = TopicPartitionList::new();
-    for partition in ends.keys() {
-        assignment
-            .add_partition_offset(&topic, *partition, Offset::Beginning)
-            .map_err(|err| kafka_error("assign the submission index's partitions", err))?;
-    }
-    consumer
-        .assign(&assignment)
-        .map_err(|err| kafka_error("assign the submission index's partitions", err))?;
-    let records = read_to_end(&consumer, &topic, ends, &apply).await?;
-    tracing::info!(
-        %topic,
-        records,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "topic read to its end"
-    );
-    let task = tokio::spawn(async move {
-        loop {
-            match consumer.recv().await {
-                Ok(message) => {
-                    apply(
-                        message.payload().unwrap_or_default(),
-                        (message.partition(), message.offset()),
-                    );
-                }
-                Err(err) => {
-                    tracing::warn!(error = %Chain(&err), %topic, "reading the topic failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        }
-    });
-    Ok(IndexFollower { task })
-}
-
-/// The consumer of an index: no group offsets (it always reads from the beginning), and
-/// fetches as soon as a record is there (a front door waits for its own record).
-fn index_consumer(kafka: &KafkaConfig) -> Result<StreamConsumer> {
-    kafka
-        .client_config()
-        .set("group.id", "baocao-gateway-index")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
-        .set("fetch.wait.max.ms", "10")
-        .create()
-        .map_err(|err| kafka_error("create the submission index consumer", err))
-}
-
-/// Applies every record of `topic` up to the ends read at start (`ends`: low and high
-/// watermark per partition); returns how many were read. Fails when nothing comes for
-/// [`CATCH_UP_STALL`].
-async fn read_to_end(
-    consumer: &StreamConsumer,
-    topic: &str,
-    ends: HashMap<i32, (i64, i64)>,
-    apply: &RecordHandler,
-) -> Result<u64> {
-    let mut remaining: HashMap<i32, i64> = ends
-        .into_iter()
-        .filter(|(_, (low, high))| high > low)
-        .map(|(partition, (_, high))| (partition, high))
-        .collect();
-    let mut records = 0u64;
-    while !remaining.is_empty() {
-        let message = tokio::time::timeout(CATCH_UP_STALL, consumer.recv())
-            .await
-            .map_err(|_| {
-                Error::Kafka(baocao_kafka::Error::Unavailable(format!(
-                    "no record from topic {topic} for {} s while reading it to its end ({records} read)",
-                    CATCH_UP_STALL.as_secs()
-                )))
-            })?
-            .map_err(|err| kafka_error(format!("read {topic}"), err))?;
-        records += 1;
-        apply(
-            message.payload().unwrap_or_default(),
-            (message.partition(), message.offset()),
-        );
-        if remaining
-            .get(&message.partition())
-            .is_some_and(|end| message.offset() + 1 >= *end)
-        {
-            remaining.remove(&message.partition());
-        }
-    }
-    Ok(records)
-}
-
-/// (low, high) watermark of every partition of `topic`.
-fn partition_ends(consumer: &StreamConsumer, topic: &str) -> Result<HashMap<i32, (i64, i64)>> {
-    let timeout = Duration::from_secs(10);
-    let metadata = consumer
-        .fetch_metadata(Some(topic), timeout)
-        .map_err(|err| kafka_error(format!("submission index: metadata of {topic}"), err))?;
-    let mut ends = HashMap::new();
-    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
-        let watermarks = consumer
-            .fetch_watermarks(topic, partition.id(), timeout)
-            .map_err(|err| kafka_error(format!("submission index: end of {topic}"), err))?;
-        ends.insert(partition.id(), watermarks);
-    }
-    if ends.is_empty() {
-        return Err(Error::Kafka(baocao_kafka::Error::Unavailable(format!(
-            "submission index: topic {topic} has no partitions (does it exist?)"
-        ))));
-    }
-    Ok(ends)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 mod clock;
 mod core;
 mod error;
+mod follow;
 pub mod index;
 pub mod rate_limit;
 pub mod reviews;

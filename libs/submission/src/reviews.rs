@@ -48,7 +48,7 @@ type Logged = (ReviewEvent, (i32, i64));
 #[derive(Default)]
 pub struct ReviewIndex {
     first: RwLock<HashMap<SubmissionKey, Logged>>,
-    positions: ReadPositions,
+    positions: Arc<ReadPositions>,
 }
 
 impl ReviewIndex {
@@ -225,8 +225,13 @@ impl ReviewDesk {
             let reviews = reviews.clone();
             Arc::new(move |payload: &[u8], position: (i32, i64)| reviews.apply(payload, position))
         };
-        let reviews_follower =
-            follow_records(kafka, &kafka.reviews_topic, apply, Some(&reviews.positions)).await?;
+        let reviews_follower = follow_records(
+            kafka,
+            &kafka.reviews_topic,
+            apply,
+            reviews.positions.clone(),
+        )
+        .await?;
         let producer = ReportProducer::new(&KafkaConfig {
             reports_topic: kafka.reviews_topic.clone(),
             ..kafka.clone()
@@ -317,7 +322,7 @@ impl ReviewDesk {
             ReadBack::NotFollowed => {
                 tracing::warn!(
                     partition = position.0,
-                    "review read-back: partition not followed; restart to follow it"
+                    "review read-back: partition not followed yet (added to the topic just now?)"
                 );
                 self.reviews.record(event.clone(), position);
             }
