@@ -8,7 +8,7 @@
 #   scripts/kafka-cluster.sh start [--brokers 3]   # prints the bootstrap servers
 #   scripts/kafka-cluster.sh status                # the nodes, and the brokers' view
 #   scripts/kafka-cluster.sh stop                  # every process it started, by pid
-#   scripts/kafka-cluster.sh kill|restart NODE     # a node (1-3): kill -9, start again
+#   scripts/kafka-cluster.sh kill|stop-node|restart NODE   # a node: kill -9, SIGTERM, start again
 #   scripts/kafka-cluster.sh topics ARGS…          # kafka-topics from the same jars
 #
 # Environment: BAOCAO_KAFKA_CACHE (jars; default ~/.cache/baocao/kafka-<version>),
@@ -178,7 +178,11 @@ case "${1:-}" in
   status) cmd_status ;;
   bootstrap) bootstrap ;;
   kill) [ -n "${2:-}" ] || die "kill NODE"; pid="$(cat "$state/node-$2/pid")"; kill -9 "$pid"; rm -f "$state/node-$2/pid"; echo "node $2 killed (pid $pid)" >&2 ;;
+  stop-node)
+    [ -n "${2:-}" ] || die "stop-node NODE"; pid="$(cat "$state/node-$2/pid")"; kill "$pid"
+    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true; rm -f "$state/node-$2/pid"; echo "node $2 stopped" >&2 ;;
   restart) [ -n "${2:-}" ] || die "restart NODE"; start_node "$2"; echo "node $2 started again" >&2 ;;
   topics) shift; fetch_jars; tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(bootstrap)" "$@" ;;
-  *) die "usage: kafka-cluster.sh start [--brokers 3] | stop | status | bootstrap | kill NODE | restart NODE | topics ARGS…" ;;
+  *) die "usage: kafka-cluster.sh start [--brokers 3] | stop | status | bootstrap | kill NODE | stop-node NODE | restart NODE | topics ARGS…" ;;
 esac

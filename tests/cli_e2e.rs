@@ -6,7 +6,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, BrokerProcess, KillOnDrop, baocao_command, data_dir, free_port, wait_for_port};
+use common::{
+    BIN, BrokerProcess, KillOnDrop, baocao_command, data_dir, free_port, repo_root, wait_for_port,
+};
 
 /// One plain HTTP/1.0 request (`request`: its first line and headers); the status code
 /// and the body.
@@ -859,10 +861,6 @@ fn readme_walkthrough() -> anyhow::Result<Vec<String>> {
         .split_once("\n```")
         .ok_or_else(|| anyhow::anyhow!("unterminated ```sh block"))?;
     Ok(block.lines().map(str::to_string).collect())
-}
-
-fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// What each walkthrough command must print (a line containing the command's text →

@@ -84,8 +84,44 @@ async fn submit_all(
     progress: Arc<AtomicUsize>,
     give_up_at: Instant,
 ) -> Outcome {
+    submit_paced(
+        endpoint,
+        reports,
+        tokens,
+        progress,
+        give_up_at,
+        Pace::default(),
+    )
+    .await
+}
+
+/// How the submitters work: how many reports each takes, and the pause after each OK.
+#[derive(Clone, Copy)]
+struct Pace {
+    per_submitter: usize,
+    pause: Duration,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            per_submitter: REPORTS_EACH,
+            pause: Duration::from_millis(40),
+        }
+    }
+}
+
+/// [`submit_all`] at `pace`.
+async fn submit_paced(
+    endpoint: &str,
+    reports: &[StatusReport],
+    tokens: &BTreeMap<String, String>,
+    progress: Arc<AtomicUsize>,
+    give_up_at: Instant,
+    pace: Pace,
+) -> Outcome {
     let mut tasks = Vec::new();
-    for share in reports.chunks(REPORTS_EACH) {
+    for share in reports.chunks(pace.per_submitter) {
         let share = share.to_vec();
         let tokens = tokens.clone();
         let endpoint = endpoint.to_string();
@@ -121,7 +157,7 @@ async fn submit_all(
                         }
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(40)).await;
+                tokio::time::sleep(pace.pause).await;
             }
             outcome
         }));
@@ -137,6 +173,16 @@ async fn submit_all(
 }
 
 async fn attempt(endpoint: &str, token: &str, report: &StatusReport) -> Result<(), tonic::Status> {
+    attempt_within(endpoint, token, report, Duration::from_secs(8)).await
+}
+
+/// One submission with the client's deadline `deadline`.
+async fn attempt_within(
+    endpoint: &str,
+    token: &str,
+    report: &StatusReport,
+    deadline: Duration,
+) -> Result<(), tonic::Status> {
     let mut client = ReportingServiceClient::connect(endpoint.to_string())
         .await
         .map_err(|err| tonic::Status::unavailable(err.to_string()))?;
@@ -147,7 +193,7 @@ async fn attempt(endpoint: &str, token: &str, report: &StatusReport) -> Result<(
         },
         token,
     );
-    request.set_timeout(Duration::from_secs(8));
+    request.set_timeout(deadline);
     client.submit_report(request).await.map(|_| ())
 }
 
@@ -614,5 +660,210 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
         );
         assert_eq!(after_kills.late_and_missing, reference.late_and_missing);
     }
+    Ok(())
+}
+
+/// An Apache Kafka cluster of three nodes this test owns (`scripts/kafka-cluster.sh`
+/// with its own state directory and ports), stopped when dropped.
+struct OwnCluster {
+    state: tempfile::TempDir,
+    port: u16,
+    brokers: String,
+}
+
+impl OwnCluster {
+    fn script(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = Command::new(common::repo_root().join("scripts/kafka-cluster.sh"))
+            .args(args)
+            .env("BAOCAO_KAFKA_STATE", self.state.path())
+            .env("BAOCAO_KAFKA_PORT", self.port.to_string())
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "kafka-cluster.sh {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    fn start() -> anyhow::Result<Self> {
+        let mut cluster = OwnCluster {
+            state: tempfile::tempdir()?,
+            port: common::free_port_block(104),
+            brokers: String::new(),
+        };
+        cluster.brokers = cluster.script(&["start", "--brokers", "3"])?;
+        Ok(cluster)
+    }
+
+    /// The leader of `topic`'s partition `partition` and every partition's ISR size.
+    fn leader_and_isr(&self, topic: &str, partition: i32) -> anyhow::Result<(i32, Vec<usize>)> {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .create()?;
+        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+        let partitions = metadata
+            .topics()
+            .first()
+            .map_or(&[][..], |t| t.partitions());
+        let leader = partitions
+            .iter()
+            .find(|p| p.id() == partition)
+            .map_or(-1, |p| p.leader());
+        Ok((leader, partitions.iter().map(|p| p.isr().len()).collect()))
+    }
+
+    /// Waits until every partition of `topic` has its three replicas in sync again.
+    async fn wait_in_sync(&self, topic: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok((_, isr)) = self.leader_and_isr(topic, 0)
+                && !isr.is_empty()
+                && isr.iter().all(|n| *n == 3)
+            {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "{topic} not back in sync");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = self.script(&["stop"]);
+    }
+}
+
+/// What only a real cluster shows (issue #37): under a steady load, the leader of the
+/// reports topic's first partition is killed with SIGKILL and restarted, then all three
+/// nodes are restarted one by one, then the topic gets three more partitions while the
+/// gateway runs (its index follows them without a restart). Every report answered OK is
+/// landed and counted exactly once. Then, with two of three nodes down
+/// (`min.insync.replicas` 2 unmet), the gateway answers UNAVAILABLE, never OK.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_node_cluster_loses_and_regains_nodes_under_load_and_every_ok_counts_once()
+-> anyhow::Result<()> {
+    if common::apache_kafka().is_none() {
+        eprintln!("the cluster fault test runs with TEST_KAFKA=apache (Java and Maven)");
+        return Ok(());
+    }
+    let cluster = OwnCluster::start()?;
+    let root = tempfile::tempdir()?;
+    let data = common::data_dir(root.path())?;
+    let registry = Arc::new(Registry::load(&data)?);
+    let kafka = KafkaConfig {
+        brokers: cluster.brokers.clone(),
+        reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
+        reviews_topic: format!("reviews-{}", uuid::Uuid::new_v4().simple()),
+        topic_partitions: 3,
+        topic_replication: 3,
+        delivery_timeout_ms: 10_000,
+        ..KafkaConfig::default()
+    };
+    let tokens_file = root.path().join("tokens.json");
+    let config = baocao_gateway::GatewayConfig {
+        listen: "127.0.0.1:0".into(),
+        tier: "commune".into(),
+        jurisdiction: "38".into(),
+        tokens_file: tokens_file.clone(),
+        max_reports_per_unit_per_minute: 0,
+        ..baocao_gateway::GatewayConfig::default()
+    };
+    let gateway = baocao_gateway::start_gateway(&config, &kafka, registry.clone()).await?;
+    let units = commune_units(&registry, 1_200);
+    let tokens = tokens_for(&tokens_file, &units)?;
+    let reports = reports_for(&units);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let pace = Pace {
+        per_submitter: reports.len() / 8,
+        pause: Duration::from_millis(300),
+    };
+    let (endpoint, topic) = (
+        format!("http://{}", gateway.local_addr),
+        &kafka.reports_topic,
+    );
+    let load = {
+        let (reports, tokens, progress) = (reports.clone(), tokens.clone(), progress.clone());
+        tokio::spawn(async move {
+            let give_up = Instant::now() + Duration::from_secs(300);
+            submit_paced(&endpoint, &reports, &tokens, progress, give_up, pace).await
+        })
+    };
+    let total = reports.len();
+    wait_for_progress(&progress, total / 10).await?;
+    let (leader, _) = cluster.leader_and_isr(topic, 0)?;
+    cluster.script(&["kill", &leader.to_string()])?;
+    eprintln!(
+        "killed node {leader} (leader of partition 0) at {} OKs",
+        progress.load(Ordering::SeqCst)
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    cluster.script(&["restart", &leader.to_string()])?;
+    cluster.wait_in_sync(topic).await?;
+    for node in ["1", "2", "3"] {
+        cluster.script(&["stop-node", node])?;
+        cluster.script(&["restart", node])?;
+        cluster.wait_in_sync(topic).await?;
+        eprintln!(
+            "node {node} rolled at {} OKs",
+            progress.load(Ordering::SeqCst)
+        );
+    }
+    cluster.script(&["topics", "--alter", "--topic", topic, "--partitions", "6"])?;
+    eprintln!(
+        "partitions 3 → 6 at {} OKs",
+        progress.load(Ordering::SeqCst)
+    );
+    let outcome = load.await?;
+    assert!(
+        progress.load(Ordering::SeqCst) < total || outcome.ok.len() == total,
+        "the faults happened while the load ran"
+    );
+    assert_eq!(
+        outcome.ok.len(),
+        total,
+        "every report got OK in the end; last error: {:?}",
+        outcome.last_error
+    );
+    let kafka_now = KafkaConfig {
+        topic_partitions: 6,
+        ..kafka.clone()
+    };
+    let rollup = land_and_roll_up(&registry, &kafka_now, root.path()).await?;
+    let counted = rollup.lineage.submissions as usize;
+    eprintln!(
+        "reports OK'd {}, landed and counted {counted}, lost {}, double {} ({} client errors during the faults)",
+        outcome.ok.len(),
+        total.saturating_sub(counted),
+        counted.saturating_sub(total),
+        outcome.errors
+    );
+    assert_eq!(
+        province_figures(&rollup.summary),
+        expected_figures(&reports),
+        "each OK'd report is in the summaries exactly once"
+    );
+    assert_eq!(counted, total);
+
+    // Two of three nodes down: min.insync.replicas (2) cannot be met.
+    let late = valid_report(&commune_units(&registry, 1_201)[1_200]);
+    let late_token = tokens_for(&tokens_file, std::slice::from_ref(&late.unit_code))?;
+    cluster.script(&["kill", "2"])?;
+    cluster.script(&["kill", "3"])?;
+    let endpoint = format!("http://{}", gateway.local_addr);
+    // The client waits longer than the gateway's delivery timeout (10 s): the answer is
+    // the gateway's own.
+    let token = &late_token[&late.unit_code];
+    let asked = Instant::now();
+    let refused = attempt_within(&endpoint, token, &late, Duration::from_secs(60)).await;
+    eprintln!("two nodes down: answered after {:?}", asked.elapsed());
+    let code = refused.as_ref().err().map(tonic::Status::code);
+    assert_eq!(
+        code,
+        Some(tonic::Code::Unavailable),
+        "with two nodes of three down the answer is UNAVAILABLE, never OK: {refused:?}"
+    );
     Ok(())
 }

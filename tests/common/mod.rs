@@ -63,6 +63,25 @@ pub fn baocao_command(root: &Path, data: &Path, brokers: &str, topic: &str) -> C
     command
 }
 
+/// The first of `count` consecutive free TCP ports on 127.0.0.1 above it (a cluster's
+/// nodes listen on base+N and base+100+N), from a range the single free ports are not
+/// taken from (20000–29999, below Linux's ephemeral ports).
+pub fn free_port_block(count: u16) -> u16 {
+    let mut base = 20_000 + (std::process::id() % 2_000) as u16 * 4;
+    loop {
+        let free = (1..=count).all(|n| StdListener::bind(("127.0.0.1", base + n)).is_ok());
+        if free {
+            return base;
+        }
+        base = 20_000 + (base - 20_000 + count + 7) % (9_999 - count);
+    }
+}
+
+/// The repository's root (the tests' working directory for shipped files).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// A free TCP port on 127.0.0.1 (bound then released), never one this test process has
 /// handed out before: the tests of a binary run at once, and the kernel may give a
 /// released port again, so two servers of two tests could otherwise be told the same

@@ -45,7 +45,15 @@ pub fn report_producer_config(config: &KafkaConfig) -> Result<ClientConfig> {
         .set("compression.type", compression)
         .set("linger.ms", "2")
         .set("message.max.bytes", config.record_frame_bytes().to_string())
-        .set("message.timeout.ms", config.delivery_timeout_ms.to_string());
+        .set("message.timeout.ms", config.delivery_timeout_ms.to_string())
+        // A leader waiting for followers that are gone holds the request until this
+        // timeout (30 s by default), past the delivery timeout: with it no longer than
+        // the delivery timeout, a gateway answers UNAVAILABLE within its delivery timeout
+        // when min.insync.replicas cannot be met.
+        .set(
+            "request.timeout.ms",
+            config.delivery_timeout_ms.clamp(1_000, 30_000).to_string(),
+        );
     Ok(client)
 }
 

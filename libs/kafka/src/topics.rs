@@ -64,5 +64,37 @@ async fn create_topic(
             Err((name, code)) => return Err(Error::CreateTopic { topic: name, code }),
         }
     }
-    Ok(())
+    wait_until_led(&admin, topic).await
+}
+
+/// How long a new topic may take to have a leader for every partition.
+const TOPIC_READY_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits until the cluster's metadata shows `topic` with every partition led: on a
+/// multi-broker cluster a topic is created before its partitions have leaders, and a
+/// consumer that reads its metadata at once would see none.
+async fn wait_until_led(admin: &AdminClient<DefaultClientContext>, topic: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + TOPIC_READY_WAIT;
+    loop {
+        let metadata = admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(5));
+        let ready = metadata.as_ref().is_ok_and(|m| {
+            m.topics().iter().any(|t| {
+                t.error().is_none()
+                    && !t.partitions().is_empty()
+                    && t.partitions().iter().all(|p| p.leader() >= 0)
+            })
+        });
+        if ready {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Error::Unavailable(format!(
+                "topic {topic} has no leader for every partition {} s after it was created",
+                TOPIC_READY_WAIT.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
