@@ -16,12 +16,17 @@
 #   LibreOffice Calc re-saves a filled spreadsheet form as a clerk's office suite would
 #   (the import must read it unchanged); openpyxl (PyPI) fills forms in the import tests;
 #   the openssl command checks signed receipts as any third party would (`openssl cms`).
-# The Kafka-protocol broker is compiled into baocao. Rust (cargo, rustc) must be installed.
+# The Kafka-protocol broker is compiled into baocao; Java and Maven run a real Apache Kafka
+# cluster for the second pass of the end-to-end tests. Rust (cargo, rustc) must be installed.
 set -euo pipefail
 
 packages=(build-essential pkg-config zlib1g-dev libssl-dev protobuf-compiler chromium chromium-driver poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui openssl)
 command -v npm >/dev/null || packages+=(npm)
 command -v python3 >/dev/null || packages+=(python3 python3-pip)
+# Java (17 or newer) and Maven run the Apache Kafka cluster of the tests
+# (scripts/kafka-cluster.sh fetches the broker's jars from Maven Central).
+command -v java >/dev/null || packages+=(default-jre-headless)
+command -v mvn >/dev/null || packages+=(maven)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,8 @@
 # workspace with warnings as errors, holds functions to 80 lines and files to 800
 # (scripts/sizes.py), checks that the fuzz target (its own workspace, fuzz/) still
 # builds, then runs every test of the workspace (unit tests and the
-# end-to-end tests in tests/, which start their own embedded brokers on 127.0.0.1).
+# end-to-end tests in tests/, which start their own embedded brokers on 127.0.0.1), then
+# the end-to-end tests of the Kafka paths again on a three-node Apache Kafka cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A one-shot build: incremental compilation's caches would only fill the disk (≈ 20 GB).
@@ -16,4 +17,16 @@ python3 scripts/sizes.py
 # versions, so most of its dependencies are already built).
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(pwd)/target}" cargo check --manifest-path fuzz/Cargo.toml --locked
 # --no-fail-fast: one failing test binary does not hide the results of the others.
-cargo test --workspace --locked --no-fail-fast --features baocao/bench "$@"
+status=0
+cargo test --workspace --locked --no-fail-fast --features baocao/bench "$@" || status=$?
+# The end-to-end tests of the gateway, portal, landing and rollup, review, reminders,
+# submission ids and faults again, on a real three-node Apache Kafka cluster (KRaft, jars
+# from Maven Central: scripts/kafka-cluster.sh), its own state and ports.
+export BAOCAO_KAFKA_STATE="${BAOCAO_KAFKA_STATE:-$(mktemp -d /tmp/baocao-test-kafka.XXXXXX)}"
+export BAOCAO_KAFKA_PORT="${BAOCAO_KAFKA_PORT:-19290}"
+bootstrap="$(scripts/kafka-cluster.sh start --brokers 3)"
+trap 'scripts/kafka-cluster.sh stop' EXIT
+TEST_KAFKA=apache TEST_KAFKA_BROKERS="$bootstrap" cargo test -p baocao --locked --no-fail-fast \
+  --features baocao/bench --test gateway_e2e --test portal_e2e --test pipeline_e2e \
+  --test review_e2e --test remind_e2e --test submission_ids_e2e --test fault_e2e "$@" || status=$?
+exit "$status"
