@@ -2,7 +2,7 @@
 //! place in the hierarchy and, for a campaign, whether the campaign expects it),
 //! `campaigns`, `milestones` and `area_map`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{
@@ -103,8 +103,6 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
         })
         .collect();
     units.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-    let required: Option<HashSet<&str>> =
-        campaign.map(|c| c.required_unit_kinds.iter().map(String::as_str).collect());
     let rows = units.len();
     let mut code = StringBuilder::with_capacity(rows, rows * 12);
     let mut name = StringBuilder::with_capacity(rows, rows * 40);
@@ -117,7 +115,7 @@ pub fn units_batch(registry: &Registry, campaign: Option<&Campaign>) -> Result<R
         name.append_value(&unit.name);
         kind.append_value(&unit.kind);
         tier.append_value(unit.tier.as_str());
-        expected.append_option(required.as_ref().map(|r| r.contains(unit.kind.as_str())));
+        expected.append_option(campaign.map(|c| registry.expects(c, unit)));
         for (i, area) in area_columns(registry, &mut areas, &unit.area_code)
             .into_iter()
             .enumerate()

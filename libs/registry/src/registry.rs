@@ -415,10 +415,17 @@ impl Registry {
     }
 
     /// Whether `campaign` expects `unit`'s report: a unit of a required kind inside its
-    /// province.
+    /// province — but never the People's Committee of the campaign's own province: the
+    /// report is addressed to its Chairman, and its cameras are reported by its office
+    /// (Văn phòng UBND tỉnh, a unit of its own). A national campaign expects the
+    /// provinces' committees like any other.
     pub fn expects(&self, campaign: &Campaign, unit: &ReportingUnit) -> bool {
+        let addressee = !campaign.province.is_empty()
+            && unit.kind == PEOPLE_COMMITTEE
+            && unit.code == campaign.province;
         campaign.required_unit_kinds.contains(&unit.kind)
             && self.is_within(unit, &campaign.province)
+            && !addressee
     }
 
     /// Units expected to report in `campaign` (see [`Registry::expects`]).

@@ -413,3 +413,32 @@ fn units_group_by_the_area_under_their_province_on_both_maps() {
         );
     }
 }
+
+/// The Chairman's report is addressed to the Chairman of the provincial People's
+/// Committee: a provincial campaign never expects that committee itself (its office,
+/// Văn phòng UBND tỉnh, reports its cameras), while the communes' committees and the
+/// office are expected; a national campaign expects the provinces' committees.
+#[test]
+fn a_provincial_campaign_does_not_expect_the_committee_it_reports_to() {
+    let registry = Registry::load_register(shipped_data(), &named("2025")).expect("2025 loads");
+    let campaign = registry
+        .campaign("thanh-hoa-2026")
+        .expect("the 2026 campaign");
+    let expects = |code: &str| {
+        registry
+            .unit(code)
+            .is_some_and(|unit| registry.expects(campaign, unit))
+    };
+    assert!(!expects("38"), "the provincial People's Committee");
+    assert!(expects("38.VPUB"), "its office");
+    let commune = registry
+        .units()
+        .find(|u| u.kind == "people_committee" && u.parent_code == "38")
+        .expect("a commune of Thanh Hóa");
+    assert!(registry.expects(campaign, commune));
+    assert_eq!(registry.expected_units(campaign).count(), 1_957);
+    let mut national = campaign.clone();
+    national.province = String::new();
+    let committee = registry.unit("38").expect("Thanh Hóa's committee");
+    assert!(registry.expects(&national, committee));
+}

@@ -238,9 +238,10 @@ async fn hand_computed_rollup_at_the_report_deadline() {
     let output = landed.rollup(day(2023, 3, 22)).await;
     let s = Summary(&output.summary);
 
-    // 1 province + 2 districts + 3 communes + 9 units.
+    // 1 province + 2 districts + 3 communes + 9 units, 8 of them expected (the
+    // provincial People's Committee, to whose Chairman the report goes, is not).
     assert_eq!(output.summary.num_rows(), 15);
-    assert_eq!(s.completeness("province", "38"), [9, 5, 3, 2, 4]);
+    assert_eq!(s.completeness("province", "38"), [8, 5, 3, 2, 3]);
     assert_eq!(s.completeness("district", "380"), [5, 4, 2, 2, 1]);
     assert_eq!(s.completeness("district", "381"), [2, 0, 0, 0, 2]);
     assert_eq!(s.completeness("commune", "14755"), [2, 2, 1, 1, 0]);
@@ -292,7 +293,7 @@ async fn hand_computed_rollup_at_the_report_deadline() {
     assert_eq!(s.int("unit", "38.STTTT", "cameras"), 20);
 
     // Late and missing list, lineage.
-    assert_eq!(output.late_and_missing.num_rows(), 6);
+    assert_eq!(output.late_and_missing.num_rows(), 5);
     assert_eq!(output.lineage.submissions, 6);
     assert_eq!(output.lineage.landed_rows, 7);
     assert_eq!(output.lineage.units, 5);
@@ -315,7 +316,7 @@ async fn a_later_cut_off_takes_the_correction_and_the_late_unit() {
         "timeliness is the first report"
     );
     assert_eq!(s.text("unit", "14809", "report_status"), "late");
-    assert_eq!(s.completeness("province", "38"), [9, 6, 3, 3, 3]);
+    assert_eq!(s.completeness("province", "38"), [8, 6, 3, 3, 2]);
     assert_eq!(s.int("province", "38", "cameras"), 89 - 20 + 99 + 7);
 }
 
@@ -332,9 +333,9 @@ async fn an_empty_campaign_rolls_up_to_every_unit_missing() {
     .await;
     let s = Summary(&output.summary);
     assert_eq!(output.summary.num_rows(), 15);
-    assert_eq!(s.completeness("province", "38"), [9, 0, 0, 0, 9]);
+    assert_eq!(s.completeness("province", "38"), [8, 0, 0, 0, 8]);
     assert_eq!(s.int("province", "38", "systems"), 0);
-    assert_eq!(output.late_and_missing.num_rows(), 9);
+    assert_eq!(output.late_and_missing.num_rows(), 8);
     assert_eq!(output.lineage.submissions, 0);
     assert_eq!(output.lineage.last_received_at, None);
 }
@@ -347,13 +348,13 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
     assert_eq!(data.areas.len(), 2);
     assert_eq!(data.area_tier, baocao_report::AreaTier::District);
     assert_eq!(
-        data.provincial_units.units_expected, 2,
-        "UBND tỉnh and the DIC"
+        data.provincial_units.units_expected, 1,
+        "the DIC (not UBND tỉnh, to whose Chairman the report goes)"
     );
     let markdown = baocao_report::render_markdown(&data);
-    assert!(markdown.contains("Số đơn vị phải báo cáo: 9"), "{markdown}");
+    assert!(markdown.contains("Số đơn vị phải báo cáo: 8"), "{markdown}");
     assert!(
-        markdown.contains("Đã báo cáo: 5 (55,6%), trong đó đúng hạn 3, trễ hạn 2"),
+        markdown.contains("Đã báo cáo: 5 (62,5%), trong đó đúng hạn 3, trễ hạn 2"),
         "{markdown}"
     );
     assert!(
@@ -371,7 +372,11 @@ async fn the_chairmans_report_renders_the_figures_in_vietnamese() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| 38 | UBND tỉnh Thanh Hóa | Cấp tỉnh | Chưa báo cáo |  |"),
+        !markdown.contains("| 38 | UBND tỉnh Thanh Hóa |"),
+        "the committee the report is addressed to is not a unit late to it: {markdown}"
+    );
+    assert!(
+        markdown.contains("### 3.2 Đơn vị chưa báo cáo (3)"),
         "{markdown}"
     );
     let html = baocao_report::render_html(&data);
@@ -465,7 +470,7 @@ const DECREE_30_ELEMENTS: &[&str] = &[
     "0912 345 678",
     "tam@ca.example",
     "Đơn vị báo cáo trễ hạn (2)",
-    "Đơn vị chưa báo cáo (4)",
+    "Đơn vị chưa báo cáo (3)",
 ];
 
 /// The text of a DOCX's body: its `w:t` runs, a paragraph per line.
@@ -795,8 +800,8 @@ async fn a_register_without_districts_is_reported_by_commune() {
     let names: Vec<&str> = data.areas.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["Phường Hàm Rồng", "Phường Nam Ngạn"]);
     assert_eq!(
-        data.provincial_units.units_expected, 2,
-        "UBND tỉnh and the DIC, not the communes' units"
+        data.provincial_units.units_expected, 1,
+        "the DIC: not UBND tỉnh (the report goes to its Chairman), not the communes' units"
     );
     assert_eq!(
         data.areas[0].units_expected, 2,
