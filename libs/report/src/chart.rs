@@ -49,7 +49,7 @@ impl BarChart {
             CHART_WIDTH / 2.0,
             html_escape(&self.title)
         );
-        // The reference line first, so the bars' values are written over it.
+        // The reference line first, so the bars' values are written over it (on a halo).
         if let Some((value, label)) = &self.reference {
             let x = x_of(*value);
             let bottom = TOP + ROW * self.bars.len() as f32;
@@ -80,9 +80,11 @@ impl BarChart {
                     ROW - 4.0,
                 );
             }
+            // A white halo under the value, so the reference line passes behind it
+            // instead of striking it through.
             let _ = write!(
                 svg,
-                r##"<text x="{}" y="{}">{}</text>"##,
+                r##"<text x="{}" y="{}" stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{}</text>"##,
                 x_of(*value) + 3.0,
                 y + 10.5,
                 html_escape(shown)
@@ -172,5 +174,37 @@ pub(crate) fn levels_chart(data: &ReportData) -> BarChart {
         bars,
         max,
         reference: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The province's average line is drawn first and every value is written over it on
+    /// a white halo, so a value next to the line stays readable (it used to be struck
+    /// through in the PDF and the DOCX).
+    #[test]
+    fn values_are_written_over_the_average_line_on_a_halo() {
+        let chart = BarChart {
+            title: "Tỷ lệ".into(),
+            bars: vec![
+                ("Phường A".into(), 48.0, "48,0%".into()),
+                ("Phường B".into(), 50.0, "50,0%".into()),
+            ],
+            max: 100.0,
+            reference: Some((50.0, "Toàn tỉnh 49,0%".into())),
+        };
+        let svg = chart.svg();
+        let line = svg.find("<line").unwrap_or(usize::MAX);
+        for value in ["48,0%", "50,0%"] {
+            let at = svg.find(&format!(">{value}</text>")).unwrap_or(0);
+            assert!(at > line, "{value} is written after the line: {svg}");
+            let tag = &svg[svg[..at].rfind("<text").unwrap_or(0)..at];
+            assert!(
+                tag.contains(r#"stroke="white""#) && tag.contains(r#"paint-order="stroke""#),
+                "{tag}"
+            );
+        }
     }
 }
