@@ -11,16 +11,16 @@
 #   scripts/kafka-cluster.sh kill|stop-node|restart NODE   # a node: kill -9, SIGTERM, start again
 #   scripts/kafka-cluster.sh topics ARGS…          # kafka-topics from the same jars
 #
-# Environment: BAOCAO_KAFKA_CACHE (jars; default ~/.cache/baocao/kafka-<version>),
-# BAOCAO_KAFKA_STATE (data, logs, pids; default /tmp/baocao-kafka), BAOCAO_KAFKA_PORT
+# Environment: KAFKA_CLUSTER_CACHE (jars; default ~/.cache/baocao/kafka-<version>),
+# KAFKA_CLUSTER_STATE (data, logs, pids; default /tmp/baocao-kafka), KAFKA_CLUSTER_PORT
 # (node N listens on PORT+N, its controller on PORT+100+N; default 19090).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pom="$here/kafka/pom.xml"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
-cache="${BAOCAO_KAFKA_CACHE:-$HOME/.cache/baocao/kafka-$version}"
-state="${BAOCAO_KAFKA_STATE:-/tmp/baocao-kafka}"
-port="${BAOCAO_KAFKA_PORT:-19090}"
+cache="${KAFKA_CLUSTER_CACHE:-$HOME/.cache/baocao/kafka-$version}"
+state="${KAFKA_CLUSTER_STATE:-/tmp/baocao-kafka}"
+port="${KAFKA_CLUSTER_PORT:-19090}"
 cluster_id="4L6g3nShT-eMCtK--X86sw" # as deploy/compose: one id, kept for ever
 
 die() { echo "kafka-cluster: $*" >&2; exit 1; }

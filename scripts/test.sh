@@ -21,9 +21,10 @@ status=0
 cargo test --workspace --locked --no-fail-fast --features baocao/bench "$@" || status=$?
 # The end-to-end tests of the gateway, portal, landing and rollup, review, reminders,
 # submission ids and faults again, on a real three-node Apache Kafka cluster (KRaft, jars
-# from Maven Central: scripts/kafka-cluster.sh), its own state and ports.
-export BAOCAO_KAFKA_STATE="${BAOCAO_KAFKA_STATE:-$(mktemp -d /tmp/baocao-test-kafka.XXXXXX)}"
-export BAOCAO_KAFKA_PORT="${BAOCAO_KAFKA_PORT:-19290}"
+# from Maven Central: scripts/kafka-cluster.sh), its own state and ports (its variables
+# are not BAOCAO_*: every baocao process reads those as configuration).
+export KAFKA_CLUSTER_STATE="${KAFKA_CLUSTER_STATE:-$(mktemp -d /tmp/baocao-test-kafka.XXXXXX)}"
+export KAFKA_CLUSTER_PORT="${KAFKA_CLUSTER_PORT:-19290}"
 bootstrap="$(scripts/kafka-cluster.sh start --brokers 3)"
 trap 'scripts/kafka-cluster.sh stop' EXIT
 TEST_KAFKA=apache TEST_KAFKA_BROKERS="$bootstrap" cargo test -p baocao --locked --no-fail-fast \

@@ -399,6 +399,7 @@ async fn gateway_killed_mid_load_gives_errors_never_false_oks() -> anyhow::Resul
         brokers: broker.addr.clone(),
         reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
         topic_partitions: 3,
+        topic_replication: broker.replication(),
         ..KafkaConfig::default()
     };
     let tokens_file = root.path().join("tokens.json");
@@ -549,6 +550,7 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
         brokers: broker.addr.clone(),
         reports_topic: format!("reports-{}", uuid::Uuid::new_v4().simple()),
         topic_partitions: 3,
+        topic_replication: broker.replication(),
         ..KafkaConfig::default()
     };
     let published = publish_plan(&kafka, &registry).await?;
@@ -558,12 +560,15 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
     let killed_dir = root.path().join("landing-killed");
     // A killed consumer never leaves its group; the next one waits for its session to
     // time out before it gets partitions. Production keeps librdkafka's 45 s; the test
-    // shortens it (the setting operators would use for a fast restart).
+    // shortens it to Apache Kafka's least (`group.min.session.timeout.ms`, 6 s: a
+    // shorter one is refused there) — the setting operators would use for a fast restart.
     let config_file = root.path().join("baocao.toml");
     std::fs::write(
         &config_file,
-        "[kafka.properties]\n\"session.timeout.ms\" = \"3000\"\n\"heartbeat.interval.ms\" = \"500\"\n",
+        "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"\n",
     )?;
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (killed_group, killed_dlq) = (format!("landing-killed-{run}"), format!("dlq-killed-{run}"));
     let land = |until_caught_up: bool| -> anyhow::Result<Child> {
         let mut command = Command::new(BIN);
         command
@@ -574,9 +579,9 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
             .arg(&kafka.reports_topic)
             .arg("--landing-dir")
             .arg(&killed_dir)
-            .env("BAOCAO_LANDING__GROUP_ID", "landing-killed")
+            .env("BAOCAO_LANDING__GROUP_ID", &killed_group)
             .env("BAOCAO_LANDING__FLUSH_ROWS", "150")
-            .env("BAOCAO_LANDING__DEAD_LETTER_TOPIC", "dlq-killed")
+            .env("BAOCAO_LANDING__DEAD_LETTER_TOPIC", &killed_dlq)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -612,10 +617,10 @@ async fn landing_sigkilled_mid_batch_repeatedly_equals_a_clean_run() -> anyhow::
         &kafka,
         &LandingConfig {
             dir: clean_dir.display().to_string(),
-            group_id: "landing-clean".into(),
+            group_id: format!("landing-clean-{run}"),
             flush_rows: 1_000,
             flush_interval_ms: 1_000,
-            dead_letter_topic: "dlq-clean".into(),
+            dead_letter_topic: format!("dlq-clean-{run}"),
             ..LandingConfig::default()
         },
         &S3Config::default(),
@@ -675,8 +680,8 @@ impl OwnCluster {
     fn script(&self, args: &[&str]) -> anyhow::Result<String> {
         let output = Command::new(common::repo_root().join("scripts/kafka-cluster.sh"))
             .args(args)
-            .env("BAOCAO_KAFKA_STATE", self.state.path())
-            .env("BAOCAO_KAFKA_PORT", self.port.to_string())
+            .env("KAFKA_CLUSTER_STATE", self.state.path())
+            .env("KAFKA_CLUSTER_PORT", self.port.to_string())
             .output()?;
         anyhow::ensure!(
             output.status.success(),

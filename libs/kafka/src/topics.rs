@@ -98,3 +98,38 @@ async fn wait_until_led(admin: &AdminClient<DefaultClientContext>, topic: &str) 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The partitions of `topic` as `client`'s broker sees them, waiting up to
+/// [`TOPIC_READY_WAIT`] while it sees none: on a cluster of several brokers a topic just
+/// created by another client reaches each broker's metadata a moment later.
+pub async fn topic_partitions<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    topic: &str,
+) -> Result<Vec<i32>> {
+    let deadline = std::time::Instant::now() + TOPIC_READY_WAIT;
+    loop {
+        let metadata = client
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .map_err(|err| Error::client(format!("metadata of {topic}"), err));
+        let partitions: Vec<i32> = match &metadata {
+            Ok(m) => m
+                .topics()
+                .iter()
+                .filter(|t| t.error().is_none())
+                .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        if !partitions.is_empty() {
+            return Ok(partitions);
+        }
+        if std::time::Instant::now() > deadline {
+            metadata?;
+            return Err(Error::Unavailable(format!(
+                "topic {topic} has no partitions after {} s (does it exist?)",
+                TOPIC_READY_WAIT.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -53,7 +53,7 @@ pub(crate) async fn follow_records(
     let started = Instant::now();
     let consumer = Arc::new(index_consumer(kafka)?);
     let topic = topic.to_string();
-    let ends = partition_ends(&consumer, &topic)?;
+    let ends = partition_ends(&consumer, &topic).await?;
     let known: HashSet<i32> = ends.keys().copied().collect();
     positions.follow(known.iter().copied());
     assign_from_beginning(&consumer, &topic, &known, false)?;
@@ -216,23 +216,22 @@ async fn read_to_end(
     Ok(records)
 }
 
-/// (low, high) watermark of every partition of `topic`.
-fn partition_ends(consumer: &StreamConsumer, topic: &str) -> Result<HashMap<i32, (i64, i64)>> {
+/// (low, high) watermark of every partition of `topic` (waiting for a topic just created
+/// to reach this client's broker).
+async fn partition_ends(
+    consumer: &StreamConsumer,
+    topic: &str,
+) -> Result<HashMap<i32, (i64, i64)>> {
     let timeout = Duration::from_secs(10);
-    let metadata = consumer
-        .fetch_metadata(Some(topic), timeout)
-        .map_err(|err| kafka_error(format!("submission index: metadata of {topic}"), err))?;
+    let partitions = baocao_kafka::topic_partitions(consumer.client(), topic)
+        .await
+        .map_err(Error::Kafka)?;
     let mut ends = HashMap::new();
-    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
+    for partition in partitions {
         let watermarks = consumer
-            .fetch_watermarks(topic, partition.id(), timeout)
+            .fetch_watermarks(topic, partition, timeout)
             .map_err(|err| kafka_error(format!("submission index: end of {topic}"), err))?;
-        ends.insert(partition.id(), watermarks);
-    }
-    if ends.is_empty() {
-        return Err(Error::Kafka(baocao_kafka::Error::Unavailable(format!(
-            "submission index: topic {topic} has no partitions (does it exist?)"
-        ))));
+        ends.insert(partition, watermarks);
     }
     Ok(ends)
 }

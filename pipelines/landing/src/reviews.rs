@@ -59,7 +59,7 @@ pub async fn land_reviews(
         .create()
         .map_err(client_error)?;
     let topic = kafka.reviews_topic.as_str();
-    let targets = assign_from_committed(&consumer, topic)?;
+    let targets = assign_from_committed(&consumer, topic).await?;
     let mut next: HashMap<i32, i64> = targets.iter().map(|(p, (from, _))| (*p, *from)).collect();
     let mut landed = ReviewsLanded::default();
     tokio::pin!(shutdown);
@@ -122,17 +122,14 @@ fn take(
 
 /// Assigns every partition of `topic` from its committed offset (the beginning for a new
 /// group); returns (start, high watermark) per partition.
-fn assign_from_committed(
+async fn assign_from_committed(
     consumer: &StreamConsumer,
     topic: &str,
 ) -> Result<HashMap<i32, (i64, i64)>> {
     let timeout = Duration::from_secs(10);
-    let metadata = consumer
-        .fetch_metadata(Some(topic), timeout)
-        .map_err(client_error)?;
     let mut wanted = TopicPartitionList::new();
-    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
-        wanted.add_partition(topic, partition.id());
+    for partition in baocao_kafka::topic_partitions(consumer.client(), topic).await? {
+        wanted.add_partition(topic, partition);
     }
     let committed = consumer
         .committed_offsets(wanted, timeout)

@@ -120,7 +120,7 @@ impl ReminderLog {
             records: Vec::new(),
             sent: Vec::new(),
         };
-        let ends = log.partition_ends()?;
+        let ends = log.partition_ends().await?;
         let mut assignment = TopicPartitionList::new();
         for partition in ends.keys() {
             assignment
@@ -136,21 +136,17 @@ impl ReminderLog {
     }
 
     /// The high watermark of every partition.
-    fn partition_ends(&self) -> Result<HashMap<i32, i64>> {
+    async fn partition_ends(&self) -> Result<HashMap<i32, i64>> {
         let timeout = Duration::from_secs(10);
-        let metadata = self
-            .consumer
-            .fetch_metadata(Some(&self.topic), timeout)
-            .map_err(|err| read_error("metadata", err))?;
+        let partitions =
+            baocao_kafka::topic_partitions(self.consumer.client(), &self.topic).await?;
         let mut ends = HashMap::new();
-        for topic in metadata.topics() {
-            for partition in topic.partitions() {
-                let (_, high) = self
-                    .consumer
-                    .fetch_watermarks(&self.topic, partition.id(), timeout)
-                    .map_err(|err| read_error("watermarks", err))?;
-                ends.insert(partition.id(), high);
-            }
+        for partition in partitions {
+            let (_, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, partition, timeout)
+                .map_err(|err| read_error("watermarks", err))?;
+            ends.insert(partition, high);
         }
         Ok(ends)
     }
@@ -264,7 +260,7 @@ impl ReminderLog {
     /// Reads the topic to its current end, so that what another run wrote meanwhile is
     /// in [`Self::sent`] (before the sent list is written out).
     pub async fn catch_up(&mut self) -> Result<()> {
-        let ends = self.partition_ends()?;
+        let ends = self.partition_ends().await?;
         self.read_to(&ends).await
     }
 
