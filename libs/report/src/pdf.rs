@@ -356,7 +356,10 @@ impl Typesetter {
     /// Quốc hiệu, Tiêu ngữ and the issuing body side by side, the number and the place
     /// and date under them, then the document's kind, summary and recipients.
     fn letterhead(&mut self, doc: &OfficialReport) {
-        let left_column = (self.left() - 14.0 * MM, 80.0 * MM);
+        // The issuing body's block starts at the body's left margin (Decree 30's
+        // layout), in 12 pt (the decree allows 12–13): "SỞ KHOA HỌC VÀ CÔNG NGHỆ" fits
+        // on one line; a longer name wraps onto two balanced lines.
+        let left_column = (self.left(), 66.0 * MM);
         let right_column = (
             self.left() + 62.0 * MM,
             self.page_size().0 - self.margins.right - self.left() - 62.0 * MM + 4.0 * MM,
@@ -364,9 +367,9 @@ impl Typesetter {
         let top = self.y;
         let mut left_lines = Vec::new();
         if !doc.parent_body.is_empty() {
-            left_lines.push((doc.parent_body.as_str(), Style::Regular, 12.5));
+            left_lines.push((doc.parent_body.as_str(), Style::Regular, 12.0));
         }
-        left_lines.push((doc.issuing_body.as_str(), Style::Bold, 12.5));
+        left_lines.push((doc.issuing_body.as_str(), Style::Bold, 12.0));
         let (left_bottom, _) = self.centred(&left_lines, left_column, top);
         self.rule(left_column, 28.0 * MM, left_bottom + 1.5);
         let right_lines = [
@@ -385,14 +388,17 @@ impl Typesetter {
             left_column,
             below,
         );
-        if doc.kind.is_empty() {
-            // A letter (công văn): its summary ("V/v …") under the number.
+        // A letter (công văn): its summary ("V/v …") under the number.
+        let summary_bottom = if doc.kind.is_empty() {
             self.centred(
                 &[(doc.summary.as_str(), Style::Regular, 12.0)],
                 left_column,
                 number_bottom,
-            );
-        }
+            )
+            .0
+        } else {
+            number_bottom
+        };
         self.centred(
             &[(doc.place_date.as_str(), Style::Italic, 13.5)],
             right_column,
@@ -401,7 +407,7 @@ impl Typesetter {
         self.y = below + 13.5 * LEADING + 16.0;
         let column = (self.left(), self.text_width());
         if doc.kind.is_empty() {
-            self.y += 12.0 * LEADING * (1.0 + (doc.summary.len() / 60) as f32);
+            self.y = self.y.max(summary_bottom + 12.0);
         } else {
             let (bottom, _) =
                 self.centred(&[(doc.kind.as_str(), Style::Bold, 14.0)], column, self.y);
