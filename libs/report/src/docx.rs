@@ -8,7 +8,7 @@
 use docx_rs::{
     AlignmentType, BreakType, Docx, Header, LineSpacing, PageMargin, PageNum, PageOrientationType,
     Paragraph, ParagraphBorder, ParagraphBorderPosition, ParagraphBorders, Pic, Run, RunFonts,
-    Section, SpecialIndentType, Table, TableCell, TableRow, WidthType,
+    Section, SpecialIndentType, Table, TableCell, TableCellMargins, TableRow, WidthType,
 };
 
 use crate::chart::BarChart;
@@ -86,13 +86,17 @@ fn plain_cell(paragraphs: Vec<Paragraph>, width_mm: f32) -> TableCell {
 
 /// The letterhead: issuing body and number on the left, Quốc hiệu, Tiêu ngữ and the
 /// place and date on the right.
+///
+/// The two columns fill the text width from the left margin (68 + 97 mm of the 165 mm
+/// between the margins, cells with 0.5 mm margins); the issuing body in 12 pt fits "SỞ KHOA HỌC VÀ CÔNG NGHỆ" on
+/// one line in Word and LibreOffice Writer, as in the PDF.
 fn letterhead(doc: &OfficialReport) -> Table {
-    let (left_mm, right_mm) = (70.0, 105.0);
+    let (left_mm, right_mm) = (68.0, 97.0);
     let mut left = Vec::new();
     if !doc.parent_body.is_empty() {
-        left.push(centred(&doc.parent_body, 12.5, false, false));
+        left.push(centred(&doc.parent_body, 12.0, false, false));
     }
-    left.push(centred(&doc.issuing_body, 12.5, true, false));
+    left.push(centred(&doc.issuing_body, 12.0, true, false));
     left.push(rule(28.0, left_mm));
     left.push(centred("", 6.0, false, false));
     left.push(centred(&doc.number_line, 13.0, false, false));
@@ -112,7 +116,8 @@ fn letterhead(doc: &OfficialReport) -> Table {
         plain_cell(right, right_mm),
     ])])
     .set_grid(vec![twips(left_mm) as usize, twips(right_mm) as usize])
-    .indent(-twips(14.0))
+    // Half-millimetre cell margins instead of Word's 1.9 mm: the names need the width.
+    .margins(TableCellMargins::new().margin(0, twips(0.5) as usize, 0, twips(0.5) as usize))
     .clear_all_border()
 }
 
@@ -202,6 +207,8 @@ fn signature(doc: &OfficialReport) -> Table {
         plain_cell(right, right_mm),
     ])])
     .set_grid(vec![twips(left_mm) as usize, twips(right_mm) as usize])
+    // Half-millimetre cell margins instead of Word's 1.9 mm: the names need the width.
+    .margins(TableCellMargins::new().margin(0, twips(0.5) as usize, 0, twips(0.5) as usize))
     .clear_all_border()
 }
 
