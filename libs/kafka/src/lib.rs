@@ -11,4 +11,6 @@ mod topics;
 pub use config::{ENVELOPE_HEADROOM, KafkaConfig};
 pub use error::{Error, Result};
 pub use producer::{ReportProducer, report_producer_config};
-pub use topics::{ensure_kept_topic, ensure_reports_topic, ensure_topic, topic_partitions};
+pub use topics::{
+    ensure_kept_topic, ensure_reports_topic, ensure_topic, retry_while_unknown, topic_partitions,
+};

@@ -133,3 +133,34 @@ pub async fn topic_partitions<C: rdkafka::client::ClientContext>(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Runs `read` (a watermark or offset call about a topic just created) again for up to
+/// [`TOPIC_READY_WAIT`] while the broker answers that it does not know the topic or the
+/// partition's leader yet, as a cluster's brokers do for a moment after creation.
+pub async fn retry_while_unknown<T>(
+    mut read: impl FnMut() -> rdkafka::error::KafkaResult<T>,
+) -> rdkafka::error::KafkaResult<T> {
+    let deadline = std::time::Instant::now() + TOPIC_READY_WAIT;
+    loop {
+        match read() {
+            Err(err) if not_known_yet(&err) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// Whether `err` says the broker does not know a topic, partition or leader yet.
+fn not_known_yet(err: &rdkafka::error::KafkaError) -> bool {
+    matches!(
+        err.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::UnknownTopicOrPartition
+                | RDKafkaErrorCode::UnknownPartition
+                | RDKafkaErrorCode::UnknownTopic
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::NotLeaderForPartition
+        )
+    )
+}

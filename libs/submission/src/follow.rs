@@ -228,9 +228,11 @@ async fn partition_ends(
         .map_err(Error::Kafka)?;
     let mut ends = HashMap::new();
     for partition in partitions {
-        let watermarks = consumer
-            .fetch_watermarks(topic, partition, timeout)
-            .map_err(|err| kafka_error(format!("submission index: end of {topic}"), err))?;
+        let watermarks = baocao_kafka::retry_while_unknown(|| {
+            consumer.fetch_watermarks(topic, partition, timeout)
+        })
+        .await
+        .map_err(|err| kafka_error(format!("submission index: end of {topic}"), err))?;
         ends.insert(partition, watermarks);
     }
     Ok(ends)

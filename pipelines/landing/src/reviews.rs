@@ -137,9 +137,11 @@ async fn assign_from_committed(
     let mut assignment = TopicPartitionList::new();
     let mut targets = HashMap::new();
     for element in committed.elements() {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, element.partition(), timeout)
-            .map_err(client_error)?;
+        let (low, high) = baocao_kafka::retry_while_unknown(|| {
+            consumer.fetch_watermarks(topic, element.partition(), timeout)
+        })
+        .await
+        .map_err(client_error)?;
         let from = match element.offset() {
             Offset::Offset(offset) => offset,
             _ => low,

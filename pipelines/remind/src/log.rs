@@ -142,10 +142,12 @@ impl ReminderLog {
             baocao_kafka::topic_partitions(self.consumer.client(), &self.topic).await?;
         let mut ends = HashMap::new();
         for partition in partitions {
-            let (_, high) = self
-                .consumer
-                .fetch_watermarks(&self.topic, partition, timeout)
-                .map_err(|err| read_error("watermarks", err))?;
+            let (_, high) = baocao_kafka::retry_while_unknown(|| {
+                self.consumer
+                    .fetch_watermarks(&self.topic, partition, timeout)
+            })
+            .await
+            .map_err(|err| read_error("watermarks", err))?;
             ends.insert(partition, high);
         }
         Ok(ends)
