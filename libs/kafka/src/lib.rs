@@ -13,4 +13,5 @@ pub use error::{Error, Result};
 pub use producer::{ReportProducer, report_producer_config};
 pub use topics::{
     ensure_kept_topic, ensure_reports_topic, ensure_topic, retry_while_unknown, topic_partitions,
+    topic_watermarks,
 };

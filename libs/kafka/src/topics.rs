@@ -164,3 +164,26 @@ fn not_known_yet(err: &rdkafka::error::KafkaError) -> bool {
         )
     )
 }
+
+/// The (low, high) watermarks of every partition of `topic`, waiting (as
+/// [`topic_partitions`] and [`retry_while_unknown`] do) for a topic just created to
+/// reach `consumer`'s brokers.
+pub async fn topic_watermarks<C, K>(
+    consumer: &K,
+    topic: &str,
+) -> Result<std::collections::HashMap<i32, (i64, i64)>>
+where
+    C: rdkafka::consumer::ConsumerContext,
+    K: rdkafka::consumer::Consumer<C>,
+{
+    let timeout = Duration::from_secs(10);
+    let mut ends = std::collections::HashMap::new();
+    for partition in topic_partitions(consumer.client(), topic).await? {
+        let watermarks =
+            retry_while_unknown(|| consumer.fetch_watermarks(topic, partition, timeout))
+                .await
+                .map_err(|err| Error::client(format!("watermarks of {topic}"), err))?;
+        ends.insert(partition, watermarks);
+    }
+    Ok(ends)
+}

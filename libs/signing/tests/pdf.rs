@@ -7,8 +7,8 @@ mod common;
 
 use std::process::Command;
 
-use baocao_signing::{PreparedPdf, SignatureInfo, Signer, sign_pdf, verify_pdf};
-use common::test_ca;
+use baocao_signing::{PreparedPdf, SignatureInfo, sign_pdf, verify_pdf};
+use common::{test_ca, test_signer};
 
 /// A one-page PDF with a classic cross-reference table, as baocao's renderer writes.
 fn one_page_pdf() -> Vec<u8> {
@@ -62,10 +62,7 @@ fn pdfsig(dir: &std::path::Path, pdf: &[u8]) -> anyhow::Result<String> {
 fn a_signed_pdf_verifies_here_and_with_pdfsig_and_a_changed_byte_does_not() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let ca = test_ca(dir.path(), "CA tỉnh thử nghiệm")?;
-    let signer = Signer::from_pem_files(
-        &dir.path().join("signer.pem"),
-        &dir.path().join("signer.key"),
-    )?;
+    let signer = test_signer(dir.path())?;
     let original = one_page_pdf();
     let signed = sign_pdf(&original, &signer, &info())?;
     assert!(signed.starts_with(&original), "the original bytes are kept");
@@ -91,10 +88,8 @@ fn a_signed_pdf_verifies_here_and_with_pdfsig_and_a_changed_byte_does_not() -> a
     let said = pdfsig(dir.path(), &changed)?;
     assert!(!said.contains("Signature is Valid"), "{said}");
 
-    let other_ca = test_ca(&dir.path().join("other"), "CA khác").or_else(|_| {
-        std::fs::create_dir_all(dir.path().join("other"))?;
-        test_ca(&dir.path().join("other"), "CA khác")
-    })?;
+    std::fs::create_dir_all(dir.path().join("other"))?;
+    let other_ca = test_ca(&dir.path().join("other"), "CA khác")?;
     assert!(verify_pdf(&signed, Some(other_ca.as_bytes())).is_err());
     let twice = sign_pdf(&signed, &signer, &info())
         .err()
@@ -108,10 +103,7 @@ fn a_signed_pdf_verifies_here_and_with_pdfsig_and_a_changed_byte_does_not() -> a
 fn a_digest_signed_elsewhere_finishes_the_prepared_pdf() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let ca = test_ca(dir.path(), "CA tỉnh thử nghiệm")?;
-    let signer = Signer::from_pem_files(
-        &dir.path().join("signer.pem"),
-        &dir.path().join("signer.key"),
-    )?;
+    let signer = test_signer(dir.path())?;
     let prepared = PreparedPdf::prepare(&one_page_pdf(), &info())?;
     let written = prepared.bytes().to_vec();
     // The signing service sees only the digest.

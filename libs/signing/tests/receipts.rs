@@ -8,7 +8,7 @@ use std::process::Command;
 mod common;
 
 use baocao_signing::{Receipt, Signer, verify};
-use common::test_ca;
+use common::{test_ca, test_signer};
 
 fn receipt() -> Vec<u8> {
     Receipt::new(
@@ -33,10 +33,7 @@ fn chrono_now() -> i64 {
 fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let ca = test_ca(dir.path(), "CA tỉnh thử nghiệm")?;
-    let signer = Signer::from_pem_files(
-        &dir.path().join("signer.pem"),
-        &dir.path().join("signer.key"),
-    )?;
+    let signer = test_signer(dir.path())?;
     let bytes = receipt();
     let signature = signer.sign(&bytes)?;
     assert_eq!(

@@ -53,7 +53,9 @@ pub(crate) async fn follow_records(
     let started = Instant::now();
     let consumer = Arc::new(index_consumer(kafka)?);
     let topic = topic.to_string();
-    let ends = partition_ends(&consumer, &topic).await?;
+    let ends = baocao_kafka::topic_watermarks(consumer.as_ref(), &topic)
+        .await
+        .map_err(Error::Kafka)?;
     let known: HashSet<i32> = ends.keys().copied().collect();
     positions.follow(known.iter().copied());
     assign_from_beginning(&consumer, &topic, &known, false)?;
@@ -214,26 +216,4 @@ async fn read_to_end(
         }
     }
     Ok(records)
-}
-
-/// (low, high) watermark of every partition of `topic` (waiting for a topic just created
-/// to reach this client's broker).
-async fn partition_ends(
-    consumer: &StreamConsumer,
-    topic: &str,
-) -> Result<HashMap<i32, (i64, i64)>> {
-    let timeout = Duration::from_secs(10);
-    let partitions = baocao_kafka::topic_partitions(consumer.client(), topic)
-        .await
-        .map_err(Error::Kafka)?;
-    let mut ends = HashMap::new();
-    for partition in partitions {
-        let watermarks = baocao_kafka::retry_while_unknown(|| {
-            consumer.fetch_watermarks(topic, partition, timeout)
-        })
-        .await
-        .map_err(|err| kafka_error(format!("submission index: end of {topic}"), err))?;
-        ends.insert(partition, watermarks);
-    }
-    Ok(ends)
 }

@@ -137,20 +137,8 @@ impl ReminderLog {
 
     /// The high watermark of every partition.
     async fn partition_ends(&self) -> Result<HashMap<i32, i64>> {
-        let timeout = Duration::from_secs(10);
-        let partitions =
-            baocao_kafka::topic_partitions(self.consumer.client(), &self.topic).await?;
-        let mut ends = HashMap::new();
-        for partition in partitions {
-            let (_, high) = baocao_kafka::retry_while_unknown(|| {
-                self.consumer
-                    .fetch_watermarks(&self.topic, partition, timeout)
-            })
-            .await
-            .map_err(|err| read_error("watermarks", err))?;
-            ends.insert(partition, high);
-        }
-        Ok(ends)
+        let ends = baocao_kafka::topic_watermarks(&self.consumer, &self.topic).await?;
+        Ok(ends.into_iter().map(|(p, (_, high))| (p, high)).collect())
     }
 
     /// Reads until every partition's next offset reaches `ends`.

@@ -30,3 +30,11 @@ pub fn test_ca(dir: &Path, name: &str) -> anyhow::Result<String> {
     std::fs::write(dir.join("ca.pem"), &ca_pem)?;
     Ok(ca_pem)
 }
+
+/// The signer [`test_ca`] wrote into `dir`.
+pub fn test_signer(dir: &Path) -> anyhow::Result<baocao_signing::Signer> {
+    Ok(baocao_signing::Signer::from_pem_files(
+        &dir.join("signer.pem"),
+        &dir.join("signer.key"),
+    )?)
+}
