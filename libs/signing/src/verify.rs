@@ -28,7 +28,7 @@ pub struct Verified {
     pub checked_against_ca: bool,
 }
 
-fn invalid(reason: impl Into<String>) -> Error {
+pub(crate) fn invalid(reason: impl Into<String>) -> Error {
     Error::Invalid(reason.into())
 }
 

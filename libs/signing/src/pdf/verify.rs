@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset};
 use sha2::{Digest, Sha256};
 
 use super::parse::{find, rfind};
-use crate::verify::{ca_certificate, chains_to, check_detached};
-use crate::{Error, Result};
+use crate::Result;
+use crate::verify::{ca_certificate, chains_to, check_detached, invalid};
 
 /// What the check of a PDF's last signature established.
 #[derive(Clone, Debug)]
@@ -22,10 +22,6 @@ pub struct PdfSignature {
     pub whole_document: bool,
     /// Whether the certificate was checked against a CA (`false`: only the signature).
     pub checked_against_ca: bool,
-}
-
-fn invalid(reason: impl Into<String>) -> Error {
-    Error::Invalid(reason.into())
 }
 
 /// The four numbers of the last `/ByteRange[...]` in `pdf`.
