@@ -128,3 +128,22 @@ fn a_digest_signed_elsewhere_finishes_the_prepared_pdf() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A file whose byte range is hostile (numbers that overflow, a range past the end) is
+/// refused with a reason, never a panic.
+#[test]
+fn a_hostile_byte_range_is_refused() {
+    for range in [
+        "[0 18446744073709551615 1 1]",
+        "[0 10 99999999 5]",
+        "[0 0 0 0]",
+        "[0 a b c]",
+    ] {
+        let pdf = format!("%PDF-1.7\n<</ByteRange{range}/Contents<00>>>\n%%EOF\n");
+        assert!(verify_pdf(pdf.as_bytes(), None).is_err(), "{range}");
+        assert!(
+            PreparedPdf::from_prepared(pdf.into_bytes()).is_err(),
+            "{range}"
+        );
+    }
+}

@@ -44,7 +44,8 @@ fn last_byte_range(pdf: &[u8]) -> Result<([usize; 4], usize)> {
 /// The hole (`<…>` of `/Contents`, brackets included) of the file's last signature.
 pub(crate) fn last_hole(pdf: &[u8]) -> Result<Range<usize>> {
     let ([first, first_len, second, second_len], _) = last_byte_range(pdf)?;
-    let hole = first + first_len..second;
+    // Numbers from the file: added with a check, so that a hostile range cannot overflow.
+    let hole = first.saturating_add(first_len)..second;
     let fits = first == 0
         && hole.start < hole.end
         && second
