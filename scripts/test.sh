@@ -30,4 +30,7 @@ trap 'scripts/kafka-cluster.sh stop' EXIT
 TEST_KAFKA=apache TEST_KAFKA_BROKERS="$bootstrap" cargo test -p baocao --locked --no-fail-fast \
   --features baocao/bench --test gateway_e2e --test portal_e2e --test pipeline_e2e \
   --test review_e2e --test remind_e2e --test submission_ids_e2e --test fault_e2e "$@" || status=$?
+# The ingest and freshness benchmarks on a cluster of their own (`--kafka apache`).
+TEST_KAFKA=apache TEST_KAFKA_BROKERS="$bootstrap" cargo test -p baocao --locked --no-fail-fast \
+  --features baocao/bench --test cli_e2e "$@" -- on_apache_kafka || status=$?
 exit "$status"

@@ -689,6 +689,29 @@ fn bench_portal_on(out: &std::path::Path) -> anyhow::Result<()> {
 #[cfg(feature = "bench")]
 #[test]
 fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
+    bench_ingest_and_freshness_on(&[], "embedded Tansu broker at")
+}
+
+/// The same on a three-node Apache Kafka cluster each benchmark starts itself
+/// (`--kafka apache`); runs with `TEST_KAFKA=apache` (Java and Maven), as
+/// `scripts/test.sh` does.
+#[cfg(feature = "bench")]
+#[test]
+fn bench_ingest_and_freshness_run_on_apache_kafka() -> anyhow::Result<()> {
+    if common::apache_kafka().is_none() {
+        eprintln!("runs with TEST_KAFKA=apache");
+        return Ok(());
+    }
+    bench_ingest_and_freshness_on(
+        &["--kafka", "apache"],
+        "Apache Kafka, 3 nodes, replication 3 at 127.0.0.1:",
+    )
+}
+
+/// `bench ingest` and `bench freshness` with `kafka_flags`, each printing `broker` as what
+/// it ran on.
+#[cfg(feature = "bench")]
+fn bench_ingest_and_freshness_on(kafka_flags: &[&str], broker: &str) -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let stdout = common::succeeded(
@@ -708,8 +731,10 @@ fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
                 "1",
                 "--dir",
             ])
-            .arg(root.path().join("ingest")),
+            .arg(root.path().join("ingest"))
+            .args(kafka_flags),
     )?;
+    assert!(stdout.contains(broker), "{stdout}");
     // Two runs per path, each with 0 failures in its last column.
     for path in ["raw rdkafka producer", "gRPC → gateway → Kafka"] {
         let runs: Vec<&str> = stdout
@@ -741,8 +766,10 @@ fn bench_ingest_and_freshness_run_on_small_loads() -> anyhow::Result<()> {
                 "2",
                 "--dir",
             ])
-            .arg(root.path().join("freshness")),
+            .arg(root.path().join("freshness"))
+            .args(kafka_flags),
     )?;
+    assert!(stdout.contains(broker), "{stdout}");
     assert!(
         stdout.contains("0 failed submits; 0 answered reports never seen"),
         "{stdout}"

@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +27,7 @@ use common::{
     BIN, BrokerProcess, Stack, authed, free_port, roll_up_at_deadline, today, valid_report,
     wait_for_port,
 };
+use common::steady_load::{LoadOutcome, SteadyLoad};
 use prost::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -84,44 +85,8 @@ async fn submit_all(
     progress: Arc<AtomicUsize>,
     give_up_at: Instant,
 ) -> Outcome {
-    submit_paced(
-        endpoint,
-        reports,
-        tokens,
-        progress,
-        give_up_at,
-        Pace::default(),
-    )
-    .await
-}
-
-/// How the submitters work: how many reports each takes, and the pause after each OK.
-#[derive(Clone, Copy)]
-struct Pace {
-    per_submitter: usize,
-    pause: Duration,
-}
-
-impl Default for Pace {
-    fn default() -> Self {
-        Pace {
-            per_submitter: REPORTS_EACH,
-            pause: Duration::from_millis(40),
-        }
-    }
-}
-
-/// [`submit_all`] at `pace`.
-async fn submit_paced(
-    endpoint: &str,
-    reports: &[StatusReport],
-    tokens: &BTreeMap<String, String>,
-    progress: Arc<AtomicUsize>,
-    give_up_at: Instant,
-    pace: Pace,
-) -> Outcome {
     let mut tasks = Vec::new();
-    for share in reports.chunks(pace.per_submitter) {
+    for share in reports.chunks(REPORTS_EACH) {
         let share = share.to_vec();
         let tokens = tokens.clone();
         let endpoint = endpoint.to_string();
@@ -157,7 +122,7 @@ async fn submit_paced(
                         }
                     }
                 }
-                tokio::time::sleep(pace.pause).await;
+                tokio::time::sleep(Duration::from_millis(40)).await;
             }
             outcome
         }));
@@ -244,6 +209,16 @@ async fn land_and_roll_up(
     root: &Path,
 ) -> anyhow::Result<RollupOutput> {
     let landing = root.join(format!("landing-{}", uuid::Uuid::new_v4().simple()));
+    land_and_roll_up_into(registry, kafka, root, &landing).await
+}
+
+/// [`land_and_roll_up`] landing into `landing`.
+async fn land_and_roll_up_into(
+    registry: &Registry,
+    kafka: &KafkaConfig,
+    root: &Path,
+    landing: &Path,
+) -> anyhow::Result<RollupOutput> {
     let config = LandingConfig {
         dir: landing.display().to_string(),
         group_id: format!("landing-{}", uuid::Uuid::new_v4().simple()),
@@ -263,7 +238,7 @@ async fn land_and_roll_up(
         campaign,
         milestone,
         cut_off: today(),
-        landing: &Store::local(&landing),
+        landing: &Store::local(landing),
         out: &Store::local(root.join(format!("out-{}", uuid::Uuid::new_v4().simple()))),
         allow_empty: false,
         progress: None,
@@ -520,22 +495,27 @@ async fn publish_plan(kafka: &KafkaConfig, registry: &Registry) -> anyhow::Resul
 
 /// Finished Parquet files under a landing directory (temporaries end in `.parquet.tmp`).
 fn landed_files(dir: &Path) -> usize {
-    fn walk(dir: &Path, count: &mut usize) {
+    parquet_files(dir).len()
+}
+
+/// The Parquet files under `dir`, at any depth.
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                walk(&path, count);
+                walk(&path, found);
             } else if path.extension().is_some_and(|e| e == "parquet") {
-                *count += 1;
+                found.push(path);
             }
         }
     }
-    let mut count = 0;
-    walk(dir, &mut count);
-    count
+    let mut found = Vec::new();
+    walk(dir, &mut found);
+    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -741,12 +721,14 @@ impl Drop for OwnCluster {
     }
 }
 
-/// What only a real cluster shows (issue #37): under a steady load, the leader of the
-/// reports topic's first partition is killed with SIGKILL and restarted, then all three
-/// nodes are restarted one by one, then the topic gets three more partitions while the
-/// gateway runs (its index follows them without a restart). Every report answered OK is
-/// landed and counted exactly once. Then, with two of three nodes down
-/// (`min.insync.replicas` 2 unmet), the gateway answers UNAVAILABLE, never OK.
+/// What only a real cluster shows (issue #37): under a steady offered load of 200
+/// reports a second (each of 1,200 units sending version after version), the leader of
+/// the reports topic's first partition is killed with SIGKILL and restarted, then all
+/// three nodes are restarted one by one, then the topic gets three more partitions while
+/// the gateway runs (its index follows them without a restart: the gateway answers OK
+/// only after reading its record back). Every version answered OK is landed, counted once,
+/// and each unit's last OK'd version is the one in the summaries. Then, with two of three
+/// nodes down (`min.insync.replicas` 2 unmet), the gateway answers UNAVAILABLE, never OK.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_three_node_cluster_loses_and_regains_nodes_under_load_and_every_ok_counts_once()
 -> anyhow::Result<()> {
@@ -779,85 +761,26 @@ async fn a_three_node_cluster_loses_and_regains_nodes_under_load_and_every_ok_co
     let gateway = baocao_gateway::start_gateway(&config, &kafka, registry.clone()).await?;
     let units = commune_units(&registry, 1_200);
     let tokens = tokens_for(&tokens_file, &units)?;
-    let reports = reports_for(&units);
-    let progress = Arc::new(AtomicUsize::new(0));
-    let pace = Pace {
-        per_submitter: reports.len() / 8,
-        pause: Duration::from_millis(300),
-    };
-    let (endpoint, topic) = (
-        format!("http://{}", gateway.local_addr),
-        &kafka.reports_topic,
-    );
-    let load = {
-        let (reports, tokens, progress) = (reports.clone(), tokens.clone(), progress.clone());
-        tokio::spawn(async move {
-            let give_up = Instant::now() + Duration::from_secs(300);
-            submit_paced(&endpoint, &reports, &tokens, progress, give_up, pace).await
-        })
-    };
-    let total = reports.len();
-    wait_for_progress(&progress, total / 10).await?;
-    let (leader, _) = cluster.leader_and_isr(topic, 0)?;
-    cluster.script(&["kill", &leader.to_string()])?;
-    eprintln!(
-        "killed node {leader} (leader of partition 0) at {} OKs",
-        progress.load(Ordering::SeqCst)
-    );
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    cluster.script(&["restart", &leader.to_string()])?;
-    cluster.wait_in_sync(topic).await?;
-    for node in ["1", "2", "3"] {
-        cluster.script(&["stop-node", node])?;
-        cluster.script(&["restart", node])?;
-        cluster.wait_in_sync(topic).await?;
-        eprintln!(
-            "node {node} rolled at {} OKs",
-            progress.load(Ordering::SeqCst)
-        );
-    }
-    cluster.script(&["topics", "--alter", "--topic", topic, "--partitions", "6"])?;
-    eprintln!(
-        "partitions 3 → 6 at {} OKs",
-        progress.load(Ordering::SeqCst)
-    );
-    let outcome = load.await?;
-    assert!(
-        progress.load(Ordering::SeqCst) < total || outcome.ok.len() == total,
-        "the faults happened while the load ran"
-    );
-    assert_eq!(
-        outcome.ok.len(),
-        total,
-        "every report got OK in the end; last error: {:?}",
-        outcome.last_error
-    );
+    let endpoint = format!("http://{}", gateway.local_addr);
+    let load = SteadyLoad::start(&endpoint, &tokens, LOAD_RATE);
+    let marks = strike_under_load(&cluster, &kafka.reports_topic, &load).await?;
+    let outcome = load.finish().await;
+    report_load(&outcome, &marks);
+    check_load(&outcome, &marks)?;
+
     let kafka_now = KafkaConfig {
         topic_partitions: 6,
         ..kafka.clone()
     };
-    let rollup = land_and_roll_up(&registry, &kafka_now, root.path()).await?;
-    let counted = rollup.lineage.submissions as usize;
-    eprintln!(
-        "reports OK'd {}, landed and counted {counted}, lost {}, double {} ({} client errors during the faults)",
-        outcome.ok.len(),
-        total.saturating_sub(counted),
-        counted.saturating_sub(total),
-        outcome.errors
-    );
-    assert_eq!(
-        province_figures(&rollup.summary),
-        expected_figures(&reports),
-        "each OK'd report is in the summaries exactly once"
-    );
-    assert_eq!(counted, total);
+    let landing = root.path().join("landing");
+    let rollup = land_and_roll_up_into(&registry, &kafka_now, root.path(), &landing).await?;
+    check_counted_once(&outcome, &rollup, &landing)?;
 
     // Two of three nodes down: min.insync.replicas (2) cannot be met.
     let late = valid_report(&commune_units(&registry, 1_201)[1_200]);
     let late_token = tokens_for(&tokens_file, std::slice::from_ref(&late.unit_code))?;
     cluster.script(&["kill", "2"])?;
     cluster.script(&["kill", "3"])?;
-    let endpoint = format!("http://{}", gateway.local_addr);
     // The client waits longer than the gateway's delivery timeout (10 s): the answer is
     // the gateway's own.
     let token = &late_token[&late.unit_code];
@@ -871,4 +794,178 @@ async fn a_three_node_cluster_loses_and_regains_nodes_under_load_and_every_ok_co
         "with two nodes of three down the answer is UNAVAILABLE, never OK: {refused:?}"
     );
     Ok(())
+}
+
+/// The cluster test's offered load, reports a second.
+const LOAD_RATE: u32 = 200;
+
+/// When (second of the load) each fault struck, and the OKs by then.
+#[derive(Debug, Default)]
+struct FaultMarks {
+    first_fault: usize,
+    partitions_added: usize,
+    oks_at_partitions_added: usize,
+}
+
+/// The faults, in order, while `load` runs: a steady stretch first, SIGKILL of partition
+/// 0's leader and its restart, a roll of all three nodes, three more partitions, and a
+/// stretch on six partitions.
+async fn strike_under_load(
+    cluster: &OwnCluster,
+    topic: &str,
+    load: &SteadyLoad,
+) -> anyhow::Result<FaultMarks> {
+    let mut marks = FaultMarks::default();
+    tokio::time::sleep(STEADY_STRETCH).await;
+    marks.first_fault = load.second();
+    let (leader, _) = cluster.leader_and_isr(topic, 0)?;
+    cluster.script(&["kill", &leader.to_string()])?;
+    eprintln!("killed node {leader} (leader of partition 0) at {} OKs", load.oks());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    cluster.script(&["restart", &leader.to_string()])?;
+    cluster.wait_in_sync(topic).await?;
+    for node in ["1", "2", "3"] {
+        cluster.script(&["stop-node", node])?;
+        cluster.script(&["restart", node])?;
+        cluster.wait_in_sync(topic).await?;
+        eprintln!("node {node} rolled at {} OKs", load.oks());
+    }
+    cluster.script(&["topics", "--alter", "--topic", topic, "--partitions", "6"])?;
+    marks.partitions_added = load.second();
+    marks.oks_at_partitions_added = load.oks();
+    eprintln!("partitions 3 → 6 at {} OKs", load.oks());
+    tokio::time::sleep(STEADY_STRETCH).await;
+    Ok(marks)
+}
+
+/// How long the load runs steadily before the first fault and after the last.
+const STEADY_STRETCH: Duration = Duration::from_secs(10);
+
+/// Prints what the load offered and what was answered, per phase.
+fn report_load(outcome: &LoadOutcome, marks: &FaultMarks) {
+    let seconds = outcome.offered_for.as_secs_f64();
+    eprintln!(
+        "load: offered {} versions in {seconds:.1} s ({:.0}/s), {} OK, {} outage errors retried, \
+         {} ticks found every unit waiting; OKs/s median before the faults {}, during {}, after {}",
+        outcome.offered,
+        outcome.offered as f64 / seconds,
+        outcome.ok.len(),
+        outcome.errors,
+        outcome.starved_ticks,
+        outcome.median_rate(1..marks.first_fault),
+        outcome.median_rate(marks.first_fault..marks.partitions_added),
+        outcome.median_rate(marks.partitions_added + 1..outcome.oks_per_second.len()),
+    );
+}
+
+/// The load was what the test claims: steady at [`LOAD_RATE`], every version answered OK
+/// in the end (no refusal, none given up), and OKs went on after the partitions were added.
+fn check_load(outcome: &LoadOutcome, marks: &FaultMarks) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        outcome.refusals.is_empty(),
+        "an outage must look like an outage, not a refusal: {:?}",
+        &outcome.refusals[..outcome.refusals.len().min(5)]
+    );
+    anyhow::ensure!(
+        outcome.unfinished == 0 && outcome.ok.len() == outcome.offered,
+        "every version got OK in the end ({} of {}; last error: {:?})",
+        outcome.ok.len(),
+        outcome.offered,
+        outcome.last_error
+    );
+    // A tick whose every unit still waits for an answer offers nothing (a unit cannot
+    // send its next version before that): the pacer's ticks are what held the rate.
+    let ticks = (outcome.offered + outcome.starved_ticks) as f64;
+    let tick_rate = ticks / outcome.offered_for.as_secs_f64();
+    anyhow::ensure!(
+        tick_rate >= f64::from(LOAD_RATE) * 0.95,
+        "the load's pacer held its rate: {tick_rate:.0}/s"
+    );
+    anyhow::ensure!(
+        outcome.ok.len() > marks.oks_at_partitions_added + LOAD_RATE as usize,
+        "reports went on being answered OK on six partitions"
+    );
+    Ok(())
+}
+
+/// Every version answered OK is landed (none lost), counted once (none twice), and each
+/// unit's last OK'd version is the one in the summaries; the new partitions carried some.
+fn check_counted_once(
+    outcome: &LoadOutcome,
+    rollup: &RollupOutput,
+    landing: &Path,
+) -> anyhow::Result<()> {
+    let landed = landed_submissions(landing)?;
+    let ok: BTreeSet<&String> = outcome.ok.keys().collect();
+    let landed_ids: BTreeSet<&String> = landed.rows.keys().collect();
+    let lost = ok.difference(&landed_ids).count();
+    let unasked = landed_ids.difference(&ok).count();
+    let counted = rollup.lineage.submissions as usize;
+    eprintln!(
+        "versions OK'd {}, landed {} ({} rows), counted {counted}, lost {lost}, double {}, \
+         on partitions 3-5: {}",
+        ok.len(),
+        landed_ids.len(),
+        landed.rows.values().sum::<usize>(),
+        counted.saturating_sub(ok.len()),
+        landed.on_new_partitions
+    );
+    anyhow::ensure!(lost == 0, "{lost} versions answered OK are not landed");
+    anyhow::ensure!(unasked == 0, "{unasked} landed versions were never sent");
+    anyhow::ensure!(counted == ok.len(), "each version counted once");
+    anyhow::ensure!(
+        landed.on_new_partitions > 0,
+        "the added partitions carried reports"
+    );
+    let expected = (
+        outcome.latest_cameras.len() as i64,
+        outcome.latest_cameras.values().sum::<i64>(),
+    );
+    anyhow::ensure!(
+        province_figures(&rollup.summary) == expected,
+        "each unit's last version answered OK is the one summed: {:?} != {expected:?}",
+        province_figures(&rollup.summary)
+    );
+    Ok(())
+}
+
+/// What a landing directory holds: rows per submission id, and rows on partitions 3-5.
+struct Landed {
+    rows: BTreeMap<String, usize>,
+    on_new_partitions: usize,
+}
+
+/// Reads every landed submissions file under `dir`.
+fn landed_submissions(dir: &Path) -> anyhow::Result<Landed> {
+    let mut landed = Landed {
+        rows: BTreeMap::new(),
+        on_new_partitions: 0,
+    };
+    for path in parquet_files(dir) {
+        if !path.to_string_lossy().contains("submissions") {
+            continue;
+        }
+        let file = std::fs::File::open(&path)?;
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+        for batch in reader {
+            let batch = batch?;
+            let ids = arrow::compute::cast(
+                batch.column_by_name("submission_id").context("submission_id")?,
+                &DataType::Utf8,
+            )?;
+            let partitions = arrow::compute::cast(
+                batch.column_by_name("kafka_partition").context("kafka_partition")?,
+                &DataType::Int64,
+            )?;
+            for row in 0..batch.num_rows() {
+                let id = ids.as_string::<i32>().value(row).to_string();
+                *landed.rows.entry(id).or_default() += 1;
+                if partitions.as_primitive::<Int64Type>().value(row) >= 3 {
+                    landed.on_new_partitions += 1;
+                }
+            }
+        }
+    }
+    Ok(landed)
 }

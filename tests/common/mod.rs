@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod s3;
+pub mod steady_load;
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};

@@ -80,10 +80,14 @@ impl KafkaConfig {
         Ok(())
     }
 
-    /// librdkafka client properties common to every client baocao makes.
+    /// librdkafka client properties common to every client baocao makes. Topic metadata
+    /// is refreshed every 10 s (librdkafka's default is 5 minutes), so partitions added
+    /// to a topic are produced to and consumed within seconds, as the submission index's
+    /// followers find them; `properties` may set another interval.
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
+        config.set("topic.metadata.refresh.interval.ms", "10000");
         for (key, value) in &self.properties {
             config.set(key, value);
         }

@@ -20,6 +20,7 @@ use baocao_proto::v1::reporting_service_client::ReportingServiceClient;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tonic::transport::Channel;
 
+use crate::commands::bench::kafka::KafkaChoice;
 use crate::commands::bench::rig::{Rig, RigSpec, Template};
 use crate::commands::bench::{LatencySummary, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
@@ -33,9 +34,8 @@ pub struct FreshnessBenchArgs {
     /// Working directory (broker, landing, summaries); replaced on each run.
     #[arg(long, default_value = "state/bench-freshness")]
     dir: PathBuf,
-    /// Bootstrap servers of an existing Kafka cluster; default: start the embedded broker.
-    #[arg(long)]
-    brokers: Option<String>,
+    #[command(flatten)]
+    kafka: KafkaChoice,
     /// Campaign whose units and reports are replayed (registry: --data-dir).
     #[arg(long, default_value = "thanh-hoa-2023")]
     campaign: String,
@@ -200,7 +200,7 @@ pub async fn run(config: &Config, args: FreshnessBenchArgs) -> anyhow::Result<Ex
         registry,
         RigSpec {
             dir: &args.dir,
-            brokers: args.brokers.clone(),
+            kafka: &args.kafka,
             campaign: &campaign,
             topic: format!("baocao.bench.freshness.{}", uuid::Uuid::new_v4().simple()),
             clock: Arc::new(CampaignClock::running_from(start)),

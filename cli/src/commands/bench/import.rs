@@ -17,6 +17,7 @@ use baocao_sheets::{FormSpec, FormUnit, Outcome, hostile, write_form};
 use super::ingest::clock_at_close;
 use super::landing::children_peak_rss_mib;
 use super::rig::{Rig, RigSpec};
+use super::kafka::KafkaChoice;
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::import::{import, read_form};
 use crate::config::Config;
@@ -54,7 +55,7 @@ pub async fn run(config: &Config, args: ImportBenchArgs) -> anyhow::Result<ExitC
         registry.clone(),
         RigSpec {
             dir: &args.dir,
-            brokers: None,
+            kafka: &KafkaChoice::default(),
             campaign: &campaign,
             topic: format!("baocao.bench.import.{}", uuid::Uuid::new_v4().simple()),
             clock: Arc::new(CampaignClock::standing_at(at)),

@@ -16,6 +16,7 @@ use anyhow::Context;
 use baocao_kafka::report_producer_config;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use crate::commands::bench::kafka::KafkaChoice;
 use crate::commands::bench::rig::{GatewayClient, Rig, RigSpec, SendFn, Template, via_gateway};
 use crate::commands::bench::{LatencySummary, Outcomes, Sends, ms, paced};
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
@@ -29,9 +30,8 @@ pub struct IngestBenchArgs {
     /// Working directory (broker data, tokens); replaced on each run.
     #[arg(long, default_value = "state/bench-ingest")]
     dir: PathBuf,
-    /// Bootstrap servers of an existing Kafka cluster; default: start the embedded broker.
-    #[arg(long)]
-    brokers: Option<String>,
+    #[command(flatten)]
+    kafka: KafkaChoice,
     /// Campaign whose units and reports are replayed (registry: --data-dir).
     #[arg(long, default_value = "thanh-hoa-2023")]
     campaign: String,
@@ -181,7 +181,7 @@ pub async fn run(config: &Config, args: IngestBenchArgs) -> anyhow::Result<ExitC
         registry,
         RigSpec {
             dir: &args.dir,
-            brokers: args.brokers.clone(),
+            kafka: &args.kafka,
             campaign: &campaign,
             topic: format!("baocao.bench.ingest.{}", uuid::Uuid::new_v4().simple()),
             clock: Arc::new(CampaignClock::standing_at(at)),

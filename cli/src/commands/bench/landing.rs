@@ -14,7 +14,8 @@ use baocao_registry::Registry;
 use futures::StreamExt;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use crate::commands::embedded::{prepare_scratch_dir, start_broker};
+use super::kafka::KafkaChoice;
+use crate::commands::embedded::prepare_scratch_dir;
 use crate::commands::r#gen::{
     NATIONAL_CAMPAIGN, TopicRecord, land_without_broker, national_envelopes,
 };
@@ -34,9 +35,8 @@ pub struct LandingBenchArgs {
     /// Land only the first N records of the workload (default: all).
     #[arg(long)]
     limit: Option<usize>,
-    /// Bootstrap servers of an existing Kafka cluster; default: start the embedded broker.
-    #[arg(long)]
-    brokers: Option<String>,
+    #[command(flatten)]
+    kafka: KafkaChoice,
 }
 
 /// The peak resident set of this process's waited-for children, in MiB (getrusage).
@@ -63,15 +63,11 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
     let payload_mib =
         records.iter().map(|r| r.payload.len()).sum::<usize>() as f64 / (1024.0 * 1024.0);
 
-    let (_broker, brokers) = match &args.brokers {
-        Some(brokers) => (None, brokers.clone()),
-        None => {
-            let (child, addr) = start_broker(&scratch)?;
-            (Some(child), addr)
-        }
-    };
+    let broker = args.kafka.start(&scratch)?;
+    let brokers = broker.brokers.clone();
     let kafka = KafkaConfig {
         brokers: brokers.clone(),
+        topic_replication: broker.replication,
         reports_topic: format!("baocao.bench.landing.{}", uuid::Uuid::new_v4().simple()),
         ..config.kafka.clone()
     };
@@ -82,11 +78,7 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
     );
     println!(
         "  {} at {brokers}, topic {} ({} partitions)",
-        if args.brokers.is_some() {
-            "Kafka"
-        } else {
-            "embedded Tansu broker"
-        },
+        broker.label,
         kafka.reports_topic,
         kafka.topic_partitions
     );

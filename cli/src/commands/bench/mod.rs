@@ -9,6 +9,7 @@ mod freshness;
 mod hostile;
 mod import;
 mod ingest;
+mod kafka;
 mod landing;
 mod portal;
 mod rig;

@@ -19,6 +19,7 @@ use baocao_rollup::{RollupRequest, run_rollup};
 use baocao_store::Store;
 use baocao_submission::{CampaignClock, Clock};
 
+use super::kafka::KafkaChoice;
 use crate::commands::bench::rig::{Rig, RigSpec, Template, via_gateway};
 use crate::commands::bench::web::WebClient;
 use crate::commands::bench::{LatencySummary, ms, paced};
@@ -344,7 +345,7 @@ async fn submits(config: &Config, args: &PortalBenchArgs) -> anyhow::Result<()> 
         registry.clone(),
         RigSpec {
             dir: &work,
-            brokers: None,
+            kafka: &KafkaChoice::default(),
             campaign: &campaign,
             topic: format!("baocao.bench.portal.{}", uuid::Uuid::new_v4().simple()),
             clock: clock.clone(),

@@ -18,7 +18,8 @@ use baocao_workload::{SubmissionKind, plan_campaign};
 use chrono::{DateTime, Utc};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::commands::embedded::{BrokerProcess, CampaignClock, start_broker};
+use super::kafka::{BenchKafka, KafkaChoice};
+use crate::commands::embedded::CampaignClock;
 use crate::commands::submit::submit_on;
 use crate::config::Config;
 
@@ -34,7 +35,7 @@ pub struct Template {
 /// A running broker + gateway pair and what clients need to use it.
 pub struct Rig {
     /// The embedded broker, if the rig started one (stopped on drop).
-    _broker: Option<BrokerProcess>,
+    _broker: BenchKafka,
     /// Where the gateway produces (the rig's own topic).
     pub kafka: KafkaConfig,
     /// The gateway under test.
@@ -43,16 +44,16 @@ pub struct Rig {
     pub tier: AdminLevel,
     /// Reports of that tier's units, valid at the rig's clock.
     pub templates: Vec<Template>,
-    /// Whether the broker is the embedded one.
-    pub embedded_broker: bool,
+    /// What the broker is, for printing.
+    broker_label: &'static str,
 }
 
 /// What to start.
 pub struct RigSpec<'a> {
     /// Working directory (broker data, tokens).
     pub dir: &'a Path,
-    /// An existing cluster's bootstrap servers; `None`: start the embedded broker.
-    pub brokers: Option<String>,
+    /// The broker to start (or a running cluster's bootstrap servers).
+    pub kafka: &'a KafkaChoice,
     /// Campaign whose planned reports are replayed.
     pub campaign: &'a Campaign,
     /// Topic to produce to (made unique per run by the caller).
@@ -95,16 +96,10 @@ impl Rig {
             .context("the campaign plans no valid report before the rig's clock")?;
         plan.retain(|p| registry.unit(&p.unit_code).is_some_and(|u| u.tier == tier));
 
-        let (broker, brokers) = match spec.brokers {
-            Some(brokers) => (None, brokers),
-            None => {
-                let (child, addr) = start_broker(spec.dir)?;
-                (Some(child), addr)
-            }
-        };
-        let embedded_broker = broker.is_some();
+        let broker = spec.kafka.start(spec.dir)?;
         let kafka = KafkaConfig {
-            brokers,
+            brokers: broker.brokers.clone(),
+            topic_replication: broker.replication,
             reports_topic: spec.topic,
             create_topic: true,
             ..config.kafka.clone()
@@ -137,12 +132,12 @@ impl Rig {
             })
             .collect();
         Ok(Rig {
+            broker_label: broker.label,
             _broker: broker,
             kafka,
             gateway,
             tier,
             templates,
-            embedded_broker,
         })
     }
 
@@ -175,12 +170,8 @@ impl Rig {
     /// Where the rig produces, for printing.
     pub fn describe(&self) -> String {
         format!(
-            "{} broker at {}, topic {} ({} partitions), one {} gateway",
-            if self.embedded_broker {
-                "embedded Tansu"
-            } else {
-                "Kafka"
-            },
+            "{} at {}, topic {} ({} partitions), one {} gateway",
+            self.broker_label,
             self.kafka.brokers,
             self.kafka.reports_topic,
             self.kafka.topic_partitions,
