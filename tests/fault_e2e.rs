@@ -23,11 +23,11 @@ use baocao_proto::v1::{ReportEnvelope, StatusReport, SubmitReportRequest};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{S3Config, Store};
+use common::steady_load::{LoadOutcome, SteadyLoad};
 use common::{
     BIN, BrokerProcess, Stack, authed, free_port, roll_up_at_deadline, today, valid_report,
     wait_for_port,
 };
-use common::steady_load::{LoadOutcome, SteadyLoad};
 use prost::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -820,7 +820,10 @@ async fn strike_under_load(
     marks.first_fault = load.second();
     let (leader, _) = cluster.leader_and_isr(topic, 0)?;
     cluster.script(&["kill", &leader.to_string()])?;
-    eprintln!("killed node {leader} (leader of partition 0) at {} OKs", load.oks());
+    eprintln!(
+        "killed node {leader} (leader of partition 0) at {} OKs",
+        load.oks()
+    );
     tokio::time::sleep(Duration::from_secs(5)).await;
     cluster.script(&["restart", &leader.to_string()])?;
     cluster.wait_in_sync(topic).await?;
@@ -946,16 +949,20 @@ fn landed_submissions(dir: &Path) -> anyhow::Result<Landed> {
             continue;
         }
         let file = std::fs::File::open(&path)?;
-        let reader =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
+            .build()?;
         for batch in reader {
             let batch = batch?;
             let ids = arrow::compute::cast(
-                batch.column_by_name("submission_id").context("submission_id")?,
+                batch
+                    .column_by_name("submission_id")
+                    .context("submission_id")?,
                 &DataType::Utf8,
             )?;
             let partitions = arrow::compute::cast(
-                batch.column_by_name("kafka_partition").context("kafka_partition")?,
+                batch
+                    .column_by_name("kafka_partition")
+                    .context("kafka_partition")?,
                 &DataType::Int64,
             )?;
             for row in 0..batch.num_rows() {

@@ -3,14 +3,14 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use baocao_catalog::outputs::{reminders_sent, units_late_before};
+use baocao_catalog::outputs::reminders_sent;
 use baocao_errors::Chain;
 use baocao_registry::{
     AreaMap, Campaign, Milestone, RegisterChoice, Registry, vn_number, vn_percent,
 };
 use baocao_report::ReportData;
 use baocao_rollup::documents::{write_reports, write_urging_letters};
-use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
+use baocao_rollup::{RollupOutput, RollupRequest, run_rollup, units_late_at_earlier_milestones};
 use baocao_signing::PdfSigner;
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
@@ -161,7 +161,13 @@ pub async fn rollup_and_report(
     if let Some(progress) = request.progress {
         progress.stage("the Chairman's report");
     }
-    let late_before = units_late_before(request.out, request.campaign, request.milestone).await?;
+    let late_before = units_late_at_earlier_milestones(
+        request.registry,
+        request.campaign,
+        request.milestone,
+        request.landing,
+    )
+    .await?;
     let mut data = ReportData::from_rollup(
         request.registry,
         request.campaign,

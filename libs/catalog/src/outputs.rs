@@ -11,7 +11,7 @@ use baocao_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Columns, Error, Result};
+use crate::{Error, Result};
 
 /// Every accepted version counted, per area and unit.
 pub const SUMMARY_FILE: &str = "summary.parquet";
@@ -163,36 +163,4 @@ pub async fn reminders_sent(
         entry.0 = steps.get(unit).map_or(0, |s| s.len() as u32);
     }
     Ok(sent)
-}
-
-/// The units late, missing or not updated at a milestone of `campaign` before
-/// `milestone`, read from the earlier milestones' `late_and_missing.parquet` under `out`
-/// (a milestone not rolled up yet adds none).
-pub async fn units_late_before(
-    out: &Store,
-    campaign: &Campaign,
-    milestone: &Milestone,
-) -> Result<BTreeSet<String>> {
-    const LATE_FILE: &str = LATE_AND_MISSING_FILE;
-    let mut codes = BTreeSet::new();
-    for earlier in campaign
-        .milestones
-        .iter()
-        .take_while(|m| m.id != milestone.id)
-    {
-        let dir = out.join(&format!("{}/{}", campaign.id, earlier.id));
-        if !dir.list().await?.iter().any(|f| f.relative == LATE_FILE) {
-            continue;
-        }
-        let bytes = dir.get(LATE_FILE).await?;
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)?
-            .build()?;
-        for batch in reader {
-            let batch = batch?;
-            let column = Columns::new(LATE_FILE, &batch);
-            codes.extend((0..batch.num_rows()).map(|row| column.string("unit_code", row)));
-            column.finish()?;
-        }
-    }
-    Ok(codes)
 }

@@ -321,8 +321,9 @@ fn shortcomings(data: &ReportData) -> Vec<String> {
         .collect();
     if !again.is_empty() {
         lines.push(format!(
-            "- {} đơn vị trễ hạn hoặc chưa báo cáo ở cả đợt trước: {}.",
+            "- {} đơn vị cũng không báo cáo đúng hạn ở {}: đến hết hạn chưa gửi báo cáo của đợt (gửi muộn, không gửi hoặc không cập nhật): {}.",
             vn_number(again.len() as i64),
+            data.earlier_milestones_text(),
             name_list(&again, 10)
         ));
     }
@@ -447,7 +448,7 @@ pub(crate) fn urge_table(units: &[&LateUnit]) -> Table {
                 c.email.clone(),
                 join_notes(
                     if unit.late_before {
-                        "Cả đợt trước"
+                        "Đợt trước cũng không đúng hạn"
                     } else {
                         ""
                     },

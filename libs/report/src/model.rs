@@ -136,7 +136,8 @@ pub struct LateUnit {
     pub last_received_at: Option<DateTime<Utc>>,
     /// Whom to call (from the units file; empty when it has none).
     pub contact: Contact,
-    /// Whether it was also late or missing at an earlier milestone of the campaign.
+    /// Whether it had not reported by the unit deadline of an earlier milestone of the
+    /// campaign either (late there, missing or not updated).
     pub late_before: bool,
     /// Reminders sent to it for this milestone (`baocao remind`): how many occasions
     /// (schedule steps), and the day of the last.
@@ -226,6 +227,9 @@ pub struct ReportData {
     pub unit_deadline: NaiveDate,
     /// Deadline of this report.
     pub report_deadline: NaiveDate,
+    /// The unit deadlines of the campaign's milestones before this one (what a late
+    /// unit's `late_before` refers to).
+    pub earlier_deadlines: Vec<NaiveDate>,
     /// The province (for a national campaign, every province summed).
     pub province: Figures,
     /// Whether the campaign is national (its totals are the country's).
@@ -246,9 +250,24 @@ pub struct ReportData {
 }
 
 impl ReportData {
+    /// The earlier milestones' unit deadlines in words, e.g. `đợt trước (hạn 20/03/2026)`.
+    pub fn earlier_milestones_text(&self) -> String {
+        let days: Vec<String> = self
+            .earlier_deadlines
+            .iter()
+            .map(|day| day.format("%d/%m/%Y").to_string())
+            .collect();
+        match days.len() {
+            0 => "đợt trước".to_string(),
+            1 => format!("đợt trước (hạn {})", days[0]),
+            _ => format!("các đợt trước (hạn {})", days.join(", ")),
+        }
+    }
+
     /// Extracts the report's figures from a rollup, with the contacts of the units to
-    /// urge from `registry` and `late_before` the units late or missing at an earlier
-    /// milestone (`baocao_catalog::outputs::units_late_before`); fails when a column it reads is not in the
+    /// urge from `registry` and `late_before` the units that had not reported by the unit
+    /// deadline of an earlier milestone (`baocao_rollup`'s
+    /// `units_late_at_earlier_milestones`); fails when a column it reads is not in the
     /// rollup's tables.
     pub fn from_rollup(
         registry: &Registry,
@@ -300,6 +319,12 @@ impl ReportData {
             measure: milestone.measure,
             unit_deadline: milestone.unit_deadline,
             report_deadline: milestone.report_deadline,
+            earlier_deadlines: campaign
+                .milestones
+                .iter()
+                .take_while(|m| m.id != milestone.id)
+                .map(|m| m.unit_deadline)
+                .collect(),
             province,
             national,
             provincial_units,

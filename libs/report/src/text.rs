@@ -96,7 +96,7 @@ pub(crate) fn late_table(
                 u.contact.email.clone(),
                 join_notes(
                     if u.late_before {
-                        "Trễ hạn, chưa báo cáo cả đợt trước"
+                        "Đợt trước cũng không đúng hạn"
                     } else {
                         ""
                     },

@@ -243,23 +243,54 @@ fn area_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result
     area_row(sheet, data, f, total_row, &data.province, true)?;
     sheet.set_freeze_panes(1, 1)?;
     sheet.set_repeat_rows(0, 0)?;
-    let mut chart = Chart::new(ChartType::Bar);
-    chart
-        .add_series()
-        .set_categories((name.as_str(), 1, 0, total_row - 1, 0))
-        .set_values((name.as_str(), 1, 11, total_row - 1, 11))
-        .set_name("Tỷ lệ đơn vị đã báo cáo");
-    let chart_title = format!(
-        "Tỷ lệ đơn vị đã báo cáo theo {}",
-        data.area_tier.short_name()
-    );
-    chart.title().set_name(chart_title.as_str());
-    chart.legend().set_hidden();
-    chart.x_axis().set_num_format("0%").set_max(1.0);
-    chart
-        .set_width(760)
-        .set_height(160 + 18 * areas.len() as u32);
-    sheet.insert_chart(total_row + 2, 0, &chart)?;
+    area_charts(sheet, data, &name, areas.len() as u32, total_row + 2)
+}
+
+/// Areas per chart of the area sheet: each chart fits one landscape page.
+const AREAS_PER_CHART: u32 = 25;
+/// Sheet rows a chart's page takes (the page breaks go every this many rows).
+const CHART_PAGE_ROWS: u32 = 30;
+
+/// The share of units that reported, by area, as bar charts from `first_row` on: the
+/// `areas` rows of the table (from row 1) in groups of [`AREAS_PER_CHART`], each chart on
+/// a page of its own (a page break before it), so that no chart is cut across pages
+/// however many areas the register has (a province has 166 communes on the 2025 map).
+fn area_charts(
+    sheet: &mut Worksheet,
+    data: &ReportData,
+    name: &str,
+    areas: u32,
+    first_row: u32,
+) -> Result<(), XlsxError> {
+    let charts = areas.div_ceil(AREAS_PER_CHART);
+    let mut breaks = Vec::new();
+    for part in 0..charts {
+        let first = 1 + part * AREAS_PER_CHART;
+        let last = (first + AREAS_PER_CHART - 1).min(areas);
+        let mut chart = Chart::new(ChartType::Bar);
+        chart
+            .add_series()
+            .set_categories((name, first, 0, last, 0))
+            .set_values((name, first, 11, last, 11))
+            .set_name("Tỷ lệ đơn vị đã báo cáo");
+        let mut title = format!(
+            "Tỷ lệ đơn vị đã báo cáo theo {}",
+            data.area_tier.short_name()
+        );
+        if charts > 1 {
+            title.push_str(&format!(" ({}/{charts})", part + 1));
+        }
+        chart.title().set_name(title.as_str());
+        chart.legend().set_hidden();
+        chart.x_axis().set_num_format("0%").set_max(1.0);
+        chart
+            .set_width(760)
+            .set_height(130 + 17 * (last + 1 - first));
+        let row = first_row + part * CHART_PAGE_ROWS;
+        breaks.push(row);
+        sheet.insert_chart(row, 0, &chart)?;
+    }
+    sheet.set_page_breaks(&breaks)?;
     Ok(())
 }
 

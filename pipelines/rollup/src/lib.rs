@@ -6,11 +6,13 @@
 //! `baocao_report`, written here ([`documents`]).
 
 pub mod documents;
+mod earlier;
 mod error;
 pub mod latest;
 mod rollup;
 pub mod sql;
 
 pub use baocao_catalog::{Lineage, RollupOutput, summary_file};
+pub use earlier::units_late_at_earlier_milestones;
 pub use error::{Error, Result};
 pub use rollup::{RollupRequest, register_per_unit, run_rollup, session};

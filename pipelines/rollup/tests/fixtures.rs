@@ -17,7 +17,22 @@ use baocao_store::Store;
 use chrono::NaiveDate;
 use common::{Summary, date, land};
 
+/// The fixtures' campaign `c`: one milestone, levels approved by 20/3/2023.
+const CAMPAIGN_C: &str = "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
+     required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\"]\n\
+     [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
+     unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n";
+
+/// The signer of campaign `c`'s documents.
+const DOCUMENT_C: &str =
+    "[document]\nsigner_deputy_title = \"PHÓ GIÁM ĐỐC\"\nsigner_name = \"Nguyễn Văn An\"\n";
+
 fn registry_dir() -> tempfile::TempDir {
+    registry_dir_with(&format!("{CAMPAIGN_C}{DOCUMENT_C}"))
+}
+
+/// The fixtures' registry with campaign `c` defined by `campaign_toml`.
+fn registry_dir_with(campaign_toml: &str) -> tempfile::TempDir {
     baocao_fixtures::DataDir::new()
         .admin(&[
             "38,province,Thanh Hóa,Tỉnh Thanh Hóa,tinh,",
@@ -41,14 +56,7 @@ fn registry_dir() -> tempfile::TempDir {
                 "14761,people_committee,,14761,Phạm Thị Hoa,Văn phòng - Thống kê,0237 3852 222,vp@namngan.example",
             ],
         )
-        .campaign(
-            "c",
-            "id = \"c\"\nname = \"C\"\nprovince = \"38\"\nconsolidating_unit = \"38.STTTT\"\nopens_on = \"2023-01-01\"\n\
-             required_unit_kinds = [\"people_committee\", \"dic\", \"school\", \"police\"]\n\
-             [[milestones]]\nid = \"levels\"\nname = \"Phê duyệt cấp độ\"\nmeasure = \"levels_approved\"\n\
-             unit_deadline = \"2023-03-20\"\nreport_deadline = \"2023-03-22\"\n\
-             [document]\nsigner_deputy_title = \"PHÓ GIÁM ĐỐC\"\nsigner_name = \"Nguyễn Văn An\"\n",
-        )
+        .campaign("c", campaign_toml)
         .write()
         .expect("a data directory")
 }
@@ -1147,4 +1155,135 @@ fn levels_report_data(registry: &Registry, output: &RollupOutput) -> baocao_repo
         &Default::default(),
     )
     .expect("report data")
+}
+
+/// The note "also not on time at the earlier milestone" comes from the landed reports as
+/// at the earlier unit deadline (20/3): rolling up the second milestone alone, into an
+/// empty output directory, still marks the units that had not reported by then (five:
+/// two late, three missing), and the report says which milestone and what it means.
+#[tokio::test]
+async fn units_late_at_the_earlier_milestone_come_from_the_landed_reports() {
+    let plans = "[[milestones]]\nid = \"plans\"\nname = \"Triển khai phương án\"\n\
+                 measure = \"plans_implemented\"\nunit_deadline = \"2023-09-10\"\n\
+                 report_deadline = \"2023-09-20\"\n";
+    let registry_dir = registry_dir_with(&format!("{CAMPAIGN_C}{plans}{DOCUMENT_C}"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let landing = root.path().join("landing");
+    land(&landing, &fixture());
+    let registry = Registry::load(registry_dir.path()).expect("registry");
+    let campaign = registry.campaign("c").expect("campaign");
+    let store = Store::local(&landing);
+    let at = |milestone: &str| {
+        let milestone = campaign.milestone(milestone).expect("milestone");
+        baocao_rollup::units_late_at_earlier_milestones(&registry, campaign, milestone, &store)
+    };
+    assert!(at("levels").await.expect("first").is_empty());
+    let late_before = at("plans").await.expect("earlier");
+    assert_eq!(
+        late_before.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["14755.TH", "14761", "14809", "380.CA", "381"]
+    );
+
+    let of = common::RollupOf {
+        registry_dir: registry_dir.path(),
+        landing: &landing,
+        out: &root.path().join("empty-out"),
+        campaign: "c",
+        milestone: "plans",
+        allow_empty: true,
+    };
+    let output = common::rollup_of(&of, day(2023, 9, 20)).await;
+    let milestone = campaign.milestone("plans").expect("plans");
+    let data = baocao_report::ReportData::from_rollup(
+        &registry,
+        campaign,
+        milestone,
+        &output,
+        &late_before,
+    )
+    .expect("report data");
+    // Missing or not updated at "plans": 14755 and 380 (reports from before its window),
+    // 381 and 14761 (none); of these, 381 and 14761 had not reported by 20/3 either.
+    let mut marked: Vec<&str> = data
+        .late_and_missing
+        .iter()
+        .filter(|u| u.late_before)
+        .map(|u| u.code.as_str())
+        .collect();
+    marked.sort_unstable();
+    assert_eq!(marked, ["14761", "381"]);
+    assert_eq!(data.late_and_missing.len(), 4);
+    let files = baocao_rollup::documents::write_reports(&data, &output.dir, None)
+        .await
+        .expect("reports");
+    let text = docx_text(&std::fs::read(&files[3]).expect("docx"));
+    assert!(
+        text.contains(
+            "2 đơn vị cũng không báo cáo đúng hạn ở đợt trước (hạn 20/03/2023): đến hết hạn chưa gửi báo cáo của đợt (gửi muộn, không gửi hoặc không cập nhật)"
+        ),
+        "{text}"
+    );
+}
+
+/// The rows (from, to) each chart of a drawing part spans.
+fn chart_anchor_rows(drawing: &str) -> Vec<(u32, u32)> {
+    let rows_in = |tag: &str| -> Vec<u32> {
+        drawing
+            .split(&format!("<xdr:{tag}>"))
+            .skip(1)
+            .filter_map(|part| {
+                let row = part.split("<xdr:row>").nth(1)?;
+                row.split('<').next()?.parse().ok()
+            })
+            .collect()
+    };
+    rows_in("from").into_iter().zip(rows_in("to")).collect()
+}
+
+/// On the 2025 map a province reports by 166 communes: the workbook's area sheet draws
+/// them in charts of at most 25 bars, each after a page break and ending before the next,
+/// so no chart is cut across printed pages.
+#[tokio::test]
+async fn the_area_charts_of_many_communes_each_fit_one_page() {
+    let landed = Landed::new();
+    let output = landed.rollup(day(2023, 3, 22)).await;
+    let mut data = levels_report_data(&landed.registry(), &output);
+    let template = data.areas[0].clone();
+    data.areas = (1..=166)
+        .map(|i| baocao_report::Figures {
+            name: format!("Xã số {i}"),
+            ..template.clone()
+        })
+        .collect();
+    let parts = xlsx_parts(&baocao_report::xlsx_bytes(&data).expect("xlsx"));
+    let charts = parts
+        .keys()
+        .filter(|k| k.starts_with("xl/charts/chart"))
+        .count();
+    assert_eq!(
+        charts,
+        1 + 7,
+        "167 rows in charts of 25, and the levels chart"
+    );
+    let sheet = &parts["xl/worksheets/sheet2.xml"];
+    let breaks: Vec<u32> = sheet
+        .split("<brk id=\"")
+        .skip(1)
+        .filter_map(|b| b.split('"').next()?.parse().ok())
+        .collect();
+    assert_eq!(breaks.len(), 7, "{sheet}");
+    let anchors = parts
+        .iter()
+        .filter(|(name, _)| name.starts_with("xl/drawings/drawing"))
+        .map(|(_, xml)| chart_anchor_rows(xml))
+        .find(|anchors| anchors.len() == 7)
+        .expect("the area sheet's drawing");
+    for (i, (from, to)) in anchors.iter().enumerate() {
+        assert_eq!(*from, breaks[i], "chart {i} starts a page");
+        let next_break = breaks.get(i + 1).copied().unwrap_or(u32::MAX);
+        assert!(
+            *to < next_break && to - from < 30,
+            "chart {i} (rows {from}-{to}) ends before the next page break {next_break}"
+        );
+    }
 }

@@ -15,9 +15,9 @@ use baocao_registry::{AdminLevel, Registry, ReportingUnit, vietnam_date};
 use baocao_sheets::{FormSpec, FormUnit, Outcome, hostile, write_form};
 
 use super::ingest::clock_at_close;
+use super::kafka::KafkaChoice;
 use super::landing::children_peak_rss_mib;
 use super::rig::{Rig, RigSpec};
-use super::kafka::KafkaChoice;
 use crate::commands::embedded::{CampaignClock, prepare_scratch_dir, registry_and_campaign};
 use crate::commands::import::{import, read_form};
 use crate::config::Config;

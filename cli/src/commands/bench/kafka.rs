@@ -88,7 +88,7 @@ impl KafkaChoice {
                     brokers: cluster.brokers.clone(),
                     replication: 3,
                     label: "Apache Kafka, 3 nodes, replication 3",
-                        _process: KafkaProcess::Apache { _nodes: cluster },
+                    _process: KafkaProcess::Apache { _nodes: cluster },
                 })
             }
         }

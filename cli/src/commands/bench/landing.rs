@@ -78,9 +78,7 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
     );
     println!(
         "  {} at {brokers}, topic {} ({} partitions)",
-        broker.label,
-        kafka.reports_topic,
-        kafka.topic_partitions
+        broker.label, kafka.reports_topic, kafka.topic_partitions
     );
     println!("  {}", machine());
 
