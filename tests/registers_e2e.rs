@@ -225,6 +225,88 @@ fn the_2026_campaign_runs_on_two_tiers_with_a_report_by_commune() -> anyhow::Res
     std::io::Read::read_to_string(&mut archive.by_name("word/document.xml")?, &mut xml)?;
     assert!(xml.contains("SỞ KHOA HỌC VÀ CÔNG NGHỆ"));
     assert!(xml.contains("/BC-SKHCN"));
+    assert!(
+        stdout.contains("last year's archive for the comparison: campaign thanh-hoa-2023"),
+        "{stdout}"
+    );
+    year_over_year_matches_the_two_summaries(&demo, &report)
+}
+
+/// `part` of `whole` in percent with a decimal comma, as the report writes it.
+fn percent(part: i64, whole: i64) -> String {
+    format!("{:.1}%", 100.0 * part as f64 / whole as f64).replace('.', ",")
+}
+
+/// The change from `then` to `now` (in percent) in percentage points, in words.
+fn change(now: f64, then: f64) -> String {
+    let amount = format!("{:.1}", (now - then).abs()).replace('.', ",");
+    match amount.as_str() {
+        "0,0" => "không đổi".to_string(),
+        _ if now > then => format!("tăng {amount} điểm phần trăm"),
+        _ => format!("giảm {amount} điểm phần trăm"),
+    }
+}
+
+/// The 2026 report's comparison with 2023 (`compare_with`), checked against the 2026
+/// summary and the 2023 campaign's summary re-rolled up on the 2025 map: units reporting
+/// and levels approved at the province, and each commune's 2023 rate in the workbook.
+fn year_over_year_matches_the_two_summaries(demo: &Path, report: &str) -> anyhow::Result<()> {
+    let now = summary(&demo.join("summaries/thanh-hoa-2026/levels-reviewed/summary.parquet"))?;
+    let then = summary(
+        &demo.join("summaries/under-2025/thanh-hoa-2023/levels-approved/summary.parquet"),
+    )?;
+    let (p_now, p_then) = (province_row(&now, "38")?, province_row(&then, "38")?);
+    let rate = |row: &Row, part: &str, whole: &str| {
+        100.0 * row.counts[part] as f64 / row.counts[whole] as f64
+    };
+    let units = format!(
+        "đã báo cáo {} ({}) so với {} ({}), {}",
+        baocao_registry::vn_number(p_now.counts["units_reported"]),
+        percent(p_now.counts["units_reported"], p_now.counts["units_expected"]),
+        baocao_registry::vn_number(p_then.counts["units_reported"]),
+        percent(p_then.counts["units_reported"], p_then.counts["units_expected"]),
+        change(
+            rate(p_now, "units_reported", "units_expected"),
+            rate(p_then, "units_reported", "units_expected")
+        )
+    );
+    assert!(report.contains(&units), "{units}\n{report}");
+    assert!(report.contains("năm 2023"), "{report}");
+    let levels = format!(
+        "hệ thống đã được phê duyệt cấp độ {} ({}) so với {} ({}), {}",
+        baocao_registry::vn_number(p_now.counts["dossiers_approved"]),
+        percent(p_now.counts["dossiers_approved"], p_now.counts["systems"]),
+        baocao_registry::vn_number(p_then.counts["dossiers_approved"]),
+        percent(p_then.counts["dossiers_approved"], p_then.counts["systems"]),
+        change(
+            rate(p_now, "dossiers_approved", "systems"),
+            rate(p_then, "dossiers_approved", "systems")
+        )
+    );
+    assert!(report.contains(&levels), "{levels}\n{report}");
+
+    // The workbook's commune sheet: each commune's 2023 rate beside its 2026 one.
+    use calamine::{Data, Reader};
+    let xlsx = demo.join("summaries/thanh-hoa-2026/levels-reviewed/bao-cao.xlsx");
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx)?;
+    let sheet = book.worksheet_range("Theo xã")?;
+    let mut checked = 0;
+    for commune in then.iter().filter(|r| r.text("tier") == "commune") {
+        let Some(row) = sheet
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(commune.text("name").to_string())))
+        else {
+            continue;
+        };
+        let expected =
+            commune.counts["units_reported"] as f64 / commune.counts["units_expected"] as f64;
+        match row.get(12) {
+            Some(Data::Float(shown)) => assert!((shown - expected).abs() < 1e-9, "{row:?}"),
+            other => panic!("{}: 2023 rate {other:?}", commune.text("name")),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 166, "every commune has its 2023 rate");
     Ok(())
 }
 

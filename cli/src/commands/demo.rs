@@ -24,6 +24,8 @@ use tonic::transport::Endpoint;
 use crate::commands::embedded::{
     CampaignClock, prepare_scratch_dir, registry_and_campaign, start_broker,
 };
+use crate::commands::compare::EarlierCampaign;
+use crate::commands::r#gen::{campaign_envelopes, land_without_broker};
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;
 use crate::config::Config;
@@ -106,8 +108,18 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("[4/6] landing Kafka → raw Parquet");
     let (landing_dir, _lander) = land_demo(config, &kafka, &dir).await?;
 
+    land_earlier_archive(config, &campaign, &dir.join("landing"), args.seed).await?;
+
     println!("[5/6] rollups and the Chairman's reports");
-    let outputs = roll_up_every_milestone(&registry, &campaign, &landing_dir, &dir).await?;
+    let out_dir = Store::local(dir.join("summaries"));
+    let earlier = EarlierCampaign::of(config, &campaign, None, &out_dir)?;
+    let outputs = roll_up_every_milestone(
+        (&registry, &campaign),
+        &landing_dir,
+        &out_dir,
+        earlier.as_ref(),
+    )
+    .await?;
     for gateway in gateways {
         gateway.stop().await?;
     }
@@ -141,14 +153,43 @@ fn print_replay_plan(plan: &[PlannedSubmission], units: usize) {
     }
 }
 
-/// Rolls up every milestone of `campaign` at its report deadline and writes its report.
-async fn roll_up_every_milestone(
-    registry: &Registry,
+/// The earlier campaign `campaign` compares with (`compare_with`), if any: its planned
+/// activity (same seed) written straight into `landing` as last year's archive, as if its
+/// landing had run then, so the reports can compare year over year.
+async fn land_earlier_archive(
+    config: &Config,
     campaign: &Campaign,
+    landing: &Path,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let Some(id) = &campaign.compare_with else {
+        return Ok(());
+    };
+    let (registry, earlier) = registry_and_campaign(config, id)?;
+    let (records, _) = campaign_envelopes(&registry, &earlier, seed);
+    let landed =
+        land_without_broker(&records, landing, 5_000, &baocao_store::Progress::default()).await?;
+    println!(
+        "      last year's archive for the comparison: campaign {id}, {} reports of {} units \
+         landed directly ({} files)",
+        landed.submissions,
+        registry
+            .units()
+            .filter(|unit| registry.expects(&earlier, unit))
+            .count(),
+        landed.files
+    );
+    Ok(())
+}
+
+/// Rolls up every milestone of `campaign` at its report deadline and writes its report,
+/// compared with `earlier` when the campaign names one.
+async fn roll_up_every_milestone(
+    (registry, campaign): (&Registry, &Campaign),
     landing_dir: &Store,
-    dir: &Path,
+    out_dir: &Store,
+    earlier: Option<&EarlierCampaign>,
 ) -> anyhow::Result<Vec<(RollupOutput, ReportData, Vec<String>)>> {
-    let out_dir = Store::local(dir.join("summaries"));
     let mut outputs = Vec::new();
     for milestone in &campaign.milestones {
         outputs.push(
@@ -159,11 +200,12 @@ async fn roll_up_every_milestone(
                     milestone,
                     cut_off: milestone.report_deadline,
                     landing: landing_dir,
-                    out: &out_dir,
+                    out: out_dir,
                     allow_empty: false,
                     progress: None,
                 },
                 None,
+                earlier,
             )
             .await?,
         );

@@ -188,9 +188,9 @@ impl TopicRecord {
     }
 }
 
-/// The national campaign's planned submissions (invalid ones left out: a gateway refuses
-/// them) as topic records in arrival order, and the number of system rows they carry.
-pub fn national_envelopes(
+/// A campaign's planned submissions (invalid ones left out: a gateway refuses them) as
+/// topic records in arrival order, and the number of system rows they carry.
+pub fn campaign_envelopes(
     registry: &Registry,
     campaign: &baocao_registry::Campaign,
     seed: u64,
@@ -279,7 +279,7 @@ pub async fn run(config: &crate::config::Config, args: GenArgs) -> anyhow::Resul
     let campaign = registry
         .campaign(NATIONAL_CAMPAIGN)
         .context("national campaign")?;
-    let (records, systems_planned) = national_envelopes(&registry, campaign, args.seed);
+    let (records, systems_planned) = campaign_envelopes(&registry, campaign, args.seed);
     let generated_in = started.elapsed();
     let payload_mib =
         records.iter().map(|r| r.payload.len()).sum::<usize>() as f64 / (1024.0 * 1024.0);

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bench;
 pub mod broker;
 pub mod compact;
+pub mod compare;
 pub mod demo;
 pub mod demo_serve;
 pub mod embedded;

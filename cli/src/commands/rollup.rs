@@ -15,6 +15,7 @@ use baocao_signing::PdfSigner;
 use baocao_store::{Store, StoredFile};
 use chrono::NaiveDate;
 
+use crate::commands::compare::EarlierCampaign;
 use crate::config::{Config, LogSection};
 use crate::progress::ProgressDisplay;
 
@@ -94,6 +95,8 @@ struct RollupTarget<'a> {
     letters: bool,
     /// The department's PDF signer (`[document.signing]`), if configured.
     signer: Option<&'a PdfSigner>,
+    /// The earlier campaign the reports compare with (`compare_with`), if any.
+    earlier: Option<&'a EarlierCampaign>,
 }
 
 /// The landed files' names, sizes and modification times: it changes whenever landing
@@ -156,6 +159,7 @@ pub fn print_signing(signer: Option<&PdfSigner>) {
 pub async fn rollup_and_report(
     request: &RollupRequest<'_>,
     signer: Option<&PdfSigner>,
+    earlier: Option<&EarlierCampaign>,
 ) -> anyhow::Result<(RollupOutput, ReportData, Vec<String>)> {
     let output = run_rollup(request).await?;
     if let Some(progress) = request.progress {
@@ -176,6 +180,11 @@ pub async fn rollup_and_report(
         &late_before,
     )?;
     data.note_reminders(&reminders_sent(request.out, request.campaign, request.milestone).await?);
+    if let Some(earlier) = earlier {
+        earlier
+            .compare(&mut data, request.milestone, request.landing)
+            .await?;
+    }
     let files = write_reports(&data, &output.dir, signer).await?;
     Ok((output, data, files))
 }
@@ -236,7 +245,7 @@ pub fn print_headline(data: &ReportData) {
 
 /// The campaign's registry, placed on `register`'s map when that is another register,
 /// and the output root's part for it (`under-<register>/`, or none).
-fn registry_on_map(
+pub(crate) fn registry_on_map(
     config: &Config,
     campaign: &str,
     register: Option<&str>,
@@ -286,15 +295,17 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         })?],
     };
     let landing = config.landing_store(args.landing_dir.as_deref())?;
-    let mut out = config.summaries_store(args.out.as_deref())?;
-    if let Some(under) = &under {
-        out = out.join(under);
-    }
+    let root = config.summaries_store(args.out.as_deref())?;
+    let out = match &under {
+        Some(under) => root.join(under),
+        None => root.clone(),
+    };
     let signer = config
         .document
         .signing
         .signer()
         .context("[document.signing]")?;
+    let earlier = EarlierCampaign::of(config, campaign, args.register.as_deref(), &root)?;
     let target = RollupTarget {
         registry: &registry,
         campaign,
@@ -305,6 +316,7 @@ pub async fn run(config: &Config, args: RollupArgs) -> anyhow::Result<ExitCode> 
         allow_empty: args.allow_empty,
         letters: args.letters,
         signer: signer.as_ref(),
+        earlier: earlier.as_ref(),
     };
     if args.follow {
         follow_landing(
@@ -369,6 +381,7 @@ async fn roll_up_milestones(
                 progress: display.as_ref().map(ProgressDisplay::progress),
             },
             target.signer,
+            target.earlier,
         )
         .await;
         if let Some(display) = display {

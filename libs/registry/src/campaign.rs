@@ -43,6 +43,10 @@ pub struct Campaign {
     pub register: String,
     /// Which versions the Chairman's report counts (`count`, by default `received`).
     pub count: CountBasis,
+    /// The earlier campaign of the same province the report compares with, year over
+    /// year (`compare_with`, a campaign id; it may run on another register: it is then
+    /// re-rolled up on this campaign's map).
+    pub compare_with: Option<String>,
 }
 
 impl Campaign {
@@ -83,6 +87,7 @@ struct CampaignFile {
     reminders: Option<Spanned<ReminderSchedule>>,
     #[serde(default)]
     count: CountBasis,
+    compare_with: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +249,15 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
         )?;
         milestones.push(milestone);
     }
+    if let Some(earlier) = &file.compare_with
+        && (earlier.get_ref().is_empty() || earlier.get_ref() == file.id.get_ref())
+    {
+        return Err(Error::data(
+            path,
+            line_of(&text, earlier.span().start),
+            "compare_with must name another campaign of the province (its id)",
+        ));
+    }
     if file.id.get_ref().is_empty() {
         return Err(Error::data(
             path,
@@ -276,6 +290,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
             document: DocumentSettings::default(),
             register: String::new(),
             count: file.count,
+            compare_with: file.compare_with.map(Spanned::into_inner),
         },
     })
 }

@@ -7,7 +7,10 @@ use std::fmt::Write;
 
 use baocao_registry::vn_number;
 
-use crate::model::ReportData;
+use chrono::Datelike;
+
+use crate::compare::share;
+use crate::model::{Figures, ReportData};
 use crate::text::html_escape;
 
 /// Width of every chart in SVG units (points in the PDF).
@@ -30,40 +33,72 @@ pub(crate) struct BarChart {
     pub max: f64,
     /// A vertical reference line: (value, label).
     pub reference: Option<(f64, String)>,
+    /// The same bars a year before, drawn under each bar in grey.
+    pub earlier: Option<EarlierBars>,
 }
 
+/// A second series under the bars: the earlier campaign's values of the same rows.
+#[derive(Clone, Debug)]
+pub(crate) struct EarlierBars {
+    /// Legend of the bars (this report's year) and of the earlier ones.
+    pub legend: (String, String),
+    /// (value, value as written) per bar; `None` where the earlier campaign had no
+    /// figure (the area did not exist or expected no unit).
+    pub values: Vec<Option<(f64, String)>>,
+}
+
+/// Height of a row with an earlier bar under the bar.
+const PAIRED_ROW: f32 = 26.0;
+const LEGEND: f32 = 14.0;
+const EARLIER_FILL: &str = "#a9a9a9";
+
 impl BarChart {
+    /// Height of a row: one bar, or a bar and the earlier one under it.
+    fn row(&self) -> f32 {
+        if self.earlier.is_some() {
+            PAIRED_ROW
+        } else {
+            ROW
+        }
+    }
+
+    /// Where the bars start: under the title, and the legend when there are two series.
+    fn top(&self) -> f32 {
+        TOP + if self.earlier.is_some() { LEGEND } else { 0.0 }
+    }
+
     /// Height of the drawing in SVG units.
     pub(crate) fn height(&self) -> f32 {
-        TOP + ROW * self.bars.len() as f32 + if self.reference.is_some() { 18.0 } else { 6.0 }
+        self.top()
+            + self.row() * self.bars.len() as f32
+            + if self.reference.is_some() { 18.0 } else { 6.0 }
     }
 
     /// The chart as a standalone SVG document.
     pub(crate) fn svg(&self) -> String {
         let height = self.height();
-        let plot = CHART_WIDTH - LABEL_WIDTH - 50.0;
-        let x_of =
-            |value: f64| LABEL_WIDTH + plot * (value / self.max.max(1e-9)).clamp(0.0, 1.0) as f32;
         let mut svg = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" viewBox="0 0 {CHART_WIDTH} {height}" font-family="Liberation Serif" font-size="10"><rect width="100%" height="100%" fill="white"/><text x="{}" y="14" text-anchor="middle" font-weight="bold" font-size="11">{}</text>"#,
             CHART_WIDTH / 2.0,
             html_escape(&self.title)
         );
+        if let Some(earlier) = &self.earlier {
+            legend(&mut svg, earlier);
+        }
         // The reference line first, so the bars' values are written over it (on a halo).
         if let Some((value, label)) = &self.reference {
-            let x = x_of(*value);
-            let bottom = TOP + ROW * self.bars.len() as f32;
+            let x = self.x_of(*value);
+            let bottom = self.top() + self.row() * self.bars.len() as f32;
             let _ = write!(
                 svg,
                 r##"<line x1="{x}" y1="{}" x2="{x}" y2="{bottom}" stroke="#b22222" stroke-width="1" stroke-dasharray="3 2"/><text x="{x}" y="{}" text-anchor="middle" fill="#b22222" font-size="9">{}</text>"##,
-                TOP - 2.0,
+                self.top() - 2.0,
                 bottom + 12.0,
                 html_escape(label)
             );
         }
         for (i, (label, value, shown)) in self.bars.iter().enumerate() {
-            let y = TOP + ROW * i as f32;
-            let width = x_of(*value) - LABEL_WIDTH;
+            let y = self.top() + self.row() * i as f32;
             let _ = write!(
                 svg,
                 r##"<text x="{}" y="{}" text-anchor="end">{}</text>"##,
@@ -71,27 +106,59 @@ impl BarChart {
                 y + 10.5,
                 html_escape(&shorten(label, 34)),
             );
-            // A zero bar is no rectangle at all (SVG forbids a zero width; renderers warn).
-            if width > 0.0 {
-                let _ = write!(
-                    svg,
-                    r##"<rect x="{LABEL_WIDTH}" y="{}" width="{width}" height="{}" fill="#3a6ea5"/>"##,
-                    y + 2.0,
-                    ROW - 4.0,
-                );
+            self.bar(&mut svg, y + 2.0, (*value, shown), "#3a6ea5");
+            let earlier = self.earlier.as_ref().and_then(|e| e.values.get(i)).cloned();
+            if let Some(Some((value, shown))) = earlier {
+                self.bar(&mut svg, y + ROW - 2.0, (value, &shown), EARLIER_FILL);
             }
-            // A white halo under the value, so the reference line passes behind it
-            // instead of striking it through.
-            let _ = write!(
-                svg,
-                r##"<text x="{}" y="{}" stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{}</text>"##,
-                x_of(*value) + 3.0,
-                y + 10.5,
-                html_escape(shown)
-            );
         }
         svg.push_str("</svg>");
         svg
+    }
+
+    /// The x of `value` on the plot.
+    fn x_of(&self, value: f64) -> f32 {
+        let plot = CHART_WIDTH - LABEL_WIDTH - 50.0;
+        LABEL_WIDTH + plot * (value / self.max.max(1e-9)).clamp(0.0, 1.0) as f32
+    }
+
+    /// One bar from `top`, `ROW - 4` high, and its value written after it on a white
+    /// halo (so the reference line passes behind the value instead of striking it).
+    fn bar(&self, svg: &mut String, top: f32, (value, shown): (f64, &str), fill: &str) {
+        let width = self.x_of(value) - LABEL_WIDTH;
+        // A zero bar is no rectangle at all (SVG forbids a zero width; renderers warn).
+        if width > 0.0 {
+            let _ = write!(
+                svg,
+                r##"<rect x="{LABEL_WIDTH}" y="{top}" width="{width}" height="{}" fill="{fill}"/>"##,
+                ROW - 4.0,
+            );
+        }
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{}</text>"##,
+            self.x_of(value) + 3.0,
+            top + 8.5,
+            html_escape(shown)
+        );
+    }
+}
+
+/// The two series' legend under the title: a square of each colour and its year.
+fn legend(svg: &mut String, earlier: &EarlierBars) {
+    let y = TOP + 8.0;
+    for (i, (name, fill)) in [(&earlier.legend.0, "#3a6ea5"), (&earlier.legend.1, EARLIER_FILL)]
+        .into_iter()
+        .enumerate()
+    {
+        let x = LABEL_WIDTH + 110.0 * i as f32;
+        let _ = write!(
+            svg,
+            r##"<rect x="{x}" y="{}" width="9" height="9" fill="{fill}"/><text x="{}" y="{y}">{}</text>"##,
+            y - 8.0,
+            x + 13.0,
+            html_escape(name)
+        );
     }
 }
 
@@ -110,20 +177,15 @@ fn percent(value: f64) -> String {
 }
 
 /// Units that reported, as a share of units expected, per area (the lowest
-/// [`MAX_BARS`] when there are more), against the province's rate.
+/// [`MAX_BARS`] when there are more), against the province's rate; with the earlier
+/// campaign's rate of each area under its bar when the report compares with one.
 pub(crate) fn completeness_chart(data: &ReportData) -> BarChart {
-    let rate = |reported: i64, expected: i64| {
-        if expected == 0 {
-            0.0
-        } else {
-            100.0 * reported as f64 / expected as f64
-        }
-    };
-    let mut areas: Vec<(String, f64)> = data
+    let rate = |f: &Figures| share(f.units_reported, f.units_expected).unwrap_or(0.0);
+    let mut areas: Vec<(&Figures, f64)> = data
         .areas
         .iter()
         .filter(|a| a.units_expected > 0)
-        .map(|a| (a.name.clone(), rate(a.units_reported, a.units_expected)))
+        .map(|a| (a, rate(a)))
         .collect();
     let mut title = format!(
         "Tỷ lệ đơn vị đã báo cáo theo đơn vị hành chính {}",
@@ -134,22 +196,33 @@ pub(crate) fn completeness_chart(data: &ReportData) -> BarChart {
         areas.truncate(MAX_BARS);
         title = format!("{title} ({MAX_BARS} đơn vị thấp nhất)");
     }
-    let province = &data.province;
+    let earlier = data.earlier.as_ref().map(|earlier| EarlierBars {
+        legend: (
+            format!("Năm {}", data.lineage.cut_off_date.year()),
+            format!("Năm {}", earlier.year()),
+        ),
+        values: areas
+            .iter()
+            .map(|(area, _)| {
+                let then = data.earlier_area(&area.code)?;
+                let value = share(then.units_reported, then.units_expected)?;
+                Some((value, percent(value)))
+            })
+            .collect(),
+    });
+    let province = rate(&data.province);
     BarChart {
         title,
         bars: areas
             .into_iter()
-            .map(|(name, value)| (name, value, percent(value)))
+            .map(|(area, value)| (area.name.clone(), value, percent(value)))
             .collect(),
         max: 100.0,
         reference: Some((
-            rate(province.units_reported, province.units_expected),
-            format!(
-                "{} {}",
-                province.name,
-                percent(rate(province.units_reported, province.units_expected))
-            ),
+            province,
+            format!("{} {}", data.province.name, percent(province)),
         )),
+        earlier,
     }
 }
 
@@ -174,6 +247,7 @@ pub(crate) fn levels_chart(data: &ReportData) -> BarChart {
         bars,
         max,
         reference: None,
+        earlier: None,
     }
 }
 
@@ -194,6 +268,7 @@ mod tests {
             ],
             max: 100.0,
             reference: Some((50.0, "Toàn tỉnh 49,0%".into())),
+            earlier: None,
         };
         let svg = chart.svg();
         let line = svg.find("<line").unwrap_or(usize::MAX);

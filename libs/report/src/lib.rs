@@ -5,6 +5,7 @@
 //! figures (that is `baocao_catalog`).
 
 mod chart;
+mod compare;
 mod document;
 mod docx;
 mod error;
@@ -15,6 +16,7 @@ mod pdf;
 mod text;
 mod xlsx;
 
+pub use compare::EarlierCampaign;
 pub use document::PROPOSALS_PLACEHOLDER;
 pub use docx::{DOCX_REPORT, docx_bytes};
 pub use error::{Error, Result};

@@ -10,6 +10,7 @@ use baocao_registry::{Campaign, Contact, DocumentSettings, Milestone, MilestoneM
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::Result;
+use crate::compare::EarlierCampaign;
 
 /// The figures of one row of the summary (a province, district or group of units).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -247,6 +248,61 @@ pub struct ReportData {
     pub lineage: Lineage,
     /// Who issues the report, to whom, who signs (the campaign's `[document]`).
     pub document: DocumentSettings,
+    /// The earlier campaign it compares with, year over year (the campaign's
+    /// `compare_with`), counted on this report's map; set by
+    /// [`ReportData::compare_with`].
+    pub earlier: Option<EarlierCampaign>,
+}
+
+/// The figures of a summary as a report reads them: the province, the provincial units,
+/// and the areas of the register's tier below the province.
+pub(crate) struct SummaryFigures {
+    pub province: Figures,
+    pub provincial_units: Figures,
+    pub area_tier: AreaTier,
+    pub areas: Vec<Figures>,
+    /// The summary column naming a unit's area (`district_name` or `commune_name`).
+    pub area_column: &'static str,
+}
+
+/// Reads the counted summary of `output`; fails when a column it reads is missing.
+pub(crate) fn summary_figures(output: &RollupOutput, national: bool) -> Result<SummaryFigures> {
+    let counted = output.counted_summary();
+    let summary = Columns::new(summary_file(output.lineage.count), counted);
+    let mut province = Figures {
+        name: if national { "Toàn quốc" } else { "Toàn tỉnh" }.to_string(),
+        ..Figures::default()
+    };
+    let mut provincial_units = Figures {
+        name: "Các sở, ban, ngành và đơn vị cấp tỉnh".to_string(),
+        ..Figures::default()
+    };
+    let (mut districts, mut communes) = (Vec::new(), Vec::new());
+    for row in 0..counted.num_rows() {
+        let provincial = summary.string("district_code", row).is_empty()
+            && summary.string("commune_code", row).is_empty();
+        match summary.string("tier", row).as_str() {
+            // A national campaign has a row per province: its totals are their sum.
+            "province" => province.add(&figures_of(&summary, row)),
+            "district" => districts.push(figures_of(&summary, row)),
+            "commune" => communes.push(figures_of(&summary, row)),
+            "unit" if provincial => provincial_units.add(&figures_of(&summary, row)),
+            _ => {}
+        }
+    }
+    let (area_tier, areas, area_column) = if districts.is_empty() && !communes.is_empty() {
+        (AreaTier::Commune, communes, "commune_name")
+    } else {
+        (AreaTier::District, districts, "district_name")
+    };
+    summary.finish()?;
+    Ok(SummaryFigures {
+        province,
+        provincial_units,
+        area_tier,
+        areas,
+        area_column,
+    })
 }
 
 impl ReportData {
@@ -276,41 +332,14 @@ impl ReportData {
         output: &RollupOutput,
         late_before: &BTreeSet<String>,
     ) -> Result<Self> {
-        let counted = output.counted_summary();
-        let summary = Columns::new(summary_file(output.lineage.count), counted);
         let national = campaign.province.is_empty();
-        let mut province = Figures {
-            name: if national {
-                "Toàn quốc"
-            } else {
-                "Toàn tỉnh"
-            }
-            .to_string(),
-            ..Figures::default()
-        };
-        let mut provincial_units = Figures {
-            name: "Các sở, ban, ngành và đơn vị cấp tỉnh".to_string(),
-            ..Figures::default()
-        };
-        let (mut districts, mut communes) = (Vec::new(), Vec::new());
-        for row in 0..counted.num_rows() {
-            let provincial = summary.string("district_code", row).is_empty()
-                && summary.string("commune_code", row).is_empty();
-            match summary.string("tier", row).as_str() {
-                // A national campaign has a row per province: its totals are their sum.
-                "province" => province.add(&figures_of(&summary, row)),
-                "district" => districts.push(figures_of(&summary, row)),
-                "commune" => communes.push(figures_of(&summary, row)),
-                "unit" if provincial => provincial_units.add(&figures_of(&summary, row)),
-                _ => {}
-            }
-        }
-        let (area_tier, areas, area_column) = if districts.is_empty() && !communes.is_empty() {
-            (AreaTier::Commune, communes, "commune_name")
-        } else {
-            (AreaTier::District, districts, "district_name")
-        };
-        summary.finish()?;
+        let SummaryFigures {
+            province,
+            provincial_units,
+            area_tier,
+            areas,
+            area_column,
+        } = summary_figures(output, national)?;
         let late_and_missing = late_units(registry, output, area_column, late_before)?;
         Ok(ReportData {
             campaign_name: campaign.name.clone(),
@@ -333,6 +362,7 @@ impl ReportData {
             late_and_missing,
             lineage: output.lineage.clone(),
             document: campaign.document.clone(),
+            earlier: None,
         })
     }
 

@@ -163,6 +163,7 @@ pub(crate) fn completeness_lines(data: &ReportData) -> Vec<String> {
             vn_number(p.units_not_updated)
         ));
     }
+    lines.extend(crate::compare::units_comparison(data));
     lines
 }
 
@@ -197,7 +198,7 @@ pub(crate) fn indicator_lines(data: &ReportData) -> Vec<String> {
         .map(|(i, n)| format!("cấp độ {}: {}", i + 1, vn_number(*n)))
         .collect::<Vec<_>>()
         .join("; ");
-    vec![
+    let mut lines = vec![
         format!(
             "Số hệ thống thông tin có sử dụng camera giám sát: {} (tổng số camera: {})",
             vn_number(p.systems),
@@ -239,7 +240,12 @@ pub(crate) fn indicator_lines(data: &ReportData) -> Vec<String> {
             vn_number(p.market[1]),
             vn_number(p.media_items_broadcast)
         ),
-    ]
+    ];
+    // After the plans line: the systems and the milestone's measure, year over year.
+    if let Some(line) = crate::compare::systems_comparison(data) {
+        lines.insert(3, line);
+    }
+    lines
 }
 
 /// Where the figures come from, as a sentence. The working files (Markdown, HTML, the

@@ -14,6 +14,7 @@ use rust_xlsxwriter::{
 
 use baocao_registry::vn_date;
 
+use crate::compare::share;
 use crate::model::{Figures, ReportData};
 use crate::text::{district_table, headline_lines, late_heading, late_table, lineage_line, title};
 use crate::{Error, Result};
@@ -51,6 +52,8 @@ struct Formats {
     total_text: Format,
     total_number: Format,
     total_percent: Format,
+    /// A change in percentage points, signed, one decimal.
+    points: Format,
     note: Format,
 }
 
@@ -71,6 +74,7 @@ impl Formats {
             text: cell.clone().set_text_wrap(),
             code: cell.clone().set_num_format("@"),
             number: cell.clone().set_num_format(NUMBER_FORMAT),
+            points: cell.clone().set_num_format("[$-42A]+0.0;-0.0;0.0"),
             percent: cell.clone().set_num_format(PERCENT_FORMAT),
             total_text: total.clone(),
             total_number: total.clone().set_num_format(NUMBER_FORMAT),
@@ -228,6 +232,10 @@ fn area_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result
     page_setup(sheet, true, data);
     let (mut header, _) = district_table(data);
     header.push("Tỷ lệ đã báo cáo".into());
+    if let Some(earlier) = &data.earlier {
+        header.push(format!("Tỷ lệ đã báo cáo năm {}", earlier.year()));
+        header.push("Thay đổi (điểm phần trăm)".into());
+    }
     for (col, h) in header.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, h, &f.header)?;
         sheet.set_column_width(col as u16, if col == 0 { 36 } else { 11 })?;
@@ -236,11 +244,18 @@ fn area_sheet(workbook: &mut Workbook, data: &ReportData, f: &Formats) -> Result
     let areas: Vec<&Figures> = std::iter::once(&data.provincial_units)
         .chain(&data.areas)
         .collect();
+    let earlier = data.earlier.as_ref();
     for (i, area) in areas.iter().enumerate() {
-        area_row(sheet, data, f, 1 + i as u32, area, false)?;
+        let then = if i == 0 {
+            earlier.map(|e| &e.provincial_units)
+        } else {
+            data.earlier_area(&area.code)
+        };
+        area_row(sheet, data, f, 1 + i as u32, (area, then), false)?;
     }
     let total_row = 1 + areas.len() as u32;
-    area_row(sheet, data, f, total_row, &data.province, true)?;
+    let then = earlier.map(|e| &e.province);
+    area_row(sheet, data, f, total_row, (&data.province, then), true)?;
     sheet.set_freeze_panes(1, 1)?;
     sheet.set_repeat_rows(0, 0)?;
     area_charts(sheet, data, &name, areas.len() as u32, total_row + 2)
@@ -299,7 +314,7 @@ fn area_row(
     data: &ReportData,
     f: &Formats,
     row: u32,
-    area: &Figures,
+    (area, earlier): (&Figures, Option<&Figures>),
     total: bool,
 ) -> Result<(), XlsxError> {
     let (text, number, percent) = if total {
@@ -332,6 +347,33 @@ fn area_row(
             sheet.write_blank(row, col, percent)?;
         }
     }
+    if data.earlier.is_some() {
+        earlier_cells(sheet, row, area, earlier, (&f.points, percent))?;
+    }
+    Ok(())
+}
+
+/// Columns 12 and 13 of an area's row: its share of units reported in the earlier
+/// campaign, and the change in percentage points (blank where there is no figure).
+fn earlier_cells(
+    sheet: &mut Worksheet,
+    row: u32,
+    area: &Figures,
+    earlier: Option<&Figures>,
+    (points, percent): (&Format, &Format),
+) -> Result<(), XlsxError> {
+    let now = share(area.units_reported, area.units_expected);
+    let then = earlier.and_then(|e| share(e.units_reported, e.units_expected));
+    match then {
+        Some(then) => sheet.write_number_with_format(row, 12, then / 100.0, percent)?,
+        None => sheet.write_blank(row, 12, percent)?,
+    };
+    match (now, then) {
+        (Some(now), Some(then)) => {
+            sheet.write_number_with_format(row, 13, ((now - then) * 10.0).round() / 10.0, points)?
+        }
+        _ => sheet.write_blank(row, 13, points)?,
+    };
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use super::kafka::KafkaChoice;
 use crate::commands::embedded::prepare_scratch_dir;
 use crate::commands::r#gen::{
-    NATIONAL_CAMPAIGN, TopicRecord, land_without_broker, national_envelopes,
+    NATIONAL_CAMPAIGN, TopicRecord, land_without_broker, campaign_envelopes,
 };
 use crate::config::Config;
 use crate::sysinfo::{machine, proc_kib};
@@ -55,7 +55,7 @@ pub async fn run(config: &Config, args: LandingBenchArgs) -> anyhow::Result<Exit
         .context("national campaign")?;
     let scratch = args.dir.join("bench-landing");
     prepare_scratch_dir(&scratch, "bench-landing")?;
-    let (mut records, _) = national_envelopes(&registry, campaign, args.seed);
+    let (mut records, _) = campaign_envelopes(&registry, campaign, args.seed);
     if let Some(limit) = args.limit {
         records.truncate(limit);
     }
