@@ -252,9 +252,8 @@ fn change(now: f64, then: f64) -> String {
 /// and levels approved at the province, and each commune's 2023 rate in the workbook.
 fn year_over_year_matches_the_two_summaries(demo: &Path, report: &str) -> anyhow::Result<()> {
     let now = summary(&demo.join("summaries/thanh-hoa-2026/levels-reviewed/summary.parquet"))?;
-    let then = summary(
-        &demo.join("summaries/under-2025/thanh-hoa-2023/levels-approved/summary.parquet"),
-    )?;
+    let then =
+        summary(&demo.join("summaries/under-2025/thanh-hoa-2023/levels-approved/summary.parquet"))?;
     let (p_now, p_then) = (province_row(&now, "38")?, province_row(&then, "38")?);
     let rate = |row: &Row, part: &str, whole: &str| {
         100.0 * row.counts[part] as f64 / row.counts[whole] as f64
@@ -262,9 +261,15 @@ fn year_over_year_matches_the_two_summaries(demo: &Path, report: &str) -> anyhow
     let units = format!(
         "đã báo cáo {} ({}) so với {} ({}), {}",
         baocao_registry::vn_number(p_now.counts["units_reported"]),
-        percent(p_now.counts["units_reported"], p_now.counts["units_expected"]),
+        percent(
+            p_now.counts["units_reported"],
+            p_now.counts["units_expected"]
+        ),
         baocao_registry::vn_number(p_then.counts["units_reported"]),
-        percent(p_then.counts["units_reported"], p_then.counts["units_expected"]),
+        percent(
+            p_then.counts["units_reported"],
+            p_then.counts["units_expected"]
+        ),
         change(
             rate(p_now, "units_reported", "units_expected"),
             rate(p_then, "units_reported", "units_expected")

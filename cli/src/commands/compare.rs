@@ -43,12 +43,16 @@ impl EarlierCampaign {
         let Some(id) = &campaign.compare_with else {
             return Ok(None);
         };
-        let register = register.or((!campaign.register.is_empty()).then_some(campaign.register.as_str()));
+        let register =
+            register.or((!campaign.register.is_empty()).then_some(campaign.register.as_str()));
         let (registry, under) = registry_on_map(config, id, register)
             .with_context(|| format!("campaign {}: compare_with = \"{id}\"", campaign.id))?;
-        let earlier = registry
-            .campaign(id)
-            .with_context(|| format!("campaign {}: compare_with names no campaign `{id}`", campaign.id))?;
+        let earlier = registry.campaign(id).with_context(|| {
+            format!(
+                "campaign {}: compare_with names no campaign `{id}`",
+                campaign.id
+            )
+        })?;
         anyhow::ensure!(
             earlier.province == campaign.province,
             "campaign {}: compare_with = \"{id}\" is a campaign of province `{}`, not `{}`",
@@ -76,7 +80,10 @@ impl EarlierCampaign {
         milestone: &Milestone,
         landing: &Store,
     ) -> anyhow::Result<()> {
-        let campaign = self.registry.campaign(&self.id).context("earlier campaign")?;
+        let campaign = self
+            .registry
+            .campaign(&self.id)
+            .context("earlier campaign")?;
         let Some(earlier) = campaign
             .milestones
             .iter()
@@ -127,7 +134,10 @@ impl EarlierCampaign {
                 Ok(None)
             }
             Err(err) => Err(err).with_context(|| {
-                format!("rolling up {} {} to compare with", campaign.id, milestone.id)
+                format!(
+                    "rolling up {} {} to compare with",
+                    campaign.id, milestone.id
+                )
             }),
         }
     }

@@ -21,10 +21,10 @@ use chrono::Utc;
 use tonic::Code;
 use tonic::transport::Endpoint;
 
+use crate::commands::compare::EarlierCampaign;
 use crate::commands::embedded::{
     CampaignClock, prepare_scratch_dir, registry_and_campaign, start_broker,
 };
-use crate::commands::compare::EarlierCampaign;
 use crate::commands::r#gen::{campaign_envelopes, land_without_broker};
 use crate::commands::rollup::{print_headline, rollup_and_report};
 use crate::commands::submit::submit_once;

@@ -147,9 +147,12 @@ impl BarChart {
 /// The two series' legend under the title: a square of each colour and its year.
 fn legend(svg: &mut String, earlier: &EarlierBars) {
     let y = TOP + 8.0;
-    for (i, (name, fill)) in [(&earlier.legend.0, "#3a6ea5"), (&earlier.legend.1, EARLIER_FILL)]
-        .into_iter()
-        .enumerate()
+    for (i, (name, fill)) in [
+        (&earlier.legend.0, "#3a6ea5"),
+        (&earlier.legend.1, EARLIER_FILL),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let x = LABEL_WIDTH + 110.0 * i as f32;
         let _ = write!(

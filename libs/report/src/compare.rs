@@ -133,7 +133,9 @@ pub(crate) fn systems_comparison(data: &ReportData) -> Option<String> {
     let earlier = data.earlier.as_ref()?;
     let (now, then) = (&data.province, &earlier.province);
     let (what, measured): (&str, fn(&Figures) -> i64) = match data.measure {
-        MilestoneMeasure::LevelsApproved => ("đã được phê duyệt cấp độ", |f| f.dossiers_approved),
+        MilestoneMeasure::LevelsApproved => ("đã được phê duyệt cấp độ", |f| {
+            f.dossiers_approved
+        }),
         MilestoneMeasure::PlansImplemented => (
             "đã triển khai đầy đủ phương án bảo đảm an toàn theo cấp độ",
             |f| f.plans_implemented,

@@ -270,7 +270,12 @@ pub(crate) fn summary_figures(output: &RollupOutput, national: bool) -> Result<S
     let counted = output.counted_summary();
     let summary = Columns::new(summary_file(output.lineage.count), counted);
     let mut province = Figures {
-        name: if national { "Toàn quốc" } else { "Toàn tỉnh" }.to_string(),
+        name: if national {
+            "Toàn quốc"
+        } else {
+            "Toàn tỉnh"
+        }
+        .to_string(),
         ..Figures::default()
     };
     let mut provincial_units = Figures {

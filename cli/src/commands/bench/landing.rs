@@ -17,7 +17,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use super::kafka::KafkaChoice;
 use crate::commands::embedded::prepare_scratch_dir;
 use crate::commands::r#gen::{
-    NATIONAL_CAMPAIGN, TopicRecord, land_without_broker, campaign_envelopes,
+    NATIONAL_CAMPAIGN, TopicRecord, campaign_envelopes, land_without_broker,
 };
 use crate::config::Config;
 use crate::sysinfo::{machine, proc_kib};
