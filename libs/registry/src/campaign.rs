@@ -207,6 +207,27 @@ pub(crate) struct LoadedCampaign {
     pub(crate) register: Option<(String, usize)>,
 }
 
+/// A campaign's id is not empty, and `compare_with` names another campaign.
+fn check_ids(file: &CampaignFile, path: &Path, text: &str) -> Result<()> {
+    if let Some(earlier) = &file.compare_with
+        && (earlier.get_ref().is_empty() || earlier.get_ref() == file.id.get_ref())
+    {
+        return Err(Error::data(
+            path,
+            line_of(text, earlier.span().start),
+            "compare_with must name another campaign of the province (its id)",
+        ));
+    }
+    if file.id.get_ref().is_empty() {
+        return Err(Error::data(
+            path,
+            line_of(text, file.id.span().start),
+            "id must not be empty",
+        ));
+    }
+    Ok(())
+}
+
 /// Parses one campaign file: dates must be real calendar dates, deadlines ordered,
 /// milestone ids unique.
 pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
@@ -249,22 +270,7 @@ pub(crate) fn load_campaign(path: &Path) -> Result<LoadedCampaign> {
         )?;
         milestones.push(milestone);
     }
-    if let Some(earlier) = &file.compare_with
-        && (earlier.get_ref().is_empty() || earlier.get_ref() == file.id.get_ref())
-    {
-        return Err(Error::data(
-            path,
-            line_of(&text, earlier.span().start),
-            "compare_with must name another campaign of the province (its id)",
-        ));
-    }
-    if file.id.get_ref().is_empty() {
-        return Err(Error::data(
-            path,
-            line_of(&text, file.id.span().start),
-            "id must not be empty",
-        ));
-    }
+    check_ids(&file, path, &text)?;
     Ok(LoadedCampaign {
         id_line: line_of(&text, file.id.span().start),
         province_line: line_of(&text, file.province.span().start),

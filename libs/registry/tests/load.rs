@@ -491,3 +491,31 @@ fn names_are_single_spaced() {
         .find(|name| name.contains("  "));
     assert_eq!(doubled, None);
 }
+
+/// `compare_with` names the campaign a report compares with; its own id or an empty one
+/// is refused at its line.
+#[test]
+fn compare_with_is_read_and_the_campaigns_own_id_refused_at_its_line() {
+    let dir = small_data();
+    let file = dir.path().join("campaigns/c.toml");
+    let with = |earlier: &str| {
+        campaign_toml("2023-03-20").replacen(
+            "required_unit_kinds",
+            &format!("compare_with = \"{earlier}\"\nrequired_unit_kinds"),
+            1,
+        )
+    };
+    std::fs::write(&file, with("c-2022")).expect("write");
+    let registry = Registry::load(dir.path()).expect("loads");
+    assert_eq!(
+        registry.campaign("c").expect("c").compare_with.as_deref(),
+        Some("c-2022")
+    );
+    for refused in ["c", ""] {
+        std::fs::write(&file, with(refused)).expect("write");
+        let (path, line, reason) = data_error(dir.path());
+        assert!(path.ends_with("campaigns/c.toml"), "{path:?}");
+        assert_eq!(line, 6);
+        assert!(reason.contains("compare_with"), "{reason}");
+    }
+}
