@@ -24,13 +24,13 @@ pub enum Error {
     },
     /// The signing key is not a PKCS#8 PEM ECDSA P-256 key.
     #[error(
-        "{path}: not a PKCS#8 PEM ECDSA P-256 private key (`openssl pkcs8 -topk8 -nocrypt` converts one)"
+        "{path}: not an unencrypted PEM private key of ECDSA P-256 or RSA (PKCS#8 `BEGIN PRIVATE KEY`, PKCS#1 `BEGIN RSA PRIVATE KEY` or SEC1 `BEGIN EC PRIVATE KEY`; `openssl pkcs12 -nocerts -nodes` then `openssl pkcs8 -topk8 -nocrypt` converts a PKCS#12 file)"
     )]
     Key {
         /// The key file.
         path: PathBuf,
         /// The decoder's error.
-        source: p256::pkcs8::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Only one of the certificate and the key is configured.
     #[error("set both cert_file and key_file, or neither")]

@@ -1,6 +1,8 @@
-//! Signing a receipt: a detached CMS SignedData (RFC 5652) with the signed attributes
-//! content-type (id-data) and message-digest (SHA-256 of the receipt), signed with the
-//! gateway's ECDSA P-256 key (deterministic, RFC 6979), the signing certificate included.
+//! Signing a receipt or a document's digest: a detached CMS SignedData (RFC 5652) with
+//! the signed attributes content-type (id-data) and message-digest (SHA-256), the signing
+//! certificate included, signed with an ECDSA P-256 key (deterministic, RFC 6979) or an
+//! RSA key (PKCS#1 v1.5 with SHA-256: what most certification authorities issue, the
+//! Government Cipher Committee's included).
 
 use std::path::Path;
 
@@ -9,19 +11,30 @@ use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
 use der::asn1::{OctetString, SetOfVec};
 use der::{DecodePem, Encode};
-use p256::ecdsa::{DerSignature, SigningKey};
 use p256::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
-use spki::{AlgorithmIdentifierOwned, EncodePublicKey};
+use signature::Keypair;
+use spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SignatureBitStringEncoding,
+};
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 
 use crate::{Error, Result};
 
-/// The gateway's signing certificate and key.
+/// A signing certificate and its key.
 pub struct Signer {
     certificate: Certificate,
     key: SigningKey,
+}
+
+/// The private key of a [`Signer`].
+enum SigningKey {
+    /// ECDSA on P-256.
+    P256(p256::ecdsa::SigningKey),
+    /// RSA, signing with PKCS#1 v1.5 and SHA-256 (boxed: its key is large).
+    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -35,9 +48,51 @@ fn sign_error(err: impl std::fmt::Display) -> Error {
     Error::Sign(err.to_string())
 }
 
+impl SigningKey {
+    /// Reads an unencrypted PEM key: PKCS#8 (P-256 or RSA), PKCS#1 RSA or SEC1 P-256.
+    fn from_pem_file(path: &Path) -> Result<Self> {
+        let pem = read(path)?;
+        let refused = |source: Box<dyn std::error::Error + Send + Sync>| Error::Key {
+            path: path.to_path_buf(),
+            source,
+        };
+        if pem.contains("BEGIN RSA PRIVATE KEY") {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            let key = rsa::RsaPrivateKey::from_pkcs1_pem(&pem).map_err(|e| refused(e.into()))?;
+            return Ok(SigningKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(
+                key,
+            ))));
+        }
+        if pem.contains("BEGIN EC PRIVATE KEY") {
+            let key = p256::SecretKey::from_sec1_pem(&pem).map_err(|e| refused(e.into()))?;
+            return Ok(SigningKey::P256(key.into()));
+        }
+        match p256::ecdsa::SigningKey::from_pkcs8_pem(&pem) {
+            Ok(key) => Ok(SigningKey::P256(key)),
+            Err(p256_error) => rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+                .map(|key| SigningKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(key))))
+                // The P-256 decoder's error says what was wrong with an EC key; for any
+                // other key, the RSA decoder's.
+                .map_err(|rsa_error| match pem.contains("BEGIN PRIVATE KEY") {
+                    true => refused(rsa_error.into()),
+                    false => refused(p256_error.into()),
+                }),
+        }
+    }
+
+    /// The public key, as a SubjectPublicKeyInfo (DER).
+    fn public_key_der(&self) -> Result<Vec<u8>> {
+        let document = match self {
+            SigningKey::P256(key) => key.verifying_key().to_public_key_der(),
+            SigningKey::Rsa(key) => key.verifying_key().to_public_key_der(),
+        };
+        Ok(document.map_err(sign_error)?.as_bytes().to_vec())
+    }
+}
+
 impl Signer {
-    /// The signer of a PEM certificate and its PKCS#8 PEM ECDSA P-256 key; refuses a key
-    /// that is not the certificate's.
+    /// The signer of a PEM certificate and its unencrypted PEM key (ECDSA P-256 or RSA;
+    /// PKCS#8, PKCS#1 or SEC1); refuses a key that is not the certificate's.
     pub fn from_pem_files(certificate: &Path, key: &Path) -> Result<Self> {
         let pem = read(certificate)?;
         let certificate_parsed =
@@ -45,20 +100,13 @@ impl Signer {
                 what: certificate.display().to_string(),
                 source,
             })?;
-        let key = SigningKey::from_pkcs8_pem(&read(key)?).map_err(|source| Error::Key {
-            path: key.to_path_buf(),
-            source,
-        })?;
-        let public = key
-            .verifying_key()
-            .to_public_key_der()
-            .map_err(sign_error)?;
+        let key = SigningKey::from_pem_file(key)?;
         let in_certificate = certificate_parsed
             .tbs_certificate
             .subject_public_key_info
             .to_der()
             .map_err(sign_error)?;
-        if public.as_bytes() != in_certificate.as_slice() {
+        if key.public_key_der()? != in_certificate {
             return Err(Error::KeyMismatch);
         }
         Ok(Signer {
@@ -91,6 +139,23 @@ impl Signer {
     }
 
     fn sign_digest(&self, digest: &[u8], profile: Profile) -> Result<Vec<u8>> {
+        match &self.key {
+            SigningKey::P256(key) => {
+                self.signed_data::<_, p256::ecdsa::DerSignature>(key, digest, profile)
+            }
+            SigningKey::Rsa(key) => {
+                self.signed_data::<_, rsa::pkcs1v15::Signature>(key.as_ref(), digest, profile)
+            }
+        }
+    }
+
+    /// The SignedData of `digest` signed by `key` with signature type `Sig`.
+    fn signed_data<S, Sig>(&self, key: &S, digest: &[u8], profile: Profile) -> Result<Vec<u8>>
+    where
+        S: Keypair + DynSignatureAlgorithmIdentifier + signature::Signer<Sig>,
+        S::VerifyingKey: EncodePublicKey,
+        Sig: SignatureBitStringEncoding,
+    {
         let content = EncapsulatedContentInfo {
             econtent_type: const_oid::db::rfc5911::ID_DATA,
             econtent: None,
@@ -104,7 +169,7 @@ impl Signer {
             serial_number: self.certificate.tbs_certificate.serial_number.clone(),
         });
         let mut signer_info =
-            SignerInfoBuilder::new(&self.key, sid, sha256.clone(), &content, Some(digest))
+            SignerInfoBuilder::new(key, sid, sha256.clone(), &content, Some(digest))
                 .map_err(sign_error)?;
         if profile == Profile::Cades {
             signer_info
@@ -117,7 +182,7 @@ impl Signer {
             .map_err(sign_error)?
             .add_certificate(CertificateChoices::Certificate(self.certificate.clone()))
             .map_err(sign_error)?
-            .add_signer_info::<SigningKey, DerSignature>(signer_info)
+            .add_signer_info::<S, Sig>(signer_info)
             .map_err(sign_error)?
             .build()
             .map_err(sign_error)?;

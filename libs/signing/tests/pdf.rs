@@ -147,3 +147,44 @@ fn a_hostile_byte_range_is_refused() {
         );
     }
 }
+
+/// A department's certificate is usually RSA (the Government Cipher Committee's CA issues
+/// RSA 2048): a PDF signed with an RSA key, PKCS#8 or PKCS#1, verifies here and with
+/// `pdfsig`; a key of another certificate is refused.
+#[test]
+fn an_rsa_key_signs_and_pdfsig_verifies() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ca = common::rsa_test_ca(dir.path())?;
+    for key in ["signer.key", "signer-pkcs1.key"] {
+        let signer = baocao_signing::Signer::from_pem_files(
+            &dir.path().join("signer.pem"),
+            &dir.path().join(key),
+        )?;
+        let signed = sign_pdf(&one_page_pdf(), &signer, &info())?;
+        let verified = verify_pdf(&signed, Some(ca.as_bytes()))?;
+        assert!(
+            verified.whole_document && verified.checked_against_ca,
+            "{key}"
+        );
+        let said = pdfsig(dir.path(), &signed)?;
+        assert!(said.contains("Signature is Valid"), "{key}: {said}");
+        assert!(said.contains("Total document signed"), "{key}: {said}");
+    }
+    let mismatch = baocao_signing::Signer::from_pem_files(
+        &dir.path().join("signer.pem"),
+        &dir.path().join("ca.key"),
+    );
+    assert!(matches!(mismatch, Err(baocao_signing::Error::KeyMismatch)));
+    std::fs::write(
+        dir.path().join("junk.key"),
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )?;
+    let junk = baocao_signing::Signer::from_pem_files(
+        &dir.path().join("signer.pem"),
+        &dir.path().join("junk.key"),
+    )
+    .err()
+    .map(|e| e.to_string());
+    assert!(junk.is_some_and(|e| e.contains("junk.key") && e.contains("RSA")));
+    Ok(())
+}

@@ -105,3 +105,50 @@ fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::R
     );
     Ok(())
 }
+
+/// A gateway with an RSA certificate: the receipt's signature (PKCS#1 v1.5, SHA-256) is
+/// the same bytes on a repeat and verifies here and with `openssl cms -verify`.
+#[test]
+fn an_rsa_receipt_verifies_here_and_with_openssl() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ca = common::rsa_test_ca(dir.path())?;
+    let signer = Signer::from_pem_files(
+        &dir.path().join("signer.pem"),
+        &dir.path().join("signer-pkcs1.key"),
+    )?;
+    let bytes = receipt();
+    let signature = signer.sign(&bytes)?;
+    assert_eq!(
+        signature,
+        signer.sign(&bytes)?,
+        "a repeat gets the same bytes"
+    );
+    let verified = verify(&bytes, &signature, Some(ca.as_bytes()))?;
+    assert!(verified.checked_against_ca);
+    std::fs::write(dir.path().join("receipt.json"), &bytes)?;
+    std::fs::write(dir.path().join("receipt.p7s"), &signature)?;
+    let agreed = Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "receipt.p7s",
+            "-content",
+            "receipt.json",
+            "-CAfile",
+            "ca.pem",
+            "-out",
+            "/dev/null",
+        ])
+        .current_dir(dir.path())
+        .output()?;
+    assert!(
+        agreed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&agreed.stderr)
+    );
+    Ok(())
+}

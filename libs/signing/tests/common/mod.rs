@@ -38,3 +38,98 @@ pub fn test_signer(dir: &Path) -> anyhow::Result<baocao_signing::Signer> {
         &dir.join("signer.key"),
     )?)
 }
+
+/// Runs `openssl` with `args` in `dir`, failing on an error.
+fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// An RSA 2048 CA and a signing certificate it issued, made by `openssl` as a CA's
+/// tools make them, written into `dir` (`ca.pem`, `signer.pem`, `signer.key` as PKCS#8
+/// and `signer-pkcs1.key` as PKCS#1); returns the CA's PEM.
+pub fn rsa_test_ca(dir: &Path) -> anyhow::Result<String> {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=CA RSA thử nghiệm",
+            "-utf8",
+            "-addext",
+            "basicConstraints=critical,CA:true",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "signer.key",
+            "-out",
+            "signer.csr",
+            "-subj",
+            "/CN=Sở Khoa học và Công nghệ",
+            "-utf8",
+        ],
+    )?;
+    std::fs::write(
+        dir.join("signer.ext"),
+        "keyUsage=critical,digitalSignature,nonRepudiation\n",
+    )?;
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "signer.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "signer.pem",
+            "-days",
+            "30",
+            "-extfile",
+            "signer.ext",
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "rsa",
+            "-in",
+            "signer.key",
+            "-traditional",
+            "-out",
+            "signer-pkcs1.key",
+        ],
+    )?;
+    Ok(std::fs::read_to_string(dir.join("ca.pem"))?)
+}
