@@ -110,6 +110,7 @@ async fn portal_on(register: &str) -> anyhow::Result<Portal> {
         receipts: baocao_signing::SigningFiles {
             cert_file: certs.join("receipt.pem"),
             key_file: certs.join("receipt.key"),
+            ..Default::default()
         },
         sign_in: baocao_accounts::throttle::ThrottlePolicy {
             pair_free_failures: 3,

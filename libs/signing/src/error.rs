@@ -35,6 +35,25 @@ pub enum Error {
     /// Only one of the certificate and the key is configured.
     #[error("set both cert_file and key_file, or neither")]
     HalfConfigured,
+    /// Both PEM files and a PKCS#12 file are configured.
+    #[error("set cert_file and key_file, or pkcs12_file, not both")]
+    TwoSources,
+    /// A PKCS#12 file that does not open with its password, or is not PKCS#12.
+    #[error(
+        "{path}: not a PKCS#12 file that opens with the password of pkcs12_password_file (a wrong password, or a format it does not read)"
+    )]
+    Pkcs12 {
+        /// The file.
+        path: PathBuf,
+        /// The reader's error.
+        source: p12_keystore::error::Error,
+    },
+    /// A PKCS#12 file with no private key and certificate.
+    #[error("{path}: the PKCS#12 file holds no private key with its certificate")]
+    Pkcs12NoKey {
+        /// The file.
+        path: PathBuf,
+    },
     /// The key does not belong to the certificate.
     #[error("the signing key does not match the certificate's public key")]
     KeyMismatch,

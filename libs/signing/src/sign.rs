@@ -10,7 +10,7 @@ use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
 use der::asn1::{OctetString, SetOfVec};
-use der::{DecodePem, Encode};
+use der::{Decode, DecodePem, Encode};
 use p256::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 use signature::Keypair;
@@ -67,15 +67,37 @@ impl SigningKey {
             let key = p256::SecretKey::from_sec1_pem(&pem).map_err(|e| refused(e.into()))?;
             return Ok(SigningKey::P256(key.into()));
         }
-        match p256::ecdsa::SigningKey::from_pkcs8_pem(&pem) {
+        Self::from_pkcs8(&pem, path)
+    }
+
+    /// A PKCS#8 key (PEM text or DER bytes) of P-256 or RSA; `path` names it in errors.
+    fn from_pkcs8(pem: &str, path: &Path) -> Result<Self> {
+        let refused = |source: Box<dyn std::error::Error + Send + Sync>| Error::Key {
+            path: path.to_path_buf(),
+            source,
+        };
+        match p256::ecdsa::SigningKey::from_pkcs8_pem(pem) {
             Ok(key) => Ok(SigningKey::P256(key)),
-            Err(p256_error) => rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+            Err(p256_error) => rsa::RsaPrivateKey::from_pkcs8_pem(pem)
                 .map(|key| SigningKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(key))))
                 // The P-256 decoder's error says what was wrong with an EC key; for any
                 // other key, the RSA decoder's.
                 .map_err(|rsa_error| match pem.contains("BEGIN PRIVATE KEY") {
                     true => refused(rsa_error.into()),
                     false => refused(p256_error.into()),
+                }),
+        }
+    }
+
+    /// A PKCS#8 DER key (what a PKCS#12 file holds) of P-256 or RSA.
+    fn from_pkcs8_der(der: &[u8], path: &Path) -> Result<Self> {
+        match p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            Ok(key) => Ok(SigningKey::P256(key)),
+            Err(_) => rsa::RsaPrivateKey::from_pkcs8_der(der)
+                .map(|key| SigningKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(key))))
+                .map_err(|source| Error::Key {
+                    path: path.to_path_buf(),
+                    source: source.into(),
                 }),
         }
     }
@@ -100,7 +122,37 @@ impl Signer {
                 what: certificate.display().to_string(),
                 source,
             })?;
-        let key = SigningKey::from_pem_file(key)?;
+        Self::new(certificate_parsed, SigningKey::from_pem_file(key)?)
+    }
+
+    /// The signer of a PKCS#12 file (`.p12`, `.pfx`) opened with `password`: its private
+    /// key (P-256 or RSA) and that key's certificate.
+    pub fn from_pkcs12_file(path: &Path, password: &str) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let store = p12_keystore::KeyStore::from_pkcs12(&bytes, password).map_err(|source| {
+            Error::Pkcs12 {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        let no_key = || Error::Pkcs12NoKey {
+            path: path.to_path_buf(),
+        };
+        let (_, chain) = store.private_key_chain().ok_or_else(no_key)?;
+        let certificate = chain.chain().first().ok_or_else(no_key)?;
+        let certificate =
+            Certificate::from_der(certificate.as_der()).map_err(|source| Error::Certificate {
+                what: path.display().to_string(),
+                source,
+            })?;
+        Self::new(certificate, SigningKey::from_pkcs8_der(chain.key(), path)?)
+    }
+
+    /// `certificate` with `key`, refused when the key is not the certificate's.
+    fn new(certificate_parsed: Certificate, key: SigningKey) -> Result<Self> {
         let in_certificate = certificate_parsed
             .tbs_certificate
             .subject_public_key_info

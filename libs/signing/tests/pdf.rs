@@ -188,3 +188,74 @@ fn an_rsa_key_signs_and_pdfsig_verifies() -> anyhow::Result<()> {
     assert!(junk.is_some_and(|e| e.contains("junk.key") && e.contains("RSA")));
     Ok(())
 }
+
+/// A department's certificate exported as a PKCS#12 file (`.p12`/`.pfx`), with the
+/// modern encryption (PBES2, AES-256) or the legacy one Windows and older tools write
+/// (3DES, SHA-1 MAC), signs through `pkcs12_file` and `pkcs12_password_file`; a wrong
+/// password, or PEM files beside it, are refused.
+#[test]
+fn a_pkcs12_file_signs_and_a_wrong_password_is_refused() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ca = common::rsa_test_ca(dir.path())?;
+    std::fs::write(dir.path().join("password.txt"), "mật khẩu sở\n")?;
+    let export = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "signer.key",
+            "-in",
+            "signer.pem",
+            "-out",
+            out,
+            "-passout",
+            "file:password.txt",
+        ];
+        args.extend_from_slice(extra);
+        common::openssl(dir.path(), &args)
+    };
+    export("modern.p12", &[])?;
+    export(
+        "legacy.pfx",
+        &[
+            "-keypbe",
+            "PBE-SHA1-3DES",
+            "-certpbe",
+            "PBE-SHA1-3DES",
+            "-macalg",
+            "sha1",
+        ],
+    )?;
+    for file in ["modern.p12", "legacy.pfx"] {
+        let files = baocao_signing::SigningFiles {
+            pkcs12_file: dir.path().join(file),
+            pkcs12_password_file: dir.path().join("password.txt"),
+            ..Default::default()
+        };
+        let signer = files.signer()?.expect("configured");
+        let signed = sign_pdf(&one_page_pdf(), &signer, &info())?;
+        let verified = verify_pdf(&signed, Some(ca.as_bytes()))?;
+        assert!(verified.checked_against_ca, "{file}");
+        let said = pdfsig(dir.path(), &signed)?;
+        assert!(said.contains("Signature is Valid"), "{file}: {said}");
+    }
+    std::fs::write(dir.path().join("wrong.txt"), "sai\n")?;
+    let wrong = baocao_signing::SigningFiles {
+        pkcs12_file: dir.path().join("modern.p12"),
+        pkcs12_password_file: dir.path().join("wrong.txt"),
+        ..Default::default()
+    }
+    .signer()
+    .err()
+    .map(|e| e.to_string());
+    assert!(wrong.is_some_and(|e| e.contains("modern.p12") && e.contains("password")));
+    let both = baocao_signing::SigningFiles {
+        cert_file: dir.path().join("signer.pem"),
+        key_file: dir.path().join("signer.key"),
+        pkcs12_file: dir.path().join("modern.p12"),
+        pkcs12_password_file: dir.path().join("password.txt"),
+    }
+    .signer();
+    assert!(matches!(both, Err(baocao_signing::Error::TwoSources)));
+    Ok(())
+}

@@ -40,7 +40,7 @@ pub fn test_signer(dir: &Path) -> anyhow::Result<baocao_signing::Signer> {
 }
 
 /// Runs `openssl` with `args` in `dir`, failing on an error.
-fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+pub fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
     let output = std::process::Command::new("openssl")
         .args(args)
         .current_dir(dir)
