@@ -16,7 +16,8 @@ use crate::config::Config;
 /// `baocao sign` subcommands.
 #[derive(clap::Subcommand)]
 pub enum SignCommand {
-    /// Sign a PDF now with the certificate and key of [document.signing].
+    /// Sign a PDF now with the certificate and key of [document.signing] (PEM files or a
+    /// PKCS#12 file).
     Pdf(SignPdfArgs),
     /// Step 1 of signing with a token: write the PDF with room for the signature and
     /// print the SHA-256 to sign (also written to --digest-out).
@@ -105,7 +106,7 @@ fn sign_now(config: &Config, args: SignPdfArgs) -> anyhow::Result<ExitCode> {
         signing.reason = reason;
     }
     let signer = signing.signer().context("[document.signing]")?.context(
-        "[document.signing] names no cert_file and key_file (for a token: sign prepare, then sign finish)",
+        "[document.signing] names no cert_file and key_file, nor pkcs12_file (for a token: sign prepare, then sign finish)",
     )?;
     let pdf = read(&args.pdf)?;
     let signed = signer
