@@ -1033,6 +1033,47 @@ async fn scrolls_sideways(client: &Client) -> anyhow::Result<bool> {
 /// On the 2025 map (no district tier) the department of Thanh Hóa lands on its dashboard,
 /// sees a row for each of the province's communes, drills into one and sees its units;
 /// no page scrolls sideways at 360 px and axe finds nothing serious.
+/// The areas linked from the dashboard's areas table on the page shown.
+async fn area_links(client: &fantoccini::Client) -> anyhow::Result<Vec<String>> {
+    let mut shown = Vec::new();
+    for link in client
+        .find_all(Locator::Css("#theo-dia-ban table a[href*=\"area=\"]"))
+        .await?
+    {
+        let href = link.attr("href").await?.unwrap_or_default();
+        if let Some(area) = href.split("area=").nth(1) {
+            shown.push(area.split('&').next().unwrap_or_default().to_string());
+        }
+    }
+    Ok(shown)
+}
+
+/// The areas of the dashboard's areas table on every page, following "Trang sau" (each
+/// page at most 30 rows under the area's own), sorted.
+async fn areas_on_every_page(client: &fantoccini::Client) -> anyhow::Result<Vec<String>> {
+    let mut shown = Vec::new();
+    for _ in 0..20 {
+        let rows = client
+            .find_all(Locator::Css("#theo-dia-ban tbody tr:not(.total)"))
+            .await?;
+        assert!(rows.len() <= 30, "{} rows on a page", rows.len());
+        shown.extend(area_links(client).await?);
+        let next = client
+            .find_all(Locator::Css("#theo-dia-ban a[rel=next]"))
+            .await?;
+        let Some(next) = next.first() else {
+            break;
+        };
+        let href = next.attr("href").await?.unwrap_or_default();
+        let before = client.current_url().await?;
+        client.goto(before.join(&href)?.as_str()).await?;
+        wait_for_text(client, "Theo địa bàn").await?;
+    }
+    shown.sort();
+    shown.dedup();
+    Ok(shown)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()> {
     let mut p = portal_on("2025").await?;
@@ -1076,22 +1117,37 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
             !scrolls_sideways(&client).await?,
             "the dashboard scrolls sideways"
         );
-        let links = client
-            .find_all(Locator::Css("table a[href*=\"area=\"]"))
+        let caption = text_of(&client, "figcaption").await?;
+        assert!(
+            caption.contains(&format!("30 địa bàn thấp nhất trong {}", communes.len())),
+            "{caption}"
+        );
+        client
+            .execute(
+                "document.querySelector('#theo-dia-ban .pager').scrollIntoView();",
+                vec![],
+            )
             .await?;
-        let mut shown = Vec::new();
-        for link in &links {
-            let href = link.attr("href").await?.unwrap_or_default();
-            if let Some(area) = href.split("area=").nth(1) {
-                shown.push(area.split('&').next().unwrap_or_default().to_string());
-            }
-        }
-        shown.sort();
-        shown.dedup();
+        snapshot(&client, "dashboard-2025-areas-pager-360").await?;
+        let shown = areas_on_every_page(&client).await?;
         let mut expected = communes.clone();
         expected.sort();
-        assert_eq!(shown, expected, "a row per commune of the province");
+        assert_eq!(
+            shown, expected,
+            "a row per commune of the province, 30 to a page"
+        );
+        // A commune found by its name typed without accents, alone on its page.
         let commune = &communes[0];
+        let name = registry
+            .admin_unit(commune)
+            .map(|a| baocao_registry::search_key(&a.name))
+            .unwrap_or_default();
+        client
+            .goto(&format!("{}/dashboard?q={}", p.url, name.replace(' ', "+")))
+            .await?;
+        wait_for_text(&client, "Theo địa bàn").await?;
+        let found = area_links(&client).await?;
+        assert!(found.contains(commune) && found.len() < 5, "{found:?}");
         press(&client, &format!("a[href*=\"area={commune}\"]")).await?;
         wait_for_path(&client, "/dashboard").await?;
         let school = registry

@@ -5,15 +5,37 @@ use std::fmt::Write as _;
 
 use crate::pages::{self, AreaRow};
 
-/// A horizontal bar per area: reported (on time darker), of expected.
-pub fn bar_chart(rows: &[AreaRow]) -> String {
-    let bars: Vec<&AreaRow> = rows
+/// At most this many bars in the areas' chart.
+pub const MAX_BARS: usize = 30;
+
+/// A horizontal bar per area: reported (on time darker), of expected; and the chart's
+/// caption.
+///
+/// A province of the 2025 map has 166 communes: past [`MAX_BARS`] areas the chart shows
+/// the lowest rates (the table below has every area) and its caption says so.
+pub fn bar_chart(rows: &[AreaRow]) -> (String, String) {
+    let mut bars: Vec<&AreaRow> = rows
         .iter()
         .filter(|r| !r.is_total && r.tier != "unit")
         .collect();
     if bars.is_empty() {
-        return String::new();
+        return (String::new(), String::new());
     }
+    let caption = if bars.len() > MAX_BARS {
+        let all = bars.len();
+        bars.sort_by(|a, b| {
+            let rate = |r: &AreaRow| r.completeness.unwrap_or(0.0);
+            rate(a)
+                .total_cmp(&rate(b))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        bars.truncate(MAX_BARS);
+        format!(
+            "Tỉ lệ đơn vị đã báo cáo: {MAX_BARS} địa bàn thấp nhất trong {all} (đậm: đúng hạn; đủ cả trong bảng dưới)"
+        )
+    } else {
+        "Tỉ lệ đơn vị đã báo cáo (đậm: đúng hạn)".to_string()
+    };
     let (label_w, bar_w, row_h) = (150.0, 190.0, 22.0);
     let height = row_h * bars.len() as f64 + 8.0;
     let mut svg = format!(
@@ -42,7 +64,7 @@ pub fn bar_chart(rows: &[AreaRow]) -> String {
         );
     }
     svg.push_str("</svg>");
-    svg
+    (svg, caption)
 }
 
 /// Columns of units reported per week, against the units expected (a dashed line).

@@ -235,6 +235,8 @@ pub struct ViewTables {
     pub late: Vec<LateRow>,
     /// The bar chart (SVG).
     pub chart: String,
+    /// What the bar chart shows (all areas, or the lowest of how many).
+    pub chart_caption: String,
     /// Units reported week by week (SVG), or empty.
     pub trend: String,
 }
@@ -253,10 +255,20 @@ pub struct DashboardPage {
     pub current: String,
     /// The query of the page shown (for downloads).
     pub here: String,
+    /// The area's own row, then a page of the rows under it.
     pub areas: Vec<AreaRow>,
+    pub area_pager: crate::admin::Pager,
+    /// The areas table's search, and whether it is ordered by rate.
+    pub area_search: String,
+    pub by_rate: bool,
+    /// A page of the late list, and how many it has in all.
     pub late: Vec<LateRow>,
+    pub late_pager: crate::admin::Pager,
+    pub late_total: usize,
     /// The bar chart, SVG markup built by the server (names escaped).
     pub chart: String,
+    /// Its caption.
+    pub chart_caption: String,
     /// Units reported week by week (the person's whole scope), SVG; empty below it.
     pub trend: String,
     /// (code, name) of the unit kinds, for the filter.

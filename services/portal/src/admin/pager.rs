@@ -46,21 +46,25 @@ impl Pager {
     /// The page `query` asks for (`page=`, a number; past the end shows the last page),
     /// its links to `path` with the query's other fields kept.
     pub fn new(query: &HashMap<String, String>, total: usize, size: usize, path: &str) -> Self {
+        Self::keyed(query, (total, size), path, "page")
+    }
+
+    /// [`Pager::new`] with the page in the query's field `key` (a page with two lists
+    /// pages each by a field of its own).
+    pub fn keyed(
+        query: &HashMap<String, String>,
+        (total, size): (usize, usize),
+        path: &str,
+        key: &str,
+    ) -> Self {
         let size = size.max(1);
         let pages = total.div_ceil(size).max(1);
         let page = query
-            .get("page")
+            .get(key)
             .and_then(|p| p.trim().parse::<usize>().ok())
             .unwrap_or(1)
             .clamp(1, pages);
-        let link = |to: usize| {
-            link_with(
-                path,
-                query,
-                &["page", "done", "user"],
-                ("page", &to.to_string()),
-            )
-        };
+        let link = |to: usize| link_with(path, query, &["done", "user"], (key, &to.to_string()));
         let first = if total == 0 { 0 } else { (page - 1) * size + 1 };
         Pager {
             page,

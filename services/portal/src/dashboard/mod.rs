@@ -13,10 +13,11 @@ use baocao_accounts::Session;
 use baocao_errors::Chain;
 use baocao_registry::{CountBasis, Registry};
 
+use crate::admin::Pager;
 use crate::auth::{SignedIn, signed_in, user_bar};
 use crate::cache::ScopeCatalog;
 use crate::charts::{bar_chart, weekly_chart};
-use crate::pages::{self, DashboardPage, LateRow, ViewTables};
+use crate::pages::{self, AreaRow, DashboardPage, LateRow, ViewTables};
 use crate::state::AppState;
 
 mod rows;
@@ -33,6 +34,73 @@ pub struct View {
     milestone: String,
     area: String,
     kind: String,
+    /// The areas table's order: `rate` (lowest share reported first), else by code.
+    sort: String,
+    /// Only the areas and units whose name or code contains this (accents optional).
+    q: String,
+    /// The page of the areas table, and of the late list.
+    apage: String,
+    lpage: String,
+}
+
+/// Rows of the areas table and of the late list per page.
+const AREAS_PER_PAGE: usize = 30;
+const LATE_PER_PAGE: usize = 50;
+
+impl View {
+    /// The query's fields as given (the pagers' links keep them).
+    fn fields(&self) -> std::collections::HashMap<String, String> {
+        [
+            ("campaign", &self.campaign),
+            ("milestone", &self.milestone),
+            ("area", &self.area),
+            ("kind", &self.kind),
+            ("sort", &self.sort),
+            ("q", &self.q),
+            ("apage", &self.apage),
+            ("lpage", &self.lpage),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| (key.to_string(), value.clone()))
+        .collect()
+    }
+}
+
+/// The areas table as asked: the area's own row first, then the rows under it matching
+/// `q`, in `sort` order, one page of them; and the pager.
+fn areas_shown(rows: &[AreaRow], view: &View) -> (Vec<AreaRow>, Pager) {
+    let wanted = baocao_registry::search_key(&view.q);
+    let mut under: Vec<&AreaRow> = rows
+        .iter()
+        .filter(|r| !r.is_total)
+        .filter(|r| {
+            wanted.is_empty()
+                || baocao_registry::search_key(&r.name).contains(&wanted)
+                || r.code.contains(view.q.trim())
+        })
+        .collect();
+    if view.sort == "rate" {
+        under.sort_by(|a, b| {
+            let rate = |r: &AreaRow| r.completeness.unwrap_or(f64::INFINITY);
+            rate(a)
+                .total_cmp(&rate(b))
+                .then_with(|| a.code.cmp(&b.code))
+        });
+    }
+    let pager = Pager::keyed(
+        &view.fields(),
+        (under.len(), AREAS_PER_PAGE),
+        "/dashboard",
+        "apage",
+    );
+    let shown = rows
+        .iter()
+        .filter(|r| r.is_total)
+        .chain(under[pager.range()].iter().copied())
+        .cloned()
+        .collect();
+    (shown, pager)
 }
 
 /// A view checked against the register and the person's scope: safe to put in SQL.
@@ -197,8 +265,10 @@ async fn view_tables(
             late_ms = (started.elapsed() - trend_done).as_millis(),
             "portal: dashboard view computed"
         );
+        let (chart, chart_caption) = bar_chart(&areas);
         Ok(ViewTables {
-            chart: bar_chart(&areas),
+            chart,
+            chart_caption,
             late,
             areas,
             trend,
@@ -222,8 +292,14 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
     )
     .await?;
     let contacts = contacts(state).await;
-    let late = tables
-        .late
+    let (areas, area_pager) = areas_shown(&tables.areas, view);
+    let late_pager = Pager::keyed(
+        &view.fields(),
+        (tables.late.len(), LATE_PER_PAGE),
+        "/dashboard",
+        "lpage",
+    );
+    let late = tables.late[late_pager.range()]
         .iter()
         .map(|row| LateRow {
             contact: contacts.get(&row.code).cloned().unwrap_or_default(),
@@ -254,6 +330,7 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
     Ok(DashboardPage {
         user: user_bar(state, session),
         chart: tables.chart.clone(),
+        chart_caption: tables.chart_caption.clone(),
         trend: tables.trend.clone(),
         milestones: scope
             .written
@@ -272,8 +349,13 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
             .admin_unit(&c.area)
             .map_or_else(String::new, |a| a.name_with_type.clone()),
         trail,
-        areas: tables.areas.clone(),
+        areas,
+        area_pager,
+        area_search: view.q.clone(),
+        by_rate: view.sort == "rate",
+        late_total: tables.late.len(),
         late,
+        late_pager,
         chairman_report,
         report_signed,
         kinds: scope.kinds.clone(),
