@@ -277,6 +277,25 @@ async fn view_tables(
     state.dashboards().view(account_scope, key, make).await
 }
 
+/// A page of the late list, with whom to call, and the pager.
+async fn late_shown(state: &AppState, late: &[LateRow], view: &View) -> (Vec<LateRow>, Pager) {
+    let contacts = contacts(state).await;
+    let pager = Pager::keyed(
+        &view.fields(),
+        (late.len(), LATE_PER_PAGE),
+        "/dashboard",
+        "lpage",
+    );
+    let shown = late[pager.range()]
+        .iter()
+        .map(|row| LateRow {
+            contact: contacts.get(&row.code).cloned().unwrap_or_default(),
+            ..row.clone()
+        })
+        .collect();
+    (shown, pager)
+}
+
 async fn build(state: &AppState, session: &Session, view: &View) -> Result<DashboardPage, Failure> {
     let registry = state.core().registry();
     let scope = scope_catalog(state, &registry, &session.account.person.scope).await?;
@@ -291,21 +310,8 @@ async fn build(state: &AppState, session: &Session, view: &View) -> Result<Dashb
         with_trend,
     )
     .await?;
-    let contacts = contacts(state).await;
     let (areas, area_pager) = areas_shown(&tables.areas, view);
-    let late_pager = Pager::keyed(
-        &view.fields(),
-        (tables.late.len(), LATE_PER_PAGE),
-        "/dashboard",
-        "lpage",
-    );
-    let late = tables.late[late_pager.range()]
-        .iter()
-        .map(|row| LateRow {
-            contact: contacts.get(&row.code).cloned().unwrap_or_default(),
-            ..row.clone()
-        })
-        .collect();
+    let (late, late_pager) = late_shown(state, &tables.late, view).await;
     let query = |area: &str| {
         format!(
             "campaign={}&milestone={}&area={area}",
