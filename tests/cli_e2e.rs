@@ -641,12 +641,28 @@ fn bench_rollup_and_landing_on(out: &std::path::Path) -> anyhow::Result<()> {
 /// their dashboards, and every form and gRPC submit gets its receipt.
 #[cfg(feature = "bench")]
 fn bench_portal_on(out: &std::path::Path) -> anyhow::Result<()> {
+    bench_portal_with(out, &[])
+}
+
+/// `bench portal` with the dashboards on the 2025 map: the 2026 campaign's planned
+/// activity, its province's department and communes' offices as viewers.
+#[cfg(feature = "bench")]
+#[test]
+fn bench_portal_runs_on_the_2025_map() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    bench_portal_with(root.path(), &["--dashboard-campaign", "thanh-hoa-2026"])
+}
+
+/// `bench portal` with `extra` flags on tiny loads; every page and submit answered.
+#[cfg(feature = "bench")]
+fn bench_portal_with(out: &std::path::Path, extra: &[&str]) -> anyhow::Result<()> {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let stdout = common::succeeded(
         Command::new(BIN)
             .arg("--data-dir")
             .arg(&shipped)
             .args(["bench", "portal", "--viewers", "3", "--view-seconds", "1"])
+            .args(extra)
             .args([
                 "--clerks",
                 "2",
@@ -659,7 +675,13 @@ fn bench_portal_on(out: &std::path::Path) -> anyhow::Result<()> {
             .arg(out),
     )?;
     assert!(
-        stdout.contains("3 viewers: 1 provinces' DICs and 2 district offices"),
+        stdout.contains(
+            "3 viewers: 1 with a province's scope (its department), 2 with an area's under it"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the department's dashboard page: "),
         "{stdout}"
     );
     let pages = stdout

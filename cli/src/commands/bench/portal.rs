@@ -26,7 +26,7 @@ use crate::commands::bench::{LatencySummary, ms, paced};
 use crate::commands::embedded::{
     BrokerProcess, prepare_scratch_dir, registry_and_campaign, start_broker,
 };
-use crate::commands::r#gen::NATIONAL_CAMPAIGN;
+use crate::commands::r#gen::{NATIONAL_CAMPAIGN, campaign_envelopes, land_without_broker};
 use crate::config::Config;
 use crate::sysinfo::machine;
 
@@ -36,6 +36,12 @@ pub struct PortalBenchArgs {
     /// A `baocao gen` directory: the national workload the dashboards read.
     #[arg(long, default_value = "state/national")]
     dir: PathBuf,
+    /// The dashboards' campaign instead of the `gen` directory's national workload: a
+    /// provincial campaign of --data-dir (e.g. `thanh-hoa-2026`, the 2025 map's 166
+    /// communes), its planned activity landed directly; the viewers are its province's
+    /// department and its communes' (or districts') offices.
+    #[arg(long)]
+    dashboard_campaign: Option<String>,
     /// Concurrent dashboard viewers (one in five a province's DIC, the others district
     /// offices of those provinces).
     #[arg(long, default_value_t = 50)]
@@ -132,31 +138,24 @@ async fn sign_in_all(
 /// The dashboard run: rollups of every milestone of the national campaign, a portal on
 /// them, `viewers` signed-in people loading pages in a closed loop.
 async fn dashboards(config: &Config, args: &PortalBenchArgs) -> anyhow::Result<()> {
-    let registry = Arc::new(
-        Registry::load(args.dir.join("data"))
-            .with_context(|| format!("{} is not a `baocao gen` directory", args.dir.display()))?,
-    );
     let work = args.dir.join("bench/portal");
     prepare_scratch_dir(&work, "bench-portal")?;
-    let sources = PortalSources {
-        landing: Store::local(args.dir.join("landing")),
-        summaries: Store::local(work.join("summaries")),
-    };
-    let started = Instant::now();
-    roll_up_national(&registry, &sources).await?;
-    println!(
-        "  dashboards: national workload of {} ({} units), every milestone rolled up in {:.1} s",
-        args.dir.display(),
-        registry.units().count(),
-        started.elapsed().as_secs_f64()
-    );
+    let (registry, sources, province) = dashboard_data(config, args, &work).await?;
     let (_broker, kafka) = broker_in(config, &work)?;
     let clock = Arc::new(baocao_submission::SystemClock);
     let portal = portal_on(config, &work, &kafka, registry.clone(), sources, clock).await?;
-    let viewers = viewers(&registry, args.viewers);
+    let viewers = viewers(&registry, args.viewers, province.as_deref());
     let described = describe_viewers(&viewers);
     let clients = sign_in_all(&portal, &work.join("accounts.db"), viewers).await?;
     println!("  {described}; each reloads as soon as its page arrives");
+    if let Some(department) = clients.first() {
+        let (plain, gzip) = department.page_weight("/dashboard").await?;
+        println!(
+            "  the department's dashboard page: {:.0} KiB, {:.0} KiB gzip-compressed",
+            plain as f64 / 1024.0,
+            gzip as f64 / 1024.0
+        );
+    }
     let pages = page_walks(&registry, &clients);
     let run = view_loop(clients, pages, Duration::from_secs(args.view_seconds)).await;
     run.print();
@@ -164,11 +163,68 @@ async fn dashboards(config: &Config, args: &PortalBenchArgs) -> anyhow::Result<(
     Ok(())
 }
 
-/// Rolls up every milestone of the national campaign at its report deadline.
-async fn roll_up_national(registry: &Registry, sources: &PortalSources) -> anyhow::Result<()> {
+/// The dashboards' registry and data, every milestone rolled up under `work`: the `gen`
+/// directory's national workload, or `--dashboard-campaign`'s planned activity landed
+/// into `work` (then also its province, which the viewers are of).
+async fn dashboard_data(
+    config: &Config,
+    args: &PortalBenchArgs,
+    work: &Path,
+) -> anyhow::Result<(Arc<Registry>, PortalSources, Option<String>)> {
+    let started = Instant::now();
+    let summaries = Store::local(work.join("summaries"));
+    let Some(id) = &args.dashboard_campaign else {
+        let registry = Registry::load(args.dir.join("data"))
+            .with_context(|| format!("{} is not a `baocao gen` directory", args.dir.display()))?;
+        let sources = PortalSources {
+            landing: Store::local(args.dir.join("landing")),
+            summaries,
+        };
+        roll_up(&registry, NATIONAL_CAMPAIGN, &sources).await?;
+        println!(
+            "  dashboards: national workload of {} ({} units), every milestone rolled up in {:.1} s",
+            args.dir.display(),
+            registry.units().count(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok((Arc::new(registry), sources, None));
+    };
+    let (registry, campaign) = registry_and_campaign(config, id)?;
+    anyhow::ensure!(
+        !campaign.province.is_empty(),
+        "--dashboard-campaign {id}: a provincial campaign is needed"
+    );
+    let (records, _) = campaign_envelopes(&registry, &campaign, 2023);
+    let landing = work.join("landing");
+    land_without_broker(
+        &records,
+        &landing,
+        5_000,
+        &baocao_store::Progress::default(),
+    )
+    .await?;
+    let sources = PortalSources {
+        landing: Store::local(landing),
+        summaries,
+    };
+    roll_up(&registry, id, &sources).await?;
+    println!(
+        "  dashboards: campaign {id} ({} reports of its units landed), every milestone rolled up in {:.1} s",
+        records.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok((registry, sources, Some(campaign.province.clone())))
+}
+
+/// Rolls up every milestone of `campaign` at its report deadline.
+async fn roll_up(
+    registry: &Registry,
+    campaign: &str,
+    sources: &PortalSources,
+) -> anyhow::Result<()> {
     let campaign = registry
-        .campaign(NATIONAL_CAMPAIGN)
-        .context("the national campaign of `baocao gen`")?;
+        .campaign(campaign)
+        .with_context(|| format!("campaign {campaign}"))?;
     for milestone in &campaign.milestones {
         run_rollup(&RollupRequest {
             registry,
@@ -197,10 +253,14 @@ fn committees_under<'a>(registry: &'a Registry, parent: &str) -> Vec<&'a Reporti
 }
 
 /// One viewer in five the DIC of a province (an account of its People's Committee,
-/// scope the province), the others district offices of those provinces (their district
-/// People's Committee), round robin.
-fn viewers(registry: &Registry, count: usize) -> Vec<Person> {
+/// scope the province), the others offices of the areas under those provinces (their
+/// People's Committee: a district's on 2023, a commune's on 2025), round robin; only
+/// `province`'s when one is given.
+fn viewers(registry: &Registry, count: usize, province: Option<&str>) -> Vec<Person> {
     let mut provinces = committees_under(registry, "");
+    if let Some(province) = province {
+        provinces.retain(|p| p.area_code == province);
+    }
     provinces.truncate(count.div_ceil(5).max(1));
     let under: Vec<Vec<&ReportingUnit>> = provinces
         .iter()
@@ -227,7 +287,7 @@ fn viewers(registry: &Registry, count: usize) -> Vec<Person> {
 fn describe_viewers(viewers: &[Person]) -> String {
     let dics = viewers.iter().filter(|v| v.role == Role::Province).count();
     format!(
-        "{} viewers: {dics} provinces' DICs and {} district offices",
+        "{} viewers: {dics} with a province's scope (its department), {} with an area's under it (its office)",
         viewers.len(),
         viewers.len() - dics
     )

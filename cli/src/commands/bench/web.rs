@@ -122,6 +122,28 @@ impl WebClient {
         Ok((status, response.text().await?))
     }
 
+    /// The bytes of the page at `path` as sent: plain, and compressed when the client
+    /// accepts gzip (what a phone's browser gets).
+    pub async fn page_weight(&self, path: &str) -> anyhow::Result<(usize, usize)> {
+        let mut sizes = [0; 2];
+        for (size, encoding) in sizes.iter_mut().zip(["identity", "gzip"]) {
+            let response = self
+                .http
+                .get(format!("{}{path}", self.base))
+                .header(COOKIE, self.cookie_header())
+                .header(reqwest::header::ACCEPT_ENCODING, encoding)
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status() == StatusCode::OK,
+                "{path}: {}",
+                response.status()
+            );
+            *size = response.bytes().await?.len();
+        }
+        Ok((sizes[0], sizes[1]))
+    }
+
     /// Loads `path`; anything but a 200 page is an error.
     pub async fn get_page(&self, path: &str) -> anyhow::Result<()> {
         let (status, body) = self
