@@ -645,12 +645,28 @@ fn bench_portal_on(out: &std::path::Path) -> anyhow::Result<()> {
 }
 
 /// `bench portal` with the dashboards on the 2025 map: the 2026 campaign's planned
-/// activity, its province's department and communes' offices as viewers.
+/// activity (its province's department and communes' offices as viewers), and `gen`'s
+/// national workload on the 2025 register (one province, communes right under it).
 #[cfg(feature = "bench")]
 #[test]
 fn bench_portal_runs_on_the_2025_map() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    bench_portal_with(root.path(), &["--dashboard-campaign", "thanh-hoa-2026"])
+    bench_portal_with(root.path(), &["--dashboard-campaign", "thanh-hoa-2026"])?;
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let national = root.path().join("national-2025");
+    common::succeeded(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&shipped)
+            .args(["gen", "--register", "2025", "--provinces", "38", "--out"])
+            .arg(&national),
+    )?;
+    let admin = std::fs::read_to_string(national.join("data/admin_units.csv"))?;
+    assert!(
+        !admin.contains(",district,"),
+        "the 2025 map has no district"
+    );
+    bench_portal_with(&national, &[])
 }
 
 /// `bench portal` with `extra` flags on tiny loads; every page and submit answered.

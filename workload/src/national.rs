@@ -120,10 +120,12 @@ pub fn national_units(admin: &[AdminRow], provinces: &[String], copies: usize) -
         .map(|a| (a.code.as_str(), a.parent_code.as_str()))
         .collect();
     for commune in admin.iter().filter(|a| a.level == "commune") {
+        // A commune's parent is its district (2023), or its province on a map without
+        // districts (2025).
         let province = district_province
             .get(commune.parent_code.as_str())
             .copied()
-            .unwrap_or_default();
+            .unwrap_or(commune.parent_code.as_str());
         if included(province) {
             commune_units(commune, copies, &mut units);
         }
@@ -204,6 +206,22 @@ mod tests {
             unit_type: "huyen".into(),
             parent_code: parent.into(),
         }
+    }
+
+    /// On the 2025 map a commune's parent is its province: asking for that province
+    /// still gives its communes' units.
+    #[test]
+    fn communes_right_under_a_province_belong_to_it() {
+        let admin = vec![
+            row("38", "province", ""),
+            row("14755", "commune", "38"),
+            row("44", "province", ""),
+            row("20000", "commune", "44"),
+        ];
+        let units = national_units(&admin, &["38".to_string()], 1);
+        assert_eq!(units.len(), PROVINCIAL.len() + COMMUNE.len());
+        assert!(units.iter().any(|u| u.area_code == "14755"));
+        assert!(!units.iter().any(|u| u.area_code == "20000"));
     }
 
     #[test]

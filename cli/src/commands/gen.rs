@@ -43,6 +43,11 @@ pub struct GenArgs {
     /// Submissions per Parquet write (as `landing.flush_rows`).
     #[arg(long, default_value_t = 20_000)]
     flush_rows: usize,
+    /// The map the workload is on: a register of --data-dir (`registers/<ID>`, e.g.
+    /// `2025`: communes right under the 34 provinces); default: the one in force on
+    /// 1/1/2023 (63 provinces, three tiers).
+    #[arg(long)]
+    register: Option<String>,
 }
 
 /// Reads the administrative register (`#` lines are comments).
@@ -86,21 +91,64 @@ fn register_of_2023(shipped: &Path) -> anyhow::Result<std::path::PathBuf> {
         .with_context(|| format!("no register of {} in force on {opens}", shipped.display()))
 }
 
+/// The register directory of `--register` (`registers/<ID>`), or the one in force on
+/// 1/1/2023.
+fn register_dir(shipped: &Path, register: Option<&str>) -> anyhow::Result<std::path::PathBuf> {
+    let Some(id) = register else {
+        return register_of_2023(shipped);
+    };
+    let dir = shipped.join("registers").join(id);
+    anyhow::ensure!(
+        dir.join("admin_units.csv").is_file(),
+        "--register {id}: {} has no register `{id}` (registers/{id}/admin_units.csv)",
+        shipped.display()
+    );
+    Ok(dir)
+}
+
+/// The kinds the national campaign expects to report, quoted for TOML: those of the
+/// list that the register's `unit_kinds.toml` (`kinds_text`) has (2025 has no district
+/// office).
+fn required_kinds(kinds_text: &str) -> Vec<String> {
+    [
+        "people_committee",
+        "department",
+        "dic",
+        "police",
+        "market_management",
+        "media",
+        "telecom",
+        "soe",
+        "district_office",
+        "public_service_unit",
+        "school",
+    ]
+    .into_iter()
+    .filter(|kind| kinds_text.contains(&format!("code = \"{kind}\"")))
+    .map(|kind| format!("\"{kind}\""))
+    .collect()
+}
+
 /// Writes the registry of the national workload into `data`.
 fn write_data_dir(shipped: &Path, data: &Path, args: &GenArgs) -> anyhow::Result<usize> {
     std::fs::create_dir_all(data.join("units"))?;
     std::fs::create_dir_all(data.join("campaigns"))?;
-    let register = register_of_2023(shipped)?;
+    let register = register_dir(shipped, args.register.as_deref())?;
     std::fs::copy(
         register.join("admin_units.csv"),
         data.join("admin_units.csv"),
     )
     .context("copying admin_units.csv")?;
-    std::fs::copy(
+    // A register's own unit kinds when it has them (2025's say who reports for whom).
+    let kinds = [
+        register.join("unit_kinds.toml"),
         shipped.join("unit_kinds.toml"),
-        data.join("unit_kinds.toml"),
-    )
-    .context("copying unit_kinds.toml")?;
+    ]
+    .into_iter()
+    .find(|path| path.is_file())
+    .context("no unit_kinds.toml")?;
+    std::fs::copy(&kinds, data.join("unit_kinds.toml")).context("copying unit_kinds.toml")?;
+    let required = required_kinds(&std::fs::read_to_string(&kinds)?);
     let admin = read_admin(&register.join("admin_units.csv"))?;
     let units = national_units(&admin, &args.provinces, args.copies);
     let mut writer = csv::Writer::from_path(data.join("units/national.csv"))?;
@@ -125,15 +173,14 @@ fn write_data_dir(shipped: &Path, data: &Path, args: &GenArgs) -> anyhow::Result
              consolidating_unit = \"{consolidating}\"\n\
              opens_on = \"2023-01-01\"\n\
              closes_on = \"2023-12-31\"\n\
-             required_unit_kinds = [\"people_committee\", \"department\", \"dic\", \"police\", \
-             \"market_management\", \"media\", \"telecom\", \"soe\", \"district_office\", \
-             \"public_service_unit\", \"school\"]\n\n\
+             required_unit_kinds = [{}]\n\n\
              [[milestones]]\nid = \"levels-approved\"\nname = \"Phê duyệt cấp độ\"\n\
              measure = \"levels_approved\"\nunit_deadline = \"2023-03-20\"\n\
              report_deadline = \"2023-03-22\"\n\n\
              [[milestones]]\nid = \"plans-implemented\"\nname = \"Triển khai phương án\"\n\
              measure = \"plans_implemented\"\nunit_deadline = \"2023-09-10\"\n\
-             report_deadline = \"2023-09-20\"\n"
+             report_deadline = \"2023-09-20\"\n",
+            required.join(", ")
         ),
     )?;
     Ok(units.len())
