@@ -6,6 +6,7 @@
 
 mod common;
 
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -1033,6 +1034,74 @@ async fn scrolls_sideways(client: &Client) -> anyhow::Result<bool> {
 /// On the 2025 map (no district tier) the department of Thanh Hóa lands on its dashboard,
 /// sees a row for each of the province's communes, drills into one and sees its units;
 /// no page scrolls sideways at 360 px and axe finds nothing serious.
+/// On the 2025 map the commune's office downloads its form from the portal, fills it
+/// for two of its schools and uploads it: both are received.
+async fn commune_office_imports_two_schools(
+    client: &Client,
+    p: &Portal,
+    registry: &Registry,
+) -> anyhow::Result<()> {
+    client.goto(&format!("{}/sheets", p.url)).await?;
+    wait_for_text(client, "Excel").await?;
+    let form: Vec<u8> = serde_json::from_value(
+        client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch('/sheets/form.xlsx?campaign=th-open').then(r => r.arrayBuffer()) \
+                   .then(b => done(Array.from(new Uint8Array(b))));",
+                vec![],
+            )
+            .await?,
+    )?;
+    let sheets = baocao_sheets::read_file("form.xlsx", &form)?;
+    let units = baocao_sheets::parse("form.xlsx", &sheets, None)?.units;
+    let schools: Vec<&str> = units
+        .iter()
+        .map(|u| u.unit_code.as_str())
+        .filter(|code| registry.unit(code).is_some_and(|u| u.kind == "school"))
+        .take(2)
+        .collect();
+    assert_eq!(schools.len(), 2, "the form lists the commune's schools");
+    let today = common::today();
+    let reports: Vec<_> = schools
+        .iter()
+        .map(|code| baocao_fixtures::complete_report("th-open", code, "", today))
+        .collect();
+    let filled = baocao_sheets::write_form(&baocao_sheets::FormSpec {
+        campaign_id: "th-open",
+        campaign_name: "Thử nghiệm",
+        for_whom: "Văn phòng UBND xã",
+        units: reports
+            .iter()
+            .filter_map(|r| {
+                let unit = registry.unit(&r.unit_code)?;
+                Some(baocao_sheets::FormUnit {
+                    unit,
+                    blocks: registry.indicator_blocks(unit),
+                    last: Some(r),
+                })
+            })
+            .collect(),
+        today,
+    })?;
+    let file = p.root.path().join("truong-hoc.xlsx");
+    std::fs::write(&file, filled)?;
+    client
+        .find(Locator::Css("input[type=file]"))
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    press(client, "form.upload button[type=submit]").await?;
+    wait_for_text(client, "Đã ghi nhận 2 đơn vị").await?;
+    snapshot(client, "sheets-2025-commune-360").await?;
+    let result = text_of(client, "#import-result").await?;
+    assert!(
+        result.contains("(2 mới,") && result.contains("0 đơn vị có lỗi"),
+        "{result}"
+    );
+    Ok(())
+}
+
 /// The areas linked from the dashboard's areas table on the page shown.
 async fn area_links(client: &fantoccini::Client) -> anyhow::Result<Vec<String>> {
     let mut shown = Vec::new();
@@ -1084,16 +1153,28 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
         .filter(|u| registry.is_within(u, "38"))
         .map(|u| u.code.clone())
         .collect();
+    // The office of a commune with two schools or more (it enters their reports).
+    let office = communes
+        .iter()
+        .find(|c| {
+            registry
+                .units()
+                .filter(|u| u.area_code == **c && u.kind == "school")
+                .count()
+                >= 2
+        })
+        .context("a commune with two schools")?
+        .clone();
     let issued = p
         .accounts
         .issue(
             vec![
                 person("38.skhcn", "38.SKHCN", Role::Province, "38"),
                 person(
-                    &communes[0].to_lowercase(),
-                    &communes[0],
+                    &office.to_lowercase(),
+                    &office,
                     Role::DistrictOffice,
-                    &communes[0],
+                    &office,
                 ),
             ],
             chrono::Utc::now(),
@@ -1166,7 +1247,7 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
         client.goto(&format!("{}/accounts", p.url)).await?;
         wait_for_text(&client, "Quản lý tài khoản").await?;
         let listed = text_of(&client, "#accounts").await?;
-        assert!(listed.contains(&communes[0].to_lowercase()), "{listed}");
+        assert!(listed.contains(&office.to_lowercase()), "{listed}");
         snapshot(&client, "accounts-2025-360").await?;
         // Its review queue offers the province's communes as areas.
         client.goto(&format!("{}/review", p.url)).await?;
@@ -1178,6 +1259,17 @@ async fn the_department_sees_its_communes_on_the_2025_map() -> anyhow::Result<()
             areas.len()
         );
         snapshot(&client, "review-2025-360").await?;
+        press(&client, "form[action=\"/logout\"] button").await?;
+        wait_for_path(&client, "/login").await?;
+        first_login_to(
+            &client,
+            &p.url,
+            &issued[1],
+            "UBND xã KT&TH 2026!",
+            "/report",
+        )
+        .await?;
+        commune_office_imports_two_schools(&client, &p, &registry).await?;
         anyhow::Ok(())
     }
     .await;
