@@ -23,7 +23,7 @@ use baocao_proto::v1::{ReportEnvelope, StatusReport, SubmitReportRequest};
 use baocao_registry::{AdminLevel, Registry};
 use baocao_rollup::{RollupOutput, RollupRequest, run_rollup};
 use baocao_store::{S3Config, Store};
-use common::steady_load::{LoadOutcome, SteadyLoad};
+use common::steady_load::{LoadOutcome, SteadyLoad, is_outage};
 use common::{
     BIN, BrokerProcess, Stack, authed, free_port, roll_up_at_deadline, today, valid_report,
     wait_for_port,
@@ -103,13 +103,7 @@ async fn submit_all(
                         }
                         Err(status) => {
                             assert!(
-                                matches!(
-                                    status.code(),
-                                    tonic::Code::Unavailable
-                                        | tonic::Code::DeadlineExceeded
-                                        | tonic::Code::Unknown
-                                        | tonic::Code::Cancelled
-                                ),
+                                is_outage(&status),
                                 "an outage must look like an outage, not a refusal: {status:?}"
                             );
                             outcome.errors += 1;

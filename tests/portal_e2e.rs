@@ -529,11 +529,8 @@ async fn district_office_is_confined(
     Ok(())
 }
 
-/// The office downloads its communes' form, uploads a filled one with a level of 6 in one
-/// unit's system: that cell is named, the other unit is received (and on the topic).
-async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Result<()> {
-    client.goto(&format!("{}/sheets", p.url)).await?;
-    snapshot(client, "sheets-360").await?;
+/// The units of the campaign's Excel form, downloaded in the signed-in browser.
+async fn downloaded_form_units(client: &Client) -> anyhow::Result<Vec<baocao_sheets::UnitEntry>> {
     let form: Vec<u8> = serde_json::from_value(
         client
             .execute_async(
@@ -545,7 +542,50 @@ async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Re
             .await?,
     )?;
     let sheets = baocao_sheets::read_file("form.xlsx", &form)?;
-    let units = baocao_sheets::parse("form.xlsx", &sheets, None)?.units;
+    Ok(baocao_sheets::parse("form.xlsx", &sheets, None)?.units)
+}
+
+/// Writes `reports` into an Excel form (made `for_whom`) as `file_name` and uploads it
+/// on the spreadsheet page shown.
+async fn upload_filled_form(
+    client: &Client,
+    p: &Portal,
+    (registry, reports): (&Registry, &[baocao_proto::v1::StatusReport]),
+    (for_whom, file_name): (&str, &str),
+) -> anyhow::Result<()> {
+    let filled = baocao_sheets::write_form(&baocao_sheets::FormSpec {
+        campaign_id: "th-open",
+        campaign_name: "Thử nghiệm",
+        for_whom,
+        units: reports
+            .iter()
+            .filter_map(|r| {
+                let unit = registry.unit(&r.unit_code)?;
+                Some(baocao_sheets::FormUnit {
+                    unit,
+                    blocks: registry.indicator_blocks(unit),
+                    last: Some(r),
+                })
+            })
+            .collect(),
+        today: common::today(),
+    })?;
+    let file = p.root.path().join(file_name);
+    std::fs::write(&file, filled)?;
+    client
+        .find(Locator::Css("input[type=file]"))
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    press(client, "form.upload button[type=submit]").await
+}
+
+/// The office downloads its communes' form, uploads a filled one with a level of 6 in one
+/// unit's system: that cell is named, the other unit is received (and on the topic).
+async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Result<()> {
+    client.goto(&format!("{}/sheets", p.url)).await?;
+    snapshot(client, "sheets-360").await?;
+    let units = downloaded_form_units(client).await?;
     let codes: Vec<&str> = units.iter().map(|u| u.unit_code.as_str()).collect();
     assert!(codes.contains(&"14755"), "{codes:?}");
     assert!(!codes.iter().any(|c| c.starts_with("14809")), "{codes:?}");
@@ -561,31 +601,13 @@ async fn office_imports_a_spreadsheet(client: &Client, p: &Portal) -> anyhow::Re
     let mut bad = baocao_fixtures::complete_report("th-open", other, "", today);
     bad.systems[0].proposed_level = 6;
     let reports = [good, bad];
-    let filled = baocao_sheets::write_form(&baocao_sheets::FormSpec {
-        campaign_id: "th-open",
-        campaign_name: "Thử nghiệm",
-        for_whom: "Phòng VH-TT",
-        units: reports
-            .iter()
-            .filter_map(|r| {
-                let unit = registry.unit(&r.unit_code)?;
-                Some(baocao_sheets::FormUnit {
-                    unit,
-                    blocks: registry.indicator_blocks(unit),
-                    last: Some(r),
-                })
-            })
-            .collect(),
-        today,
-    })?;
-    let file = p.root.path().join("da-dien.xlsx");
-    std::fs::write(&file, filled)?;
-    client
-        .find(Locator::Css("input[type=file]"))
-        .await?
-        .send_keys(&file.display().to_string())
-        .await?;
-    press(client, "form.upload button[type=submit]").await?;
+    upload_filled_form(
+        client,
+        p,
+        (&registry, &reports),
+        ("Phòng VH-TT", "da-dien.xlsx"),
+    )
+    .await?;
     wait_for_text(client, "Đã ghi nhận 1 đơn vị").await?;
     snapshot(client, "sheets-result-360").await?;
     let result = text_of(client, "#import-result").await?;
@@ -1043,18 +1065,7 @@ async fn commune_office_imports_two_schools(
 ) -> anyhow::Result<()> {
     client.goto(&format!("{}/sheets", p.url)).await?;
     wait_for_text(client, "Excel").await?;
-    let form: Vec<u8> = serde_json::from_value(
-        client
-            .execute_async(
-                "const done = arguments[arguments.length - 1]; \
-                 fetch('/sheets/form.xlsx?campaign=th-open').then(r => r.arrayBuffer()) \
-                   .then(b => done(Array.from(new Uint8Array(b))));",
-                vec![],
-            )
-            .await?,
-    )?;
-    let sheets = baocao_sheets::read_file("form.xlsx", &form)?;
-    let units = baocao_sheets::parse("form.xlsx", &sheets, None)?.units;
+    let units = downloaded_form_units(client).await?;
     let schools: Vec<&str> = units
         .iter()
         .map(|u| u.unit_code.as_str())
@@ -1067,31 +1078,13 @@ async fn commune_office_imports_two_schools(
         .iter()
         .map(|code| baocao_fixtures::complete_report("th-open", code, "", today))
         .collect();
-    let filled = baocao_sheets::write_form(&baocao_sheets::FormSpec {
-        campaign_id: "th-open",
-        campaign_name: "Thử nghiệm",
-        for_whom: "Văn phòng UBND xã",
-        units: reports
-            .iter()
-            .filter_map(|r| {
-                let unit = registry.unit(&r.unit_code)?;
-                Some(baocao_sheets::FormUnit {
-                    unit,
-                    blocks: registry.indicator_blocks(unit),
-                    last: Some(r),
-                })
-            })
-            .collect(),
-        today,
-    })?;
-    let file = p.root.path().join("truong-hoc.xlsx");
-    std::fs::write(&file, filled)?;
-    client
-        .find(Locator::Css("input[type=file]"))
-        .await?
-        .send_keys(&file.display().to_string())
-        .await?;
-    press(client, "form.upload button[type=submit]").await?;
+    upload_filled_form(
+        client,
+        p,
+        (registry, &reports),
+        ("Văn phòng UBND xã", "truong-hoc.xlsx"),
+    )
+    .await?;
     wait_for_text(client, "Đã ghi nhận 2 đơn vị").await?;
     snapshot(client, "sheets-2025-commune-360").await?;
     let result = text_of(client, "#import-result").await?;

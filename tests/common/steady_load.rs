@@ -278,7 +278,7 @@ fn record_answer(
 }
 
 /// Whether `status` is what an outage looks like (retry) rather than a refusal.
-fn is_outage(status: &tonic::Status) -> bool {
+pub fn is_outage(status: &tonic::Status) -> bool {
     matches!(
         status.code(),
         tonic::Code::Unavailable

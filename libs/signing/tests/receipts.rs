@@ -29,6 +29,31 @@ fn chrono_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// `openssl cms -verify` of `receipt.p7s` in `dir` over `content` against `ca.pem`.
+fn openssl_cms_verify(
+    dir: &std::path::Path,
+    content: &str,
+) -> std::io::Result<std::process::Output> {
+    Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "receipt.p7s",
+            "-content",
+            content,
+            "-CAfile",
+            "ca.pem",
+            "-out",
+            "/dev/null",
+        ])
+        .current_dir(dir)
+        .output()
+}
+
 #[test]
 fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -53,26 +78,7 @@ fn a_receipt_verifies_here_and_with_openssl_and_nothing_else_does() -> anyhow::R
     // OpenSSL agrees.
     std::fs::write(dir.path().join("receipt.json"), &bytes)?;
     std::fs::write(dir.path().join("receipt.p7s"), &signature)?;
-    let openssl = |content: &str| {
-        Command::new("openssl")
-            .args([
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                "receipt.p7s",
-                "-content",
-                content,
-                "-CAfile",
-                "ca.pem",
-                "-out",
-                "/dev/null",
-            ])
-            .current_dir(dir.path())
-            .output()
-    };
+    let openssl = |content: &str| openssl_cms_verify(dir.path(), content);
     let agreed = openssl("receipt.json")?;
     assert!(
         agreed.status.success(),
@@ -127,24 +133,7 @@ fn an_rsa_receipt_verifies_here_and_with_openssl() -> anyhow::Result<()> {
     assert!(verified.checked_against_ca);
     std::fs::write(dir.path().join("receipt.json"), &bytes)?;
     std::fs::write(dir.path().join("receipt.p7s"), &signature)?;
-    let agreed = Command::new("openssl")
-        .args([
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "receipt.p7s",
-            "-content",
-            "receipt.json",
-            "-CAfile",
-            "ca.pem",
-            "-out",
-            "/dev/null",
-        ])
-        .current_dir(dir.path())
-        .output()?;
+    let agreed = openssl_cms_verify(dir.path(), "receipt.json")?;
     assert!(
         agreed.status.success(),
         "{}",
